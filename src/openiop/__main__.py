@@ -1,0 +1,3 @@
+from openiop.cli import main
+
+main()

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.OpenIOPLoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("mfa/", views.mfa, name="mfa"),
+]

@@ -1,0 +1,75 @@
+"""Sign-in, sign-out and two-factor (TOTP) enrolment and verification."""
+
+from __future__ import annotations
+
+import base64
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .forms import LoginForm, TokenForm
+
+
+class OpenIOPLoginView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        user = self.request.user
+        if user.role in ("participant", "family"):
+            return "/portal/"
+        return super().get_success_url()
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("accounts:login")
+
+
+def _safe_next(request: HttpRequest) -> str:
+    nxt = request.GET.get("next") or request.POST.get("next") or "/"
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return "/"
+
+
+@login_required
+def mfa(request: HttpRequest) -> HttpResponse:
+    """Verify a TOTP code; enrol a device first when the user has none confirmed."""
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
+            TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        )
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("token", "That code did not match. Check your device's clock and try again.")
+    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    if enrolling:
+        image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+        # The SVG comes from the qrcode library from our own device URL: no user input.
+        context["qr_svg"] = mark_safe(image.to_string(encoding="unicode"))
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/mfa.html", context)

@@ -1,0 +1,31 @@
+"""The `openiop` console command.
+
+    openiop demo [--seed N] [--participants N]   build the synthetic demo clinic
+    openiop logins                                print one demo login per role
+    openiop audit verify                          check the audit trail's hash chain
+    openiop serve [addr:port]                     run the development server
+    openiop <django command> ...                  any Django management command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openiop.settings")
+    from django.core.management import execute_from_command_line
+
+    if args[:2] == ["audit", "verify"]:
+        args = ["audit_verify", *args[2:]]
+    elif args[:1] == ["serve"]:
+        args = ["runserver", *(args[1:] or ["127.0.0.1:8000"])]
+    elif args[:1] == ["logins"]:
+        args = ["demo_logins", *args[1:]]
+    execute_from_command_line(["openiop", *args])
+
+
+if __name__ == "__main__":
+    main()

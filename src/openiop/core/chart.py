@@ -1,0 +1,73 @@
+"""The participant chart's header flags and tabs.
+
+Apps contribute header flags by registering a provider in their AppConfig.ready():
+
+    from openiop.core.chart import register_flag_provider
+    register_flag_provider(my_flags)   # my_flags(participant, episode) -> list[Flag]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from openiop.accounts.permissions import has_perm
+
+from .navigation import CHART_TABS
+
+
+@dataclass(frozen=True)
+class Flag:
+    label: str
+    level: str = "info"  # info | warn | danger
+    detail: str = ""
+
+
+FlagProvider = Callable[[Any, Any], list[Flag]]
+_FLAG_PROVIDERS: list[FlagProvider] = []
+
+
+def register_flag_provider(provider: FlagProvider) -> None:
+    if provider not in _FLAG_PROVIDERS:
+        _FLAG_PROVIDERS.append(provider)
+
+
+def _base_flags(participant: Any, episode: Any) -> list[Flag]:
+    flags: list[Flag] = []
+    if episode is None:
+        flags.append(Flag("No active episode", "info"))
+    elif episode.level_mismatch:
+        flags.append(
+            Flag(
+                f"Authorized {episode.authorized_level_of_care} differs from clinical "
+                f"{episode.level_of_care}",
+                "warn",
+                "The payer authorized a different level of care than the team recommends.",
+            )
+        )
+    if participant.age < 18:
+        flags.append(Flag("Minor", "info"))
+    return flags
+
+
+def chart_flags(participant: Any, episode: Any) -> list[Flag]:
+    flags = _base_flags(participant, episode)
+    for provider in _FLAG_PROVIDERS:
+        flags.extend(provider(participant, episode))
+    return flags
+
+
+def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:
+    tabs = []
+    for item in CHART_TABS:
+        if item.perm and not has_perm(user, item.perm):
+            continue
+        try:
+            url = reverse(item.url_name, kwargs={"code": participant.code})
+        except NoReverseMatch:
+            continue
+        tabs.append({"label": item.label, "url": url, "active": item.url_name == active})
+    return tabs

@@ -1,0 +1,41 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from openiop.accounts.permissions import has_perm
+
+from .navigation import STAFF_NAV
+
+
+@cache
+def _resolved(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    items: list[dict[str, object]] = []
+    if user is not None and user.is_authenticated and user.is_clinic_staff:
+        for item in STAFF_NAV:
+            url = _resolved(item.url_name)
+            if url is None or (item.perm and not has_perm(user, item.perm)):
+                continue
+            items.append(
+                {"label": item.label, "url": url,
+                 "current": bool(item.section) and request.path.startswith(item.section)}
+            )
+    return {
+        "staff_nav": items,
+        "crisis_line": "988",
+        "demo_mode": settings.OPENIOP_DEMO,
+        "idle_minutes": settings.OPENIOP_IDLE_MINUTES,
+    }

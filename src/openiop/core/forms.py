@@ -1,0 +1,21 @@
+"""Helpers shared by forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                message = " ".join(error.messages)
+                form.add_error(target, message if target else f"{field}: {message}")
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+    if NON_FIELD_ERRORS in form.errors and not form.errors[NON_FIELD_ERRORS]:
+        del form.errors[NON_FIELD_ERRORS]

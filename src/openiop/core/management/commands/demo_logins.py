@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from openiop.core.demo import DEMO_PASSWORD, demo_logins
+
+
+class Command(BaseCommand):
+    help = "Print one demo login per role."
+
+    def handle(self, *args: object, **options: object) -> None:
+        rows = demo_logins()
+        if not rows:
+            self.stdout.write("No demo clinic loaded (run `openiop demo`).")
+            return
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for role, username, name in rows:
+            self.stdout.write(f"  {role:<20} {username:<14} {name}")
+        self.stdout.write("")

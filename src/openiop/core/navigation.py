@@ -1,0 +1,47 @@
+"""The staff navigation and the participant chart tabs, as data.
+
+Each entry names a URL; entries whose URL does not exist (an app not built yet) or
+whose permission the user lacks are left out, so apps add pages without editing
+a shared template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openiop.accounts.permissions import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    perm: Perm | None = None
+    section: str = ""  # URL prefix that marks the item as current
+
+
+STAFF_NAV: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "core:home", None, "/dashboard"),
+    NavItem("Participants", "participants:list", Perm.PARTICIPANT_VIEW, "/participants"),
+    NavItem("Referrals", "intake:referrals", Perm.INTAKE_MANAGE, "/intake"),
+    NavItem("Schedule", "scheduling:index", Perm.SCHEDULE_VIEW, "/schedule"),
+    NavItem("Notes", "clinical:index", Perm.CLINICAL_VIEW, "/notes"),
+    NavItem("Curriculum", "skills:index", Perm.CLINICAL_VIEW, "/skills"),
+    NavItem("Medications", "medications:index", Perm.MEDICATION_VIEW, "/medications"),
+    NavItem("Outcomes", "outcomes:index", Perm.REPORTS_VIEW, "/outcomes"),
+    NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
+    NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
+)
+
+# Participant chart tabs: (label, url name taking the participant's code).
+CHART_TABS: tuple[NavItem, ...] = (
+    NavItem("Overview", "participants:chart", Perm.PARTICIPANT_VIEW),
+    NavItem("Care", "care:participant_care", Perm.PARTICIPANT_VIEW),
+    NavItem("Schedule", "scheduling:participant_schedule", Perm.SCHEDULE_VIEW),
+    NavItem("Notes", "clinical:participant_notes", Perm.CLINICAL_VIEW),
+    NavItem("Treatment plan", "clinical:participant_plan", Perm.CLINICAL_VIEW),
+    NavItem("Measures", "outcomes:participant_measures", Perm.CLINICAL_VIEW),
+    NavItem("Skills", "skills:participant_skills", Perm.CLINICAL_VIEW),
+    NavItem("Medications", "medications:participant_medications", Perm.MEDICATION_VIEW),
+    NavItem("Access log", "audit:participant_events", Perm.AUDIT_VIEW),
+)

@@ -1,0 +1,74 @@
+"""Template tags shared by every app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+from django.utils.html import format_html, json_script
+
+register = template.Library()
+
+
+@register.simple_tag
+def chart(chart_id: str, spec: dict[str, Any], label: str, caption: str = "") -> str:
+    """A Chart.js chart from a JSON spec, drawn by static/openiop/charts.js.
+
+    spec = {"type": "line"|"bar", "labels": [...], "datasets": [{"label", "data", "color"}],
+            "bands": [{"from": 0, "to": 4, "label": "minimal", "color": "#e8f5e9"}],
+            "markers": [{"index": 3, "label": "response"}], "y": {"min": 0, "max": 27,
+            "title": "PHQ-9"}, "threshold": {"value": 9, "label": "9 h minimum"}}
+    A table of the same data follows for screen readers and printing.
+    """
+    script = json_script(spec, f"{chart_id}-spec")
+    rows = ""
+    labels = spec.get("labels", [])
+    datasets = spec.get("datasets", [])
+    if labels and datasets:
+        head = "".join(format_html("<th scope='col'>{}</th>", d.get("label", "")) for d in datasets)
+        body = []
+        for i, lab in enumerate(labels):
+            cells = "".join(
+                format_html("<td>{}</td>", "" if i >= len(d.get("data", [])) or d["data"][i] is None
+                            else d["data"][i])
+                for d in datasets
+            )
+            body.append(format_html("<tr><th scope='row'>{}</th>{}</tr>", lab, _safe(cells)))
+        rows = format_html(
+            "<details class='chart-table'><summary>Show the numbers</summary>"
+            "<table class='table table-compact'><thead><tr><th scope='col'></th>{}</tr></thead>"
+            "<tbody>{}</tbody></table></details>",
+            _safe(head), _safe("".join(body)),
+        )
+    return format_html(
+        "<figure class='chart'><div class='chart-canvas'><canvas id='{}' role='img' "
+        "aria-label='{}' data-chart-spec='{}-spec'></canvas></div>{}{}{}</figure>",
+        chart_id, label, chart_id, script,
+        format_html("<figcaption>{}</figcaption>", caption) if caption else "",
+        rows,
+    )
+
+
+def _safe(html: str) -> Any:
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(html)
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    return json.dumps(value)
+
+
+@register.filter
+def minutes_as_hours(minutes: int | None) -> str:
+    if not minutes:
+        return "0 h"
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"

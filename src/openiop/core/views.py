@@ -1,0 +1,73 @@
+"""Home pages, health check and error pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from openiop.care.models import EpisodeOfCare, Track
+from openiop.participants.selectors import participants_visible_to
+from openiop.scheduling.models import Session
+
+from .decorators import staff_required
+
+
+def root(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_authenticated:
+        if user.role in ("participant", "family"):
+            return redirect("/portal/")
+        return redirect("core:home")
+    return render(request, "core/landing.html")
+
+
+@staff_required()
+def home(request: HttpRequest) -> HttpResponse:
+    """The staff dashboard: today's sessions and the program at a glance."""
+    org_id = request.user.staff_organization_id
+    today = timezone.localdate()
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    sessions_today = (
+        Session.objects.filter(program__organization_id=org_id, starts_at__gte=start,
+                               starts_at__lt=start + timedelta(days=1))
+        .exclude(status=Session.Status.CANCELLED)
+        .select_related("program", "room", "facilitator")
+        .order_by("starts_at")
+    )
+    active = EpisodeOfCare.objects.filter(
+        program__organization_id=org_id, status=EpisodeOfCare.Status.ACTIVE
+    )
+    tracks = Track.objects.filter(program__organization_id=org_id, is_active=True).select_related(
+        "program"
+    )
+    context = {
+        "participant_count": participants_visible_to(request.user).count(),
+        "active_count": active.count(),
+        "sessions_today": sessions_today,
+        "tracks": tracks,
+        "today": today,
+    }
+    return render(request, "core/home.html", context)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)

@@ -1,0 +1,251 @@
+"""Participants, their family and support people, availability windows and consents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from openiop.organizations.models import ZIP_VALIDATOR
+
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?[0-9 ().-]{7,20}$", "Enter a phone number of 7 to 20 digits, e.g. (614) 555-0134."
+)
+
+
+class Participant(models.Model):
+    """A person in treatment. Integer keys stay inside; URLs and APIs use `code`."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="participants"
+    )
+    mrn = models.CharField("MRN", max_length=30, help_text="Medical record number.")
+    legal_first_name = models.CharField(max_length=100)
+    legal_last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField()
+    preferred_language = models.CharField(max_length=40, default="English")
+    phone = models.CharField(max_length=30, blank=True, validators=[PHONE_VALIDATOR])
+    email = models.EmailField(blank=True)
+    address1 = models.CharField("Street address", max_length=200, blank=True)
+    address2 = models.CharField("Apartment or unit", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip_code = models.CharField(
+        "ZIP code", max_length=5, blank=True, validators=[ZIP_VALIDATOR]
+    )
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_phone = models.CharField(
+        max_length=30, blank=True, validators=[PHONE_VALIDATOR]
+    )
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    user = models.OneToOneField(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="participant",
+        help_text="The participant's own portal account, if any.",
+    )
+    # Optimistic locking: every edit must carry the version it was made against.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mrn"], name="participant_mrn_unique_per_org"
+            ),
+        ]
+        indexes = [
+            # The participant list: one organization, sorted by name.
+            models.Index(
+                fields=["organization", "legal_last_name", "legal_first_name"],
+                name="participant_org_name_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        if self.date_of_birth and self.date_of_birth.year < 1900:
+            raise ValidationError({"date_of_birth": "Date of birth must be in 1900 or later."})
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.legal_first_name
+        return f"{first} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        return f"{self.legal_first_name} {self.legal_last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+
+class RelatedPerson(models.Model):
+    """A family member or support person (FHIR RelatedPerson)."""
+
+    class Relationship(models.TextChoices):
+        PARENT = "parent", "Parent"
+        GUARDIAN = "guardian", "Legal guardian"
+        SPOUSE = "spouse", "Spouse or partner"
+        CHILD = "child", "Adult child"
+        SIBLING = "sibling", "Sibling"
+        FRIEND = "friend", "Friend"
+        SPONSOR = "sponsor", "Recovery sponsor"
+        OTHER = "other", "Other"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="related_people"
+    )
+    name = models.CharField(max_length=150)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    phone = models.CharField(max_length=30, blank=True, validators=[PHONE_VALIDATOR])
+    email = models.EmailField(blank=True)
+    may_contact = models.BooleanField(
+        default=False, help_text="The participant allows the team to contact this person."
+    )
+    is_emergency_contact = models.BooleanField(default=False)
+    user = models.OneToOneField(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="related_person",
+        help_text="The family member's portal account, if any.",
+    )
+
+    class Meta:
+        ordering = ["participant", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relationship_display()})"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Availability(models.Model):
+    """A weekly window when the participant works, studies or otherwise cannot attend."""
+
+    class Kind(models.TextChoices):
+        WORK = "work", "Work"
+        SCHOOL = "school", "School"
+        CAREGIVING = "caregiving", "Caregiving"
+        OTHER = "other", "Other commitment"
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="availability"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WORK)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["participant", "weekday", "start_time"]
+        verbose_name_plural = "availability windows"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")),
+                name="availability_end_after_start",
+                violation_error_message="The window must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {self.get_weekday_display()} "
+            f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        )
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError(
+                {"end_time": "End time must be after the start time (windows cannot cross midnight; "
+                 "split a night shift into two windows)."}
+            )
+
+
+class Consent(models.Model):
+    """A participant's consent: 42 CFR Part 2 TPO consent, family access, releases.
+
+    Part 2 records leave the system only under a recorded, unexpired, unrevoked consent
+    (42 CFR 2.31, 2.32; DOMAIN.md section 5). Revocation takes effect at once.
+    """
+
+    class Kind(models.TextChoices):
+        PART2_TPO = "part2_tpo", "Part 2: treatment, payment and health care operations"
+        PART2_DISCLOSURE = "part2_disclosure", "Part 2: disclosure to a named recipient"
+        FAMILY_ACCESS = "family_access", "Family member portal access"
+        FAMILY_INVOLVEMENT = "family_involvement", "Family involvement in treatment"
+        RELEASE = "release", "Release of information"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    recipient = models.CharField(max_length=200, blank=True)
+    related_person = models.ForeignKey(
+        RelatedPerson, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
+    scopes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What is shared, e.g. ['family_schedule', 'family_education', 'shared_notes'].",
+    )
+    purpose = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True, help_text="The consent wording the participant agreed to.")
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["participant", "-granted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("granted_at")),
+                name="consent_expires_after_granted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.participant_id})"
+
+    def is_active_at(self, moment: object | None = None) -> bool:
+        now = moment or timezone.now()
+        if self.revoked_at and self.revoked_at <= now:
+            return False
+        if self.expires_at and self.expires_at <= now:
+            return False
+        return self.granted_at <= now

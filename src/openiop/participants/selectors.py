@@ -1,0 +1,123 @@
+"""Read queries for participants, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from openiop.accounts.models import Role
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
+from openiop.care.models import EpisodeOfCare
+
+from .models import Participant
+
+
+def participants_visible_to(user: object) -> QuerySet[Participant]:
+    """Participants the user may see: staff see their organization's; others see none.
+
+    Participants and family members reach their own record through the portal selectors.
+    """
+    if not getattr(user, "is_authenticated", False) or not has_perm(user, Perm.PARTICIPANT_VIEW):
+        return Participant.objects.none()
+    org_id = user.staff_organization_id
+    if org_id is None:
+        return Participant.objects.none()
+    return Participant.objects.filter(organization_id=org_id)
+
+
+def get_participant_for_user(
+    user: object,
+    code: object,
+    *,
+    request: HttpRequest | None = None,
+    perm: Perm = Perm.PARTICIPANT_VIEW,
+    audit_action: str | None = "view",
+    object_type: str = "participant",
+) -> Participant:
+    """The participant with this code if the user may see it, else Http404.
+
+    Side effect: records an audit event (a read is an access) unless audit_action is None.
+    """
+    if not has_perm(user, perm):
+        raise Http404
+    try:
+        participant = participants_visible_to(user).select_related("organization").get(code=code)
+    except (Participant.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if audit_action:
+        audit_record(
+            actor=user,
+            action=audit_action,
+            object_type=object_type,
+            object_id=participant.code,
+            participant=participant,
+            request=request,
+        )
+    return participant
+
+
+def open_episodes_prefetch() -> Prefetch:
+    return Prefetch(
+        "episodes",
+        queryset=EpisodeOfCare.objects.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+        .select_related("program")
+        .order_by("-admitted_on"),
+        to_attr="open_episodes",
+    )
+
+
+def participant_list(
+    *,
+    user: object,
+    query: str = "",
+    program_code: str = "",
+    level_of_care: str = "",
+    status: str = "",
+) -> QuerySet[Participant]:
+    """The staff participant list: search by name/MRN, filter by program, level, status."""
+    qs = participants_visible_to(user)
+    if query:
+        terms = query.split()
+        for term in terms:
+            qs = qs.filter(
+                Q(legal_first_name__icontains=term)
+                | Q(legal_last_name__icontains=term)
+                | Q(preferred_name__icontains=term)
+                | Q(mrn__iexact=term)
+            )
+    open_statuses = EpisodeOfCare.OPEN_STATUSES
+    if program_code:
+        qs = qs.filter(
+            episodes__program__code=program_code, episodes__status__in=open_statuses
+        )
+    if level_of_care:
+        qs = qs.filter(
+            episodes__level_of_care=level_of_care, episodes__status__in=open_statuses
+        )
+    if status == "active":
+        qs = qs.filter(episodes__status__in=open_statuses)
+    elif status == "discharged":
+        qs = qs.exclude(episodes__status__in=open_statuses).filter(episodes__isnull=False)
+    elif status == "none":
+        qs = qs.filter(episodes__isnull=True)
+    return qs.distinct().prefetch_related(open_episodes_prefetch())
+
+
+def current_episode(participant: Participant) -> EpisodeOfCare | None:
+    return (
+        participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+        .select_related("program", "primary_therapist", "prescriber", "case_manager")
+        .order_by("-admitted_on")
+        .first()
+    )
+
+
+def is_on_care_team(user: object, participant: Participant) -> bool:
+    """True when the user is on the care team of one of the participant's open episodes."""
+    uid = getattr(user, "pk", None)
+    if uid is None:
+        return False
+    return participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES).filter(
+        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
+    ).exists() or getattr(user, "role", "") in (Role.DIRECTOR, Role.ADMIN)

@@ -1,0 +1,194 @@
+"""Staff pages for participants: list, chart overview, create and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from openiop.accounts.permissions import Perm
+from openiop.care.models import Program
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import Conflict, NotPermitted
+from openiop.core.forms import apply_validation_error
+
+from . import services
+from .forms import AvailabilityForm, ParticipantFilterForm, ParticipantForm, RelatedPersonForm
+from .selectors import current_episode, get_participant_for_user, participant_list
+
+PAGE_SIZE = 25
+
+
+@staff_required(Perm.PARTICIPANT_VIEW)
+def participant_list_view(request: HttpRequest) -> HttpResponse:
+    org_id = request.user.staff_organization_id
+    programs = [(str(p.code), p.name) for p in Program.objects.filter(organization_id=org_id)]
+    form = ParticipantFilterForm(request.GET or None, programs=programs)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = participant_list(
+        user=request.user,
+        query=filters.get("q", ""),
+        program_code=filters.get("program", ""),
+        level_of_care=filters.get("level", ""),
+        status=filters.get("status", ""),
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    context = {"form": form, "page": page, "query_string": query_string.urlencode()}
+    template = (
+        "participants/_list_results.html" if request.htmx else "participants/list.html"
+    )
+    return render(request, template, context)
+
+
+@staff_required(Perm.PARTICIPANT_VIEW)
+def participant_chart(request: HttpRequest, code: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request)
+    return render(
+        request,
+        "participants/chart_overview.html",
+        chart_context(request, participant, active_tab="participants:chart")
+        | {
+            "availability": participant.availability.all(),
+            "related_people": participant.related_people.all(),
+            "availability_form": AvailabilityForm(),
+            "related_form": RelatedPersonForm(),
+        },
+    )
+
+
+def chart_context(request: HttpRequest, participant: object, *, active_tab: str) -> dict:
+    """Context for any chart tab: the header (name, age, program, level, flags) and tabs.
+
+    Apps that add a chart tab render a template extending participants/chart_base.html
+    with this context.
+    """
+    from openiop.core.chart import chart_flags, chart_tabs
+
+    episode = current_episode(participant)
+    return {
+        "participant": participant,
+        "episode": episode,
+        "flags": chart_flags(participant, episode),
+        "tabs": chart_tabs(request.user, participant, active_tab),
+    }
+
+
+@staff_required(Perm.PARTICIPANT_CREATE)
+@require_http_methods(["GET", "POST"])
+def participant_create(request: HttpRequest) -> HttpResponse:
+    form = ParticipantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            participant = services.participant_create(
+                actor=request.user,
+                organization=request.user.staff_profile.organization,
+                data=form.cleaned_data,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"{participant.display_name} was added.")
+            return redirect("participants:chart", code=participant.code)
+    return render(request, "participants/form.html", {"form": form, "creating": True})
+
+
+@staff_required(Perm.PARTICIPANT_EDIT)
+@require_http_methods(["GET", "POST"])
+def participant_edit(request: HttpRequest, code: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.PARTICIPANT_EDIT)
+    if request.method == "POST":
+        form = ParticipantForm(request.POST, instance=participant)
+        if form.is_valid():
+            try:
+                services.participant_update(
+                    actor=request.user,
+                    participant=participant,
+                    data=form.cleaned_data,
+                    version=form.cleaned_data.get("version") or 0,
+                    request=request,
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            except Conflict as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Changes saved.")
+                return redirect("participants:chart", code=participant.code)
+    else:
+        form = ParticipantForm(instance=participant, initial={"version": participant.version})
+    return render(
+        request, "participants/form.html",
+        {"form": form, "participant": participant, "creating": False},
+    )
+
+
+@staff_required(Perm.PARTICIPANT_EDIT)
+@require_POST
+def availability_add(request: HttpRequest, code: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.PARTICIPANT_EDIT, audit_action=None)
+    form = AvailabilityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.availability_add(
+                actor=request.user, participant=participant, data=form.cleaned_data,
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except NotPermitted as exc:
+            form.add_error(None, exc.message)
+    context = {
+        "participant": participant,
+        "availability": participant.availability.all(),
+        "availability_form": form if form.errors else AvailabilityForm(),
+    }
+    if request.htmx:
+        return render(request, "participants/_availability.html", context)
+    if form.errors:
+        messages.error(request, "The availability window was not saved: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("participants:chart", code=participant.code)
+
+
+@staff_required(Perm.PARTICIPANT_EDIT)
+@require_POST
+def availability_remove(request: HttpRequest, code: str, window_id: int) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.PARTICIPANT_EDIT, audit_action=None)
+    window = participant.availability.filter(pk=window_id).first()
+    if window is None:
+        raise Http404
+    services.availability_remove(actor=request.user, window=window, request=request)
+    if request.htmx:
+        return render(request, "participants/_availability.html", {
+            "participant": participant, "availability": participant.availability.all(),
+            "availability_form": AvailabilityForm()})
+    return redirect("participants:chart", code=participant.code)
+
+
+@staff_required(Perm.PARTICIPANT_EDIT)
+@require_POST
+def related_person_add(request: HttpRequest, code: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.PARTICIPANT_EDIT, audit_action=None)
+    form = RelatedPersonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.related_person_add(actor=request.user, participant=participant,
+                                        data=form.cleaned_data, request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    if form.errors:
+        messages.error(request, "The contact was not saved: " + "; ".join(
+            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    else:
+        messages.success(request, "Contact added.")
+    return redirect("participants:chart", code=participant.code)

@@ -1,0 +1,112 @@
+// OpenIOP front-end glue: charts from JSON specs, small progressive enhancements.
+// Loaded with `defer`; no inline scripts anywhere (Content-Security-Policy: script-src 'self').
+(function () {
+  "use strict";
+
+  function loadChartJs(callback) {
+    if (window.Chart) { callback(); return; }
+    var s = document.createElement("script");
+    s.src = "/static/vendor/chart-4.6.1.umd.min.js";
+    s.onload = callback;
+    document.head.appendChild(s);
+  }
+
+  // Shaded horizontal bands (severity ranges) and a threshold line.
+  var bandsPlugin = {
+    id: "openiopBands",
+    beforeDatasetsDraw: function (chart, args, opts) {
+      var spec = chart.config._openiopSpec || {};
+      var y = chart.scales.y, area = chart.chartArea, ctx = chart.ctx;
+      if (!y || !area) { return; }
+      ctx.save();
+      (spec.bands || []).forEach(function (band) {
+        var top = y.getPixelForValue(band.to), bottom = y.getPixelForValue(band.from);
+        ctx.fillStyle = band.color || "rgba(0,0,0,0.04)";
+        ctx.fillRect(area.left, Math.max(top, area.top), area.right - area.left,
+                     Math.min(bottom, area.bottom) - Math.max(top, area.top));
+        if (band.label) {
+          ctx.fillStyle = "#4a5a63"; ctx.font = "11px system-ui, sans-serif";
+          ctx.textAlign = "right";
+          ctx.fillText(band.label, area.right - 4, Math.max(top, area.top) + 12);
+        }
+      });
+      if (spec.threshold) {
+        var ty = y.getPixelForValue(spec.threshold.value);
+        ctx.strokeStyle = "#b3261e"; ctx.setLineDash([6, 4]); ctx.lineWidth = 1.5;
+        ctx.beginPath(); ctx.moveTo(area.left, ty); ctx.lineTo(area.right, ty); ctx.stroke();
+        ctx.setLineDash([]);
+        if (spec.threshold.label) {
+          ctx.fillStyle = "#b3261e"; ctx.font = "bold 11px system-ui, sans-serif";
+          ctx.textAlign = "left"; ctx.fillText(spec.threshold.label, area.left + 4, ty - 4);
+        }
+      }
+      ctx.restore();
+    },
+    afterDatasetsDraw: function (chart) {
+      var spec = chart.config._openiopSpec || {};
+      var ctx = chart.ctx, meta = chart.getDatasetMeta(0);
+      if (!meta || !meta.data) { return; }
+      ctx.save();
+      (spec.markers || []).forEach(function (m) {
+        var point = meta.data[m.index];
+        if (!point) { return; }
+        ctx.fillStyle = m.color || "#0f5e73";
+        ctx.font = "bold 11px system-ui, sans-serif"; ctx.textAlign = "center";
+        ctx.fillText(m.label, point.x, point.y - 10);
+      });
+      ctx.restore();
+    }
+  };
+
+  function drawCharts(root) {
+    var canvases = (root || document).querySelectorAll("canvas[data-chart-spec]");
+    if (!canvases.length) { return; }
+    loadChartJs(function () {
+      canvases.forEach(function (canvas) {
+        if (canvas._chart) { return; }
+        var node = document.getElementById(canvas.dataset.chartSpec);
+        if (!node) { return; }
+        var spec = JSON.parse(node.textContent);
+        var palette = ["#0f5e73", "#c2571a", "#5b4b9a", "#2e7d32", "#ad1457", "#00838f"];
+        var datasets = (spec.datasets || []).map(function (d, i) {
+          var color = d.color || palette[i % palette.length];
+          return {
+            label: d.label, data: d.data, borderColor: color,
+            backgroundColor: spec.type === "bar" ? (d.colors || color) : color,
+            tension: 0.2, spanGaps: true, pointRadius: 4, borderWidth: 2,
+            stepped: d.stepped || false
+          };
+        });
+        var config = {
+          type: spec.type || "line",
+          data: { labels: spec.labels || [], datasets: datasets },
+          options: {
+            responsive: true, maintainAspectRatio: false, animation: false,
+            plugins: { legend: { display: datasets.length > 1 } },
+            scales: {
+              y: {
+                min: spec.y && spec.y.min, max: spec.y && spec.y.max, beginAtZero: true,
+                title: { display: !!(spec.y && spec.y.title), text: spec.y && spec.y.title }
+              },
+              x: { title: { display: !!(spec.x && spec.x.title), text: spec.x && spec.x.title } }
+            }
+          },
+          plugins: [bandsPlugin]
+        };
+        config._openiopSpec = spec;
+        canvas._chart = new window.Chart(canvas, config);
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { drawCharts(e.target); });
+
+  // Buttons that print the page (no inline onclick under CSP).
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest("[data-print]");
+    if (t) { e.preventDefault(); window.print(); }
+    var c = e.target.closest("[data-confirm]");
+    if (c && !window.confirm(c.dataset.confirm)) { e.preventDefault(); }
+  });
+})();

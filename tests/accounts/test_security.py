@@ -1,0 +1,103 @@
+"""Sign-in security: lockout, two-factor for staff, idle logoff, headers."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import PASSWORD
+
+
+def _login(client: Client, username: str, password: str):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_lockout_after_repeated_failed_logins(world, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _login(client, "clin", "wrong-password").status_code == 200
+    # The failure that reaches the limit locks the account ...
+    assert _login(client, "clin", "wrong-password").status_code == 429
+    # ... and then even the right password is refused.
+    locked = _login(client, "clin", PASSWORD)
+    assert locked.status_code == 429
+    assert b"Too many failed sign-in attempts" in locked.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_correct_password_before_the_limit_signs_in(world):
+    client = Client()
+    _login(client, "clin", "wrong-password")
+    assert _login(client, "clin", PASSWORD).status_code == 302
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_staff_must_verify_a_second_factor_when_mfa_is_required(world, settings):
+    settings.OPENIOP_REQUIRE_MFA = True
+    client = Client()
+    assert _login(client, "clin", PASSWORD).status_code == 302
+    response = client.get(f"/participants/{world.participant.code}/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/")
+    # Enrolment page shows a QR code and creates an unconfirmed device.
+    page = client.get("/accounts/mfa/")
+    assert b"<svg" in page.content
+    device = TOTPDevice.objects.get(user=world.clinician)
+    assert not device.confirmed
+    token = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+    device.refresh_from_db()
+    done = client.post("/accounts/mfa/", {"token": token, "next": "/participants/"})
+    assert done.status_code == 302 and done["Location"] == "/participants/"
+    assert client.get(f"/participants/{world.participant.code}/").status_code == 200
+
+
+def test_wrong_totp_code_is_refused_with_a_message(world, settings):
+    settings.OPENIOP_REQUIRE_MFA = True
+    client = Client()
+    _login(client, "clin", PASSWORD)
+    client.get("/accounts/mfa/")
+    response = client.post("/accounts/mfa/", {"token": "12345a"})
+    assert b"The code is 6 digits, numbers only." in response.content
+    assert client.get("/participants/").status_code == 302
+
+
+def test_api_answers_401_json_without_second_factor(world, settings):
+    settings.OPENIOP_REQUIRE_MFA = True
+    client = Client()
+    _login(client, "clin", PASSWORD)
+    response = client.get("/api/participants/")
+    assert response.status_code == 401 and response.json()["detail"]
+
+
+def test_without_mfa_setting_staff_go_straight_in(world, settings):
+    settings.OPENIOP_REQUIRE_MFA = False
+    client = Client()
+    _login(client, "clin", PASSWORD)
+    assert client.get("/participants/").status_code == 200
+
+
+def test_idle_logoff_is_fifteen_minutes_by_default(settings):
+    assert settings.OPENIOP_IDLE_MINUTES == 15
+    assert settings.SESSION_COOKIE_AGE == 15 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_passwords_are_hashed_with_argon2(world):
+    assert world.clinician.password.startswith("argon2")
+
+
+def test_security_headers_and_csp(world, as_clinician):
+    response = as_clinician.get("/participants/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("style-src-attr")[0]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_csrf_is_enforced(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.clinician)
+    response = client.post("/participants/new/", {"mrn": "X"})
+    assert response.status_code == 403
