@@ -259,6 +259,11 @@ def note_save_draft(
         current = Note.objects.get(pk=note.pk)
         if current.status != NoteStatus.DRAFT:
             raise InvalidTransition(SIGNED_MESSAGE, field="status")
+        if _same_content(current, clean, clean_entries) and family is None and (
+            objectives is None
+        ):
+            # A late autosave of text that is already saved: nothing to choose between.
+            return current
         NoteConflictCopy.objects.create(note=note, author=actor, based_on_version=version,
                                         sections=clean, entries=clean_entries)
         raise Conflict(
@@ -268,6 +273,17 @@ def note_save_draft(
         )
     note.refresh_from_db()
     return note
+
+
+def _same_content(current: Note, sections: dict[str, str],
+                  entries: dict[str, dict[str, str]]) -> bool:
+    if any((current.sections or {}).get(k, "") != v for k, v in sections.items()):
+        return False
+    if not entries:
+        return True
+    saved = {str(e.participant.code): e.as_dict()
+             for e in current.entries.select_related("participant")}
+    return all(saved.get(code) == fields for code, fields in entries.items())
 
 
 def group_entry_add(*, actor: Any, note: Note, participant: Any,

@@ -1,0 +1,171 @@
+"""Clinical notes API: read notes, start and update drafts (with version), sign.
+
+Editing a signed note is refused with 409 and changes nothing; a draft update against an
+older version is refused with 409 and both texts stay available (the server's in the
+response's `current`, the refused one as a conflict copy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+
+from openiop.clinical import services
+from openiop.clinical.models import Note
+from openiop.clinical.permissions import can_see_chart_clinical, can_view_note
+from openiop.clinical.selectors import note_detail_queryset, notes_for_participant
+from openiop.core.exceptions import Conflict
+from openiop.participants.selectors import get_participant_for_user
+from openiop.scheduling.models import Session
+
+router = Router(tags=["clinical"])
+
+
+class EntryOut(Schema):
+    participant: UUID
+    participant_name: str
+    participation: str
+    response: str
+    progress: str
+    plan: str
+
+
+class AddendumOut(Schema):
+    code: UUID
+    signed_as: str
+    reason: str
+    text: str
+    created_at: datetime
+
+
+class NoteOut(Schema):
+    code: UUID
+    kind: str
+    note_format: str
+    status: str
+    version: int
+    session: UUID | None
+    participant: UUID | None
+    author: str
+    sections: dict[str, str]
+    entries: list[EntryOut]
+    needs_cosignature: bool
+    signed_as: str
+    signed_at: datetime | None
+    cosigned_as: str
+    cosigned_at: datetime | None
+    locked_at: datetime | None
+    addenda: list[AddendumOut]
+
+
+class NoteSummary(Schema):
+    code: UUID
+    kind: str
+    status: str
+    session_title: str
+    session_starts_at: datetime | None
+    author: str
+
+
+class DraftIn(Schema):
+    version: int = Field(..., ge=1)
+    sections: dict[str, str] = Field(default_factory=dict)
+    entries: dict[str, dict[str, str]] | None = None
+
+
+class SignIn(Schema):
+    override_reason: str = Field("", max_length=1000)
+
+
+class StartIn(Schema):
+    session: UUID
+
+
+def _note_out(note: Note) -> dict[str, Any]:
+    return {
+        "code": note.code, "kind": note.kind, "note_format": note.note_format,
+        "status": note.status, "version": note.version,
+        "session": note.session.code if note.session_id else None,
+        "participant": note.participant.code if note.participant_id else None,
+        "author": str(note.author), "sections": note.sections or {},
+        "entries": [{"participant": e.participant.code,
+                     "participant_name": e.participant.display_name, **e.as_dict()}
+                    for e in note.entries.all()],
+        "needs_cosignature": note.needs_cosignature, "signed_as": note.signed_as,
+        "signed_at": note.signed_at, "cosigned_as": note.cosigned_as,
+        "cosigned_at": note.cosigned_at, "locked_at": note.locked_at,
+        "addenda": list(note.addenda.all()),
+    }
+
+
+def _get_note(request: HttpRequest, code: UUID) -> Note:
+    note = note_detail_queryset().filter(code=code).first()
+    if note is None or not can_view_note(request.user, note, request):
+        raise Http404
+    return note
+
+
+def _audit_view(request: HttpRequest, note: Note) -> None:
+    from openiop.audit.services import audit_record
+    from openiop.clinical.permissions import note_participants
+
+    for person in note_participants(note):
+        audit_record(actor=request.user, action="view", object_type="note",
+                     object_id=note.code, participant=person, request=request)
+
+
+@router.get("/participants/{code}/notes", response=list[NoteSummary])
+def participant_notes(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
+    participant = get_participant_for_user(request.user, code, request=request)
+    if not can_see_chart_clinical(request.user, participant, request):
+        raise Http404
+    return [{"code": n.code, "kind": n.kind, "status": n.status,
+             "session_title": n.session.title if n.session_id else "",
+             "session_starts_at": n.session.starts_at if n.session_id else None,
+             "author": str(n.author)} for n in notes_for_participant(participant)[:500]]
+
+
+@router.get("/notes/{code}", response=NoteOut)
+def get_note(request: HttpRequest, code: UUID) -> dict[str, Any]:
+    note = _get_note(request, code)
+    _audit_view(request, note)
+    return _note_out(note)
+
+
+@router.post("/notes", response={201: NoteOut})
+def start_note(request: HttpRequest, payload: StartIn) -> tuple[int, dict[str, Any]]:
+    session = Session.objects.filter(
+        code=payload.session, program__organization_id=request.user.staff_organization_id
+    ).select_related("program").first()
+    if session is None:
+        raise Http404
+    note = services.note_start(actor=request.user, session=session, request=request)
+    return 201, _note_out(_get_note(request, note.code))
+
+
+@router.put("/notes/{code}/draft", response={200: NoteOut, 409: dict})
+def update_draft(request: HttpRequest, code: UUID, payload: DraftIn) -> Any:
+    note = _get_note(request, code)
+    try:
+        services.note_save_draft(actor=request.user, note=note, sections=payload.sections,
+                                 entries=payload.entries, version=payload.version,
+                                 request=request)
+    except Conflict as exc:
+        return 409, {"detail": exc.message, "field": "version",
+                     "current": _note_out(_get_note(request, code)) | {
+                         "code": str(code)}, "yours": payload.dict()}
+    return 200, _note_out(_get_note(request, code))
+
+
+@router.post("/notes/{code}/sign", response=NoteOut)
+def sign_note(request: HttpRequest, code: UUID, payload: SignIn) -> dict[str, Any]:
+    note = _get_note(request, code)
+    services.note_sign(actor=request.user, note=note, override_reason=payload.override_reason,
+                       request=request)
+    return _note_out(_get_note(request, code))
+
+

@@ -1,0 +1,1 @@
+"""Thin HTTP for clinical documentation: parse, call a service or selector, render."""

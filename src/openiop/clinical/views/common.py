@@ -1,0 +1,39 @@
+"""Helpers shared by the clinical views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+
+from openiop.accounts.permissions import Perm
+from openiop.participants.selectors import get_participant_for_user
+
+from ..models import Note
+from ..permissions import can_view_note
+from ..selectors import note_detail_queryset
+
+
+def get_note_for_user(request: HttpRequest, code: Any) -> Note:
+    """The note if the user may see it (care team, author, facilitator, supervisor,
+    director/admin, or a break-the-glass grant); else 404 (nothing confirmed)."""
+    try:
+        note = note_detail_queryset().get(code=code)
+    except (Note.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404 from exc
+    if not can_view_note(request.user, note, request):
+        raise Http404
+    return note
+
+
+def chart_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
+    return get_participant_for_user(request.user, code, request=request,
+                                    perm=Perm.CLINICAL_VIEW,
+                                    audit_action="view" if audit else None)
+
+
+def error_messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
+    return list(exc.messages)

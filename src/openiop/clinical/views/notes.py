@@ -1,0 +1,444 @@
+"""Note pages: the dashboard, writing (autosave), signing, addenda, printing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from openiop.accounts.models import Role
+from openiop.accounts.permissions import Perm
+from openiop.audit.services import audit_record
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
+from openiop.participants.models import Participant
+from openiop.scheduling.models import Session
+
+from .. import services
+from ..formats import ENTRY_FIELDS, sections_for
+from ..forms import AddendumForm, BreakGlassForm, SignForm
+from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentPlan
+from ..pdf import note_pdf
+from ..permissions import (
+    can_see_chart_clinical,
+    grant_break_glass,
+    is_supervisor_role,
+    same_organization,
+)
+from ..selectors import note_queryset, notes_for_participant, open_objectives
+from ..timeliness import note_timeliness, totals
+from .common import chart_participant, error_messages, get_note_for_user
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+def index(request: HttpRequest) -> HttpResponse:
+    """The notes dashboard: my drafts, co-signatures waiting for me, timeliness."""
+    user = request.user
+    org_id = user.staff_organization_id
+    now = timezone.now()
+    everyone = is_supervisor_role(user)
+    rows = note_timeliness(organization_id=org_id, now=now,
+                           clinician_id=None if everyone else user.pk)
+    mine = next((r for r in rows if r.user_id == user.pk), None)
+    drafts = note_queryset().filter(author=user, status=NoteStatus.DRAFT).order_by(
+        "session__starts_at")[:50]
+    to_cosign = note_queryset().filter(
+        status=NoteStatus.SIGNED, needs_cosignature=True,
+        author__staff_profile__supervisor__user=user).order_by("signed_at")[:50]
+    plans = TreatmentPlan.objects.filter(
+        program__organization_id=org_id, episode__status="active",
+        next_review_due__lte=timezone.localdate() + timezone.timedelta(days=7),
+    ).select_related("participant").order_by("next_review_due")
+    if not everyone:
+        plans = plans.filter(episode__primary_therapist=user)
+    context = {
+        "rows": rows, "totals": totals(rows), "mine": mine, "everyone": everyone,
+        "drafts": drafts, "to_cosign": to_cosign, "plans": plans[:50],
+        "plans_overdue": plans.filter(next_review_due__lt=timezone.localdate()).count(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "clinical/index.html", context)
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_for_session(request: HttpRequest, session_code: str) -> HttpResponse:
+    """Open the session's note, starting a draft (pre-filled attendees) when there is none."""
+    try:
+        session = Session.objects.select_related("program").get(
+            code=session_code, program__organization_id=request.user.staff_organization_id)
+    except (Session.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404 from exc
+    try:
+        note = services.note_start(actor=request.user, session=session, request=request)
+    except (ValidationError, NotPermitted) as exc:
+        msg = "; ".join(error_messages(exc)) if isinstance(exc, ValidationError) else exc.message
+        messages.error(request, f"The note was not started: {msg}")
+        return redirect("clinical:index")
+    return redirect("clinical:note", code=note.code)
+
+
+def _posted_draft(request: HttpRequest, note: Note) -> dict[str, Any]:
+    post = request.POST
+    sections = {s.key: post.get(f"section-{s.key}", "")
+                for s in sections_for(note.kind, note.note_format)}
+    entries: dict[str, dict[str, str]] = {}
+    for entry in note.entries.all():
+        code = str(entry.participant.code)
+        fields = {f.key: post[f"entry-{code}-{f.key}"] for f in ENTRY_FIELDS
+                  if f"entry-{code}-{f.key}" in post}
+        if fields:
+            entries[code] = fields
+    data: dict[str, Any] = {"sections": sections, "entries": entries or None}
+    if note.kind == "family" and "family_members_sent" in post:
+        data["family_member_ids"] = [int(i) for i in post.getlist("family_members")
+                                     if i.isdigit()]
+    if note.kind != "group" and "objectives_sent" in post:
+        data["objective_codes"] = post.getlist("objectives")
+    return data
+
+
+def _version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0
+
+
+def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, Any]:
+    values = note.sections or {}
+    sections = [{"s": s, "value": values.get(s.key, "")}
+                for s in sections_for(note.kind, note.note_format)]
+    entries = [{"entry": e, "fields": [{"f": f, "value": getattr(e, f.key)}
+                                       for f in ENTRY_FIELDS]}
+               for e in note.entries.all()]
+    attended_missing: list[Participant] = []
+    if note.kind == "group" and note.session_id:
+        have = {e.participant_id for e in note.entries.all()}
+        attended_missing = [
+            b.participant for b in note.session.bookings.select_related("participant",
+                                                                        "attendance")
+            if b.participant_id not in have and hasattr(b, "attendance") and b.attendance.attended
+        ]
+    family_options = []
+    objective_options = []
+    if note.participant_id:
+        chosen = {p.pk for p in note.family_members.all()}
+        if note.kind == "family":
+            family_options = [{"p": p, "checked": p.pk in chosen}
+                              for p in note.participant.related_people.all()]
+        linked = {o.pk for o in note.objectives.all()}
+        objective_options = [{"o": o, "checked": o.pk in linked}
+                             for o in open_objectives(note.participant)]
+    return {
+        "note": note, "sections": sections, "entries": entries,
+        "editable": note.is_draft and request.user.pk == note.author_id,
+        "warnings": services.note_warnings(note) if note.is_draft else [],
+        "sign_form": extra.pop("sign_form", SignForm()),
+        "addendum_form": extra.pop("addendum_form", AddendumForm()),
+        "attended_missing": attended_missing, "family_options": family_options,
+        "objective_options": objective_options,
+        "can_cosign": note.awaiting_cosignature and _is_supervisor_of_author(request.user, note),
+        "can_lock": note.status in (NoteStatus.COSIGNED,) or (
+            note.status == NoteStatus.SIGNED and not note.needs_cosignature),
+        "conflict_copy": NoteConflictCopy.objects.filter(note=note, author=request.user,
+                                                         resolved=False).first()
+        if note.is_draft else None,
+        **extra,
+    }
+
+
+def _is_supervisor_of_author(user: Any, note: Note) -> bool:
+    profile = getattr(note.author, "staff_profile", None)
+    return bool(profile and profile.supervisor_id and profile.supervisor.user_id == user.pk)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def note_detail(request: HttpRequest, code: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    for person in (
+        [note.participant] if note.participant_id else [e.participant for e in note.entries.all()]
+    ):
+        audit_record(actor=request.user, action="view", object_type="note",
+                     object_id=note.code, participant=person, request=request)
+    return render(request, "clinical/note.html", _edit_context(request, note))
+
+
+def _conflict_context(note: Note, mine: dict[str, Any]) -> dict[str, Any]:
+    current = Note.objects.get(pk=note.pk)
+    rows = []
+    for s in sections_for(note.kind, note.note_format):
+        theirs = (current.sections or {}).get(s.key, "")
+        yours = mine["sections"].get(s.key, "")
+        rows.append({"label": s.label, "key": f"section-{s.key}", "theirs": theirs,
+                     "yours": yours, "differs": theirs != yours})
+    for code, fields in (mine.get("entries") or {}).items():
+        entry = current.entries.select_related("participant").filter(
+            participant__code=code).first()
+        for f in ENTRY_FIELDS:
+            if f.key in fields and entry is not None:
+                theirs = getattr(entry, f.key)
+                rows.append({"label": f"{entry.participant.display_name}: {f.label}",
+                             "key": f"entry-{code}-{f.key}", "theirs": theirs,
+                             "yours": fields[f.key], "differs": theirs != fields[f.key]})
+    return {"note": current, "rows": rows}
+
+
+@require_POST
+def note_save(request: HttpRequest, code: str) -> HttpResponse:
+    """Save the draft. htmx autosave gets a status fragment; a stale version gets both texts
+    side by side; an expired session gets 401 (the page keeps the text and says so)."""
+    if not request.user.is_authenticated:
+        return render(request, "clinical/_session_expired.html", status=401)
+    if not request.user.is_clinic_staff:
+        raise Http404
+    note = get_note_for_user(request, code)
+    data = _posted_draft(request, note)
+    version = _version(request)
+    try:
+        note = services.note_save_draft(actor=request.user, note=note, version=version,
+                                         request=request, **data)
+    except Conflict:
+        context = _conflict_context(note, data)
+        if request.htmx:
+            response = render(request, "clinical/_conflict.html", context)
+            response["HX-Retarget"] = "#conflict-panel"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, "clinical/note.html",
+                      _edit_context(request, context["note"], conflict=context), status=409)
+    except (ValidationError, InvalidTransition, NotPermitted) as exc:
+        msg = "; ".join(error_messages(exc)) if isinstance(exc, ValidationError) else exc.message
+        if request.htmx:
+            return render(request, "clinical/_autosave_status.html",
+                          {"error": msg, "note": note})
+        messages.error(request, f"Not saved: {msg}")
+        return redirect("clinical:note", code=note.code)
+    if request.POST.get("resolve"):
+        NoteConflictCopy.objects.filter(note=note, author=request.user).update(resolved=True)
+    if request.htmx:
+        return render(request, "clinical/_autosave_status.html", {"note": note})
+    messages.success(request, f"Draft saved (version {note.version}).")
+    return redirect("clinical:note", code=note.code)
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_sign(request: HttpRequest, code: str) -> HttpResponse:
+    """Sign. When the draft's fields come along (the sign button is in the note form), they
+    are saved first, against the version the page showed, so the signed text is what the
+    author saw."""
+    note = get_note_for_user(request, code)
+    form = SignForm(request.POST)
+    form.is_valid()
+    try:
+        if "version" in request.POST and note.is_draft and note.author_id == request.user.pk:
+            data = _posted_draft(request, note)
+            try:
+                note = services.note_save_draft(actor=request.user, note=note,
+                                                version=_version(request), request=request,
+                                                **data)
+            except Conflict:
+                context = _conflict_context(note, data)
+                return render(request, "clinical/note.html",
+                              _edit_context(request, context["note"], conflict=context),
+                              status=409)
+        services.note_sign(actor=request.user, note=note,
+                           override_reason=form.cleaned_data.get("override_reason", ""),
+                           request=request)
+    except ValidationError as exc:
+        note = get_note_for_user(request, code)
+        return render(request, "clinical/note.html",
+                      _edit_context(request, note, sign_errors=error_messages(exc),
+                                    sign_form=form), status=422)
+    except (NotPermitted, InvalidTransition, Conflict) as exc:
+        messages.error(request, exc.message)
+    else:
+        note.refresh_from_db()
+        messages.success(request, "Note signed." + (
+            " It now awaits your supervisor's co-signature." if note.needs_cosignature
+            else ""))
+    return redirect("clinical:note", code=note.code)
+
+
+def _simple_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    try:
+        if action == "cosign":
+            services.note_cosign(actor=request.user, note=note, request=request)
+            messages.success(request, "Note co-signed.")
+        else:
+            services.note_lock(actor=request.user, note=note, request=request)
+            messages.success(request, "Note locked.")
+    except (NotPermitted, InvalidTransition, Conflict) as exc:
+        messages.error(request, exc.message)
+    return redirect("clinical:note", code=note.code)
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_cosign(request: HttpRequest, code: str) -> HttpResponse:
+    return _simple_action(request, code, "cosign")
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_lock(request: HttpRequest, code: str) -> HttpResponse:
+    return _simple_action(request, code, "lock")
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_addendum(request: HttpRequest, code: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.addendum_add(actor=request.user, note=note, request=request,
+                                  **form.cleaned_data)
+        except ValidationError as exc:
+            from openiop.core.forms import apply_validation_error
+
+            apply_validation_error(form, exc)
+        except (NotPermitted, InvalidTransition) as exc:
+            form.add_error(None, exc.message)
+    if form.errors:
+        return render(request, "clinical/note.html",
+                      _edit_context(request, note, addendum_form=form), status=422)
+    messages.success(request, "Addendum signed and added.")
+    return redirect("clinical:note", code=note.code)
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def note_entry_add(request: HttpRequest, code: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    person = Participant.objects.filter(
+        code=request.POST.get("participant") or None,
+        organization_id=note.program.organization_id).first() if _is_uuid(
+        request.POST.get("participant")) else None
+    if person is None:
+        messages.error(request, "participant: pick an attendee of this session.")
+        return redirect("clinical:note", code=note.code)
+    try:
+        services.group_entry_add(actor=request.user, note=note, participant=person,
+                                 request=request)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(error_messages(exc)))
+    except (NotPermitted, InvalidTransition) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Entry added for {person.display_name}.")
+    return redirect("clinical:note", code=note.code)
+
+
+def _is_uuid(value: str | None) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def note_print(request: HttpRequest, code: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    services.note_export(actor=request.user, note=note, action="print", request=request)
+    context = _edit_context(request, note)
+    return render(request, "clinical/note_print.html", {
+        "note": note, "sections": context["sections"], "entries_all": context["entries"]})
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
+    note = get_note_for_user(request, code)
+    services.note_export(actor=request.user, note=note, action="export", request=request)
+    response = HttpResponse(note_pdf(note), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="note-{note.code}.pdf"'
+    return response
+
+
+# Participant chart: the Notes tab, one note as it appears in this chart, break the glass.
+
+@staff_required(Perm.CLINICAL_VIEW)
+def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
+    from openiop.participants.views import chart_context
+
+    participant = chart_participant(request, code)
+    allowed = can_see_chart_clinical(request.user, participant, request)
+    notes = notes_for_participant(participant)
+    if not allowed:
+        # Without care-team access a user still sees the notes they wrote or facilitated.
+        notes = notes.filter(author=request.user) | notes.filter(
+            session__facilitator=request.user)
+    now = timezone.now()
+    candidates = Session.objects.filter(
+        bookings__participant=participant,
+        bookings__attendance__status__in=("present", "late", "left_early"),
+        notes__isnull=True, ends_at__lte=now, ends_at__gte=now - timezone.timedelta(days=14),
+    ).exclude(status="cancelled")
+    if not allowed:
+        candidates = candidates.filter(facilitator=request.user)
+    sessions_without_note = list(
+        candidates.distinct().select_related("facilitator").order_by("-starts_at")[:20])
+    return render(request, "clinical/participant_notes.html",
+                  chart_context(request, participant, active_tab="clinical:participant_notes")
+                  | {"notes": notes[:200], "allowed": allowed,
+                     "break_glass_form": BreakGlassForm(),
+                     "sessions_without_note": sessions_without_note,
+                     "is_staff_writer": request.user.role in (Role.CLINICIAN, Role.PRESCRIBER,
+                                                              Role.NURSE)})
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpResponse:
+    """One note as filed in this participant's chart: the shared part and only this
+    participant's own entry (minimum necessary)."""
+    participant = chart_participant(request, code, audit=False)
+    note = get_note_for_user(request, note_code)
+    if note.participant_id != participant.pk and not any(
+        e.participant_id == participant.pk for e in note.entries.all()
+    ):
+        raise Http404
+    audit_record(actor=request.user, action="view", object_type="note", object_id=note.code,
+                 participant=participant, request=request)
+    from openiop.participants.views import chart_context
+
+    context = _edit_context(request, note)
+    context["entries"] = [e for e in context["entries"]
+                          if e["entry"].participant_id == participant.pk]
+    return render(request, "clinical/participant_note.html",
+                  chart_context(request, participant, active_tab="clinical:participant_notes")
+                  | context | {"chart_view": True})
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_POST
+def break_glass(request: HttpRequest, code: str) -> HttpResponse:
+    participant = chart_participant(request, code, audit=False)
+    form = BreakGlassForm(request.POST)
+    if not form.is_valid() or not same_organization(request.user,
+                                                    participant.organization_id):
+        messages.error(request, "Emergency access needs a reason.")
+        return redirect("clinical:participant_notes", code=participant.code)
+    until = grant_break_glass(request, participant)
+    audit_record(actor=request.user, action="break_glass", object_type="clinical_record",
+                 object_id=participant.code, participant=participant, request=request,
+                 reason=form.cleaned_data["reason"])
+    messages.warning(request, "Emergency access granted until "
+                     f"{timezone.localtime(until):%H:%M}. This access is logged.")
+    target = request.POST.get("next") or ""
+    if target == "plan":
+        return redirect("clinical:participant_plan", code=participant.code)
+    return redirect("clinical:participant_notes", code=participant.code)

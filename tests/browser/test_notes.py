@@ -1,0 +1,94 @@
+"""A facilitator writes a group note for a demo group (attendees pre-filled from
+attendance), signs it and adds an addendum; then opens a treatment plan."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.clinical.models import Note, TreatmentPlan
+from openiop.scheduling.models import Attendance, Session
+
+from .conftest import screenshot, sign_in
+
+
+def _group_without_note(clinician: User) -> Session:
+    attended = Attendance.objects.filter(booking__session=OuterRef("pk"),
+                                         status__in=("present", "late", "left_early"))
+    recent = Session.objects.filter(
+        kind="group", facilitator=clinician, ends_at__lte=timezone.now(),
+        ends_at__gte=timezone.now() - timezone.timedelta(days=13),
+    ).filter(Exists(attended)).order_by("-starts_at")
+    session = recent.filter(notes__isnull=True).first()
+    if session is None:
+        # Every recent group has a note: take one still in draft and discard the draft.
+        session = recent.filter(notes__status="draft").first()
+        Note.objects.filter(session=session).delete()
+    return session
+
+
+def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
+    clinician = User.objects.get(username="clinician")
+    session = _group_without_note(clinician)
+    attendees = list(
+        Attendance.objects.filter(booking__session=session,
+                                  status__in=("present", "late", "left_early"))
+        .select_related("booking__participant")
+    )
+    person = attendees[0].booking.participant
+    sign_in(page, "clinician")
+
+    # The facilitator finds the group under "Sessions to document" (or on the chart).
+    page.get_by_role("link", name="Notes").click()
+    row = page.locator(f"#to-document tr[data-session='{session.code}'] button")
+    if row.count() == 0:
+        page.goto(f"/notes/participants/{person.code}/")
+        row = page.locator(f"tr[data-session='{session.code}'] button")
+    row.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Group session note").is_visible()
+    entries = page.locator("fieldset.entry")
+    assert entries.count() == len(attendees)
+    for a in attendees:
+        assert page.get_by_text(a.booking.participant.display_name).first.is_visible()
+
+    page.get_by_label("Topic").fill("Coping with cravings on weekends")
+    page.get_by_label("Interventions").fill("CBT chain analysis; role play of refusal skills")
+    for n in range(entries.count()):
+        box = entries.nth(n)
+        box.get_by_label("Participation").fill(f"Shared {n + 1} examples and gave feedback.")
+        box.get_by_label("Response to the intervention").fill(
+            f"Mapped trigger {n + 1} to a refusal line.")
+        box.get_by_label("Progress toward the objective").fill(
+            f"Step {n + 1} of the objective reached.")
+        box.get_by_label("Plan").fill(f"Practice the refusal line {n + 2} times.")
+    # htmx autosaves as you type; the status names the new version.
+    page.wait_for_selector("#autosave-status:has-text('Saved')")
+    note = Note.objects.get(session=session)
+    assert note.version > 1 and note.sections["topic"] == "Coping with cravings on weekends"
+
+    # Signing right away: the page waits for an autosave in flight, then signs.
+    page.get_by_role("button", name="Sign note").click()
+    page.wait_for_selector("text=Electronically signed by", timeout=20_000)
+    note.refresh_from_db()
+    assert note.status == "signed" and note.signed_as.endswith("LCSW")
+
+    page.get_by_label("Reason").fill("late entry")
+    page.get_by_role("textbox", name="Addendum").fill("After group, Jamie's sponsor confirmed the meeting plan.")
+    page.get_by_role("button", name="Sign and add addendum").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Addendum signed and added.").is_visible()
+    assert note.addenda.count() == 1
+    screenshot(page, "group-note")
+
+    # A treatment plan of one of the clinician's own participants (care team).
+    plan = TreatmentPlan.objects.filter(episode__primary_therapist=clinician,
+                                        episode__status="active").order_by("pk").first()
+    page.goto(f"/notes/participants/{plan.participant.code}/plan/")
+    assert page.get_by_role("heading", name="Treatment plan").is_visible()
+    assert page.get_by_text(re.compile("Next review due")).is_visible()
+    screenshot(page, "treatment-plan")
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
