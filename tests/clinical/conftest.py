@@ -52,3 +52,9 @@ def clinic(world: World) -> Clinic:
     f.attendance(f.booking(individual, w.participant), "present")
     return Clinic(w, group, [w.participant, second], absent, individual, associate,
                   w.clinician)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """These tests create several staff users each; Argon2 would dominate their run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
