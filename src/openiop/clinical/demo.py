@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from openiop.core.demo import DemoContext
-from openiop.participants.models import Consent, RelatedPerson
+from openiop.participants.models import Consent, Participant, RelatedPerson
 from openiop.scheduling.models import Attendance, Session
 
 from .formats import sections_for
@@ -386,11 +386,12 @@ def _safety_plans(ctx: DemoContext) -> None:
     rng = ctx.rng
     active = [ep for ep in ctx.episodes if ep.status == "active"]
     rows: list[SafetyPlan] = []
-    portal_participant = next((p for p in ctx.participants if p.user_id), None)
+    # The demo's portal participant always has one (the portal shows it).
+    portal_ids = set(Participant.objects.filter(
+        organization=ctx.organization, user__isnull=False).values_list("pk", flat=True))
     for ep in active:
         teen = ep.program.population == "adolescent"
-        chosen = teen or rng.random() < 0.4 or (
-            portal_participant is not None and ep.participant_id == portal_participant.pk)
+        chosen = teen or rng.random() < 0.4 or ep.participant_id in portal_ids
         if not chosen:
             continue
         versions = 2 if rng.random() < 0.25 else 1
