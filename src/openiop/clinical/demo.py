@@ -8,7 +8,7 @@ written here (the audit trail records what users do).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -286,8 +286,14 @@ def _plans(ctx: DemoContext) -> None:
             while reviewed + timedelta(days=days) < today - timedelta(days=rng.randint(0, 6)):
                 reviewed += timedelta(days=days)
             reviewed = min(reviewed, today)
+        acknowledged = rng.random() < 0.75
         plans.append(TreatmentPlan(
             participant_id=ep.participant_id, episode=ep, program=ep.program,
+            revision=1, version=2,
+            acknowledged_revision=1 if acknowledged else None,
+            acknowledged_at=ctx.at(started, time(11)) if acknowledged else None,
+            acknowledgment_method=rng.choice(["signed in person", "verbal, in session"])
+            if acknowledged else "",
             participant_statement=rng.choice(
                 ["I want to feel like myself again", "Stay sober and keep my job",
                  "Get along with my parents", "Stop having panic attacks", ""]),
@@ -353,7 +359,6 @@ def _plans(ctx: DemoContext) -> None:
                                       for o in by_goal[g.pk]]}
                       for g in by_problem[p.pk]]})
     revisions, reviews = [], []
-    now = timezone.now()
     for plan in plans:
         snapshot = {"participant_statement": plan.participant_statement,
                     "started_on": plan.started_on.isoformat(),
@@ -361,21 +366,12 @@ def _plans(ctx: DemoContext) -> None:
                     "problems": tree.get(plan.pk, [])}
         revisions.append(TreatmentPlanRevision(plan=plan, number=1, snapshot=snapshot,
                                                summary="Initial plan", created_by=plan.created_by))
-        plan.revision = 1
-        plan.version = 2
-        if rng.random() < 0.75:
-            plan.acknowledged_revision = 1
-            plan.acknowledged_at = now - timedelta(days=max((ctx.today - plan.started_on).days - 1, 0))
-            plan.acknowledgment_method = rng.choice(["signed in person", "verbal, in session"])
         if plan.last_reviewed_on:
             reviews.append(TreatmentPlanReview(
                 plan=plan, reviewed_on=plan.last_reviewed_on, reviewed_by=plan.created_by,
                 summary="Team review: objectives on track; plan continued.", revision_number=1))
     TreatmentPlanRevision.objects.bulk_create(revisions, batch_size=1000)
     TreatmentPlanReview.objects.bulk_create(reviews, batch_size=1000)
-    TreatmentPlan.objects.bulk_update(
-        plans, ["revision", "version", "acknowledged_revision", "acknowledged_at",
-                "acknowledgment_method"], batch_size=1000)
     overdue = sum(1 for p in plans if p.next_review_due < today)
     due_soon = sum(1 for p in plans if today <= p.next_review_due <= today + timedelta(days=7))
     ctx.progress(f"{len(plans)} treatment plans ({overdue} reviews overdue, {due_soon} due "
