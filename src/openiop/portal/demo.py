@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ FAMILY_NOTES = [
 
 def build(ctx: DemoContext) -> None:
     rng = ctx.rng
-    now = timezone.now()
+    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     messages: list[Message] = []
     active = [ep for ep in ctx.episodes if ep.status == "active"]

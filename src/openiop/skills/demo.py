@@ -7,7 +7,7 @@ Everything per participant is built in memory and bulk-inserted (5,000 participa
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
@@ -123,7 +123,7 @@ def _rotations(ctx: DemoContext, modules: dict[str, Module]) -> None:
 
 def _holistic_notes(ctx: DemoContext) -> None:
     rng = ctx.rng
-    now = timezone.now()
+    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
     notes = []
     for pk, kind, facilitator_id in (
         Session.objects.filter(program__organization=ctx.organization, kind__in=sorted(HOLISTIC_KINDS),
@@ -140,7 +140,7 @@ def _holistic_notes(ctx: DemoContext) -> None:
 
 def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list[Skill]) -> None:
     rng = ctx.rng
-    now = timezone.now()
+    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     practices: list[SkillPractice] = []
     cravings: list[CravingLog] = []
