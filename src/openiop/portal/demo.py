@@ -74,3 +74,31 @@ def build(ctx: DemoContext) -> None:
                                     shared_at=now - timedelta(days=8 - 5 * k)))
     SharedNote.objects.bulk_create(notes)
     ctx.progress(f"{len(messages)} portal messages, {len(notes)} notes shared with families")
+    if demo_person is not None:
+        _demo_safety_plan(ctx, demo_person)
+
+
+def _demo_safety_plan(ctx: DemoContext, person: object) -> None:
+    """The demo participant's safety plan, unless the clinical demo step wrote one."""
+    from openiop.clinical.selectors import current_safety_plan
+    from openiop.clinical.services.safety import safety_plan_save
+
+    if current_safety_plan(person) is not None:
+        return
+    episode = next(ep for ep in ctx.episodes if ep.participant_id == person.pk and ep.status == "active")
+    safety_plan_save(
+        actor=episode.primary_therapist, participant=person, based_on_version=None,
+        data={
+            "warning_signs": "Not sleeping for two nights\nCancelling plans and staying in my room\n"
+                             "Thinking 'nothing is going to change'",
+            "internal_coping": "Walk the dog around the park\nCold water on my face, paced breathing\n"
+                               "Play guitar for 20 minutes",
+            "social_distractions": "Coffee shop on High Street\nCall my cousin to talk about anything",
+            "help_contacts": "My sister Ana (614) 555-0188\nMy friend Rob (614) 555-0142",
+            "professional_contacts": "My therapist at Riverbend (614) 555-0100 (weekdays)\n"
+                                     "County crisis team (614) 555-0999",
+            "environment_safety": "Sister keeps my extra medication; no alcohol in the house",
+            "reasons_for_living": "My daughter; finishing my degree; the dog",
+        },
+    )
+    ctx.progress("safety plan for the demo participant")

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -145,8 +145,9 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
     participant = request.participant
-    if not checkins.AVAILABLE or instrument not in checkins.assigned_instruments(participant):
-        raise Http404
+    if instrument not in checkins.assigned_instruments(participant):
+        raise deny(request, object_type="checkin", object_id=instrument, participant=participant,
+                   reason="check-in not assigned by the program")
     definition = checkins.instrument_definition(instrument)
     answers: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -156,15 +157,23 @@ def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
             result = checkins.submit(actor=request.user, participant=participant, instrument=instrument,
                                      answers=answers, request=request)
         except ValidationError as exc:
-            errors = {k: " ".join(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {"__all__": " ".join(exc.messages)}
+            if hasattr(exc, "error_dict"):
+                errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
+            else:
+                errors = {"form": " ".join(exc.messages)}
         else:
+            try:
+                band_label = definition.band(result.band).label
+            except KeyError:
+                band_label = ""
             return render(request, "portal/checkin_done.html", _ctx(
-                request, "portal:checkins", result=result, definition=definition))
+                request, "portal:checkins", result=result, definition=definition, band_label=band_label))
     else:
         audit_view(request, f"checkin_{instrument}")
     return render(request, "portal/checkin_form.html", _ctx(
         request, "portal:checkins", definition=definition, instrument=instrument,
         items=checkins.items_for_form(definition, answers, errors), errors=errors,
+        form_error=" ".join(v for k, v in errors.items() if k not in checkins.item_keys(definition)),
     ), status=400 if errors else 200)
 
 
