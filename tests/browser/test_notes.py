@@ -43,6 +43,8 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
 
     # The facilitator finds the group under "Sessions to document" (or on the chart).
     page.get_by_role("link", name="Notes").click()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "notes-dashboard")
     row = page.locator(f"#to-document tr[data-session='{session.code}'] button")
     if row.count() == 0:
         page.goto(f"/notes/participants/{person.code}/")

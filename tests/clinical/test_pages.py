@@ -195,3 +195,33 @@ def test_safety_plan_page_saves_versions_and_prints(clinic):
     assert b"newer version" in stale.content
     assert client.get(url + "v1/print/").status_code == 200
     assert client.get(url + "v2/pdf/").content.startswith(b"%PDF")
+
+
+def test_a_care_team_member_of_one_attendee_reads_only_that_entry(clinic):
+    from openiop.care.models import EpisodeOfCare
+
+    me, other = clinic.attendees
+    EpisodeOfCare.objects.filter(participant=other).update(
+        primary_therapist=clinic.world.colleague)
+    note = signed_group_note(clinic.supervisor, clinic.group)
+    page = login(clinic.world.colleague).get(f"/notes/{note.code}/")
+    assert page.status_code == 200
+    assert other.display_name.encode() in page.content
+    assert me.display_name.encode() not in page.content
+
+
+def test_cosigning_through_the_page_needs_the_supervisor(clinic):
+    clinic.group.facilitator = clinic.associate
+    clinic.group.save()
+    note = signed_group_note(clinic.associate, clinic.group)
+    login(clinic.world.director).post(f"/notes/{note.code}/cosign/")
+    note.refresh_from_db()
+    assert note.status == "signed"
+    page = login(clinic.supervisor).get(f"/notes/{note.code}/")
+    assert b"Co-sign note" in page.content
+    login(clinic.supervisor).post(f"/notes/{note.code}/cosign/")
+    note.refresh_from_db()
+    assert note.status == "cosigned" and note.cosigned_by == clinic.supervisor
+    login(clinic.associate).post(f"/notes/{note.code}/lock/")
+    note.refresh_from_db()
+    assert note.status == "locked"

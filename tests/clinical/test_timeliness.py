@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from openiop.clinical.models import Note
 from openiop.clinical.services import note_start
 from openiop.clinical.timeliness import note_timeliness, totals
+from openiop.scheduling.models import Session
 from tests import factories as f
 from tests.conftest import login
 
@@ -36,10 +36,12 @@ def test_it_counts_overdue_pending_on_time_and_late(clinic):
     note_start(actor=clinic.supervisor, session=_group_session(clinic, 30))
     # A group 10 h ago with no note -> pending.
     _group_session(clinic, 10)
-    # A group 50 h ago signed 40 h after it ended -> late.
-    late = _group_session(clinic, 50)
-    note = signed_group_note_or_individual(clinic, late)
-    Note.objects.filter(pk=note.pk).update(signed_at=late.ends_at + timedelta(hours=40))
+    # A group signed now, 40 h after it ended -> late. (Signed notes never change, also
+    # on PostgreSQL, so the session is moved back in time after signing instead.)
+    late = _group_session(clinic, 1)
+    signed_group_note_or_individual(clinic, late)
+    Session.objects.filter(pk=late.pk).update(starts_at=late.starts_at - timedelta(hours=40),
+                                              ends_at=late.ends_at - timedelta(hours=40))
     # Someone else's overdue session does not count for this clinician.
     _group_session(clinic, 40, facilitator=clinic.world.colleague)
     # A session nobody attended needs no note.

@@ -79,7 +79,8 @@ def is_part2(program: Any) -> bool:
     return getattr(program, "focus", "") in ("su", "co")
 
 
-def note_pdf(note: Any, *, only_participant: Any | None = None) -> bytes:
+def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> bytes:
+    """The note as a PDF; group entries limited to `entry_participant_ids` when given."""
     s = _styles()
     session = note.session
     story: list[Any] = [_p(f"{note.get_kind_display()} note", s["title"])]
@@ -97,8 +98,8 @@ def note_pdf(note: Any, *, only_participant: Any | None = None) -> bytes:
         if value or section.required:
             story += [_p(section.label, s["h2"]), _p(value or "—", s["body"])]
     entries = list(note.entries.all())
-    if only_participant is not None:
-        entries = [e for e in entries if e.participant_id == only_participant.pk]
+    if entry_participant_ids is not None:
+        entries = [e for e in entries if e.participant_id in entry_participant_ids]
     for entry in entries:
         story.append(_p(f"{entry.participant.display_name}", s["h2"]))
         for f in ENTRY_FIELDS:

@@ -104,3 +104,18 @@ def can_view_note(user: Any, note: Any, request: HttpRequest | None = None) -> b
     if not same_organization(user, note.program.organization_id):
         return False
     return any(has_break_glass(request, p) for p in note_participants(note))
+
+
+def visible_entry_participants(user: Any, note: Any, request: HttpRequest | None = None
+                               ) -> set[int] | None:
+    """Whose group entries the user may read: None means all (author, facilitator, the
+    author's supervisor, director/admin); otherwise only attendees whose care team the user
+    is on or for whom they broke the glass (minimum necessary, 45 CFR 164.502(b))."""
+    uid = getattr(user, "pk", None)
+    if is_supervisor_role(user) or uid in (
+        note.author_id, getattr(note.session, "facilitator_id", None),
+        supervisor_user_id(note.author),
+    ):
+        return None
+    return {e.participant_id for e in note.entries.all()
+            if is_on_care_team(user, e.participant) or has_break_glass(request, e.participant)}

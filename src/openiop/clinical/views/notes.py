@@ -29,6 +29,7 @@ from ..permissions import (
     grant_break_glass,
     is_supervisor_role,
     same_organization,
+    visible_entry_participants,
 )
 from ..selectors import note_queryset, notes_for_participant, open_objectives
 from ..timeliness import note_timeliness, totals
@@ -114,9 +115,10 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
     values = note.sections or {}
     sections = [{"s": s, "value": values.get(s.key, "")}
                 for s in sections_for(note.kind, note.note_format)]
+    visible = visible_entry_participants(request.user, note, request)
     entries = [{"entry": e, "fields": [{"f": f, "value": getattr(e, f.key)}
                                        for f in ENTRY_FIELDS]}
-               for e in note.entries.all()]
+               for e in note.entries.all() if visible is None or e.participant_id in visible]
     attended_missing: list[Participant] = []
     if note.kind == "group" and note.session_id:
         have = {e.participant_id for e in note.entries.all()}
@@ -354,8 +356,12 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
     note = get_note_for_user(request, code)
     services.note_export(actor=request.user, note=note, action="print", request=request)
     context = _edit_context(request, note)
+    only = request.GET.get("participant", "")
+    entries = [e for e in context["entries"]
+               if not only or str(e["entry"].participant.code) == only]
     return render(request, "clinical/note_print.html", {
-        "note": note, "sections": context["sections"], "entries_all": context["entries"]})
+        "note": note, "sections": context["sections"], "entries_all": entries,
+        "only": only})
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -363,7 +369,13 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
 def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
     note = get_note_for_user(request, code)
     services.note_export(actor=request.user, note=note, action="export", request=request)
-    response = HttpResponse(note_pdf(note), content_type="application/pdf")
+    visible = visible_entry_participants(request.user, note, request)
+    only = request.GET.get("participant", "")
+    allowed = {e.participant_id for e in note.entries.all()
+               if (visible is None or e.participant_id in visible)
+               and (not only or str(e.participant.code) == only)}
+    response = HttpResponse(note_pdf(note, entry_participant_ids=allowed),
+                            content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="note-{note.code}.pdf"'
     return response
 
