@@ -125,7 +125,7 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
     initial = {"version": order.version, "dose": order.dose.normalize(), "unit": order.unit,
                "frequency": order.frequency, "route": order.route}
     form = forms.AdjustForm(request.POST or None, initial=initial)
-    stop_form = forms.StopForm(initial={"version": order.version})
+    stop_form = forms.StopForm(initial={"version": order.version}, prefix="stop")
     warnings: list = []
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -159,7 +159,7 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
 def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse:
     participant = _participant(request, code)
     order = _order(participant, order_code)
-    form = forms.StopForm(request.POST)
+    form = forms.StopForm(request.POST, prefix="stop")
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -171,8 +171,8 @@ def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse
         else:
             messages.success(request, f"{order.name} was stopped.")
             return _back(participant)
-    errors = "; ".join(f"{form.fields[f].label or f.replace('_', ' ').capitalize() if f in form.fields else f}: {' '.join(e)}"
-                       for f, e in form.errors.items())
+    errors = "; ".join(f"{name.replace('_', ' ')}: {' '.join(e)}"
+                       for name, e in form.errors.items())
     messages.error(request, f"{order.name} was not stopped. {errors}")
     return redirect("medications:order_adjust", code=participant.code, order_code=order.code)
 
