@@ -49,7 +49,7 @@ PORTAL_NAV: tuple[tuple[str, str], ...] = (
     ("Skills", "portal:skills"),
     ("Cravings", "portal:cravings"),
     ("My plans", "portal:plans"),
-    ("Medications", "medications:portal_adherence"),
+    ("Medications", "medications:my_adherence"),
     ("Messages", "portal:messages"),
     ("Sharing", "portal:sharing"),
 )
