@@ -26,7 +26,7 @@ class MFARequiredMiddleware:
             and not user.is_verified()
             and not request.path.startswith(_EXEMPT_PREFIXES)
         ):
-            if request.path.startswith("/api/"):
+            if request.path.startswith(("/api/", "/fhir/")):
                 return HttpResponse(
                     '{"detail": "Two-factor verification required"}',
                     status=401,

@@ -1,5 +1,21 @@
 from __future__ import annotations
 
+from django.urls import path, re_path
+
+from . import views
+
 app_name = "fhir"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+    path("Patient", views.patient_search, name="patient_search"),
+    path("Patient/<uuid:code>", views.patient_read, name="patient_read"),
+    path("EpisodeOfCare", views.episode_search, name="episode_search"),
+    path("EpisodeOfCare/<uuid:code>", views.episode_read, name="episode_read"),
+    path("Organization/<uuid:code>", views.organization_read, name="organization_read"),
+    path("Location/<uuid:code>", views.location_read, name="location_read"),
+    path("Practitioner/<uuid:code>", views.practitioner_read, name="practitioner_read"),
+    path("HealthcareService/<uuid:code>", views.healthcare_service_read,
+         name="healthcare_service_read"),
+    re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
+]

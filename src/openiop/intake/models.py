@@ -1,1 +1,216 @@
+"""Referrals, level-of-care assessments and urgent safety tasks."""
+
 from __future__ import annotations
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from openiop.care.levels import LevelOfCare
+
+
+class Referral(models.Model):
+    """A request for care, from first contact to admission or another outcome.
+
+    Each status change stamps its own time, so time from referral to admission is
+    `admitted_at - received_at`.
+    """
+
+    class Source(models.TextChoices):
+        SELF = "self", "Self"
+        FAMILY = "family", "Family member"
+        HOSPITAL = "hospital", "Hospital (step-down)"
+        THERAPIST = "therapist", "Outpatient therapist (step-up)"
+        COURT = "court", "Court or probation"
+        EMPLOYER = "employer", "Employer or EAP"
+        FINDER = "finder", "Public program finder"
+        SELF_CHECK = "self_check", "Public self-check"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        SCREENING = "screening", "Screening"
+        ASSESSMENT = "assessment", "Assessment"
+        ADMITTED = "admitted", "Admitted"
+        DECLINED = "declined", "Declined"
+        REFERRED_ELSEWHERE = "referred_elsewhere", "Referred elsewhere"
+
+    OPEN_STATUSES = ("new", "screening", "assessment")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="referrals"
+    )
+    program = models.ForeignKey(
+        "care.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    participant = models.ForeignKey(
+        "participants.Participant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="referrals", help_text="Linked when screening starts.",
+    )
+    episode = models.ForeignKey(
+        "care.EpisodeOfCare", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="referrals", help_text="The admission this referral led to.",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    referrer_name = models.CharField(
+        max_length=150, blank=True, help_text="Who referred: hospital unit, therapist, officer..."
+    )
+    name = models.CharField("Person's name", max_length=150)
+    date_of_birth = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    reason = models.TextField(help_text="Why care is being sought, in the referrer's words.")
+    consent_text = models.TextField(
+        blank=True, help_text="What the person agreed to when sending a public contact request."
+    )
+    urgent = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    outcome_note = models.TextField(
+        blank=True, help_text="Why declined, or where the person was referred."
+    )
+    referred_to = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField()
+    screening_at = models.DateTimeField(null=True, blank=True)
+    assessment_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            # The referral queue: one organization's referrals by status, newest first.
+            models.Index(fields=["organization", "status", "-received_at"],
+                         name="referral_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral of {self.name} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def days_to_admission(self) -> int | None:
+        if self.status != self.Status.ADMITTED or self.closed_at is None:
+            return None
+        return (self.closed_at - self.received_at).days
+
+
+def _rating() -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(4)],
+        help_text="0 none, 1 mild, 2 moderate, 3 significant, 4 severe/imminent.",
+    )
+
+
+class LevelOfCareAssessment(models.Model):
+    """Dimension ratings, the engine's recommendation with every rule that fired, and the
+    clinician's decision (an override must carry a reason)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="loc_assessments"
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+    )
+    episode = models.ForeignKey(
+        "care.EpisodeOfCare", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="loc_assessments",
+    )
+    asam_edition = models.PositiveSmallIntegerField(default=3)
+    withdrawal = _rating()
+    biomedical = _rating()
+    emotional = _rating()
+    readiness = _rating()
+    relapse = _rating()
+    environment = _rating()
+    hours_available = models.DecimalField(max_digits=4, decimal_places=1)
+    screening = models.JSONField(default=dict, blank=True,
+                                 help_text="Instrument -> total, band and flags used.")
+    recommended_level = models.CharField(max_length=3, choices=LevelOfCare.choices)
+    rules_fired = models.JSONField(default=list)
+    imminent_risk = models.BooleanField(default=False)
+    decided_level = models.CharField(max_length=3, choices=LevelOfCare.choices)
+    override_reason = models.TextField(blank=True)
+    assessed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-assessed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_level=models.F("recommended_level")) | ~Q(override_reason=""),
+                name="loc_override_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"LOC assessment {self.recommended_level} -> {self.decided_level}"
+
+    @property
+    def is_override(self) -> bool:
+        return self.decided_level != self.recommended_level
+
+
+class SafetyTask(models.Model):
+    """An urgent task for the care team raised by a safety flag (PHQ-9 item 9, C-SSRS).
+
+    Opened by `intake.safety.safety_task_open`, from staff entry, the portal check-in or
+    the intake screening; it stays open until a clinician records what was done.
+    """
+
+    class Priority(models.TextChoices):
+        EMERGENT = "emergent", "Emergent (same hour)"
+        URGENT = "urgent", "Urgent (same day)"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="safety_tasks"
+    )
+    participant = models.ForeignKey(
+        "participants.Participant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="safety_tasks",
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="safety_tasks"
+    )
+    measure_response = models.ForeignKey(
+        "outcomes.MeasureResponse", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="safety_tasks",
+    )
+    assigned_to = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The primary therapist when there is one; otherwise the whole team sees it.",
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        indexes = [
+            # Open tasks of an organization (dashboard, chart flag).
+            models.Index(fields=["organization", "status"], name="safetytask_org_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,85 @@
+"""Read queries for clinical records, shared by pages, the API, the portal and reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import (
+    Addendum,
+    GroupNoteEntry,
+    Note,
+    SafetyPlan,
+    TreatmentGoal,
+    TreatmentObjective,
+    TreatmentPlan,
+    TreatmentProblem,
+)
+
+
+def current_safety_plan(participant: Any) -> SafetyPlan | None:
+    """The participant's latest safety-plan version, or None when there is none.
+
+    Used by the staff chart and by the participant's portal. Does not audit: the caller
+    (a view that already checked access) records the read.
+    """
+    return (
+        SafetyPlan.objects.filter(participant=participant)
+        .select_related("created_by")
+        .order_by("-version")
+        .first()
+    )
+
+
+def safety_plan_versions(participant: Any) -> QuerySet[SafetyPlan]:
+    return SafetyPlan.objects.filter(participant=participant).select_related(
+        "created_by"
+    ).order_by("-version")
+
+
+def note_queryset() -> QuerySet[Note]:
+    return Note.objects.select_related(
+        "program", "session", "participant", "author", "author__staff_profile", "signed_by",
+        "cosigned_by",
+    )
+
+
+def note_detail_queryset() -> QuerySet[Note]:
+    return note_queryset().prefetch_related(
+        Prefetch("entries", queryset=GroupNoteEntry.objects.select_related(
+            "participant", "attendance", "objective")),
+        Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+        "family_members",
+        "objectives",
+    )
+
+
+def notes_for_participant(participant: Any) -> QuerySet[Note]:
+    """Individual/family/medication notes about the participant and group notes they are in."""
+    return (
+        note_queryset()
+        .filter(Q(participant=participant) | Q(entries__participant=participant))
+        .distinct()
+        .order_by("-session__starts_at", "-created_at")
+    )
+
+
+def treatment_plan_for(participant: Any) -> TreatmentPlan | None:
+    """The participant's current plan (for the open episode if any, else the latest)."""
+    objectives = TreatmentObjective.objects.prefetch_related("interventions__responsible")
+    goals = TreatmentGoal.objects.prefetch_related(Prefetch("objectives", queryset=objectives))
+    problems = TreatmentProblem.objects.prefetch_related(Prefetch("goals", queryset=goals))
+    return (
+        TreatmentPlan.objects.filter(participant=participant)
+        .select_related("program", "episode", "created_by")
+        .prefetch_related(Prefetch("problems", queryset=problems))
+        .order_by("-episode__status", "-started_on", "-pk")
+        .first()
+    )
+
+
+def open_objectives(participant: Any) -> QuerySet[TreatmentObjective]:
+    return TreatmentObjective.objects.filter(
+        goal__problem__plan__participant=participant, status=TreatmentObjective.Status.OPEN
+    ).order_by("target_date")

@@ -1,0 +1,1 @@
+"""Model -> FHIR R4 resource mappings, one module per resource (validated by fhir.resources R4B)."""

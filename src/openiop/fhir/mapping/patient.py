@@ -1,0 +1,53 @@
+"""Participant -> Patient (FHIR R4 Patient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.patient import Patient as FhirPatient
+
+from openiop.participants.models import Participant
+
+from .common import MRN_TYPE, mrn_system, ref, validated
+
+
+def patient(p: Participant) -> dict[str, Any]:
+    names: list[dict[str, Any]] = [
+        {"use": "official", "family": p.legal_last_name, "given": [p.legal_first_name]}
+    ]
+    if p.preferred_name:
+        names.append({"use": "usual", "family": p.legal_last_name, "given": [p.preferred_name]})
+    telecom = []
+    if p.phone:
+        telecom.append({"system": "phone", "value": p.phone})
+    if p.email:
+        telecom.append({"system": "email", "value": p.email})
+    data: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(p.code),
+        "identifier": [{"use": "usual", "type": MRN_TYPE, "system": mrn_system(p.organization),
+                        "value": p.mrn}],
+        "active": True,
+        "name": names,
+        "birthDate": p.date_of_birth.isoformat(),
+        "managingOrganization": ref("Organization", p.organization.code, p.organization.name),
+        "communication": [{"language": {"text": p.preferred_language}, "preferred": True}],
+    }
+    if telecom:
+        data["telecom"] = telecom
+    if p.address1:
+        data["address"] = [{
+            "use": "home", "line": [x for x in (p.address1, p.address2) if x],
+            "city": p.city, "state": p.state, "postalCode": p.zip_code, "country": "US",
+        }]
+    if p.emergency_contact_name:
+        data["contact"] = [{
+            "relationship": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C",
+                "display": "Emergency Contact"}],
+                "text": p.emergency_contact_relationship or "emergency contact"}],
+            "name": {"text": p.emergency_contact_name},
+            **({"telecom": [{"system": "phone", "value": p.emergency_contact_phone}]}
+               if p.emergency_contact_phone else {}),
+        }]
+    return validated(FhirPatient, data)

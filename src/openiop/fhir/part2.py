@@ -1,0 +1,62 @@
+"""42 CFR Part 2 gate for records that leave the system through FHIR.
+
+A participant's record is a Part 2 record when the organization is a Part 2 program and
+the participant has an episode in a substance-use or co-occurring program. Such records
+leave the system only under a recorded, unexpired, unrevoked consent, carry the DS4P
+security labels, and are accompanied by the redisclosure notice (42 CFR 2.31, 2.32;
+DOMAIN.md section 5, "Part 2 labels"). The notice text is a setting because the 2024
+rule's wording is unverified ([U] in DOMAIN.md); the default is the pre-2024 short form
+(https://www.law.cornell.edu/cfr/text/42/2.32).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from openiop.participants.models import Consent, Participant
+
+DEFAULT_NOTICE = (
+    "This record is protected by federal confidentiality rules (42 CFR part 2). "
+    "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+)
+
+# meta.security labels for Part 2 records (HL7 DS4P; DOMAIN.md section 4).
+PART2_SECURITY_LABELS: list[dict[str, str]] = [
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R",
+     "display": "restricted"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "42CFRPart2",
+     "display": "42 CFR Part2"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH",
+     "display": "substance abuse information sensitivity"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NORDSCLCD",
+     "display": "no redisclosure without consent directive"},
+]
+
+
+def notice_text() -> str:
+    return getattr(settings, "OPENIOP_PART2_NOTICE", "") or DEFAULT_NOTICE
+
+
+def is_part2_record(participant: Participant) -> bool:
+    if not participant.organization.is_part2_program:
+        return False
+    return participant.episodes.filter(program__focus__in=("su", "co")).exists()
+
+
+def active_part2_consent(participant: Participant) -> Consent | None:
+    now = timezone.now()
+    for consent in participant.consents.filter(
+        kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
+    ).order_by("-granted_at"):
+        if consent.is_active_at(now):
+            return consent
+    return None
+
+
+def label(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = resource.setdefault("meta", {})
+    meta["security"] = [*meta.get("security", []), *PART2_SECURITY_LABELS]
+    return resource

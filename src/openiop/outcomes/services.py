@@ -1,0 +1,116 @@
+"""Recording outcome measures: score, store with items, raise safety tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
+from openiop.care.models import EpisodeOfCare
+from openiop.core.exceptions import InvalidTransition, NotPermitted
+from openiop.intake.instruments import ScoringError, score
+from openiop.intake.safety import safety_task_open
+
+from .models import MeasureResponse
+
+
+def _check_actor(actor: Any, participant: Any) -> str:
+    """Staff of the participant's organization who may write clinical or intake records, or
+    the participant through the portal. Returns the response's source."""
+    if getattr(actor, "is_authenticated", False):
+        own = getattr(participant, "user_id", None)
+        if own is not None and own == actor.pk:
+            return MeasureResponse.Source.PORTAL
+        if getattr(actor, "staff_organization_id", None) == participant.organization_id and (
+            has_perm(actor, Perm.CLINICAL_WRITE) or has_perm(actor, Perm.INTAKE_MANAGE)
+        ):
+            return MeasureResponse.Source.STAFF
+    raise NotPermitted("Only the participant or their clinic's clinical or intake staff can "
+                       "record a measure.")
+
+
+def measure_record(
+    *,
+    actor: Any,
+    participant: Any,
+    instrument: str,
+    answers: dict[str, Any] | list[Any],
+    context: str = MeasureResponse.Context.WEEKLY,
+    episode: EpisodeOfCare | None = None,
+    sex: str | None = None,
+    completed_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> MeasureResponse:
+    """Score and store one completed instrument with its items.
+
+    - Raises ValidationError naming each missing or out-of-range item; nothing is written.
+    - `episode` defaults to the participant's open episode (if any).
+    - Side effects when a safety flag fires (PHQ-9 item 9 above 0, any C-SSRS risk): an
+      open `intake.SafetyTask` for the care team, assigned to the primary therapist. The
+      caller shows the person the crisis line (`intake.safety.CRISIS_LINE`) when
+      `response.safety_flag` is true.
+    """
+    source = _check_actor(actor, participant)
+    if context not in MeasureResponse.Context.values:
+        raise ValidationError({"context": f"context must be one of "
+                               f"{', '.join(MeasureResponse.Context.values)}."})
+    try:
+        result = score(instrument, answers, sex=sex or None)
+    except ScoringError as exc:
+        raise ValidationError(exc.errors) from None
+    if episode is None:
+        episode = (
+            participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+            .order_by("-admitted_on").first()
+        )
+    elif episode.participant_id != participant.pk:
+        raise ValidationError({"episode": "That episode belongs to someone else."})
+    when = completed_at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"completed_at": "A measure cannot be completed in the future."})
+    response = MeasureResponse(
+        participant=participant, episode=episode, instrument=result.instrument,
+        context=context, source=source, answers=dict(result.answers), sex=sex or "",
+        total=result.total, band=result.band,
+        flags=[{"code": f.code, "level": f.level, "message": f.message} for f in result.flags],
+        safety_flag=result.safety, completed_at=when,
+        recorded_by=actor if source == MeasureResponse.Source.STAFF else None,
+    )
+    with transaction.atomic():
+        response.save()
+        audit_record(actor=actor, action="create", object_type="measure_response",
+                     object_id=response.code, participant=participant, request=request)
+        if result.safety:
+            safety_task_open(
+                organization=participant.organization, result=result, participant=participant,
+                measure_response=response,
+                assigned_to=episode.primary_therapist if episode else None,
+                actor=actor, request=request,
+            )
+    return response
+
+
+def measure_mark_entered_in_error(
+    *, actor: Any, response: MeasureResponse, reason: str, request: HttpRequest | None = None
+) -> MeasureResponse:
+    """Take a wrongly entered response out of charts and rules; the row is kept."""
+    _check_actor(actor, response.participant)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the response was entered in error."})
+    with transaction.atomic():
+        updated = MeasureResponse.objects.filter(
+            pk=response.pk, status=MeasureResponse.Status.FINAL
+        ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
+        if updated != 1:
+            raise InvalidTransition("This response is already marked entered in error.")
+        audit_record(actor=actor, action="change", object_type="measure_response",
+                     object_id=response.code, participant=response.participant,
+                     request=request, reason=f"entered in error: {reason.strip()}"[:500])
+    response.refresh_from_db()
+    return response
