@@ -313,26 +313,30 @@ def contact_request_create(*, listing: Listing, data: dict[str, Any],
 
 def deliver_to_referral_queue(*, contact: ContactRequest,
                               request: HttpRequest | None = None) -> str:
-    """Hand the request to the intake referral queue when that app provides one.
+    """Put the request in the program's referral queue (intake); return the referral code.
 
-    Returns the referral's code, or "" when this instance has no referral queue yet (the
-    request then stays in the finder's own list for staff).
+    Runs inside the caller's transaction: if the queue refuses the request, nothing is
+    stored in either place and the person sees the queue's message.
     """
+    from openiop.intake.models import Referral
+    from openiop.intake.services import referral_create
+
+    requester = ContactRequest.Requester(contact.requester).label
+    details = [contact.need.strip(), "",
+               f"Sent from the public program finder ({requester.lower()})."]
+    details.append(f"Prefers: {contact.get_contact_method_display().lower()}"
+                   + (f", {contact.best_time}" if contact.best_time else "") + ".")
     try:
-        from openiop.intake import services as intake_services
-    except ImportError:
-        return ""
-    create = getattr(intake_services, "referral_create", None)
-    if create is None:
-        return ""
-    return _call_referral_create(create, contact=contact, request=request)
-
-
-def _call_referral_create(create: Any, *, contact: ContactRequest,
-                          request: HttpRequest | None) -> str:
-    referral = create(
-        program=contact.program, source="self" if contact.requester == "self" else "family",
-        name=contact.name, phone=contact.phone, email=contact.email, reason=contact.need,
-        request=request,
-    )
-    return str(getattr(referral, "code", ""))
+        referral = referral_create(
+            source=Referral.Source.FINDER, name=contact.name, reason="\n".join(details),
+            organization=contact.program.organization, program=contact.program,
+            phone=contact.phone, email=contact.email, consent_text=contact.consent_text,
+            referrer_name="" if contact.requester == "self" else requester,
+            actor=None, request=request,
+        )
+    except ValidationError as exc:
+        # Name the finder form's fields (the queue calls the request's text "reason").
+        renamed = {("need" if k == "reason" else k): v
+                   for k, v in getattr(exc, "message_dict", {"__all__": exc.messages}).items()}
+        raise ValidationError(renamed) from exc
+    return str(referral.code)
