@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from openiop.accounts.models import Role, StaffProfile, User
@@ -16,6 +18,12 @@ from openiop.scheduling.models import Attendance, Booking, Session
 
 PASSWORD = "correct-horse-battery-staple"
 _seq = itertools.count(1)
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once with the configured (Argon2) hasher: hashing is slow on purpose."""
+    return make_password(PASSWORD)
 
 
 def organization(**kw: Any) -> Organization:
@@ -38,8 +46,8 @@ def room(s: Site, **kw: Any) -> Room:
 def staff(org: Organization, role: str = Role.CLINICIAN, *, credentials: list[str] | None = None,
           username: str | None = None, **profile: Any) -> User:
     n = next(_seq)
-    user = User.objects.create_user(
-        username=username or f"{role}{n}", password=PASSWORD, role=role,
+    user = User.objects.create(
+        username=username or f"{role}{n}", password=password_hash(), role=role,
         first_name=role.title(), last_name=f"Tester{n}",
     )
     StaffProfile.objects.create(user=user, organization=org,

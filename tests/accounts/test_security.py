@@ -101,3 +101,49 @@ def test_csrf_is_enforced(world):
     client.force_login(world.clinician)
     response = client.post("/participants/new/", {"mrn": "X"})
     assert response.status_code == 403
+
+
+def test_a_session_idle_longer_than_the_setting_is_signed_out(world, settings):
+    """Activity keeps the session alive; OPENIOP_IDLE_MINUTES of silence ends it."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    settings.SESSION_COOKIE_AGE = settings.OPENIOP_IDLE_MINUTES * 60
+    client = Client()
+    assert _login(client, "clin", PASSWORD).status_code == 302
+    start = timezone.now()
+
+    def at(minutes: float):
+        return mock.patch("django.utils.timezone.now",
+                          return_value=start + timedelta(minutes=minutes))
+
+    idle = settings.OPENIOP_IDLE_MINUTES
+    with at(idle - 1):  # still inside the window: the request also renews the session
+        assert client.get("/participants/").status_code == 200
+    with at(2 * idle - 2):  # idle again, but less than the limit since the last request
+        assert client.get("/participants/").status_code == 200
+    with at(3 * idle):  # more than the limit since the last request
+        response = client.get("/participants/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_pages_tell_the_browser_when_to_sign_out_an_idle_screen(world, as_clinician, settings):
+    response = as_clinician.get("/participants/")
+    assert f'data-idle-seconds="{settings.SESSION_COOKIE_AGE}"'.encode() in response.content
+
+
+def test_admin_and_api_docs_are_served_under_the_csp(world, settings):
+    from tests.conftest import login
+
+    world.director.is_staff = world.director.is_superuser = True
+    world.director.save()
+    client = login(world.director)
+    for url in ("/admin/", "/admin/audit/accessevent/", "/api/docs"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "script-src 'self'" in response["Content-Security-Policy"], url
+    docs = client.get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()

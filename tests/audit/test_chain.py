@@ -103,3 +103,69 @@ def test_audit_page_is_for_auditors_of_the_same_organization(world, as_director,
     _events(world, 2)
     assert as_director.get("/audit/").status_code == 200
     assert as_clinician.get("/audit/").status_code == 404
+
+
+def test_the_console_command_reports_a_broken_chain(world, capsys):
+    """`openiop audit verify` (the console entry point) exits non-zero naming the row."""
+    from unittest import mock
+
+    from django.db import connections
+
+    from openiop.cli import main
+
+    events = _events(world, 4)
+    # The console runner closes connections when it ends; the test database must stay open.
+    keep_open = mock.patch.object(connections, "close_all")
+    with keep_open:
+        main(["audit", "verify"])
+    assert "Audit chain intact: 4 events verified." in capsys.readouterr().out
+    _raw("UPDATE audit_accessevent SET actor_label = %s WHERE seq = %s",
+         ["someone-else", events[1].seq])
+    with keep_open, pytest.raises(SystemExit) as exit_info:
+        main(["audit", "verify"])
+    assert exit_info.value.code != 0
+    assert f"BROKEN at event #{events[1].seq}" in capsys.readouterr().err
+
+
+def test_change_and_create_events_carry_who_what_and_where(world, as_clinician):
+    as_clinician.post("/participants/new/", {
+        "mrn": "AUD-1", "legal_first_name": "Kai", "legal_last_name": "Moss",
+        "date_of_birth": "1991-02-03", "preferred_language": "English"})
+    event = AccessEvent.objects.get(action="create")
+    assert event.actor == world.clinician and event.organization_id == world.org.pk
+    assert event.participant.mrn == "AUD-1" and event.path == "/participants/new/"
+    assert event.client_ip == "127.0.0.1"
+    assert audit_verify() is None
+
+
+def test_the_audit_page_filters_events(world, as_director):
+    audit_record(actor=world.clinician, action="view", object_type="participant",
+                 participant=world.participant)
+    audit_record(actor=world.director, action="export", object_type="participant",
+                 participant=world.participant)
+    audit_record(actor=world.outsider, action="view", object_type="participant",
+                 participant=world.outsider_participant)
+    page = as_director.get("/audit/", {"action": "export"}).content.decode()
+    assert "Exported" in page and "clin" not in page.split("<tbody")[1]
+    page = as_director.get("/audit/", {"actor": "clin"}).content.decode()
+    rows = page.split("<tbody")[1]
+    assert "clin" in rows and "Exported" not in rows
+    # Another organization's events never appear.
+    assert "outsider" not in as_director.get("/audit/").content.decode().split("<tbody")[1]
+
+
+def test_the_django_admin_lists_events_read_only(world):
+    from tests.conftest import login
+
+    audit_record(actor=world.clinician, action="view", object_type="participant",
+                 participant=world.participant)
+    world.director.is_staff = world.director.is_superuser = True
+    world.director.save()
+    client = login(world.director)
+    listing = client.get("/admin/audit/accessevent/?action__exact=view")
+    assert listing.status_code == 200 and b"clin" in listing.content
+    event = AccessEvent.objects.get()
+    # Refused (the app answers 404 for anything not permitted, so nothing leaks).
+    assert client.post(f"/admin/audit/accessevent/{event.pk}/delete/", {"post": "yes"}
+                       ).status_code in (403, 404)
+    assert AccessEvent.objects.filter(pk=event.pk).exists()

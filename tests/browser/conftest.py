@@ -51,8 +51,11 @@ def page(browser: object, live_server: object) -> Iterator[object]:
                                   base_url=live_server.url)
     pg = context.new_page()
     errors: list[str] = []
+    page_errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda exc: page_errors.append(str(exc)))
     pg.console_errors = errors
+    pg.page_errors = page_errors
     yield pg
     context.close()
 

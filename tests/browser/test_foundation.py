@@ -35,3 +35,73 @@ def test_public_landing_and_404_look_like_the_product(demo, page):
     response = page.goto("/definitely/not/here/")
     assert response.status == 404
     assert page.get_by_role("heading", name="Page not found").is_visible()
+
+
+def _csp_errors(page) -> list[str]:
+    return [e for e in page.console_errors
+            if "Content Security Policy" in e or "Refused to" in e]
+
+
+def test_sign_in_two_factor_and_form_validation_look_finished(demo, page, settings):
+    page.goto("/accounts/login/")
+    assert page.get_by_role("heading", name="Sign in to OpenIOP").is_visible()
+    screenshot(page, "login")
+    settings.OPENIOP_REQUIRE_MFA = True
+    sign_in(page, "intake")
+    assert "/accounts/mfa/" in page.url
+    assert page.locator(".qr svg").is_visible()
+    screenshot(page, "mfa-enrol")
+    assert not _csp_errors(page)
+    settings.OPENIOP_REQUIRE_MFA = False
+    page.goto("/participants/new/")
+    page.get_by_label("MRN").fill("RB100001")  # already used in the demo
+    page.get_by_label("Legal first name").fill("Robin")
+    page.get_by_label("Date of birth").fill("2099-01-01")
+    page.get_by_role("button", name="Add participant").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("MRN: MRN RB100001 is already used in this organization.").is_visible()
+    assert page.get_by_text("Date of birth: Date of birth cannot be in the future.").is_visible()
+    assert page.get_by_text("Legal last name: This field is required.").is_visible()
+    # What was typed is still there.
+    assert page.get_by_label("Legal first name").input_value() == "Robin"
+    screenshot(page, "participant-form-errors")
+    assert not _csp_errors(page)
+
+
+def test_director_pages_programs_audit_admin_and_api_docs_work_under_the_csp(demo, page):
+    from openiop.accounts.models import User
+
+    sign_in(page, "director")
+    page.goto("/programs/")
+    assert page.get_by_role("heading", name="Programs and tracks").is_visible()
+    screenshot(page, "programs")
+    target = Participant.objects.order_by("mrn").first()
+    page.goto(f"/participants/{target.code}/")
+    page.goto("/audit/")
+    assert page.get_by_role("heading", name="Audit log").is_visible()
+    assert page.get_by_role("cell", name=target.mrn).first.is_visible()
+    screenshot(page, "audit-log", full_page=False)
+
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    assert page.get_by_text("OpenIOP API").first.is_visible()
+    screenshot(page, "api-docs", full_page=False)
+    assert not _csp_errors(page), _csp_errors(page)
+
+    User.objects.filter(username="director").update(is_staff=True, is_superuser=True)
+    page.goto("/admin/audit/accessevent/")
+    assert page.get_by_role("heading", name="Select access event to view").is_visible()
+    screenshot(page, "admin-audit", full_page=False)
+    assert not _csp_errors(page), _csp_errors(page)
+    assert not [e for e in page.page_errors], page.page_errors
+
+
+def test_an_idle_screen_signs_itself_out(demo, page, settings):
+    settings.SESSION_COOKIE_AGE = 3  # seconds, for the test; 15 minutes by default
+    sign_in(page, "clinician")
+    target = Participant.objects.order_by("mrn").first()
+    page.goto(f"/participants/{target.code}/")
+    assert page.get_by_role("heading", name=target.display_name).is_visible()
+    page.wait_for_url(re.compile(r"/accounts/login/"), timeout=15_000)
+    assert page.get_by_text("You were signed out after").is_visible()
+    assert not page.get_by_text(target.display_name).count()

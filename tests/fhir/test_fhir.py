@@ -147,3 +147,24 @@ def test_organization_location_practitioner_service(world, as_clinician, as_outs
         assert response.status_code == 200, path
         assert response.json()["id"] == path.split("/")[1]
         assert as_outsider.get(f"/fhir/R4/{path}").status_code == 404, path
+
+
+def test_observation_of_a_phq9_score_carries_its_loinc_code(mh, world, as_clinician):
+    from fhir.resources.R4B.observation import Observation
+
+    from openiop.outcomes.services import measure_record
+
+    m = measure_record(actor=world.clinician, participant=world.participant, instrument="phq9",
+                       answers=[2, 2, 1, 1, 1, 1, 1, 1, 0], context="intake")
+    response = as_clinician.get(f"/fhir/R4/Observation/{m.code}")
+    assert response.status_code == 200
+    obs = Observation.model_validate(response.json())
+    assert obs.code.coding[0].code == "44261-6"
+    assert obs.valueQuantity.value == 10
+    assert obs.subject.reference == f"Patient/{world.participant.code}"
+    series = as_clinician.get(
+        f"/fhir/R4/Observation?patient=Patient/{world.participant.code}"
+        "&code=http://loinc.org|44261-6")
+    assert Bundle.model_validate(series.json()).total == 1
+    assert as_clinician.get(
+        f"/fhir/R4/Observation?patient={world.participant.code}&code=999-9").status_code == 400

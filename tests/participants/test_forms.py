@@ -76,3 +76,71 @@ def test_unknown_url_gets_the_apps_own_404(client, db):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     assert b"Page not found" in response.content and b"OpenIOP" in response.content
+
+
+def test_a_contact_marked_may_contact_needs_a_way_to_reach_them(world, as_clinician):
+    url = f"/participants/{world.participant.code}/contacts/"
+    response = as_clinician.post(url, {"name": "Lee Rivera", "relationship": "sibling",
+                                       "may_contact": "on"})
+    assert response.status_code == 200
+    assert (b"May contact: To allow contact, enter a phone number or an email address"
+            in response.content)
+    # What was typed is shown again, and nothing was saved.
+    assert b'value="Lee Rivera"' in response.content
+    assert not world.participant.related_people.exists()
+
+
+def test_an_emergency_contact_needs_a_phone_number(world, as_clinician):
+    url = f"/participants/{world.participant.code}/contacts/"
+    response = as_clinician.post(url, {"name": "Lee Rivera", "relationship": "sibling",
+                                       "is_emergency_contact": "on",
+                                       "email": "lee@example.net"})
+    assert b"Phone: An emergency contact needs a phone number." in response.content
+    assert not world.participant.related_people.exists()
+
+
+def test_a_contact_with_a_malformed_phone_is_refused_naming_the_field(world, as_clinician):
+    url = f"/participants/{world.participant.code}/contacts/"
+    response = as_clinician.post(url, {"name": "Lee Rivera", "relationship": "sibling",
+                                       "phone": "call me"})
+    assert b"Phone: Enter a phone number of 7 to 20 digits" in response.content
+    assert not world.participant.related_people.exists()
+
+
+def test_a_contact_is_added_and_audited(world, as_clinician):
+    url = f"/participants/{world.participant.code}/contacts/"
+    response = as_clinician.post(url, {"name": "Lee Rivera", "relationship": "sibling",
+                                       "phone": "(614) 555-0199", "may_contact": "on"})
+    assert response.status_code == 302
+    person = world.participant.related_people.get()
+    assert person.may_contact and person.phone == "(614) 555-0199"
+    assert AccessEvent.objects.filter(participant=world.participant, action="change",
+                                      object_type="related_person",
+                                      object_id=str(person.code)).exists()
+
+
+def test_availability_error_without_htmx_keeps_the_typed_window(world, as_clinician):
+    url = f"/participants/{world.participant.code}/availability/"
+    response = as_clinician.post(url, {"kind": "school", "weekday": 2, "start_time": "15:00",
+                                       "end_time": "08:00", "note": "Night class"})
+    assert response.status_code == 200
+    assert b"End time: End time must be after the start time." in response.content
+    assert b'value="Night class"' in response.content
+    assert not Availability.objects.filter(participant=world.participant).exists()
+
+
+def test_required_fields_are_named_when_missing(world, as_clinician):
+    response = as_clinician.post("/participants/new/", {"mrn": ""})
+    body = response.content.decode()
+    for label in ("MRN", "Legal first name", "Legal last name", "Date of birth"):
+        assert f"{label}: This field is required." in body
+    assert "Nothing was saved." in body
+
+
+def test_editing_writes_a_change_event(world, as_clinician):
+    url = f"/participants/{world.participant.code}/edit/"
+    data = VALID | {"mrn": world.participant.mrn, "version": world.participant.version,
+                    "phone": "(614) 555-0142"}
+    assert as_clinician.post(url, data).status_code == 302
+    assert AccessEvent.objects.filter(participant=world.participant, action="change",
+                                      object_type="participant").count() == 1

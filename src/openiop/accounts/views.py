@@ -6,6 +6,7 @@ import base64
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -35,8 +36,13 @@ class OpenIOPLoginView(LoginView):
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    idle = request.POST.get("reason") == "idle"
     logout(request)
-    messages.info(request, "You are signed out.")
+    if idle:
+        minutes = settings.SESSION_COOKIE_AGE // 60
+        messages.info(request, f"You were signed out after {minutes} minutes without activity.")
+    else:
+        messages.info(request, "You are signed out.")
     return redirect("accounts:login")
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from openiop.participants import services
 from openiop.participants.selectors import get_participant_for_user, participant_list
@@ -62,7 +62,7 @@ def get_participant(request: HttpRequest, code: UUID) -> object:
 
 
 @router.post("", response={201: ParticipantOut})
-def create_participant(request: HttpRequest, payload: ParticipantIn) -> tuple[int, object]:
+def create_participant(request: HttpRequest, payload: ParticipantIn) -> Status:
     profile = getattr(request.user, "staff_profile", None)
     if profile is None:
         raise ValidationError("Only clinic staff can create participants.")
@@ -70,4 +70,4 @@ def create_participant(request: HttpRequest, payload: ParticipantIn) -> tuple[in
         actor=request.user, organization=profile.organization, data=payload.dict(),
         request=request,
     )
-    return 201, participant
+    return Status(201, participant)

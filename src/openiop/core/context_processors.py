@@ -38,4 +38,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "crisis_line": "988",
         "demo_mode": settings.OPENIOP_DEMO,
         "idle_minutes": settings.OPENIOP_IDLE_MINUTES,
+        # The browser signs out an idle screen at the same moment the session expires.
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
     }

@@ -108,6 +108,26 @@ class DemoContext:
         self.out.write(f"  {message}\n")
         self.out.flush()
 
+    def bulk_create(self, objs: list[Any], *, label: str, batch_size: int = 2000) -> list[Any]:
+        """Insert `objs` in batches (their primary keys are set), showing progress when many.
+
+        Use it for anything per participant or per session: the demo must handle 5,000
+        participants, and a long step should show that it is moving.
+        """
+        if not objs:
+            return objs
+        model = type(objs[0])
+        total = len(objs)
+        step = max(batch_size, (total // 5 // batch_size) * batch_size)
+        started = clock.monotonic()
+        for start in range(0, total, step):
+            model.objects.bulk_create(objs[start : start + step], batch_size=batch_size)
+            done = min(start + step, total)
+            if total >= 20_000 and done < total:
+                rate = done / max(clock.monotonic() - started, 1e-6)
+                self.progress(f"{label}: {done:,}/{total:,} ({rate:,.0f}/s)")
+        return objs
+
     def staff_with_role(self, role: str) -> list[User]:
         return [u for u in self.staff.values() if u.role == role]
 
@@ -399,8 +419,8 @@ def _participants(ctx: DemoContext, n: int) -> None:
             phone=person.emergency_contact_phone, may_contact=teen or rng.random() < 0.7,
             is_emergency_contact=True,
         ))
-    Availability.objects.bulk_create(windows, batch_size=2000)
-    RelatedPerson.objects.bulk_create(relatives, batch_size=1000)
+    ctx.bulk_create(windows, label="availability windows")
+    ctx.bulk_create(relatives, label="family and support people", batch_size=1000)
 
     ctx.progress("episodes of care and enrollments")
     therapists = [ctx.staff[u] for u in ("clinician", "lmft", "counselor", "associate")]
@@ -561,24 +581,21 @@ def _history(ctx: DemoContext) -> None:
             week += timedelta(weeks=1)
             w += 1
 
-    Session.objects.bulk_create(sessions, batch_size=1000)
-    ctx.progress(f"{len(sessions)} sessions; bookings and attendance")
-    created = list(
-        Session.objects.filter(program__organization=ctx.organization).order_by("pk")
-    )
-    bookings: list[Booking] = []
-    for session, roster in zip(created, session_members, strict=True):
-        for person in roster:
-            bookings.append(Booking(session=session, participant=person))
-    Booking.objects.bulk_create(bookings, batch_size=2000)
-    by_session = {s.pk: s for s in created}
+    ctx.progress(f"{len(sessions):,} sessions")
+    ctx.bulk_create(sessions, label="sessions", batch_size=1000)
+    bookings = [
+        Booking(session_id=session.pk, participant_id=person.pk)
+        for session, roster in zip(sessions, session_members, strict=True)
+        for person in roster
+    ]
+    ctx.progress(f"{len(bookings):,} bookings and their attendance")
+    ctx.bulk_create(bookings, label="bookings")
+    by_session = {s.pk: s for s in sessions}
     statuses = [s for s, _ in ATTENDANCE_WEIGHTS]
     weights = [w for _, w in ATTENDANCE_WEIGHTS]
     recorder = ctx.staff["frontdesk"]
     attendance: list[Attendance] = []
-    for booking in Booking.objects.filter(session__program__organization=ctx.organization).only(
-        "pk", "session_id"
-    ).iterator(chunk_size=5000):
+    for booking in bookings:
         session = by_session[booking.session_id]
         if session.ends_at >= now:
             continue
@@ -590,9 +607,9 @@ def _history(ctx: DemoContext) -> None:
             Attendance.Status.LEFT_EARLY: max(length - rng.choice([15, 20, 30]), 0),
         }.get(status, 0)
         attendance.append(Attendance(booking_id=booking.pk, status=status,
-                                     minutes_attended=minutes, recorded_by=recorder))
-    Attendance.objects.bulk_create(attendance, batch_size=2000)
-    ctx.progress(f"{len(bookings)} bookings, {len(attendance)} attendance records")
+                                     minutes_attended=minutes, recorded_by_id=recorder.pk))
+    ctx.bulk_create(attendance, label="attendance")
+    ctx.progress(f"{len(bookings):,} bookings, {len(attendance):,} attendance records")
     ctx.extra["session_kinds"] = sorted({s.kind for s in sessions})
 
 

@@ -43,7 +43,10 @@ def home(request: HttpRequest) -> HttpResponse:
     tracks = Track.objects.filter(program__organization_id=org_id, is_active=True).select_related(
         "program"
     )
+    hour = timezone.localtime().hour
+    greeting = "Good morning" if hour < 12 else "Good afternoon" if hour < 17 else "Good evening"
     context = {
+        "greeting": greeting,
         "participant_count": participants_visible_to(request.user).count(),
         "active_count": active.count(),
         "sessions_today": sessions_today,

@@ -27,6 +27,7 @@ from openiop.participants.selectors import get_participant_for_user, participant
 from . import part2
 from .mapping.capability import capability_statement
 from .mapping.episode_of_care import episode_of_care
+from .mapping.observation import observation
 from .mapping.organization import healthcare_service, location, organization
 from .mapping.patient import patient
 from .mapping.practitioner import practitioner
@@ -215,6 +216,57 @@ def episode_search(request: HttpRequest) -> HttpResponse:
                            f"{', '.join(EpisodeOfCare.Status.values)}.", "status")
         qs = qs.filter(status=status)
     entries = [episode_of_care(ep) for ep in qs[:count]]
+    if headers:
+        entries = [part2.label(e) for e in entries]
+    return _response(_bundle(request, entries, len(entries), 0), headers=headers)
+
+
+def _observations_visible(user: User) -> Any:
+    from openiop.outcomes.models import MeasureResponse
+
+    return MeasureResponse.objects.filter(
+        participant__organization_id=user.staff_organization_id
+    ).select_related("participant__organization")
+
+
+@require_GET
+@fhir_view
+def observation_read(request: HttpRequest, code: str) -> HttpResponse:
+    m = _observations_visible(request.user).filter(code=code).first()
+    if m is None:
+        raise Http404
+    allowed, headers = _part2_check(request, m.participant, "fhir.Observation")
+    if not allowed:
+        return _part2_refused()
+    resource = observation(m)
+    return _response(part2.label(resource) if headers else resource, headers=headers)
+
+
+@require_GET
+@fhir_view
+def observation_search(request: HttpRequest) -> HttpResponse:
+    """Observation?patient=Patient/<id>[&code=http://loinc.org|44261-6]: a score series."""
+    from openiop.intake import instruments
+
+    count = _count(request)
+    if isinstance(count, HttpResponse):
+        return count
+    patient_ref = request.GET.get("patient", "")
+    if not patient_ref:
+        return outcome(400, "required", "Search Observation by patient.", "patient")
+    p = get_participant_for_user(request.user, patient_ref.removeprefix("Patient/"),
+                                 request=request, audit_action=None)
+    allowed, headers = _part2_check(request, p, "fhir.Observation")
+    if not allowed:
+        return _response(_bundle(request, [], 0, 1))
+    qs = _observations_visible(request.user).filter(participant=p).order_by("-completed_at")
+    loinc = request.GET.get("code", "").rsplit("|", 1)[-1]
+    if loinc:
+        codes = [c for c, inst in instruments.INSTRUMENTS.items() if inst.loinc == loinc]
+        if not codes:
+            return outcome(400, "invalid", f"Unknown score code {loinc!r}.", "code")
+        qs = qs.filter(instrument__in=codes)
+    entries = [observation(m) for m in qs[:count]]
     if headers:
         entries = [part2.label(e) for e in entries]
     return _response(_bundle(request, entries, len(entries), 0), headers=headers)

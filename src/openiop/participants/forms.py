@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -9,7 +11,7 @@ from django.utils import timezone
 from openiop.care.levels import LevelOfCare
 
 from .models import Availability, Participant, RelatedPerson
-from .services import PARTICIPANT_FIELDS
+from .services import PARTICIPANT_FIELDS, duplicate_mrn_message, mrn_in_use
 
 
 class DateInput(forms.DateInput):
@@ -28,6 +30,19 @@ class ParticipantForm(forms.ModelForm):
         fields = PARTICIPANT_FIELDS
         widgets = {"date_of_birth": DateInput()}
         help_texts = {"state": "Two letters, e.g. OH."}
+
+    def __init__(self, *args: Any, organization_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization_id = organization_id or self.instance.organization_id
+
+    def clean_mrn(self) -> str:
+        # Checked here too so that every problem shows at once; the service checks again.
+        mrn = self.cleaned_data["mrn"].strip()
+        if self.organization_id and mrn_in_use(
+            organization_id=self.organization_id, mrn=mrn, exclude_pk=self.instance.pk
+        ):
+            raise ValidationError(duplicate_mrn_message(mrn))
+        return mrn
 
     def clean_date_of_birth(self) -> object:
         dob = self.cleaned_data["date_of_birth"]

@@ -141,6 +141,17 @@ class RelatedPerson(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relationship_display()})"
 
+    def clean(self) -> None:
+        errors = {}
+        if self.is_emergency_contact and not self.phone:
+            errors["phone"] = "An emergency contact needs a phone number."
+        elif self.may_contact and not (self.phone or self.email):
+            errors["may_contact"] = (
+                "To allow contact, enter a phone number or an email address for this person."
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, "Monday"

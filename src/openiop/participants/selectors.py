@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.models import Role
@@ -86,22 +86,23 @@ def participant_list(
                 | Q(preferred_name__icontains=term)
                 | Q(mrn__iexact=term)
             )
-    open_statuses = EpisodeOfCare.OPEN_STATUSES
+    # Episode filters are EXISTS subqueries, not joins: no duplicate rows, so no DISTINCT,
+    # and the organization + name index serves the sorted, paginated list.
+    episodes = EpisodeOfCare.objects.filter(participant=OuterRef("pk"))
+    open_episodes = episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
     if program_code:
-        qs = qs.filter(
-            episodes__program__code=program_code, episodes__status__in=open_statuses
-        )
+        qs = qs.filter(Exists(open_episodes.filter(program__code=program_code)))
     if level_of_care:
-        qs = qs.filter(
-            episodes__level_of_care=level_of_care, episodes__status__in=open_statuses
-        )
+        qs = qs.filter(Exists(open_episodes.filter(level_of_care=level_of_care)))
     if status == "active":
-        qs = qs.filter(episodes__status__in=open_statuses)
+        qs = qs.filter(Exists(open_episodes))
     elif status == "discharged":
-        qs = qs.exclude(episodes__status__in=open_statuses).filter(episodes__isnull=False)
+        qs = qs.filter(Exists(episodes), ~Exists(open_episodes))
     elif status == "none":
-        qs = qs.filter(episodes__isnull=True)
-    return qs.distinct().prefetch_related(open_episodes_prefetch())
+        qs = qs.filter(~Exists(episodes))
+    return qs.order_by("legal_last_name", "legal_first_name", "pk").prefetch_related(
+        open_episodes_prefetch()
+    )
 
 
 def current_episode(participant: Participant) -> EpisodeOfCare | None:

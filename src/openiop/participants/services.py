@@ -22,12 +22,23 @@ PARTICIPANT_FIELDS = (
 )
 
 
+def mrn_in_use(*, organization_id: int, mrn: str, exclude_pk: int | None = None) -> bool:
+    """True when another participant of the organization has this MRN (case-insensitive)."""
+    return (
+        Participant.objects.filter(organization_id=organization_id, mrn__iexact=mrn)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def duplicate_mrn_message(mrn: str) -> str:
+    return f"MRN {mrn} is already used in this organization."
+
+
 def _validate_unique_mrn(participant: Participant) -> None:
-    clash = Participant.objects.filter(
-        organization_id=participant.organization_id, mrn__iexact=participant.mrn
-    ).exclude(pk=participant.pk)
-    if clash.exists():
-        raise ValidationError({"mrn": f"MRN {participant.mrn} is already used in this organization."})
+    if mrn_in_use(organization_id=participant.organization_id, mrn=participant.mrn,
+                  exclude_pk=participant.pk):
+        raise ValidationError({"mrn": duplicate_mrn_message(participant.mrn)})
 
 
 def participant_create(

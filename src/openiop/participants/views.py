@@ -48,6 +48,18 @@ def participant_list_view(request: HttpRequest) -> HttpResponse:
 @staff_required(Perm.PARTICIPANT_VIEW)
 def participant_chart(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request)
+    return _render_overview(request, participant)
+
+
+def _render_overview(
+    request: HttpRequest,
+    participant: object,
+    *,
+    availability_form: AvailabilityForm | None = None,
+    related_form: RelatedPersonForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The chart's overview tab; a form with errors is shown again with what was typed."""
     return render(
         request,
         "participants/chart_overview.html",
@@ -55,9 +67,10 @@ def participant_chart(request: HttpRequest, code: str) -> HttpResponse:
         | {
             "availability": participant.availability.all(),
             "related_people": participant.related_people.all(),
-            "availability_form": AvailabilityForm(),
-            "related_form": RelatedPersonForm(),
+            "availability_form": availability_form or AvailabilityForm(),
+            "related_form": related_form or RelatedPersonForm(),
         },
+        status=status,
     )
 
 
@@ -81,12 +94,13 @@ def chart_context(request: HttpRequest, participant: object, *, active_tab: str)
 @staff_required(Perm.PARTICIPANT_CREATE)
 @require_http_methods(["GET", "POST"])
 def participant_create(request: HttpRequest) -> HttpResponse:
-    form = ParticipantForm(request.POST or None)
+    organization = request.user.staff_profile.organization
+    form = ParticipantForm(request.POST or None, organization_id=organization.pk)
     if request.method == "POST" and form.is_valid():
         try:
             participant = services.participant_create(
                 actor=request.user,
-                organization=request.user.staff_profile.organization,
+                organization=organization,
                 data=form.cleaned_data,
                 request=request,
             )
@@ -153,8 +167,9 @@ def availability_add(request: HttpRequest, code: str) -> HttpResponse:
     if request.htmx:
         return render(request, "participants/_availability.html", context)
     if form.errors:
-        messages.error(request, "The availability window was not saved: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, "The availability window was not saved: see the form below.")
+        return _render_overview(request, participant, availability_form=form)
+    messages.success(request, "Availability window added.")
     return redirect("participants:chart", code=participant.code)
 
 
@@ -187,8 +202,7 @@ def related_person_add(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             apply_validation_error(form, exc)
     if form.errors:
-        messages.error(request, "The contact was not saved: " + "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    else:
-        messages.success(request, "Contact added.")
+        messages.error(request, "The contact was not saved: see the form below.")
+        return _render_overview(request, participant, related_form=form)
+    messages.success(request, "Contact added.")
     return redirect("participants:chart", code=participant.code)

@@ -14,6 +14,7 @@ from .common import validated
 READ_SEARCH = {
     "Patient": ["identifier", "name", "_count"],
     "EpisodeOfCare": ["patient", "status"],
+    "Observation": ["patient", "code"],
     "Practitioner": [],
     "Organization": [],
     "Location": [],
@@ -29,7 +30,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             entry["interaction"].append({"code": "search-type"})
             entry["searchParam"] = [
                 {"name": p, "type": "number" if p == "_count" else
-                 ("reference" if p == "patient" else "token" if p in ("identifier", "status")
+                 ("reference" if p == "patient" else "token" if p in ("identifier", "status", "code")
                   else "string")}
                 for p in params
             ]

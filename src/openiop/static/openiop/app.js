@@ -99,7 +99,38 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  // Idle logoff (HIPAA 164.312(a)(2)(iii)): when nobody has used OpenIOP in any tab for the
+  // session's idle limit, sign out so health information does not stay on an unattended
+  // screen. Activity in any tab counts (shared through localStorage).
+  function watchIdle() {
+    var limit = parseInt(document.body.dataset.idleSeconds || "0", 10);
+    var form = document.getElementById("signout-form");
+    if (!limit || !form) { return; }
+    var key = "openiop:last-activity", local = Date.now();
+    function mark() {
+      local = Date.now();
+      try { window.localStorage.setItem(key, String(local)); } catch (err) { /* private mode */ }
+    }
+    function last() {
+      var shared = 0;
+      try { shared = parseInt(window.localStorage.getItem(key) || "0", 10); } catch (err) { shared = 0; }
+      return Math.max(shared, local);
+    }
+    ["keydown", "pointerdown", "scroll", "htmx:afterRequest"].forEach(function (name) {
+      document.addEventListener(name, mark, { passive: true });
+    });
+    mark();
+    var timer = window.setInterval(function () {
+      if (Date.now() - last() < limit * 1000) { return; }
+      window.clearInterval(timer);
+      var reason = document.createElement("input");
+      reason.type = "hidden"; reason.name = "reason"; reason.value = "idle";
+      form.appendChild(reason);
+      form.submit();
+    }, Math.min(15000, Math.max(500, limit * 250)));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); watchIdle(); });
   document.addEventListener("htmx:afterSettle", function (e) { drawCharts(e.target); });
 
   // Buttons that print the page (no inline onclick under CSP).
