@@ -22,9 +22,14 @@ NAME_FIRST = ("Harbor", "Cedar", "Riverside", "Summit", "Lakeside", "Pinewood", 
               "New Horizons", "Crossroads", "Bridgeway", "Meadowbrook", "Northstar",
               "Clearview", "Willow", "Oakridge", "Lighthouse", "Compass", "Fairview",
               "Heritage", "Open Door", "Stillwater", "Keystone", "Maple", "Sunrise")
-NAME_KIND = ("Recovery Center", "Behavioral Health", "Counseling Services",
-             "Wellness Center", "Treatment Center", "Health Partners", "Family Services",
-             "Mental Health Center", "Addiction Services", "Clinic")
+NAME_KIND = {
+    "mh": ("Behavioral Health", "Counseling Services", "Mental Health Center",
+           "Wellness Center", "Family Services", "Clinic"),
+    "su": ("Recovery Center", "Addiction Services", "Treatment Center", "Recovery Services",
+           "Clinic"),
+    "co": ("Behavioral Health", "Health Partners", "Treatment Center", "Recovery and Wellness",
+           "Integrated Care"),
+}
 STREETS = ("Main St", "High St", "Broad St", "Oak Ave", "Park Ave", "Church St", "Market St",
            "Elm St", "Washington Ave", "Lincoln Rd", "Maple Ave", "River Rd", "Center St")
 LANG_EXTRA = ("Spanish", "Spanish", "Spanish", "American Sign Language", "Arabic", "Chinese",
@@ -70,7 +75,7 @@ def _listing(rng: random.Random, i: int, point: ZipPoint, source_name: str) -> L
     openings = rng.choices([None, 0, rng.randint(1, 12)], weights=[25, 25, 50])[0]
     updated = (timezone.now() - timedelta(days=rng.randint(0, 45))
                if openings is not None else None)
-    name = f"{rng.choice(NAME_FIRST)} {rng.choice(NAME_KIND)}"
+    name = f"{rng.choice(NAME_FIRST)} {rng.choice(NAME_KIND[focus])}"
     listing = Listing(
         source=Listing.Source.IMPORT, source_key=f"{source_name}:{i:06d}",
         name=f"{name} of {point.city.title()}" if rng.random() < 0.4 else name,
@@ -80,7 +85,8 @@ def _listing(rng: random.Random, i: int, point: ZipPoint, source_name: str) -> L
         city=point.city.title(), state=point.state, zip_code=point.zip_code,
         latitude=round(point.latitude + rng.uniform(-0.02, 0.02), 6),
         longitude=round(point.longitude + rng.uniform(-0.02, 0.02), 6),
-        phone=f"({rng.randint(201, 989)}) 555-{rng.randint(100, 199):04d}",
+        # 555-01xx numbers are reserved for fiction; the area code is the ZIP's own.
+        phone=f"({point.area_code or rng.randint(201, 989)}) 555-{rng.randint(100, 199):04d}",
         website=f"https://{name.lower().replace(' ', '')}{i}.example.org",
         focus=focus, levels_of_care=levels, populations=ages + special, therapies=therapies,
         medication_management=rng.random() < (0.75 if focus != "su" else 0.5), moud=moud,

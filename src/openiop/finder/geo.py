@@ -25,6 +25,7 @@ class ZipPoint:
     longitude: float
     city: str
     state: str
+    area_code: str = ""
 
     @property
     def place(self) -> str:
@@ -41,7 +42,9 @@ def _zip_table() -> dict[str, ZipPoint]:
             lat, lon = float(row["lat"]), float(row["long"])
         except (TypeError, ValueError):
             continue
-        table[row["zip_code"]] = ZipPoint(row["zip_code"], lat, lon, row["city"], row["state"])
+        codes = row.get("area_codes") or [""]
+        table[row["zip_code"]] = ZipPoint(row["zip_code"], lat, lon, row["city"], row["state"],
+                                          codes[0])
     return table
 
 
