@@ -86,9 +86,10 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import finder, participants
+    from . import finder, intake, participants
 
     api.add_router("/participants/", participants.router)
+    api.add_router("/intake/", intake.router)
     api.add_router("/finder/", finder.router)
 
 

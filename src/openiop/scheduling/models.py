@@ -61,6 +61,11 @@ class Session(models.Model):
         default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    template = models.ForeignKey(
+        "scheduling.SessionTemplate", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="sessions",
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -155,3 +160,229 @@ class Attendance(models.Model):
     @property
     def attended(self) -> bool:
         return self.status in (self.Status.PRESENT, self.Status.LATE, self.Status.LEFT_EARLY)
+
+
+class SessionTemplate(models.Model):
+    """A recurring slot of a track (fixed weekday and time) or a flexible appointment kind.
+
+    Fixed templates generate dated Sessions; flexible ones (individual, family,
+    medication management) tell the planner what to book and who may provide it.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey("care.Program", on_delete=models.CASCADE, related_name="session_templates")
+    track = models.ForeignKey(
+        "care.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="session_templates"
+    )
+    kind = models.CharField(max_length=20, choices=SessionKind.choices)
+    title = models.CharField(max_length=200)
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(6)],
+        help_text="Monday = 0. Empty for a flexible appointment the planner places.",
+    )
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(10), MaxValueValidator(600)],
+        help_text="Length of a flexible appointment; fixed sessions take it from their times.",
+    )
+    counts_toward_hours = models.BooleanField(default=True)
+    required_credentials = models.JSONField(
+        default=list, blank=True,
+        help_text="The facilitator must hold one of these, e.g. ['LMFT'] for family therapy.",
+    )
+    room = models.ForeignKey(
+        "organizations.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    facilitator = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    capacity = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["program", "track", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__isnull=True) | Q(start_time__isnull=True)
+                | Q(end_time__gt=F("start_time")),
+                name="template_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_flexible(self) -> bool:
+        return self.weekday is None
+
+    def clean(self) -> None:
+        fixed = [self.weekday is not None, self.start_time is not None, self.end_time is not None]
+        if any(fixed) and not all(fixed):
+            raise ValidationError({"weekday": "A fixed session needs a weekday, a start and an end "
+                                              "time; leave all three empty for a flexible one."})
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The session must end after it starts."})
+        creds = self.required_credentials
+        if not isinstance(creds, list) or any(not isinstance(c, str) or not c for c in creds):
+            raise ValidationError({"required_credentials": "List credentials as text, e.g. LMFT."})
+
+
+class SiteClosure(models.Model):
+    """A day a site is closed (holiday, weather): no sessions are generated on it."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="closures"
+    )
+    site = models.ForeignKey(
+        "organizations.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="closures",
+        help_text="Empty: every site of the organization.",
+    )
+    date = models.DateField()
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "site", "date"], name="closure_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.date}"
+
+
+class PlanRun(models.Model):
+    """One "Plan next week" run: what the engine proposed, and whether it was applied."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPLIED = "applied", "Applied"
+        SUPERSEDED = "superseded", "Superseded"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="plan_runs"
+    )
+    week_start = models.DateField(help_text="The Monday of the planned week.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    seed = models.PositiveIntegerField(default=2026)
+    result = models.JSONField(default=dict, help_text="Proposed bookings, metrics, explanations.")
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Plan for week of {self.week_start}"
+
+
+class AttendanceChange(models.Model):
+    """A correction to recorded attendance (who changed what, from what, why)."""
+
+    attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    old_status = models.CharField(max_length=20)
+    old_minutes = models.PositiveSmallIntegerField()
+    new_status = models.CharField(max_length=20)
+    new_minutes = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.old_status} -> {self.new_status}"
+
+
+class Notification(models.Model):
+    """An in-app message to a participant about their schedule (never clinical content)."""
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", "Session cancelled"
+        MAKEUP = "makeup", "Make-up session offered"
+        CHANGED = "changed", "Schedule changed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="schedule_notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    alternatives = models.ManyToManyField(Session, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The participant's unread messages (chart tab, portal).
+            models.Index(fields=["participant", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CalendarFeed(models.Model):
+    """A secret, revocable iCalendar URL for a participant or a staff member."""
+
+    token = models.CharField(max_length=64, unique=True)
+    participant = models.ForeignKey(
+        "participants.Participant", null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds",
+        help_text="A clinician's own calendar.",
+    )
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=False, user__isnull=True)
+                | Q(participant__isnull=True, user__isnull=False),
+                name="feed_for_participant_or_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "calendar feed"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class StaffHours(models.Model):
+    """A weekly window when a staff member sees people (the planner books inside these).
+
+    Staff without any window are taken as available Monday to Friday 8:00-20:00.
+    """
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["user", "weekday", "start_time"]
+        verbose_name_plural = "staff hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="staff_hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start_time}-{self.end_time}"

@@ -1,0 +1,296 @@
+"""The CP-SAT model of a week.
+
+Hard constraints (never broken by a returned plan; `verify.check_plan` re-checks them):
+- participant availability: no option overlaps a work/school window (filtered in
+  options.py) and no two chosen options of one person overlap or leave less than the
+  travel time between sites;
+- clinician availability (candidates lie inside their working windows and outside the
+  groups they facilitate), no double booking (NoOverlap) and maximum weekly load;
+- room capacity (groups: seats never exceed the room; appointments: at most as many at
+  once as the site has rooms of the needed kind, then rooms are assigned by interval
+  partitioning) and group capacity;
+- credentials (only clinicians holding one of the need's credentials are candidates);
+- cadence: each due appointment is booked at most once, and leaving it unbooked costs
+  more than anything else in the objective, so it is only left out when no placement
+  exists; the explanation then says why.
+
+Objective (a penalty, minimised) in priority order: unmet cadence appointments,
+participants below the minimum (and minutes short), skipped sessions of their own track,
+continuity, days of travel, balanced groups. See options.W_*.
+
+Deterministic for a seed: a fixed number of workers, `interleave_search` and a
+deterministic time limit make the search reproducible; the wall-clock limit is a safety
+net. The solver's best bound is returned so the gap is known.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from .greedy import greedy_choice
+from .model import MINUTES_PER_DAY, Instance, Plan
+from .options import (
+    W_BALANCE,
+    W_BELOW_MIN,
+    W_CONTINUITY,
+    W_SHORT_MINUTE,
+    W_SKIPPED_GROUP,
+    W_TRAVEL_DAY,
+    W_UNMET_NEED,
+    Options,
+    build_options,
+    chosen_track,
+    score_selection,
+)
+from .plan import make_plan
+from .resources import fixed_room_use, group_capacity, room_pools
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    seed: int = 2026
+    time_limit_seconds: float = 30.0
+    workers: int = 2
+    # Deterministic work units (roughly seconds on a fast core); the search stops at the
+    # first of this and the wall-clock limit, so keep it below the wall limit.
+    deterministic_limit: float | None = None
+    relative_gap: float = 0.0
+    log: bool = False
+    relaxation_share: float = 0.15
+
+
+def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
+    """Plan the week with CP-SAT; never returns a plan worse than the greedy baseline."""
+    settings = settings or SolveSettings()
+    started = time.perf_counter()
+    options = build_options(instance)
+    greedy = greedy_choice(instance, options)
+    greedy_objective, _ = score_selection(instance, options, greedy)
+    m, x, y, aux_hint = _build(instance, options, greedy, shared=True)
+    for key, var in x.items():
+        m.add_hint(var, key in greedy)
+    for var, value in aux_hint:
+        m.add_hint(var, value)
+
+    # A proven lower bound from the relaxation without shared resources (seats, clinician
+    # time, rooms): each participant's own best week. It separates per participant, so it
+    # solves fast even when the full model's LP bound is still weak.
+    relax_budget = max(1.0, settings.time_limit_seconds * settings.relaxation_share)
+    relax_started = time.perf_counter()
+    relaxed, _, _, _ = _build(instance, options, greedy, shared=False)
+    relax_solver = _solver(settings, relax_budget - (time.perf_counter() - relax_started))
+    relax_solver.solve(relaxed)
+    relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
+
+    # The limit covers everything: keep a little for rooms and explanations afterwards.
+    margin = min(3.0, settings.time_limit_seconds * 0.03)
+    solver = _solver(settings, settings.time_limit_seconds - margin - (time.perf_counter() - started))
+    status = solver.solve(m)
+    seconds = time.perf_counter() - started
+
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = {k for k, v in x.items() if solver.boolean_value(v)}
+        tracks = {}
+        for p in instance.participants:
+            for t in p.tracks:
+                yt = y[(p.id, t)]
+                if isinstance(yt, int) or solver.boolean_value(yt):
+                    tracks[p.id] = t
+                    break
+        bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
+        plan = make_plan(instance, options, chosen, tracks, bound=bound,
+                         status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+                         seconds=seconds, method="cp-sat")
+        if plan.objective <= greedy_objective:
+            return plan
+        fallback_bound = bound
+    else:
+        fallback_bound = relaxation_bound
+    # No better solution within the limit: the greedy plan, with whatever bound was proven.
+    return make_plan(instance, options, greedy, None, bound=fallback_bound,
+                     status="GREEDY_FALLBACK", seconds=seconds, method="greedy")
+
+
+def _build(
+    instance: Instance, options: Options, greedy: set[int], *, shared: bool
+) -> tuple[cp_model.CpModel, dict[int, cp_model.IntVar], dict, list]:
+    """The model; with shared=False, only each participant's own terms and constraints
+    (no seats, clinician time or rooms), whose optimum is a valid lower bound."""
+    m = cp_model.CpModel()
+    x: dict[int, cp_model.IntVar] = {}
+    for o in options.all_options():
+        x[o.key] = m.new_bool_var(f"o{o.key}")
+    greedy_index = {x[k].index for k in greedy}
+    for a, b in options.conflicts:
+        m.add_bool_or([x[a].Not(), x[b].Not()])
+
+    terms: list[tuple[int, object]] = []
+    seats = group_capacity(instance)
+    session_takers: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    pinned_count: dict[str, int] = defaultdict(int)
+    y: dict[tuple[str, str], object] = {}
+    # Values of the auxiliary variables under the greedy plan, so the hint is complete and
+    # CP-SAT starts from the greedy solution (it is never worse than the baseline).
+    aux_hint: list[tuple[cp_model.IntVar, int]] = []
+    greedy_tracks = {
+        p.id: chosen_track(p, [o for o in options.groups[p.id] if o.key in greedy])
+        for p in instance.participants
+    }
+    program_sessions: dict[str, set[str]] = defaultdict(set)
+
+    for p in instance.participants:
+        gopts = options.groups[p.id]
+        # Track choice: fixed when the participant has one track.
+        if len(p.tracks) > 1:
+            for t in p.tracks:
+                y[(p.id, t)] = m.new_bool_var(f"y{p.id}:{t}")
+                aux_hint.append((y[(p.id, t)], int(greedy_tracks[p.id] == t)))
+            m.add_exactly_one([y[(p.id, t)] for t in p.tracks])
+        elif p.tracks:
+            y[(p.id, p.tracks[0])] = 1
+        for o in gopts:
+            yt = y[(p.id, o.track)]
+            if o.pinned:
+                m.add(x[o.key] == 1)
+                pinned_count[o.session.id] += 1
+                if not isinstance(yt, int):
+                    m.add(yt == 1)
+            elif not isinstance(yt, int):
+                m.add_implication(x[o.key], yt)
+            session_takers[o.session.id].append(x[o.key])
+            program_sessions[p.program].add(o.session.id)
+        # Skipped sessions of the chosen track, and continuity of track.
+        if p.tracks:
+            attend = sum(options.attendable.get((p.id, t), 0) * y[(p.id, t)] for t in p.tracks)
+            terms.append((W_SKIPPED_GROUP, attend - sum(x[o.key] for o in gopts)))
+            if len(p.tracks) > 1:
+                terms.append((W_CONTINUITY, 1 - y[(p.id, p.tracks[0])]))
+
+        # Appointments: at most one candidate per due need.
+        appt_x = []
+        for _nid, lst in options.appointments[p.id].items():
+            chosen = [x[o.key] for o in lst]
+            if chosen:
+                m.add_at_most_one(chosen)
+            terms.append((W_UNMET_NEED, 1 - sum(chosen)))
+            if lst and lst[0].need.preferred_clinician:
+                others = [x[o.key] for o in lst if not o.preferred]
+                if others:
+                    terms.append((W_CONTINUITY, sum(others)))
+            appt_x.extend((o, x[o.key]) for o in lst)
+
+        # Weekly minutes and the minimum.
+        counted = [(o.counted, x[o.key]) for o in gopts if o.counted] + [
+            (o.counted, v) for o, v in appt_x if o.counted
+        ]
+        fixed = options.fixed_minutes[p.id]
+        best_case = fixed + sum(c for c, _ in counted)
+        need = p.minimum_minutes
+        if fixed >= need:
+            pass
+        elif best_case < need:
+            terms.append((W_BELOW_MIN, 1))
+            terms.append((W_SHORT_MINUTE, need - fixed - sum(c * v for c, v in counted)))
+        else:
+            short = m.new_int_var(0, need, f"short{p.id}")
+            below = m.new_bool_var(f"below{p.id}")
+            m.add(short >= need - fixed - sum(c * v for c, v in counted))
+            m.add(short <= need * below)
+            greedy_minutes = fixed + sum(c for c, v in counted if v.index in greedy_index)
+            aux_hint.append((short, max(0, need - greedy_minutes)))
+            aux_hint.append((below, int(greedy_minutes < need)))
+            terms.append((W_BELOW_MIN, below))
+            terms.append((W_SHORT_MINUTE, short))
+
+        # Travel days.
+        by_day: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        for o in gopts:
+            by_day[o.start // MINUTES_PER_DAY].append(x[o.key])
+        for o, v in appt_x:
+            by_day[o.start // MINUTES_PER_DAY].append(v)
+        for day, lits in by_day.items():
+            if day in options.fixed_days[p.id]:
+                continue
+            d = m.new_bool_var(f"d{p.id}:{day}")
+            for lit in lits:
+                m.add_implication(lit, d)
+            m.add_bool_or([*lits, d.Not()])
+            aux_hint.append((d, int(any(lit.index in greedy_index for lit in lits))))
+            terms.append((W_TRAVEL_DAY, d))
+        terms.append((W_TRAVEL_DAY, len(options.fixed_days[p.id])))
+
+    if not shared:
+        m.minimize(sum(w * t for w, t in terms))
+        return m, x, y, aux_hint
+    # Group capacity (seats never exceed the session's or the room's capacity).
+    for sid, takers in session_takers.items():
+        m.add(sum(takers) <= max(seats.get(sid, 0), pinned_count[sid]))
+
+    # Balanced groups: the largest session of each program.
+    for program, sids in program_sessions.items():
+        cap = max((seats.get(s, 0) for s in sids), default=0)
+        biggest = m.new_int_var(0, max(cap, max((pinned_count[s] for s in sids), default=0)),
+                                f"bal{program}")
+        for s in sids:
+            m.add(biggest >= sum(session_takers[s]))
+        aux_hint.append((biggest, max(
+            (sum(1 for v in session_takers[s] if v.index in greedy_index) for s in sids), default=0)))
+        terms.append((W_BALANCE, biggest))
+
+    # Clinicians: no double booking and maximum weekly load.
+    per_clinician: dict[str, list] = defaultdict(list)
+    per_pool: dict[tuple[str, str], list] = defaultdict(list)
+    for p in instance.participants:
+        for lst in options.appointments[p.id].values():
+            for o in lst:
+                iv = m.new_optional_fixed_size_interval_var(o.start, o.end - o.start, x[o.key],
+                                                            f"i{o.key}")
+                per_clinician[o.clinician].append((iv, o.end - o.start, x[o.key]))
+                per_pool[(o.site, o.need.room_kind)].append(iv)
+    max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
+    for cid, lst in per_clinician.items():
+        m.add_no_overlap([iv for iv, _, _ in lst])
+        room_left = max(0, max_load.get(cid, 0) - options.clinician_fixed_minutes.get(cid, 0))
+        m.add(sum(mins * v for _, mins, v in lst) <= room_left)
+
+    # Rooms for appointments: never more at once than the pool has rooms.
+    pools = room_pools(instance)
+    fixed_use = fixed_room_use(instance)
+    for pool, ivs in per_pool.items():
+        fixed_ivs = [m.new_fixed_size_interval_var(s, e - s, f"f{pool}{s}{rid}")
+                     for s, e, rid in fixed_use.get(pool, [])]
+        capacity = max(len(pools.get(pool, [])), len(fixed_ivs) and _peak(fixed_use[pool]))
+        m.add_cumulative(ivs + fixed_ivs, [1] * (len(ivs) + len(fixed_ivs)), capacity)
+
+    m.minimize(sum(w * t for w, t in terms))
+    return m, x, y, aux_hint
+
+
+def _solver(settings: SolveSettings, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = settings.workers
+    prm.random_seed = settings.seed
+    prm.interleave_search = True
+    prm.max_time_in_seconds = max(1.0, seconds)
+    prm.max_deterministic_time = settings.deterministic_limit or max(1.0, seconds) * 0.8
+    prm.relative_gap_limit = settings.relative_gap
+    prm.log_search_progress = settings.log
+    # Probing in presolve costs seconds per pass on 25k Booleans and finds little here:
+    # the conflicts are pairwise clauses and at-most-ones already (measured, make bench).
+    prm.cp_model_probing_level = 0
+    prm.symmetry_level = 0
+    return solver
+
+
+def _peak(intervals: list[tuple[int, int, str]]) -> int:
+    events = sorted([(s, 1) for s, _, _ in intervals] + [(e, -1) for _, e, _ in intervals])
+    peak = cur = 0
+    for _, d in events:
+        cur += d
+        peak = max(peak, cur)
+    return peak

@@ -1,0 +1,322 @@
+"""The choices the engine may make, shared by the CP-SAT model and the greedy baseline.
+
+Decomposition that keeps 1,000 participants tractable: group membership is mostly fixed by
+enrollment (a participant is offered only the sessions of their own track, or of an
+alternative track listed on their record), so the combinatorial part is the appointments.
+Each due appointment gets a bounded list of candidate (clinician, start) pairs, ranked so
+that the usual clinician and days the participant already comes in are tried first.
+Everything that can be decided without search (busy windows, clinician's own groups,
+fixed appointments) is filtered out here, before any variable exists.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .model import MINUTES_PER_DAY, GroupSession, Instance, Need, Participant
+
+# Objective weights, in priority order (issue: participants meeting their minimum, then
+# continuity, then fewer travel days, then balanced groups). Each tier's weight exceeds
+# what the tiers below can add up to for one participant.
+W_UNMET_NEED = 1_000_000  # a cadence appointment left unbooked
+W_BELOW_MIN = 100_000  # a participant below the weekly minimum
+W_SHORT_MINUTE = 100  # each minute short of the minimum
+W_SKIPPED_GROUP = 500  # an attendable session of the chosen track left unbooked
+W_CONTINUITY = 40  # another clinician than the usual one, or another track than enrolled
+W_TRAVEL_DAY = 10  # each day the participant has to come in
+W_BALANCE = 1  # the largest group of a program (keeps parallel groups even)
+
+MAX_PREFERRED_CANDIDATES = 32
+MAX_OTHER_CANDIDATES = 16
+MAX_OTHER_CLINICIANS = 4  # alternatives to the usual clinician, per appointment
+MAX_SCANNED_CLINICIANS = 16
+
+
+@dataclass(frozen=True)
+class GroupOption:
+    key: int
+    participant: str
+    session: GroupSession
+    track: str
+    pinned: bool
+
+    @property
+    def start(self) -> int:
+        return self.session.start
+
+    @property
+    def end(self) -> int:
+        return self.session.end
+
+    @property
+    def site(self) -> str:
+        return self.session.site
+
+    @property
+    def counted(self) -> int:
+        return self.session.counted_minutes
+
+
+@dataclass(frozen=True)
+class AppointmentOption:
+    key: int
+    participant: str
+    need: Need
+    clinician: str
+    start: int
+    end: int
+    site: str
+    preferred: bool
+
+    @property
+    def counted(self) -> int:
+        return self.need.minutes if self.need.counted else 0
+
+
+@dataclass
+class Options:
+    groups: dict[str, list[GroupOption]]  # participant -> options
+    appointments: dict[str, dict[str, list[AppointmentOption]]]  # participant -> need -> options
+    conflicts: list[tuple[int, int]]  # option keys that cannot both be chosen
+    fixed_minutes: dict[str, int]  # counted minutes of fixed appointments per participant
+    fixed_days: dict[str, set[int]]
+    clinician_fixed_minutes: dict[str, int]
+    attendable: dict[tuple[str, str], int]  # (participant, track) -> attendable sessions
+    no_candidate: dict[str, str]  # need id -> why no candidate exists
+
+    def all_options(self) -> list[GroupOption | AppointmentOption]:
+        out: list[GroupOption | AppointmentOption] = []
+        for p in sorted(self.groups):
+            out.extend(self.groups[p])
+        for p in sorted(self.appointments):
+            for n in sorted(self.appointments[p]):
+                out.extend(self.appointments[p][n])
+        return out
+
+
+def _day(minute: int) -> int:
+    return minute // MINUTES_PER_DAY
+
+
+def build_options(instance: Instance) -> Options:
+    groups_by_track: dict[str, list[GroupSession]] = defaultdict(list)
+    for g in instance.groups:
+        groups_by_track[g.track].append(g)
+    for lst in groups_by_track.values():
+        lst.sort(key=lambda g: (g.start, g.id))
+    # What each clinician already does this week: facilitated groups and fixed appointments.
+    clinician_busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    clinician_fixed: dict[str, int] = defaultdict(int)
+    for g in instance.groups:
+        if g.facilitator:
+            clinician_busy[g.facilitator].append((g.start, g.end))
+            clinician_fixed[g.facilitator] += g.minutes
+    for p in instance.participants:
+        for fa in p.fixed:
+            if fa.clinician:
+                clinician_busy[fa.clinician].append((fa.start, fa.end))
+                clinician_fixed[fa.clinician] += fa.end - fa.start
+    room_kinds_at_site = {(r.site, r.kind) for r in instance.rooms}
+
+    key = 0
+    groups: dict[str, list[GroupOption]] = {}
+    appts: dict[str, dict[str, list[AppointmentOption]]] = {}
+    conflicts: list[tuple[int, int]] = []
+    fixed_minutes: dict[str, int] = {}
+    fixed_days: dict[str, set[int]] = {}
+    attendable: dict[tuple[str, str], int] = {}
+    no_candidate: dict[str, str] = {}
+
+    starts_cache: dict[tuple[str, int], list[int]] = {}
+    clinicians = {c.id: c for c in instance.clinicians}
+
+    def free_starts(cid: str, minutes: int) -> list[int]:
+        """Grid start times when the clinician works and facilitates nothing."""
+        cached = starts_cache.get((cid, minutes))
+        if cached is not None:
+            return cached
+        out = []
+        cbusy = clinician_busy.get(cid, [])
+        for w in clinicians[cid].windows:
+            day = _day(w.start)
+            lo = max(w.start, day * MINUTES_PER_DAY + instance.day_start)
+            hi = min(w.end, day * MINUTES_PER_DAY + instance.day_end)
+            start = lo + (-(lo - day * MINUTES_PER_DAY)) % instance.slot_step
+            while start + minutes <= hi:
+                if not any(s < start + minutes and start < e for s, e in cbusy):
+                    out.append(start)
+                start += instance.slot_step
+        starts_cache[(cid, minutes)] = out
+        return out
+
+    for p_index, p in enumerate(instance.participants):
+        busy = p.busy
+        fixed = [(fa.start, fa.end, fa.site) for fa in p.fixed]
+        fixed_minutes[p.id] = sum(fa.counted_minutes for fa in p.fixed)
+        fixed_days[p.id] = {_day(fa.start) for fa in p.fixed}
+        pinned = set(p.pinned_sessions)
+
+        def blocked(start: int, end: int, site: str, *, _busy=busy, _fixed=fixed) -> bool:
+            if any(w.overlaps(start, end) for w in _busy):
+                return True
+            return any(
+                s < end + instance.travel(site, fs) and start < e + instance.travel(site, fs)
+                for s, e, fs in _fixed
+            )
+
+        gopts: list[GroupOption] = []
+        for t in p.tracks:
+            count = 0
+            for g in groups_by_track.get(t, []):
+                if g.id in pinned or not blocked(g.start, g.end, g.site):
+                    gopts.append(GroupOption(key, p.id, g, t, g.id in pinned))
+                    key += 1
+                    count += 1
+            attendable[(p.id, t)] = count
+        groups[p.id] = gopts
+        # Days and times the participant comes in for groups: appointments next to them
+        # save a trip (objective tier 3).
+        track_sessions = [o.session for o in gopts if o.track == p.tracks[0]] if p.tracks else []
+        group_days = {_day(s.start) for s in track_sessions} | fixed_days[p.id]
+        sessions_by_day: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+        for s in track_sessions:
+            sessions_by_day[_day(s.start)].append((s.start, s.end, s.site))
+
+        appts[p.id] = {}
+        for need in p.needs:
+            if (p.site, need.room_kind) not in room_kinds_at_site:
+                no_candidate[need.id] = f"no {need.room_kind} room at the participant's site"
+                appts[p.id][need.id] = []
+                continue
+            eligible = [c for c in instance.clinicians
+                        if not need.credentials or c.credentials & need.credentials]
+            if not eligible:
+                creds = " or ".join(sorted(need.credentials))
+                no_candidate[need.id] = f"no clinician holds {creds}"
+                appts[p.id][need.id] = []
+                continue
+            ranked: list[tuple[tuple, str, int]] = []
+            # The usual clinician, then a few others, rotated by participant so that the
+            # alternatives spread over the team instead of all naming the same person.
+            others_pool = [c for c in eligible if c.id != need.preferred_clinician]
+            if others_pool:
+                shift = p_index % len(others_pool)
+                others_pool = others_pool[shift:] + others_pool[:shift]
+            considered = [c for c in eligible if c.id == need.preferred_clinician] + others_pool
+            with_room = 0
+            for n_scanned, c in enumerate(considered):
+                if c.id != need.preferred_clinician and (
+                    with_room >= MAX_OTHER_CLINICIANS or n_scanned > MAX_SCANNED_CLINICIANS
+                ):
+                    break
+                found = 0
+                for start in free_starts(c.id, need.minutes):
+                    end = start + need.minutes
+                    if blocked(start, end, p.site):
+                        continue
+                    day = start // MINUTES_PER_DAY
+                    same_day = sessions_by_day.get(day, ())
+                    near = min((min(abs(start - s_end), abs(s_start - end))
+                                for s_start, s_end, _ in same_day), default=MINUTES_PER_DAY)
+                    clash = any(s_start < end + instance.travel(p.site, s_site)
+                                and start < s_end + instance.travel(p.site, s_site)
+                                for s_start, s_end, s_site in same_day)
+                    ranked.append(((clash, 0 if day in group_days else 1, near, start, c.id),
+                                   c.id, start))
+                    found += 1
+                if found and c.id != need.preferred_clinician:
+                    with_room += 1
+            preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
+            others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
+            chosen = preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+            if not chosen:
+                no_candidate[need.id] = (
+                    "no clinician who may provide it is free outside the participant's "
+                    "commitments"
+                )
+            lst = []
+            for _score, cid, start in chosen:
+                lst.append(AppointmentOption(key, p.id, need, cid, start, start + need.minutes,
+                                             p.site, cid == need.preferred_clinician))
+                key += 1
+            appts[p.id][need.id] = lst
+
+        # Conflicts between this participant's own options (overlap or too little travel
+        # time between sites). Options of the same need are exclusive anyway.
+        items: list[tuple[int, int, str, int, str]] = [
+            (o.start, o.end, o.site, o.key, "g") for o in gopts
+        ]
+        for nid, lst in appts[p.id].items():
+            items.extend((o.start, o.end, o.site, o.key, nid) for o in lst)
+        items.sort()
+        max_travel = max([instance.default_travel_minutes, *instance.travel_minutes.values()])
+        for i, (s1, e1, site1, k1, n1) in enumerate(items):
+            for s2, e2, site2, k2, n2 in items[i + 1:]:
+                if s2 >= e1 + max_travel:
+                    break
+                if n1 == n2 and n1 != "g":
+                    continue
+                gap = instance.travel(site1, site2)
+                if s2 < e1 + gap and s1 < e2 + gap:
+                    conflicts.append((k1, k2))
+
+    return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
+                   attendable, no_candidate)
+
+
+def score_selection(
+    instance: Instance, options: Options, chosen: set[int], tracks: dict[str, str] | None = None
+) -> tuple[int, dict]:
+    """The objective (a penalty) of a set of chosen option keys, and its parts.
+
+    The CP-SAT model encodes exactly this function; the greedy baseline and the tests use
+    it directly, so both are measured on the same scale.
+    """
+    parts = defaultdict(int)
+    program_sizes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for p in instance.participants:
+        gsel = [o for o in options.groups[p.id] if o.key in chosen]
+        asel = [o for lst in options.appointments[p.id].values() for o in lst if o.key in chosen]
+        minutes = options.fixed_minutes[p.id] + sum(o.counted for o in gsel) + sum(
+            o.counted for o in asel)
+        short = max(0, p.minimum_minutes - minutes)
+        if short:
+            parts["below_minimum"] += 1
+            parts["short_minutes"] += short
+        track = chosen_track(p, gsel) if tracks is None else tracks.get(p.id, "")
+        if track and p.tracks and track != p.tracks[0]:
+            parts["continuity"] += 1
+        if track:
+            parts["skipped_groups"] += options.attendable.get((p.id, track), 0) - sum(
+                1 for o in gsel if o.track == track)
+        for nid, lst in options.appointments[p.id].items():
+            picked = [o for o in lst if o.key in chosen]
+            if not picked:
+                parts["unmet_needs"] += 1
+            elif not picked[0].preferred and picked[0].need.preferred_clinician:
+                parts["continuity"] += 1
+            del nid
+        days = {_day(o.start) for o in gsel} | {_day(o.start) for o in asel} | options.fixed_days[p.id]
+        parts["travel_days"] += len(days)
+        for o in gsel:
+            program_sizes[p.program][o.session.id] += 1
+    parts["balance"] = sum(max(s.values(), default=0) for s in program_sizes.values())
+    total = (
+        W_UNMET_NEED * parts["unmet_needs"]
+        + W_BELOW_MIN * parts["below_minimum"]
+        + W_SHORT_MINUTE * parts["short_minutes"]
+        + W_SKIPPED_GROUP * parts["skipped_groups"]
+        + W_CONTINUITY * parts["continuity"]
+        + W_TRAVEL_DAY * parts["travel_days"]
+        + W_BALANCE * parts["balance"]
+    )
+    return total, dict(parts)
+
+
+def chosen_track(p: Participant, gsel: list[GroupOption]) -> str:
+    """The track a selection places the participant in (the enrolled one when no group)."""
+    used = {o.track for o in gsel}
+    if used:
+        return min(used, key=p.tracks.index)
+    return p.tracks[0] if p.tracks else ""

@@ -1,0 +1,121 @@
+"""Shared resource bookkeeping: capacities, clinician time, room counts and room assignment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import MINUTES_PER_DAY, Appointment, Instance
+from .options import AppointmentOption, GroupOption, Options
+
+
+def group_capacity(instance: Instance) -> dict[str, int]:
+    """Seats per group session: the session's capacity, never more than its room holds."""
+    rooms = {r.id: r for r in instance.rooms}
+    out = {}
+    for g in instance.groups:
+        cap = g.capacity
+        if g.room and g.room in rooms:
+            cap = min(cap, rooms[g.room].capacity)
+        out[g.id] = cap
+    return out
+
+
+def room_pools(instance: Instance) -> dict[tuple[str, str], list[str]]:
+    pools: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in sorted(instance.rooms, key=lambda r: r.id):
+        pools[(r.site, r.kind)].append(r.id)
+    return pools
+
+
+def fixed_room_use(instance: Instance) -> dict[tuple[str, str], list[tuple[int, int, str]]]:
+    """Rooms already taken by fixed appointments, per (site, kind) pool."""
+    kind_of = {r.id: (r.site, r.kind) for r in instance.rooms}
+    used: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+    for p in instance.participants:
+        for fa in p.fixed:
+            if fa.room and fa.room in kind_of:
+                used[kind_of[fa.room]].append((fa.start, fa.end, fa.room))
+    return used
+
+
+def assign_rooms(
+    instance: Instance, chosen: list[AppointmentOption]
+) -> tuple[list[Appointment], list[AppointmentOption]]:
+    """Give each chosen appointment a room of its kind at its site.
+
+    Interval partitioning in start order: with at most `len(pool)` appointments at any
+    moment (a constraint of both planners) every appointment finds a room. Rooms held by
+    fixed appointments are reserved first. Returns the appointments and any that could not
+    be placed (only possible when fixed appointments fragment a pool).
+    """
+    pools = room_pools(instance)
+    fixed = fixed_room_use(instance)
+    placed: list[Appointment] = []
+    failed: list[AppointmentOption] = []
+    by_pool: dict[tuple[str, str], list[AppointmentOption]] = defaultdict(list)
+    for o in chosen:
+        by_pool[(o.site, o.need.room_kind)].append(o)
+    for pool_key, opts in sorted(by_pool.items()):
+        busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for s, e, rid in fixed.get(pool_key, []):
+            busy[rid].append((s, e))
+        for o in sorted(opts, key=lambda o: (o.start, o.key)):
+            room = next(
+                (rid for rid in pools.get(pool_key, [])
+                 if not any(s < o.end and o.start < e for s, e in busy[rid])),
+                None,
+            )
+            if room is None:
+                failed.append(o)
+                continue
+            busy[room].append((o.start, o.end))
+            placed.append(Appointment(o.need.id, o.participant, o.need.kind, o.clinician, room,
+                                      o.site, o.start, o.end))
+    return placed, failed
+
+
+WEEK = 7 * MINUTES_PER_DAY
+
+
+class Ledger:
+    """Incremental feasibility checks used by the greedy planner."""
+
+    def __init__(self, instance: Instance, options: Options) -> None:
+        self.instance = instance
+        self.seats = group_capacity(instance)
+        self.taken: dict[str, int] = defaultdict(int)
+        self.clin_busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.clin_load: dict[str, int] = dict(options.clinician_fixed_minutes)
+        self.max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
+        self.pool_size = {k: len(v) for k, v in room_pools(instance).items()}
+        # Rooms in use per minute of the week, per (site, kind) pool.
+        self.pool_use: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * WEEK)
+        for k, lst in fixed_room_use(instance).items():
+            for s, e, _ in lst:
+                self._mark(k, s, e)
+
+    def _mark(self, pool: tuple[str, str], start: int, end: int) -> None:
+        use = self.pool_use[pool]
+        for t in range(max(start, 0), min(end, WEEK)):
+            use[t] += 1
+
+    def group_ok(self, o: GroupOption) -> bool:
+        return o.pinned or self.taken[o.session.id] < self.seats[o.session.id]
+
+    def take_group(self, o: GroupOption) -> None:
+        self.taken[o.session.id] += 1
+
+    def appointment_ok(self, o: AppointmentOption) -> bool:
+        if any(s < o.end and o.start < e for s, e in self.clin_busy[o.clinician]):
+            return False
+        if self.clin_load.get(o.clinician, 0) + (o.end - o.start) > self.max_load.get(o.clinician, 0):
+            return False
+        pool = (o.site, o.need.room_kind)
+        # Peak use of the pool during [start, end) must stay below its number of rooms.
+        use = self.pool_use[pool]
+        return max(use[max(o.start, 0):min(o.end, WEEK)], default=0) < self.pool_size.get(pool, 0)
+
+    def take_appointment(self, o: AppointmentOption) -> None:
+        self.clin_busy[o.clinician].append((o.start, o.end))
+        self.clin_load[o.clinician] = self.clin_load.get(o.clinician, 0) + (o.end - o.start)
+        self._mark((o.site, o.need.room_kind), o.start, o.end)

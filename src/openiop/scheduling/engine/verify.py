@@ -1,0 +1,100 @@
+"""An independent check of a plan against the hard constraints, straight from the instance.
+
+Used by the tests (every constraint violated on purpose must never appear in a plan) and
+by the Django adapter before a plan is offered for applying.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import Instance, Plan
+
+
+def check_plan(instance: Instance, plan: Plan) -> list[str]:
+    """Every broken hard constraint, in words; an empty list means the plan is valid."""
+    problems: list[str] = []
+    groups = {g.id: g for g in instance.groups}
+    rooms = {r.id: r for r in instance.rooms}
+    clinicians = {c.id: c for c in instance.clinicians}
+    people = {p.id: p for p in instance.participants}
+    # (start, end, site, what) per participant
+    items: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
+    seats: dict[str, int] = defaultdict(int)
+    for pid, sids in plan.group_bookings.items():
+        p = people[pid]
+        for sid in sids:
+            g = groups[sid]
+            seats[sid] += 1
+            if g.track not in p.tracks:
+                problems.append(f"{pid} booked into {sid} of a track they are not offered")
+            if sid not in p.pinned_sessions and any(w.overlaps(g.start, g.end) for w in p.busy):
+                problems.append(f"{pid} booked into {sid} during a busy window")
+            items[pid].append((g.start, g.end, g.site, sid))
+        for fa in p.fixed:
+            items[pid].append((fa.start, fa.end, fa.site, fa.id))
+    for sid, n in seats.items():
+        g = groups[sid]
+        pinned = sum(1 for p in instance.participants if sid in p.pinned_sessions)
+        cap = g.capacity if not g.room or g.room not in rooms else min(g.capacity, rooms[g.room].capacity)
+        if n > max(cap, pinned):
+            problems.append(f"group session {sid} has {n} people for {cap} seats")
+    clin_items: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    room_items: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for g in instance.groups:
+        if g.facilitator:
+            clin_items[g.facilitator].append((g.start, g.end))
+    for p in instance.participants:
+        for fa in p.fixed:
+            if fa.clinician:
+                clin_items[fa.clinician].append((fa.start, fa.end))
+            if fa.room:
+                room_items[fa.room].append((fa.start, fa.end))
+    needs = {n.id: (p, n) for p in instance.participants for n in p.needs}
+    seen_needs: set[str] = set()
+    for a in plan.appointments:
+        p, need = needs[a.need]
+        if a.need in seen_needs:
+            problems.append(f"need {a.need} booked twice")
+        seen_needs.add(a.need)
+        c = clinicians[a.clinician]
+        if need.credentials and not (c.credentials & need.credentials):
+            problems.append(f"{a.clinician} lacks a credential for {a.need}")
+        if not any(w.start <= a.start and a.end <= w.end for w in c.windows):
+            problems.append(f"{a.need} is outside {a.clinician}'s working hours")
+        if any(w.overlaps(a.start, a.end) for w in p.busy):
+            problems.append(f"{a.need} falls in a busy window of {p.id}")
+        room = rooms[a.room]
+        if room.site != a.site or room.kind != need.room_kind:
+            problems.append(f"{a.need} got room {a.room} of the wrong kind or site")
+        clin_items[a.clinician].append((a.start, a.end))
+        room_items[a.room].append((a.start, a.end))
+        items[p.id].append((a.start, a.end, a.site, a.need))
+    for cid, lst in clin_items.items():
+        if _overlapping(lst):
+            problems.append(f"clinician {cid} is double-booked")
+        c = clinicians.get(cid)
+        if c and sum(e - s for s, e in lst) > max(c.max_weekly_minutes, _fixed_load(instance, cid)):
+            problems.append(f"clinician {cid} is over the maximum weekly load")
+    for rid, lst in room_items.items():
+        if _overlapping(lst):
+            problems.append(f"room {rid} is double-booked")
+    for pid, lst in items.items():
+        lst.sort()
+        for i, (s1, e1, site1, w1) in enumerate(lst):
+            for s2, e2, site2, w2 in lst[i + 1:]:
+                gap = instance.travel(site1, site2)
+                if s2 < e1 + gap and s1 < e2 + gap:
+                    problems.append(f"{pid} double-booked or without travel time: {w1} and {w2}")
+    return problems
+
+
+def _overlapping(lst: list[tuple[int, int]]) -> bool:
+    lst = sorted(lst)
+    return any(lst[i + 1][0] < lst[i][1] for i in range(len(lst) - 1))
+
+
+def _fixed_load(instance: Instance, cid: str) -> int:
+    return sum(g.end - g.start for g in instance.groups if g.facilitator == cid) + sum(
+        fa.end - fa.start for p in instance.participants for fa in p.fixed if fa.clinician == cid
+    )

@@ -1,0 +1,552 @@
+"""The verbs of scheduling: generate, plan, apply, cancel, take attendance, share calendars.
+
+Every function checks permission and input first, then writes in one transaction with
+an audit event (DEVELOPING.md, write path).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time as clock
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from openiop.accounts.permissions import Perm, require_perm
+from openiop.audit.services import audit_record
+from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
+from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
+
+from . import engine
+from .hours import week_bounds
+from .locks import attendance_lock_reason
+from .models import (
+    Attendance,
+    AttendanceChange,
+    Booking,
+    CalendarFeed,
+    Notification,
+    PlanRun,
+    Session,
+    SessionTemplate,
+    SiteClosure,
+)
+from .planning import build_week
+
+ATTENDED = {Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY}
+DEFAULT_LATE_MINUTES = 15
+
+
+def _same_org(actor: Any, organization_id: int) -> None:
+    if getattr(actor, "staff_organization_id", None) != organization_id:
+        raise NotPermitted("That belongs to another organization.")
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
+                      request: HttpRequest | None = None) -> int:
+    """Dated sessions from the program's fixed templates for [start, end], skipping site
+    closures and holidays and sessions that already exist. Returns how many were made."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, program.organization_id)
+    if end < start:
+        raise ValidationError({"end": "The end date must be on or after the start date."})
+    if (end - start).days > 92:
+        raise ValidationError({"end": "Generate at most 13 weeks at a time."})
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    templates = list(SessionTemplate.objects.filter(program=program, is_active=True,
+                                                    weekday__isnull=False)
+                     .select_related("track", "room"))
+    closures = SiteClosure.objects.filter(organization_id=program.organization_id,
+                                          date__gte=start, date__lte=end)
+    closed_all = {c.date for c in closures if c.site_id is None}
+    closed_site = {(c.site_id, c.date) for c in closures if c.site_id is not None}
+    existing = set(Session.objects.filter(template__in=templates, starts_at__date__gte=start - timedelta(days=1),
+                                          starts_at__date__lte=end + timedelta(days=1))
+                   .values_list("template_id", "starts_at"))
+    new = []
+    day = start
+    while day <= end:
+        site_id = program.site_id
+        if day not in closed_all and (site_id, day) not in closed_site:
+            for t in templates:
+                if t.weekday != day.weekday() or (t.track and not t.track.is_active):
+                    continue
+                starts = datetime.combine(day, t.start_time, tzinfo=tz)
+                ends = datetime.combine(day, t.end_time, tzinfo=tz)
+                if (t.pk, starts) in existing:
+                    continue
+                new.append(Session(program=program, track=t.track, kind=t.kind, title=t.title,
+                                   starts_at=starts, ends_at=ends, site_id=site_id, room=t.room,
+                                   facilitator=t.facilitator, counts_toward_hours=t.counts_toward_hours,
+                                   capacity=t.capacity, template=t))
+        day += timedelta(days=1)
+    with transaction.atomic():
+        Session.objects.bulk_create(new, batch_size=1000)
+        audit_record(actor=actor, action="create", object_type="sessions", object_id=program.code,
+                     organization=program.organization, request=request,
+                     reason=f"{len(new)} sessions {start}..{end}")
+    return len(new)
+
+
+def session_cancel(*, actor: Any, session: Session, reason: str,
+                   request: HttpRequest | None = None) -> list[Notification]:
+    """Cancel a session; each booked participant gets an in-app notice with alternatives."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, session.program.organization_id)
+    if session.status == Session.Status.CANCELLED:
+        raise InvalidTransition("This session is already cancelled.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the session is cancelled (staff see it)."})
+    if Attendance.objects.filter(booking__session=session).exists():
+        raise InvalidTransition("Attendance was taken for this session; it cannot be cancelled.")
+    alternatives = list(
+        Session.objects.filter(program=session.program, kind=session.kind,
+                               status=Session.Status.SCHEDULED,
+                               starts_at__gt=max(timezone.now(), session.starts_at - timedelta(days=1)),
+                               starts_at__lt=session.starts_at + timedelta(days=8))
+        .exclude(pk=session.pk)
+        .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)))
+        .order_by("starts_at")
+    )
+    alternatives = [s for s in alternatives if s.n < s.capacity][:3]
+    notices = []
+    with transaction.atomic():
+        session.status = Session.Status.CANCELLED
+        session.cancel_reason = reason.strip()[:200]
+        session.save(update_fields=["status", "cancel_reason"])
+        booked = list(session.bookings.filter(status=Booking.Status.BOOKED).select_related("participant"))
+        local = timezone.localtime(session.starts_at, _tz(session))
+        for b in booked:
+            n = Notification.objects.create(
+                participant=b.participant, kind=Notification.Kind.CANCELLED, session=session,
+                message=f"{session.get_kind_display()} on {local:%a %b %-d at %-I:%M %p} is cancelled."
+                + (" Other times you could join are listed." if alternatives else ""),
+            )
+            n.alternatives.set(alternatives)
+            notices.append(n)
+        session.bookings.filter(status=Booking.Status.BOOKED).update(status=Booking.Status.CANCELLED)
+        audit_record(actor=actor, action="change", object_type="session", object_id=session.code,
+                     organization=session.program.organization, request=request,
+                     reason=f"cancelled; {len(booked)} notified")
+    return notices
+
+
+def _tz(session: Session) -> Any:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(session.program.organization.time_zone)
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+def attendance_record(*, actor: Any, booking: Booking, status: str, minutes: int | None = None,
+                      note: str = "", version: int | None = None, reason: str = "",
+                      request: HttpRequest | None = None) -> Attendance:
+    """Record or correct one person's attendance.
+
+    Minutes default to the session length (present) or 0 (absent, excused); late arrival
+    and early leave default to 15 minutes less. Minutes longer than the session are
+    refused. A correction keeps the old values in AttendanceChange and the audit trail.
+    Refused once a registered lock (e.g. the signed note, see scheduling.locks) holds.
+    """
+    require_perm(actor, Perm.ATTENDANCE_RECORD)
+    session = booking.session
+    _same_org(actor, session.program.organization_id)
+    if status not in Attendance.Status.values:
+        raise ValidationError({"status": f"Choose one of: {', '.join(Attendance.Status.values)}."})
+    if session.status == Session.Status.CANCELLED:
+        raise InvalidTransition("The session was cancelled; there is no attendance to take.")
+    if booking.status != Booking.Status.BOOKED:
+        raise InvalidTransition("This booking was cancelled.")
+    tz = _tz(session)
+    if timezone.localtime(session.starts_at, tz).date() > timezone.localtime(timezone.now(), tz).date():
+        raise ValidationError({"status": "Attendance can be taken from the day of the session."})
+    locked = attendance_lock_reason(session)
+    if locked:
+        raise InvalidTransition(f"Attendance is locked: {locked}")
+    length = session.duration_minutes
+    if minutes is None:
+        minutes = {"present": length, "late": max(length - DEFAULT_LATE_MINUTES, 0),
+                   "left_early": max(length - DEFAULT_LATE_MINUTES, 0)}.get(status, 0)
+    if minutes < 0:
+        raise ValidationError({"minutes_attended": "Minutes attended cannot be negative."})
+    if minutes > length:
+        raise ValidationError({"minutes_attended": f"Minutes attended ({minutes}) cannot be longer "
+                                                   f"than the session ({length} min)."})
+    if status in (Attendance.Status.ABSENT, Attendance.Status.EXCUSED) and minutes:
+        raise ValidationError({"minutes_attended": "Absent or excused means 0 minutes attended."})
+    if status in (Attendance.Status.LATE, Attendance.Status.LEFT_EARLY) and minutes >= length:
+        raise ValidationError({"minutes_attended": "Late or left early: enter the minutes actually "
+                                                   f"attended (less than {length})."})
+    with transaction.atomic():
+        existing = Attendance.objects.select_for_update().filter(booking=booking).first()
+        if existing is None:
+            att = Attendance.objects.create(booking=booking, status=status, minutes_attended=minutes,
+                                            recorded_by=actor, note=note[:200])
+            audit_record(actor=actor, action="create", object_type="attendance", object_id=att.pk,
+                         participant=booking.participant, request=request)
+            return att
+        if version is not None and existing.version != version:
+            raise Conflict("Someone else changed this attendance; reload and try again.")
+        if existing.status == status and existing.minutes_attended == minutes and existing.note == note[:200]:
+            return existing
+        AttendanceChange.objects.create(attendance=existing, changed_by=actor,
+                                        old_status=existing.status, old_minutes=existing.minutes_attended,
+                                        new_status=status, new_minutes=minutes, reason=reason[:200])
+        updated = Attendance.objects.filter(pk=existing.pk, version=existing.version).update(
+            status=status, minutes_attended=minutes, note=note[:200], recorded_by=actor,
+            version=existing.version + 1, recorded_at=timezone.now())
+        if not updated:
+            raise Conflict("Someone else changed this attendance; reload and try again.")
+        audit_record(actor=actor, action="change", object_type="attendance", object_id=existing.pk,
+                     participant=booking.participant, request=request,
+                     reason=reason[:200] or "attendance corrected")
+        existing.refresh_from_db()
+        return existing
+
+
+def attendance_all_present(*, actor: Any, session: Session,
+                           request: HttpRequest | None = None) -> int:
+    """Mark everyone booked and not yet recorded as present for the full session."""
+    bookings = list(session.bookings.filter(status=Booking.Status.BOOKED, attendance__isnull=True)
+                    .select_related("participant", "session__program__organization"))
+    with transaction.atomic():
+        for b in bookings:
+            attendance_record(actor=actor, booking=b, status="present", request=request)
+    return len(bookings)
+
+
+def makeup_offer(*, actor: Any, booking: Booking, session: Session,
+                 request: HttpRequest | None = None) -> Notification:
+    """Offer a make-up session for a missed one: book it and tell the participant."""
+    require_perm(actor, Perm.ATTENDANCE_RECORD)
+    _same_org(actor, session.program.organization_id)
+    participant = booking.participant
+    if session.program.organization_id != participant.organization_id:
+        raise NotPermitted("That session belongs to another organization.")
+    if session.status != Session.Status.SCHEDULED or session.starts_at <= timezone.now():
+        raise InvalidTransition("Offer an upcoming, scheduled session.")
+    if session.bookings.filter(status=Booking.Status.BOOKED).count() >= session.capacity:
+        raise ValidationError({"session": "That session is full."})
+    with transaction.atomic():
+        b, _ = Booking.objects.get_or_create(session=session, participant=participant,
+                                             defaults={"pinned": True})
+        if b.status != Booking.Status.BOOKED:
+            b.status, b.pinned = Booking.Status.BOOKED, True
+            b.save(update_fields=["status", "pinned"])
+        local = timezone.localtime(session.starts_at, _tz(session))
+        n = Notification.objects.create(
+            participant=participant, kind=Notification.Kind.MAKEUP, session=session,
+            message=f"Make-up: {session.get_kind_display()} on {local:%a %b %-d at %-I:%M %p}.")
+        audit_record(actor=actor, action="create", object_type="booking", object_id=b.code,
+                     participant=participant, request=request, reason="make-up offered")
+    return n
+
+
+def booking_set_pinned(*, actor: Any, booking: Booking, pinned: bool,
+                       request: HttpRequest | None = None) -> Booking:
+    """Pin (keep on re-planning) or unpin a booking."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, booking.session.program.organization_id)
+    with transaction.atomic():
+        booking.pinned = pinned
+        booking.save(update_fields=["pinned"])
+        audit_record(actor=actor, action="change", object_type="booking", object_id=booking.code,
+                     participant=booking.participant, request=request,
+                     reason="pinned" if pinned else "unpinned")
+    return booking
+
+
+# --- membership ---------------------------------------------------------------------------
+
+def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
+                     request: HttpRequest | None = None) -> int:
+    """End a track membership; cancels only bookings of that track's sessions after
+    end_date that have not happened. Past sessions, attendance and notes stay as they are.
+    Returns the number of bookings cancelled."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    program = enrollment.track.program
+    _same_org(actor, program.organization_id)
+    if end_date < enrollment.start_date:
+        raise ValidationError({"end_date": "The end date cannot be before the membership started."})
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    cutoff = max(datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=tz),
+                 timezone.now())
+    participant = enrollment.episode.participant
+    with transaction.atomic():
+        enrollment.end_date = end_date
+        enrollment.status = Enrollment.Status.ENDED
+        enrollment.save(update_fields=["end_date", "status"])
+        n = (Booking.objects.filter(participant=participant, session__track=enrollment.track,
+                                    session__starts_at__gte=cutoff, status=Booking.Status.BOOKED,
+                                    attendance__isnull=True)
+             .update(status=Booking.Status.CANCELLED))
+        audit_record(actor=actor, action="change", object_type="enrollment", object_id=enrollment.code,
+                     participant=participant, request=request, reason=f"left track; {n} future bookings cancelled")
+    return n
+
+
+def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_date: date,
+                    request: HttpRequest | None = None) -> tuple[Enrollment, int]:
+    """Join a track from start_date: books the track's upcoming sessions that have a seat.
+    Returns the enrollment and the number of bookings made."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, episode.program.organization_id)
+    if track.program_id != episode.program_id:
+        raise ValidationError({"track": "Pick a track of the participant's program."})
+    if not episode.is_open:
+        raise InvalidTransition("The episode of care is closed.")
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(track.program.organization.time_zone)
+    start = max(datetime.combine(start_date, datetime.min.time(), tzinfo=tz), timezone.now())
+    participant = episode.participant
+    with transaction.atomic():
+        enr = Enrollment.objects.create(episode=episode, track=track, start_date=start_date)
+        sessions = list(Session.objects.filter(track=track, starts_at__gte=start,
+                                               status=Session.Status.SCHEDULED)
+                        .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED))))
+        made = 0
+        for s in sessions:
+            if s.n >= s.capacity:
+                continue
+            b, created = Booking.objects.get_or_create(session=s, participant=participant)
+            if not created and b.status != Booking.Status.BOOKED:
+                b.status = Booking.Status.BOOKED
+                b.save(update_fields=["status"])
+            made += 1
+        audit_record(actor=actor, action="create", object_type="enrollment", object_id=enr.code,
+                     participant=participant, request=request, reason=f"joined track; {made} bookings")
+    return enr, made
+
+
+# --- planning -----------------------------------------------------------------------------
+
+def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
+              time_limit_seconds: float = 20.0, request: HttpRequest | None = None) -> PlanRun:
+    """Run the engine for a week that has not started and store the proposal with its diff."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, organization.pk)
+    if week_start.weekday() != 0:
+        raise ValidationError({"week_start": "A week starts on a Monday."})
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    if week_bounds(week_start, tz)[0] <= timezone.now():
+        raise ValidationError({"week_start": "Only a week that has not started can be planned."})
+    started = clock.perf_counter()
+    ctx = build_week(organization, week_start)
+    inst = ctx.instance
+    settings = engine.SolveSettings(seed=seed, time_limit_seconds=time_limit_seconds,
+                                    deterministic_limit=2.0)
+    plan = engine.solve(inst, settings)
+    greedy = engine.solve_greedy(inst)
+    problems = engine.check_plan(inst, plan)
+    if problems:  # never offer a plan that breaks a hard constraint
+        raise InvalidTransition("The planner produced an invalid plan: " + problems[0])
+    appointments = [{
+        "participant": a.participant, "need": a.need, "kind": a.kind, "clinician": a.clinician,
+        "room": a.room, "site": a.site, "start": ctx.to_datetime(a.start).isoformat(),
+        "end": ctx.to_datetime(a.end).isoformat(),
+    } for a in plan.appointments]
+    names = {pid: p.display_name for pid, p in ctx.participants.items()}
+    result = {
+        "fingerprint": ctx.fingerprint,
+        "metrics": {
+            "participants": len(inst.participants),
+            "status": plan.status, "method": plan.method, "objective": plan.objective,
+            "bound": plan.bound, "gap": round(plan.gap, 5),
+            "solve_seconds": round(clock.perf_counter() - started, 2),
+            "share_meeting_minimum": round(plan.share_meeting_minimum(inst), 4),
+            "greedy_share_meeting_minimum": round(greedy.share_meeting_minimum(inst), 4),
+            "greedy_objective": greedy.objective,
+            "appointments": len(appointments),
+        },
+        "groups": {pid: list(sids) for pid, sids in plan.group_bookings.items()},
+        "appointments": appointments,
+        "minutes": plan.minutes,
+        "minimum": {p.id: p.minimum_minutes for p in inst.participants},
+        "explanations": [{"participant": e.participant, "name": names.get(e.participant, ""),
+                          "code": str(ctx.participants[e.participant].code),
+                          "planned_minutes": e.minutes_planned, "minimum_minutes": e.minimum_minutes,
+                          "reason": e.reason, "suggestion": e.suggestion} for e in plan.explanations],
+        "diff": _diff(ctx, plan, names),
+    }
+    with transaction.atomic():
+        PlanRun.objects.filter(organization=organization, week_start=week_start,
+                               status=PlanRun.Status.PROPOSED).update(status=PlanRun.Status.SUPERSEDED)
+        run = PlanRun.objects.create(organization=organization, week_start=week_start, seed=seed,
+                                     result=result, created_by=actor)
+        audit_record(actor=actor, action="create", object_type="schedule_plan", object_id=run.code,
+                     organization=organization, request=request)
+    return run
+
+
+def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[dict]:
+    rows = []
+    for pid in sorted(ctx.participants, key=lambda p: names.get(p, "")):
+        proposed = set(plan.group_bookings.get(pid, ()))
+        pinned = set(next(p for p in ctx.instance.participants if p.id == pid).pinned_sessions)
+        current = ctx.current_groups.get(pid, set())
+        for sid in sorted(proposed - current - pinned, key=lambda s: ctx.sessions[s].starts_at):
+            s = ctx.sessions[sid]
+            rows.append({"participant": pid, "name": names[pid], "change": "add", "what": s.title,
+                         "when": s.starts_at.isoformat()})
+        for sid in sorted(current - proposed, key=lambda s: ctx.sessions[s].starts_at):
+            s = ctx.sessions[sid]
+            rows.append({"participant": pid, "name": names[pid], "change": "remove", "what": s.title,
+                         "when": s.starts_at.isoformat()})
+        new_appts = {(a.kind, ctx.to_datetime(a.start), a.clinician)
+                     for a in plan.appointments if a.participant == pid}
+        cur_appts = {(s.kind, s.starts_at, str(s.facilitator_id)): s
+                     for s in ctx.current_appointments.get(pid, [])}
+        for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
+            rows.append({"participant": pid, "name": names[pid], "change": "add",
+                         "what": f"{kind.title()} with {ctx.staff_names.get(cid, '')}",
+                         "when": when.isoformat()})
+        for key in sorted(set(cur_appts) - new_appts, key=lambda t: t[1]):
+            rows.append({"participant": pid, "name": names[pid], "change": "remove",
+                         "what": cur_appts[key].title, "when": key[1].isoformat()})
+    return rows
+
+
+APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
+                      "medication": "Medication review"}
+
+
+def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
+    """Apply a proposed plan in one transaction: all of it or nothing.
+
+    Pinned bookings and anything with attendance stay; other bookings of the week are
+    replaced by the plan. Refused when the week changed since the plan was made.
+    """
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, run.organization_id)
+    if run.status != PlanRun.Status.PROPOSED:
+        raise InvalidTransition("Only the latest proposed plan can be applied.")
+    counts = defaultdict(int)
+    with transaction.atomic():
+        ctx = build_week(run.organization, run.week_start)
+        if ctx.fingerprint != run.result.get("fingerprint"):
+            raise Conflict("The week's bookings changed since this plan was made; plan again.")
+        result = run.result
+        from openiop.accounts.models import User
+        from openiop.organizations.models import Room
+
+        rooms = {str(r.pk): r for r in Room.objects.filter(site__organization=run.organization)}
+        staff = {str(u.pk): u for u in User.objects.filter(staff_profile__organization=run.organization)}
+        for pid, person in ctx.participants.items():
+            proposed = set(result["groups"].get(pid, []))
+            current = ctx.current_groups.get(pid, set())
+            for sid in proposed - current:
+                session = ctx.sessions[sid]
+                b, created = Booking.objects.get_or_create(session=session, participant=person)
+                if not created and b.status != Booking.Status.BOOKED:
+                    b.status = Booking.Status.BOOKED
+                    b.save(update_fields=["status"])
+                counts["group_added"] += 1 if (created or b.status == Booking.Status.BOOKED) else 0
+            for sid in current - proposed:
+                Booking.objects.filter(session=ctx.sessions[sid], participant=person, pinned=False,
+                                       attendance__isnull=True).update(status=Booking.Status.CANCELLED)
+                counts["group_removed"] += 1
+            wanted = {(a["kind"], datetime.fromisoformat(a["start"]), a["clinician"]): a
+                      for a in result["appointments"] if a["participant"] == pid}
+            existing = {(s.kind, s.starts_at, str(s.facilitator_id)): s
+                        for s in ctx.current_appointments.get(pid, [])}
+            for key, s in existing.items():
+                if key not in wanted:
+                    s.status = Session.Status.CANCELLED
+                    s.cancel_reason = "Replaced by the weekly plan"
+                    s.save(update_fields=["status", "cancel_reason"])
+                    s.bookings.update(status=Booking.Status.CANCELLED)
+                    counts["appointments_removed"] += 1
+            episode = ctx.episodes[pid]
+            for key, a in wanted.items():
+                if key in existing:
+                    continue
+                tpl = ctx.templates.get((episode.program_id, a["kind"]))
+                session = Session.objects.create(
+                    program=episode.program, kind=a["kind"],
+                    title=tpl.title if tpl else APPOINTMENT_TITLES[a["kind"]],
+                    starts_at=datetime.fromisoformat(a["start"]), ends_at=datetime.fromisoformat(a["end"]),
+                    site_id=int(a["site"]), room=rooms.get(a["room"]), facilitator=staff.get(a["clinician"]),
+                    counts_toward_hours=tpl.counts_toward_hours if tpl else a["kind"] != "medication",
+                    capacity=6 if a["kind"] == "family" else 1, template=tpl,
+                )
+                Booking.objects.create(session=session, participant=person)
+                counts["appointments_added"] += 1
+        _refuse_overlaps(ctx)
+        run.status = PlanRun.Status.APPLIED
+        run.applied_by = actor
+        run.applied_at = timezone.now()
+        run.save(update_fields=["status", "applied_by", "applied_at"])
+        audit_record(actor=actor, action="change", object_type="schedule_plan", object_id=run.code,
+                     organization=run.organization, request=request,
+                     reason=", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return dict(counts)
+
+
+def _refuse_overlaps(ctx: Any) -> None:
+    """Raise (and so roll back) when any participant holds two overlapping bookings."""
+    start, end = week_bounds(ctx.week_start, ctx.tz)
+    rows = (Booking.objects.filter(participant_id__in=[p.pk for p in ctx.participants.values()],
+                                   status=Booking.Status.BOOKED, session__starts_at__gte=start,
+                                   session__starts_at__lt=end)
+            .exclude(session__status=Session.Status.CANCELLED)
+            .values_list("participant_id", "session__starts_at", "session__ends_at", "session__title")
+            .order_by("participant_id", "session__starts_at"))
+    last: dict[int, tuple[datetime, str]] = {}
+    for pid, s, e, title in rows:
+        prev = last.get(pid)
+        if prev and s < prev[0]:
+            name = ctx.participants[str(pid)].display_name
+            raise ValidationError({"plan": f"Overlapping bookings for {name}: {prev[1]} and {title}. "
+                                           "Nothing was applied."})
+        if prev is None or e > prev[0]:
+            last[pid] = (e, title)
+
+
+# --- calendars ----------------------------------------------------------------------------
+
+def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
+                request: HttpRequest | None = None) -> CalendarFeed:
+    """A new secret calendar URL (the old ones stay until revoked)."""
+    if participant is not None:
+        require_perm(actor, Perm.SCHEDULE_VIEW)
+        _same_org(actor, participant.organization_id)
+    elif user is None or user.pk != actor.pk:
+        raise NotPermitted("Staff create calendar links only for themselves.")
+    with transaction.atomic():
+        feed = CalendarFeed.objects.create(token=secrets.token_urlsafe(32), participant=participant,
+                                           user=user, created_by=actor)
+        audit_record(actor=actor, action="create", object_type="calendar_feed", object_id=feed.pk,
+                     participant=participant, organization=None if participant else
+                     getattr(actor.staff_profile, "organization", None), request=request)
+    return feed
+
+
+def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None = None) -> None:
+    if feed.participant_id:
+        require_perm(actor, Perm.SCHEDULE_VIEW)
+        _same_org(actor, feed.participant.organization_id)
+    elif feed.user_id != actor.pk:
+        raise NotPermitted("Only the owner can revoke this link.")
+    if feed.revoked_at:
+        return
+    with transaction.atomic():
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="change", object_type="calendar_feed", object_id=feed.pk,
+                     participant=feed.participant, request=request, reason="revoked")
