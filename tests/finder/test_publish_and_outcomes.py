@@ -67,6 +67,19 @@ def test_completion_counts_finished_against_cancelled_episodes(world):
     assert stat.value == "56%" and stat.people == 27
 
 
+def test_completion_follows_the_discharge_reason_when_there_is_one(world):
+    from openiop.care.models import Discharge
+
+    for i in range(24):
+        p = f.participant(world.org)
+        ep = f.episode(p, world.program, status="finished", discharged_on=timezone.localdate())
+        if i < 12:
+            Discharge.objects.create(episode=ep, discharged_on=ep.discharged_on,
+                                     reason="against_advice", summary="Synthetic.",
+                                     recorded_by=world.clinician)
+    assert completion(world.program).value == "50%"
+
+
 def test_weekly_hours_share_uses_attended_minutes_against_the_minimum(world):
     now = timezone.localtime()
     last_monday = now.date() - timedelta(days=now.weekday() + 7)

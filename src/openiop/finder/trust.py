@@ -7,8 +7,10 @@ the CMS cell-size suppression policy (cells of 1 to 10 are not released):
 [S] https://resdac.org/articles/cms-cell-size-suppression-policy
 
 Definitions (computed from what the instance records):
-- Completion rate: of the program's closed episodes of care, the share that finished
-  rather than being cancelled (FHIR EpisodeOfCare.status, DOMAIN.md section 4).
+- Completion rate: of the program's closed episodes of care (finished or cancelled, FHIR
+  EpisodeOfCare.status, DOMAIN.md section 4), the share that completed the program: the
+  discharge record's reason is "completed"; an episode closed without a discharge record
+  counts by its status (finished = completed, cancelled = not).
 - Meeting weekly hours: of the people booked into the program's sessions in the last four
   complete weeks, the share whose attended hours per booked week averaged at least the
   program's weekly minimum (ASAM 2.1 minimums, care/levels.py).
@@ -73,12 +75,13 @@ def median_stat(label: str, changes: list[int]) -> Stat:
 
 
 def completion(program: Program) -> Stat:
-    counts = EpisodeOfCare.objects.filter(program=program).aggregate(
-        finished=Count("pk", filter=Q(status=EpisodeOfCare.Status.FINISHED)),
-        cancelled=Count("pk", filter=Q(status=EpisodeOfCare.Status.CANCELLED)),
+    closed_statuses = (EpisodeOfCare.Status.FINISHED, EpisodeOfCare.Status.CANCELLED)
+    counts = EpisodeOfCare.objects.filter(program=program, status__in=closed_statuses).aggregate(
+        closed=Count("pk"),
+        completed=Count("pk", filter=Q(discharge__reason="completed") | Q(
+            discharge__isnull=True, status=EpisodeOfCare.Status.FINISHED)),
     )
-    closed = counts["finished"] + counts["cancelled"]
-    return rate_stat("Completed the program", counts["finished"], closed)
+    return rate_stat("Completed the program", counts["completed"], counts["closed"])
 
 
 def weekly_hours(program: Program, *, today: datetime | None = None) -> Stat:
