@@ -86,9 +86,10 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import participants
+    from . import intake, participants
 
     api.add_router("/participants/", participants.router)
+    api.add_router("/intake/", intake.router)
 
 
 _register_routers()

@@ -260,3 +260,74 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.episode.participant} in {self.track.name}"
+
+
+class LevelOfCareChange(models.Model):
+    """A step-up or step-down within an episode, with the criteria that justified it."""
+
+    class Direction(models.TextChoices):
+        STEP_UP = "up", "Step-up"
+        STEP_DOWN = "down", "Step-down"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.ForeignKey(
+        EpisodeOfCare, on_delete=models.PROTECT, related_name="level_changes"
+    )
+    from_level = models.CharField(max_length=3, choices=LevelOfCare.choices)
+    to_level = models.CharField(max_length=3, choices=LevelOfCare.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    effective_on = models.DateField()
+    reason = models.TextField()
+    criteria_met = models.JSONField(default=list, blank=True,
+                                    help_text="The criteria the team checked, in plain words.")
+    from_track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_track = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "effective_on", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_level=F("to_level")), name="loc_change_changes_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.from_level} -> {self.to_level}"
+
+
+class Discharge(models.Model):
+    """The end of an episode: reason, summary and the aftercare plan."""
+
+    class Reason(models.TextChoices):
+        COMPLETED = "completed", "Completed the program"
+        STEPPED_DOWN = "stepped_down", "Stepped down to a lower level elsewhere"
+        STEPPED_UP = "stepped_up", "Stepped up to a higher level elsewhere"
+        TRANSFERRED = "transferred", "Transferred"
+        AGAINST_ADVICE = "against_advice", "Left against clinical advice"
+        ADMINISTRATIVE = "administrative", "Administrative discharge"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.OneToOneField(
+        EpisodeOfCare, on_delete=models.PROTECT, related_name="discharge"
+    )
+    discharged_on = models.DateField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    summary = models.TextField(help_text="Course of treatment and status at discharge.")
+    next_provider = models.CharField(max_length=200, blank=True)
+    aftercare_appointments = models.TextField(blank=True)
+    medications = models.TextField(blank=True)
+    supports = models.TextField(blank=True, help_text="Groups, sponsor, family, crisis plan.")
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-discharged_on"]
+
+    def __str__(self) -> str:
+        return f"Discharge {self.discharged_on:%Y-%m-%d} ({self.get_reason_display()})"

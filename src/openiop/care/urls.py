@@ -6,4 +6,13 @@ app_name = "care"
 
 urlpatterns = [
     path("", views.program_list, name="programs"),
+    path("participants/<uuid:code>/", views.participant_care, name="participant_care"),
+    path("participants/<uuid:code>/episodes/<uuid:episode>/level/", views.episode_level,
+         name="episode_level"),
+    path("participants/<uuid:code>/episodes/<uuid:episode>/authorized/",
+         views.episode_authorized, name="episode_authorized"),
+    path("participants/<uuid:code>/episodes/<uuid:episode>/discharge/", views.episode_discharge,
+         name="episode_discharge"),
+    path("participants/<uuid:code>/episodes/<uuid:episode>/from-waitlist/",
+         views.episode_from_waitlist, name="episode_from_waitlist"),
 ]

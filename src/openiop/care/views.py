@@ -1,14 +1,27 @@
-"""Program and track pages."""
+"""Program and track pages; the participant's Care tab (episodes, level changes, discharge)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from openiop.accounts.permissions import Perm
 from openiop.core.decorators import staff_required
+from openiop.core.exceptions import DomainError
+from openiop.core.forms import apply_validation_error
+from openiop.participants.selectors import get_participant_for_user
+from openiop.participants.views import chart_context
 
-from .selectors import programs_for_org, tracks_with_openings
+from . import services
+from .forms import AuthorizedLevelForm, DischargeForm, LevelChangeForm
+from .levels import LEVEL_ORDER
+from .models import EpisodeOfCare
+from .selectors import episode_timeline, programs_for_org, tracks_with_openings
 
 
 @staff_required(Perm.PARTICIPANT_VIEW)
@@ -21,3 +34,143 @@ def program_list(request: HttpRequest) -> HttpResponse:
         for t in program.track_rows:
             t.openings = max(t.capacity - t.enrolled, 0)
     return render(request, "care/program_list.html", {"programs": programs})
+
+
+def _episode(participant: Any, code: str) -> EpisodeOfCare:
+    episode = participant.episodes.filter(code=code).select_related("program").first()
+    if episode is None:
+        raise Http404
+    return episode
+
+
+def _render(request: HttpRequest, participant: Any, *, status: int = 200,
+            **forms: Any) -> HttpResponse:
+    org_id = request.user.staff_organization_id
+    context = chart_context(request, participant, active_tab="care:participant_care")
+    episodes = episode_timeline(participant)
+    current = context["episode"]
+    context |= {
+        "episodes": episodes,
+        "level_form": forms.get("level_form") or LevelChangeForm(
+            organization_id=org_id, initial={"version": current.version if current else 0}),
+        "auth_form": forms.get("auth_form") or AuthorizedLevelForm(initial={
+            "version": current.version if current else 0,
+            "authorized_level_of_care": current.authorized_level_of_care if current else ""}),
+        "discharge_form": forms.get("discharge_form") or DischargeForm(),
+        "level_chart": _level_chart(episodes),
+        "may_admit": request.user.role in ("admin", "director", "clinician", "prescriber",
+                                           "nurse", "intake"),
+    }
+    return render(request, "care/participant_care.html", context, status=status)
+
+
+def _level_chart(episodes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A stepped line: the clinical level (and the authorized one) over each episode."""
+    labels: list[str] = []
+    clinical: list[int | None] = []
+    for ep in reversed(episodes):
+        for point in ep["levels"]:
+            labels.append(point["on"].strftime("%b %-d, %Y"))
+            clinical.append(LEVEL_ORDER.index(point["level"]) + 1 if point["level"] else None)
+    if len(labels) < 2:
+        return None
+    return {
+        "type": "line", "labels": labels,
+        "datasets": [{"label": "Clinical level of care", "data": clinical, "stepped": True}],
+        "y": {"min": 0, "max": 5.5, "title": "1 OP · 2 IOP · 3 PHP · 4 RES · 5 INP"},
+    }
+
+
+@staff_required(Perm.PARTICIPANT_VIEW)
+def participant_care(request: HttpRequest, code: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request)
+    return _render(request, participant)
+
+
+def _participant_for_write(request: HttpRequest, code: str) -> Any:
+    return get_participant_for_user(request.user, code, request=request, perm=Perm.ADMIT,
+                                    audit_action=None)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_level(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    form = LevelChangeForm(request.POST, organization_id=request.user.staff_organization_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = services.episode_change_level(
+                actor=request.user, episode=ep, to_level=data["to_level"],
+                effective_on=data["effective_on"], reason=data["reason"],
+                criteria_met=form.criteria(), to_track=data["to_track"],
+                version=data["version"], request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if ep.status != EpisodeOfCare.Status.ACTIVE:
+                messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{change.get_direction_display()} recorded: "
+                             f"{change.from_level} to {change.to_level}.")
+            return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, level_form=form, status=400)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_authorized(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    form = AuthorizedLevelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_set_authorized_level(
+                actor=request.user, episode=ep,
+                level=form.cleaned_data["authorized_level_of_care"],
+                version=form.cleaned_data["version"], request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Authorized level saved.")
+            return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, auth_form=form, status=400)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_discharge(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    form = DischargeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_discharge(actor=request.user, episode=ep, request=request,
+                                       **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            messages.error(request, exc.message)  # the form is hidden once the episode closed
+        else:
+            messages.success(request, f"{participant.display_name} was discharged.")
+            return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, discharge_form=form, status=400)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_from_waitlist(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    try:
+        services.waitlist_admit(actor=request.user, episode=ep, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Admitted from the waitlist.")
+    return redirect("care:participant_care", code=participant.code)

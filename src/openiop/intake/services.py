@@ -302,11 +302,13 @@ def referral_close(
     if status not in CLOSING:
         raise ValidationError({"status": "Close a referral as declined or referred elsewhere; "
                                "admission happens through the admission form."})
+    errors = {}
     if not (note or "").strip():
-        raise ValidationError({"note": "Say why (this is kept with the referral)."})
+        errors["note"] = "Say why (this is kept with the referral)."
     if status == Referral.Status.REFERRED_ELSEWHERE and not referred_to.strip():
-        raise ValidationError({"referred_to": "Name the program or provider the person was "
-                               "referred to."})
+        errors["referred_to"] = "Name the program or provider the person was referred to."
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         _advance(referral, expected=Referral.OPEN_STATUSES, version=version, status=status,
                  outcome_note=note.strip(), referred_to=referred_to.strip()[:200],

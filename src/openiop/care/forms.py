@@ -1,0 +1,62 @@
+"""Forms for level changes, the authorized level and discharge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from .levels import LevelOfCare
+from .models import Discharge, Track
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class LevelChangeForm(forms.Form):
+    to_level = forms.ChoiceField(label="New level of care", choices=LevelOfCare.choices)
+    effective_on = forms.DateField(label="Effective on", widget=DATE)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    criteria_met = forms.CharField(
+        label="Criteria met (one per line)", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: PHQ-9 below 10 for two weeks; safety plan in place.")
+    to_track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False,
+                                      label="Move to track", empty_label="Stay in the same track")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_track"].queryset = Track.objects.filter(
+            program__organization_id=organization_id, is_active=True).select_related("program")
+        self.fields["to_track"].label_from_instance = lambda t: f"{t.program.name}: {t.name}"
+        if not self.is_bound:
+            self.initial.setdefault("effective_on", timezone.localdate())
+
+    def criteria(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["criteria_met"].splitlines()
+                if line.strip()]
+
+
+class AuthorizedLevelForm(forms.Form):
+    authorized_level_of_care = forms.ChoiceField(
+        label="Payer-authorized level", required=False,
+        choices=[("", "None on file"), *list(LevelOfCare.choices)])
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DischargeForm(forms.Form):
+    discharged_on = forms.DateField(widget=DATE)
+    reason = forms.ChoiceField(choices=Discharge.Reason.choices)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    next_provider = forms.CharField(label="Next provider", required=False, max_length=200)
+    aftercare_appointments = forms.CharField(
+        label="Aftercare appointments", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    medications = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    supports = forms.CharField(label="Supports (groups, sponsor, family, crisis plan)",
+                               required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("discharged_on", timezone.localdate())

@@ -1,0 +1,58 @@
+"""Read queries for referrals and safety tasks, scoped to the user's organization."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest
+
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
+
+from .models import Referral, SafetyTask
+
+
+def referral_queue(*, user: object, status: str = "") -> QuerySet[Referral]:
+    if not has_perm(user, Perm.INTAKE_MANAGE):
+        return Referral.objects.none()
+    qs = Referral.objects.filter(organization_id=user.staff_organization_id).select_related(
+        "program", "participant")
+    if status == "open":
+        qs = qs.filter(status__in=Referral.OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-urgent", "-received_at")
+
+
+def referral_status_counts(*, user: object) -> dict[str, int]:
+    rows = (Referral.objects.filter(organization_id=user.staff_organization_id)
+            .values("status").annotate(n=Count("pk")))
+    counts = {s: 0 for s in Referral.Status.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def get_referral_for_user(user: object, code: object, *,
+                          request: HttpRequest | None = None) -> Referral:
+    """The referral if the user may manage intake in its organization, else Http404.
+    Side effect: a `view` audit event."""
+    if not has_perm(user, Perm.INTAKE_MANAGE):
+        raise Http404
+    try:
+        referral = Referral.objects.select_related(
+            "organization", "program", "participant", "episode").get(
+            code=code, organization_id=user.staff_organization_id)
+    except (Referral.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    audit_record(actor=user, action="view", object_type="referral", object_id=referral.code,
+                 participant=referral.participant, organization=referral.organization,
+                 request=request)
+    return referral
+
+
+def open_safety_tasks(*, user: object) -> QuerySet[SafetyTask]:
+    if not (has_perm(user, Perm.CLINICAL_VIEW) or has_perm(user, Perm.INTAKE_MANAGE)):
+        return SafetyTask.objects.none()
+    return (SafetyTask.objects.filter(organization_id=user.staff_organization_id,
+                                      status=SafetyTask.Status.OPEN)
+            .select_related("participant", "assigned_to", "referral")
+            .order_by("priority", "created_at"))

@@ -1,0 +1,292 @@
+"""Intake pages: the referral queue, one referral's workflow, safety tasks, self-check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from openiop.accounts.permissions import Perm
+from openiop.care.services import TrackFull, episode_admit
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import Conflict, DomainError, InvalidTransition
+from openiop.core.forms import apply_validation_error
+from openiop.outcomes.models import MeasureResponse
+
+from . import services
+from .forms import (
+    AdmitForm,
+    AssessmentForm,
+    CloseReferralForm,
+    InstrumentForm,
+    ReferralForm,
+    ResolveTaskForm,
+    StartScreeningForm,
+)
+from .instruments import INSTRUMENTS
+from .models import Referral, SafetyTask
+from .safety import CRISIS_LINE, safety_task_resolve
+from .selectors import (
+    get_referral_for_user,
+    open_safety_tasks,
+    referral_queue,
+    referral_status_counts,
+)
+
+STEPS = (
+    ("new", "Received", "received_at"),
+    ("screening", "Screening", "screening_at"),
+    ("assessment", "Assessment", "assessment_at"),
+)
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+def referral_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    if status not in ("open", "", *Referral.Status.values):
+        status = "open"
+    counts = referral_status_counts(user=request.user)
+    counts["open"] = sum(counts[s] for s in Referral.OPEN_STATUSES)
+    page = Paginator(referral_queue(user=request.user, status=status), 25).get_page(
+        request.GET.get("page"))
+    filters = [("open", "Open"), *list(Referral.Status.choices), ("", "All")]
+    return render(request, "intake/referral_list.html", {
+        "page": page, "status": status, "counts": counts, "filters": filters,
+        "tasks": open_safety_tasks(user=request.user)[:20],
+        "query_string": f"status={status}",
+    })
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def referral_new(request: HttpRequest) -> HttpResponse:
+    org_id = request.user.staff_organization_id
+    form = ReferralForm(request.POST or None, organization_id=org_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral = services.referral_create(
+                actor=request.user, organization=request.user.staff_profile.organization,
+                source=data["source"], name=data["name"], phone=data["phone"],
+                email=data["email"], reason=data["reason"], program=data["program"],
+                date_of_birth=data["date_of_birth"], referrer_name=data["referrer_name"],
+                urgent=data["urgent"], request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Referral added to the queue.")
+            return redirect("intake:referral", ref=referral.code)
+    return render(request, "intake/referral_form.html", {"form": form})
+
+
+def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
+            **forms: Any) -> HttpResponse:
+    org_id = request.user.staff_organization_id
+    screens = []
+    if referral.participant_id:
+        screens = list(MeasureResponse.objects.filter(
+            participant_id=referral.participant_id, context=MeasureResponse.Context.INTAKE,
+        ).order_by("completed_at"))
+    assessment = referral.assessments.select_related("assessed_by").first()
+    admit_initial = {}
+    if assessment is not None:
+        admit_initial["level_of_care"] = assessment.decided_level
+        admit_initial["authorized_level_of_care"] = ""
+    if referral.program_id:
+        admit_initial["program"] = referral.program_id
+    steps = [(label, getattr(referral, attr)) for _, label, attr in STEPS]
+    steps.append((referral.get_status_display() if not referral.is_open else "Outcome",
+                  referral.closed_at))
+    context = {
+        "referral": referral,
+        "steps": steps,
+        "screens": screens,
+        "safety": any(s.safety_flag for s in screens),
+        "crisis": CRISIS_LINE,
+        "instruments": [INSTRUMENTS[c] for c in INSTRUMENTS],
+        "assessment": assessment,
+        "start_form": forms.get("start_form") or StartScreeningForm(initial={
+            "date_of_birth": referral.date_of_birth, "version": referral.version}),
+        "assess_form": forms.get("assess_form") or AssessmentForm(),
+        "admit_form": forms.get("admit_form") or AdmitForm(
+            organization_id=org_id, initial=admit_initial),
+        "close_form": forms.get("close_form") or CloseReferralForm(
+            initial={"version": referral.version}),
+        "track_full": forms.get("track_full"),
+        "tasks": referral.safety_tasks.filter(status=SafetyTask.Status.OPEN),
+    }
+    return render(request, "intake/referral_detail.html", context, status=status)
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+def referral_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    return _detail(request, get_referral_for_user(request.user, ref, request=request))
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+@require_POST
+def referral_start_screening(request: HttpRequest, ref: str) -> HttpResponse:
+    referral = get_referral_for_user(request.user, ref, request=request)
+    form = StartScreeningForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_start_screening(
+                actor=request.user, referral=referral,
+                date_of_birth=form.cleaned_data["date_of_birth"],
+                version=form.cleaned_data["version"], request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Screening started; the person's record is open.")
+            return redirect("intake:referral", ref=referral.code)
+    return _detail(request, referral, start_form=form, status=400)
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def referral_screen(request: HttpRequest, ref: str, instrument: str) -> HttpResponse:
+    referral = get_referral_for_user(request.user, ref, request=request)
+    if instrument not in INSTRUMENTS:
+        raise Http404
+    form = InstrumentForm(instrument, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.referral_record_screen(
+                actor=request.user, referral=referral, instrument=instrument,
+                answers=form.answers(), sex=form.cleaned_data.get("sex") or None,
+                request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except InvalidTransition as exc:
+            form.add_error(None, exc.message)
+        else:
+            if response.safety_flag:
+                messages.error(request, "Safety flag: an urgent task was sent to the care team. "
+                               "Tell the person: " + CRISIS_LINE["text"])
+            else:
+                messages.success(request, f"{form.instrument.name} recorded.")
+            return redirect("intake:referral", ref=referral.code)
+    return render(request, "intake/screen_form.html", {
+        "referral": referral, "form": form, "instrument": form.instrument,
+        "action": request.path, "back": referral,
+    }, status=400 if form.errors else 200)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def referral_assess(request: HttpRequest, ref: str) -> HttpResponse:
+    referral = get_referral_for_user(request.user, ref, request=request)
+    form = AssessmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_assess(
+                actor=request.user, referral=referral, dimensions=form.dimensions(),
+                hours_available=form.cleaned_data["hours_available"],
+                decided_level=form.cleaned_data["decided_level"] or None,
+                override_reason=form.cleaned_data["override_reason"], request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Level-of-care recommendation recorded.")
+            return redirect(f"{referral_url(referral)}#recommendation")
+    return _detail(request, referral, assess_form=form, status=400)
+
+
+def referral_url(referral: Referral) -> str:
+    from django.urls import reverse
+
+    return reverse("intake:referral", kwargs={"ref": referral.code})
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
+    referral = get_referral_for_user(request.user, ref, request=request)
+    form = AdmitForm(request.POST, organization_id=request.user.staff_organization_id)
+    track_full = None
+    if referral.participant is None:
+        form.add_error(None, "Start screening first: admission needs the person's record.")
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            episode = episode_admit(
+                actor=request.user, participant=referral.participant, program=data["program"],
+                track=data["track"], level_of_care=data["level_of_care"],
+                authorized_level_of_care=data["authorized_level_of_care"],
+                admitted_on=data["admitted_on"], primary_therapist=data["primary_therapist"],
+                prescriber=data["prescriber"], case_manager=data["case_manager"],
+                referral=referral, waitlist=data["waitlist"], request=request)
+        except TrackFull as exc:
+            track_full = exc
+            form.add_error("track", exc.message)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            if episode.status == "waitlist":
+                messages.info(request, f"{referral.participant.display_name} is on the "
+                              f"waitlist of {data['track']}.")
+            else:
+                messages.success(request, f"{referral.participant.display_name} was admitted "
+                                 f"to {data['program'].name}.")
+            return redirect("care:participant_care", code=referral.participant.code)
+    return _detail(request, referral, admit_form=form, track_full=track_full, status=400)
+
+
+@staff_required(Perm.INTAKE_MANAGE)
+@require_POST
+def referral_close(request: HttpRequest, ref: str) -> HttpResponse:
+    referral = get_referral_for_user(request.user, ref, request=request)
+    form = CloseReferralForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.referral_close(
+                actor=request.user, referral=referral, status=data["status"],
+                note=data["note"], referred_to=data["referred_to"], version=data["version"],
+                request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except (InvalidTransition, Conflict) as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Referral closed: {referral.get_status_display()}.")
+            return redirect("intake:referral", ref=referral.code)
+    return _detail(request, referral, close_form=form, status=400)
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def safety_task_resolve_view(request: HttpRequest, task: str) -> HttpResponse:
+    obj = SafetyTask.objects.filter(
+        code=task, organization_id=request.user.staff_organization_id).first()
+    if obj is None:
+        raise Http404
+    form = ResolveTaskForm(request.POST)
+    if form.is_valid():
+        try:
+            safety_task_resolve(actor=request.user, task=obj,
+                                resolution=form.cleaned_data["resolution"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        except InvalidTransition as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Safety task resolved.")
+    else:
+        messages.error(request, "Say what was done before resolving the task.")
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("intake:referrals")
