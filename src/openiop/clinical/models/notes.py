@@ -139,8 +139,11 @@ class GroupNoteEntry(models.Model):
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.PROTECT, related_name="group_note_entries"
     )
+    # SET_NULL: attendance may be re-taken while the note is a draft. Once the note is
+    # signed, the attendance lock (hooks.signed_note_lock) and, on PostgreSQL, the trigger
+    # keep the entry as signed.
     attendance = models.ForeignKey(
-        "scheduling.Attendance", null=True, blank=True, on_delete=models.PROTECT,
+        "scheduling.Attendance", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     objective = models.ForeignKey(
