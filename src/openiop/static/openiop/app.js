@@ -15,7 +15,7 @@
   var bandsPlugin = {
     id: "openiopBands",
     beforeDatasetsDraw: function (chart, args, opts) {
-      var spec = chart.config._openiopSpec || {};
+      var spec = chart.canvas._openiopSpec || {};
       var y = chart.scales.y, area = chart.chartArea, ctx = chart.ctx;
       if (!y || !area) { return; }
       ctx.save();
@@ -43,7 +43,7 @@
       ctx.restore();
     },
     afterDatasetsDraw: function (chart) {
-      var spec = chart.config._openiopSpec || {};
+      var spec = chart.canvas._openiopSpec || {};
       var ctx = chart.ctx, meta = chart.getDatasetMeta(0);
       if (!meta || !meta.data) { return; }
       ctx.save();
@@ -93,7 +93,9 @@
           },
           plugins: [bandsPlugin]
         };
-        config._openiopSpec = spec;
+        // Chart.js wraps `config`, so custom keys on it are not visible to plugins later:
+        // the plugins read the spec from the canvas instead.
+        canvas._openiopSpec = spec;
         canvas._chart = new window.Chart(canvas, config);
       });
     });
