@@ -146,3 +146,14 @@ def test_my_week_query_count_does_not_grow_with_sessions(world, me):
         html = client.get("/portal/").content.decode()
     assert html.count('class="portal-session') == 7
     assert len(seven) == len(one)
+
+
+def test_my_week_links_my_private_calendar_feed_once_issued(world, me):
+    from openiop.scheduling.models import CalendarFeed
+
+    client = login(me)
+    assert "Ask the front desk for a private calendar link" in client.get("/portal/").content.decode()
+    CalendarFeed.objects.create(participant=world.participant, token="t" * 40)
+    html = client.get("/portal/").content.decode()
+    assert f'href="/schedule/feeds/{"t" * 40}.ics"' in html
+    assert client.get(f"/schedule/feeds/{'t' * 40}.ics").status_code == 200
