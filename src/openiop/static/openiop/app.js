@@ -15,7 +15,7 @@
   var bandsPlugin = {
     id: "openiopBands",
     beforeDatasetsDraw: function (chart, args, opts) {
-      var spec = chart.config._openiopSpec || {};
+      var spec = chart.canvas._openiopSpec || {};
       var y = chart.scales.y, area = chart.chartArea, ctx = chart.ctx;
       if (!y || !area) { return; }
       ctx.save();
@@ -43,7 +43,7 @@
       ctx.restore();
     },
     afterDatasetsDraw: function (chart) {
-      var spec = chart.config._openiopSpec || {};
+      var spec = chart.canvas._openiopSpec || {};
       var ctx = chart.ctx, meta = chart.getDatasetMeta(0);
       if (!meta || !meta.data) { return; }
       ctx.save();
@@ -93,7 +93,8 @@
           },
           plugins: [bandsPlugin]
         };
-        config._openiopSpec = spec;
+        // Chart.js wraps `config`, so the spec rides on the canvas for the plugin to read.
+        canvas._openiopSpec = spec;
         canvas._chart = new window.Chart(canvas, config);
       });
     });
