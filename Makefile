@@ -1,6 +1,8 @@
 # OpenIOP: the two commands are `make run` and `make test` (see README.md).
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.11 (pyproject requires it): python3.11 when present, else python3.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -12,6 +14,7 @@ export DJANGO_SETTINGS_MODULE := openiop.settings
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OpenIOP needs Python 3.11: make PYTHON=/path/to/python3.11")'
 	@echo "==> installing pinned dependencies into $(VENV)"
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -33,8 +36,8 @@ demo-reset: $(STAMP)
 
 run: demo
 	@$(VENV)/bin/openiop logins
-	@echo "==> serving OpenIOP on http://127.0.0.1:8000  (Ctrl-C to stop)"
-	@OPENIOP_DEMO=1 OPENIOP_REQUIRE_MFA=0 $(PY) -m django runserver 127.0.0.1:8000
+	@echo "==> serving OpenIOP on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	@OPENIOP_DEMO=1 OPENIOP_REQUIRE_MFA=0 $(PY) -m django runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	@bash scripts/test.sh

@@ -50,6 +50,8 @@ def test_sign_in_two_factor_and_form_validation_look_finished(demo, page, settin
     sign_in(page, "intake")
     assert "/accounts/mfa/" in page.url
     assert page.locator(".qr svg").is_visible()
+    # Until the second step is done, no navigation to pages that would only bounce back.
+    assert not page.get_by_role("link", name="Participants").count()
     screenshot(page, "mfa-enrol")
     assert not _csp_errors(page)
     settings.OPENIOP_REQUIRE_MFA = False

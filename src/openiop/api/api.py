@@ -86,10 +86,11 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import intake, participants
+    from . import intake, medications, participants
 
     api.add_router("/participants/", participants.router)
     api.add_router("/intake/", intake.router)
+    api.add_router("/medications/", medications.router)
 
 
 _register_routers()

@@ -24,7 +24,14 @@ def _resolved(url_name: str) -> str | None:
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     items: list[dict[str, object]] = []
-    if user is not None and user.is_authenticated and user.is_clinic_staff:
+    awaiting_second_factor = (
+        settings.OPENIOP_REQUIRE_MFA
+        and user is not None
+        and user.is_authenticated
+        and not getattr(user, "is_verified", lambda: True)()
+    )
+    if (user is not None and user.is_authenticated and user.is_clinic_staff
+            and not awaiting_second_factor):
         for item in STAFF_NAV:
             url = _resolved(item.url_name)
             if url is None or (item.perm and not has_perm(user, item.perm)):

@@ -1,7 +1,27 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "medications"
 
-urlpatterns: list = []
+P = "participants/<uuid:code>/"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("catalog/", views.catalog_view, name="catalog"),
+    path("my/adherence/", views.my_adherence, name="my_adherence"),
+    path(P, views.participant_medications, name="participant_medications"),
+    path(P + "orders/new/", views.order_new, name="order_new"),
+    path(P + "orders/<uuid:order_code>/", views.order_adjust, name="order_adjust"),
+    path(P + "orders/<uuid:order_code>/stop/", views.order_stop, name="order_stop"),
+    path(P + "reconcile/", views.reconcile, name="reconcile"),
+    path(P + "adherence/", views.adherence_add, name="adherence_add"),
+    path(P + "side-effects/", views.side_effect_add, name="side_effect_add"),
+    path(P + "naloxone/", views.naloxone_add, name="naloxone_add"),
+    path(P + "reviews/", views.review_add, name="review_add"),
+    path(P + "problems/", views.use_disorder_add, name="use_disorder_add"),
+    path(P + "screens/new/", views.screen_new, name="screen_new"),
+    path(P + "administer/", views.administer, name="administer"),
+]

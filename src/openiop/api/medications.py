@@ -1,0 +1,133 @@
+"""Medications API: a participant's medication list, create an order, adjust an order.
+
+Reads go through get_participant_for_user (scoped and audited); writes through
+openiop.medications.services. Bad input answers 422 naming the field; a non-prescriber
+403; unacknowledged interaction warnings 409 with the warnings to acknowledge.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from openiop.accounts.permissions import Perm
+from openiop.medications import services
+from openiop.medications.models import MedicationOrder
+from openiop.participants.selectors import get_participant_for_user
+
+router = Router(tags=["medications"])
+
+
+class OrderOut(Schema):
+    code: UUID
+    name: str
+    catalog_key: str
+    rxnorm: str
+    source: str
+    prescriber: str
+    dose: Decimal
+    unit: str
+    route: str
+    frequency: str
+    quantity: int | None
+    refills: int
+    start_date: date
+    stop_date: date | None
+    status: str
+    version: int
+
+    @staticmethod
+    def resolve_prescriber(obj: MedicationOrder) -> str:
+        return obj.prescriber_label
+
+
+class OrderIn(Schema):
+    catalog_key: str = Field("", max_length=60)
+    name: str = Field("", max_length=200)
+    source: str = Field("clinic", max_length=10)
+    outside_prescriber: str = Field("", max_length=200)
+    dose: Decimal
+    unit: str = Field(..., max_length=10)
+    route: str = Field(..., max_length=20)
+    frequency: str = Field(..., max_length=10)
+    quantity: int | None = Field(None, ge=0, le=10000)
+    refills: int = Field(0, ge=0, le=12)
+    start_date: date
+    stop_date: date | None = None
+    indication: str = Field("", max_length=200)
+    contains_alcohol: bool = False
+    acknowledgements: dict[str, str] = Field(default_factory=dict)
+
+
+class AdjustIn(Schema):
+    version: int
+    reason: str = Field(..., max_length=30)
+    dose: Decimal | None = None
+    unit: str | None = Field(None, max_length=10)
+    frequency: str | None = Field(None, max_length=10)
+    route: str | None = Field(None, max_length=20)
+    effective_date: date | None = None
+    note: str = Field("", max_length=500)
+    acknowledgements: dict[str, str] = Field(default_factory=dict)
+
+
+def _participant(request: HttpRequest, code: UUID) -> object:
+    return get_participant_for_user(request.user, code, request=request,
+                                    perm=Perm.MEDICATION_VIEW, object_type="medications")
+
+
+def _warnings_response(request: HttpRequest, exc: services.InteractionWarningsPending
+                       ) -> HttpResponse:
+    from .api import api
+
+    return api.create_response(request, {
+        "detail": exc.message, "field": exc.field,
+        "warnings": [{"rule_id": w.rule_id, "title": w.title, "severity": w.severity,
+                      "medications": list(w.medications), "message": w.message,
+                      "source": w.source} for w in exc.warnings],
+    }, status=409)
+
+
+@router.get("/participants/{code}/orders", response=list[OrderOut])
+def list_orders(request: HttpRequest, code: UUID) -> list[MedicationOrder]:
+    participant = _participant(request, code)
+    return list(MedicationOrder.objects.filter(participant=participant)
+                .select_related("prescriber").order_by("status", "name"))
+
+
+@router.post("/participants/{code}/orders", response={201: OrderOut})
+def create_order(request: HttpRequest, code: UUID, payload: OrderIn) -> object:
+    participant = _participant(request, code)
+    data = payload.dict()
+    acks = data.pop("acknowledgements")
+    if data["source"] == MedicationOrder.Source.CLINIC:
+        # The prescriber of a clinic order is the signed-in user; the service refuses
+        # anyone without the prescriber role.
+        data["prescriber"] = request.user
+    try:
+        order = services.order_create(actor=request.user, participant=participant, data=data,
+                                      acknowledgements=acks, request=request)
+    except services.InteractionWarningsPending as exc:
+        return _warnings_response(request, exc)
+    return Status(201, order)
+
+
+@router.post("/participants/{code}/orders/{order_code}/adjust", response=OrderOut)
+def adjust_order(request: HttpRequest, code: UUID, order_code: UUID, payload: AdjustIn
+                 ) -> object:
+    participant = _participant(request, code)
+    order = get_object_or_404(MedicationOrder, participant=participant, code=order_code)
+    data = payload.dict()
+    try:
+        return services.order_adjust(
+            actor=request.user, order=order, version=data["version"], reason=data["reason"],
+            dose=data["dose"], unit=data["unit"], frequency=data["frequency"],
+            route=data["route"], effective_date=data["effective_date"], note=data["note"],
+            acknowledgements=data["acknowledgements"], request=request)
+    except services.InteractionWarningsPending as exc:
+        return _warnings_response(request, exc)

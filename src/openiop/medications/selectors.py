@@ -1,0 +1,229 @@
+"""Read queries shared by pages, API, the dashboard and chart flags."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+
+from openiop.care.models import EpisodeOfCare
+from openiop.participants.models import Participant
+
+from . import rules
+from .models import (
+    AdherenceCheck,
+    Administration,
+    DrugScreen,
+    DrugScreenResult,
+    MedicationChange,
+    MedicationOrder,
+    MedicationReview,
+    NaloxoneCheck,
+    SideEffectReport,
+    UseDisorder,
+)
+
+DEFAULT_REVIEW_DAYS = 28
+UNEXPECTED_SCREEN_WINDOW_DAYS = 30
+
+
+def review_days(episode: EpisodeOfCare | None) -> int:
+    """Program.settings["medication_review_days"], default 28."""
+    if episode is None:
+        return DEFAULT_REVIEW_DAYS
+    value = episode.program.setting("medication_review_days", DEFAULT_REVIEW_DAYS)
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return DEFAULT_REVIEW_DAYS
+
+
+def orders_for(participant: Participant) -> QuerySet[MedicationOrder]:
+    return (MedicationOrder.objects.filter(participant=participant)
+            .select_related("prescriber")
+            .prefetch_related(
+                Prefetch("changes", queryset=MedicationChange.objects.select_related("changed_by")),
+                "acknowledgements",
+                Prefetch("administrations",
+                         queryset=Administration.objects.select_related("administered_by")))
+            .order_by("status", "name"))
+
+
+def has_open_oud(participant: Participant) -> bool:
+    return UseDisorder.objects.filter(participant=participant, substance="opioid",
+                                      resolved_on__isnull=True).exists()
+
+
+def review_status(participant: Participant, episode: EpisodeOfCare | None,
+                  today: date | None = None) -> dict[str, Any]:
+    today = today or timezone.localdate()
+    last = (MedicationReview.objects.filter(participant=participant)
+            .aggregate(d=Max("reviewed_on"))["d"])
+    cadence = review_days(episode)
+    due = rules.review_due(last_review=last, admitted_on=episode.admitted_on if episode else None,
+                           cadence_days=cadence)
+    return {"last": last, "due": due, "cadence": cadence,
+            "overdue": bool(episode and due and due < today)}
+
+
+def naloxone_status(participant: Participant) -> dict[str, Any]:
+    latest = NaloxoneCheck.objects.filter(participant=participant).first()
+    return {"needed": has_open_oud(participant), "latest": latest,
+            "on_hand": bool(latest and latest.on_hand)}
+
+
+def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None) -> dict[str, Any]:
+    """A stepped line per medication: dose over time from its change history.
+
+    Labels are the dates on which any dose changed (plus today); each medication holds its
+    dose until its next change and is blank outside its active period.
+    """
+    today = today or timezone.localdate()
+    series = []
+    days: set[date] = {today}
+    for order in orders:
+        changes = list(order.changes.all())
+        if not changes:
+            continue
+        points = [(c.effective_date, None if c.kind == MedicationChange.Kind.STOP else c.dose)
+                  for c in changes]
+        days.update(d for d, _ in points)
+        series.append((order, points))
+    labels = sorted(days)
+    datasets = []
+    for order, points in series:
+        data: list[float | None] = []
+        for day in labels:
+            value: Decimal | None = None
+            for when, dose in points:
+                if when <= day:
+                    value = dose
+            data.append(float(value) if value is not None else None)
+        datasets.append({"label": f"{order.name} ({order.get_unit_display()})", "data": data,
+                         "stepped": True})
+    return {"type": "line", "labels": [d.strftime("%b %d") for d in labels],
+            "datasets": datasets, "y": {"min": 0, "title": "Dose"},
+            "x": {"title": "Date of change"}}
+
+
+def participant_summary(participant: Participant, episode: EpisodeOfCare | None) -> dict[str, Any]:
+    orders = list(orders_for(participant))
+    active = [o for o in orders if o.status == MedicationOrder.Status.ACTIVE]
+    screens = list(DrugScreen.objects.filter(participant=participant)
+                   .prefetch_related("results")[:12])
+    labels = rules.screen_substances()
+    for screen in screens:
+        for r in screen.results.all():
+            r.label = labels.get(r.substance, r.substance)
+    catalog = rules.catalog()
+    return {
+        "orders": orders,
+        "active_orders": active,
+        "past_orders": [o for o in orders if o.status != MedicationOrder.Status.ACTIVE],
+        "catalog_entries": {o.pk: catalog.get(o.catalog_key) for o in orders},
+        "timeline": dose_timeline_spec(orders),
+        "adherence": list(AdherenceCheck.objects.filter(participant=participant)
+                          .select_related("order", "recorded_by")[:10]),
+        "side_effects": list(SideEffectReport.objects.filter(participant=participant)
+                             .select_related("order")[:10]),
+        "screens": screens,
+        "reviews": list(MedicationReview.objects.filter(participant=participant)
+                        .select_related("reviewer")[:5]),
+        "review": review_status(participant, episode),
+        "naloxone": naloxone_status(participant),
+        "use_disorders": list(UseDisorder.objects.filter(participant=participant)),
+        "reconciliations": list(participant.med_reconciliations.select_related("performed_by")[:6]),
+        "expected_substances": sorted(rules.expected_substances(o.catalog_key for o in active)),
+    }
+
+
+# --- organization-wide lists (the Medications dashboard) ------------------------------
+
+def _open_episodes(org_id: int) -> QuerySet[EpisodeOfCare]:
+    return (EpisodeOfCare.objects.filter(program__organization_id=org_id,
+                                         status__in=EpisodeOfCare.OPEN_STATUSES)
+            .select_related("participant", "program", "prescriber"))
+
+
+def overdue_reviews(org_id: int, today: date | None = None) -> list[dict[str, Any]]:
+    """Participants in an open episode whose medication review is past due (a fixed number
+    of queries, whatever the clinic size)."""
+    today = today or timezone.localdate()
+    last = (MedicationReview.objects.filter(participant=OuterRef("participant_id"))
+            .order_by("-reviewed_on").values("reviewed_on")[:1])
+    on_meds = set(MedicationOrder.objects.filter(
+        participant__organization_id=org_id, status=MedicationOrder.Status.ACTIVE)
+        .values_list("participant_id", flat=True))
+    rows = []
+    for ep in _open_episodes(org_id).annotate(last_review=Subquery(last)):
+        if ep.participant_id not in on_meds:
+            continue
+        due = rules.review_due(last_review=ep.last_review, admitted_on=ep.admitted_on,
+                               cadence_days=review_days(ep))
+        if due and due < today:
+            rows.append({"participant": ep.participant, "episode": ep, "due": due,
+                         "last": ep.last_review, "days_overdue": (today - due).days})
+    rows.sort(key=lambda r: -r["days_overdue"])
+    return rows
+
+
+def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
+    """Everyone with an open opioid use disorder whose latest check says no naloxone (or
+    who was never asked)."""
+    latest = (NaloxoneCheck.objects.filter(participant=OuterRef("participant_id"))
+              .order_by("-checked_on", "-pk"))
+    rows = (UseDisorder.objects.filter(participant__organization_id=org_id, substance="opioid",
+                                       resolved_on__isnull=True,
+                                       participant__episodes__status__in=EpisodeOfCare.OPEN_STATUSES)
+            .annotate(on_hand=Subquery(latest.values("on_hand")[:1]),
+                      checked_on=Subquery(latest.values("checked_on")[:1]))
+            .select_related("participant").distinct())
+    return [{"participant": r.participant, "checked_on": r.checked_on,
+             "never_checked": r.on_hand is None}
+            for r in rows if not r.on_hand]
+
+
+def unexpected_screens(org_id: int, today: date | None = None,
+                       days: int = UNEXPECTED_SCREEN_WINDOW_DAYS) -> list[DrugScreen]:
+    today = today or timezone.localdate()
+    screens = list(
+        DrugScreen.objects.filter(participant__organization_id=org_id, has_unexpected=True,
+                                  collected_on__gte=today - timedelta(days=days))
+        .select_related("participant")
+        .prefetch_related(Prefetch("results", queryset=DrugScreenResult.objects.exclude(
+            interpretation__startswith="expected"), to_attr="unexpected_results"))
+        .order_by("-collected_on")[:200])
+    labels = rules.screen_substances()
+    for s in screens:
+        for r in s.unexpected_results:
+            r.label = labels.get(r.substance, r.substance)
+    return screens
+
+
+# --- chart header flags ----------------------------------------------------------------
+
+def chart_flags(participant: Participant, episode: EpisodeOfCare | None) -> list:
+    from openiop.core.chart import Flag
+
+    flags = []
+    if episode is not None and MedicationOrder.objects.filter(
+            participant=participant, status=MedicationOrder.Status.ACTIVE).exists():
+        review = review_status(participant, episode)
+        if review["overdue"]:
+            flags.append(Flag("Medication review overdue", "warn",
+                              f"Review was due {review['due']:%b %d, %Y} "
+                              f"(every {review['cadence']} days)."))
+    nal = naloxone_status(participant)
+    if nal["needed"] and not nal["on_hand"]:
+        flags.append(Flag("No naloxone on hand", "danger",
+                          "Opioid use disorder on the problem list and no naloxone kit recorded."))
+    since = timezone.localdate() - timedelta(days=UNEXPECTED_SCREEN_WINDOW_DAYS)
+    if DrugScreen.objects.filter(participant=participant, has_unexpected=True,
+                                 collected_on__gte=since).exists():
+        flags.append(Flag("Unexpected drug screen", "warn",
+                          f"A screen in the past {UNEXPECTED_SCREEN_WINDOW_DAYS} days did not "
+                          "match what is prescribed."))
+    return flags

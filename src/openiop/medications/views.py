@@ -1,0 +1,443 @@
+"""Medication pages: the chart tab, orders and adjustments, monitoring, the dashboard and
+the participant's own adherence check-in. Thin: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from openiop.accounts.models import Role
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import DomainError
+from openiop.core.forms import apply_validation_error
+from openiop.participants.selectors import current_episode, get_participant_for_user
+from openiop.participants.views import chart_context
+
+from . import forms, rules, selectors, services
+from .models import MedicationOrder
+
+TAB = "medications:participant_medications"
+
+
+def _participant(request: HttpRequest, code: Any) -> Any:
+    return get_participant_for_user(request.user, code, request=request,
+                                    perm=Perm.MEDICATION_VIEW, object_type="medications")
+
+
+def _order(participant: Any, order_code: Any) -> MedicationOrder:
+    return get_object_or_404(MedicationOrder.objects.select_related("participant", "prescriber"),
+                             participant=participant, code=order_code)
+
+
+def _acks(request: HttpRequest) -> dict[str, str]:
+    return {k[4:]: v for k, v in request.POST.items() if k.startswith("ack_")}
+
+
+def _back(participant: Any) -> HttpResponse:
+    return redirect(TAB, code=participant.code)
+
+
+def _fail(form: Any, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        apply_validation_error(form, exc)
+    elif isinstance(exc, DomainError):
+        target = exc.field if exc.field in form.fields else None
+        form.add_error(target, exc.message)
+
+
+# --- chart tab -------------------------------------------------------------------------
+
+@staff_required(Perm.MEDICATION_VIEW)
+def participant_medications(request: HttpRequest, code: Any, *, bound: dict | None = None
+                            ) -> HttpResponse:
+    participant = _participant(request, code)
+    return _render_tab(request, participant, bound or {})
+
+
+def _render_tab(request: HttpRequest, participant: Any, bound: dict, status: int = 200
+                ) -> HttpResponse:
+    episode = current_episode(participant)
+    summary = selectors.participant_summary(participant, episode)
+    active = summary["active_orders"]
+    user = request.user
+    context = chart_context(request, participant, active_tab=TAB) | summary | {
+        "can_prescribe": has_perm(user, Perm.MEDICATION_PRESCRIBE),
+        "can_write": has_perm(user, Perm.CLINICAL_WRITE),
+        "can_administer": has_perm(user, Perm.MEDICATION_ADMINISTER),
+        "adherence_form": bound.get("adherence") or forms.AdherenceForm(orders=active),
+        "side_effect_form": bound.get("side_effect") or forms.SideEffectForm(orders=active),
+        "naloxone_form": bound.get("naloxone") or forms.NaloxoneForm(),
+        "review_form": bound.get("review") or forms.ReviewForm(),
+        "use_disorder_form": bound.get("use_disorder") or forms.UseDisorderForm(),
+        "catalog": rules.catalog(),
+    }
+    return render(request, "medications/participant.html", context, status=status)
+
+
+# --- orders ----------------------------------------------------------------------------
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_http_methods(["GET", "POST"])
+def order_new(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    can_prescribe = has_perm(request.user, Perm.MEDICATION_PRESCRIBE)
+    if not (can_prescribe or has_perm(request.user, Perm.CLINICAL_WRITE)):
+        raise Http404
+    form = forms.OrderForm(request.POST or None, can_prescribe=can_prescribe)
+    warnings: list = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if data["source"] == MedicationOrder.Source.CLINIC:
+            data["prescriber"] = request.user
+        try:
+            order = services.order_create(actor=request.user, participant=participant, data=data,
+                                          acknowledgements=_acks(request), request=request)
+        except services.InteractionWarningsPending as exc:
+            warnings = exc.warnings
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, f"{order.name} was added to the medication list.")
+            return _back(participant)
+    context = chart_context(request, participant, active_tab=TAB) | {
+        "form": form, "warnings": warnings, "acks": _acks(request),
+        "catalog_json": {k: {"units": list(e.dose_units), "routes": list(e.routes),
+                             "max": float(e.max_single_dose), "dea": e.dea_schedule}
+                         for k, e in rules.catalog().items()},
+    }
+    return render(request, "medications/order_form.html", context,
+                  status=422 if request.method == "POST" else 200)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_http_methods(["GET", "POST"])
+def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    order = _order(participant, order_code)
+    initial = {"version": order.version, "dose": order.dose.normalize(), "unit": order.unit,
+               "frequency": order.frequency, "route": order.route}
+    form = forms.AdjustForm(request.POST or None, initial=initial)
+    stop_form = forms.StopForm(initial={"version": order.version}, prefix="stop")
+    warnings: list = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.order_adjust(
+                actor=request.user, order=order, version=d["version"], reason=d["reason"],
+                dose=d["dose"], unit=d["unit"], frequency=d["frequency"], route=d["route"],
+                effective_date=d["effective_date"], note=d["note"],
+                acknowledgements=_acks(request), request=request)
+        except services.InteractionWarningsPending as exc:
+            warnings = exc.warnings
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, f"{order.name} was changed; the change is in its history.")
+            return _back(participant)
+    context = chart_context(request, participant, active_tab=TAB) | {
+        "order": order, "form": form, "stop_form": stop_form, "warnings": warnings,
+        "acks": _acks(request), "changes": order.changes.select_related("changed_by"),
+        "timeline": selectors.dose_timeline_spec([order]),
+        "can_change": order.status == "active" and (
+            has_perm(request.user, Perm.MEDICATION_PRESCRIBE)
+            or (order.source == "outside" and has_perm(request.user, Perm.CLINICAL_WRITE))),
+    }
+    return render(request, "medications/order_adjust.html", context,
+                  status=422 if request.method == "POST" else 200)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    order = _order(participant, order_code)
+    form = forms.StopForm(request.POST, prefix="stop")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.order_stop(actor=request.user, order=order, version=d["version"],
+                                reason=d["reason"], stop_date=d["stop_date"], note=d["note"],
+                                request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, f"{order.name} was stopped.")
+            return _back(participant)
+    errors = "; ".join(f"{name.replace('_', ' ')}: {' '.join(e)}"
+                       for name, e in form.errors.items())
+    messages.error(request, f"{order.name} was not stopped. {errors}")
+    return redirect("medications:order_adjust", code=participant.code, order_code=order.code)
+
+
+# --- reconciliation --------------------------------------------------------------------
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_http_methods(["GET", "POST"])
+def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    form = forms.ReconcileForm(request.POST or None)
+    active = list(MedicationOrder.objects.filter(participant=participant, status="active")
+                  .select_related("prescriber"))
+    if request.method == "POST" and form.is_valid():
+        decisions = {str(o.code): request.POST.get(f"decision_{o.code}", "") for o in active}
+        try:
+            services.reconciliation_record(
+                actor=request.user, participant=participant, point=form.cleaned_data["point"],
+                decisions=decisions, note=form.cleaned_data["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Medication reconciliation recorded.")
+            return _back(participant)
+    episode = current_episode(participant)
+    context = chart_context(request, participant, active_tab=TAB) | {
+        "form": form, "active": active, "posted": request.POST,
+        "reconciliations": participant.med_reconciliations.select_related("performed_by")[:10],
+        "can_prescribe": has_perm(request.user, Perm.MEDICATION_PRESCRIBE),
+        "episode": episode,
+    }
+    return render(request, "medications/reconcile.html", context,
+                  status=422 if request.method == "POST" else 200)
+
+
+# --- monitoring (small forms on the tab) -----------------------------------------------
+
+def _active_order_or_none(participant: Any, raw: str) -> MedicationOrder | None:
+    if not raw:
+        return None
+    return MedicationOrder.objects.filter(participant=participant, code=raw).first() if \
+        _is_uuid(raw) else None
+
+
+def _is_uuid(raw: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(raw))
+    except ValueError:
+        return False
+    return True
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
+    form = forms.AdherenceForm(request.POST, orders=active)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.adherence_record(actor=request.user, participant=participant,
+                                      doses_missed=d["doses_missed"], checked_on=d["checked_on"],
+                                      order=_active_order_or_none(participant, d["order"]),
+                                      note=d["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Adherence check-in recorded.")
+            return _back(participant)
+    return _render_tab(request, participant, {"adherence": form}, status=422)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
+    form = forms.SideEffectForm(request.POST, orders=active)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.side_effect_record(actor=request.user, participant=participant,
+                                        effect=d["effect"], severity=d["severity"],
+                                        onset_on=d["onset_on"], action=d["action"],
+                                        order=_active_order_or_none(participant, d["order"]),
+                                        request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Side effect recorded.")
+            return _back(participant)
+    return _render_tab(request, participant, {"side_effect": form}, status=422)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def naloxone_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    form = forms.NaloxoneForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.naloxone_record(actor=request.user, participant=participant,
+                                     on_hand=d["on_hand"], kit_dispensed=d["kit_dispensed"],
+                                     note=d["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Naloxone status recorded.")
+            return _back(participant)
+    return _render_tab(request, participant, {"naloxone": form}, status=422)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def review_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    form = forms.ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_record(actor=request.user, participant=participant,
+                                   reviewed_on=form.cleaned_data["reviewed_on"],
+                                   note=form.cleaned_data["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Medication review recorded.")
+            return _back(participant)
+    return _render_tab(request, participant, {"review": form}, status=422)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def use_disorder_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    form = forms.UseDisorderForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.use_disorder_record(actor=request.user, participant=participant,
+                                         substance=d["substance"], noted_on=d["noted_on"],
+                                         note=d["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Added to the problem list.")
+            return _back(participant)
+    return _render_tab(request, participant, {"use_disorder": form}, status=422)
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_http_methods(["GET", "POST"])
+def screen_new(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    form = forms.ScreenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            screen = services.screen_record(actor=request.user, participant=participant,
+                                            collected_on=d["collected_on"],
+                                            specimen=d["specimen"], results=form.results(),
+                                            note=d["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            if screen.has_unexpected:
+                messages.warning(request, "Screen recorded: some results do not match what is "
+                                          "prescribed. Discuss them with the participant.")
+            else:
+                messages.success(request, "Screen recorded: results match what is prescribed.")
+            return _back(participant)
+    expected = sorted(services.expected_on(participant, timezone.localdate()))
+    labels = rules.screen_substances()
+    context = chart_context(request, participant, active_tab=TAB) | {
+        "form": form, "expected": [labels.get(s, s) for s in expected]}
+    return render(request, "medications/screen_form.html", context,
+                  status=422 if request.method == "POST" else 200)
+
+
+@staff_required(Perm.MEDICATION_ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def administer(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _participant(request, code)
+    active = list(MedicationOrder.objects.filter(participant=participant, status="active",
+                                                 source=MedicationOrder.Source.CLINIC))
+    initial = {"administered_at": timezone.localtime().replace(second=0, microsecond=0)
+               .strftime("%Y-%m-%dT%H:%M")}
+    form = forms.AdministrationForm(request.POST or None, orders=active, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        order = _active_order_or_none(participant, d["order"])
+        try:
+            services.administration_record(
+                actor=request.user, participant=participant, order=order,
+                administered_at=d["administered_at"], dose=d["dose"], unit=d["unit"],
+                site=d["site"], lot=d["lot"], expires_on=d["expires_on"], note=d["note"],
+                request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, f"Dose of {order.name} recorded.")
+            return _back(participant)
+    context = chart_context(request, participant, active_tab=TAB) | {
+        "form": form, "active": active}
+    return render(request, "medications/administer.html", context,
+                  status=422 if request.method == "POST" else 200)
+
+
+# --- dashboard -------------------------------------------------------------------------
+
+@staff_required(Perm.MEDICATION_VIEW)
+def index(request: HttpRequest) -> HttpResponse:
+    org_id = request.user.staff_organization_id
+    overdue = selectors.overdue_reviews(org_id)
+    gaps = selectors.naloxone_gaps(org_id)
+    screens = selectors.unexpected_screens(org_id)
+    audit_record(actor=request.user, action="view", object_type="medication_dashboard",
+                 organization=request.user.staff_profile.organization, request=request)
+    return render(request, "medications/index.html", {
+        "overdue": overdue, "gaps": gaps, "screens": screens,
+        "window": selectors.UNEXPECTED_SCREEN_WINDOW_DAYS,
+    })
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+def catalog_view(request: HttpRequest) -> HttpResponse:
+    groups: dict[str, list] = {}
+    for entry in rules.catalog().values():
+        groups.setdefault(rules.CATEGORY_LABELS.get(entry.category, entry.category), []).append(entry)
+    return render(request, "medications/catalog.html", {
+        "groups": groups, "rules": rules.interaction_rules()})
+
+
+# --- the participant's own page (portal look) ------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def my_adherence(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
+    if participant is None:
+        raise Http404
+    audit_record(actor=user, action="view", object_type="my_medications",
+                 participant=participant, request=request)
+    form = forms.MyAdherenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.adherence_record(actor=user, participant=participant,
+                                      doses_missed=form.cleaned_data["doses_missed"],
+                                      note=form.cleaned_data["note"], request=request)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, "Thank you. Your care team will see your check-in.")
+            return redirect("medications:my_adherence")
+    active = MedicationOrder.objects.filter(participant=participant, status="active")
+    recent = participant.adherence_checks.all()[:5]
+    return render(request, "medications/my_adherence.html", {
+        "form": form, "active": active, "recent": recent, "participant": participant})
+
+
+

@@ -1,0 +1,133 @@
+"""Who may see what in the portal.
+
+A participant sees only their own record; a family member sees only the parts the
+participant consented to (participants.Consent of kind family_access, active now:
+revocation takes effect on the next request). Anything else is a 404, and the attempt is
+written to the audit trail as "denied" (issue 6, bad input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from openiop.accounts.models import Role
+from openiop.audit.services import audit_record
+from openiop.participants.models import Consent, Participant, RelatedPerson
+
+FAMILY_SCOPES = {
+    "family_schedule": "Family-session schedule",
+    "family_education": "Family-education modules",
+    "shared_notes": "Notes the team shares with family",
+}
+
+
+def deny(request: HttpRequest, *, object_type: str, object_id: object = "",
+         participant: Participant | None = None, reason: str = "") -> Http404:
+    """Audit a refused portal access and return the 404 to raise."""
+    audit_record(actor=request.user, action="denied", object_type=object_type,
+                 object_id=object_id, participant=participant, request=request, reason=reason)
+    return Http404()
+
+
+def _participant_of(user: Any) -> Participant | None:
+    if getattr(user, "role", "") != Role.PARTICIPANT:
+        return None
+    try:
+        return user.participant
+    except Participant.DoesNotExist:
+        return None
+
+
+def _related_person_of(user: Any) -> RelatedPerson | None:
+    if getattr(user, "role", "") != Role.FAMILY:
+        return None
+    try:
+        return RelatedPerson.objects.select_related("participant", "participant__organization").get(user=user)
+    except RelatedPerson.DoesNotExist:
+        return None
+
+
+def family_consents(related: RelatedPerson) -> list[Consent]:
+    """The family-access consents of this person that are in force right now."""
+    now = timezone.now()
+    consents = Consent.objects.filter(
+        participant_id=related.participant_id, related_person=related,
+        kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True,
+    )
+    return [c for c in consents if c.is_active_at(now)]
+
+
+def family_scopes(related: RelatedPerson) -> set[str]:
+    scopes: set[str] = set()
+    for consent in family_consents(related):
+        scopes.update(s for s in (consent.scopes or []) if s in FAMILY_SCOPES)
+    return scopes
+
+
+def participant_portal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in participants with a record; sets request.participant. Others: login or 404."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        participant = _participant_of(request.user)
+        if participant is None:
+            raise deny(request, object_type="portal", reason="not a participant account")
+        request.participant = participant
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def family_portal(scope: str | None = None) -> Callable:
+    """Signed-in family members; with `scope`, only while a consent grants it."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            related = _related_person_of(request.user)
+            if related is None:
+                raise deny(request, object_type="family_portal", reason="not a family account")
+            scopes = family_scopes(related)
+            if scope is not None and scope not in scopes:
+                raise deny(request, object_type="family_portal", object_id=scope,
+                           participant=related.participant, reason=f"no consent for {scope}")
+            request.related_person = related
+            request.participant = related.participant
+            request.family_scopes = scopes
+            if scope is not None:
+                # A family member seeing consented parts is a disclosure; record it.
+                audit_record(actor=request.user, action="disclose", object_type=scope,
+                             object_id=related.participant.code, participant=related.participant,
+                             request=request, reason="family portal under consent")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def own_object(request: HttpRequest, queryset: QuerySet, code: object, object_type: str) -> Model:
+    """The object with `code` if it belongs to request.participant; else audited 404."""
+    obj = queryset.filter(code=code).select_related("participant").first()
+    if obj is None or obj.participant_id != request.participant.pk:
+        raise deny(request, object_type=object_type, object_id=code,
+                   participant=obj.participant if obj is not None else None,
+                   reason="portal: not the participant's own record")
+    return obj
+
+
+def audit_view(request: HttpRequest, object_type: str) -> None:
+    """A participant reading their own record is an access too."""
+    audit_record(actor=request.user, action="view", object_type=object_type,
+                 object_id=request.participant.code, participant=request.participant, request=request)

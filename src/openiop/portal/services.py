@@ -1,0 +1,96 @@
+"""Portal verbs: secure messages, notes shared with family, family-access withdrawal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from openiop.accounts.permissions import Perm, require_perm
+from openiop.audit.services import audit_record
+from openiop.core.exceptions import InvalidTransition, NotPermitted
+from openiop.participants.models import Consent, Participant
+from openiop.skills.services import is_own_participant
+
+from .models import Message, SharedNote
+
+MESSAGE_LIMIT = 4000
+
+
+def _require_team(actor: Any, participant: Participant) -> None:
+    require_perm(actor, Perm.CLINICAL_WRITE)
+    if getattr(actor, "staff_organization_id", None) != participant.organization_id:
+        raise NotPermitted("This participant belongs to another organization.")
+
+
+def message_send(
+    *, actor: Any, participant: Participant, body: str, request: HttpRequest | None = None
+) -> Message:
+    """A message from the participant to their care team, or from the team to them."""
+    from_participant = is_own_participant(actor, participant)
+    if not from_participant:
+        _require_team(actor, participant)
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError({"body": "Write a message before sending."})
+    if len(text) > MESSAGE_LIMIT:
+        raise ValidationError({"body": f"Keep a message under {MESSAGE_LIMIT} characters (it has {len(text)})."})
+    with transaction.atomic():
+        message = Message.objects.create(
+            participant=participant, sender=actor, from_participant=from_participant, body=text,
+            sent_at=timezone.now(),
+        )
+        audit_record(actor=actor, action="create", object_type="message", object_id=message.code,
+                     participant=participant, request=request)
+    return message
+
+
+def messages_mark_read(*, actor: Any, participant: Participant) -> int:
+    """Mark the other side's messages as read when this side opens the conversation."""
+    from_participant = is_own_participant(actor, participant)
+    if not from_participant:
+        _require_team(actor, participant)
+    return Message.objects.filter(
+        participant=participant, from_participant=not from_participant, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def shared_note_create(
+    *, actor: Any, participant: Participant, title: str, body: str, request: HttpRequest | None = None
+) -> SharedNote:
+    """A note the team writes for the family; visible only under the shared_notes scope."""
+    _require_team(actor, participant)
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise ValidationError({"title": "Give the note a title."})
+    if not body:
+        raise ValidationError({"body": "Write the note before sharing it."})
+    if len(body) > 4000 or len(title) > 200:
+        raise ValidationError({"body": "Keep the title under 200 and the note under 4000 characters."})
+    with transaction.atomic():
+        note = SharedNote.objects.create(participant=participant, title=title, body=body,
+                                         shared_by=actor, shared_at=timezone.now())
+        audit_record(actor=actor, action="create", object_type="shared_note", object_id=note.code,
+                     participant=participant, request=request)
+    return note
+
+
+def family_access_withdraw(*, actor: Any, consent: Consent, request: HttpRequest | None = None) -> Consent:
+    """The participant withdraws a family member's access; it ends with this request."""
+    participant = consent.participant
+    if not is_own_participant(actor, participant):
+        _require_team(actor, participant)
+    if consent.kind != Consent.Kind.FAMILY_ACCESS:
+        raise InvalidTransition("Only family portal access can be withdrawn here.")
+    if consent.revoked_at is not None:
+        raise InvalidTransition("This access was already withdrawn.")
+    now = timezone.now()
+    with transaction.atomic():
+        Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(revoked_at=now)
+        audit_record(actor=actor, action="change", object_type="consent", object_id=consent.code,
+                     participant=participant, request=request, reason="family access withdrawn")
+    consent.revoked_at = now
+    return consent

@@ -1,0 +1,92 @@
+"""A demo prescriber reconciles, adjusts a dose with a reason, acknowledges an interaction
+warning, and looks at the medication timeline."""
+
+from __future__ import annotations
+
+import re
+
+from openiop.accounts.models import User
+from openiop.medications.models import InteractionAcknowledgement, MedicationOrder, Reconciliation
+
+from .conftest import screenshot, sign_in
+
+SEROTONERGIC = ["sertraline", "escitalopram", "fluoxetine", "venlafaxine"]
+
+
+def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
+    prescriber = User.objects.get(username="prescriber")
+    order = (MedicationOrder.objects
+             .filter(status="active", source="clinic", prescriber=prescriber,
+                     catalog_key__in=SEROTONERGIC, participant__episodes__status="active")
+             .exclude(participant__medication_orders__catalog_key="trazodone")
+             .order_by("participant__mrn").first())
+    assert order is not None, "the demo should have a prescriber's antidepressant patient"
+    person = order.participant
+    sign_in(page, "prescriber")
+
+    page.goto(f"/medications/participants/{person.code}/")
+    assert page.get_by_role("heading", name="Medications", exact=True).is_visible()
+
+    # 1. Reconcile at step-down: every active medication continued.
+    page.get_by_role("link", name="Reconcile").click()
+    page.get_by_label("Transition").select_option("step_down")
+    page.get_by_role("button", name="Record reconciliation").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Medication reconciliation recorded.").is_visible()
+    assert Reconciliation.objects.filter(participant=person, point="step_down",
+                                         performed_by=prescriber).exists()
+
+    # 2. Adjust the antidepressant's dose with a reason.
+    from openiop.medications.rules import catalog
+
+    ceiling = catalog()[order.catalog_key].max_single_dose
+    target = order.dose * 2 if order.dose * 2 <= ceiling else order.dose / 2
+    new_dose = str(target.normalize())
+    page.locator(f"a[href$='/orders/{order.code}/']").click()
+    page.get_by_label("New dose").fill(new_dose)
+    page.locator("#id_reason").select_option("dose_titration")
+    page.locator("#id_note").fill("Partial response at 8 weeks")
+    page.get_by_role("button", name="Save change").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(re.compile("was changed")).is_visible()
+    order.refresh_from_db()
+    assert str(order.dose.normalize()) == new_dose
+    assert order.changes.last().reason == "dose_titration"
+
+    # 3. Add trazodone: the serotonergic warning must be acknowledged with a reason.
+    page.get_by_role("link", name="Add medication").click()
+    page.locator("#id_catalog_key").select_option("trazodone")
+    page.locator("#id_dose").fill("50")
+    page.locator("#id_frequency").select_option("qhs")
+    page.get_by_label("Indication").fill("Insomnia")
+    page.get_by_role("button", name="Save medication").click()
+    page.wait_for_load_state("networkidle")
+    warning = page.get_by_role("heading", name=re.compile("Interaction warning"))
+    assert warning.is_visible()
+    screenshot(page, "medication-interaction-warning")
+    assert not MedicationOrder.objects.filter(participant=person, catalog_key="trazodone").exists()
+    page.get_by_label(re.compile("Reason for going ahead")).fill(
+        "Low-dose trazodone for sleep; counseled on serotonin syndrome signs")
+    page.get_by_role("button", name="Acknowledge and save").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(re.compile("was added to the medication list")).is_visible()
+    assert InteractionAcknowledgement.objects.filter(
+        order__participant=person, rule_id="serotonergic_combination",
+        acknowledged_by=prescriber).exists()
+
+    # 4. The timeline shows the step and the new medication.
+    page.wait_for_function(
+        "() => { const c = document.getElementById('medication-timeline');"
+        " return c && c._chart; }")
+    page.locator("#tl-head").scroll_into_view_if_needed()
+    screenshot(page, "medication-timeline")
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
+
+def test_medication_dashboard_lists_what_needs_attention(demo, page):
+    sign_in(page, "prescriber")
+    page.get_by_role("link", name="Medications").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="Overdue medication reviews").is_visible()
+    assert page.get_by_role("heading", name="Naloxone gaps").is_visible()
+    screenshot(page, "medication-dashboard")
