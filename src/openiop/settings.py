@@ -149,8 +149,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-if os.environ.get("TEST_DATABASE_NAME"):
-    # Lets several checkouts run the PostgreSQL suite at once without sharing a test database.
+if os.environ.get("TEST_DATABASE_NAME") and DATABASES["default"]["ENGINE"] != (
+    "django.db.backends.sqlite3"
+):
+    # Lets several checkouts run the PostgreSQL suite at once without sharing a test
+    # database. SQLite tests stay in memory (a name there would be a shared file).
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
@@ -46,11 +47,7 @@ def _send(client: Client, case: Any) -> Any:
         payload = body  # negative cases may send a body that is not JSON at all
     else:
         payload = json.dumps(body)
-    url = path
-    if query:
-        from urllib.parse import urlencode
-
-        url = f"{path}?{urlencode(query, doseq=True)}"
+    url = f"{path}?{urlencode(query, doseq=True)}" if query else path
     return getattr(client, method)(url, payload, content_type="application/json")
 
 

@@ -246,7 +246,8 @@ class TestFlagsAndDashboard:
 
         def add_one(i: int) -> None:
             p = f.participant(med.w.org, legal_last_name=f"Case{i}")
-            f.episode(p, med.w.program, admitted_on=TODAY() - timedelta(days=60))
+            f.episode(p, med.w.program, admitted_on=TODAY() - timedelta(days=60),
+                      prescriber=med.prescriber)
             services.order_create(actor=med.prescriber, participant=p, data={
                 "catalog_key": "buprenorphine", "source": "clinic", "prescriber": med.prescriber,
                 "dose": 8, "unit": "mg", "route": "sublingual", "frequency": "daily",
@@ -263,6 +264,8 @@ class TestFlagsAndDashboard:
         assert response.status_code == 200
         body = response.content.decode()
         assert "Case0" in body and "never asked" in body and "Fentanyl" in body
+        assert [r["participant"].legal_last_name for r in
+                selectors.overdue_reviews(med.w.org.pk)] == ["Case0"]
         for i in range(1, 6):
             add_one(i)
         with CaptureQueriesContext(connection) as many:
@@ -292,3 +295,31 @@ class TestPortalPage:
         from django.test import Client
 
         assert Client().get(reverse("medications:my_adherence")).status_code == 302
+
+
+def test_no_review_is_overdue_without_a_clinic_prescriber(med):
+    med.w.episode.admitted_on = TODAY() - timedelta(days=90)
+    med.w.episode.save(update_fields=["admitted_on"])
+    order(med)
+    assert selectors.review_status(med.participant, med.w.episode)["overdue"]
+    med.w.episode.prescriber = None
+    med.w.episode.save(update_fields=["prescriber"])
+    assert not selectors.review_status(med.participant, med.w.episode)["overdue"]
+    assert selectors.overdue_reviews(med.w.org.pk) == []
+
+
+def test_timeline_steps_with_each_change_and_ends_at_the_stop(med):
+    o = order(med, "sertraline", dose="50", days_ago=30)
+    o = services.order_adjust(actor=med.prescriber, order=o, version=1, reason="dose_titration",
+                              dose="100", effective_date=TODAY() - timedelta(days=16))
+    services.order_stop(actor=med.prescriber, order=o, version=o.version, reason="side_effect",
+                        stop_date=TODAY() - timedelta(days=2))
+    o = MedicationOrder.objects.prefetch_related("changes").get()
+    spec = selectors.dose_timeline_spec([o])
+    (dataset,) = spec["datasets"]
+    assert dataset["stepped"] is True
+    labels, data = spec["labels"], dataset["data"]
+    assert len(labels) >= 5  # weekly points, not only the three change dates
+    assert data[0] == 50.0
+    assert 100.0 in data and data[-1] is None
+    assert labels[-1] == TODAY().strftime("%b %d")

@@ -172,3 +172,15 @@ def test_family_schedule_lists_only_family_sessions(world):
               world.participant)
     html = login(mom).get("/portal/family/schedule/").content.decode()
     assert "Family session" in html and "PRIVATE-INDIVIDUAL" not in html
+
+
+def test_the_portal_nav_links_the_medication_check_in_when_that_page_exists(world, me):
+    from django.urls import NoReverseMatch, reverse
+
+    html = login(me).get("/portal/").content.decode()
+    try:
+        url = reverse("medications:my_adherence")
+    except NoReverseMatch:
+        assert ">Medications<" not in html
+    else:
+        assert f'href="{url}"' in html

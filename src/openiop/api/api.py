@@ -86,11 +86,12 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import intake, medications, participants
+    from . import finder, intake, medications, participants
 
     api.add_router("/participants/", participants.router)
     api.add_router("/intake/", intake.router)
     api.add_router("/medications/", medications.router)
+    api.add_router("/finder/", finder.router)
 
 
 _register_routers()

@@ -160,8 +160,11 @@ def build_demo(
     *, seed: int = 2026, participants: int = 60, today: date | None = None, out: TextIO = sys.stdout
 ) -> bool:
     """Build the demo clinic; return False (and change nothing) when it already exists."""
-    if Organization.objects.filter(slug=DEMO_SLUG).exists():
-        out.write("Demo clinic already loaded: nothing to do (make demo-reset rebuilds it).\n")
+    existing = Organization.objects.filter(slug=DEMO_SLUG).first()
+    if existing is not None:
+        built = timezone.localdate(existing.created_at)
+        out.write(f"Demo clinic already loaded (built {built}): nothing to do "
+                  "(make demo-reset rebuilds it around today).\n")
         return False
     started = clock.monotonic()
     today = today or timezone.localdate()

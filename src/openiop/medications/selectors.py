@@ -65,8 +65,9 @@ def review_status(participant: Participant, episode: EpisodeOfCare | None,
     cadence = review_days(episode)
     due = rules.review_due(last_review=last, admitted_on=episode.admitted_on if episode else None,
                            cadence_days=cadence)
+    # Reviews are the clinic prescriber's: an episode without one has no cadence to miss.
     return {"last": last, "due": due, "cadence": cadence,
-            "overdue": bool(episode and due and due < today)}
+            "overdue": bool(episode and episode.prescriber_id and due and due < today)}
 
 
 def naloxone_status(participant: Participant) -> dict[str, Any]:
@@ -78,8 +79,9 @@ def naloxone_status(participant: Participant) -> dict[str, Any]:
 def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None) -> dict[str, Any]:
     """A stepped line per medication: dose over time from its change history.
 
-    Labels are the dates on which any dose changed (plus today); each medication holds its
-    dose until its next change and is blank outside its active period.
+    The x axis has a point every week from the first start to today, plus every date a dose
+    changed, so distances on the axis follow time. Each medication holds its dose until
+    its next change and is blank outside its active period.
     """
     today = today or timezone.localdate()
     series = []
@@ -92,7 +94,14 @@ def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None)
                   for c in changes]
         days.update(d for d, _ in points)
         series.append((order, points))
-    labels = sorted(days)
+    if series:
+        first = min(days)
+        step = max(1, (today - first).days // 40 // 7 + 1) * 7  # at most ~40 weekly points
+        day = first
+        while day < today:
+            days.add(day)
+            day += timedelta(days=step)
+    labels = sorted(d for d in days if d <= today)
     datasets = []
     for order, points in series:
         data: list[float | None] = []
@@ -105,8 +114,7 @@ def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None)
         datasets.append({"label": f"{order.name} ({order.get_unit_display()})", "data": data,
                          "stepped": True})
     return {"type": "line", "labels": [d.strftime("%b %d") for d in labels],
-            "datasets": datasets, "y": {"min": 0, "title": "Dose"},
-            "x": {"title": "Date of change"}}
+            "datasets": datasets, "y": {"min": 0, "title": "Dose"}}
 
 
 def participant_summary(participant: Participant, episode: EpisodeOfCare | None) -> dict[str, Any]:
@@ -149,8 +157,9 @@ def _open_episodes(org_id: int) -> QuerySet[EpisodeOfCare]:
 
 
 def overdue_reviews(org_id: int, today: date | None = None) -> list[dict[str, Any]]:
-    """Participants in an open episode whose medication review is past due (a fixed number
-    of queries, whatever the clinic size)."""
+    """Participants in an open episode with a clinic prescriber, on at least one active
+    medication, whose medication review is past due (a fixed number of queries, whatever
+    the clinic size)."""
     today = today or timezone.localdate()
     last = (MedicationReview.objects.filter(participant=OuterRef("participant_id"))
             .order_by("-reviewed_on").values("reviewed_on")[:1])
@@ -158,7 +167,8 @@ def overdue_reviews(org_id: int, today: date | None = None) -> list[dict[str, An
         participant__organization_id=org_id, status=MedicationOrder.Status.ACTIVE)
         .values_list("participant_id", flat=True))
     rows = []
-    for ep in _open_episodes(org_id).annotate(last_review=Subquery(last)):
+    episodes = _open_episodes(org_id).filter(prescriber__isnull=False)
+    for ep in episodes.annotate(last_review=Subquery(last)):
         if ep.participant_id not in on_meds:
             continue
         due = rules.review_due(last_review=ep.last_review, admitted_on=ep.admitted_on,

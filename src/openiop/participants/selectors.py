@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.models import Role
@@ -86,20 +86,26 @@ def participant_list(
                 | Q(preferred_name__icontains=term)
                 | Q(mrn__iexact=term)
             )
-    # Episode filters are EXISTS subqueries, not joins: no duplicate rows, so no DISTINCT,
-    # and the organization + name index serves the sorted, paginated list.
-    episodes = EpisodeOfCare.objects.filter(participant=OuterRef("pk"))
+    # Episode filters are uncorrelated IN subqueries, not joins: no duplicate rows (so no
+    # DISTINCT), each subquery runs once, and the organization + name index serves the
+    # sorted, paginated list. (A correlated EXISTS let SQLite pick the program index and
+    # scan a program's episodes once per participant: seconds at 5,000 participants.)
+    episodes = EpisodeOfCare.objects.all()
     open_episodes = episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+
+    def ids(rows: QuerySet[EpisodeOfCare]) -> QuerySet[EpisodeOfCare]:
+        return rows.values("participant_id")
+
     if program_code:
-        qs = qs.filter(Exists(open_episodes.filter(program__code=program_code)))
+        qs = qs.filter(pk__in=ids(open_episodes.filter(program__code=program_code)))
     if level_of_care:
-        qs = qs.filter(Exists(open_episodes.filter(level_of_care=level_of_care)))
+        qs = qs.filter(pk__in=ids(open_episodes.filter(level_of_care=level_of_care)))
     if status == "active":
-        qs = qs.filter(Exists(open_episodes))
+        qs = qs.filter(pk__in=ids(open_episodes))
     elif status == "discharged":
-        qs = qs.filter(Exists(episodes), ~Exists(open_episodes))
+        qs = qs.filter(pk__in=ids(episodes)).exclude(pk__in=ids(open_episodes))
     elif status == "none":
-        qs = qs.filter(~Exists(episodes))
+        qs = qs.exclude(pk__in=ids(episodes))
     return qs.order_by("legal_last_name", "legal_first_name", "pk").prefetch_related(
         open_episodes_prefetch()
     )

@@ -49,7 +49,7 @@ PORTAL_NAV: tuple[tuple[str, str], ...] = (
     ("Skills", "portal:skills"),
     ("Cravings", "portal:cravings"),
     ("My plans", "portal:plans"),
-    ("Medications", "medications:portal_adherence"),
+    ("Medications", "medications:my_adherence"),
     ("Messages", "portal:messages"),
     ("Sharing", "portal:sharing"),
 )
@@ -421,7 +421,9 @@ def _family_ctx(request: HttpRequest, active: str, **extra: Any) -> dict[str, An
         if scope in request.family_scopes:
             nav.append({"label": label, "url": reverse(url_name), "active": active == scope})
     return {"portal_nav": nav, "related": request.related_person, "participant": request.participant,
-            "scopes": request.family_scopes, "scope_labels": FAMILY_SCOPES, "family": True} | extra
+            "scopes": request.family_scopes, "scope_labels": FAMILY_SCOPES, "family": True,
+            "scope_list": [label for scope, label in FAMILY_SCOPES.items() if scope in request.family_scopes],
+            } | extra
 
 
 @family_portal()

@@ -18,7 +18,7 @@ Source for the minimums: care/levels.py (ASAM 2.1: 9 h adults, 6 h adolescents).
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 HOLISTIC_KINDS = frozenset({"mindfulness", "yoga", "art", "exercise"})
 ATTENDED_STATUSES = frozenset({"present", "late", "left_early"})
@@ -48,7 +48,7 @@ def counts_toward_hours(*, kind: str, counts: bool, holistic_counts: bool) -> bo
 
 def session_minutes(starts_at: datetime, ends_at: datetime) -> int:
     """Real elapsed minutes (timezone-aware datetimes)."""
-    return int((ends_at - starts_at).total_seconds() // 60)
+    return int((ends_at.astimezone(UTC) - starts_at.astimezone(UTC)).total_seconds() // 60)
 
 
 def weekly_minutes(rows: list[dict], tz: zoneinfo.ZoneInfo) -> dict[date, int]:

@@ -7,6 +7,7 @@ Weekly hours = sum of attended minutes of sessions that count toward hours
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -90,7 +91,9 @@ class Session(models.Model):
 
     @property
     def duration_minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+        # Real elapsed time: subtracting two datetimes with the same tzinfo would give the
+        # wall-clock difference and be an hour off across a daylight-saving change.
+        return int((self.ends_at.astimezone(UTC) - self.starts_at.astimezone(UTC)).total_seconds() // 60)
 
     @property
     def is_group(self) -> bool:

@@ -1,7 +1,31 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "scheduling"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("plan/", views.plan_new, name="plan_new"),
+    path("plan/<uuid:code>/", views.plan_detail, name="plan_detail"),
+    path("plan/<uuid:code>/apply/", views.plan_apply, name="plan_apply"),
+    path("sessions/<uuid:code>/", views.roster, name="roster"),
+    path("sessions/<uuid:code>/bookings/<uuid:booking>/attendance/", views.attendance_mark,
+         name="attendance_mark"),
+    path("sessions/<uuid:code>/all-present/", views.attendance_all_present, name="all_present"),
+    path("sessions/<uuid:code>/cancel/", views.session_cancel, name="session_cancel"),
+    path("compliance/", views.compliance, name="compliance"),
+    path("attendance-flags/", views.attendance_flags, name="attendance_flags"),
+    path("attendance-flags/<uuid:booking>/makeup/", views.makeup_offer, name="makeup_offer"),
+    path("templates/", views.templates, name="templates"),
+    path("participants/<uuid:code>/", views.participant_schedule, name="participant_schedule"),
+    path("participants/<uuid:code>/calendar-link/", views.participant_feed_create,
+         name="participant_feed_create"),
+    path("participants/<uuid:code>/calendar-link/<int:feed_id>/revoke/", views.participant_feed_revoke,
+         name="participant_feed_revoke"),
+    path("my-calendar/", views.my_calendar, name="my_calendar"),
+    path("notifications/<uuid:code>/read/", views.notification_read, name="notification_read"),
+    path("feeds/<str:token>.ics", views.feed, name="feed"),
+]

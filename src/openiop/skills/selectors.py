@@ -84,7 +84,7 @@ class ModuleStatus:
     def label(self) -> str:
         return {
             "covered": "Covered", "missed": "Missed", "upcoming": "Scheduled",
-            "unrecorded": "Attendance not recorded", "not_yet": "Not yet offered",
+            "unrecorded": "Attendance not recorded", "not_yet": "Not yet reached",
         }[self.status]
 
     @property

@@ -70,14 +70,22 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
         clin_items[a.clinician].append((a.start, a.end))
         room_items[a.room].append((a.start, a.end))
         items[p.id].append((a.start, a.end, a.site, a.need))
-    for cid, lst in clin_items.items():
-        if _overlapping(lst):
+    # Only what the plan adds is judged: clashes already present in the fixed input (groups
+    # a clinic scheduled by hand) are not the plan's doing.
+    planned_clin: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    planned_room: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a in plan.appointments:
+        planned_clin[a.clinician].append((a.start, a.end))
+        planned_room[a.room].append((a.start, a.end))
+    for cid, mine in planned_clin.items():
+        if _clashes(mine, clin_items[cid]):
             problems.append(f"clinician {cid} is double-booked")
         c = clinicians.get(cid)
-        if c and sum(e - s for s, e in lst) > max(c.max_weekly_minutes, _fixed_load(instance, cid)):
+        if c and sum(e - s for s, e in clin_items[cid]) > max(c.max_weekly_minutes,
+                                                               _fixed_load(instance, cid)):
             problems.append(f"clinician {cid} is over the maximum weekly load")
-    for rid, lst in room_items.items():
-        if _overlapping(lst):
+    for rid, mine in planned_room.items():
+        if _clashes(mine, room_items[rid]):
             problems.append(f"room {rid} is double-booked")
     for pid, lst in items.items():
         lst.sort()
@@ -89,9 +97,17 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
     return problems
 
 
-def _overlapping(lst: list[tuple[int, int]]) -> bool:
-    lst = sorted(lst)
-    return any(lst[i + 1][0] < lst[i][1] for i in range(len(lst) - 1))
+def _clashes(mine: list[tuple[int, int]], everything: list[tuple[int, int]]) -> bool:
+    """True when a planned interval overlaps any other interval of the same resource."""
+    for s1, e1 in mine:
+        seen_self = False
+        for s2, e2 in everything:
+            if (s2, e2) == (s1, e1) and not seen_self:
+                seen_self = True  # the interval itself is in `everything` once
+                continue
+            if s2 < e1 and s1 < e2:
+                return True
+    return False
 
 
 def _fixed_load(instance: Instance, cid: str) -> int:

@@ -93,7 +93,8 @@
           },
           plugins: [bandsPlugin]
         };
-        // Chart.js wraps `config`, so the spec rides on the canvas for the plugin to read.
+        // Chart.js wraps `config`, so custom keys on it are not visible to plugins later:
+        // the plugins read the spec from the canvas instead.
         canvas._openiopSpec = spec;
         canvas._chart = new window.Chart(canvas, config);
       });

@@ -1,0 +1,459 @@
+"""Thin HTTP for scheduling: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from openiop.accounts.models import User
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.care.models import Program, Track
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import DomainError
+from openiop.organizations.models import Room
+from openiop.participants.selectors import get_participant_for_user
+from openiop.participants.views import chart_context
+
+from . import selectors, services
+from .hours import minimum_minutes, monday_of
+from .ical import build_calendar, feed_window
+from .models import (
+    Attendance,
+    Booking,
+    CalendarFeed,
+    Notification,
+    PlanRun,
+    Session,
+    SessionTemplate,
+)
+
+
+def _org(request: HttpRequest) -> Any:
+    return request.user.staff_profile.organization
+
+
+def _week(request: HttpRequest, tz: Any) -> date:
+    raw = request.GET.get("week", "")
+    try:
+        return monday_of(date.fromisoformat(raw))
+    except ValueError:
+        return monday_of(timezone.localtime(timezone.now(), tz).date())
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "message_dict"):
+            return " ".join(f"{k.replace('_', ' ').capitalize()}: {' '.join(v)}"
+                            for k, v in exc.message_dict.items())
+        return " ".join(exc.messages)
+    return getattr(exc, "message", str(exc))
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The week grid for a track, a clinician or a room."""
+    org = _org(request)
+    tz = selectors.org_tz(org)
+    week = _week(request, tz)
+    tracks = list(Track.objects.filter(program__organization=org, is_active=True).select_related("program"))
+    clinicians = list(User.objects.filter(staff_profile__organization=org, facilitated_sessions__isnull=False)
+                      .distinct().order_by("last_name"))
+    rooms = list(Room.objects.filter(site__organization=org, is_active=True).select_related("site"))
+    view = request.GET.get("view", "track")
+    ident = request.GET.get("id", "")
+    filters: dict[str, Any] = {}
+    subject = ""
+    if view == "clinician":
+        chosen = next((c for c in clinicians if str(c.pk) == ident), clinicians[0] if clinicians else None)
+        filters["facilitator"] = chosen
+        subject = f"{chosen}" if chosen else ""
+    elif view == "room":
+        chosen = next((r for r in rooms if str(r.pk) == ident), rooms[0] if rooms else None)
+        filters["room"] = chosen
+        subject = f"{chosen}" if chosen else ""
+    else:
+        view = "track"
+        chosen = next((t for t in tracks if str(t.code) == ident), tracks[0] if tracks else None)
+        filters["track"] = chosen
+        subject = f"{chosen}" if chosen else ""
+    sessions, booked = selectors.week_sessions(org, week, **filters) if chosen else ([], {})
+    grid = selectors.week_grid(sessions, week, tz, booked)
+    plans = PlanRun.objects.filter(organization=org).order_by("-created_at")[:5]
+    return render(request, "scheduling/index.html", {
+        "grid": grid, "week": week, "prev_week": week - timedelta(days=7),
+        "next_week": week + timedelta(days=7), "view": view, "chosen": chosen, "subject": subject,
+        "tracks": tracks, "clinicians": clinicians, "rooms": rooms, "plans": plans,
+        "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
+        "ident": str(getattr(chosen, "code", getattr(chosen, "pk", ""))) if chosen else "",
+    })
+
+
+@staff_required(Perm.SCHEDULE_PLAN)
+@require_http_methods(["GET", "POST"])
+def plan_new(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    tz = selectors.org_tz(org)
+    next_monday = monday_of(timezone.localtime(timezone.now(), tz).date()) + timedelta(days=7)
+    error = ""
+    if request.method == "POST":
+        try:
+            week = date.fromisoformat(request.POST.get("week_start", ""))
+        except ValueError:
+            error = "Week start: enter a date such as 2026-03-02."
+        else:
+            try:
+                run = services.plan_week(actor=request.user, organization=org, week_start=week,
+                                         request=request)
+            except (ValidationError, DomainError) as exc:
+                error = _error_text(exc)
+            else:
+                return redirect("scheduling:plan_detail", code=run.code)
+    return render(request, "scheduling/plan_new.html", {"next_monday": next_monday, "error": error})
+
+
+@staff_required(Perm.SCHEDULE_PLAN)
+@require_GET
+def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
+    run = _run(request, code)
+    result = run.result
+    names = {row["participant"]: row["name"] for row in result.get("diff", [])}
+    diff_by_person: dict[str, list[dict]] = {}
+    for row in result.get("diff", []):
+        row = dict(row, when=_parse(row["when"]))
+        diff_by_person.setdefault(row["name"], []).append(row)
+    del names
+    return render(request, "scheduling/plan_detail.html", {
+        "run": run, "m": result.get("metrics", {}), "diff": diff_by_person,
+        "explanations": result.get("explanations", []),
+        "adds": sum(1 for r in result.get("diff", []) if r["change"] == "add"),
+        "removes": sum(1 for r in result.get("diff", []) if r["change"] == "remove"),
+    })
+
+
+def _parse(value: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def _run(request: HttpRequest, code: Any) -> PlanRun:
+    try:
+        return PlanRun.objects.get(code=code, organization=_org(request))
+    except PlanRun.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@staff_required(Perm.SCHEDULE_PLAN)
+@require_POST
+def plan_apply(request: HttpRequest, code: Any) -> HttpResponse:
+    run = _run(request, code)
+    try:
+        counts = services.plan_apply(actor=request.user, run=run, request=request)
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, f"Nothing was applied. {_error_text(exc)}")
+        return redirect("scheduling:plan_detail", code=run.code)
+    messages.success(request, "Plan applied: " + ", ".join(
+        f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items())) if counts else "Plan applied: no changes.")
+    return redirect(f"{reverse('scheduling:index')}?week={run.week_start.isoformat()}")
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+def _roster_rows(session: Session) -> list[dict]:
+    bookings = list(session.bookings.filter(status=Booking.Status.BOOKED)
+                    .select_related("participant", "attendance").order_by("participant__legal_last_name"))
+    return [{"booking": b, "attendance": getattr(b, "attendance", None)} for b in bookings]
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_GET
+def roster(request: HttpRequest, code: Any) -> HttpResponse:
+    from .locks import attendance_lock_reason
+
+    session = selectors.get_session_for_user(request.user, code)
+    rows = _roster_rows(session)
+    return render(request, "scheduling/roster.html", {
+        "session": session, "rows": rows, "statuses": Attendance.Status.choices,
+        "lock": attendance_lock_reason(session), "length": session.duration_minutes,
+        "can_record": has_perm(request.user, Perm.ATTENDANCE_RECORD),
+        "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
+        "missing": sum(1 for r in rows if r["attendance"] is None),
+        "tz": selectors.org_tz(session.program.organization),
+    })
+
+
+@staff_required(Perm.ATTENDANCE_RECORD)
+@require_POST
+def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, code)
+    try:
+        b = session.bookings.select_related("participant").get(code=booking)
+    except (Booking.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    error = ""
+    raw = request.POST.get("minutes", "").strip()
+    minutes = None
+    status = request.POST.get("status", "")
+    if raw and status in ("present", "late", "left_early"):
+        try:
+            minutes = int(raw)
+        except ValueError:
+            error = "Minutes attended: enter a whole number."
+        # The box starts at the full length: untouched, Late / Left early take 15 minutes off.
+        if minutes == session.duration_minutes and status in ("late", "left_early"):
+            minutes = None
+    version = request.POST.get("version")
+    if not error:
+        try:
+            services.attendance_record(actor=request.user, booking=b, status=status, minutes=minutes,
+                                       version=int(version) if version and version.isdigit() else None,
+                                       reason=request.POST.get("reason", ""), request=request)
+        except (ValidationError, DomainError) as exc:
+            error = _error_text(exc)
+    b = Booking.objects.select_related("participant", "attendance").get(pk=b.pk)
+    row = {"booking": b, "attendance": getattr(b, "attendance", None)}
+    ctx = {"session": session, "row": row, "statuses": Attendance.Status.choices, "error": error,
+           "length": session.duration_minutes, "can_record": True}
+    if request.headers.get("HX-Request"):
+        return render(request, "scheduling/_roster_row.html", ctx, status=200)
+    if error:
+        messages.error(request, error)
+    return redirect("scheduling:roster", code=session.code)
+
+
+@staff_required(Perm.ATTENDANCE_RECORD)
+@require_POST
+def attendance_all_present(request: HttpRequest, code: Any) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, code)
+    try:
+        n = services.attendance_all_present(actor=request.user, session=session, request=request)
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"{n} marked present for the full {session.duration_minutes} minutes.")
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("scheduling:roster", code=session.code)
+
+
+@staff_required(Perm.SCHEDULE_PLAN)
+@require_POST
+def session_cancel(request: HttpRequest, code: Any) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, code)
+    try:
+        notices = services.session_cancel(actor=request.user, session=session,
+                                          reason=request.POST.get("reason", ""), request=request)
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Session cancelled; {len(notices)} participant(s) notified in the app "
+                                  "with other times they could join.")
+    return redirect("scheduling:roster", code=session.code)
+
+
+# --- compliance and policy ----------------------------------------------------------------
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_GET
+def compliance(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    tz = selectors.org_tz(org)
+    week = _week(request, tz)
+    rows = selectors.compliance(org, week)
+    return render(request, "scheduling/compliance.html", {
+        "rows": rows, "week": week, "prev_week": week - timedelta(days=7),
+        "next_week": week + timedelta(days=7),
+    })
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_GET
+def attendance_flags(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    rows = selectors.attendance_flags(org)
+    offers = {r.participant.pk: {b.pk: selectors.makeup_options(b) for b in r.missed[-2:]} for r in rows}
+    return render(request, "scheduling/flags.html", {"rows": rows, "offers": offers,
+                                                     "can_record": has_perm(request.user, Perm.ATTENDANCE_RECORD)})
+
+
+@staff_required(Perm.ATTENDANCE_RECORD)
+@require_POST
+def makeup_offer(request: HttpRequest, booking: Any) -> HttpResponse:
+    org = _org(request)
+    try:
+        b = Booking.objects.select_related("participant", "session").get(
+            code=booking, session__program__organization=org)
+        target = Session.objects.select_related("program").get(
+            code=request.POST.get("session", ""), program__organization=org)
+    except (Booking.DoesNotExist, Session.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404 from exc
+    try:
+        services.makeup_offer(actor=request.user, booking=b, session=target, request=request)
+    except (ValidationError, DomainError) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Make-up booked and {b.participant.display_name} notified in the app.")
+    return redirect("scheduling:attendance_flags")
+
+
+# --- templates ----------------------------------------------------------------------------
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_http_methods(["GET", "POST"])
+def templates(request: HttpRequest) -> HttpResponse:
+    org = _org(request)
+    programs = list(Program.objects.filter(organization=org, is_active=True))
+    if request.method == "POST":
+        try:
+            program = next(p for p in programs if str(p.code) == request.POST.get("program"))
+            start = date.fromisoformat(request.POST.get("start", ""))
+            end = date.fromisoformat(request.POST.get("end", ""))
+            n = services.sessions_generate(actor=request.user, program=program, start=start, end=end,
+                                           request=request)
+        except StopIteration:
+            messages.error(request, "Program: pick one of your programs.")
+        except ValueError:
+            messages.error(request, "Dates: enter dates such as 2026-03-02.")
+        except (ValidationError, DomainError) as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"{n} sessions generated for {program.name} (closures skipped).")
+        return redirect("scheduling:templates")
+    rows = (SessionTemplate.objects.filter(program__in=programs)
+            .select_related("program", "track", "room", "facilitator")
+            .order_by("program__name", "track__name", "weekday", "start_time"))
+    from .models import SiteClosure
+
+    return render(request, "scheduling/templates.html", {
+        "templates": rows, "programs": programs, "closures": SiteClosure.objects.filter(
+            organization=org, date__gte=timezone.localdate()).select_related("site")[:20],
+        "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
+    })
+
+
+# --- the participant's schedule tab -------------------------------------------------------
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_GET
+def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.SCHEDULE_VIEW)
+    ctx = chart_context(request, participant, active_tab="scheduling:participant_schedule")
+    tz = selectors.org_tz(participant.organization)
+    week = _week(request, tz)
+    sessions, booked = selectors.week_sessions(participant.organization, week, participant=participant)
+    episode = ctx["episode"]
+    minimum = minimum_minutes(episode.program.weekly_hour_minimum) if episode else 0
+    hours = selectors.participant_hours(participant, weeks=8)
+    spec = {
+        "type": "bar",
+        "labels": [f"{h['week']:%b %-d}" for h in hours],
+        "datasets": [{"label": "Hours attended", "data": [round(h["minutes"] / 60, 1) for h in hours],
+                      "color": "#2b6f77"}],
+        "y": {"min": 0, "max": max([minimum / 60 + 3] + [h["minutes"] / 60 + 1 for h in hours]),
+              "title": "Hours"},
+    }
+    if minimum:
+        spec["threshold"] = {"value": minimum / 60, "label": f"{minimum / 60:g} h minimum"}
+    feeds = participant.calendar_feeds.filter(revoked_at__isnull=True)
+    return render(request, "scheduling/participant_schedule.html", ctx | {
+        "grid": selectors.week_grid(sessions, week, tz, booked), "week": week,
+        "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
+        "spec": spec, "hours": hours, "minimum": minimum,
+        "notifications": participant.schedule_notifications.prefetch_related("alternatives")[:5],
+        "feeds": feeds,
+        "this_week": hours[-1]["minutes"] if hours else 0,
+    })
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_POST
+def participant_feed_create(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.SCHEDULE_VIEW, audit_action=None)
+    services.feed_create(actor=request.user, participant=participant, request=request)
+    messages.success(request, "A new private calendar link was created. Share it only with the participant.")
+    return redirect("scheduling:participant_schedule", code=participant.code)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_POST
+def participant_feed_revoke(request: HttpRequest, code: Any, feed_id: int) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.SCHEDULE_VIEW, audit_action=None)
+    try:
+        feed = participant.calendar_feeds.get(pk=feed_id)
+    except CalendarFeed.DoesNotExist as exc:
+        raise Http404 from exc
+    services.feed_revoke(actor=request.user, feed=feed, request=request)
+    messages.success(request, "The calendar link was revoked; calendars using it stop updating.")
+    return redirect("scheduling:participant_schedule", code=participant.code)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_http_methods(["GET", "POST"])
+def my_calendar(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            try:
+                feed = request.user.calendar_feeds.get(pk=request.POST["revoke"])
+            except (CalendarFeed.DoesNotExist, ValueError) as exc:
+                raise Http404 from exc
+            services.feed_revoke(actor=request.user, feed=feed, request=request)
+            messages.success(request, "Link revoked.")
+        else:
+            services.feed_create(actor=request.user, user=request.user, request=request)
+            messages.success(request, "A new private calendar link was created.")
+        return redirect("scheduling:my_calendar")
+    return render(request, "scheduling/my_calendar.html", {
+        "feeds": request.user.calendar_feeds.filter(revoked_at__isnull=True)})
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The public iCalendar feed: anyone with the secret URL, until it is revoked."""
+    try:
+        f = CalendarFeed.objects.select_related("participant__organization", "user__staff_profile__organization").get(
+            token=token, revoked_at__isnull=True)
+    except CalendarFeed.DoesNotExist as exc:
+        raise Http404 from exc
+    start, end = feed_window()
+    qs = Session.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related("site", "room")
+    if f.participant_id:
+        org = f.participant.organization
+        qs = qs.filter(bookings__participant=f.participant, bookings__status=Booking.Status.BOOKED)
+        name = "My program schedule"
+    else:
+        org = f.user.staff_profile.organization
+        qs = qs.filter(Q(facilitator=f.user)).exclude(status=Session.Status.CANCELLED)
+        name = "My clinic schedule"
+    body = build_calendar(qs.order_by("starts_at").distinct(), name=name, tz_name=org.time_zone,
+                          host=request.get_host().split(":")[0] or "openiop")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@require_POST
+def notification_read(request: HttpRequest, code: Any) -> HttpResponse:
+    try:
+        n = Notification.objects.get(code=code, participant__organization=_org(request))
+    except Notification.DoesNotExist as exc:
+        raise Http404 from exc
+    n.read_at = n.read_at or timezone.now()
+    n.save(update_fields=["read_at"])
+    return redirect("scheduling:participant_schedule", code=n.participant.code)

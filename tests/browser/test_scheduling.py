@@ -1,0 +1,79 @@
+"""The director plans next week for the demo clinic and applies it; the front desk takes
+attendance for a group in one click per person; the hours chart shows the minimum."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.participants.models import Participant
+from openiop.scheduling.models import Attendance, Booking, PlanRun, Session
+
+from .conftest import screenshot, sign_in
+
+
+def test_director_plans_a_week_and_staff_take_attendance(demo, page):
+    sign_in(page, "director")
+    page.goto("/schedule/plan/")
+    page.get_by_role("button", name="Plan next week").click()
+    page.wait_for_selector("text=Who cannot reach the minimum", timeout=60_000)
+    run = PlanRun.objects.get()
+    assert run.result["metrics"]["participants"] > 20
+    assert page.get_by_text("Meeting the minimum").is_visible()
+    screenshot(page, "plan-review")
+    page.get_by_role("button", name=re.compile(r"^Apply \d+ addition")).click()
+    page.wait_for_load_state("networkidle")
+    run.refresh_from_db()
+    assert run.status == "applied"
+    assert page.get_by_text("Plan applied").is_visible()
+    # The week grid of the planned week shows the track's sessions with seats taken.
+    assert page.locator(".wg-event").count() >= 6
+    # A clinician's week: the groups they lead and the appointments the plan gave them.
+    page.get_by_label("Show").select_option("clinician")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Which").select_option(str(User.objects.get(username="clinician").pk))
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".wg-event.kind-individual").count() >= 1
+    screenshot(page, "week-grid")
+    assert Session.objects.filter(kind="individual", starts_at__date__gte=run.week_start,
+                                  bookings__status="booked").exists()
+
+    # Attendance for the latest finished group, as if it had not been taken yet.
+    group = (Session.objects.filter(kind="group", ends_at__lt=timezone.now(), status="completed")
+             .order_by("-starts_at").first())
+    Attendance.objects.filter(booking__session=group).delete()
+    booked = list(Booking.objects.filter(session=group, status="booked").select_related("participant")
+                  .order_by("participant__legal_last_name"))
+    assert len(booked) >= 3
+    page.context.clear_cookies()
+    sign_in(page, "frontdesk")
+    page.goto(f"/schedule/sessions/{group.code}/")
+    first = page.locator(f"#row-{booked[0].code}")
+    first.get_by_role("button", name="Present").click()
+    page.wait_for_selector(f"#row-{booked[0].code} .badge-ok")
+    second = page.locator(f"#row-{booked[1].code}")
+    second.get_by_label(re.compile("Minutes attended")).fill("60")
+    second.get_by_role("button", name="Late").click()
+    page.wait_for_selector(f"#row-{booked[1].code} >> text=60 min")
+    screenshot(page, "attendance-roster")
+    page.get_by_role("button", name=re.compile(r"All present")).click()
+    page.wait_for_load_state("networkidle")
+    records = {a.booking_id: a for a in Attendance.objects.filter(booking__session=group)}
+    assert len(records) == len(booked)
+    assert records[booked[1].pk].status == "late" and records[booked[1].pk].minutes_attended == 60
+    assert records[booked[2].pk].minutes_attended == group.duration_minutes
+
+    # The participant's schedule tab: the week grid and hours against the minimum.
+    page.context.clear_cookies()
+    sign_in(page, "clinician")
+    person = Participant.objects.get(user__username="participant")
+    page.goto(f"/schedule/participants/{person.code}/")
+    page.wait_for_selector("#hours-chart")
+    page.wait_for_timeout(600)  # let Chart.js finish its first draw
+    assert page.evaluate("document.getElementById('hours-chart')._openiopSpec.threshold.value") == 9
+    screenshot(page, "hours-chart")
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]

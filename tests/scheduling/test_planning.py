@@ -1,0 +1,115 @@
+"""Plan a week from the database, review the diff, apply it in one transaction."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from openiop.core.exceptions import Conflict
+from openiop.participants.models import Availability
+from openiop.scheduling import services
+from openiop.scheduling.models import Booking, PlanRun, Session, SessionTemplate, SiteClosure
+
+pytestmark = pytest.mark.django_db
+
+
+def _generate(w):
+    return services.sessions_generate(actor=w.director, program=w.program, start=w.next_monday,
+                                      end=w.next_monday + timedelta(days=6))
+
+
+def test_generation_skips_closures_and_existing_sessions(sched):
+    SiteClosure.objects.create(organization=sched.org, date=sched.next_monday, reason="Holiday")
+    assert _generate(sched) == 4  # Wednesday and Thursday: two sessions each; Monday closed
+    assert _generate(sched) == 0
+    days = {s.starts_at.astimezone(ZoneInfo("America/New_York")).weekday()
+            for s in Session.objects.filter(program=sched.program)}
+    assert days == {2, 3}
+
+
+def test_a_template_that_ends_before_it_starts_is_refused(sched):
+    t = SessionTemplate(program=sched.program, track=sched.track, kind="group", title="Backwards",
+                        weekday=1, start_time=time(18), end_time=time(17), duration_minutes=60)
+    with pytest.raises(ValidationError) as exc:
+        t.full_clean()
+    assert "end_time" in exc.value.message_dict
+
+
+def test_plan_explains_who_cannot_reach_the_minimum_and_applies_in_one_go(sched):
+    _generate(sched)
+    for d in range(5):
+        Availability.objects.create(participant=sched.other, kind="work", weekday=d,
+                                    start_time=time(9), end_time=time(19, 30))
+    run = services.plan_week(actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+                             time_limit_seconds=10)
+    result = run.result
+    by_name = {e["name"]: e for e in result["explanations"]}
+    other = by_name[sched.other.display_name]
+    assert other["reason"].startswith("Work 9\u201319:30 Mon\u2013Fri leaves only")
+    assert other["suggestion"]
+    assert result["metrics"]["participants"] == 2
+    assert {r["change"] for r in result["diff"]} == {"add"}
+
+    counts = services.plan_apply(actor=sched.director, run=run)
+    run.refresh_from_db()
+    assert run.status == PlanRun.Status.APPLIED
+    assert counts["appointments_added"] == 2
+    # Jamie attends all six track sessions; Sam only the three after work.
+    booked = Booking.objects.filter(status="booked", session__track=sched.track)
+    assert booked.filter(participant=sched.participant).count() == 6
+    assert booked.filter(participant=sched.other).count() == 3
+    individual = Session.objects.get(kind="individual", bookings__participant=sched.participant)
+    assert individual.facilitator == sched.clinician
+
+
+def test_pinned_bookings_survive_replanning(sched):
+    _generate(sched)
+    services.plan_apply(actor=sched.director, run=services.plan_week(
+        actor=sched.director, organization=sched.org, week_start=sched.next_monday, time_limit_seconds=10))
+    individual = Booking.objects.get(session__kind="individual", participant=sched.participant)
+    services.booking_set_pinned(actor=sched.director, booking=individual, pinned=True)
+    run = services.plan_week(actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+                             time_limit_seconds=10)
+    services.plan_apply(actor=sched.director, run=run)
+    individual.refresh_from_db()
+    assert individual.status == "booked" and individual.session.status == "scheduled"
+    assert Booking.objects.filter(session__kind="individual", participant=sched.participant,
+                                  status="booked").count() == 1
+
+
+def test_a_plan_is_refused_when_the_week_changed_and_nothing_is_written(sched):
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+                             time_limit_seconds=10)
+    session = Session.objects.filter(track=sched.track).first()
+    Booking.objects.create(session=session, participant=sched.participant, pinned=True)
+    with pytest.raises(Conflict, match="plan again"):
+        services.plan_apply(actor=sched.director, run=run)
+    assert Booking.objects.count() == 1
+    assert not Session.objects.filter(kind="individual").exists()
+
+
+def test_applying_is_all_or_nothing(sched, monkeypatch):
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+                             time_limit_seconds=10)
+
+    def fail(ctx):
+        raise ValidationError({"plan": "Overlapping bookings: nothing was applied."})
+
+    monkeypatch.setattr(services, "_refuse_overlaps", fail)
+    with pytest.raises(ValidationError):
+        services.plan_apply(actor=sched.director, run=run)
+    assert Booking.objects.count() == 0
+    assert not Session.objects.filter(kind="individual").exists()
+    run.refresh_from_db()
+    assert run.status == PlanRun.Status.PROPOSED
+
+
+def test_a_started_week_cannot_be_planned(sched):
+    with pytest.raises(ValidationError, match="has not started"):
+        services.plan_week(actor=sched.director, organization=sched.org,
+                           week_start=sched.next_monday - timedelta(days=14))
