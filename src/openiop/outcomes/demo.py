@@ -30,6 +30,9 @@ def build(ctx: DemoContext) -> None:
     stepped_up = set(EpisodeOfCare.objects.filter(
         program__organization=ctx.organization, level_changes__direction="up",
         status="active").values_list("pk", flat=True))
+    demo_person = ctx.extra.get("demo_participant")
+    portal_person = demo_person.pk if demo_person is not None else None
+    this_monday = ctx.today - timedelta(days=ctx.today.weekday())
     for i, ep in enumerate(ctx.episodes):
         base = intake.get(ep.pk)
         if base is None or ep.status == EpisodeOfCare.Status.WAITLIST:
@@ -46,6 +49,8 @@ def build(ctx: DemoContext) -> None:
                 day = ep.discharged_on
             if day > end or day > ctx.today:
                 break
+            if ep.participant_id == portal_person and day >= this_monday:
+                break  # the demo portal login still has this week's check-ins to do
             when = ctx.at(day, time(9 if week % 2 else 17, 30))
             for code in ("phq9", "gad7"):
                 total = _trajectory(starts[code], week, kind, rng, MAX[code])
