@@ -25,6 +25,14 @@ def test_clinician_searches_and_opens_a_chart(demo, page):
     assert page.get_by_role("heading", name=target.display_name).is_visible()
     assert page.get_by_text(f"MRN {target.mrn}").is_visible() or page.get_by_text(target.mrn).first.is_visible()
     screenshot(page, "participant-chart")
+    # A window that ends before it starts is refused in place (htmx), naming the field.
+    page.get_by_text("Add a window").click()
+    page.get_by_label("Weekday").select_option(label="Tuesday")
+    page.get_by_label("Start time").fill("17:00")
+    page.get_by_label("End time").fill("09:00")
+    page.get_by_role("button", name="Add window").click()
+    page.wait_for_selector("text=End time: End time must be after the start time.")
+    screenshot(page, "availability-error", full_page=False)
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
 
 

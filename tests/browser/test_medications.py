@@ -90,3 +90,19 @@ def test_medication_dashboard_lists_what_needs_attention(demo, page):
     assert page.get_by_role("heading", name="Overdue medication reviews").is_visible()
     assert page.get_by_role("heading", name="Naloxone gaps").is_visible()
     screenshot(page, "medication-dashboard")
+
+
+def test_participant_sends_an_adherence_check_in_on_a_phone(demo, phone_page):
+    from openiop.medications.models import AdherenceCheck
+
+    sign_in(phone_page, "participant")
+    phone_page.goto("/medications/my/adherence/")
+    assert phone_page.get_by_role("heading", name="My medications").is_visible()
+    phone_page.get_by_label("How many doses did you miss in the past 7 days?").fill("1")
+    phone_page.get_by_role("button", name="Send check-in").click()
+    phone_page.wait_for_load_state("networkidle")
+    assert phone_page.get_by_text("Your care team will see your check-in").is_visible()
+    assert AdherenceCheck.objects.filter(reporter="participant",
+                                         participant__user__username="participant",
+                                         doses_missed=1).exists()
+    screenshot(phone_page, "medication-portal-adherence")

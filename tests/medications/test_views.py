@@ -323,3 +323,26 @@ def test_timeline_steps_with_each_change_and_ends_at_the_stop(med):
     assert data[0] == 50.0
     assert 100.0 in data and data[-1] is None
     assert labels[-1] == TODAY().strftime("%b %d")
+
+
+def test_chart_tab_query_count_does_not_grow_with_the_history(med):
+    client = login(med.prescriber)
+    o = order(med, "sertraline", dose="50", days_ago=40)
+    services.screen_record(actor=med.nurse, participant=med.participant, collected_on=TODAY(),
+                           results={"cocaine": False})
+    client.get(tab_url(med))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(tab_url(med)).status_code == 200
+    for dose in ("100", "150"):
+        o = services.order_adjust(actor=med.prescriber, order=o, version=o.version,
+                                  reason="dose_titration", dose=dose)
+    for key in ("trazodone", "prazosin", "hydroxyzine"):
+        order(med, key, dose="1" if key == "prazosin" else "25", frequency="qhs",
+              acks={"serotonergic_combination": "Low dose for sleep, counseled"})
+    for _ in range(3):
+        services.screen_record(actor=med.nurse, participant=med.participant,
+                               collected_on=TODAY(), results={"cocaine": False})
+        services.adherence_record(actor=med.nurse, participant=med.participant, doses_missed=0)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(tab_url(med)).status_code == 200
+    assert len(many) == len(few)

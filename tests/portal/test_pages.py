@@ -125,3 +125,35 @@ def test_my_week_lists_my_sessions_and_the_module_they_teach(world, me):
     html = client.get("/portal/").content.decode()
     assert "Grounding: coming back to the present" in html and "NOT-MINE" not in html
     assert client.get("/portal/modules/grounding/").status_code == 200
+
+
+def test_my_week_query_count_does_not_grow_with_sessions(world, me):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from openiop.skills.models import Module
+
+    client = login(me)
+    start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    f.booking(delivered(world.program, Module.objects.get(slug="grounding"), start=start), world.participant)
+    client.get("/portal/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/portal/")
+    for h in range(1, 7):
+        module = Module.objects.order_by("slug")[h]
+        f.booking(delivered(world.program, module, start=start + timedelta(hours=h)), world.participant)
+    with CaptureQueriesContext(connection) as seven:
+        html = client.get("/portal/").content.decode()
+    assert html.count('class="portal-session') == 7
+    assert len(seven) == len(one)
+
+
+def test_my_week_links_my_private_calendar_feed_once_issued(world, me):
+    from openiop.scheduling.models import CalendarFeed
+
+    client = login(me)
+    assert "Ask the front desk for a private calendar link" in client.get("/portal/").content.decode()
+    CalendarFeed.objects.create(participant=world.participant, token="t" * 40)
+    html = client.get("/portal/").content.decode()
+    assert f'href="/schedule/feeds/{"t" * 40}.ics"' in html
+    assert client.get(f"/schedule/feeds/{'t' * 40}.ics").status_code == 200

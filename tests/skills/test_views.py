@@ -124,3 +124,14 @@ def test_relapse_plan_edit_page_for_staff(world, as_clinician):
     assert as_clinician.post(url, {"triggers": "Evenings", "version": ""}).status_code == 302
     assert world.participant.relapse_plan.triggers == "Evenings"
     assert CravingLog.objects.count() == 0
+
+
+def test_holistic_sessions_filter_by_program_and_page(world, as_clinician):
+    other = f.program(world.org, name="Teen IOP")
+    start = timezone.now().replace(microsecond=0)
+    f.session(world.program, kind="art", title="Ours art", starts_at=start)
+    f.session(other, kind="yoga", title="Teen yoga", starts_at=start)
+    html = as_clinician.get(f"/skills/holistic/?program={other.code}").content.decode()
+    assert "Teen yoga" in html and "Ours art" not in html
+    both = as_clinician.get("/skills/holistic/").content.decode()
+    assert "Teen yoga" in both and "Ours art" in both

@@ -96,11 +96,16 @@ def build(ctx: DemoContext) -> None:
     reconciliations: list[Reconciliation] = []
     xr_orders: list[MedicationOrder] = []
     demo_person = ctx.extra.get("demo_participant")
+    # Episodes carry prescriber ids; look the users up here, not one query per episode.
+    staff_by_id = {u.pk: u for u in ctx.staff.values()}
+
+    def prescriber_of(ep: Any) -> Any:
+        return staff_by_id.get(ep.prescriber_id)
 
     def add(ep: Any, spec: tuple, *, source: str = "clinic", start: date | None = None,
             titrate: bool = True) -> Plan:
         key, dose, steps, unit, route, freq, indication = spec
-        prescriber = ep.prescriber or fallback_prescriber
+        prescriber = prescriber_of(ep) or fallback_prescriber
         start = start or ep.admitted_on + timedelta(days=rng.randint(0, 6))
         end = ep.discharged_on or today
         current = D(dose)
@@ -148,7 +153,7 @@ def build(ctx: DemoContext) -> None:
         person = ep.participant
         focus = ep.program.focus
         teen = ep.program.population == "adolescent"
-        if ep.prescriber is None and person != demo_person:
+        if ep.prescriber_id is None and person != demo_person:
             if rng.random() < 0.35:  # an outside antidepressant from primary care
                 add(ep, rng.choice(MH_REGIMENS[:4]), source="outside",
                     start=ep.admitted_on - timedelta(days=rng.randint(60, 400)), titrate=False)
@@ -203,7 +208,7 @@ def build(ctx: DemoContext) -> None:
         if len(plans) == before:
             continue
         # Admission reconciliation by the prescriber, with the list as it stood.
-        prescriber = ep.prescriber or fallback_prescriber
+        prescriber = prescriber_of(ep) or fallback_prescriber
         reconciliations.append(Reconciliation(
             participant=person, point="admission", performed_by=prescriber,
             performed_at=ctx.at(ep.admitted_on, time(10, 30)),

@@ -437,7 +437,18 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
     active = MedicationOrder.objects.filter(participant=participant, status="active")
     recent = participant.adherence_checks.all()[:5]
     return render(request, "medications/my_adherence.html", {
-        "form": form, "active": active, "recent": recent, "participant": participant})
+        "form": form, "active": active, "recent": recent, "participant": participant,
+        **_portal_chrome(participant)})
+
+
+def _portal_chrome(participant: Any) -> dict[str, Any]:
+    """The portal's navigation and unread count, so this page looks like the rest of it."""
+    from openiop.portal.models import Message
+    from openiop.portal.views import _nav
+
+    unread = Message.objects.filter(participant=participant, from_participant=False,
+                                    read_at__isnull=True).count()
+    return {"portal_nav": _nav("medications:my_adherence"), "unread": unread}
 
 
 

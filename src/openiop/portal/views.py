@@ -53,8 +53,6 @@ PORTAL_NAV: tuple[tuple[str, str], ...] = (
     ("Messages", "portal:messages"),
     ("Sharing", "portal:sharing"),
 )
-# iCal feeds of the scheduling app, if present (first URL name that resolves wins).
-CALENDAR_URL_NAMES = ("scheduling:participant_ical", "scheduling:my_calendar", "scheduling:portal_ical")
 
 
 def _nav(active: str) -> list[dict[str, Any]]:
@@ -76,13 +74,19 @@ def _ctx(request: HttpRequest, active: str, **extra: Any) -> dict[str, Any]:
 
 
 def calendar_link(participant: Participant) -> str | None:
-    for name in CALENDAR_URL_NAMES:
-        for kwargs in ({}, {"code": participant.code}):
-            try:
-                return reverse(name, kwargs=kwargs)
-            except NoReverseMatch:
-                continue
-    return None
+    """The participant's own private iCalendar feed (scheduling.CalendarFeed), if issued."""
+    from openiop.scheduling.models import CalendarFeed
+
+    feed = (
+        CalendarFeed.objects.filter(participant=participant, revoked_at__isnull=True)
+        .order_by("-pk").only("token").first()
+    )
+    if feed is None:
+        return None
+    try:
+        return reverse("scheduling:feed", kwargs={"token": feed.token})
+    except NoReverseMatch:
+        return None
 
 
 def _week_bounds(today: date, offset: int = 0) -> tuple[datetime, datetime]:

@@ -35,6 +35,7 @@ from .forms import (
 from .models import Homework, Module, Rotation, Topic
 
 COHORT_PAGE = 25
+HOLISTIC_PAGE = 60
 
 
 def _program(request: HttpRequest, code: object) -> Program:
@@ -187,16 +188,23 @@ def holistic(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     start = today - timedelta(days=today.weekday()) + timedelta(weeks=week)
     end = start + timedelta(days=6)
-    sessions = list(selectors.holistic_sessions(org_id, start=start, end=end))
-    attended = {
-        sid: n for sid, n in _attended_counts([s.pk for s in sessions]).items()
-    }
+    programs = list(Program.objects.filter(organization_id=org_id, is_active=True).order_by("name"))
+    chosen = next((p for p in programs if str(p.code) == request.GET.get("program", "")), None)
+    qs = selectors.holistic_sessions(org_id, start=start, end=end)
+    if chosen is not None:
+        qs = qs.filter(program=chosen)
+    # A large clinic runs hundreds of holistic sessions a week: page them.
+    page = Paginator(qs, HOLISTIC_PAGE).get_page(request.GET.get("page"))
+    sessions = list(page.object_list)
+    attended = _attended_counts([s.pk for s in sessions])
     for s in sessions:
         s.attended_count = attended.get(s.pk, 0)
-    programs = Program.objects.filter(organization_id=org_id, is_active=True).order_by("name")
+    query = {"week": week} | ({"program": chosen.code} if chosen else {})
     return render(request, "skills/holistic.html", {
-        "sessions": sessions, "start": start, "end": end, "week": week,
-        "programs": programs, "can_manage": has_perm(request.user, Perm.PROGRAM_MANAGE),
+        "sessions": sessions, "page": page, "start": start, "end": end, "week": week,
+        "programs": programs, "chosen": chosen, "can_manage": has_perm(request.user, Perm.PROGRAM_MANAGE),
+        "query_string": "&".join(f"{k}={v}" for k, v in query.items()),
+        "program_param": f"&program={chosen.code}" if chosen else "",
     })
 
 
