@@ -67,3 +67,41 @@ def test_demo_scales_with_parallel_tracks(db):
     for track in Track.objects.all():
         active = track.enrollments.filter(status="active").count()
         assert active <= track.capacity, track
+
+
+def test_demo_schedule_double_books_nobody_and_respects_work_and_school(db):
+    """A realistic clinic: no clinician, room or participant in two places at once, and no
+    session inside a participant's work or school window."""
+    import zoneinfo
+    from collections import defaultdict
+
+    from openiop.participants.models import Availability
+    from openiop.scheduling.models import Booking
+
+    build_demo(seed=11, participants=60, today=TODAY, out=io.StringIO())
+    tz = zoneinfo.ZoneInfo("America/New_York")
+
+    def overlaps(intervals: dict) -> int:
+        count = 0
+        for spans in intervals.values():
+            spans.sort()
+            count += sum(1 for i in range(1, len(spans)) if spans[i][0] < spans[i - 1][1])
+        return count
+
+    by_staff, by_room, by_person = defaultdict(list), defaultdict(list), defaultdict(list)
+    for s in Session.objects.all():
+        by_staff[s.facilitator_id].append((s.starts_at, s.ends_at))
+        by_room[s.room_id].append((s.starts_at, s.ends_at))
+    windows = defaultdict(list)
+    for w in Availability.objects.all():
+        windows[w.participant_id].append(w)
+    inside = 0
+    for b in Booking.objects.select_related("session"):
+        start, end = b.session.starts_at.astimezone(tz), b.session.ends_at.astimezone(tz)
+        by_person[b.participant_id].append((start, end))
+        inside += any(w.weekday == start.weekday() and start.time() < w.end_time
+                      and end.time() > w.start_time for w in windows[b.participant_id])
+    assert overlaps(by_staff) == 0
+    assert overlaps(by_room) == 0
+    assert overlaps(by_person) == 0
+    assert inside == 0

@@ -509,7 +509,7 @@ def _history(ctx: DemoContext) -> None:
     ctx.progress(f"sessions {start} to {end}")
     facilitators = {
         "group": [ctx.staff["clinician"], ctx.staff["counselor"], ctx.staff["lmft"]],
-        "psychoeducation": [ctx.staff["counselor"], ctx.staff["associate"]],
+        "psychoeducation": [ctx.staff["counselor"], ctx.staff["associate"], ctx.staff["clinician"]],
         "skills": [ctx.staff["associate"], ctx.staff["clinician"]],
         "holistic": [ctx.staff["yoga"]],
     }
@@ -522,6 +522,7 @@ def _history(ctx: DemoContext) -> None:
     session_members: list[list[Participant]] = []
     day = start
     day_index = 0
+    group_busy: dict[int, list[tuple[datetime, datetime]]] = {}
     while day <= end:
         for track in ctx.tracks:
             if day.weekday() not in track.weekdays:
@@ -534,11 +535,20 @@ def _history(ctx: DemoContext) -> None:
                     kind, title = HOLISTIC_ROTATION[(day_index + track.pk) % len(HOLISTIC_ROTATION)]
                 pool = facilitators.get(kind, facilitators["holistic"])
                 room = ctx.rooms["Studio"] if kind == "yoga" and track.room.site_id == ctx.sites[0].pk else track.room
+                # Rotate facilitators, skipping anyone already leading a group then
+                # (parallel cohorts of a very large demo may still share one).
+                rotation = [pool[(day_index + n + track.pk + j) % len(pool)]
+                            for j in range(len(pool))]
+                slot = (cursor, cursor + timedelta(minutes=minutes))
+                lead = next((u for u in rotation if all(
+                    slot[1] <= a or slot[0] >= b for a, b in group_busy.get(u.pk, ()))),
+                    rotation[0])
+                group_busy.setdefault(lead.pk, []).append(slot)
                 sessions.append(Session(
                     program=track.program, track=track, kind=kind,
                     title=f"{title} ({track.name})", starts_at=cursor,
                     ends_at=cursor + timedelta(minutes=minutes), site=track.program.site,
-                    room=room, facilitator=pool[(day_index + n + track.pk) % len(pool)],
+                    room=room, facilitator=lead,
                     capacity=track.capacity,
                     status="completed" if cursor + timedelta(minutes=minutes) < now else "scheduled",
                 ))
@@ -547,39 +557,104 @@ def _history(ctx: DemoContext) -> None:
         day += timedelta(days=1)
         day_index += 1
 
-    # Individual therapy weekly, before the first track day's group; medication review
-    # every 4 weeks for those with a prescriber; family sessions every 2 weeks for teens.
-    office_cycle = [r for k, r in ctx.rooms.items() if k.startswith("Office")]
+    # Individual therapy weekly, medication review every 4 weeks for those with a
+    # prescriber, family sessions every 2 weeks for teens: each in the first free slot
+    # that double-books no clinician, room or participant and avoids the participant's
+    # work and school windows (what a scheduler would do).
+    def minutes_of(t: time) -> int:
+        return t.hour * 60 + t.minute
+
+    busy: dict[tuple[str, int, date], list[tuple[int, int]]] = {}
+
+    def is_free(key: tuple[str, int, date], a: int, b: int) -> bool:
+        return all(b <= s0 or a >= e0 for s0, e0 in busy.get(key, ()))
+
+    def occupy(key: tuple[str, int, date], a: int, b: int) -> None:
+        busy.setdefault(key, []).append((a, b))
+
+    for s_ in sessions:
+        local = s_.starts_at.astimezone(ctx.tz)
+        a = local.hour * 60 + local.minute
+        b = a + int((s_.ends_at - s_.starts_at).total_seconds() // 60)
+        occupy(("staff", s_.facilitator_id, local.date()), a, b)
+        occupy(("room", s_.room_id, local.date()), a, b)
+
+    windows_by_person: dict[int, list[tuple[int, int, int]]] = {}
+    for w_ in Availability.objects.filter(participant__organization=ctx.organization).values_list(
+        "participant_id", "weekday", "start_time", "end_time"
+    ):
+        windows_by_person.setdefault(w_[0], []).append(
+            (w_[1], minutes_of(w_[2]), minutes_of(w_[3])))
+
+    offices = [r for k, r in ctx.rooms.items() if k.startswith("Office")]
+    candidate_starts = [minutes_of(time(h, m)) for h in range(8, 20) for m in (0, 30)]
+
+    def place(ep: EpisodeOfCare, track: Track, week: date, who: User, minutes: int,
+              rooms: list[Room], day_order: list[int]) -> tuple[datetime, Room] | None:
+        person = ep.participant_id
+        for weekday in day_order:
+            day = week + timedelta(days=weekday)
+            blocked = [(s0, e0) for wd, s0, e0 in windows_by_person.get(person, ())
+                       if wd == weekday]
+            if weekday in track.weekdays:
+                blocked.append((minutes_of(track.start_time), minutes_of(track.end_time)))
+            preferred = [minutes_of(track.end_time), minutes_of(track.start_time) - minutes - 10]
+            for a in preferred + candidate_starts:
+                b = a + minutes
+                if a < 8 * 60 or b > 21 * 60:
+                    continue
+                if any(not (b + 10 <= s0 or a >= e0 + 10) for s0, e0 in blocked):
+                    continue
+                if not is_free(("staff", who.pk, day), a, b) or not is_free(
+                        ("person", person, day), a, b):
+                    continue
+                room = next((r for r in rooms if is_free(("room", r.pk, day), a, b)), None)
+                if room is None:
+                    continue
+                occupy(("staff", who.pk, day), a, b)
+                occupy(("room", room.pk, day), a, b)
+                occupy(("person", person, day), a, b)
+                return ctx.at(day, time(a // 60, a % 60)), room
+        return None
+
     for ep in ctx.episodes:
         enr = next(iter(ep.enrollments.all()), None)
         if enr is None:
             continue
         track = enr.track
-        first_day = min(track.weekdays)
+        site_rooms = [r for r in offices if r.site_id == ep.program.site_id] or offices
+        track_days = sorted(track.weekdays)
+        other_days = [d for d in range(5) if d not in track_days]
         week = start
         w = 0
         while week <= end:
-            day = week + timedelta(days=first_day)
-            in_range = enr.start_date <= day and (enr.end_date is None or day <= enr.end_date)
-            if in_range:
-                t0 = ctx.at(day, track.start_time) - timedelta(minutes=60)
-                office = office_cycle[ep.pk % len(office_cycle)]
-                appts = [("individual", "Individual therapy", ep.primary_therapist, 50)]
+            monday_in = enr.start_date <= week + timedelta(days=6)
+            still_in = enr.end_date is None or week <= enr.end_date
+            if monday_in and still_in:
+                appts = [("individual", "Individual therapy", ep.primary_therapist, 50,
+                          site_rooms)]
                 if ep.prescriber and w % 4 == ep.pk % 4:
-                    appts.append(("medication", "Medication review", ep.prescriber, 25))
+                    appts.append(("medication", "Medication review", ep.prescriber, 25,
+                                  site_rooms))
                 if ep.program.population == "adolescent" and w % 2 == 0:
-                    appts.append(("family", "Family session", ctx.staff["lmft"], 50))
-                for k, (kind, title, who, minutes) in enumerate(appts):
-                    # Individual on the first track day; the others on the next days.
-                    starts = t0 + timedelta(days=k)
-                    if starts.date().weekday() > 5:
+                    appts.append(("family", "Family session", ctx.staff["lmft"], 50,
+                                  [ctx.rooms["Family Room"], *site_rooms]))
+                for k, (kind, title, who, minutes, rooms) in enumerate(appts):
+                    order = track_days[k % len(track_days):] + track_days[:k % len(track_days)]
+                    spot = place(ep, track, week, who, minutes, rooms, order + other_days)
+                    if spot is None:
                         continue
-                    room = ctx.rooms["Family Room"] if kind == "family" else office
+                    starts, room = spot
+                    if starts.date() < enr.start_date or (
+                            enr.end_date and starts.date() > enr.end_date):
+                        continue
                     sessions.append(Session(
                         program=ep.program, track=None, kind=kind, title=title,
                         starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
-                        site=ep.program.site, room=room, facilitator=who, capacity=1 if kind != "family" else 6,
-                        status="completed" if starts + timedelta(minutes=minutes) < now else "scheduled",
+                        site=ep.program.site, room=room, facilitator=who,
+                        capacity=6 if kind == "family" else 1,
+                        status="completed" if starts + timedelta(minutes=minutes) < now
+                        else "scheduled",
                     ))
                     session_members.append([ep.participant])
             week += timedelta(weeks=1)
