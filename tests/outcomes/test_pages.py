@@ -29,7 +29,8 @@ def test_measures_tab_draws_bands_and_marks_response_and_remission(world, as_cli
     page = as_clinician.get(f"/outcomes/participants/{world.participant.code}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="chart-phq9"' in html and "Moderately severe" in html
+    assert 'id="measure-phq9"' in html and "id='chart-phq9'" in html
+    assert "Moderately severe" in html
     assert "Response" in html and "Remission" in html and "reliable improvement" in html
     assert "change -14" in html
 

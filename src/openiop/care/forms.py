@@ -26,6 +26,7 @@ class LevelChangeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "level_%s")  # unique ids: several forms share a page
         super().__init__(*args, **kwargs)
         self.fields["to_track"].queryset = Track.objects.filter(
             program__organization_id=organization_id, is_active=True).select_related("program")
@@ -44,6 +45,10 @@ class AuthorizedLevelForm(forms.Form):
         choices=[("", "None on file"), *list(LevelOfCare.choices)])
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "auth_%s")
+        super().__init__(*args, **kwargs)
+
 
 class DischargeForm(forms.Form):
     discharged_on = forms.DateField(widget=DATE)
@@ -57,6 +62,7 @@ class DischargeForm(forms.Form):
                                required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "discharge_%s")
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("discharged_on", timezone.localdate())

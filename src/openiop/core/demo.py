@@ -40,6 +40,7 @@ HISTORY_WEEKS = 6
 
 # Apps that add demo data after the core step, in order. Missing modules are skipped.
 DEMO_STEPS = (
+    "care",
     "intake",
     "scheduling",
     "clinical",

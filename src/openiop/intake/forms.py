@@ -70,6 +70,10 @@ class StartScreeningForm(forms.Form):
     date_of_birth = forms.DateField(widget=DATE, help_text="Opens the person's record.")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "start_%s")  # unique ids: several forms share a page
+        super().__init__(*args, **kwargs)
+
 
 _RATINGS = [(str(k), f"{k}: {v}") for k, v in sorted(
     (int(k), v) for k, v in rules_data()["rating_words"].items())]
@@ -143,6 +147,10 @@ class CloseReferralForm(forms.Form):
     referred_to = forms.CharField(label="Referred to", required=False, max_length=200)
     note = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "close_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ResolveTaskForm(forms.Form):

@@ -113,7 +113,7 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
         "assessment": assessment,
         "start_form": forms.get("start_form") or StartScreeningForm(initial={
             "date_of_birth": referral.date_of_birth, "version": referral.version}),
-        "assess_form": forms.get("assess_form") or AssessmentForm(),
+        "assess_form": forms.get("assess_form") or AssessmentForm(initial=_last_ratings(assessment)),
         "admit_form": forms.get("admit_form") or AdmitForm(
             organization_id=org_id, initial=admit_initial),
         "close_form": forms.get("close_form") or CloseReferralForm(
@@ -122,6 +122,15 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
         "tasks": referral.safety_tasks.filter(status=SafetyTask.Status.OPEN),
     }
     return render(request, "intake/referral_detail.html", context, status=status)
+
+
+def _last_ratings(assessment: Any) -> dict[str, Any]:
+    """Start a reassessment from the last ratings."""
+    if assessment is None:
+        return {}
+    fields = ("withdrawal", "biomedical", "emotional", "readiness", "relapse", "environment",
+              "hours_available")
+    return {f: getattr(assessment, f) for f in fields}
 
 
 @staff_required(Perm.INTAKE_MANAGE)

@@ -65,3 +65,19 @@ class MeasureResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.total} on {self.completed_at:%Y-%m-%d}"
+
+    @property
+    def instrument_name(self) -> str:
+        from openiop.intake.instruments import INSTRUMENTS
+
+        inst = INSTRUMENTS.get(self.instrument)
+        return inst.name if inst else self.instrument
+
+    @property
+    def band_label(self) -> str:
+        from openiop.intake.instruments import INSTRUMENTS
+
+        try:
+            return INSTRUMENTS[self.instrument].band(self.band).label
+        except KeyError:
+            return self.band
