@@ -181,44 +181,69 @@ def _episodes_visible(user: User) -> Any:
     ).select_related("participant__organization", "program__organization", "primary_therapist")
 
 
-@require_GET
-@fhir_view
-def episode_read(request: HttpRequest, code: str) -> HttpResponse:
-    ep = _episodes_visible(request.user).filter(code=code).first()
-    if ep is None:
+def _read_record(request: HttpRequest, obj: Any, object_type: str,
+                 mapper: Callable[[Any], dict[str, Any]]) -> HttpResponse:
+    """Read one resource about a participant: 404, Part 2 gate, audit, labels."""
+    if obj is None:
         raise Http404
-    allowed, headers = _part2_check(request, ep.participant, "fhir.EpisodeOfCare")
+    allowed, headers = _part2_check(request, obj.participant, object_type)
     if not allowed:
         return _part2_refused()
-    resource = episode_of_care(ep)
+    resource = mapper(obj)
     return _response(part2.label(resource) if headers else resource, headers=headers)
 
 
-@require_GET
-@fhir_view
-def episode_search(request: HttpRequest) -> HttpResponse:
+def _search_for_patient(
+    request: HttpRequest, object_type: str,
+    narrow: Callable[[Participant], Any],
+    mapper: Callable[[Any], dict[str, Any]],
+) -> HttpResponse:
+    """`<Resource>?patient=Patient/<id>&...`: one participant's records, gated and audited.
+
+    `narrow(participant)` returns the queryset, or an OperationOutcome for a bad parameter.
+    """
     count = _count(request)
     if isinstance(count, HttpResponse):
         return count
     patient_ref = request.GET.get("patient", "")
     if not patient_ref:
-        return outcome(400, "required", "Search EpisodeOfCare by patient.", "patient")
-    code = patient_ref.removeprefix("Patient/")
-    p = get_participant_for_user(request.user, code, request=request, audit_action=None)
-    allowed, headers = _part2_check(request, p, "fhir.EpisodeOfCare")
+        return outcome(400, "required", f"Search {object_type.split('.')[-1]} by patient.",
+                       "patient")
+    p = get_participant_for_user(request.user, patient_ref.removeprefix("Patient/"),
+                                 request=request, audit_action=None)
+    allowed, headers = _part2_check(request, p, object_type)
     if not allowed:
         return _response(_bundle(request, [], 0, 1))
-    qs = _episodes_visible(request.user).filter(participant=p)
-    status = request.GET.get("status")
-    if status:
-        if status not in EpisodeOfCare.Status.values:
-            return outcome(400, "invalid", f"status must be one of "
-                           f"{', '.join(EpisodeOfCare.Status.values)}.", "status")
-        qs = qs.filter(status=status)
-    entries = [episode_of_care(ep) for ep in qs[:count]]
+    qs = narrow(p)
+    if isinstance(qs, HttpResponse):
+        return qs
+    entries = [mapper(obj) for obj in qs[:count]]
     if headers:
         entries = [part2.label(e) for e in entries]
     return _response(_bundle(request, entries, len(entries), 0), headers=headers)
+
+
+@require_GET
+@fhir_view
+def episode_read(request: HttpRequest, code: str) -> HttpResponse:
+    ep = _episodes_visible(request.user).filter(code=code).first()
+    return _read_record(request, ep, "fhir.EpisodeOfCare", episode_of_care)
+
+
+@require_GET
+@fhir_view
+def episode_search(request: HttpRequest) -> HttpResponse:
+    def narrow(p: Participant) -> Any:
+        qs = _episodes_visible(request.user).filter(participant=p)
+        status = request.GET.get("status")
+        if status:
+            if status not in EpisodeOfCare.Status.values:
+                return outcome(400, "invalid", f"status must be one of "
+                               f"{', '.join(EpisodeOfCare.Status.values)}.", "status")
+            qs = qs.filter(status=status)
+        return qs
+
+    return _search_for_patient(request, "fhir.EpisodeOfCare", narrow, episode_of_care)
 
 
 def _observations_visible(user: User) -> Any:
@@ -233,13 +258,7 @@ def _observations_visible(user: User) -> Any:
 @fhir_view
 def observation_read(request: HttpRequest, code: str) -> HttpResponse:
     m = _observations_visible(request.user).filter(code=code).first()
-    if m is None:
-        raise Http404
-    allowed, headers = _part2_check(request, m.participant, "fhir.Observation")
-    if not allowed:
-        return _part2_refused()
-    resource = observation(m)
-    return _response(part2.label(resource) if headers else resource, headers=headers)
+    return _read_record(request, m, "fhir.Observation", observation)
 
 
 @require_GET
@@ -248,28 +267,17 @@ def observation_search(request: HttpRequest) -> HttpResponse:
     """Observation?patient=Patient/<id>[&code=http://loinc.org|44261-6]: a score series."""
     from openiop.intake import instruments
 
-    count = _count(request)
-    if isinstance(count, HttpResponse):
-        return count
-    patient_ref = request.GET.get("patient", "")
-    if not patient_ref:
-        return outcome(400, "required", "Search Observation by patient.", "patient")
-    p = get_participant_for_user(request.user, patient_ref.removeprefix("Patient/"),
-                                 request=request, audit_action=None)
-    allowed, headers = _part2_check(request, p, "fhir.Observation")
-    if not allowed:
-        return _response(_bundle(request, [], 0, 1))
-    qs = _observations_visible(request.user).filter(participant=p).order_by("-completed_at")
-    loinc = request.GET.get("code", "").rsplit("|", 1)[-1]
-    if loinc:
-        codes = [c for c, inst in instruments.INSTRUMENTS.items() if inst.loinc == loinc]
-        if not codes:
-            return outcome(400, "invalid", f"Unknown score code {loinc!r}.", "code")
-        qs = qs.filter(instrument__in=codes)
-    entries = [observation(m) for m in qs[:count]]
-    if headers:
-        entries = [part2.label(e) for e in entries]
-    return _response(_bundle(request, entries, len(entries), 0), headers=headers)
+    def narrow(p: Participant) -> Any:
+        qs = _observations_visible(request.user).filter(participant=p).order_by("-completed_at")
+        loinc = request.GET.get("code", "").rsplit("|", 1)[-1]
+        if loinc:
+            codes = [c for c, inst in instruments.INSTRUMENTS.items() if inst.loinc == loinc]
+            if not codes:
+                return outcome(400, "invalid", f"Unknown score code {loinc!r}.", "code")
+            qs = qs.filter(instrument__in=codes)
+        return qs
+
+    return _search_for_patient(request, "fhir.Observation", narrow, observation)
 
 
 @require_GET
