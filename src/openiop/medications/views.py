@@ -3,6 +3,7 @@ the participant's own adherence check-in. Thin: parse, call a service or selecto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -51,6 +52,24 @@ def _fail(form: Any, exc: Exception) -> None:
     elif isinstance(exc, DomainError):
         target = exc.field if exc.field in form.fields else None
         form.add_error(target, exc.message)
+
+
+def _tab_post(request: HttpRequest, participant: Any, form: Any, key: str, success: str,
+              record: Callable[[dict[str, Any]], object]) -> HttpResponse:
+    """A chart-tab form: validate, call the service, then back to the tab or show errors.
+
+    `record(cleaned_data)` calls the service; its ValidationError/DomainError land on the
+    form, which is shown again (422) with what was typed.
+    """
+    if form.is_valid():
+        try:
+            record(form.cleaned_data)
+        except (ValidationError, DomainError) as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, success)
+            return _back(participant)
+    return _render_tab(request, participant, {key: form}, status=422)
 
 
 # --- chart tab -------------------------------------------------------------------------
@@ -190,7 +209,7 @@ def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
         decisions = {str(o.code): request.POST.get(f"decision_{o.code}", "") for o in active}
         try:
             services.reconciliation_record(
-                actor=request.user, participant=participant, point=form.cleaned_data["point"],
+            actor=request.user, participant=participant, point=form.cleaned_data["point"],
                 decisions=decisions, note=form.cleaned_data["note"], request=request)
         except (ValidationError, DomainError) as exc:
             _fail(form, exc)
@@ -233,19 +252,12 @@ def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
     form = forms.AdherenceForm(request.POST, orders=active)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.adherence_record(actor=request.user, participant=participant,
-                                      doses_missed=d["doses_missed"], checked_on=d["checked_on"],
-                                      order=_active_order_or_none(participant, d["order"]),
-                                      note=d["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Adherence check-in recorded.")
-            return _back(participant)
-    return _render_tab(request, participant, {"adherence": form}, status=422)
+    return _tab_post(
+        request, participant, form, "adherence", "Adherence check-in recorded.",
+        lambda d: services.adherence_record(
+            actor=request.user, participant=participant, doses_missed=d["doses_missed"],
+            checked_on=d["checked_on"], order=_active_order_or_none(participant, d["order"]),
+            note=d["note"], request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
@@ -254,20 +266,12 @@ def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
     form = forms.SideEffectForm(request.POST, orders=active)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.side_effect_record(actor=request.user, participant=participant,
-                                        effect=d["effect"], severity=d["severity"],
-                                        onset_on=d["onset_on"], action=d["action"],
-                                        order=_active_order_or_none(participant, d["order"]),
-                                        request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Side effect recorded.")
-            return _back(participant)
-    return _render_tab(request, participant, {"side_effect": form}, status=422)
+    return _tab_post(
+        request, participant, form, "side_effect", "Side effect recorded.",
+        lambda d: services.side_effect_record(
+            actor=request.user, participant=participant, effect=d["effect"],
+            severity=d["severity"], onset_on=d["onset_on"], action=d["action"],
+            order=_active_order_or_none(participant, d["order"]), request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
@@ -275,18 +279,11 @@ def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
 def naloxone_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.NaloxoneForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.naloxone_record(actor=request.user, participant=participant,
-                                     on_hand=d["on_hand"], kit_dispensed=d["kit_dispensed"],
-                                     note=d["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Naloxone status recorded.")
-            return _back(participant)
-    return _render_tab(request, participant, {"naloxone": form}, status=422)
+    return _tab_post(
+        request, participant, form, "naloxone", "Naloxone status recorded.",
+        lambda d: services.naloxone_record(
+            actor=request.user, participant=participant, on_hand=d["on_hand"],
+            kit_dispensed=d["kit_dispensed"], note=d["note"], request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
@@ -294,17 +291,11 @@ def naloxone_add(request: HttpRequest, code: Any) -> HttpResponse:
 def review_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_record(actor=request.user, participant=participant,
-                                   reviewed_on=form.cleaned_data["reviewed_on"],
-                                   note=form.cleaned_data["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Medication review recorded.")
-            return _back(participant)
-    return _render_tab(request, participant, {"review": form}, status=422)
+    return _tab_post(
+        request, participant, form, "review", "Medication review recorded.",
+        lambda d: services.review_record(
+            actor=request.user, participant=participant, reviewed_on=d["reviewed_on"],
+            note=d["note"], request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
@@ -312,18 +303,11 @@ def review_add(request: HttpRequest, code: Any) -> HttpResponse:
 def use_disorder_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.UseDisorderForm(request.POST)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.use_disorder_record(actor=request.user, participant=participant,
-                                         substance=d["substance"], noted_on=d["noted_on"],
-                                         note=d["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Added to the problem list.")
-            return _back(participant)
-    return _render_tab(request, participant, {"use_disorder": form}, status=422)
+    return _tab_post(
+        request, participant, form, "use_disorder", "Added to the problem list.",
+        lambda d: services.use_disorder_record(
+            actor=request.user, participant=participant, substance=d["substance"],
+            noted_on=d["noted_on"], note=d["note"], request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
@@ -369,7 +353,7 @@ def administer(request: HttpRequest, code: Any) -> HttpResponse:
         order = _active_order_or_none(participant, d["order"])
         try:
             services.administration_record(
-                actor=request.user, participant=participant, order=order,
+            actor=request.user, participant=participant, order=order,
                 administered_at=d["administered_at"], dose=d["dose"], unit=d["unit"],
                 site=d["site"], lot=d["lot"], expires_on=d["expires_on"], note=d["note"],
                 request=request)
