@@ -373,7 +373,15 @@ def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 20
             "greedy_share_meeting_minimum": round(greedy.share_meeting_minimum(inst), 4),
             "greedy_objective": greedy.objective,
             "appointments": len(appointments),
+            "due_appointments": sum(len(p.needs) for p in inst.participants),
+            "cadence_met": plan.cadence_met,
         },
+        # Cadence rules are hard: every due appointment is booked except these, which no plan
+        # can book this week (each with the reason and whether the solver proved it).
+        "cadence_gaps": [{"participant": g.participant, "name": names.get(g.participant, ""),
+                          "code": str(ctx.participants[g.participant].code), "kind": g.kind,
+                          "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
+                          "proven": g.proven} for g in plan.cadence_gaps],
         "groups": {pid: list(sids) for pid, sids in plan.group_bookings.items()},
         "appointments": appointments,
         "minutes": plan.minutes,

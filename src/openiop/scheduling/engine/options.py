@@ -99,7 +99,10 @@ def _day(minute: int) -> int:
     return minute // MINUTES_PER_DAY
 
 
-def build_options(instance: Instance) -> Options:
+def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) -> Options:
+    """Every choice of the week. Needs named in `uncapped` get every candidate (each
+    eligible clinician at every free start) instead of the ranked shortlist, so that a
+    need the shortlist cannot place is proved unplaceable, not merely unlucky."""
     groups_by_track: dict[str, list[GroupSession]] = defaultdict(list)
     for g in instance.groups:
         groups_by_track[g.track].append(g)
@@ -186,7 +189,7 @@ def build_options(instance: Instance) -> Options:
         appts[p.id] = {}
         for need in p.needs:
             if (p.site, need.room_kind) not in room_kinds_at_site:
-                no_candidate[need.id] = f"no {need.room_kind} room at the participant's site"
+                no_candidate[need.id] = f"the participant's site has no {need.room_kind} room"
                 appts[p.id][need.id] = []
                 continue
             eligible = [c for c in instance.clinicians
@@ -205,8 +208,9 @@ def build_options(instance: Instance) -> Options:
                 others_pool = others_pool[shift:] + others_pool[:shift]
             considered = [c for c in eligible if c.id == need.preferred_clinician] + others_pool
             with_room = 0
+            capped = need.id not in uncapped
             for n_scanned, c in enumerate(considered):
-                if c.id != need.preferred_clinician and (
+                if capped and c.id != need.preferred_clinician and (
                     with_room >= MAX_OTHER_CLINICIANS or n_scanned > MAX_SCANNED_CLINICIANS
                 ):
                     break
@@ -229,12 +233,10 @@ def build_options(instance: Instance) -> Options:
                     with_room += 1
             preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
-            chosen = preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+            chosen = (preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+                      if capped else preferred + others)
             if not chosen:
-                no_candidate[need.id] = (
-                    "no clinician who may provide it is free outside the participant's "
-                    "commitments"
-                )
+                no_candidate[need.id] = _no_time_reason(p, eligible)
             lst = []
             for _score, cid, start in chosen:
                 lst.append(AppointmentOption(key, p.id, need, cid, start, start + need.minutes,
@@ -263,6 +265,16 @@ def build_options(instance: Instance) -> Options:
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
                    attendable, no_candidate)
+
+
+def _no_time_reason(p: Participant, eligible: list) -> str:
+    from .explain import describe_windows  # explain imports this module
+
+    names = ", ".join(c.name for c in eligible[:3]) + (" and others" if len(eligible) > 3 else "")
+    text = f"no clinician who may provide it ({names}) works at a time the participant is free"
+    if p.busy:
+        text += f" outside {describe_windows(p.busy)}"
+    return text + " and away from their other sessions"
 
 
 def score_selection(
