@@ -339,3 +339,19 @@ def test_the_checker_refuses_a_due_appointment_dropped_without_a_reason():
     assert plan.cadence_met and len(plan.appointments) == 1
     dropped = dataclasses.replace(plan, appointments=())
     assert any(p.startswith("cadence: p1-ind") for p in check_plan(inst, dropped))
+
+
+def test_settling_cadence_is_deterministic_for_a_seed():
+    inst = generate(30, seed=8)
+    # Cut the therapists' weekly load to a sixth so the greedy baseline misses due
+    # appointments and the cadence model has to decide which ones fit.
+    scarce = dataclasses.replace(inst, clinicians=tuple(
+        dataclasses.replace(c, max_weekly_minutes=c.max_weekly_minutes // 6)
+        if c.credentials & {"LPC", "LCSW", "LMFT", "LISW"} else c for c in inst.clinicians))
+    assert solve_greedy(scarce).cadence_gaps  # the baseline leaves some unbooked
+    settings = SolveSettings(seed=5, time_limit_seconds=60, deterministic_limit=0.5)
+    first, second = solve(scarce, settings), solve(scarce, settings)
+    assert check_plan(scarce, first) == []
+    assert first.appointments == second.appointments
+    assert first.cadence_gaps == second.cadence_gaps
+    assert len(first.cadence_gaps) <= len(solve_greedy(scarce).cadence_gaps)

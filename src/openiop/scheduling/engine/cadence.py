@@ -55,6 +55,7 @@ def settle(
     seed: int,
     workers: int,
     seconds: float,
+    deterministic: float | None = None,
 ) -> CadenceSettlement:
     """Decide which due appointments are hard and explain the ones that cannot be met."""
     started = time.perf_counter()
@@ -117,7 +118,7 @@ def settle(
     prm.random_seed = seed
     prm.interleave_search = True
     prm.max_time_in_seconds = max(1.0, seconds)
-    prm.max_deterministic_time = max(1.0, seconds) * 0.8
+    prm.max_deterministic_time = deterministic or max(1.0, seconds) * 0.8
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Nothing better than the greedy baseline was found in time: its misses are reported

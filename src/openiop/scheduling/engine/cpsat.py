@@ -84,8 +84,12 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         options = build_options(instance, uncapped=frozenset(left))
         greedy = greedy_choice(instance, options)
     greedy_objective, _ = score_selection(instance, options, greedy)
-    settlement = settle(instance, options, greedy, seed=settings.seed, workers=settings.workers,
-                        seconds=settings.time_limit_seconds * settings.cadence_share)
+    settlement = settle(
+        instance, options, greedy, seed=settings.seed, workers=settings.workers,
+        seconds=settings.time_limit_seconds * settings.cadence_share,
+        deterministic=(settings.deterministic_limit * settings.cadence_share
+                       if settings.deterministic_limit else None),
+    )
     start = _start_from(options, greedy, settlement.start)
     start_objective, _ = score_selection(instance, options, start)
     m, x, y, aux_hint = _build(instance, options, start, shared=True, hard=settlement.keep)
