@@ -153,3 +153,14 @@ def test_the_plan_page_says_when_every_due_appointment_is_booked(sched, client):
     client.force_login(sched.director)
     page = client.get(f"/schedule/plan/{run.code}/").content.decode()
     assert "All 2 due appointments are booked." in page
+
+
+def test_replanning_an_applied_week_changes_nothing(sched):
+    _generate(sched)
+    services.plan_apply(actor=sched.director, run=services.plan_week(
+        actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+        time_limit_seconds=10))
+    again = services.plan_week(actor=sched.director, organization=sched.org,
+                               week_start=sched.next_monday, time_limit_seconds=10)
+    assert again.result["diff"] == []
+    assert again.result["metrics"]["cadence_met"] is True

@@ -422,11 +422,14 @@ def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[dict]:
                      for s in ctx.current_appointments.get(pid, [])}
         for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
             rows.append({"participant": pid, "name": names[pid], "change": "add",
-                         "what": f"{kind.title()} with {ctx.staff_names.get(cid, '')}",
+                         "what": f"{APPOINTMENT_TITLES.get(kind, kind.title())} with "
+                                 f"{ctx.staff_names.get(cid, '')}",
                          "when": when.isoformat()})
         for key in sorted(set(cur_appts) - new_appts, key=lambda t: t[1]):
+            who = ctx.staff_names.get(key[2])
             rows.append({"participant": pid, "name": names[pid], "change": "remove",
-                         "what": cur_appts[key].title, "when": key[1].isoformat()})
+                         "what": cur_appts[key].title + (f" with {who}" if who else ""),
+                         "when": key[1].isoformat()})
     return rows
 
 

@@ -355,3 +355,18 @@ def test_settling_cadence_is_deterministic_for_a_seed():
     assert first.appointments == second.appointments
     assert first.cadence_gaps == second.cadence_gaps
     assert len(first.cadence_gaps) <= len(solve_greedy(scarce).cadence_gaps)
+
+
+def test_an_appointment_already_booked_stays_where_it_is():
+    # Wednesday 15:10 is off the half-hour grid and not where the planner would put it.
+    booked = individual("p1", current=("ther", at(2, 15, 10)))
+    inst = clinic([person("p1", needs=(booked,))])
+    plan = solve(inst, FAST)
+    (a,) = plan.appointments
+    assert (a.clinician, a.start) == ("ther", at(2, 15, 10))
+    assert check_plan(inst, plan) == []
+    # The same booking is moved once the participant starts a class at that hour.
+    busy = person("p1", needs=(booked,), busy=(Window(at(2, 15), at(2, 16), "class"),))
+    moved = solve(clinic([busy]), FAST)
+    (b,) = moved.appointments
+    assert b.start != at(2, 15, 10) and not (at(2, 15) < b.end and b.start < at(2, 16))

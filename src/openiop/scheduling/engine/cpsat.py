@@ -38,6 +38,7 @@ from .options import (
     W_BALANCE,
     W_BELOW_MIN,
     W_CONTINUITY,
+    W_MOVED,
     W_SHORT_MINUTE,
     W_SKIPPED_GROUP,
     W_TRAVEL_DAY,
@@ -227,6 +228,9 @@ def _build(
                 others = [x[o.key] for o in lst if not o.preferred]
                 if others:
                     terms.append((W_CONTINUITY, sum(others)))
+            if lst and lst[0].need.current:
+                # Stability: an appointment already in the calendar stays where it is.
+                terms.append((W_MOVED, 1 - sum(x[o.key] for o in lst if o.is_current)))
             appt_x.extend((o, x[o.key]) for o in lst)
 
         # Weekly minutes and the minimum.

@@ -81,6 +81,9 @@ class Need:
     preferred_clinician: str | None = None  # continuity: the usual therapist or prescriber
     room_kind: str = "office"
     rule: str = ""  # the cadence rule that made it due, in plain words
+    # Where it is booked now (clinician, start), when an earlier plan or a person booked it
+    # and did not pin it: re-planning keeps it there unless something better requires a move.
+    current: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .model import MINUTES_PER_DAY, GroupSession, Instance, Need, Participant
+from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
 
 # Objective weights, in priority order (issue: participants meeting their minimum, then
 # continuity, then fewer travel days, then balanced groups). Each tier's weight exceeds
@@ -24,6 +24,7 @@ W_BELOW_MIN = 100_000  # a participant below the weekly minimum
 W_SHORT_MINUTE = 100  # each minute short of the minimum
 W_SKIPPED_GROUP = 500  # an attendable session of the chosen track left unbooked
 W_CONTINUITY = 40  # another clinician than the usual one, or another track than enrolled
+W_MOVED = 40  # an appointment already in the calendar moved to another time or clinician
 W_TRAVEL_DAY = 10  # each day the participant has to come in
 W_BALANCE = 1  # the largest group of a program (keeps parallel groups even)
 
@@ -72,6 +73,10 @@ class AppointmentOption:
     @property
     def counted(self) -> int:
         return self.need.minutes if self.need.counted else 0
+
+    @property
+    def is_current(self) -> bool:
+        return self.need.current == (self.clinician, self.start)
 
 
 @dataclass
@@ -215,7 +220,12 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                 ):
                     break
                 found = 0
-                for start in free_starts(c.id, need.minutes):
+                starts = free_starts(c.id, need.minutes)
+                if need.current and need.current[0] == c.id and need.current[1] not in starts \
+                        and _fits(clinicians[c.id], clinician_busy.get(c.id, []),
+                                  need.current[1], need.minutes):
+                    starts = [need.current[1], *starts]  # off the grid, where it is booked now
+                for start in starts:
                     end = start + need.minutes
                     if blocked(start, end, p.site):
                         continue
@@ -231,10 +241,14 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                     found += 1
                 if found and c.id != need.preferred_clinician:
                     with_room += 1
+            # Where it is booked now comes first, when that time is still possible.
+            current = [r for r in ranked if (r[1], r[2]) == need.current]
+            ranked = [r for r in ranked if (r[1], r[2]) != need.current]
             preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
-            chosen = (preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
-                      if capped else preferred + others)
+            chosen = current + (
+                preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+                if capped else preferred + others)
             if not chosen:
                 no_candidate[need.id] = _no_time_reason(p, eligible)
             lst = []
@@ -265,6 +279,13 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
                    attendable, no_candidate)
+
+
+def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -> bool:
+    """The clinician works the whole interval and leads nothing during it."""
+    end = start + minutes
+    return any(w.start <= start and end <= w.end for w in c.windows) and not any(
+        s < end and start < e for s, e in busy)
 
 
 def _no_time_reason(p: Participant, eligible: list) -> str:
@@ -308,6 +329,8 @@ def score_selection(
                 parts["unmet_needs"] += 1
             elif not picked[0].preferred and picked[0].need.preferred_clinician:
                 parts["continuity"] += 1
+            if lst and lst[0].need.current and not (picked and picked[0].is_current):
+                parts["moved"] += 1
             del nid
         days = {_day(o.start) for o in gsel} | {_day(o.start) for o in asel} | options.fixed_days[p.id]
         parts["travel_days"] += len(days)
@@ -320,6 +343,7 @@ def score_selection(
         + W_SHORT_MINUTE * parts["short_minutes"]
         + W_SKIPPED_GROUP * parts["skipped_groups"]
         + W_CONTINUITY * parts["continuity"]
+        + W_MOVED * parts["moved"]
         + W_TRAVEL_DAY * parts["travel_days"]
         + W_BALANCE * parts["balance"]
     )
