@@ -509,3 +509,24 @@ def test_the_api_gives_the_planner_the_configured_time_limit(sched, director, se
     monkeypatch.setattr(services, "plan_week", spy)
     response = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
     assert response.status_code == 201 and seen["limit"] == 3.0
+
+
+def test_a_plan_names_the_due_appointments_no_plan_can_book(sched, director):
+    from openiop.participants.models import Consent
+
+    from .. import factories as f
+
+    f.room(sched.site, name="Family room", capacity=6)
+    Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
+                           purpose="family sessions")
+    response = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
+    assert response.status_code == 201, response.content
+    plan = response.json()
+    assert plan["counts"]["cadence_met"] is False and plan["counts"]["due_appointments"] == 3
+    assert plan["cadence_gaps"] == [{
+        "participant": str(sched.participant.code), "name": sched.participant.display_name,
+        "kind": "family", "rule": "family session every 2 weeks (family involvement consented)",
+        "reason": "no clinician holds LMFT",
+        "suggestion": "Give a clinician with that credential hours at this site, or refer out.",
+        "proven": True,
+    }]

@@ -205,6 +205,16 @@ class ExplanationOut(Schema):
     suggestion: str
 
 
+class CadenceGapOut(Schema):
+    participant: UUID
+    name: str
+    kind: str
+    rule: str
+    reason: str
+    suggestion: str
+    proven: bool = Field(..., description="The solver proved no plan books it this week.")
+
+
 class PlanOut(Schema):
     code: UUID
     week_start: date
@@ -214,6 +224,9 @@ class PlanOut(Schema):
     counts: dict[str, Any]
     diff: DiffOut
     explanations: list[ExplanationOut]
+    cadence_gaps: list[CadenceGapOut] = Field(
+        ..., description="Due appointments (cadence rules are hard) that no plan can book "
+        "this week, each with the reason; every other due appointment is booked.")
 
 
 class ApplyOut(Schema):
@@ -483,6 +496,9 @@ def _plan_out(run: PlanRun) -> dict[str, Any]:
                           "minimum_minutes": e["minimum_minutes"], "reason": e["reason"],
                           "suggestion": e["suggestion"]}
                          for e in result.get("explanations", [])],
+        "cadence_gaps": [{"participant": g["code"], "name": g["name"], "kind": g["kind"],
+                          "rule": g["rule"], "reason": g["reason"], "suggestion": g["suggestion"],
+                          "proven": g["proven"]} for g in result.get("cadence_gaps", [])],
     }
 
 
