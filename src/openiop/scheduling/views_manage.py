@@ -6,11 +6,13 @@ Pages need schedule.view; every change needs schedule.plan (403 without it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,9 +35,28 @@ def _org(request: HttpRequest) -> Any:
     return request.user.staff_profile.organization
 
 
+class _PlanPermissionMissing(Exception):
+    pass
+
+
 def _require_plan(request: HttpRequest) -> None:
+    """Call after the object lookup, so other organizations and unknown codes still get 404."""
     if not has_perm(request.user, Perm.SCHEDULE_PLAN):
-        raise PermissionDenied("Changing the schedule set-up needs the schedule planning permission.")
+        raise _PlanPermissionMissing
+
+
+def plan_to_change(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A 403 (not the project's usual 404) when staff who may see the page lack schedule.plan:
+    the page is no secret to them, and they should learn why nothing happened."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _PlanPermissionMissing:
+            return render(request, "403.html", status=403)
+
+    return wrapped
 
 
 def _error_text(exc: Exception) -> str:
@@ -66,6 +87,7 @@ def _templates_page(request: HttpRequest, *, closure_form: ClosureForm | None = 
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_http_methods(["GET", "POST"])
 def templates(request: HttpRequest) -> HttpResponse:
     """Templates and closures; POST generates dated sessions from a program's templates."""
@@ -106,6 +128,7 @@ def _template_form_page(request: HttpRequest, form: SessionTemplateForm, templat
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_http_methods(["GET", "POST"])
 def template_new(request: HttpRequest) -> HttpResponse:
     _require_plan(request)
@@ -130,6 +153,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_http_methods(["GET", "POST"])
 def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
     template = _template(request, code)
@@ -149,7 +173,9 @@ def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
             current = SessionTemplate.objects.select_related("track", "room", "facilitator").get(pk=template.pk)
             data = request.POST.copy()
             data["version"] = str(current.version)
-            form = SessionTemplateForm(data, instance=current, organization=org)
+            # A second copy for the form: validating it writes the typed values onto its instance.
+            form = SessionTemplateForm(data, instance=SessionTemplate.objects.get(pk=template.pk),
+                                       organization=org)
             form.is_valid()
             form.add_error(None, exc.message)
             return _template_form_page(request, form, current, current=current, status=409)
@@ -160,6 +186,7 @@ def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def template_active(request: HttpRequest, code: Any) -> HttpResponse:
     template = _template(request, code)
@@ -177,6 +204,7 @@ def template_active(request: HttpRequest, code: Any) -> HttpResponse:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def closure_add(request: HttpRequest) -> HttpResponse:
     _require_plan(request)
@@ -197,6 +225,7 @@ def closure_add(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -228,6 +257,7 @@ def clinical_staff(organization: Any) -> list[StaffProfile]:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/staff_hours.html", {
@@ -245,6 +275,7 @@ def _staff_member(request: HttpRequest, code: Any) -> User:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_http_methods(["GET", "POST"])
 def staff_edit(request: HttpRequest, code: Any) -> HttpResponse:
     member = _staff_member(request, code)
@@ -287,6 +318,7 @@ def staff_edit(request: HttpRequest, code: Any) -> HttpResponse:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def staff_window_remove(request: HttpRequest, code: Any, pk: int) -> HttpResponse:
     member = _staff_member(request, code)
@@ -305,6 +337,7 @@ def staff_window_remove(request: HttpRequest, code: Any, pk: int) -> HttpRespons
 # --- the schedule tab: pin a booking, move to another track --------------------------------
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def booking_pin(request: HttpRequest, code: Any, booking: Any) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
@@ -333,6 +366,7 @@ def active_enrollment(episode: Any) -> Enrollment | None:
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
 @require_POST
 def track_move(request: HttpRequest, code: Any) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
