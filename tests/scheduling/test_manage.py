@@ -79,7 +79,7 @@ def test_every_set_up_page_renders_for_the_director(sched, as_director):
         assert b"<h1>" in r.content
     html = as_director.get(reverse("scheduling:templates")).content.decode()
     assert "New template" in html and reverse("scheduling:staff_hours") in html
-    assert "Monday 6:00 PM" in html  # the weekday now shows (it was blank before)
+    assert "Monday<br>" in html and "6:00 PM\u20137:30 PM" in html  # the weekday shows (it was blank)
 
 
 def test_the_schedule_index_links_to_staff_hours(world, as_director):
@@ -343,7 +343,7 @@ def test_staff_without_the_planning_permission_see_no_edit_buttons_and_get_403(s
         (reverse("scheduling:booking_pin", kwargs={"code": sched.participant.code, "booking": b.code}),
          {"pinned": "1"}),
         (reverse("scheduling:track_move", kwargs={"code": sched.participant.code}),
-         {"track": "", "start_date": str(_today(sched))}),
+         {"leave": "1", "start_date": str(_today(sched))}),
     ]
     for url, data in posts:
         assert as_clinician.post(url, data).status_code == 403, url
@@ -421,8 +421,22 @@ def test_a_track_move_into_the_past_or_the_same_track_changes_nothing(sched, as_
     assert "Nothing was changed. Start date: The move date cannot be in the past" in r.content.decode()
     r = as_director.post(url, {"track": str(sched.track.pk), "start_date": str(_today(sched))}, follow=True)
     assert "Nothing was changed. Move to track: Select a valid choice." in r.content.decode()
+    r = as_director.post(url, {"track": "", "start_date": str(_today(sched))}, follow=True)
+    assert "Nothing was changed. Move to track: Pick the track to move to." in r.content.decode()
     assert list(Enrollment.objects.filter(episode=sched.episode).values_list("track", "status")) == [
         (sched.track.pk, Enrollment.Status.ACTIVE)]
+
+
+def test_leaving_a_track_without_a_new_one_cancels_only_its_future_bookings(sched, as_director):
+    now = timezone.now().replace(microsecond=0)
+    future = f.booking(f.session(sched.program, track=sched.track, starts_at=now + timedelta(days=2)),
+                       sched.participant)
+    r = as_director.post(reverse("scheduling:track_move", kwargs={"code": sched.participant.code}),
+                         {"leave": "1", "start_date": str(_today(sched))}, follow=True)
+    assert "Left the Evening track" in r.content.decode()
+    future.refresh_from_db()
+    assert future.status == Booking.Status.CANCELLED
+    assert Enrollment.objects.get(episode=sched.episode).status == Enrollment.Status.ENDED
 
 
 def test_the_pin_and_move_urls_are_participant_scoped():

@@ -79,6 +79,9 @@ class SessionTemplateForm(forms.ModelForm):
                                 is_active=True).select_related("staff_profile").order_by("last_name"))
         self.fields["duration_minutes"].required = False
         self.fields["weekday"].choices = [("", "— flexible —"), *Weekday.choices]
+        self.fields["track"].empty_label = "— whole program (flexible appointment) —"
+        self.fields["room"].empty_label = "— none —"
+        self.fields["facilitator"].empty_label = "— none (the planner picks for appointments) —"
         if self.instance.pk:
             self.fields["program"].disabled = True
             self.fields["program"].help_text = "A template stays in its program."
@@ -141,9 +144,12 @@ class MaxHoursForm(forms.Form):
 
 
 class TrackMoveForm(forms.Form):
-    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False,
-                                   empty_label="— no track (leave only) —", label="Move to track")
+    """Move to another track of the program from a date; `leave` ends the membership only."""
+
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False, empty_label=None,
+                                   label="Move to track")
     start_date = forms.DateField(widget=DateInput(), label="From")
+    leave = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, episode: Any, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,7 +157,13 @@ class TrackMoveForm(forms.Form):
         if current is not None:
             qs = qs.exclude(pk=current.track_id)
         else:
-            self.fields["track"].required = True
-            self.fields["track"].empty_label = None
             self.fields["track"].label = "Join track"
         self.fields["track"].queryset = qs.order_by("start_time")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("leave"):
+            data["track"] = None
+        elif not data.get("track") and "track" not in self.errors:
+            self.add_error("track", "Pick the track to move to.")
+        return data

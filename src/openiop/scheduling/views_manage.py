@@ -76,7 +76,7 @@ def _templates_page(request: HttpRequest, *, closure_form: ClosureForm | None = 
     programs = list(Program.objects.filter(organization=org, is_active=True))
     rows = (SessionTemplate.objects.filter(program__in=programs)
             .select_related("program", "track", "room__site", "facilitator")
-            .order_by("-is_active", "program__name", "track__name", "weekday", "start_time"))
+            .order_by("program__name", "program_id", "-is_active", "track__name", "weekday", "start_time"))
     closures = (SiteClosure.objects.filter(organization=org, date__gte=timezone.localdate())
                 .select_related("site")[:30])
     return render(request, "scheduling/templates.html", {
@@ -244,7 +244,7 @@ def closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- staff hours --------------------------------------------------------------------------
 
-DEFAULT_HOURS_LABEL = "Monday to Friday, 8:00 AM to 8:00 PM (the default)"
+DEFAULT_HOURS_LABEL = "Monday to Friday, 8:00 AM to 8:00 PM"
 
 
 def clinical_staff(organization: Any) -> list[StaffProfile]:
@@ -381,6 +381,8 @@ def track_move(request: HttpRequest, code: Any) -> HttpResponse:
     if form.is_valid():
         track, day = form.cleaned_data["track"], form.cleaned_data["start_date"]
         try:
+            if current is None and track is None:
+                raise ValidationError({"track": "Not in a track; pick one to join."})
             if current is None:
                 _, booked = services.membership_join(actor=request.user, episode=episode, track=track,
                                                      start_date=day, request=request)
