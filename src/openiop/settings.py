@@ -10,6 +10,8 @@ Environment variables (all optional for a local demo):
 - OPENIOP_TIME_ZONE: the clinic's default zone (default America/New_York)
 - SECURE_SSL: 1 behind TLS: secure cookies, HSTS and redirect to https
 - REDIS_URL: cache (rate limits, lockout) shared by several web workers
+- OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
+  (default 20, what the "Plan next week" page gives the engine)
 """
 
 from __future__ import annotations
@@ -189,6 +191,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# The JSON API's weekly planning (POST /api/scheduling/plans) waits at most this long for
+# the CP-SAT engine; the engine also stops on its own deterministic work limit.
+OPENIOP_API_PLAN_SECONDS = float(os.environ.get("OPENIOP_API_PLAN_SECONDS") or 20)
 
 # Idle logoff: the session cookie expires after this many idle minutes
 # (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff, addressable).

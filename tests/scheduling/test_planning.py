@@ -113,3 +113,54 @@ def test_a_started_week_cannot_be_planned(sched):
     with pytest.raises(ValidationError, match="has not started"):
         services.plan_week(actor=sched.director, organization=sched.org,
                            week_start=sched.next_monday - timedelta(days=14))
+
+
+def test_a_cadence_rule_no_plan_can_meet_is_listed_with_its_reason(sched, client):
+    """Family involvement consented, but nobody on staff is a licensed family therapist:
+    the plan books everything else and names the family session it cannot book."""
+    from openiop.participants.models import Consent
+
+    from .. import factories as f
+
+    f.room(sched.site, name="Family room", capacity=6)
+    _generate(sched)
+    Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
+                           purpose="family sessions")
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=10)
+    result = run.result
+    assert result["metrics"]["due_appointments"] == 3  # two weekly individual, one family
+    assert result["metrics"]["cadence_met"] is False
+    (gap,) = result["cadence_gaps"]
+    assert gap["name"] == sched.participant.display_name and gap["kind"] == "family"
+    assert gap["rule"].startswith("family session every 2 weeks")
+    assert gap["reason"] == "no clinician holds LMFT" and gap["proven"] is True
+    # Both individual sessions are booked (the rule is hard, not a preference).
+    assert sorted(a["kind"] for a in result["appointments"]) == ["individual", "individual"]
+
+    client.force_login(sched.director)
+    page = client.get(f"/schedule/plan/{run.code}/").content.decode()
+    assert "1 of 3 due appointments cannot be booked this week" in page
+    assert "no clinician holds LMFT" in page
+    assert "Give a clinician with that credential hours at this site" in page
+
+
+def test_the_plan_page_says_when_every_due_appointment_is_booked(sched, client):
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=10)
+    assert run.result["metrics"]["cadence_met"] is True and run.result["cadence_gaps"] == []
+    client.force_login(sched.director)
+    page = client.get(f"/schedule/plan/{run.code}/").content.decode()
+    assert "All 2 due appointments are booked." in page
+
+
+def test_replanning_an_applied_week_changes_nothing(sched):
+    _generate(sched)
+    services.plan_apply(actor=sched.director, run=services.plan_week(
+        actor=sched.director, organization=sched.org, week_start=sched.next_monday,
+        time_limit_seconds=10))
+    again = services.plan_week(actor=sched.director, organization=sched.org,
+                               week_start=sched.next_monday, time_limit_seconds=10)
+    assert again.result["diff"] == []
+    assert again.result["metrics"]["cadence_met"] is True

@@ -86,13 +86,14 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import clinical, finder, intake, medications, participants
+    from . import clinical, finder, intake, medications, participants, scheduling
 
     api.add_router("/participants/", participants.router)
     api.add_router("/intake/", intake.router)
     api.add_router("/medications/", medications.router)
     api.add_router("/finder/", finder.router)
     api.add_router("/clinical/", clinical.router)
+    api.add_router("/scheduling/", scheduling.router)
 
 
 _register_routers()

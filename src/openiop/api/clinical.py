@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from openiop.clinical import services
 from openiop.clinical.models import Note
@@ -137,28 +137,28 @@ def get_note(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.post("/notes", response={201: NoteOut})
-def start_note(request: HttpRequest, payload: StartIn) -> tuple[int, dict[str, Any]]:
+def start_note(request: HttpRequest, payload: StartIn) -> Status[dict[str, Any]]:
     session = Session.objects.filter(
         code=payload.session, program__organization_id=request.user.staff_organization_id
     ).select_related("program").first()
     if session is None:
         raise Http404
     note = services.note_start(actor=request.user, session=session, request=request)
-    return 201, _note_out(_get_note(request, note.code))
+    return Status(201, _note_out(_get_note(request, note.code)))
 
 
 @router.put("/notes/{code}/draft", response={200: NoteOut, 409: dict})
-def update_draft(request: HttpRequest, code: UUID, payload: DraftIn) -> Any:
+def update_draft(request: HttpRequest, code: UUID, payload: DraftIn) -> Status[dict[str, Any]]:
     note = _get_note(request, code)
     try:
         services.note_save_draft(actor=request.user, note=note, sections=payload.sections,
                                  entries=payload.entries, version=payload.version,
                                  request=request)
     except Conflict as exc:
-        return 409, {"detail": exc.message, "field": "version",
-                     "current": _note_out(_get_note(request, code)) | {
-                         "code": str(code)}, "yours": payload.dict()}
-    return 200, _note_out(_get_note(request, code))
+        return Status(409, {"detail": exc.message, "field": "version",
+                            "current": _note_out(_get_note(request, code)) | {
+                                "code": str(code)}, "yours": payload.dict()})
+    return Status(200, _note_out(_get_note(request, code)))
 
 
 @router.post("/notes/{code}/sign", response=NoteOut)

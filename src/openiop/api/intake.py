@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.care.models import Program
@@ -114,7 +114,7 @@ def list_referrals(
 
 
 @router.post("/referrals", response={201: ReferralOut})
-def create_referral(request: HttpRequest, payload: ReferralIn) -> tuple[int, Referral]:
+def create_referral(request: HttpRequest, payload: ReferralIn) -> Status[Referral]:
     require_perm(request.user, Perm.INTAKE_MANAGE)
     org = request.user.staff_profile.organization
     program = None
@@ -128,7 +128,7 @@ def create_referral(request: HttpRequest, payload: ReferralIn) -> tuple[int, Ref
         referrer_name=payload.referrer_name, date_of_birth=payload.date_of_birth,
         urgent=payload.urgent, request=request,
     )
-    return 201, referral
+    return Status(201, referral)
 
 
 @router.get("/instruments", response=list[InstrumentOut])

@@ -192,17 +192,24 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
                                      if k in DEFAULT_CADENCE}
         pid = str(person.pk)
         kinds_fixed = {fa.kind for fa in fixed[person.pk]}
+        booked_now: dict[str, Session] = {}
+        for s in sorted(ctx.current_appointments.get(pid, []), key=lambda s: s.starts_at):
+            booked_now.setdefault(s.kind, s)
         needs = []
 
-        def need(kind: str, preferred: Any, rule: str, *, _program=program, _pid=pid) -> engine.Need:
+        def need(kind: str, preferred: Any, rule: str, *, _program=program, _pid=pid,
+                 _now=booked_now) -> engine.Need:
             tpl = templates.get((_program.pk, kind))
             creds = (tpl.required_credentials if tpl and tpl.required_credentials
                      else DEFAULT_CREDENTIALS[kind])
             minutes = tpl.duration_minutes if tpl else DEFAULT_MINUTES[kind]
             counted = tpl.counts_toward_hours if tpl else kind != "medication"
+            now = _now.get(kind)
+            current = ((str(now.facilitator_id), ctx.to_minutes(now.starts_at))
+                       if now and now.facilitator_id and now.duration_minutes == minutes else None)
             return engine.Need(f"{_pid}:{kind}", kind, minutes, frozenset(creds), counted,
                                str(preferred.pk) if preferred else None,
-                               "family" if kind == "family" else "office", rule)
+                               "family" if kind == "family" else "office", rule, current)
 
         if cadence["individual_per_week"] and "individual" not in kinds_fixed:
             needs.append(need("individual", ep.primary_therapist, "individual therapy weekly"))

@@ -685,7 +685,15 @@ def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 20
             "greedy_share_meeting_minimum": round(greedy.share_meeting_minimum(inst), 4),
             "greedy_objective": greedy.objective,
             "appointments": len(appointments),
+            "due_appointments": sum(len(p.needs) for p in inst.participants),
+            "cadence_met": plan.cadence_met,
         },
+        # Cadence rules are hard: every due appointment is booked except these, which no plan
+        # can book this week (each with the reason and whether the solver proved it).
+        "cadence_gaps": [{"participant": g.participant, "name": names.get(g.participant, ""),
+                          "code": str(ctx.participants[g.participant].code), "kind": g.kind,
+                          "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
+                          "proven": g.proven} for g in plan.cadence_gaps],
         "groups": {pid: list(sids) for pid, sids in plan.group_bookings.items()},
         "appointments": appointments,
         "minutes": plan.minutes,
@@ -726,11 +734,14 @@ def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[dict]:
                      for s in ctx.current_appointments.get(pid, [])}
         for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
             rows.append({"participant": pid, "name": names[pid], "change": "add",
-                         "what": f"{kind.title()} with {ctx.staff_names.get(cid, '')}",
+                         "what": f"{APPOINTMENT_TITLES.get(kind, kind.title())} with "
+                                 f"{ctx.staff_names.get(cid, '')}",
                          "when": when.isoformat()})
         for key in sorted(set(cur_appts) - new_appts, key=lambda t: t[1]):
+            who = ctx.staff_names.get(key[2])
             rows.append({"participant": pid, "name": names[pid], "change": "remove",
-                         "what": cur_appts[key].title, "when": key[1].isoformat()})
+                         "what": cur_appts[key].title + (f" with {who}" if who else ""),
+                         "when": key[1].isoformat()})
     return rows
 
 

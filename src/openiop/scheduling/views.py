@@ -127,15 +127,14 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
     run = _run(request, code)
     result = run.result
-    names = {row["participant"]: row["name"] for row in result.get("diff", [])}
     diff_by_person: dict[str, list[dict]] = {}
     for row in result.get("diff", []):
         row = dict(row, when=_parse(row["when"]))
         diff_by_person.setdefault(row["name"], []).append(row)
-    del names
     return render(request, "scheduling/plan_detail.html", {
         "run": run, "m": result.get("metrics", {}), "diff": diff_by_person,
         "explanations": result.get("explanations", []),
+        "cadence_gaps": result.get("cadence_gaps", []),
         "adds": sum(1 for r in result.get("diff", []) if r["change"] == "add"),
         "removes": sum(1 for r in result.get("diff", []) if r["change"] == "remove"),
     })

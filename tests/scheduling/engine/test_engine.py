@@ -251,3 +251,122 @@ def test_the_checker_catches_a_broken_plan():
 def test_a_window_that_ends_before_it_starts_is_refused():
     with pytest.raises(ValueError, match="must end after it starts"):
         Window(at(0, 10), at(0, 9), "work")
+
+
+# --- cadence rules are hard -------------------------------------------------------------
+
+def _greedy_trap() -> Instance:
+    """One therapist, Wednesday 10:00-12:00 (starts at 10:00, 10:30 and 11:00). p2 can only
+    come at 10:00; p1, with fewer options, goes first in the greedy order and takes 10:00."""
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([2], (10, 0), (12, 0)))
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    evenings = week([0, 1, 2, 3, 4], (17, 0), (23, 0), "work")
+    p1 = person("p1", busy=evenings, needs=(individual("p1"),))
+    p2 = person("p2", busy=(Window(at(2, 10, 50), at(2, 16), "school"),), needs=(individual("p2"),))
+    return clinic([p1, p2], clinicians=(ther, fac))
+
+
+def test_a_due_appointment_the_greedy_baseline_misses_is_booked():
+    inst = _greedy_trap()
+    greedy = solve_greedy(inst)
+    assert greedy.unmet_needs == ("p2-ind",)  # the baseline walks into the trap
+    assert [g.need for g in greedy.cadence_gaps] == ["p2-ind"] and not greedy.cadence_gaps[0].proven
+    plan = solve(inst, FAST)
+    assert check_plan(inst, plan) == []
+    assert plan.unmet_needs == () and plan.cadence_met
+    starts = {a.participant: a.start for a in plan.appointments}
+    assert starts["p2"] == at(2, 10) and starts["p1"] == at(2, 11)
+
+
+def test_a_cadence_no_plan_can_meet_is_proven_and_explained():
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([2], (10, 0), (11, 0)))
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    people = [person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(3)]
+    inst = clinic(people, clinicians=(ther, fac))
+    plan = solve(inst, FAST)
+    assert check_plan(inst, plan) == []
+    assert len(plan.appointments) == 1 and len(plan.cadence_gaps) == 2
+    for gap in plan.cadence_gaps:
+        assert gap.proven and gap.rule == "individual appointment"
+        assert gap.reason.startswith("Dr. Rivera cannot see the participant at any time this "
+                                     "week: the times that suit both are taken by 1 other due "
+                                     "appointment (the solver proved")
+        assert "at most 1 of the week's 3 due appointments" in gap.reason
+        assert "Add hours for Dr. Rivera" in gap.suggestion
+    # The participant's explanation carries the same reason.
+    missed = {g.participant for g in plan.cadence_gaps}
+    assert {e.participant for e in plan.explanations} >= missed
+    expl = next(e for e in plan.explanations if e.participant in missed)
+    assert expl.reason.startswith("Individual appointment not booked because Dr. Rivera cannot see")
+
+
+def test_a_full_weekly_load_is_named_as_the_reason():
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([2], (9, 0), (17, 0)), max_weekly_minutes=60)
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    inst = clinic([person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(2)],
+                  clinicians=(ther, fac))
+    plan = solve(inst, FAST)
+    (gap,) = plan.cadence_gaps
+    assert "Dr. Rivera's weekly maximum of 1 h is reached" in gap.reason
+    assert gap.suggestion.startswith("Raise Dr. Rivera's weekly maximum")
+
+
+def test_a_pinned_session_that_takes_the_only_free_hour_is_named():
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([1], (18, 0), (19, 0)))
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    p1 = person("p1", pinned_sessions=("eve-1-g",), needs=(individual("p1"),))
+    inst = clinic([p1], clinicians=(ther, fac))
+    plan = solve(inst, FAST)
+    assert "eve-1-g" in plan.group_bookings["p1"]
+    (gap,) = plan.cadence_gaps
+    assert "times clash with the participant's own pinned or booked sessions" in gap.reason
+    assert check_plan(inst, plan) == []
+
+
+def test_no_time_outside_commitments_names_the_commitments():
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([0, 1, 2, 3, 4], (9, 0), (17, 0)))
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    p1 = person("p1", busy=week([0, 1, 2, 3, 4], (8, 0), (17, 30), "work"), needs=(individual("p1"),))
+    plan = solve(clinic([p1], clinicians=(ther, fac)), FAST)
+    (gap,) = plan.cadence_gaps
+    assert gap.proven
+    assert f"(Dr. Rivera) works at a time the participant is free outside work 8{D}17:30 Mon{D}Fri" in gap.reason
+
+
+def test_the_checker_refuses_a_due_appointment_dropped_without_a_reason():
+    inst = clinic([person("p1", needs=(individual("p1"),))])
+    plan = solve(inst, FAST)
+    assert plan.cadence_met and len(plan.appointments) == 1
+    dropped = dataclasses.replace(plan, appointments=())
+    assert any(p.startswith("cadence: p1-ind") for p in check_plan(inst, dropped))
+
+
+def test_settling_cadence_is_deterministic_for_a_seed():
+    inst = generate(30, seed=8)
+    # Cut the therapists' weekly load to a sixth so the greedy baseline misses due
+    # appointments and the cadence model has to decide which ones fit.
+    scarce = dataclasses.replace(inst, clinicians=tuple(
+        dataclasses.replace(c, max_weekly_minutes=c.max_weekly_minutes // 6)
+        if c.credentials & {"LPC", "LCSW", "LMFT", "LISW"} else c for c in inst.clinicians))
+    assert solve_greedy(scarce).cadence_gaps  # the baseline leaves some unbooked
+    settings = SolveSettings(seed=5, time_limit_seconds=60, deterministic_limit=0.5)
+    first, second = solve(scarce, settings), solve(scarce, settings)
+    assert check_plan(scarce, first) == []
+    assert first.appointments == second.appointments
+    assert first.cadence_gaps == second.cadence_gaps
+    assert len(first.cadence_gaps) <= len(solve_greedy(scarce).cadence_gaps)
+
+
+def test_an_appointment_already_booked_stays_where_it_is():
+    # Wednesday 15:10 is off the half-hour grid and not where the planner would put it.
+    booked = individual("p1", current=("ther", at(2, 15, 10)))
+    inst = clinic([person("p1", needs=(booked,))])
+    plan = solve(inst, FAST)
+    (a,) = plan.appointments
+    assert (a.clinician, a.start) == ("ther", at(2, 15, 10))
+    assert check_plan(inst, plan) == []
+    # The same booking is moved once the participant starts a class at that hour.
+    busy = person("p1", needs=(booked,), busy=(Window(at(2, 15), at(2, 16), "class"),))
+    moved = solve(clinic([busy]), FAST)
+    (b,) = moved.appointments
+    assert b.start != at(2, 15, 10) and not (at(2, 15) < b.end and b.start < at(2, 16))

@@ -10,12 +10,12 @@ Hard constraints (never broken by a returned plan; `verify.check_plan` re-checks
   once as the site has rooms of the needed kind, then rooms are assigned by interval
   partitioning) and group capacity;
 - credentials (only clinicians holding one of the need's credentials are candidates);
-- cadence: each due appointment is booked at most once, and leaving it unbooked costs
-  more than anything else in the objective, so it is only left out when no placement
-  exists; the explanation then says why.
+- cadence: every due appointment is booked exactly once. Before the model is built,
+  cadence.py settles which due appointments can be booked at all (and proves it with a
+  smaller CP-SAT model when the greedy baseline misses one); only those are required, and
+  each one that cannot be is returned as a CadenceGap with the reason.
 
-Objective (a penalty, minimised) in priority order: unmet cadence appointments,
-participants below the minimum (and minutes short), skipped sessions of their own track,
+Objective (a penalty, minimised) in priority order: participants below the minimum (and minutes short), skipped sessions of their own track,
 continuity, days of travel, balanced groups. See options.W_*.
 
 Deterministic for a seed: a fixed number of workers, `interleave_search` and a
@@ -31,12 +31,14 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from .cadence import settle, unmet
 from .greedy import greedy_choice
 from .model import MINUTES_PER_DAY, Instance, Plan
 from .options import (
     W_BALANCE,
     W_BELOW_MIN,
     W_CONTINUITY,
+    W_MOVED,
     W_SHORT_MINUTE,
     W_SKIPPED_GROUP,
     W_TRAVEL_DAY,
@@ -47,7 +49,7 @@ from .options import (
     score_selection,
 )
 from .plan import make_plan
-from .resources import fixed_room_use, group_capacity, room_pools
+from .resources import add_appointment_resources, group_capacity
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,39 @@ class SolveSettings:
     relative_gap: float = 0.0
     log: bool = False
     relaxation_share: float = 0.15
+    # Share of the time limit for proving which cadence rules cannot be met (only used when
+    # the greedy baseline leaves a due appointment unbooked).
+    cadence_share: float = 0.2
 
 
 def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
-    """Plan the week with CP-SAT; never returns a plan worse than the greedy baseline."""
+    """Plan the week with CP-SAT; never returns a plan worse than the greedy baseline.
+
+    Cadence is settled first (cadence.py): every due appointment that can be booked is a
+    hard constraint of the model; the ones that cannot are returned as explained gaps.
+    """
     settings = settings or SolveSettings()
     started = time.perf_counter()
     options = build_options(instance)
     greedy = greedy_choice(instance, options)
+    left = unmet(options, greedy)
+    if left:
+        # The shortlists could not place these: give them every candidate before deciding
+        # that a cadence rule cannot be met.
+        options = build_options(instance, uncapped=frozenset(left))
+        greedy = greedy_choice(instance, options)
     greedy_objective, _ = score_selection(instance, options, greedy)
-    m, x, y, aux_hint = _build(instance, options, greedy, shared=True)
+    settlement = settle(
+        instance, options, greedy, seed=settings.seed, workers=settings.workers,
+        seconds=settings.time_limit_seconds * settings.cadence_share,
+        deterministic=(settings.deterministic_limit * settings.cadence_share
+                       if settings.deterministic_limit else None),
+    )
+    start = _start_from(options, greedy, settlement.start)
+    start_objective, _ = score_selection(instance, options, start)
+    m, x, y, aux_hint = _build(instance, options, start, shared=True, hard=settlement.keep)
     for key, var in x.items():
-        m.add_hint(var, key in greedy)
+        m.add_hint(var, key in start)
     for var, value in aux_hint:
         m.add_hint(var, value)
 
@@ -81,7 +104,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     # solves fast even when the full model's LP bound is still weak.
     relax_budget = max(1.0, settings.time_limit_seconds * settings.relaxation_share)
     relax_started = time.perf_counter()
-    relaxed, _, _, _ = _build(instance, options, greedy, shared=False)
+    relaxed, _, _, _ = _build(instance, options, start, shared=False, hard=settlement.keep)
     relax_solver = _solver(settings, relax_budget - (time.perf_counter() - relax_started))
     relax_solver.solve(relaxed)
     relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
@@ -91,6 +114,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     solver = _solver(settings, settings.time_limit_seconds - margin - (time.perf_counter() - started))
     status = solver.solve(m)
     seconds = time.perf_counter() - started
+    gaps = settlement.gaps
 
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = {k for k, v in x.items() if solver.boolean_value(v)}
@@ -104,22 +128,42 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
         plan = make_plan(instance, options, chosen, tracks, bound=bound,
                          status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
-                         seconds=seconds, method="cp-sat")
-        if plan.objective <= greedy_objective:
+                         seconds=seconds, method="cp-sat", gaps=gaps)
+        if plan.objective <= min(greedy_objective, start_objective):
             return plan
         fallback_bound = bound
     else:
         fallback_bound = relaxation_bound
-    # No better solution within the limit: the greedy plan, with whatever bound was proven.
-    return make_plan(instance, options, greedy, None, bound=fallback_bound,
-                     status="GREEDY_FALLBACK", seconds=seconds, method="greedy")
+    # No better solution within the limit: the starting plan (the greedy one whenever it
+    # meets every placeable cadence rule), with whatever bound was proven.
+    return make_plan(instance, options, start, None, bound=fallback_bound,
+                     status="GREEDY_FALLBACK", seconds=seconds,
+                     method="greedy" if start == greedy else "cadence-first", gaps=gaps)
+
+
+def _start_from(options: Options, greedy: set[int], appointments: set[int]) -> set[int]:
+    """A feasible first plan: the greedy groups plus the settled appointments (greedy's own
+    when they are the same), dropping any unpinned group those appointments clash with."""
+    greedy_appts = {o.key for lst in options.appointments.values() for opts in lst.values()
+                    for o in opts if o.key in greedy}
+    if greedy_appts == appointments:
+        return set(greedy)
+    clash: dict[int, set[int]] = defaultdict(set)
+    for a, b in options.conflicts:
+        clash[a].add(b)
+        clash[b].add(a)
+    pinned = {o.key for lst in options.groups.values() for o in lst if o.pinned}
+    groups = {k for k in greedy - greedy_appts if k in pinned or not (clash[k] & appointments)}
+    return groups | set(appointments)
 
 
 def _build(
-    instance: Instance, options: Options, greedy: set[int], *, shared: bool
+    instance: Instance, options: Options, greedy: set[int], *, shared: bool,
+    hard: frozenset[str] = frozenset(),
 ) -> tuple[cp_model.CpModel, dict[int, cp_model.IntVar], dict, list]:
     """The model; with shared=False, only each participant's own terms and constraints
-    (no seats, clinician time or rooms), whose optimum is a valid lower bound."""
+    (no seats, clinician time or rooms), whose optimum is a valid lower bound. Due
+    appointments named in `hard` are booked exactly once; the others at most once."""
     m = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
     for o in options.all_options():
@@ -172,15 +216,21 @@ def _build(
 
         # Appointments: at most one candidate per due need.
         appt_x = []
-        for _nid, lst in options.appointments[p.id].items():
+        for nid, lst in options.appointments[p.id].items():
             chosen = [x[o.key] for o in lst]
-            if chosen:
-                m.add_at_most_one(chosen)
-            terms.append((W_UNMET_NEED, 1 - sum(chosen)))
+            if nid in hard:
+                m.add_exactly_one(chosen)  # cadence rule: a hard constraint
+            else:
+                if chosen:
+                    m.add_at_most_one(chosen)
+                terms.append((W_UNMET_NEED, 1 - sum(chosen)))
             if lst and lst[0].need.preferred_clinician:
                 others = [x[o.key] for o in lst if not o.preferred]
                 if others:
                     terms.append((W_CONTINUITY, sum(others)))
+            if lst and lst[0].need.current:
+                # Stability: an appointment already in the calendar stays where it is.
+                terms.append((W_MOVED, 1 - sum(x[o.key] for o in lst if o.is_current)))
             appt_x.extend((o, x[o.key]) for o in lst)
 
         # Weekly minutes and the minimum.
@@ -241,30 +291,7 @@ def _build(
             (sum(1 for v in session_takers[s] if v.index in greedy_index) for s in sids), default=0)))
         terms.append((W_BALANCE, biggest))
 
-    # Clinicians: no double booking and maximum weekly load.
-    per_clinician: dict[str, list] = defaultdict(list)
-    per_pool: dict[tuple[str, str], list] = defaultdict(list)
-    for p in instance.participants:
-        for lst in options.appointments[p.id].values():
-            for o in lst:
-                iv = m.new_optional_fixed_size_interval_var(o.start, o.end - o.start, x[o.key],
-                                                            f"i{o.key}")
-                per_clinician[o.clinician].append((iv, o.end - o.start, x[o.key]))
-                per_pool[(o.site, o.need.room_kind)].append(iv)
-    max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
-    for cid, lst in per_clinician.items():
-        m.add_no_overlap([iv for iv, _, _ in lst])
-        room_left = max(0, max_load.get(cid, 0) - options.clinician_fixed_minutes.get(cid, 0))
-        m.add(sum(mins * v for _, mins, v in lst) <= room_left)
-
-    # Rooms for appointments: never more at once than the pool has rooms.
-    pools = room_pools(instance)
-    fixed_use = fixed_room_use(instance)
-    for pool, ivs in per_pool.items():
-        fixed_ivs = [m.new_fixed_size_interval_var(s, e - s, f"f{pool}{s}{rid}")
-                     for s, e, rid in fixed_use.get(pool, [])]
-        capacity = max(len(pools.get(pool, [])), len(fixed_ivs) and _peak(fixed_use[pool]))
-        m.add_cumulative(ivs + fixed_ivs, [1] * (len(ivs) + len(fixed_ivs)), capacity)
+    add_appointment_resources(m, instance, options, x)
 
     m.minimize(sum(w * t for w, t in terms))
     return m, x, y, aux_hint
@@ -285,12 +312,3 @@ def _solver(settings: SolveSettings, seconds: float) -> cp_model.CpSolver:
     prm.cp_model_probing_level = 0
     prm.symmetry_level = 0
     return solver
-
-
-def _peak(intervals: list[tuple[int, int, str]]) -> int:
-    events = sorted([(s, 1) for s, _, _ in intervals] + [(e, -1) for _, e, _ in intervals])
-    peak = cur = 0
-    for _, d in events:
-        cur += d
-        peak = max(peak, cur)
-    return peak

@@ -101,10 +101,14 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         if full:
             reasons.append(f"{len(full)} session(s) it fits were full or clashed: "
                            f"{describe_sessions(full)}")
+        gaps = {g.need: g for g in plan.cadence_gaps}
         for need in p.needs:
             if need.id in unmet:
-                why = options.no_candidate.get(need.id, "every candidate time was taken")
-                reasons.append(f"{need.kind} appointment not booked: {why}")
+                gap = gaps.get(need.id)
+                why = gap.reason if gap else options.no_candidate.get(
+                    need.id, "every candidate time was taken")
+                rule = f" ({need.rule})" if need.rule else ""
+                reasons.append(f"{need.kind} appointment{rule} not booked because {why}")
         reason = "; ".join(reasons) or "the week's sessions did not add up to the minimum"
         reason = f"{reason[0].upper()}{reason[1:]} ({need_text})."
 
@@ -121,6 +125,8 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
             day = DAY_NAMES[(blocked[0].start // MINUTES_PER_DAY) % 7]
             suggestion = (f"Ask whether a commitment can move on {day}, or add an individual "
                           "session on a free day; otherwise review the level of care.")
+        elif any(n.id in gaps for n in p.needs):
+            suggestion = next(gaps[n.id].suggestion for n in p.needs if n.id in gaps)
         elif any(n.id in unmet for n in p.needs):
             suggestion = "Free a clinician's hour outside the participant's commitments, or use telehealth."
         else:

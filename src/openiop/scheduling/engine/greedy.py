@@ -50,4 +50,5 @@ def solve_greedy(instance: Instance) -> Plan:
     options = build_options(instance)
     chosen = greedy_choice(instance, options)
     return make_plan(instance, options, chosen, None, bound=0, status="GREEDY",
-                     seconds=time.perf_counter() - started, method="greedy")
+                     seconds=time.perf_counter() - started, method="greedy",
+                     missing_reason="the greedy baseline found no free time left for it")

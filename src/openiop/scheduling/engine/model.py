@@ -81,6 +81,9 @@ class Need:
     preferred_clinician: str | None = None  # continuity: the usual therapist or prescriber
     room_kind: str = "office"
     rule: str = ""  # the cadence rule that made it due, in plain words
+    # Where it is booked now (clinician, start), when an earlier plan or a person booked it
+    # and did not pin it: re-planning keeps it there unless something better requires a move.
+    current: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,19 @@ class Appointment:
 
 
 @dataclass(frozen=True)
+class CadenceGap:
+    """A due appointment (a cadence rule) that no plan can book this week, and why."""
+
+    need: str
+    participant: str
+    kind: str
+    rule: str
+    reason: str
+    suggestion: str
+    proven: bool  # the solver proved no plan books every due appointment
+
+
+@dataclass(frozen=True)
 class Explanation:
     participant: str
     minutes_planned: int
@@ -176,6 +192,17 @@ class Plan:
     solve_seconds: float
     explanations: tuple[Explanation, ...] = ()
     method: str = "cp-sat"
+    # Cadence rules are hard: every due appointment is booked except these, each with the
+    # reason no placement exists (an infeasible week is explained, never silently thinned).
+    cadence_gaps: tuple[CadenceGap, ...] = ()
+
+    @property
+    def cadence_met(self) -> bool:
+        return not self.cadence_gaps
+
+    @property
+    def infeasible_needs(self) -> dict[str, str]:
+        return {g.need: g.reason for g in self.cadence_gaps}
 
     @property
     def gap(self) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .model import MINUTES_PER_DAY, GroupSession, Instance, Need, Participant
+from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
 
 # Objective weights, in priority order (issue: participants meeting their minimum, then
 # continuity, then fewer travel days, then balanced groups). Each tier's weight exceeds
@@ -24,6 +24,7 @@ W_BELOW_MIN = 100_000  # a participant below the weekly minimum
 W_SHORT_MINUTE = 100  # each minute short of the minimum
 W_SKIPPED_GROUP = 500  # an attendable session of the chosen track left unbooked
 W_CONTINUITY = 40  # another clinician than the usual one, or another track than enrolled
+W_MOVED = 40  # an appointment already in the calendar moved to another time or clinician
 W_TRAVEL_DAY = 10  # each day the participant has to come in
 W_BALANCE = 1  # the largest group of a program (keeps parallel groups even)
 
@@ -73,6 +74,10 @@ class AppointmentOption:
     def counted(self) -> int:
         return self.need.minutes if self.need.counted else 0
 
+    @property
+    def is_current(self) -> bool:
+        return self.need.current == (self.clinician, self.start)
+
 
 @dataclass
 class Options:
@@ -99,7 +104,10 @@ def _day(minute: int) -> int:
     return minute // MINUTES_PER_DAY
 
 
-def build_options(instance: Instance) -> Options:
+def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) -> Options:
+    """Every choice of the week. Needs named in `uncapped` get every candidate (each
+    eligible clinician at every free start) instead of the ranked shortlist, so that a
+    need the shortlist cannot place is proved unplaceable, not merely unlucky."""
     groups_by_track: dict[str, list[GroupSession]] = defaultdict(list)
     for g in instance.groups:
         groups_by_track[g.track].append(g)
@@ -186,7 +194,7 @@ def build_options(instance: Instance) -> Options:
         appts[p.id] = {}
         for need in p.needs:
             if (p.site, need.room_kind) not in room_kinds_at_site:
-                no_candidate[need.id] = f"no {need.room_kind} room at the participant's site"
+                no_candidate[need.id] = f"the participant's site has no {need.room_kind} room"
                 appts[p.id][need.id] = []
                 continue
             eligible = [c for c in instance.clinicians
@@ -205,13 +213,19 @@ def build_options(instance: Instance) -> Options:
                 others_pool = others_pool[shift:] + others_pool[:shift]
             considered = [c for c in eligible if c.id == need.preferred_clinician] + others_pool
             with_room = 0
+            capped = need.id not in uncapped
             for n_scanned, c in enumerate(considered):
-                if c.id != need.preferred_clinician and (
+                if capped and c.id != need.preferred_clinician and (
                     with_room >= MAX_OTHER_CLINICIANS or n_scanned > MAX_SCANNED_CLINICIANS
                 ):
                     break
                 found = 0
-                for start in free_starts(c.id, need.minutes):
+                starts = free_starts(c.id, need.minutes)
+                if need.current and need.current[0] == c.id and need.current[1] not in starts \
+                        and _fits(clinicians[c.id], clinician_busy.get(c.id, []),
+                                  need.current[1], need.minutes):
+                    starts = [need.current[1], *starts]  # off the grid, where it is booked now
+                for start in starts:
                     end = start + need.minutes
                     if blocked(start, end, p.site):
                         continue
@@ -227,14 +241,16 @@ def build_options(instance: Instance) -> Options:
                     found += 1
                 if found and c.id != need.preferred_clinician:
                     with_room += 1
+            # Where it is booked now comes first, when that time is still possible.
+            current = [r for r in ranked if (r[1], r[2]) == need.current]
+            ranked = [r for r in ranked if (r[1], r[2]) != need.current]
             preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
-            chosen = preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+            chosen = current + (
+                preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+                if capped else preferred + others)
             if not chosen:
-                no_candidate[need.id] = (
-                    "no clinician who may provide it is free outside the participant's "
-                    "commitments"
-                )
+                no_candidate[need.id] = _no_time_reason(p, eligible)
             lst = []
             for _score, cid, start in chosen:
                 lst.append(AppointmentOption(key, p.id, need, cid, start, start + need.minutes,
@@ -263,6 +279,23 @@ def build_options(instance: Instance) -> Options:
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
                    attendable, no_candidate)
+
+
+def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -> bool:
+    """The clinician works the whole interval and leads nothing during it."""
+    end = start + minutes
+    return any(w.start <= start and end <= w.end for w in c.windows) and not any(
+        s < end and start < e for s, e in busy)
+
+
+def _no_time_reason(p: Participant, eligible: list) -> str:
+    from .explain import describe_windows  # explain imports this module
+
+    names = ", ".join(c.name for c in eligible[:3]) + (" and others" if len(eligible) > 3 else "")
+    text = f"no clinician who may provide it ({names}) works at a time the participant is free"
+    if p.busy:
+        text += f" outside {describe_windows(p.busy)}"
+    return text + " and away from their other sessions"
 
 
 def score_selection(
@@ -296,6 +329,8 @@ def score_selection(
                 parts["unmet_needs"] += 1
             elif not picked[0].preferred and picked[0].need.preferred_clinician:
                 parts["continuity"] += 1
+            if lst and lst[0].need.current and not (picked and picked[0].is_current):
+                parts["moved"] += 1
             del nid
         days = {_day(o.start) for o in gsel} | {_day(o.start) for o in asel} | options.fixed_days[p.id]
         parts["travel_days"] += len(days)
@@ -308,6 +343,7 @@ def score_selection(
         + W_SHORT_MINUTE * parts["short_minutes"]
         + W_SKIPPED_GROUP * parts["skipped_groups"]
         + W_CONTINUITY * parts["continuity"]
+        + W_MOVED * parts["moved"]
         + W_TRAVEL_DAY * parts["travel_days"]
         + W_BALANCE * parts["balance"]
     )

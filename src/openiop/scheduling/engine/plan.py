@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .explain import explain
-from .model import Instance, Plan
+from .model import CadenceGap, Instance, Plan
 from .options import Options, chosen_track, score_selection
 from .resources import assign_rooms
 
@@ -18,6 +18,8 @@ def make_plan(
     status: str,
     seconds: float,
     method: str,
+    gaps: tuple[CadenceGap, ...] = (),
+    missing_reason: str = "no room of its kind was left free at the time found for it",
 ) -> Plan:
     chosen = set(chosen)
     appt_opts = [o for p in instance.participants for lst in options.appointments[p.id].values()
@@ -40,6 +42,13 @@ def make_plan(
         nid for p in instance.participants for nid, lst in options.appointments[p.id].items()
         if not any(o.key in chosen for o in lst)
     )
+    known = {g.need for g in gaps}
+    gaps = tuple(g for g in gaps if g.need in unmet) + tuple(
+        CadenceGap(n.id, p.id, n.kind, n.rule or f"{n.kind} appointment",
+                   options.no_candidate.get(n.id, missing_reason),
+                   "Re-plan, or book it by hand and pin it.", proven=n.id in options.no_candidate)
+        for p in instance.participants for n in p.needs if n.id in unmet and n.id not in known
+    )
     plan = Plan(
         group_bookings=group_bookings,
         appointments=tuple(sorted(appointments, key=lambda a: (a.start, a.participant, a.need))),
@@ -51,6 +60,7 @@ def make_plan(
         status=status,
         solve_seconds=seconds,
         method=method,
+        cadence_gaps=gaps,
     )
     plan.explanations = tuple(explain(instance, options, plan))
     return plan

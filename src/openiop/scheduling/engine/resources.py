@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ortools.sat.python import cp_model
+
 from .model import MINUTES_PER_DAY, Appointment, Instance
 from .options import AppointmentOption, GroupOption, Options
 
@@ -119,3 +121,42 @@ class Ledger:
         self.clin_busy[o.clinician].append((o.start, o.end))
         self.clin_load[o.clinician] = self.clin_load.get(o.clinician, 0) + (o.end - o.start)
         self._mark((o.site, o.need.room_kind), o.start, o.end)
+
+
+def add_appointment_resources(
+    m: cp_model.CpModel, instance: Instance, options: Options, x: dict[int, cp_model.IntVar]
+) -> None:
+    """Clinicians (no double booking, maximum weekly load) and rooms (never more
+    appointments at once than the pool has rooms) for the appointment options in `x`."""
+    per_clinician: dict[str, list] = defaultdict(list)
+    per_pool: dict[tuple[str, str], list] = defaultdict(list)
+    for p in instance.participants:
+        for lst in options.appointments[p.id].values():
+            for o in lst:
+                if o.key not in x:
+                    continue
+                iv = m.new_optional_fixed_size_interval_var(o.start, o.end - o.start, x[o.key],
+                                                            f"i{o.key}")
+                per_clinician[o.clinician].append((iv, o.end - o.start, x[o.key]))
+                per_pool[(o.site, o.need.room_kind)].append(iv)
+    max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
+    for cid, lst in per_clinician.items():
+        m.add_no_overlap([iv for iv, _, _ in lst])
+        room_left = max(0, max_load.get(cid, 0) - options.clinician_fixed_minutes.get(cid, 0))
+        m.add(sum(mins * v for _, mins, v in lst) <= room_left)
+    pools = room_pools(instance)
+    fixed_use = fixed_room_use(instance)
+    for pool, ivs in per_pool.items():
+        fixed_ivs = [m.new_fixed_size_interval_var(s, e - s, f"f{pool}{s}{rid}")
+                     for s, e, rid in fixed_use.get(pool, [])]
+        capacity = max(len(pools.get(pool, [])), len(fixed_ivs) and peak_use(fixed_use[pool]))
+        m.add_cumulative(ivs + fixed_ivs, [1] * (len(ivs) + len(fixed_ivs)), capacity)
+
+
+def peak_use(intervals: list[tuple[int, int, str]]) -> int:
+    events = sorted([(s, 1) for s, _, _ in intervals] + [(e, -1) for _, e, _ in intervals])
+    peak = cur = 0
+    for _, d in events:
+        cur += d
+        peak = max(peak, cur)
+    return peak

@@ -70,6 +70,15 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
         clin_items[a.clinician].append((a.start, a.end))
         room_items[a.room].append((a.start, a.end))
         items[p.id].append((a.start, a.end, a.site, a.need))
+    # Cadence rules are hard: every due appointment is booked, or the plan names it as a
+    # gap with the reason no placement exists.
+    declared = plan.infeasible_needs
+    for nid, (p, _need) in needs.items():
+        if nid not in seen_needs and nid not in declared:
+            problems.append(f"cadence: {nid} of {p.id} is due and neither booked nor explained")
+    for nid in declared:
+        if nid in seen_needs:
+            problems.append(f"cadence: {nid} is booked and also reported as impossible")
     # Only what the plan adds is judged: clashes already present in the fixed input (groups
     # a clinic scheduled by hand) are not the plan's doing.
     planned_clin: dict[str, list[tuple[int, int]]] = defaultdict(list)

@@ -1,0 +1,253 @@
+"""Cadence rules as hard constraints: which due appointments every plan must book.
+
+Issue 4 makes the cadence rules hard (individual therapy weekly, a family session every
+two weeks when family involvement is consented, medication review at the prescriber's
+cadence; DOMAIN.md section 7). A hard constraint that cannot be met makes the week
+infeasible, and an infeasible week must be explained, not planned around in silence. So
+the engine settles cadence first:
+
+1. Due appointments without a single candidate (no credentialed clinician, no room of the
+   kind, no clinician time outside the participant's commitments) are infeasible on their
+   face.
+2. When the greedy baseline books every other due appointment, all of them are hard.
+3. Otherwise a CP-SAT model of the appointments alone (every candidate of the unplaced
+   needs, clinicians' time and load, rooms, each person's own clashes and pinned sessions)
+   finds the largest set of due appointments that fit together. When it proves that set
+   optimal, the rest are infeasible in any plan; each gets a plain-words reason built from
+   what blocks every one of its candidate times.
+
+The main model then requires every appointment of the kept set exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from .explain import describe_windows
+from .model import CadenceGap, Instance, Need, Participant, fmt_hours
+from .options import AppointmentOption, Options
+from .resources import add_appointment_resources, fixed_room_use, peak_use, room_pools
+
+
+@dataclass
+class CadenceSettlement:
+    keep: frozenset[str]  # need ids every plan must book
+    gaps: tuple[CadenceGap, ...]  # the due appointments no plan can book, explained
+    start: set[int] = field(default_factory=set)  # appointment keys that book `keep`
+    proven: bool = True
+    seconds: float = 0.0
+
+
+def unmet(options: Options, chosen: set[int]) -> list[str]:
+    return [nid for p in sorted(options.appointments) for nid, lst in options.appointments[p].items()
+            if not any(o.key in chosen for o in lst)]
+
+
+def settle(
+    instance: Instance,
+    options: Options,
+    greedy: set[int],
+    *,
+    seed: int,
+    workers: int,
+    seconds: float,
+    deterministic: float | None = None,
+) -> CadenceSettlement:
+    """Decide which due appointments are hard and explain the ones that cannot be met."""
+    started = time.perf_counter()
+    people = {p.id: p for p in instance.participants}
+    needs = {n.id: (people[pid], n) for pid in sorted(options.appointments) for n in people[pid].needs}
+    faceless = {nid for pid in options.appointments
+                for nid, lst in options.appointments[pid].items() if not lst}
+    gaps = [_gap(needs[nid], options.no_candidate.get(nid, "no candidate time"),
+                 _face_suggestion(options.no_candidate.get(nid, "")), proven=True)
+            for nid in sorted(faceless)]
+    left = [nid for nid in unmet(options, greedy) if nid not in faceless]
+    placeable = frozenset(nid for nid in needs if nid not in faceless)
+    greedy_appts = {o.key for pid in options.appointments for lst in options.appointments[pid].values()
+                    for o in lst if o.key in greedy}
+    if not left:
+        return CadenceSettlement(placeable, tuple(gaps), greedy_appts, True,
+                                 time.perf_counter() - started)
+
+    # Which appointment options each person's pinned sessions rule out (pinned groups are
+    # kept whatever the plan, so those candidate times are gone).
+    pinned_keys = {o.key for lst in options.groups.values() for o in lst if o.pinned}
+    blocked_by_pin: set[int] = set()
+    clash: dict[int, set[int]] = defaultdict(set)
+    for a, b in options.conflicts:
+        clash[a].add(b)
+        clash[b].add(a)
+        if a in pinned_keys:
+            blocked_by_pin.add(b)
+        if b in pinned_keys:
+            blocked_by_pin.add(a)
+
+    m = cp_model.CpModel()
+    x: dict[int, cp_model.IntVar] = {}
+    per_need: dict[str, list[cp_model.IntVar]] = {}
+    for pid in sorted(options.appointments):
+        for nid, lst in options.appointments[pid].items():
+            vs = []
+            for o in lst:
+                if o.key in blocked_by_pin:
+                    continue
+                x[o.key] = m.new_bool_var(f"a{o.key}")
+                vs.append(x[o.key])
+            per_need[nid] = vs
+            if vs:
+                m.add_at_most_one(vs)
+    for a, b in options.conflicts:
+        if a in x and b in x:
+            m.add_bool_or([x[a].Not(), x[b].Not()])
+    add_appointment_resources(m, instance, options, x)
+    met = [m.new_bool_var(f"met{nid}") for nid in sorted(per_need)]
+    for lit, nid in zip(met, sorted(per_need), strict=True):
+        m.add(sum(per_need[nid]) >= 1).only_enforce_if(lit)
+    m.maximize(sum(met))
+    for key, var in x.items():
+        m.add_hint(var, key in greedy_appts)
+
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = workers
+    prm.random_seed = seed
+    prm.interleave_search = True
+    prm.max_time_in_seconds = max(1.0, seconds)
+    prm.max_deterministic_time = deterministic or max(1.0, seconds) * 0.8
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # Nothing better than the greedy baseline was found in time: its misses are reported
+        # as gaps, and said to be unproven.
+        chosen = greedy_appts
+        proven = False
+    else:
+        chosen = {k for k, v in x.items() if solver.boolean_value(v)}
+        proven = status == cp_model.OPTIMAL
+        if len(unmet(options, chosen)) >= len(unmet(options, greedy)):
+            chosen = greedy_appts  # no more needs met than greedy: keep its week intact
+    missed = [nid for nid in unmet(options, chosen) if nid not in faceless]
+    total = len(needs)
+    fitted = total - len(missed) - len(faceless)
+    for nid in missed:
+        p, need = needs[nid]
+        reason, suggestion = _why(instance, options, p, need, chosen, clash, blocked_by_pin)
+        if proven:
+            reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
+                       "appointments can be booked together)")
+        else:
+            reason += " (not placed within the time limit; not proven impossible)"
+        gaps.append(_gap((p, need), reason, suggestion, proven=proven))
+    return CadenceSettlement(placeable - set(missed), tuple(gaps), chosen, proven,
+                             time.perf_counter() - started)
+
+
+def _gap(pn: tuple[Participant, Need], reason: str, suggestion: str, *, proven: bool) -> CadenceGap:
+    p, need = pn
+    rule = need.rule or f"{need.kind} appointment"
+    return CadenceGap(need.id, p.id, need.kind, rule, reason, suggestion, proven)
+
+
+def _face_suggestion(reason: str) -> str:
+    if reason.startswith("no clinician holds"):
+        return "Give a clinician with that credential hours at this site, or refer out."
+    if reason.startswith("the participant's site has no"):
+        return "Add a room of that kind at the participant's site, or use telehealth."
+    return ("Ask whether a commitment can move, add clinician hours when the participant is "
+            "free, or use telehealth.")
+
+
+def _why(
+    instance: Instance,
+    options: Options,
+    p: Participant,
+    need: Need,
+    chosen: set[int],
+    clash: dict[int, set[int]],
+    blocked_by_pin: set[int],
+) -> tuple[str, str]:
+    """What blocks every candidate time of an unplaceable need, in plain words."""
+    clinicians = {c.id: c for c in instance.clinicians}
+    chosen_opts: list[AppointmentOption] = [
+        o for pid in options.appointments for lst in options.appointments[pid].values()
+        for o in lst if o.key in chosen
+    ]
+    by_clinician: dict[str, list[AppointmentOption]] = defaultdict(list)
+    load: dict[str, int] = dict(options.clinician_fixed_minutes)
+    for o in chosen_opts:
+        by_clinician[o.clinician].append(o)
+        load[o.clinician] = load.get(o.clinician, 0) + o.end - o.start
+    candidates = [o for o in options.appointments[p.id][need.id]]
+    names = sorted({clinicians[o.clinician].name for o in candidates if o.clinician in clinicians})
+    pools = room_pools(instance)
+    pool_busy: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for key, lst in fixed_room_use(instance).items():
+        pool_busy[key].extend((s, e) for s, e, _ in lst)
+    for o in chosen_opts:
+        pool_busy[(o.site, o.need.room_kind)].append((o.start, o.end))
+    others: set[str] = set()
+    full_load: dict[str, int] = {}
+    own = rooms = displaced = 0
+    for o in candidates:
+        if o.key in blocked_by_pin or clash[o.key] & chosen:
+            own += 1
+            continue
+        c = clinicians.get(o.clinician)
+        if c and load.get(o.clinician, 0) + o.end - o.start > c.max_weekly_minutes:
+            full_load[c.name] = c.max_weekly_minutes
+            continue
+        taken = [a for a in by_clinician[o.clinician] if a.start < o.end and o.start < a.end]
+        if taken:
+            others.update(a.need.id for a in taken)
+            continue
+        pool = (o.site, need.room_kind)
+        if _peak_between(pool_busy[pool], o.start, o.end) >= len(pools.get(pool, [])):
+            rooms += 1
+        else:
+            displaced += 1  # it fits only in place of another due appointment
+    who = _join(names) or "No clinician"
+    outside = f" outside {describe_windows(p.busy)}" if p.busy else ""
+    parts = []
+    if others:
+        n = len(others)
+        parts.append(f"the times that suit both are taken by {n} other due appointment"
+                     f"{'s' if n != 1 else ''}")
+    if len(full_load) == 1:
+        ((n, mx),) = full_load.items()
+        parts.append(f"{n}'s weekly maximum of {fmt_hours(mx)} is reached")
+    elif full_load:
+        parts.append(f"the weekly maximum of {_join(sorted(full_load))} is reached")
+    if own:
+        parts.append("times clash with the participant's own pinned or booked sessions")
+    if rooms:
+        parts.append(f"no {need.room_kind} room is free at the times left")
+    if displaced:
+        parts.append("the times left would push out another due appointment")
+    reason = (f"{who} cannot see the participant at any time{outside} this week: "
+              + ("; ".join(parts) or "every time is taken"))
+    if full_load:
+        suggestion = f"Raise {_join(sorted(full_load))}'s weekly maximum or move a group they run."
+    elif others:
+        suggestion = (f"Add hours for {who} when the participant is free, let another "
+                      "credentialed clinician take it, or use telehealth.")
+    elif rooms:
+        suggestion = f"Free a {need.room_kind} room or use telehealth."
+    else:
+        suggestion = "Unpin a clashing session or move a commitment."
+    return reason, suggestion
+
+
+def _peak_between(intervals: list[tuple[int, int]], start: int, end: int) -> int:
+    """Most intervals overlapping at once within [start, end)."""
+    return peak_use([(max(s, start), min(e, end), "") for s, e in intervals
+                     if s < end and start < e])
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:2]) + f" and {len(names) - 2} other(s)"
