@@ -11,6 +11,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils import timezone
 from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
 from openiop.care.models import Enrollment
-from openiop.scheduling import planning
+from openiop.scheduling import planning, services
 from openiop.scheduling.hours import monday_of
 from openiop.scheduling.models import (
     Attendance,
@@ -445,3 +446,40 @@ def test_the_pin_and_move_urls_are_participant_scoped():
     routes = participant_routes()
     assert "schedule/participants/<uuid:code>/bookings/<uuid:booking>/pin/" in routes
     assert "schedule/participants/<uuid:code>/track/" in routes
+
+
+def test_public_holidays_close_each_site_once_and_generation_skips_them(sched, client):
+    from datetime import date
+
+    from openiop.scheduling.models import Session, SiteClosure
+
+    year = timezone.localdate().year + 1
+    client.force_login(sched.director)
+    response = client.post("/schedule/closures/holidays/", {"year": str(year)})
+    assert response.status_code == 302
+    closures = {c.date: c.reason for c in SiteClosure.objects.filter(site=sched.site)}
+    # The test site is in Ohio: federal holidays (Ohio adds none of its own).
+    assert closures[date(year, 7, 4)] == "Independence Day"
+    assert closures[date(year, 1, 1)] == "New Year's Day"
+    assert any(r.startswith("Thanksgiving") for r in closures.values())
+    assert len(closures) >= 11
+    # Running it again adds nothing.
+    client.post("/schedule/closures/holidays/", {"year": str(year)})
+    assert SiteClosure.objects.filter(site=sched.site).count() == len(closures)
+    # No session is generated on a holiday.
+    thanksgiving = next(d for d, r in closures.items() if r.startswith("Thanksgiving"))
+    monday = thanksgiving - timedelta(days=thanksgiving.weekday())
+    services.sessions_generate(actor=sched.director, program=sched.program, start=monday,
+                               end=monday + timedelta(days=6))
+    assert Session.objects.filter(starts_at__date__gte=monday).exists()
+    assert not Session.objects.filter(starts_at__date=thanksgiving).exists()
+
+
+def test_holidays_for_a_far_year_are_refused_by_name(sched):
+    from openiop.scheduling.models import SiteClosure
+
+    year = timezone.localdate().year + 5
+    with pytest.raises(ValidationError) as exc:
+        services.closures_add_holidays(actor=sched.director, organization=sched.org, year=year)
+    assert "year" in exc.value.message_dict
+    assert not SiteClosure.objects.exists()

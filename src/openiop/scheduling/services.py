@@ -571,6 +571,42 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
     return closure
 
 
+def closures_add_holidays(*, actor: Any, organization: Any, year: int,
+                          request: HttpRequest | None = None) -> list[SiteClosure]:
+    """Close every site on the public holidays of a year (US federal holidays and those of
+    the site's state, observed days included), from the `holidays` package. Days already
+    closed are skipped, so it can run again; a clinic that stays open on one removes it."""
+    import holidays as public_holidays
+
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    _same_org(actor, organization.pk)
+    today = timezone.localdate()
+    if not today.year <= year <= today.year + 2:
+        raise ValidationError({"year": f"Pick {today.year}, {today.year + 1} or {today.year + 2}."})
+    sites = list(organization.sites.order_by("name"))
+    existing = set(SiteClosure.objects.filter(organization=organization, date__year=year)
+                   .values_list("site_id", "date"))
+    closed_all = {d for site_id, d in existing if site_id is None}
+    new: list[SiteClosure] = []
+    for site in sites:
+        try:
+            days = public_holidays.country_holidays("US", subdiv=site.state, years=year)
+        except NotImplementedError:  # not a state the package knows: federal holidays only
+            days = public_holidays.country_holidays("US", years=year)
+        for day, name in sorted(days.items()):
+            if day < today or day in closed_all or (site.pk, day) in existing:
+                continue
+            new.append(SiteClosure(organization=organization, site=site, date=day,
+                                   reason=str(name)[:120]))
+            existing.add((site.pk, day))
+    with transaction.atomic():
+        SiteClosure.objects.bulk_create(new)
+        audit_record(actor=actor, action="create", object_type="site_closure",
+                     object_id=organization.code, organization=organization, request=request,
+                     reason=f"{len(new)} public holidays closed for {year}")
+    return new
+
+
 def closure_remove(*, actor: Any, closure: SiteClosure, request: HttpRequest | None = None) -> None:
     """Reopen an upcoming day (sessions for it can then be generated)."""
     require_perm(actor, Perm.SCHEDULE_PLAN)

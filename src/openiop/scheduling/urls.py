@@ -24,6 +24,7 @@ urlpatterns = [
     path("templates/<uuid:code>/edit/", views_manage.template_edit, name="template_edit"),
     path("templates/<uuid:code>/active/", views_manage.template_active, name="template_active"),
     path("closures/", views_manage.closure_add, name="closure_add"),
+    path("closures/holidays/", views_manage.closures_holidays, name="closures_holidays"),
     path("closures/<int:pk>/remove/", views_manage.closure_remove, name="closure_remove"),
     path("staff/", views_manage.staff_list, name="staff_hours"),
     path("staff/<uuid:code>/", views_manage.staff_edit, name="staff_edit"),

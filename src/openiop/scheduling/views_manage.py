@@ -82,6 +82,7 @@ def _templates_page(request: HttpRequest, *, closure_form: ClosureForm | None = 
     return render(request, "scheduling/templates.html", {
         "templates": rows, "programs": programs, "closures": closures,
         "closure_form": closure_form or ClosureForm(organization=org),
+        "holiday_years": [timezone.localdate().year + i for i in range(3)],
         "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
     }, status=status)
 
@@ -222,6 +223,25 @@ def closure_add(request: HttpRequest) -> HttpResponse:
                                       "Sessions already generated for it are not cancelled.")
             return redirect("scheduling:templates")
     return _templates_page(request, closure_form=form, status=400)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
+@require_POST
+def closures_holidays(request: HttpRequest) -> HttpResponse:
+    _require_plan(request)
+    try:
+        year = int(request.POST.get("year", ""))
+        made = services.closures_add_holidays(actor=request.user, organization=_org(request),
+                                              year=year, request=request)
+    except ValueError:
+        messages.error(request, "Year: pick one of the years offered.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"{len(made)} public holiday closure{'s' if len(made) != 1 else ''} "
+                                  f"added for {year}. Remove any day a site stays open.")
+    return redirect("scheduling:templates")
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
