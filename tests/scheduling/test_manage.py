@@ -359,7 +359,8 @@ def test_staff_without_the_planning_permission_see_no_edit_buttons_and_get_403(s
 # --- the schedule tab -------------------------------------------------------------------------
 
 def test_pin_and_unpin_a_booking_from_the_schedule_tab(sched, as_director):
-    s = f.session(sched.program, track=sched.track, facilitator=sched.colleague)
+    s = f.session(sched.program, track=sched.track, facilitator=sched.colleague,
+                  starts_at=timezone.now().replace(microsecond=0) + timedelta(days=1))
     b = f.booking(s, sched.participant)
     week = monday_of(timezone.localtime(s.starts_at, ZoneInfo(sched.org.time_zone)).date())
     tab = reverse("scheduling:participant_schedule", kwargs={"code": sched.participant.code})
@@ -483,3 +484,22 @@ def test_holidays_for_a_far_year_are_refused_by_name(sched):
         services.closures_add_holidays(actor=sched.director, organization=sched.org, year=year)
     assert "year" in exc.value.message_dict
     assert not SiteClosure.objects.exists()
+
+
+def test_past_bookings_offer_no_pin_button(sched, as_director):
+    past = f.session(sched.program, track=sched.track, minutes=60,
+                     starts_at=timezone.now().replace(microsecond=0) - timedelta(hours=3))
+    b = f.booking(past, sched.participant)
+    week = monday_of(timezone.localtime(past.starts_at, ZoneInfo(sched.org.time_zone)).date())
+    tab = reverse("scheduling:participant_schedule", kwargs={"code": sched.participant.code})
+    html = as_director.get(f"{tab}?week={week}").content.decode()
+    row = html[html.index(f'id="booking-{b.code}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Pin</button>" not in row
+
+
+def test_a_program_with_one_track_says_there_is_nowhere_to_move(sched, as_director):
+    tab = reverse("scheduling:participant_schedule", kwargs={"code": sched.participant.code})
+    html = as_director.get(tab).content.decode()
+    assert "The program has no other active track to move to." in html
+    assert "Move to track" not in html and ">Leave the track</button>" in html

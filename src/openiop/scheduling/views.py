@@ -340,6 +340,7 @@ def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
                  if episode and can_plan else None)
     return render(request, "scheduling/participant_schedule.html", ctx | {
         "bookings": selectors.participant_week_bookings(participant, week, tz),
+        "now": timezone.now(),
         "can_plan": can_plan, "enrollment": enrollment, "move_form": move_form,
         "grid": selectors.week_grid(sessions, week, tz, booked), "week": week,
         "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
