@@ -142,6 +142,10 @@ class UseDisorderForm(forms.Form):
     note = forms.CharField(required=False, max_length=300)
 
 
+class UseDisorderResolveForm(forms.Form):
+    resolved_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Resolved on")
+
+
 class AdministrationForm(forms.Form):
     order = forms.ChoiceField(label="Active order")
     administered_at = forms.DateTimeField(

@@ -145,6 +145,35 @@ def use_disorder_record(
     return row
 
 
+def use_disorder_resolve(
+    *, actor: Any, row: UseDisorder, resolved_on: date, request: HttpRequest | None = None,
+) -> UseDisorder:
+    """Mark a problem-list entry resolved on `resolved_on`. The row is kept (history).
+
+    Refused when already resolved, dated in the future or before it was noted. A resolved
+    opioid use disorder no longer counts for the naloxone check (it reads open entries).
+    """
+    require_perm(actor, Perm.CLINICAL_WRITE)
+    _same_org(actor, row.participant)
+    if not isinstance(resolved_on, date):
+        raise ValidationError({"resolved_on": "Enter a date."})
+    if resolved_on > timezone.localdate():
+        raise ValidationError({"resolved_on": "The date resolved cannot be in the future."})
+    if resolved_on < row.noted_on:
+        raise ValidationError({"resolved_on": "The date resolved cannot be before the date "
+                               f"noted ({row.noted_on:%b %d, %Y})."})
+    with transaction.atomic():
+        updated = UseDisorder.objects.filter(pk=row.pk, resolved_on__isnull=True).update(
+            resolved_on=resolved_on)
+        if updated != 1:
+            raise InvalidTransition("This entry is already resolved.", field="resolved_on")
+        audit_record(actor=actor, action="change", object_type="use_disorder",
+                     object_id=row.pk, participant=row.participant, request=request,
+                     reason="resolved")
+    row.resolved_on = resolved_on
+    return row
+
+
 # --- orders ----------------------------------------------------------------------------
 
 def order_create(

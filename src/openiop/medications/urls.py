@@ -22,6 +22,8 @@ urlpatterns = [
     path(P + "naloxone/", views.naloxone_add, name="naloxone_add"),
     path(P + "reviews/", views.review_add, name="review_add"),
     path(P + "problems/", views.use_disorder_add, name="use_disorder_add"),
+    path(P + "problems/<int:problem_id>/resolve/", views.use_disorder_resolve,
+         name="use_disorder_resolve"),
     path(P + "screens/new/", views.screen_new, name="screen_new"),
     path(P + "administer/", views.administer, name="administer"),
 ]

@@ -23,7 +23,7 @@ from openiop.participants.selectors import current_episode, get_participant_for_
 from openiop.participants.views import chart_context
 
 from . import forms, rules, selectors, services
-from .models import MedicationOrder
+from .models import MedicationOrder, UseDisorder
 
 TAB = "medications:participant_medications"
 
@@ -96,6 +96,11 @@ def _render_tab(request: HttpRequest, participant: Any, bound: dict, status: int
         "naloxone_form": bound.get("naloxone") or forms.NaloxoneForm(),
         "review_form": bound.get("review") or forms.ReviewForm(),
         "use_disorder_form": bound.get("use_disorder") or forms.UseDisorderForm(),
+        "use_disorder_rows": [
+            {"u": u, "resolve_form": bound.get(f"resolve-{u.pk}") or (
+                None if u.resolved_on
+                else forms.UseDisorderResolveForm(prefix=f"resolve-{u.pk}"))}
+            for u in summary["use_disorders"]],
         "catalog": rules.catalog(),
     }
     return render(request, "medications/participant.html", context, status=status)
@@ -308,6 +313,20 @@ def use_disorder_add(request: HttpRequest, code: Any) -> HttpResponse:
         lambda d: services.use_disorder_record(
             actor=request.user, participant=participant, substance=d["substance"],
             noted_on=d["noted_on"], note=d["note"], request=request))
+
+
+@staff_required(Perm.MEDICATION_VIEW)
+@require_POST
+def use_disorder_resolve(request: HttpRequest, code: Any, problem_id: int) -> HttpResponse:
+    participant = _participant(request, code)
+    row = get_object_or_404(UseDisorder.objects.select_related("participant"),
+                            participant=participant, pk=problem_id)
+    form = forms.UseDisorderResolveForm(request.POST, prefix=f"resolve-{row.pk}")
+    return _tab_post(
+        request, participant, form, f"resolve-{row.pk}",
+        f"{row.get_substance_display()} marked resolved.",
+        lambda d: services.use_disorder_resolve(
+            actor=request.user, row=row, resolved_on=d["resolved_on"], request=request))
 
 
 @staff_required(Perm.MEDICATION_VIEW)
