@@ -32,6 +32,9 @@ class EntryOut(Schema):
     response: str
     progress: str
     plan: str
+    objective: UUID | None = Field(
+        None, description="The treatment-plan objective the entry addresses, if one is linked.")
+    objective_text: str = ""
 
 
 class AddendumOut(Schema):
@@ -74,7 +77,10 @@ class NoteSummary(Schema):
 class DraftIn(Schema):
     version: int = Field(..., ge=1)
     sections: dict[str, str] = Field(default_factory=dict)
-    entries: dict[str, dict[str, str]] | None = None
+    entries: dict[str, dict[str, str]] | None = Field(
+        None, description="participant code -> entry fields (participation, response, "
+        "progress, plan; objective: an objective code from that participant's current "
+        "treatment plan, or empty for none).")
 
 
 class SignIn(Schema):
@@ -93,7 +99,9 @@ def _note_out(note: Note) -> dict[str, Any]:
         "participant": note.participant.code if note.participant_id else None,
         "author": str(note.author), "sections": note.sections or {},
         "entries": [{"participant": e.participant.code,
-                     "participant_name": e.participant.display_name, **e.as_dict()}
+                     "participant_name": e.participant.display_name, **e.as_dict(),
+                     "objective": e.objective.code if e.objective_id else None,
+                     "objective_text": e.objective.text if e.objective_id else ""}
                     for e in note.entries.all()],
         "needs_cosignature": note.needs_cosignature, "signed_as": note.signed_as,
         "signed_at": note.signed_at, "cosigned_as": note.cosigned_as,

@@ -66,6 +66,9 @@ ENTRY_FIELDS: tuple[Section, ...] = (
     Section("plan", "Plan", "Their next step."),
 )
 
+# Each entry can also name the treatment-plan objective it addresses (GroupNoteEntry.objective).
+OBJECTIVE_LABEL = "Plan objective this addresses"
+
 
 def sections_for(kind: str, note_format: str) -> tuple[Section, ...]:
     """The sections of a note of this kind in this program's format."""

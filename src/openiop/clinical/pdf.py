@@ -104,6 +104,9 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> byt
         story.append(_p(f"{entry.participant.display_name}", s["h2"]))
         for f in ENTRY_FIELDS:
             story += [_p(f.label, s["h3"]), _p(getattr(entry, f.key) or "—", s["body"])]
+        if entry.objective_id:
+            story += [_p("Plan objective addressed", s["h3"]),
+                      _p(entry.objective.text, s["body"])]
     if note.family_members.exists():
         story.append(_p("Family members present: " + ", ".join(
             str(p) for p in note.family_members.all()), s["body"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from .models import (
     Addendum,
@@ -83,3 +83,17 @@ def open_objectives(participant: Any) -> QuerySet[TreatmentObjective]:
     return TreatmentObjective.objects.filter(
         goal__problem__plan__participant=participant, status=TreatmentObjective.Status.OPEN
     ).order_by("target_date")
+
+
+def active_plan_objectives(participant_ids: Any) -> QuerySet[TreatmentObjective]:
+    """Objectives of these participants' current treatment plans (the plan of an active
+    episode), each annotated with `plan_participant_id`: one query for any number of people.
+    """
+    return (
+        TreatmentObjective.objects.filter(
+            goal__problem__plan__participant_id__in=list(participant_ids),
+            goal__problem__plan__episode__status="active",
+        )
+        .annotate(plan_participant_id=F("goal__problem__plan__participant_id"))
+        .order_by("target_date", "pk")
+    )

@@ -7,6 +7,7 @@ PostgreSQL enforces the same with a trigger (migration 0002).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -47,6 +48,7 @@ from ..permissions import (
     same_organization,
     supervisor_user_id,
 )
+from ..selectors import active_plan_objectives
 
 SIGNED_MESSAGE = (
     "This note is signed and can no longer be changed. Add a dated, signed addendum instead."
@@ -191,6 +193,37 @@ def _objectives(note: Note, codes: list[Any]) -> list[TreatmentObjective]:
     return found
 
 
+def _parse_objective(value: Any) -> str | None:
+    """An entry's posted objective: a code as text, or None for "none chosen"."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    try:
+        return str(uuid.UUID(text))
+    except ValueError as exc:
+        raise ValidationError({"entries.objective": "Pick an objective from the list."}) from exc
+
+
+def _entry_objectives(entries: list[tuple[GroupNoteEntry, str | None]]
+                      ) -> dict[int, TreatmentObjective | None]:
+    """entry pk -> the chosen objective, checked to be on that attendee's current plan."""
+    codes = {code for _, code in entries if code}
+    if not codes:
+        return {entry.pk: None for entry, _ in entries}
+    found = {str(o.code): o for o in active_plan_objectives(
+        {e.participant_id for e, code in entries if code}).filter(code__in=codes)}
+    chosen: dict[int, TreatmentObjective | None] = {}
+    for entry, code in entries:
+        objective = found.get(code) if code else None
+        if code and (objective is None
+                     or objective.plan_participant_id != entry.participant_id):
+            raise ValidationError({"entries.objective": "Pick an objective from "
+                                   f"{entry.participant.display_name}'s current treatment "
+                                   "plan."})
+        chosen[entry.pk] = objective
+    return chosen
+
+
 def note_save_draft(
     *,
     actor: Any,
@@ -222,6 +255,7 @@ def note_save_draft(
              for key in sorted(allowed)}
     entry_rows: list[GroupNoteEntry] = []
     clean_entries: dict[str, dict[str, str]] = {}
+    objective_picks: list[tuple[GroupNoteEntry, str | None]] = []
     if entries:
         if note.kind != NoteKind.GROUP:
             raise ValidationError({"entries": "Only group notes have individual entries."})
@@ -232,7 +266,7 @@ def note_save_draft(
             if entry is None:
                 raise ValidationError({"entries": f"Participant {code} has no entry in this "
                                        "group note: only attendees of the session do."})
-            extra = set(fields) - set(ENTRY_KEYS)
+            extra = set(fields) - set(ENTRY_KEYS) - {"objective"}
             if extra:
                 raise ValidationError({"entries": f"Unknown entry field(s) {', '.join(extra)}."})
             for key in ENTRY_KEYS:
@@ -240,7 +274,14 @@ def note_save_draft(
                     setattr(entry, key, _clean_text(fields[key], field=f"entries.{key}",
                                                     limit=ENTRY_MAX_CHARS))
             clean_entries[str(code)] = entry.as_dict()
+            if "objective" in fields:
+                picked = _parse_objective(fields["objective"])
+                objective_picks.append((entry, picked))
+                clean_entries[str(code)]["objective"] = picked or ""
             entry_rows.append(entry)
+        chosen = _entry_objectives(objective_picks)
+        for entry, _ in objective_picks:
+            entry.objective = chosen[entry.pk]
     family = _family_members(note, family_member_ids) if family_member_ids is not None else None
     objectives = _objectives(note, objective_codes) if objective_codes is not None else None
     with transaction.atomic():
@@ -249,7 +290,7 @@ def note_save_draft(
         ).update(sections=clean, version=F("version") + 1, updated_at=timezone.now())
         if updated == 1:
             if entry_rows:
-                GroupNoteEntry.objects.bulk_update(entry_rows, list(ENTRY_KEYS))
+                GroupNoteEntry.objects.bulk_update(entry_rows, [*ENTRY_KEYS, "objective"])
             if family is not None:
                 note.family_members.set(family)
             if objectives is not None:
@@ -281,9 +322,17 @@ def _same_content(current: Note, sections: dict[str, str],
         return False
     if not entries:
         return True
-    saved = {str(e.participant.code): e.as_dict()
-             for e in current.entries.select_related("participant")}
-    return all(saved.get(code) == fields for code, fields in entries.items())
+    saved = {str(e.participant.code): _entry_content(e)
+             for e in current.entries.select_related("participant", "objective")}
+    return all(code in saved and all(saved[code].get(k) == v for k, v in fields.items())
+               for code, fields in entries.items())
+
+
+def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
+    """An entry's text and, when one is linked, its objective's code (what is signed)."""
+    content = entry.as_dict()
+    content["objective"] = str(entry.objective.code) if entry.objective_id else ""
+    return content
 
 
 def group_entry_add(*, actor: Any, note: Note, participant: Any,
@@ -376,8 +425,10 @@ def note_sign(*, actor: Any, note: Note, override_reason: str = "",
                                + " ".join(w.message for w in warnings)})
     if len(reason) > 1000:
         raise ValidationError({"override_reason": "At most 1,000 characters."})
-    entries = [{"participant": str(e.participant.code), **e.as_dict()}
-               for e in note.entries.select_related("participant").order_by("participant_id")]
+    entries = [{"participant": str(e.participant.code), **e.as_dict(),
+                **({"objective": str(e.objective.code)} if e.objective_id else {})}
+               for e in note.entries.select_related("participant", "objective")
+               .order_by("participant_id")]
     now = timezone.now()
     profile = getattr(actor, "staff_profile", None)
     with transaction.atomic():

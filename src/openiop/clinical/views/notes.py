@@ -20,9 +20,9 @@ from openiop.participants.models import Participant
 from openiop.scheduling.models import Session
 
 from .. import services
-from ..formats import ENTRY_FIELDS, sections_for
+from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
 from ..forms import AddendumForm, BreakGlassForm, SignForm
-from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentPlan
+from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf
 from ..permissions import (
     can_see_chart_clinical,
@@ -31,7 +31,12 @@ from ..permissions import (
     same_organization,
     visible_entry_participants,
 )
-from ..selectors import note_queryset, notes_for_participant, open_objectives
+from ..selectors import (
+    active_plan_objectives,
+    note_queryset,
+    notes_for_participant,
+    open_objectives,
+)
 from ..timeliness import note_timeliness, totals
 from .common import chart_participant, error_messages, get_note_for_user
 
@@ -84,6 +89,11 @@ def note_for_session(request: HttpRequest, session_code: str) -> HttpResponse:
     return redirect("clinical:note", code=note.code)
 
 
+# What an entry posts (`entry-<participant code>-<key>`): its text fields and the
+# treatment-plan objective it addresses (an objective code, or empty for none).
+ENTRY_POST_KEYS = (*(f.key for f in ENTRY_FIELDS), "objective")
+
+
 def _posted_draft(request: HttpRequest, note: Note) -> dict[str, Any]:
     post = request.POST
     sections = {s.key: post.get(f"section-{s.key}", "")
@@ -91,8 +101,8 @@ def _posted_draft(request: HttpRequest, note: Note) -> dict[str, Any]:
     entries: dict[str, dict[str, str]] = {}
     for entry in note.entries.all():
         code = str(entry.participant.code)
-        fields = {f.key: post[f"entry-{code}-{f.key}"] for f in ENTRY_FIELDS
-                  if f"entry-{code}-{f.key}" in post}
+        fields = {key: post[f"entry-{code}-{key}"] for key in ENTRY_POST_KEYS
+                  if f"entry-{code}-{key}" in post}
         if fields:
             entries[code] = fields
     data: dict[str, Any] = {"sections": sections, "entries": entries or None}
@@ -119,6 +129,9 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
     entries = [{"entry": e, "fields": [{"f": f, "value": getattr(e, f.key)}
                                        for f in ENTRY_FIELDS]}
                for e in note.entries.all() if visible is None or e.participant_id in visible]
+    editable = note.is_draft and request.user.pk == note.author_id
+    if editable and note.kind == "group" and entries:
+        _add_objective_choices(entries)
     attended_missing: list[Participant] = []
     if note.kind == "group" and note.session_id:
         have = {e.participant_id for e in note.entries.all()}
@@ -139,7 +152,7 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
                              for o in open_objectives(note.participant)]
     return {
         "note": note, "sections": sections, "entries": entries,
-        "editable": note.is_draft and request.user.pk == note.author_id,
+        "editable": editable,
         "warnings": services.note_warnings(note) if note.is_draft else [],
         "sign_form": extra.pop("sign_form", SignForm()),
         "addendum_form": extra.pop("addendum_form", AddendumForm()),
@@ -153,6 +166,21 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
         if note.is_draft else None,
         **extra,
     }
+
+
+def _add_objective_choices(entries: list[dict[str, Any]]) -> None:
+    """Give each entry row the objectives it can address: the open objectives of the
+    attendee's current treatment plan, plus the one already linked. One query for all."""
+    by_person: dict[int, list[Any]] = {}
+    for o in active_plan_objectives({row["entry"].participant_id for row in entries}):
+        by_person.setdefault(o.plan_participant_id, []).append(o)
+    for row in entries:
+        entry = row["entry"]
+        choices = [o for o in by_person.get(entry.participant_id, [])
+                   if o.status == TreatmentObjective.Status.OPEN or o.pk == entry.objective_id]
+        if entry.objective_id and all(o.pk != entry.objective_id for o in choices):
+            choices.append(entry.objective)  # no longer on an active plan: keep it visible
+        row["objectives"] = choices
 
 
 def _is_supervisor_of_author(user: Any, note: Note) -> bool:
@@ -179,17 +207,31 @@ def _conflict_context(note: Note, mine: dict[str, Any]) -> dict[str, Any]:
         theirs = (current.sections or {}).get(s.key, "")
         yours = mine["sections"].get(s.key, "")
         rows.append({"label": s.label, "key": f"section-{s.key}", "theirs": theirs,
-                     "yours": yours, "differs": theirs != yours})
+                     "yours": yours, "post": yours, "differs": theirs != yours})
     for code, fields in (mine.get("entries") or {}).items():
-        entry = current.entries.select_related("participant").filter(
+        entry = current.entries.select_related("participant", "objective").filter(
             participant__code=code).first()
         for f in ENTRY_FIELDS:
             if f.key in fields and entry is not None:
                 theirs = getattr(entry, f.key)
                 rows.append({"label": f"{entry.participant.display_name}: {f.label}",
                              "key": f"entry-{code}-{f.key}", "theirs": theirs,
-                             "yours": fields[f.key], "differs": theirs != fields[f.key]})
+                             "yours": fields[f.key], "post": fields[f.key],
+                             "differs": theirs != fields[f.key]})
+        if "objective" in fields and entry is not None:
+            rows.append(_objective_conflict_row(entry, code, fields["objective"]))
     return {"note": current, "rows": rows}
+
+
+def _objective_conflict_row(entry: Any, code: str, posted: str) -> dict[str, Any]:
+    """The objective in the side-by-side view: texts shown, the posted code kept."""
+    theirs = entry.objective
+    yours = (TreatmentObjective.objects.filter(code=posted).first()
+             if _is_uuid(posted) else None)
+    return {"label": f"{entry.participant.display_name}: {OBJECTIVE_LABEL}",
+            "key": f"entry-{code}-objective", "post": posted or "",
+            "theirs": theirs.text if theirs else "", "yours": yours.text if yours else "",
+            "differs": (theirs.pk if theirs else None) != (yours.pk if yours else None)}
 
 
 @require_POST

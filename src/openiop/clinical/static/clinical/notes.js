@@ -1,4 +1,4 @@
-// Note drafts: keep what was typed in this tab (sessionStorage, cleared when the tab closes) until the server confirms a save, so a
+// Note drafts: keep what was typed (and chosen) in this tab (sessionStorage, cleared when the tab closes) until the server confirms a save, so a
 // session that expired mid-sentence loses nothing. The server-side draft (autosaved by htmx
 // with a version) stays the record; this copy only covers the gap since the last save.
 (function () {
@@ -9,12 +9,12 @@
 
   function snapshot() {
     var data = {};
-    form.querySelectorAll("textarea").forEach(function (t) { data[t.name] = t.value; });
+    form.querySelectorAll("textarea, select").forEach(function (t) { data[t.name] = t.value; });
     return data;
   }
   function differsFromPage(saved) {
     return Object.keys(saved).some(function (name) {
-      var field = form.querySelector('textarea[name="' + name + '"]');
+      var field = form.querySelector('[name="' + name + '"]');
       return field && field.value !== saved[name];
     });
   }
@@ -60,7 +60,7 @@
     banner.hidden = false;
     document.getElementById("restore-local").addEventListener("click", function () {
       Object.keys(kept).forEach(function (name) {
-        var field = form.querySelector('textarea[name="' + name + '"]');
+        var field = form.querySelector('[name="' + name + '"]');
         if (field) { field.value = kept[name]; }
       });
       banner.hidden = true;
