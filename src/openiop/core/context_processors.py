@@ -13,7 +13,6 @@ from openiop.accounts.permissions import has_perm
 
 from .navigation import STAFF_NAV
 
-
 # A participant-scoped page (a chart tab such as /medications/participants/<code>/) belongs
 # to the Participants section whichever app serves it.
 _CHART_PATH = re.compile(r"^/[^/]+/participants/[0-9a-f-]{36}/")
