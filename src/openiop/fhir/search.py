@@ -10,7 +10,7 @@ lt. Others (ne, sa, eb, ap) are refused with a 400 rather than silently ignored.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
@@ -34,26 +34,34 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 def date_range(value: str, tz: tzinfo) -> tuple[datetime, datetime]:
     """[start, end) of a FHIR date value; dates without a time are days in `tz`."""
     try:
-        if _YEAR.match(value):
-            year = int(value)
-            return _midnight(date(year, 1, 1), tz), _midnight(date(year + 1, 1, 1), tz)
-        if m := _MONTH.match(value):
-            year, month = int(m[1]), int(m[2])
-            first = date(year, month, 1)
-            following = date(year + month // 12, month % 12 + 1, 1)
-            return _midnight(first, tz), _midnight(following, tz)
-        if m := _DAY.match(value):
-            day = date(int(m[1]), int(m[2]), int(m[3]))
-            return _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
-        if m := _DATETIME.match(value):
-            moment = parse_datetime(value)
-            if moment is not None:
-                step = timedelta(seconds=1) if m[1] else timedelta(minutes=1)
-                return moment, moment + step
+        bounds = _bounds(value, tz)
+        if bounds is not None:
+            for moment in bounds:  # the database stores UTC: years 1-9999 only
+                moment.astimezone(UTC)
+            return bounds
     except (ValueError, OverflowError) as exc:
-        raise SearchError(f"{value!r} is not a valid date.") from exc
+        raise SearchError(f"{value!r} is not a valid date in the supported range.") from exc
     raise SearchError(f"{value!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime "
                       "with a time zone).")
+
+
+def _bounds(value: str, tz: tzinfo) -> tuple[datetime, datetime] | None:
+    if _YEAR.match(value):
+        year = int(value)
+        return _midnight(date(year, 1, 1), tz), _midnight(date(year + 1, 1, 1), tz)
+    if m := _MONTH.match(value):
+        year, month = int(m[1]), int(m[2])
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return _midnight(first, tz), _midnight(following, tz)
+    if m := _DAY.match(value):
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+        return _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
+    if m := _DATETIME.match(value):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return moment, moment + (timedelta(seconds=1) if m[1] else timedelta(minutes=1))
+    return None
 
 
 def date_filter(values: list[str], field: str, tz: tzinfo) -> Q:
