@@ -9,7 +9,9 @@
 - Part 2 consents name the regulation as policy (42 CFR part 2) and policyRule
   v3-ActCode#42CFRPart2 (the code DOMAIN.md section 4 lists among the Part 2 labels); a
   TPO consent's provision purposes are treatment, payment and operations (v3-ActReason
-  TREAT, HPAYMT, HOPERAT). Other kinds carry the kind as policyRule text.
+  TREAT, HPAYMT, HOPERAT). Other kinds carry the kind as policyRule text, so every
+  Consent meets the R4 invariant ppc-1 "Either a Policy or PolicyRule"
+  (`policy.exists() or policyRule.exists()`; fhir.resources does not check invariants).
 - provision.period: granted until it expires or was revoked, whichever is earlier.
 - The consent wording (`text`) and free-text purpose are not sent.
 """
