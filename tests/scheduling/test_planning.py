@@ -164,3 +164,20 @@ def test_replanning_an_applied_week_changes_nothing(sched):
                                week_start=sched.next_monday, time_limit_seconds=10)
     assert again.result["diff"] == []
     assert again.result["metrics"]["cadence_met"] is True
+
+
+def test_travel_time_between_sites_comes_from_their_distance(sched):
+    from openiop.scheduling.planning import build_week, travel_between_sites
+
+    from .. import factories as f
+
+    # About 6.9 miles (0.1 degree of latitude) north of the main site: 28 min at 15 mph,
+    # plus 10 to leave and settle in, rounded up to 5 minutes.
+    north = f.site(sched.org, name="North", latitude=sched.site.latitude + 0.1,
+                   longitude=sched.site.longitude)
+    f.site(sched.org, name="No coordinates", latitude=None, longitude=None)
+    travel = travel_between_sites(sched.org)
+    assert travel == {(str(sched.site.pk), str(north.pk)): 40}
+    instance = build_week(sched.org, sched.next_monday).instance
+    assert instance.travel(str(north.pk), str(sched.site.pk)) == 40
+    assert instance.travel(str(sched.site.pk), str(sched.site.pk)) == 0

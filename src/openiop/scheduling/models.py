@@ -33,6 +33,16 @@ HOLISTIC_KINDS = frozenset({"mindfulness", "yoga", "art", "exercise"})
 APPOINTMENT_KINDS = frozenset({"individual", "family", "medication"})
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class Session(models.Model):
     """A dated occurrence of therapy, education or a holistic activity."""
 
@@ -180,7 +190,7 @@ class SessionTemplate(models.Model):
     kind = models.CharField(max_length=20, choices=SessionKind.choices)
     title = models.CharField(max_length=200)
     weekday = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(6)],
+        null=True, blank=True, choices=Weekday.choices, validators=[MaxValueValidator(6)],
         help_text="Monday = 0. Empty for a flexible appointment the planner places.",
     )
     start_time = models.TimeField(null=True, blank=True)
@@ -204,6 +214,7 @@ class SessionTemplate(models.Model):
         default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["program", "track", "weekday", "start_time"]
@@ -376,7 +387,7 @@ class StaffHours(models.Model):
     """
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, validators=[MaxValueValidator(6)])
     start_time = models.TimeField()
     end_time = models.TimeField()
 
@@ -388,4 +399,4 @@ class StaffHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.weekday} {self.start_time}-{self.end_time}"
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"

@@ -7,6 +7,7 @@ sees a time zone; dated sessions come back through the same zone.
 from __future__ import annotations
 
 import hashlib
+import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from typing import Any
 
 from openiop.accounts.models import StaffProfile
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
-from openiop.organizations.models import Organization, Room
+from openiop.finder.geo import haversine_miles
+from openiop.organizations.models import Organization, Room, Site
 from openiop.participants.models import Availability, Consent
 
 from . import engine
@@ -262,5 +264,26 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
         for t in tracks
     )
     ctx.instance = engine.Instance(tuple(people), tuple(clinicians), tuple(rooms), tuple(groups),
-                                   engine_tracks, label=f"{organization.slug} {week_start}")
+                                   engine_tracks, travel_minutes=travel_between_sites(organization),
+                                   label=f"{organization.slug} {week_start}")
     return ctx
+
+
+# Travel between two sites of the organization, from their coordinates: straight-line
+# distance at an urban average of 15 mph plus 10 minutes to leave one and settle in at the
+# other, rounded up to 5 minutes. An operational assumption, not a clinical rule; sites
+# without coordinates get the engine's default (30 minutes).
+TRAVEL_MPH = 15
+TRAVEL_FIXED_MINUTES = 10
+
+
+def travel_between_sites(organization: Organization) -> dict[tuple[str, str], int]:
+    sites = [s for s in Site.objects.filter(organization=organization)
+             if s.latitude is not None and s.longitude is not None]
+    out: dict[tuple[str, str], int] = {}
+    for i, a in enumerate(sites):
+        for b in sites[i + 1:]:
+            miles = haversine_miles(a.latitude, a.longitude, b.latitude, b.longitude)
+            minutes = miles / TRAVEL_MPH * 60 + TRAVEL_FIXED_MINUTES
+            out[(str(a.pk), str(b.pk))] = int(math.ceil(minutes / 5) * 5)
+    return out

@@ -138,6 +138,16 @@ def week_sessions(organization: Any, week_start: date, *, track: Any = None, fac
     return sessions, {s.pk: s.n_booked for s in sessions}
 
 
+def participant_week_bookings(participant: Any, week_start: date, tz: zoneinfo.ZoneInfo) -> list[Booking]:
+    """The participant's booked sessions of one week (cancelled sessions left out), in order."""
+    start, end = week_bounds(week_start, tz)
+    return list(Booking.objects.filter(participant=participant, status=Booking.Status.BOOKED,
+                                       session__starts_at__gte=start, session__starts_at__lt=end)
+                .exclude(session__status=Session.Status.CANCELLED)
+                .select_related("session__track", "session__facilitator", "attendance")
+                .order_by("session__starts_at"))
+
+
 def attendance_rows(participant: Any, since: datetime) -> list[dict]:
     """Attendance of a participant since a moment, shaped for hours.weekly_minutes."""
     return [

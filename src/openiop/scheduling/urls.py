@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_manage
 
 app_name = "scheduling"
 
@@ -19,8 +19,21 @@ urlpatterns = [
     path("compliance/", views.compliance, name="compliance"),
     path("attendance-flags/", views.attendance_flags, name="attendance_flags"),
     path("attendance-flags/<uuid:booking>/makeup/", views.makeup_offer, name="makeup_offer"),
-    path("templates/", views.templates, name="templates"),
+    path("templates/", views_manage.templates, name="templates"),
+    path("templates/new/", views_manage.template_new, name="template_new"),
+    path("templates/<uuid:code>/edit/", views_manage.template_edit, name="template_edit"),
+    path("templates/<uuid:code>/active/", views_manage.template_active, name="template_active"),
+    path("closures/", views_manage.closure_add, name="closure_add"),
+    path("closures/holidays/", views_manage.closures_holidays, name="closures_holidays"),
+    path("closures/<int:pk>/remove/", views_manage.closure_remove, name="closure_remove"),
+    path("staff/", views_manage.staff_list, name="staff_hours"),
+    path("staff/<uuid:code>/", views_manage.staff_edit, name="staff_edit"),
+    path("staff/<uuid:code>/windows/<int:pk>/remove/", views_manage.staff_window_remove,
+         name="staff_window_remove"),
     path("participants/<uuid:code>/", views.participant_schedule, name="participant_schedule"),
+    path("participants/<uuid:code>/bookings/<uuid:booking>/pin/", views_manage.booking_pin,
+         name="booking_pin"),
+    path("participants/<uuid:code>/track/", views_manage.track_move, name="track_move"),
     path("participants/<uuid:code>/calendar-link/", views.participant_feed_create,
          name="participant_feed_create"),
     path("participants/<uuid:code>/calendar-link/<int:feed_id>/revoke/", views.participant_feed_revoke,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
-from openiop.care.models import Program, Track
+from openiop.care.models import Track
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.organizations.models import Room
@@ -24,6 +24,7 @@ from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
 from . import selectors, services
+from .forms import TrackMoveForm
 from .hours import minimum_minutes, monday_of
 from .ical import build_calendar, feed_window
 from .models import (
@@ -33,8 +34,8 @@ from .models import (
     Notification,
     PlanRun,
     Session,
-    SessionTemplate,
 )
+from .views_manage import active_enrollment
 
 
 def _org(request: HttpRequest) -> Any:
@@ -307,41 +308,6 @@ def makeup_offer(request: HttpRequest, booking: Any) -> HttpResponse:
     return redirect("scheduling:attendance_flags")
 
 
-# --- templates ----------------------------------------------------------------------------
-
-@staff_required(Perm.SCHEDULE_VIEW)
-@require_http_methods(["GET", "POST"])
-def templates(request: HttpRequest) -> HttpResponse:
-    org = _org(request)
-    programs = list(Program.objects.filter(organization=org, is_active=True))
-    if request.method == "POST":
-        try:
-            program = next(p for p in programs if str(p.code) == request.POST.get("program"))
-            start = date.fromisoformat(request.POST.get("start", ""))
-            end = date.fromisoformat(request.POST.get("end", ""))
-            n = services.sessions_generate(actor=request.user, program=program, start=start, end=end,
-                                           request=request)
-        except StopIteration:
-            messages.error(request, "Program: pick one of your programs.")
-        except ValueError:
-            messages.error(request, "Dates: enter dates such as 2026-03-02.")
-        except (ValidationError, DomainError) as exc:
-            messages.error(request, _error_text(exc))
-        else:
-            messages.success(request, f"{n} sessions generated for {program.name} (closures skipped).")
-        return redirect("scheduling:templates")
-    rows = (SessionTemplate.objects.filter(program__in=programs)
-            .select_related("program", "track", "room", "facilitator")
-            .order_by("program__name", "track__name", "weekday", "start_time"))
-    from .models import SiteClosure
-
-    return render(request, "scheduling/templates.html", {
-        "templates": rows, "programs": programs, "closures": SiteClosure.objects.filter(
-            organization=org, date__gte=timezone.localdate()).select_related("site")[:20],
-        "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
-    })
-
-
 # --- the participant's schedule tab -------------------------------------------------------
 
 @staff_required(Perm.SCHEDULE_VIEW)
@@ -367,7 +333,15 @@ def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
     if minimum:
         spec["threshold"] = {"value": minimum / 60, "label": f"{minimum / 60:g} h minimum"}
     feeds = participant.calendar_feeds.filter(revoked_at__isnull=True)
+    can_plan = has_perm(request.user, Perm.SCHEDULE_PLAN)
+    enrollment = active_enrollment(episode)
+    move_form = (TrackMoveForm(episode=episode, current=enrollment,
+                               initial={"start_date": timezone.localtime(timezone.now(), tz).date()})
+                 if episode and can_plan else None)
     return render(request, "scheduling/participant_schedule.html", ctx | {
+        "bookings": selectors.participant_week_bookings(participant, week, tz),
+        "now": timezone.now(),
+        "can_plan": can_plan, "enrollment": enrollment, "move_form": move_form,
         "grid": selectors.week_grid(sessions, week, tz, booked), "week": week,
         "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
         "spec": spec, "hours": hours, "minimum": minimum,
