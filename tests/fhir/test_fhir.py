@@ -168,3 +168,16 @@ def test_observation_of_a_phq9_score_carries_its_loinc_code(mh, world, as_clinic
     assert Bundle.model_validate(series.json()).total == 1
     assert as_clinician.get(
         f"/fhir/R4/Observation?patient={world.participant.code}&code=999-9").status_code == 400
+
+
+def test_metadata_lists_appointment_medication_request_and_consent(client, db):
+    statement = CapabilityStatement.model_validate(client.get("/fhir/R4/metadata").json())
+    resources = {r.type: r for r in statement.rest[0].resource}
+    expected = {"Appointment": {"patient": "reference", "date": "date"},
+                "MedicationRequest": {"patient": "reference", "status": "token"},
+                "Consent": {"patient": "reference", "status": "token"}}
+    for rtype, params in expected.items():
+        entry = resources[rtype]
+        assert {i.code for i in entry.interaction} == {"read", "search-type"}
+        declared = {p.name: p.type for p in entry.searchParam}
+        assert params.items() <= declared.items(), rtype

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from django.conf import settings
@@ -11,6 +12,14 @@ from django.urls import NoReverseMatch, reverse
 from openiop.accounts.permissions import has_perm
 
 from .navigation import STAFF_NAV
+
+# A participant-scoped page (a chart tab such as /medications/participants/<code>/) belongs
+# to the Participants section whichever app serves it.
+_CHART_PATH = re.compile(r"^/[^/]+/participants/[0-9a-f-]{36}/")
+
+
+def _section_of(path: str) -> str:
+    return "/participants/" if _CHART_PATH.match(path) else path
 
 
 @cache
@@ -30,6 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         and user.is_authenticated
         and not getattr(user, "is_verified", lambda: True)()
     )
+    section = _section_of(request.path)
     if (user is not None and user.is_authenticated and user.is_clinic_staff
             and not awaiting_second_factor):
         for item in STAFF_NAV:
@@ -38,7 +48,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                 continue
             items.append(
                 {"label": item.label, "url": url,
-                 "current": bool(item.section) and request.path.startswith(item.section)}
+                 "current": bool(item.section) and section.startswith(item.section)}
             )
     return {
         "staff_nav": items,

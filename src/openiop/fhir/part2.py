@@ -46,6 +46,19 @@ def is_part2_record(participant: Participant) -> bool:
     return participant.episodes.filter(program__focus__in=("su", "co")).exists()
 
 
+def record_is_part2(participant: Participant, *, sud_record: bool) -> bool:
+    """Is this one record a Part 2 record?
+
+    Every record of a Part 2 participant is; in a Part 2 program a substance-use treatment
+    record (`sud_record`, e.g. a MOUD order: buprenorphine, methadone, naltrexone) is one
+    on its own, whatever the participant's other episodes: 42 CFR part 2 covers the
+    substance-use treatment records of a Part 2 program, not only its SUD episodes.
+    """
+    if not participant.organization.is_part2_program:
+        return False
+    return sud_record or is_part2_record(participant)
+
+
 def active_part2_consent(participant: Participant) -> Consent | None:
     now = timezone.now()
     for consent in participant.consents.filter(

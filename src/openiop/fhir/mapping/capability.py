@@ -15,6 +15,9 @@ READ_SEARCH = {
     "Patient": ["identifier", "name", "_count"],
     "EpisodeOfCare": ["patient", "status"],
     "Observation": ["patient", "code"],
+    "Appointment": ["patient", "date", "_count"],
+    "MedicationRequest": ["patient", "status", "_count"],
+    "Consent": ["patient", "status", "_count"],
     "Practitioner": [],
     "Organization": [],
     "Location": [],
@@ -31,7 +34,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             entry["searchParam"] = [
                 {"name": p, "type": "number" if p == "_count" else
                  ("reference" if p == "patient" else "token" if p in ("identifier", "status", "code")
-                  else "string")}
+                  else "date" if p == "date" else "string")}
                 for p in params
             ]
         resources.append(entry)

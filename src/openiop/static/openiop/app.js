@@ -77,6 +77,10 @@
             stepped: d.stepped || false
           };
         });
+        // Counts and whole-number scores get whole-number ticks (no "2.5 participants").
+        var whole = datasets.every(function (d) {
+          return (d.data || []).every(function (v) { return v === null || Number.isInteger(v); });
+        });
         var config = {
           type: spec.type || "line",
           data: { labels: spec.labels || [], datasets: datasets },
@@ -86,6 +90,7 @@
             scales: {
               y: {
                 min: spec.y && spec.y.min, max: spec.y && spec.y.max, beginAtZero: true,
+                ticks: whole ? { precision: 0 } : {},
                 title: { display: !!(spec.y && spec.y.title), text: spec.y && spec.y.title }
               },
               x: { title: { display: !!(spec.x && spec.x.title), text: spec.x && spec.x.title } }

@@ -1,0 +1,175 @@
+"""A gallery of every main page, as the user who works there, for looking at them.
+
+Each page is saved as var/screenshots/gallery-<name>.png. The test requires a 200, the
+page's main heading, no console errors (Content-Security-Policy violations are console
+errors), no unlabeled field or low-contrast text (axe-core, serious or critical) and, on
+the phone, no page wider than the screen. Every problem is collected so one run
+photographs every page; the test then fails naming all of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.clinical.models import Note
+from openiop.clinical.selectors import current_safety_plan, treatment_plan_for
+from openiop.finder.models import Listing
+from openiop.intake.models import Referral
+from openiop.participants.models import Participant
+from openiop.participants.selectors import is_on_care_team
+from openiop.scheduling.models import Session
+
+from .conftest import screenshot, sign_in
+from .test_finder import axe_violations
+
+PHONE_WIDTH = 390
+# axe-core rules about how a page looks and reads: unlabeled fields, low contrast.
+AXE_RULES = {"label", "select-name", "button-name", "link-name", "color-contrast",
+             "image-alt", "aria-input-field-name"}
+
+
+class Gallery:
+    def __init__(self, page: object, *, phone: bool = False) -> None:
+        self.page = page
+        self.phone = phone
+        self.problems: list[str] = []
+        self.errors: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def sign_in_as(self, username: str) -> None:
+        self.page.context.clear_cookies()
+        sign_in(self.page, username)
+        if "/accounts/login/" in self.page.url:
+            self.problems.append(f"{username}: sign-in failed")
+
+    def visit(self, name: str, url: str, heading: str) -> None:
+        self.errors.clear()
+        response = self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        if self.page.locator("canvas[data-chart-spec]").count():
+            self.page.wait_for_timeout(500)  # let Chart.js finish its first draw
+        screenshot(self.page, f"gallery-{name}")
+        if response is None or response.status != 200:
+            self.problems.append(f"{name} {url}: status {response and response.status}")
+            return
+        h1 = self.page.locator("h1").first
+        if not h1.count() or not h1.is_visible():
+            self.problems.append(f"{name} {url}: no visible main heading")
+        elif not re.search(heading, h1.inner_text()):
+            self.problems.append(f"{name} {url}: heading {h1.inner_text()!r} !~ {heading!r}")
+        if self.errors:
+            self.problems.append(f"{name} {url}: console errors {self.errors[:3]}")
+        broken = [v for v in axe_violations(self.page) if v["id"] in AXE_RULES]
+        if broken:
+            self.problems.append(f"{name} {url}: accessibility {broken}")
+        if self.phone:
+            width = self.page.evaluate("() => document.documentElement.scrollWidth")
+            if width > PHONE_WIDTH + 1:
+                self.problems.append(f"{name} {url}: {width}px wide on a {PHONE_WIDTH}px phone")
+
+
+def test_every_main_page_renders_its_heading_without_console_errors(demo, page, phone_page):
+    desk = Gallery(page)
+    # A chart the clinician may read in full: on their care team, with both plans.
+    clinician = User.objects.get(username="clinician")
+    person = next(
+        p for p in Participant.objects.filter(episodes__status="active").order_by("mrn")
+        if is_on_care_team(clinician, p) and current_safety_plan(p) and treatment_plan_for(p))
+    code = person.code
+
+    desk.sign_in_as("clinician")
+    desk.visit("dashboard", "/dashboard/", r"^Good ")
+    desk.visit("participants", "/participants/", "^Participants$")
+    for name, url in [
+        ("chart-overview", f"/participants/{code}/"),
+        ("chart-care", f"/programs/participants/{code}/"),
+        ("chart-schedule", f"/schedule/participants/{code}/"),
+        ("chart-notes", f"/notes/participants/{code}/"),
+        ("chart-plan", f"/notes/participants/{code}/plan/"),
+        ("chart-safety-plan", f"/notes/participants/{code}/safety-plan/"),
+        ("chart-measures", f"/outcomes/participants/{code}/"),
+        ("chart-skills", f"/skills/participants/{code}/"),
+        ("chart-medications", f"/medications/participants/{code}/"),
+    ]:
+        desk.visit(name, url, re.escape(person.display_name))
+    desk.visit("notes", "/notes/", "^Notes$")
+    note = (Note.objects.filter(kind="group", status__in=("signed", "locked"))
+            .order_by("-signed_at").first())
+    desk.visit("note", f"/notes/{note.code}/", "note$")
+    desk.visit("curriculum", "/skills/", "^Curriculum$")
+    desk.visit("holistic", "/skills/holistic/", "^Holistic therapies$")
+
+    desk.sign_in_as("prescriber")
+    desk.visit("medications", "/medications/", "^Medications$")
+    desk.visit("medication-catalog", "/medications/catalog/", "^Medication catalog$")
+
+    desk.sign_in_as("intake")
+    desk.visit("referrals", "/intake/", "^Referrals$")
+    screening = Referral.objects.filter(status="screening").order_by("received_at").first()
+    desk.visit("referral", f"/intake/referrals/{screening.code}/", re.escape(screening.name))
+    desk.visit("intake-screening", f"/intake/referrals/{screening.code}/screen/phq9/",
+               f"for {re.escape(screening.name)}")
+
+    desk.sign_in_as("director")
+    desk.visit("outcomes", "/outcomes/", "^Program outcomes$")
+    desk.visit("programs", "/programs/", "^Programs and tracks$")
+    desk.visit("audit", "/audit/", "^Audit log$")
+    desk.visit("chart-access-log", f"/audit/participants/{code}/", re.escape(person.display_name))
+    desk.visit("schedule", "/schedule/", "^Schedule$")
+    desk.visit("schedule-compliance", "/schedule/compliance/", "^Under the weekly minimum$")
+    desk.visit("schedule-flags", "/schedule/attendance-flags/", "^Attendance review$")
+    desk.visit("schedule-templates", "/schedule/templates/", "^Session templates$")
+    group = (Session.objects.filter(kind="group", starts_at__lte=timezone.now())
+             .order_by("-starts_at").first())
+    desk.visit("schedule-roster", f"/schedule/sessions/{group.code}/", re.escape(group.title))
+    desk.visit("schedule-plan-new", "/schedule/plan/", "^Plan a week$")
+    desk.visit("finder-manage", "/find/manage/", "^Program finder$")
+    desk.visit("portal-inbox", "/portal/inbox/", "^Portal messages$")
+
+    page.context.clear_cookies()
+    listings = list(Listing.objects.filter(is_active=True).order_by("name")[:2])
+    desk.visit("find", "/find/", "^Find an intensive outpatient program$")
+    desk.visit("find-results", "/find/?zip=43215&radius=50", "^Find an intensive outpatient")
+    desk.visit("find-listing", f"/find/{listings[0].code}/", re.escape(listings[0].name))
+    compare = f"/find/compare/?id={listings[0].code}&id={listings[1].code}&zip=43215"
+    desk.visit("find-compare", compare, "^Compare programs$")
+    desk.visit("find-checklist", "/find/checklist/", "^Questions to ask a program$")
+    desk.visit("self-check", "/intake/self-check/", "^Is an intensive outpatient program")
+
+    phone = Gallery(phone_page, phone=True)
+    phone.visit("phone-find", "/find/?zip=43215&radius=50", "^Find an intensive outpatient")
+    phone.visit("phone-find-listing", f"/find/{listings[0].code}/", re.escape(listings[0].name))
+    phone.visit("phone-find-compare", compare, "^Compare programs$")
+    phone.visit("phone-self-check", "/intake/self-check/", "^Is an intensive outpatient")
+
+    phone.sign_in_as("participant")
+    for name, url, heading in [
+        ("home", "/portal/", "^Hi "),
+        ("checkins", "/portal/check-ins/", "^Weekly check-ins$"),
+        ("homework", "/portal/homework/", "^Homework$"),
+        ("skills", "/portal/skills/", "^Skills practice$"),
+        ("cravings", "/portal/cravings/", "^Cravings and triggers$"),
+        ("plans", "/portal/plans/", "^My plans$"),
+        ("relapse-plan", "/portal/plans/relapse-prevention/", "^My relapse-prevention plan$"),
+        ("safety-plan", "/portal/plans/safety/", "^My safety plan$"),
+        ("messages", "/portal/messages/", "^Messages with my care team$"),
+        ("sharing", "/portal/sharing/", "^Who can see my information$"),
+        ("medications", "/medications/my/adherence/", "^My medications$"),
+    ]:
+        phone.visit(f"portal-{name}", url, heading)
+
+    phone.sign_in_as("family")
+    for name, url, heading in [
+        ("home", "/portal/family/", "^Hello "),
+        ("schedule", "/portal/family/schedule/", "^Family sessions$"),
+        ("education", "/portal/family/education/", "^Family education$"),
+        ("notes", "/portal/family/notes/", "^Notes from the team$"),
+    ]:
+        phone.visit(f"family-{name}", url, heading)
+
+    problems = desk.problems + phone.problems
+    assert not problems, "pages that look broken:\n" + "\n".join(problems)
