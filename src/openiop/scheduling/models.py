@@ -14,6 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from openiop.participants.models import Weekday
+
 
 class SessionKind(models.TextChoices):
     GROUP = "group", "Group therapy"
@@ -31,16 +33,6 @@ class SessionKind(models.TextChoices):
 GROUP_KINDS = frozenset({"group", "psychoeducation", "skills", "mindfulness", "yoga", "art", "exercise"})
 HOLISTIC_KINDS = frozenset({"mindfulness", "yoga", "art", "exercise"})
 APPOINTMENT_KINDS = frozenset({"individual", "family", "medication"})
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
 
 
 class Session(models.Model):
