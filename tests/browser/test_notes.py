@@ -66,7 +66,7 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
             f"Mapped trigger {n + 1} to a refusal line.")
         box.get_by_label("Progress toward the objective").fill(
             f"Step {n + 1} of the objective reached.")
-        box.get_by_label("Plan").fill(f"Practice the refusal line {n + 2} times.")
+        box.locator("textarea[name$='-plan']").fill(f"Practice the refusal line {n + 2} times.")
     # htmx autosaves as you type; the status names the new version.
     page.wait_for_selector("#autosave-status:has-text('Saved')")
     note = Note.objects.get(session=session)
