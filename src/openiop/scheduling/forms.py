@@ -16,7 +16,7 @@ from openiop.care.models import Program, Track
 from openiop.organizations.models import Room, Site
 
 from .models import SessionTemplate, StaffHours, Weekday
-from .services import MAX_WEEKLY_HOURS, credentials_parse, minutes_between
+from .services.setup import MAX_WEEKLY_HOURS, credentials_parse, minutes_between
 
 
 class TimeInput(forms.TimeInput):

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,11 +23,10 @@ from openiop.audit.services import audit_record
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
-from . import engine
-from .hours import week_bounds
-from .locks import attendance_lock_reason
-from .models import (
-    APPOINTMENT_KINDS,
+from .. import engine
+from ..hours import week_bounds
+from ..locks import attendance_lock_reason
+from ..models import (
     Attendance,
     AttendanceChange,
     Booking,
@@ -37,17 +36,25 @@ from .models import (
     Session,
     SessionTemplate,
     SiteClosure,
-    StaffHours,
 )
-from .planning import build_week
+from ..planning import build_week
+from .common import same_org
+from .setup import (
+    closure_add,
+    closure_remove,
+    closures_add_holidays,
+    credentials_parse,
+    minutes_between,
+    staff_hours_add,
+    staff_hours_remove,
+    staff_max_hours_set,
+    template_deactivate,
+    template_save,
+    template_set_active,
+)
 
 ATTENDED = {Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY}
 DEFAULT_LATE_MINUTES = 15
-
-
-def _same_org(actor: Any, organization_id: int) -> None:
-    if getattr(actor, "staff_organization_id", None) != organization_id:
-        raise NotPermitted("That belongs to another organization.")
 
 
 # --- sessions -----------------------------------------------------------------------------
@@ -57,7 +64,7 @@ def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
     """Dated sessions from the program's fixed templates for [start, end], skipping site
     closures and holidays and sessions that already exist. Returns how many were made."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, program.organization_id)
+    same_org(actor, program.organization_id)
     if end < start:
         raise ValidationError({"end": "The end date must be on or after the start date."})
     if (end - start).days > 92:
@@ -104,7 +111,7 @@ def session_cancel(*, actor: Any, session: Session, reason: str,
                    request: HttpRequest | None = None) -> list[Notification]:
     """Cancel a session; each booked participant gets an in-app notice with alternatives."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, session.program.organization_id)
+    same_org(actor, session.program.organization_id)
     if session.status == Session.Status.CANCELLED:
         raise InvalidTransition("This session is already cancelled.")
     if not reason.strip():
@@ -163,7 +170,7 @@ def attendance_record(*, actor: Any, booking: Booking, status: str, minutes: int
     """
     require_perm(actor, Perm.ATTENDANCE_RECORD)
     session = booking.session
-    _same_org(actor, session.program.organization_id)
+    same_org(actor, session.program.organization_id)
     if status not in Attendance.Status.values:
         raise ValidationError({"status": f"Choose one of: {', '.join(Attendance.Status.values)}."})
     if session.status == Session.Status.CANCELLED:
@@ -232,7 +239,7 @@ def makeup_offer(*, actor: Any, booking: Booking, session: Session,
                  request: HttpRequest | None = None) -> Notification:
     """Offer a make-up session for a missed one: book it and tell the participant."""
     require_perm(actor, Perm.ATTENDANCE_RECORD)
-    _same_org(actor, session.program.organization_id)
+    same_org(actor, session.program.organization_id)
     participant = booking.participant
     if session.program.organization_id != participant.organization_id:
         raise NotPermitted("That session belongs to another organization.")
@@ -259,7 +266,7 @@ def booking_set_pinned(*, actor: Any, booking: Booking, pinned: bool,
                        request: HttpRequest | None = None) -> Booking:
     """Pin (keep on re-planning) or unpin a booking."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, booking.session.program.organization_id)
+    same_org(actor, booking.session.program.organization_id)
     with transaction.atomic():
         booking.pinned = pinned
         booking.save(update_fields=["pinned"])
@@ -278,7 +285,7 @@ def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
     Returns the number of bookings cancelled."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
     program = enrollment.track.program
-    _same_org(actor, program.organization_id)
+    same_org(actor, program.organization_id)
     if end_date < enrollment.start_date:
         raise ValidationError({"end_date": "The end date cannot be before the membership started."})
     import zoneinfo
@@ -305,7 +312,7 @@ def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_d
     """Join a track from start_date: books the track's upcoming sessions that have a seat.
     Returns the enrollment and the number of bookings made."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, episode.program.organization_id)
+    same_org(actor, episode.program.organization_id)
     if track.program_id != episode.program_id:
         raise ValidationError({"track": "Pick a track of the participant's program."})
     if not episode.is_open:
@@ -351,7 +358,7 @@ def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, 
     """
     require_perm(actor, Perm.SCHEDULE_PLAN)
     episode = enrollment.episode
-    _same_org(actor, episode.program.organization_id)
+    same_org(actor, episode.program.organization_id)
     today = timezone.localtime(timezone.now(), zoneinfo_of(episode.program)).date()
     if start_date < today:
         raise ValidationError({"start_date": "The move date cannot be in the past; past sessions and "
@@ -373,320 +380,13 @@ def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, 
     return new, cancelled, booked
 
 
-# --- session templates, closures, staff hours (the director's set-up) ---------------------
-
-TEMPLATE_FIELDS = ("track", "kind", "title", "weekday", "start_time", "end_time", "duration_minutes",
-                   "counts_toward_hours", "required_credentials", "room", "facilitator", "capacity")
-
-
-def minutes_between(start: Any, end: Any) -> int:
-    """Length in minutes of a same-day slot given as two times."""
-    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-
-
-def credentials_parse(raw: Any) -> list[str]:
-    """'lmft, LCSW' -> ['LMFT', 'LCSW'] in the catalogue's spelling; unknown codes raise.
-
-    The planner matches credentials exactly, so a typo would leave nobody qualified.
-    """
-    from openiop.accounts.models import Credential
-
-    items = raw if isinstance(raw, list) else [c for c in str(raw or "").replace(";", ",").split(",")]
-    known = {c.lower(): c for c in Credential.values}
-    out, unknown = [], []
-    for item in (str(i).strip() for i in items):
-        if not item:
-            continue
-        code = known.get(item.lower())
-        if code is None:
-            unknown.append(item)
-        elif code not in out:
-            out.append(code)
-    if unknown:
-        raise ValidationError({"required_credentials": (
-            f"Unknown credential {', '.join(unknown)}; use codes such as LMFT, LCSW, LPC, MD or NP, "
-            "separated by commas.")})
-    return out
-
-
-def _template_problems(t: SessionTemplate) -> dict[str, str]:
-    """Rules beyond the model's clean(): what the planner and the generator rely on."""
-    from openiop.accounts.models import StaffProfile
-
-    problems: dict[str, str] = {}
-    org_id = t.program.organization_id
-    if t.track_id and t.track.program_id != t.program_id:
-        problems["track"] = f"Pick a track of {t.program.name}."
-    if t.is_flexible and not (t.start_time or t.end_time):
-        if t.kind not in APPOINTMENT_KINDS:
-            problems["weekday"] = ("Only individual, family and medication appointments can be "
-                                   "flexible; give a group a weekday, a start and an end time.")
-        elif t.track_id:
-            problems["track"] = ("A flexible appointment belongs to the whole program; "
-                                 "leave the track empty.")
-        elif (t.is_active and SessionTemplate.objects.filter(program=t.program, kind=t.kind, is_active=True,
-                                                             weekday__isnull=True)
-              .exclude(pk=t.pk).exists()):
-            problems["kind"] = (f"{t.program.name} already has an active flexible "
-                                f"{t.get_kind_display().lower()} template; the planner uses only one. "
-                                "Edit that one instead.")
-    elif t.weekday is not None and not t.track_id:
-        problems["track"] = "A weekly session belongs to a track; pick one."
-    if t.room_id and t.room.site.organization_id != org_id:
-        problems["room"] = "Pick a room of your organization."
-    if t.facilitator_id:
-        profile = StaffProfile.objects.filter(user_id=t.facilitator_id, organization_id=org_id,
-                                              is_active=True).first()
-        if profile is None:
-            problems["facilitator"] = "Pick an active staff member of your organization."
-        elif t.required_credentials and not profile.has_credential(*t.required_credentials):
-            held = profile.credential_label or "no credential"
-            problems["facilitator"] = (f"{t.facilitator} holds {held}; this session needs one of "
-                                       f"{', '.join(t.required_credentials)}.")
-    return problems
-
-
-def template_save(*, actor: Any, template: SessionTemplate | None, data: dict[str, Any],
-                  program: Program | None = None, version: int | None = None,
-                  request: HttpRequest | None = None) -> SessionTemplate:
-    """Create a session template of `program`, or update `template` if nobody saved it since
-    `version` was read (else Conflict). Fixed slots take their length from their times.
-
-    Sessions already generated keep their times; the change applies to sessions generated
-    and plans made from now on.
-    """
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    if template is not None:
-        program = template.program
-        if version is None:
-            raise ValidationError({"version": "Send the version you edited."})
-    if program is None:
-        raise ValidationError({"program": "Pick a program."})
-    _same_org(actor, program.organization_id)
-    t = (SessionTemplate.objects.select_related("program").get(pk=template.pk) if template is not None
-         else SessionTemplate(program=program))
-    for name in TEMPLATE_FIELDS:
-        if name in data:
-            setattr(t, name, data[name])
-    t.title = (t.title or "").strip()
-    t.required_credentials = credentials_parse(t.required_credentials)
-    if t.start_time and t.end_time and t.end_time > t.start_time:
-        t.duration_minutes = minutes_between(t.start_time, t.end_time)
-    errors: dict[str, list[str]] = {}
-    exclude = ["program", "version"]
-    if t.duration_minutes is None:
-        exclude.append("duration_minutes")
-        if t.weekday is None and t.start_time is None and t.end_time is None:
-            errors["duration_minutes"] = ["A flexible appointment needs its length in minutes (10 to 600)."]
-    try:
-        t.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    for name, message in _template_problems(t).items():
-        errors.setdefault(name, []).append(message)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        if template is None:
-            t.save()
-            action, reason = "create", "template created"
-        else:
-            updated = SessionTemplate.objects.filter(pk=t.pk, version=version).update(
-                version=version + 1, **{name: getattr(t, name) for name in TEMPLATE_FIELDS})
-            if updated != 1:
-                raise Conflict("Someone else saved this template after you opened it. Nothing was "
-                               "saved; your entries are kept below. Check them against the current "
-                               "values and save again.", field="version")
-            action, reason = "change", "template edited"
-        audit_record(actor=actor, action=action, object_type="session_template", object_id=t.code,
-                     organization=program.organization, request=request, reason=reason)
-    t.refresh_from_db()
-    return t
-
-
-def template_set_active(*, actor: Any, template: SessionTemplate, active: bool,
-                        request: HttpRequest | None = None) -> SessionTemplate:
-    """Deactivate (no new sessions or plans use it) or reactivate a template. Never deletes:
-    generated sessions keep pointing at it."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, template.program.organization_id)
-    if template.is_active == active:
-        return template
-    if active:
-        template.is_active = True
-        problems = _template_problems(template)
-        template.is_active = False
-        if problems:
-            raise ValidationError(problems)
-    with transaction.atomic():
-        SessionTemplate.objects.filter(pk=template.pk).update(is_active=active,
-                                                             version=template.version + 1)
-        audit_record(actor=actor, action="change", object_type="session_template",
-                     object_id=template.code, organization=template.program.organization,
-                     request=request, reason="template reactivated" if active else "template deactivated")
-    template.refresh_from_db()
-    return template
-
-
-def template_deactivate(*, actor: Any, template: SessionTemplate,
-                        request: HttpRequest | None = None) -> SessionTemplate:
-    return template_set_active(actor=actor, template=template, active=False, request=request)
-
-
-def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: str,
-                request: HttpRequest | None = None) -> SiteClosure:
-    """Close a site (or every site when site is None) on a day: no sessions are generated
-    on it. Sessions already generated for that day are not cancelled here."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, organization.pk)
-    import zoneinfo
-
-    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(organization.time_zone)).date()
-    errors: dict[str, str] = {}
-    if day < today:
-        errors["date"] = "Pick today or a later date; past days cannot be closed."
-    if site is not None and site.organization_id != organization.pk:
-        errors["site"] = "Pick a site of your organization."
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = "Say why the site is closed (e.g. Staff training day)."
-    elif len(reason) > 120:
-        errors["reason"] = "Keep the reason to 120 characters."
-    where = site.name if site is not None else "all sites"
-    duplicate = f"There is already a closure on {day:%b %-d, %Y} for {where}."
-    if not errors and SiteClosure.objects.filter(organization=organization, site=site, date=day).exists():
-        # Checked here too: the unique constraint does not see two all-sites rows (NULL site).
-        errors["date"] = duplicate
-    if errors:
-        raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            closure = SiteClosure.objects.create(organization=organization, site=site, date=day,
-                                                 reason=reason)
-            audit_record(actor=actor, action="create", object_type="site_closure", object_id=closure.pk,
-                         organization=organization, request=request, reason=f"closed {day} ({where})")
-    except IntegrityError as exc:  # closure_unique_day, a concurrent add
-        raise ValidationError({"date": duplicate}) from exc
-    return closure
-
-
-def closures_add_holidays(*, actor: Any, organization: Any, year: int,
-                          request: HttpRequest | None = None) -> list[SiteClosure]:
-    """Close every site on the public holidays of a year (US federal holidays and those of
-    the site's state, observed days included), from the `holidays` package. Days already
-    closed are skipped, so it can run again; a clinic that stays open on one removes it."""
-    import holidays as public_holidays
-
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, organization.pk)
-    today = timezone.localdate()
-    if not today.year <= year <= today.year + 2:
-        raise ValidationError({"year": f"Pick {today.year}, {today.year + 1} or {today.year + 2}."})
-    sites = list(organization.sites.order_by("name"))
-    existing = set(SiteClosure.objects.filter(organization=organization, date__year=year)
-                   .values_list("site_id", "date"))
-    closed_all = {d for site_id, d in existing if site_id is None}
-    new: list[SiteClosure] = []
-    for site in sites:
-        try:
-            days = public_holidays.country_holidays("US", subdiv=site.state, years=year)
-        except NotImplementedError:  # not a state the package knows: federal holidays only
-            days = public_holidays.country_holidays("US", years=year)
-        for day, name in sorted(days.items()):
-            if day < today or day in closed_all or (site.pk, day) in existing:
-                continue
-            new.append(SiteClosure(organization=organization, site=site, date=day,
-                                   reason=str(name)[:120]))
-            existing.add((site.pk, day))
-    with transaction.atomic():
-        SiteClosure.objects.bulk_create(new)
-        audit_record(actor=actor, action="create", object_type="site_closure",
-                     object_id=organization.code, organization=organization, request=request,
-                     reason=f"{len(new)} public holidays closed for {year}")
-    return new
-
-
-def closure_remove(*, actor: Any, closure: SiteClosure, request: HttpRequest | None = None) -> None:
-    """Reopen an upcoming day (sessions for it can then be generated)."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, closure.organization_id)
-    if closure.date < timezone.localdate():
-        raise InvalidTransition("That closure is in the past; it stays on record.")
-    with transaction.atomic():
-        audit_record(actor=actor, action="change", object_type="site_closure", object_id=closure.pk,
-                     organization=closure.organization, request=request,
-                     reason=f"closure of {closure.date} removed")
-        closure.delete()
-
-
-MAX_WEEKLY_HOURS = 80
-
-
-def _staff_profile(actor: Any, user: Any) -> Any:
-    profile = getattr(user, "staff_profile", None)
-    if profile is None:
-        raise NotPermitted("That person is not staff of your organization.")
-    _same_org(actor, profile.organization_id)
-    return profile
-
-
-def staff_hours_add(*, actor: Any, user: Any, weekday: int, start_time: Any, end_time: Any,
-                    request: HttpRequest | None = None) -> StaffHours:
-    """Add a weekly window when a staff member sees people. Their first window replaces
-    the default (Monday to Friday 8:00-20:00) for the planner."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    profile = _staff_profile(actor, user)
-    window = StaffHours(user=user, weekday=weekday, start_time=start_time, end_time=end_time)
-    if start_time and end_time and end_time <= start_time:
-        raise ValidationError({"end_time": "The window must end after it starts."})
-    window.full_clean()
-    clash = (StaffHours.objects.filter(user=user, weekday=weekday, start_time__lt=end_time,
-                                       end_time__gt=start_time).first())
-    if clash:
-        raise ValidationError({"start_time": f"Overlaps the {clash} window; remove or change that one first."})
-    with transaction.atomic():
-        window.save()
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=user.code,
-                     organization=profile.organization, request=request, reason=f"window added {window}")
-    return window
-
-
-def staff_hours_remove(*, actor: Any, window: StaffHours, request: HttpRequest | None = None) -> None:
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    profile = _staff_profile(actor, window.user)
-    with transaction.atomic():
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=window.user.code,
-                     organization=profile.organization, request=request, reason=f"window removed {window}")
-        window.delete()
-
-
-def staff_max_hours_set(*, actor: Any, user: Any, max_weekly_hours: int,
-                        request: HttpRequest | None = None) -> Any:
-    """The most hours a week the planner may book for this staff member (1 to 80)."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    profile = _staff_profile(actor, user)
-    if not 1 <= max_weekly_hours <= MAX_WEEKLY_HOURS:
-        raise ValidationError({"max_weekly_hours": f"Enter whole hours from 1 to {MAX_WEEKLY_HOURS}."})
-    if profile.max_weekly_hours == max_weekly_hours:
-        return profile
-    with transaction.atomic():
-        old = profile.max_weekly_hours
-        profile.max_weekly_hours = max_weekly_hours
-        profile.save(update_fields=["max_weekly_hours"])
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=user.code,
-                     organization=profile.organization, request=request,
-                     reason=f"max weekly hours {old} -> {max_weekly_hours}")
-    return profile
-
-
 # --- planning -----------------------------------------------------------------------------
 
 def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
               time_limit_seconds: float = 20.0, request: HttpRequest | None = None) -> PlanRun:
     """Run the engine for a week that has not started and store the proposal with its diff."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, organization.pk)
+    same_org(actor, organization.pk)
     if week_start.weekday() != 0:
         raise ValidationError({"week_start": "A week starts on a Monday."})
     import zoneinfo
@@ -792,7 +492,7 @@ def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) 
     replaced by the plan. Refused when the week changed since the plan was made.
     """
     require_perm(actor, Perm.SCHEDULE_PLAN)
-    _same_org(actor, run.organization_id)
+    same_org(actor, run.organization_id)
     if run.status != PlanRun.Status.PROPOSED:
         raise InvalidTransition("Only the latest proposed plan can be applied.")
     counts = defaultdict(int)
@@ -884,7 +584,7 @@ def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
     """A new secret calendar URL (the old ones stay until revoked)."""
     if participant is not None:
         require_perm(actor, Perm.SCHEDULE_VIEW)
-        _same_org(actor, participant.organization_id)
+        same_org(actor, participant.organization_id)
     elif user is None or user.pk != actor.pk:
         raise NotPermitted("Staff create calendar links only for themselves.")
     with transaction.atomic():
@@ -899,7 +599,7 @@ def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
 def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None = None) -> None:
     if feed.participant_id:
         require_perm(actor, Perm.SCHEDULE_VIEW)
-        _same_org(actor, feed.participant.organization_id)
+        same_org(actor, feed.participant.organization_id)
     elif feed.user_id != actor.pk:
         raise NotPermitted("Only the owner can revoke this link.")
     if feed.revoked_at:
@@ -909,3 +609,33 @@ def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None =
         feed.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="change", object_type="calendar_feed", object_id=feed.pk,
                      participant=feed.participant, request=request, reason="revoked")
+
+
+__all__ = [
+    "attendance_all_present",
+    "attendance_record",
+    "booking_set_pinned",
+    "closure_add",
+    "closure_remove",
+    "closures_add_holidays",
+    "credentials_parse",
+    "feed_create",
+    "feed_revoke",
+    "makeup_offer",
+    "membership_join",
+    "membership_leave",
+    "membership_move",
+    "minutes_between",
+    "plan_apply",
+    "plan_week",
+    "same_org",
+    "session_cancel",
+    "sessions_generate",
+    "staff_hours_add",
+    "staff_hours_remove",
+    "staff_max_hours_set",
+    "template_deactivate",
+    "template_save",
+    "template_set_active",
+    "zoneinfo_of",
+]
