@@ -211,6 +211,46 @@ def test_a_director_adds_and_removes_an_upcoming_closure(sched, as_director):
     assert not SiteClosure.objects.exists()
 
 
+def test_a_closure_can_cancel_that_days_sessions_and_tell_the_booked(sched, as_director):
+    from openiop.scheduling.models import Notification, Session
+
+    start = _today(sched) + timedelta(days=7)
+    day = next(start + timedelta(days=i) for i in range(7)
+               if (start + timedelta(days=i)).weekday() in sched.track.weekdays)
+    services.sessions_generate(actor=sched.director, program=sched.program, start=day,
+                               end=day + timedelta(days=7))
+    tz = ZoneInfo(sched.org.time_zone)
+    on_day = [s for s in Session.objects.all() if timezone.localtime(s.starts_at, tz).date() == day]
+    assert len(on_day) == 2  # the evening track's process group and psychoeducation
+    later = Session.objects.exclude(pk__in=[s.pk for s in on_day])
+    for s in on_day:
+        f.booking(s, sched.participant)
+    r = as_director.post(reverse("scheduling:closure_add"),
+                         {"date": str(day), "site": str(sched.site.pk), "reason": "Snow day",
+                          "cancel_sessions": "on"}, follow=True)
+    assert r.status_code == 200
+    assert (f"{len(on_day)} sessions that day were cancelled and the booked participants told."
+            in r.content.decode())
+    assert {s.status for s in Session.objects.filter(pk__in=[s.pk for s in on_day])} == {"cancelled"}
+    assert set(Session.objects.filter(pk__in=[s.pk for s in on_day])
+               .values_list("cancel_reason", flat=True)) == {"Site closed: Snow day"}
+    assert {s.status for s in later} == {"scheduled"}
+    assert Notification.objects.filter(participant=sched.participant).count() == len(on_day)
+
+
+def test_a_closure_without_the_box_leaves_the_days_sessions_alone(sched, as_director):
+    from openiop.scheduling.models import Session
+
+    day = _today(sched) + timedelta(days=9)
+    services.sessions_generate(actor=sched.director, program=sched.program, start=day,
+                               end=day + timedelta(days=7))
+    before = dict(Session.objects.values_list("pk", "status"))
+    r = as_director.post(reverse("scheduling:closure_add"),
+                         {"date": str(day), "site": "", "reason": "Training"}, follow=True)
+    assert "Sessions already generated for it are not cancelled." in r.content.decode()
+    assert dict(Session.objects.values_list("pk", "status")) == before
+
+
 @pytest.mark.parametrize("site", ["", "site"])
 def test_a_duplicate_closure_is_a_field_message_not_an_error_page(sched, as_director, site):
     day = _today(sched) + timedelta(days=3)

@@ -110,6 +110,9 @@ class ClosureForm(forms.Form):
     date = forms.DateField(widget=DateInput())
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All sites")
     reason = forms.CharField(max_length=120, help_text="Staff see it, e.g. Staff training day.")
+    cancel_sessions = forms.BooleanField(
+        required=False, label="Also cancel the sessions already scheduled that day",
+        help_text="Booked participants are told in the app and offered other sessions.")
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -213,14 +213,20 @@ def closure_add(request: HttpRequest) -> HttpResponse:
     form = ClosureForm(request.POST, organization=org)
     if form.is_valid():
         try:
-            c = services.closure_add(actor=request.user, organization=org, day=form.cleaned_data["date"],
-                                     site=form.cleaned_data["site"], reason=form.cleaned_data["reason"],
-                                     request=request)
+            c, cancelled = services.closure_add(
+                actor=request.user, organization=org, day=form.cleaned_data["date"],
+                site=form.cleaned_data["site"], reason=form.cleaned_data["reason"],
+                cancel_sessions=form.cleaned_data["cancel_sessions"], request=request)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, f"Closed on {c.date:%a %b %-d}: no sessions will be generated that day. "
-                                      "Sessions already generated for it are not cancelled.")
+            if form.cleaned_data["cancel_sessions"]:
+                done = (f"{cancelled} session{'s' if cancelled != 1 else ''} that day "
+                        f"{'was' if cancelled == 1 else 'were'} cancelled and the booked participants told.")
+            else:
+                done = "Sessions already generated for it are not cancelled."
+            messages.success(request, f"Closed on {c.date:%a %b %-d}: no sessions will be generated "
+                                      f"that day. {done}")
             return redirect("scheduling:templates")
     return _templates_page(request, closure_form=form, status=400)
 

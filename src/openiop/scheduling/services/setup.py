@@ -7,7 +7,7 @@ an audit event (DEVELOPING.md, write path).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from openiop.audit.services import audit_record
 from openiop.care.models import Program
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
-from ..models import APPOINTMENT_KINDS, SessionTemplate, SiteClosure, StaffHours
+from ..models import APPOINTMENT_KINDS, Session, SessionTemplate, SiteClosure, StaffHours
 from .common import same_org
 
 # --- session templates, closures, staff hours (the director's set-up) ---------------------
@@ -185,9 +185,12 @@ def template_deactivate(*, actor: Any, template: SessionTemplate,
 
 
 def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: str,
-                request: HttpRequest | None = None) -> SiteClosure:
+                cancel_sessions: bool = False,
+                request: HttpRequest | None = None) -> tuple[SiteClosure, int]:
     """Close a site (or every site when site is None) on a day: no sessions are generated
-    on it. Sessions already generated for that day are not cancelled here."""
+    on it. With `cancel_sessions`, the sessions already generated there that day are
+    cancelled too, in the same transaction, each booked participant notified in the app
+    with alternatives (session_cancel). Returns the closure and how many were cancelled."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, organization.pk)
     import zoneinfo
@@ -216,9 +219,32 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
                                                  reason=reason)
             audit_record(actor=actor, action="create", object_type="site_closure", object_id=closure.pk,
                          organization=organization, request=request, reason=f"closed {day} ({where})")
+            cancelled = 0
+            if cancel_sessions:
+                from . import session_cancel  # the package imports this module first
+
+                for session in _sessions_on(organization, site, day):
+                    session_cancel(actor=actor, session=session, reason=f"Site closed: {reason}",
+                                   request=request)
+                    cancelled += 1
     except IntegrityError as exc:  # closure_unique_day, a concurrent add
         raise ValidationError({"date": duplicate}) from exc
-    return closure
+    return closure, cancelled
+
+
+def _sessions_on(organization: Any, site: Any, day: date) -> list[Session]:
+    """Scheduled sessions that have not started, on a local day, at a site (or all)."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    qs = (Session.objects.filter(program__organization=organization, status=Session.Status.SCHEDULED,
+                                 starts_at__gte=max(start, timezone.now()),
+                                 starts_at__lt=start + timedelta(days=1))
+          .select_related("program__organization").order_by("starts_at"))
+    if site is not None:
+        qs = qs.filter(site=site)
+    return list(qs)
 
 
 def closures_add_holidays(*, actor: Any, organization: Any, year: int,
