@@ -1,11 +1,22 @@
 """Shared fixtures: personas from STYLE.md (a clinician, a colleague on the same team,
-an outsider from another organization, a participant)."""
+an outsider from another organization, a participant).
+
+The suite's clock: with OPENIOP_TEST_NOW set (an ISO instant, e.g.
+`2026-03-08T01:30:00-05:00`), every test runs as if the wall clock had started at that
+instant and kept ticking (`time-machine`). `make test-dates` runs the suite at a Sunday, a
+Monday, the 2026 DST changes, New Year's Eve and 29 February 2028 this way, so no test can
+depend on the day it happens to run.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 
 from openiop.accounts.models import Role, User
@@ -14,6 +25,51 @@ from openiop.organizations.models import Organization, Site
 from openiop.participants.models import Participant
 
 from . import factories as f
+
+
+def _test_now() -> datetime | None:
+    value = os.environ.get("OPENIOP_TEST_NOW", "").strip()
+    if not value:
+        return None
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:  # a local instant at the clinics' default zone
+        when = when.replace(tzinfo=ZoneInfo(os.environ.get("OPENIOP_TIME_ZONE",
+                                                           "America/New_York")))
+    return when
+
+
+_CLOCK: time_machine.travel | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _CLOCK
+    when = _test_now()
+    if when is not None and _CLOCK is None:
+        _CLOCK = time_machine.travel(when, tick=True)
+        _CLOCK.start()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    when = _test_now()
+    return f"clock: {'started at ' + when.isoformat() if when else 'real time'}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _CLOCK
+    if _CLOCK is not None:
+        _CLOCK.stop()
+        _CLOCK = None
+
+
+@pytest.fixture(autouse=True)
+def _test_clock() -> object:
+    """Each test starts at OPENIOP_TEST_NOW (when set), so none sees another's drift."""
+    when = _test_now()
+    if when is None:
+        yield None
+        return
+    with time_machine.travel(when, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,19 @@ PASSWORD = "correct-horse-battery-staple"
 _seq = itertools.count(1)
 
 
-@cache
 def password_hash() -> str:
-    """PASSWORD hashed once with the configured (Argon2) hasher: hashing is slow on purpose."""
+    """PASSWORD hashed once per configured hasher list: hashing is slow on purpose.
+
+    Keyed by the hashers in force, so a hash made while a test module swapped in a fast
+    hasher is never reused by a test that runs with the real (Argon2) ones.
+    """
+    from django.conf import settings
+
+    return _password_hash(tuple(settings.PASSWORD_HASHERS))
+
+
+@cache
+def _password_hash(hashers: tuple[str, ...]) -> str:
     return make_password(PASSWORD)
 
 

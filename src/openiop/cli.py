@@ -1,7 +1,7 @@
 """The `openiop` console command.
 
     openiop demo [--seed N] [--participants N]   build the synthetic demo clinic
-    openiop logins                                print one demo login per role
+    openiop logins                                print every demo login
     openiop audit verify                          check the audit trail's hash chain
     openiop create_clinic --name N --admin USER   a real clinic's organization and first admin
     openiop serve [addr:port]                     run the development server

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
+from pathlib import Path
 
 from django.core.management import call_command
 
@@ -51,14 +53,24 @@ def test_demo_is_idempotent_and_deterministic(db):
     assert _fingerprint() == first
 
 
-def test_demo_logins_cover_every_role(db):
+def test_demo_logins_cover_every_account_the_docs_mention(db):
     build_demo(seed=1, participants=20, today=TODAY, out=io.StringIO())
-    roles = {row[1] for row in demo_logins()}
-    assert roles == {"director", "admin", "clinician", "prescriber", "nurse", "intake",
-                     "frontdesk", "billing", "participant", "family"}
+    printed = {row[1] for row in demo_logins()}
+    assert printed == {"director", "admin", "clinician", "lmft", "counselor", "associate",
+                       "yoga", "prescriber", "np", "nurse", "intake", "frontdesk", "billing",
+                       "participant", "family"}
+    # Every username the developer guide lists is printed by `openiop logins`.
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "DEVELOPING.md").read_text()
+    listed = guide.split("Demo usernames:", 1)[1].split("Password:", 1)[0]
+    documented = {name.strip(" .\n") for name in re.sub(r"\([^)]*\)", "", listed).split(",")}
+    assert documented and documented <= printed, documented - printed
     out = io.StringIO()
     call_command("demo_logins", stdout=out)
-    assert "clinician" in out.getvalue() and "password" in out.getvalue()
+    text = out.getvalue()
+    assert "password for all" in text
+    for username in printed:
+        assert f"  {username} " in text
+    assert "Associate counselor (notes need co-signature)" in text
 
 
 def test_demo_scales_with_parallel_tracks(db):

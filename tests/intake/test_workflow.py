@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from openiop.accounts.models import Role
 from openiop.core.exceptions import InvalidTransition
@@ -151,7 +152,7 @@ def test_the_whole_flow_through_the_pages(world, intake_user, referral):
     assert b"Every rule that fired" in detail.content
     r = client.post(url + "admit/", {
         "program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
-        "admitted_on": "2026-11-20", "primary_therapist": world.clinician.pk})
+        "admitted_on": timezone.localdate().isoformat(), "primary_therapist": world.clinician.pk})
     assert r.status_code == 302, r.content.decode()[:2000]
     referral.refresh_from_db()
     assert referral.status == "admitted"
@@ -164,7 +165,7 @@ def test_a_full_track_offers_the_waitlist_on_the_page(world, intake_user, referr
     referral_start_screening(actor=intake_user, referral=referral)
     client = login(intake_user)
     data = {"program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
-            "admitted_on": "2026-11-20", "primary_therapist": world.clinician.pk}
+            "admitted_on": timezone.localdate().isoformat(), "primary_therapist": world.clinician.pk}
     r = client.post(f"/intake/referrals/{referral.code}/admit/", data)
     assert r.status_code == 400
     assert b"is full" in r.content and b"Add to the waitlist" in r.content

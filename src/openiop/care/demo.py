@@ -128,7 +128,8 @@ def _waitlist(ctx: DemoContext) -> int:
             primary_therapist=ctx.staff["clinician"],
         ))
     EpisodeOfCare.objects.bulk_create(episodes)
-    created = list(EpisodeOfCare.objects.filter(participant__in=people, program=track.program))
+    created = list(EpisodeOfCare.objects.filter(participant__in=people, program=track.program)
+                   .order_by("pk"))
     Enrollment.objects.bulk_create([
         Enrollment(episode=ep, track=track, start_date=ep.admitted_on,
                    status=Enrollment.Status.WAITLISTED if ep.status == "waitlist"

@@ -11,8 +11,6 @@ from collections import defaultdict
 from datetime import time, timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from openiop.core.demo import DemoContext
 from openiop.participants.models import Consent, Participant, RelatedPerson
 from openiop.scheduling.models import Attendance, Session
@@ -103,7 +101,7 @@ def _family_consents(ctx: DemoContext) -> None:
         Consent(participant_id=r.participant_id, related_person=r,
                 kind=Consent.Kind.FAMILY_INVOLVEMENT, purpose="Family therapy sessions",
                 text="I agree that my parent takes part in family sessions. (Synthetic demo "
-                "consent.)", granted_at=timezone.now() - timedelta(days=70),
+                "consent.)", granted_at=ctx.now - timedelta(days=70),
                 recorded_by=ctx.staff["intake"])
         for r in RelatedPerson.objects.filter(participant_id__in=teen_ids)
     ]
@@ -136,9 +134,27 @@ def _entry(rng: Any, n: int) -> dict[str, str]:
             "plan": f"Will {_text(rng, PLAN)}."}
 
 
+def _keep_one_cosignature_pending(notes: list[Note], target_status: list[str]) -> None:
+    """The supervisor's queue is never empty in the demo, whatever the weekday.
+
+    On a Sunday or Monday every supervised note is three or more days old and would have
+    been co-signed; the newest one is left waiting instead.
+    """
+    supervised = [i for i, note in enumerate(notes)
+                  if note.needs_cosignature and note.signed_at is not None]
+    if not supervised or any(target_status[i] == NoteStatus.SIGNED for i in supervised):
+        return
+    newest = max(supervised, key=lambda i: notes[i].signed_at)
+    note = notes[newest]
+    note.cosigned_by = note.cosigned_at = None
+    note.cosigned_as = ""
+    note.locked_at = None
+    target_status[newest] = NoteStatus.SIGNED
+
+
 def _notes(ctx: DemoContext) -> None:
     rng = ctx.rng
-    now = timezone.now()
+    now = ctx.now
     sessions = list(
         Session.objects.filter(program__organization=ctx.organization, ends_at__lte=now,
                                ends_at__gte=now - timedelta(days=NOTE_WINDOW_DAYS),
@@ -148,7 +164,8 @@ def _notes(ctx: DemoContext) -> None:
     attended: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for session_id, participant_id, attendance_id in Attendance.objects.filter(
         booking__session__in=[s.pk for s in sessions], status__in=ATTENDED
-    ).values_list("booking__session_id", "booking__participant_id", "pk").iterator(
+    ).order_by("booking__session_id", "booking__participant_id", "pk").values_list(
+        "booking__session_id", "booking__participant_id", "pk").iterator(
         chunk_size=5000
     ):
         attended[session_id].append((participant_id, attendance_id))
@@ -228,11 +245,13 @@ def _notes(ctx: DemoContext) -> None:
                     and rng.random() < 0.7:
                 status = NoteStatus.LOCKED
                 note.locked_at = note.signed_at + timedelta(days=7)
-        pending = status == NoteStatus.SIGNED and needs_cosign
-        counts["cosign pending" if pending else status] += 1
         notes.append(note)
         target_status.append(status)
         note_entries.append(entries)
+    _keep_one_cosignature_pending(notes, target_status)
+    for note, status in zip(notes, target_status, strict=True):
+        pending = status == NoteStatus.SIGNED and note.needs_cosignature
+        counts["cosign pending" if pending else status] += 1
     Note.objects.bulk_create(notes, batch_size=1000)
 
     all_entries: list[GroupNoteEntry] = []

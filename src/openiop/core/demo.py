@@ -91,6 +91,9 @@ class DemoContext:
     rng: random.Random
     seed: int
     today: date
+    # The demo's "now": the real clock when it is built for today, else noon of `today`, so
+    # a demo built for another day (tests, `--today`) never mixes two clocks.
+    now: datetime
     tz: zoneinfo.ZoneInfo
     organization: Organization
     sites: list[Site]
@@ -142,18 +145,30 @@ class DemoContext:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """(role label, username, name) for one demo account per role, if the demo exists."""
+    """(what the account is, username, name) for every demo login, if the demo exists.
+
+    Every staff member in STAFF (so each role and each special case: the associate who
+    needs co-signature, the family therapist, the nurse practitioner...) and the two
+    portal accounts, in that order.
+    """
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is None:
         return []
-    wanted = ("director", "admin", "clinician", "prescriber", "nurse", "intake", "frontdesk",
-              "billing", "participant", "family")
-    users = {u.username: u for u in User.objects.filter(username__in=wanted)}
-    return [
-        (users[name].get_role_display(), name, str(users[name]))
-        for name in wanted
-        if name in users
-    ]
+    wanted = [row[0] for row in STAFF] + ["participant", "family"]
+    users = {u.username: u for u in User.objects.filter(username__in=wanted)
+             .select_related("staff_profile")}
+    rows = []
+    for name in wanted:
+        user = users.get(name)
+        if user is None:
+            continue
+        profile = getattr(user, "staff_profile", None)
+        label = profile.title if profile is not None and profile.title else (
+            user.get_role_display())
+        if profile is not None and profile.requires_cosignature:
+            label += " (notes need co-signature)"
+        rows.append((label, name, str(user)))
+    return rows
 
 
 def build_demo(
@@ -298,8 +313,11 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
                 weekdays=days, start_time=start, end_time=end, capacity=cap, room=room_obj,
             ))
 
+    real_now = timezone.now()
+    now = (real_now if timezone.localdate(real_now, tz) == today
+           else datetime.combine(today, time(12), tzinfo=tz))
     ctx = DemoContext(
-        rng=rng, seed=seed, today=today, tz=tz, organization=org, sites=[main, north],
+        rng=rng, seed=seed, today=today, now=now, tz=tz, organization=org, sites=[main, north],
         rooms=rooms, staff=staff, programs=programs, tracks=tracks, participants=[],
         episodes=[], scale=n, out=out, password_hash=password_hash,
     )
@@ -464,6 +482,7 @@ def _participants(ctx: DemoContext, n: int) -> None:
     ctx.episodes = list(
         EpisodeOfCare.objects.filter(program__organization=ctx.organization)
         .select_related("participant", "program").prefetch_related("enrollments__track")
+        .order_by("pk")
     )
 
     consents = []
@@ -501,11 +520,11 @@ ATTENDANCE_WEIGHTS = (
 
 
 def _history(ctx: DemoContext) -> None:
-    """Sessions from six weeks ago through next week, with bookings and attendance."""
+    """Sessions from six weeks ago through the next two weeks, with bookings and attendance."""
     rng = ctx.rng
     start = ctx.history_start
-    end = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(days=13)
-    now = timezone.now()
+    end = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(days=20)
+    now = ctx.now
     ctx.progress(f"sessions {start} to {end}")
     facilitators = {
         "group": [ctx.staff["clinician"], ctx.staff["counselor"], ctx.staff["lmft"]],
@@ -580,7 +599,9 @@ def _history(ctx: DemoContext) -> None:
         occupy(("room", s_.room_id, local.date()), a, b)
 
     windows_by_person: dict[int, list[tuple[int, int, int]]] = {}
-    for w_ in Availability.objects.filter(participant__organization=ctx.organization).values_list(
+    for w_ in Availability.objects.filter(participant__organization=ctx.organization).order_by(
+        "participant_id", "weekday", "start_time", "pk"
+    ).values_list(
         "participant_id", "weekday", "start_time", "end_time"
     ):
         windows_by_person.setdefault(w_[0], []).append(

@@ -121,7 +121,7 @@ def build(ctx: DemoContext) -> None:
     Referral.objects.bulk_create(referrals, batch_size=1000)
     MeasureResponse.objects.bulk_create(measures, batch_size=2000)
     by_participant = {r.participant_id: r for r in Referral.objects.filter(
-        organization=ctx.organization, participant__isnull=False)}
+        organization=ctx.organization, participant__isnull=False).order_by("pk")}
     for a in assessments:
         a.referral = by_participant.get(a.participant_id)
     LevelOfCareAssessment.objects.bulk_create(assessments, batch_size=1000)
@@ -250,9 +250,10 @@ class _FakeEpisode:
 
 
 def _tasks(ctx: DemoContext, people: list[Any]) -> None:
-    rows = {r.participant_id: r for r in Referral.objects.filter(participant__in=people)}
+    rows = {r.participant_id: r for r in Referral.objects.filter(participant__in=people)
+            .order_by("pk")}
     measures = {m.participant_id: m for m in MeasureResponse.objects.filter(
-        participant__in=people, instrument="phq9", safety_flag=True)}
+        participant__in=people, instrument="phq9", safety_flag=True).order_by("pk")}
     phq = INSTRUMENTS["phq9"].flag_rules["self_harm_thoughts"]["message"]
     SafetyTask.objects.bulk_create([
         SafetyTask(organization=ctx.organization, participant=p, referral=rows.get(p.pk),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from django.utils import timezone
-
 from openiop.core.demo import DemoContext
 from openiop.participants.models import Consent
 
@@ -35,7 +33,7 @@ FAMILY_NOTES = [
 
 def build(ctx: DemoContext) -> None:
     rng = ctx.rng
-    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
+    now = min(ctx.now, ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     messages: list[Message] = []
     active = [ep for ep in ctx.episodes if ep.status == "active"]
@@ -66,7 +64,7 @@ def build(ctx: DemoContext) -> None:
     notes: list[SharedNote] = []
     consents = Consent.objects.filter(
         participant__organization=ctx.organization, kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True
-    ).values_list("participant_id", flat=True)
+    ).order_by("participant_id").values_list("participant_id", flat=True)
     lmft = ctx.staff["lmft"]
     for participant_id in consents:
         for k, (title, body) in enumerate(FAMILY_NOTES):

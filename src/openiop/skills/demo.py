@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import time, timedelta
 
-from django.utils import timezone
-
 from openiop.core.demo import DemoContext
 from openiop.scheduling.models import HOLISTIC_KINDS, Session
 
@@ -123,12 +121,12 @@ def _rotations(ctx: DemoContext, modules: dict[str, Module]) -> None:
 
 def _holistic_notes(ctx: DemoContext) -> None:
     rng = ctx.rng
-    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
+    now = min(ctx.now, ctx.at(ctx.today, time(23)))
     notes = []
     for pk, kind, facilitator_id in (
         Session.objects.filter(program__organization=ctx.organization, kind__in=sorted(HOLISTIC_KINDS),
                                ends_at__lt=now)
-        .values_list("pk", "kind", "facilitator_id").iterator(chunk_size=5000)
+        .order_by("starts_at", "pk").values_list("pk", "kind", "facilitator_id").iterator(chunk_size=5000)
     ):
         if rng.random() < 0.08:  # a few are still missing, as in real life
             continue
@@ -140,7 +138,7 @@ def _holistic_notes(ctx: DemoContext) -> None:
 
 def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list[Skill]) -> None:
     rng = ctx.rng
-    now = min(timezone.now(), ctx.at(ctx.today, time(23)))
+    now = min(ctx.now, ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     practices: list[SkillPractice] = []
     cravings: list[CravingLog] = []

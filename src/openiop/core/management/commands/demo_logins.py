@@ -6,7 +6,7 @@ from openiop.core.demo import DEMO_PASSWORD, demo_logins
 
 
 class Command(BaseCommand):
-    help = "Print one demo login per role."
+    help = "Print every demo login (all staff roles and the two portal accounts)."
 
     def handle(self, *args: object, **options: object) -> None:
         rows = demo_logins()
@@ -16,5 +16,5 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, username, name in rows:
-            self.stdout.write(f"  {role:<20} {username:<14} {name}")
+            self.stdout.write(f"  {username:<12} {role:<42} {name}")
         self.stdout.write("")
