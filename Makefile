@@ -10,7 +10,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/test
 export PYTHONPATH := $(CURDIR)/src
 export DJANGO_SETTINGS_MODULE := openiop.settings
 
-.PHONY: run test test-sqlite test-postgres bench lint setup migrate demo demo-reset clean
+.PHONY: run test test-dates test-sqlite test-postgres bench lint setup migrate demo demo-reset clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: demo
 
 test: $(STAMP)
 	@bash scripts/test.sh
+
+# The suite with its clock started at a Sunday, a Monday, both 2026 DST changes, New
+# Year's Eve and Day, and 29 February 2028 (CI runs it after `make test`).
+test-dates: $(STAMP)
+	@bash scripts/test_dates.sh
 
 bench: $(STAMP)
 	@mkdir -p var/bench

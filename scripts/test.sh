@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
 # Runs the whole suite on SQLite, then again on PostgreSQL when it is reachable.
 # REQUIRE_POSTGRES=1 (set by .ci/run) turns an unreachable PostgreSQL into a failure.
+#
+# Both runs use every core (pytest-xdist, PYTEST_WORKERS, default: the number of cores)
+# and a random test order (pytest-randomly). The seed is printed; PYTEST_SEED=<seed>
+# replays the same order. OPENIOP_TEST_NOW=<ISO instant> starts every test's clock there
+# (scripts/test_dates.sh runs the suite at the awkward days of the calendar).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
+WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
+SEED="${PYTEST_SEED:-$($PY -c 'import random; print(random.randrange(1, 2**31))')}"
+SKIP_BROWSER="${SKIP_BROWSER:-0}"
 mkdir -p var/screenshots
 status=0
+started=$(date +%s)
+clock="${OPENIOP_TEST_NOW:-real time}"
 
-echo "==> pytest on SQLite"
-env -u DATABASE_URL $PY -m pytest -p no:cacheprovider "$@" || status=$?
+echo "==> random test order, seed $SEED (replay: PYTEST_SEED=$SEED make test); clock: $clock"
+browser_filter=()
+[ "$SKIP_BROWSER" = "1" ] && browser_filter=(-m "not browser")
 
-if $PY scripts/pg_reachable.py "$PG_URL"; then
-  echo "==> pytest on PostgreSQL ($PG_URL) - browser tests ran on SQLite above"
-  DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -m "not browser" "$@" || status=$?
+echo "==> pytest on SQLite ($WORKERS workers)"
+env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
+  --randomly-seed="$SEED" "${browser_filter[@]}" "$@" || status=$?
+echo "==> SQLite run done after $(( $(date +%s) - started )) s"
+
+if [ "${SKIP_POSTGRES:-0}" = "1" ]; then
+  echo "==> PostgreSQL run skipped (SKIP_POSTGRES=1)"
+elif $PY scripts/pg_reachable.py "$PG_URL"; then
+  echo "==> pytest on PostgreSQL ($PG_URL, $WORKERS workers) - browser tests ran on SQLite above"
+  DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
+    --randomly-seed="$SEED" -m "not browser" "$@" || status=$?
 else
   if [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then
     echo "==> PostgreSQL is NOT reachable at $PG_URL and REQUIRE_POSTGRES=1: failing"
@@ -21,4 +40,5 @@ else
   fi
   echo "==> PostgreSQL is NOT reachable at $PG_URL: the PostgreSQL run was SKIPPED (SQLite only)"
 fi
+echo "==> make test finished in $(( $(date +%s) - started )) s with status $status (seed $SEED)"
 exit $status

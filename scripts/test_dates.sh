@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The suite at the awkward days of the calendar: every test's clock starts at each instant
+# below (OPENIOP_TEST_NOW, see tests/conftest.py), in a random order, alternating the two
+# databases so both meet every kind of day. The browser tests run at the Sunday instant.
+#
+#   Sunday                        2026-11-29 10:00
+#   Monday                        2026-11-30 08:30
+#   DST starts (23-hour day)      2026-03-08 12:00
+#   DST ends (25-hour day)        2026-11-01 12:00
+#   New Year's Eve, late evening  2026-12-31 22:00 (already 1 January in UTC)
+#   New Year's Day                2027-01-01 09:00
+#   Leap day                      2028-02-29 10:00
+#
+# Times are the clinics' default zone (America/New_York). A failure names the instant.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
+WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
+started=$(date +%s)
+status=0
+failed=()
+pg_ok=0
+$PY scripts/pg_reachable.py "$PG_URL" && pg_ok=1
+if [ "$pg_ok" = 0 ] && [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then
+  echo "==> PostgreSQL is NOT reachable at $PG_URL and REQUIRE_POSTGRES=1: failing"
+  exit 1
+fi
+
+run() {  # run <instant> <sqlite|postgres> [extra pytest args...]
+  local when="$1" db="$2"; shift 2
+  local seed
+  seed=$($PY -c 'import random; print(random.randrange(1, 2**31))')
+  local t0=$(date +%s)
+  local url=""
+  if [ "$db" = postgres ]; then
+    if [ "$pg_ok" = 0 ]; then db=sqlite; else url="$PG_URL"; fi
+  fi
+  echo "==> clock $when on $db, seed $seed"
+  if [ -n "$url" ]; then
+    OPENIOP_TEST_NOW="$when" DATABASE_URL="$url" $PY -m pytest -p no:cacheprovider -q \
+      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@"
+  else
+    OPENIOP_TEST_NOW="$when" env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
+      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@"
+  fi
+  local rc=$?
+  echo "==> clock $when on $db: status $rc in $(( $(date +%s) - t0 )) s"
+  if [ $rc -ne 0 ]; then status=1; failed+=("$when ($db, seed $seed)"); fi
+}
+
+run 2026-11-29T10:00 sqlite
+run 2026-11-30T08:30 postgres -m "not browser"
+run 2026-03-08T12:00 sqlite -m "not browser"
+run 2026-11-01T12:00 postgres -m "not browser"
+run 2026-12-31T22:00 sqlite -m "not browser"
+run 2027-01-01T09:00 postgres -m "not browser"
+run 2028-02-29T10:00 sqlite -m "not browser"
+
+echo "==> make test-dates finished in $(( $(date +%s) - started )) s with status $status"
+for f in "${failed[@]}"; do echo "    failed at $f"; done
+exit $status
