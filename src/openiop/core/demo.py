@@ -176,16 +176,16 @@ def build_demo(
 ) -> bool:
     """Build the demo clinic; return False (and change nothing) when it already exists."""
     existing = Organization.objects.filter(slug=DEMO_SLUG).first()
-    if existing is not None:
-        built = timezone.localdate(existing.created_at)
-        out.write(f"Demo clinic already loaded (built {built}): nothing to do "
-                  "(make demo-reset rebuilds it around today).\n")
-        return False
-    started = clock.monotonic()
     today = today or timezone.localdate()
+    if existing is not None:
+        out.write(demo_freshness(existing, today) + "\n")
+        return False
+    started = clock.perf_counter()
     out.write(f"Building the demo clinic: seed {seed}, {participants} participants, today {today}\n")
     with transaction.atomic():
+        step_started = clock.perf_counter()
         ctx = _core(seed=seed, n=participants, today=today, out=out)
+        ctx.progress(f"done in {_took(step_started)}")
         for app in DEMO_STEPS:
             try:
                 module = importlib.import_module(f"openiop.{app}.demo")
@@ -193,17 +193,47 @@ def build_demo(
                 if exc.name != f"openiop.{app}.demo":
                     raise
                 continue
-            step_started = clock.monotonic()
+            step_started = clock.perf_counter()
             out.write(f"- {app}\n")
             module.build(ctx)
-            ctx.progress(f"done in {clock.monotonic() - step_started:.1f} s")
+            ctx.progress(f"done in {_took(step_started)}")
     out.write(
-        f"Demo clinic ready in {clock.monotonic() - started:.1f} s: "
+        f"Demo clinic ready in {_took(started)}: "
         f"{len(ctx.participants)} participants, {len(ctx.staff)} staff, "
         f"{len(ctx.programs)} programs, {len(ctx.tracks)} tracks, "
         f"{Session.objects.filter(program__organization=ctx.organization).count()} sessions.\n"
     )
     return True
+
+
+def _took(since: float) -> str:
+    """A step's real duration, in milliseconds under a second (0.0 s says nothing)."""
+    seconds = clock.perf_counter() - since
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def demo_freshness(org: Organization, today: date) -> str:
+    """What `make run` says about a demo clinic that is already loaded.
+
+    The demo is built around the day it was made; a database kept from weeks ago has an
+    empty calendar now, so say so plainly, with the command that rebuilds it.
+    """
+    built = timezone.localdate(org.created_at, org.zone)
+    last = (Session.objects.filter(program__organization=org).order_by("-starts_at")
+            .values_list("starts_at", flat=True).first())
+    last_day = timezone.localdate(last, org.zone) if last else None
+    if last_day is not None and last_day >= today + timedelta(days=6):
+        return (f"Demo clinic already loaded (built {built}; its calendar runs to {last_day}): "
+                "nothing to do.")
+    ends = f"its calendar ended on {last_day}" if last_day else "it has no calendar"
+    return (
+        "\n" + "!" * 78 + "\n"
+        f"The demo clinic in this database was built on {built} and {ends}:\n"
+        "this week and the coming ones are empty. Rebuild it around today with\n\n"
+        "    make demo-reset\n\n"
+        "(it deletes var/openiop.sqlite3, so anything you added to the demo goes too).\n"
+        + "!" * 78
+    )
 
 
 def _zip_point(zip_code: str) -> tuple[float | None, float | None]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from openiop.care.models import EpisodeOfCare, Track
 from openiop.participants.selectors import participants_visible_to
-from openiop.scheduling.models import Session
+from openiop.scheduling.selectors import sessions_of_day
 
 from .decorators import staff_required
 
@@ -26,30 +24,27 @@ def root(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 def home(request: HttpRequest) -> HttpResponse:
-    """The staff dashboard: today's sessions and the program at a glance."""
-    org_id = request.user.staff_organization_id
-    today = timezone.localdate()
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
-    sessions_today = (
-        Session.objects.filter(program__organization_id=org_id, starts_at__gte=start,
-                               starts_at__lt=start + timedelta(days=1))
-        .exclude(status=Session.Status.CANCELLED)
-        .select_related("program", "room", "facilitator")
-        .order_by("starts_at")
-    )
+    """The staff dashboard: today's sessions (or the next day's, on a day without any) and
+    the program at a glance."""
+    org = request.user.staff_profile.organization
+    today = timezone.localdate(timezone=org.zone)
+    session_day, sessions = sessions_of_day(org, today)
     active = EpisodeOfCare.objects.filter(
-        program__organization_id=org_id, status=EpisodeOfCare.Status.ACTIVE
+        program__organization=org, status=EpisodeOfCare.Status.ACTIVE
     )
-    tracks = Track.objects.filter(program__organization_id=org_id, is_active=True).select_related(
+    tracks = Track.objects.filter(program__organization=org, is_active=True).select_related(
         "program"
     )
-    hour = timezone.localtime().hour
+    hour = timezone.localtime(timezone=org.zone).hour
     greeting = "Good morning" if hour < 12 else "Good afternoon" if hour < 17 else "Good evening"
     context = {
         "greeting": greeting,
         "participant_count": participants_visible_to(request.user).count(),
         "active_count": active.count(),
-        "sessions_today": sessions_today,
+        "sessions": sessions,
+        "session_day": session_day,
+        "sessions_are_today": session_day == today,
+        "sessions_today_count": len(sessions) if session_day == today else 0,
         "tracks": tracks,
         "today": today,
     }

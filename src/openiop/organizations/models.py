@@ -39,6 +39,11 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The organization's time zone: every local day and hour of its clinics."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
 
 class Site(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -72,6 +72,34 @@ class GridDay:
     day: date
     events: list[GridEvent] = field(default_factory=list)
     closed: str = ""
+
+
+def sessions_of_day(organization: Any, today: date, *, look_ahead_days: int = 7
+                    ) -> tuple[date, list[Session]]:
+    """(day, sessions) for the staff home page: today's sessions, or, on a day without
+    any (a weekend, a holiday), those of the next day that has some within a week.
+
+    Days are the organization's local days; two queries at most.
+    """
+    tz = organization.zone
+    start = datetime.combine(today, time.min, tzinfo=tz)
+    base = (Session.objects.filter(program__organization=organization)
+            .exclude(status=Session.Status.CANCELLED))
+    todays = list(base.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+                  .select_related("program", "room", "facilitator").order_by("starts_at", "pk"))
+    if todays:
+        return today, todays
+    upcoming = (base.filter(starts_at__gte=start + timedelta(days=1),
+                            starts_at__lt=start + timedelta(days=look_ahead_days + 1))
+                .order_by("starts_at").values_list("starts_at", flat=True).first())
+    if upcoming is None:
+        return today, []
+    day = upcoming.astimezone(tz).date()
+    day_start = datetime.combine(day, time.min, tzinfo=tz)
+    return day, list(base.filter(starts_at__gte=day_start,
+                                 starts_at__lt=day_start + timedelta(days=1))
+                     .select_related("program", "room", "facilitator")
+                     .order_by("starts_at", "pk"))
 
 
 def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
