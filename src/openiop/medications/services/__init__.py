@@ -12,7 +12,6 @@ from .allergies import (
     ALLERGY_CLASSES,
     allergy_record,
     allergy_set_status,
-    allergy_status,
     no_known_allergies_record,
 )
 from .common import InteractionWarningsPending
@@ -33,7 +32,7 @@ from .orders import order_adjust, order_create, order_stop, resolve_coding
 
 __all__ = [
     "ALLERGY_CLASSES", "RECONCILE_DECISIONS", "InteractionWarningsPending", "adherence_record",
-    "administration_record", "allergy_record", "allergy_set_status", "allergy_status",
+    "administration_record", "allergy_record", "allergy_set_status",
     "expected_on", "naloxone_record", "no_known_allergies_record", "order_adjust",
     "order_create", "order_stop", "reconciliation_record", "resolve_coding", "review_record",
     "screen_record", "side_effect_record", "use_disorder_record", "use_disorder_resolve",

@@ -117,15 +117,6 @@ def no_known_allergies_record(
     return row
 
 
-def allergy_status(participant: Any) -> dict[str, Any]:
-    """Active allergies, the latest "no known drug allergies" statement, and whether the
-    chart has an allergy statement at all."""
-    active = list(Allergy.objects.filter(participant=participant, status=Allergy.Status.ACTIVE))
-    nkda = AllergyStatement.objects.filter(participant=participant).first()
-    return {"active": active, "nkda": None if active else nkda,
-            "on_file": bool(active or nkda)}
-
-
 def _allergy_tags(allergy: Allergy) -> set[str]:
     entry = rules.catalog().get(allergy.catalog_key)
     tags = {f"ing:{i}" for i in entry.ingredients} if entry else set()

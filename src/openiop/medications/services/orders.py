@@ -27,7 +27,7 @@ from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.selectors import current_episode
 
-from .. import controlled, dosing, interactions, rules
+from .. import controlled, dosing, interactions, rules, selectors
 from ..models import DoseUnit, Frequency, MedicationChange, MedicationOrder, Route
 from . import allergies
 from .common import (
@@ -138,7 +138,7 @@ def _warnings_for(*, participant: Any, candidate: interactions.MedFacts, entry_k
     others = [facts(o, label) for o, label in interaction_window(participant)
               if o.pk != exclude_pk]
     warnings = interactions.interaction_warnings(candidate, others)
-    status = allergies.allergy_status(participant)
+    status = selectors.allergy_status(participant)
     warnings += allergies.allergy_warnings(active=status["active"], catalog_key=entry_key,
                                            name=name)
     if source == MedicationOrder.Source.CLINIC and not status["on_file"]:
