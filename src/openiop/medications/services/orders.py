@@ -95,7 +95,9 @@ def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication:
 
 
 def _state(participant: Any) -> str:
-    return getattr(participant.organization, "state", "") or ""
+    """The state whose prescription rules apply: the site of the current episode's program."""
+    episode = current_episode(participant)
+    return episode.program.site.state if episode is not None else ""
 
 
 def check_refills(*, participant: Any, entry: rules.CatalogEntry | None, refills: int) -> None:
