@@ -227,7 +227,7 @@ class MedicationChange(models.Model):
         COMPLETED = "completed", "Course completed"
         NO_LONGER_TAKING = "no_longer_taking", "No longer taking"
 
-    # Reasons a prescriber may give for an adjustment (the list).
+    # Reasons a prescriber may give for an adjustment.
     ADJUST_REASONS = (
         Reason.SIDE_EFFECT, Reason.NOT_EFFECTIVE, Reason.ADHERENCE, Reason.PREFERENCE,
         Reason.TITRATION,
