@@ -36,8 +36,10 @@ def _override_field() -> forms.CharField:
 
 class OrderForm(forms.Form):
     catalog_key = forms.ChoiceField(label="Medication", required=False)
-    name = forms.CharField(label="Or a medication not in the catalog", required=False,
-                           max_length=200)
+    name = forms.CharField(
+        label="Or type its name", required=False, max_length=200,
+        help_text="Generic or brand name. A name found in the catalog is checked like a "
+                  "catalog choice; any other is saved as not checked for interactions.")
     source = forms.ChoiceField(choices=MedicationOrder.Source.choices,
                                initial=MedicationOrder.Source.CLINIC)
     outside_prescriber = forms.CharField(required=False, max_length=200,
