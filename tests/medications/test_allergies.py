@@ -222,6 +222,18 @@ class TestApi:
                                content_type="application/json")
         assert response.status_code == 422 and "stated_on" in response.json()["detail"]
 
+    def test_status_change_with_its_version(self, med):
+        row = allergy(med, substance="Penicillin")
+        client = login(med.w.clinician)
+        url = f"{self.url(med)}/{row.code}/status"
+        response = client.post(url, {"version": 1, "status": "entered_in_error"},
+                               content_type="application/json")
+        assert response.status_code == 200 and response.json()["status"] == "entered_in_error"
+        stale = client.post(url, {"version": 1, "status": "active"},
+                            content_type="application/json")
+        assert stale.status_code == 409
+        assert Allergy.objects.get().status == "entered_in_error"
+
     def test_bad_input_is_422_naming_the_field(self, med):
         client = login(med.w.clinician)
         response = client.post(self.url(med), {"substance": "X", "reaction": "Rash",

@@ -207,3 +207,19 @@ def record_no_known_allergies(request: HttpRequest, code: UUID, payload: NoKnown
                                        stated_on=payload.stated_on, note=payload.note,
                                        request=request)
     return Status(201, list_allergies(request, code))
+
+
+class AllergyStatusIn(Schema):
+    version: int
+    status: str = Field(..., max_length=20)
+
+
+@router.post("/participants/{code}/allergies/{allergy_code}/status", response=AllergyOut)
+def set_allergy_status(request: HttpRequest, code: UUID, allergy_code: UUID,
+                       payload: AllergyStatusIn) -> Allergy:
+    participant = _participant(request, code)
+    allergy = get_object_or_404(Allergy.objects.select_related("participant"),
+                                participant=participant, code=allergy_code)
+    return services.allergy_set_status(actor=request.user, allergy=allergy,
+                                       version=payload.version, status=payload.status,
+                                       request=request)
