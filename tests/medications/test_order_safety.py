@@ -208,6 +208,12 @@ class TestMethadone:
         assert "42 CFR Part 8" in message and "certified opioid treatment program" in message
         with pytest.raises(ValidationError):
             by_name(med, "methadone 30 mg", dose="30", indication="Opioid use disorder")
+        with pytest.raises(ValidationError):
+            by_name(med, "Methadose 30 mg", dose="30")
+        with pytest.raises(ValidationError):
+            by_name(med, "methadone for opioid use disorder", dose="30")
+        with pytest.raises(ValidationError):
+            order(med, "methadone_pain", dose="5", indication="OUD maintenance")
         assert MedicationOrder.objects.count() == 0
 
     def test_a_certified_otp_may_order_it(self, med):

@@ -77,6 +77,9 @@ class TestMatching:
         ("naltrexone 50 mg", "naltrexone"),
         ("Vivitrol", "naltrexone_xr"),
         ("Dolophine 5 mg", "methadone_pain"),
+        ("methadone 10 mg", "methadone_pain"),
+        ("Methadose 60 mg", "methadone"),
+        ("Methadone (opioid use disorder) 60 mg", "methadone"),
         ("Xanax XR", "alprazolam"),
     ])
     def test_generic_and_brand_names_match_the_catalog(self, text, key):

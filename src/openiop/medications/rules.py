@@ -151,11 +151,14 @@ def _name_index() -> list[tuple[tuple[str, ...], str]]:
         for name in (entry.name, *entry.synonyms):
             index.setdefault(_words(name), entry.key)
     # A bare ingredient name means the entry keyed by it (oral naltrexone, not the monthly
-    # injection), else the first single-ingredient entry with it.
+    # injection), else the first single-ingredient entry with it; never an entry only an
+    # opioid treatment program may order (plain "methadone" is the pain entry; "Methadose"
+    # or "methadone for opioid use disorder" name the other).
     for entry in entries.values():
-        if len(entry.ingredients) == 1:
+        if len(entry.ingredients) == 1 and not entry.otp_only:
             ingredient = entry.ingredients[0]
-            key = ingredient if ingredient in entries else entry.key
+            keyed = entries.get(ingredient)
+            key = ingredient if keyed is not None and not keyed.otp_only else entry.key
             index.setdefault(_words(ingredient), key)
     return sorted(index.items(), key=lambda item: -len(item[0]))
 

@@ -73,14 +73,15 @@ def resolve_coding(*, catalog_key: str, name: str) -> tuple[rules.CatalogEntry |
     return matched, MedicationOrder.Coding.MATCHED, typed
 
 
-def _methadone_entry(entry: rules.CatalogEntry | None, coding: str, indication: str
-                     ) -> rules.CatalogEntry | None:
-    """Methadone typed as free text is for pain unless its indication says opioid use
-    disorder; a methadone order whose indication says opioid use disorder is the OUD one."""
+def _methadone_entry(entry: rules.CatalogEntry | None, coding: str, indication: str,
+                     name: str) -> rules.CatalogEntry | None:
+    """Which methadone entry an order is: the opioid-use-disorder one when it was chosen or
+    named (Methadose, "methadone for opioid use disorder") or its indication says so;
+    otherwise methadone for pain, checked as an opioid."""
     if entry is None or "methadone" not in entry.ingredients:
         return entry
-    oud = controlled.is_methadone_for_oud(entry, indication) if coding == "catalog" else \
-        controlled.is_methadone_for_oud(rules.catalog()["methadone_pain"], indication)
+    text = indication if coding == MedicationOrder.Coding.CATALOG else f"{indication} {name}"
+    oud = controlled.is_methadone_for_oud(entry, text)
     return rules.catalog()["methadone" if oud else "methadone_pain"]
 
 
@@ -234,7 +235,7 @@ def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: 
     indication = (data.get("indication") or "").strip()
     entry, coding, name = resolve_coding(catalog_key=data.get("catalog_key") or "",
                                          name=data.get("name") or "")
-    entry = _methadone_entry(entry, coding, indication)
+    entry = _methadone_entry(entry, coding, indication, name)
     prescriber, outside = _prescriber(participant, data, source)
     dose = decimal_of(data.get("dose"), "dose")
     unit = choice(data.get("unit"), DoseUnit, "unit", "dose unit")
