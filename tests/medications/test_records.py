@@ -141,3 +141,29 @@ class TestDoseCharts:
             assert max(v for v in dataset["data"] if v is not None) in (250.0, 1.0)
         assert len({c["id"] for c in charts}) == 2
         assert charts[0]["spec"]["labels"] == charts[1]["spec"]["labels"]
+
+
+class TestOrderFormChecks:
+    def url(self, med) -> str:
+        return reverse("medications:order_new", kwargs={"code": med.participant.code})
+
+    def post(self, med, **kw):
+        data = {"catalog_key": "escitalopram", "source": "clinic", "dose": "20", "unit": "mg",
+                "route": "oral", "frequency": "qid", "start_date": TODAY().isoformat()} | kw
+        return login(med.prescriber).post(self.url(med), data)
+
+    def test_a_daily_total_above_the_maximum_asks_for_the_override_reason(self, med):
+        response = self.post(med)
+        assert response.status_code == 422
+        body = response.content.decode()
+        assert "80 mg a day" in body and "Reason for a dose above the daily maximum" in body
+        assert MedicationOrder.objects.count() == 0
+        response = self.post(med, dose_override_reason="Documented specialist plan, ECG done")
+        assert response.status_code == 302
+        assert MedicationOrder.objects.get().changes.get().override_reason
+
+    def test_a_renamed_catalog_pick_keeps_what_was_typed(self, med):
+        response = self.post(med, frequency="daily", dose="10", name="Oxycodone 10 mg")
+        assert response.status_code == 422
+        body = response.content.decode()
+        assert "Oxycodone 10 mg" in body and "not Escitalopram" in body
