@@ -61,12 +61,15 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     page.get_by_label("Indication").fill("Insomnia")
     page.get_by_role("button", name="Save medication").click()
     page.wait_for_load_state("networkidle")
-    warning = page.get_by_role("heading", name=re.compile("Interaction warning"))
+    warning = page.get_by_role("heading", name=re.compile("Warnings? to acknowledge"))
     assert warning.is_visible()
     screenshot(page, "medication-interaction-warning")
     assert not MedicationOrder.objects.filter(participant=person, catalog_key="trazodone").exists()
-    page.get_by_label(re.compile("Reason for going ahead")).fill(
-        "Low-dose trazodone for sleep; counseled on serotonin syndrome signs")
+    # The serotonergic warning, and any other this chart raises (e.g. no allergy statement).
+    reasons = page.get_by_label(re.compile("Reason for going ahead"))
+    assert reasons.count() >= 1
+    for i in range(reasons.count()):
+        reasons.nth(i).fill("Low-dose trazodone for sleep; counseled on serotonin syndrome signs")
     page.get_by_role("button", name="Acknowledge and save").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text(re.compile("was added to the medication list")).is_visible()
@@ -75,9 +78,10 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
         acknowledged_by=prescriber).exists()
 
     # 4. The timeline shows the step and the new medication.
+    # One chart per medication, each on its own scale.
     page.wait_for_function(
-        "() => { const c = document.getElementById('medication-timeline');"
-        " return c && c._chart; }")
+        "() => { const c = [...document.querySelectorAll(\"canvas[id^='dose-']\")];"
+        " return c.length >= 2 && c.every(x => x._chart); }")
     page.locator("#tl-head").scroll_into_view_if_needed()
     screenshot(page, "medication-timeline")
     assert not [e for e in page.console_errors if "Content Security Policy" in e]

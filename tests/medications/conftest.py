@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import Role, User
 from openiop.medications import services
-from openiop.medications.models import MedicationOrder
+from openiop.medications.models import AllergyStatement, MedicationOrder
 from tests import factories as f
 from tests.conftest import World
 
@@ -40,6 +40,10 @@ def med(world: World) -> MedWorld:
     nurse = f.staff(world.org, Role.NURSE, credentials=["RN"], username="rn")
     world.episode.prescriber = prescriber
     world.episode.save(update_fields=["prescriber"])
+    # Most tests are about other checks: the chart states "no known drug allergies".
+    # tests/medications/test_allergies.py covers charts without a statement.
+    AllergyStatement.objects.create(participant=world.participant,
+                                    stated_on=timezone.localdate(), recorded_by=world.clinician)
     return MedWorld(world, prescriber, nurse)
 
 

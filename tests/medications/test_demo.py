@@ -38,8 +38,8 @@ def test_demo_has_moud_participants_with_screens_naloxone_and_histories(db):
         keys = MedicationOrder.objects.filter(
             participant_id=r.screen.participant_id, start_date__lte=r.screen.collected_on
         ).exclude(stop_date__lt=r.screen.collected_on).values_list("catalog_key", flat=True)
-        assert r.interpretation == rules.interpret_screen(
-            substance=r.substance, positive=r.positive, expected=rules.expected_substances(keys))
+        assert (r.interpretation, r.caveat) == rules.interpret_result(
+            substance=r.substance, positive=r.positive, catalog_keys=keys)
     # Each order's current dose is its last change; adjustments carry a listed reason.
     for o in MedicationOrder.objects.prefetch_related("changes")[:200]:
         changes = list(o.changes.all())

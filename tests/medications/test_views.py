@@ -14,6 +14,7 @@ from openiop.audit.models import AccessEvent
 from openiop.core.chart import chart_flags
 from openiop.medications import selectors, services
 from openiop.medications.models import (
+    Administration,
     MedicationOrder,
     MedicationReview,
     Reconciliation,
@@ -38,7 +39,7 @@ class TestChartTab:
         response = client.get(tab_url(med))
         assert response.status_code == 200
         body = response.content.decode()
-        assert "Sertraline" in body and "medication-timeline" in body
+        assert "Sertraline" in body and f"dose-{o.code}" in body
         assert '"stepped": true' in body
         assert AccessEvent.objects.filter(actor=med.prescriber, action="view",
                                           object_type="medications").exists()
@@ -78,7 +79,7 @@ class TestOrderPages:
                                      "dose": "2000", "unit": "mg", "route": "oral",
                                      "frequency": "daily", "start_date": TODAY().isoformat()})
         assert response.status_code == 422
-        assert "Dose: 2000 mg is above the largest single dose of Escitalopram" in \
+        assert "Dose: 2000 mg is above the largest single oral dose of Escitalopram" in \
             response.content.decode()
         assert MedicationOrder.objects.count() == 0
 
@@ -148,7 +149,8 @@ class TestOrderPages:
                                      "dose": "380", "unit": "mg", "site": "left gluteal",
                                      "lot": "L1"})
         assert response.status_code == 422
-        assert "Active order" in response.content.decode()
+        assert "no active clinic order" in response.content.decode()
+        assert not Administration.objects.exists()
 
 
 class TestApi:
@@ -248,6 +250,7 @@ class TestFlagsAndDashboard:
             p = f.participant(med.w.org, legal_last_name=f"Case{i}")
             f.episode(p, med.w.program, admitted_on=TODAY() - timedelta(days=60),
                       prescriber=med.prescriber)
+            services.no_known_allergies_record(actor=med.w.clinician, participant=p)
             services.order_create(actor=med.prescriber, participant=p, data={
                 "catalog_key": "buprenorphine", "source": "clinic", "prescriber": med.prescriber,
                 "dose": 8, "unit": "mg", "route": "sublingual", "frequency": "daily",
@@ -315,7 +318,8 @@ def test_timeline_steps_with_each_change_and_ends_at_the_stop(med):
     services.order_stop(actor=med.prescriber, order=o, version=o.version, reason="side_effect",
                         stop_date=TODAY() - timedelta(days=2))
     o = MedicationOrder.objects.prefetch_related("changes").get()
-    spec = selectors.dose_timeline_spec([o])
+    (chart,) = selectors.dose_timeline_specs([o])
+    spec = chart["spec"]
     (dataset,) = spec["datasets"]
     assert dataset["stepped"] is True
     labels, data = spec["labels"], dataset["data"]

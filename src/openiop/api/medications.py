@@ -1,4 +1,4 @@
-"""Medications API: a participant's medication list, create an order, adjust an order.
+"""Medications API: a participant's medication list, create and adjust orders, allergies.
 
 Reads go through get_participant_for_user (scoped and audited); writes through
 openiop.medications.services. Bad input answers 422 naming the field; a non-prescriber
@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.permissions import Perm
-from openiop.medications import services
-from openiop.medications.models import MedicationOrder
+from openiop.medications import selectors, services
+from openiop.medications.models import Allergy, MedicationOrder
 from openiop.participants.selectors import get_participant_for_user
 
 router = Router(tags=["medications"])
@@ -28,12 +28,15 @@ class OrderOut(Schema):
     name: str
     catalog_key: str
     rxnorm: str
+    coding: str
+    checked_for_interactions: bool
     source: str
     prescriber: str
     dose: Decimal
     unit: str
     route: str
     frequency: str
+    max_doses_per_day: int | None
     quantity: int | None
     refills: int
     start_date: date
@@ -55,12 +58,15 @@ class OrderIn(Schema):
     unit: str = Field(..., max_length=10)
     route: str = Field(..., max_length=20)
     frequency: str = Field(..., max_length=10)
+    max_doses_per_day: int | None = Field(None, ge=1, le=24)
     quantity: int | None = Field(None, ge=0, le=10000)
     refills: int = Field(0, ge=0, le=12)
     start_date: date
     stop_date: date | None = None
     indication: str = Field("", max_length=200)
     contains_alcohol: bool = False
+    confirm_dose_change: bool = False
+    dose_override_reason: str = Field("", max_length=500)
     acknowledgements: dict[str, str] = Field(default_factory=dict)
 
 
@@ -71,8 +77,12 @@ class AdjustIn(Schema):
     unit: str | None = Field(None, max_length=10)
     frequency: str | None = Field(None, max_length=10)
     route: str | None = Field(None, max_length=20)
+    max_doses_per_day: int | None = Field(None, ge=1, le=24)
+    refills: int | None = Field(None, ge=0, le=12)
     effective_date: date | None = None
     note: str = Field("", max_length=500)
+    confirm_dose_change: bool = False
+    dose_override_reason: str = Field("", max_length=500)
     acknowledgements: dict[str, str] = Field(default_factory=dict)
 
 
@@ -89,7 +99,7 @@ def _warnings_response(request: HttpRequest, exc: services.InteractionWarningsPe
         "detail": exc.message, "field": exc.field,
         "warnings": [{"rule_id": w.rule_id, "title": w.title, "severity": w.severity,
                       "medications": list(w.medications), "message": w.message,
-                      "source": w.source} for w in exc.warnings],
+                      "mechanism": w.mechanism, "action": w.action, "source": w.source} for w in exc.warnings],
     }, status=409)
 
 
@@ -127,7 +137,89 @@ def adjust_order(request: HttpRequest, code: UUID, order_code: UUID, payload: Ad
         return services.order_adjust(
             actor=request.user, order=order, version=data["version"], reason=data["reason"],
             dose=data["dose"], unit=data["unit"], frequency=data["frequency"],
-            route=data["route"], effective_date=data["effective_date"], note=data["note"],
+            route=data["route"], max_doses_per_day=data["max_doses_per_day"],
+            refills=data["refills"], effective_date=data["effective_date"], note=data["note"],
+            confirm_dose_change=data["confirm_dose_change"],
+            dose_override_reason=data["dose_override_reason"],
             acknowledgements=data["acknowledgements"], request=request)
     except services.InteractionWarningsPending as exc:
         return _warnings_response(request, exc)
+
+
+# --- allergies -------------------------------------------------------------------------
+
+class AllergyOut(Schema):
+    code: UUID
+    substance: str
+    catalog_key: str
+    drug_class: str
+    kind: str
+    reaction: str
+    severity: str
+    status: str
+    noted_on: date
+    version: int
+
+
+class AllergyListOut(Schema):
+    allergies: list[AllergyOut]
+    no_known_drug_allergies_on: date | None
+    statement_on_file: bool
+
+
+class AllergyIn(Schema):
+    substance: str = Field("", max_length=200)
+    catalog_key: str = Field("", max_length=60)
+    drug_class: str = Field("", max_length=40)
+    kind: str = Field("allergy", max_length=12)
+    reaction: str = Field(..., max_length=300)
+    severity: str = Field(..., max_length=10)
+    noted_on: date
+
+
+class NoKnownAllergiesIn(Schema):
+    stated_on: date
+    note: str = Field("", max_length=300)
+
+
+@router.get("/participants/{code}/allergies", response=AllergyListOut)
+def list_allergies(request: HttpRequest, code: UUID) -> dict:
+    participant = _participant(request, code)
+    status = selectors.allergy_status(participant)
+    return {"allergies": list(Allergy.objects.filter(participant=participant)),
+            "no_known_drug_allergies_on": status["nkda"].stated_on if status["nkda"] else None,
+            "statement_on_file": status["on_file"]}
+
+
+@router.post("/participants/{code}/allergies", response={201: AllergyOut})
+def create_allergy(request: HttpRequest, code: UUID, payload: AllergyIn) -> object:
+    participant = _participant(request, code)
+    row = services.allergy_record(actor=request.user, participant=participant,
+                                  request=request, **payload.dict())
+    return Status(201, row)
+
+
+@router.post("/participants/{code}/allergies/none-known", response={201: AllergyListOut})
+def record_no_known_allergies(request: HttpRequest, code: UUID, payload: NoKnownAllergiesIn
+                              ) -> object:
+    participant = _participant(request, code)
+    services.no_known_allergies_record(actor=request.user, participant=participant,
+                                       stated_on=payload.stated_on, note=payload.note,
+                                       request=request)
+    return Status(201, list_allergies(request, code))
+
+
+class AllergyStatusIn(Schema):
+    version: int
+    status: str = Field(..., max_length=20)
+
+
+@router.post("/participants/{code}/allergies/{allergy_code}/status", response=AllergyOut)
+def set_allergy_status(request: HttpRequest, code: UUID, allergy_code: UUID,
+                       payload: AllergyStatusIn) -> Allergy:
+    participant = _participant(request, code)
+    allergy = get_object_or_404(Allergy.objects.select_related("participant"),
+                                participant=participant, code=allergy_code)
+    return services.allergy_set_status(actor=request.user, allergy=allergy,
+                                       version=payload.version, status=payload.status,
+                                       request=request)

@@ -11,6 +11,7 @@ gaps on purpose). Alcohol use disorder gets naltrexone, acamprosate or disulfira
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -22,6 +23,8 @@ from . import rules
 from .models import (
     AdherenceCheck,
     Administration,
+    Allergy,
+    AllergyStatement,
     DrugScreen,
     DrugScreenResult,
     InteractionAcknowledgement,
@@ -96,6 +99,11 @@ def build(ctx: DemoContext) -> None:
     reconciliations: list[Reconciliation] = []
     xr_orders: list[MedicationOrder] = []
     demo_person = ctx.extra.get("demo_participant")
+    # A separate generator for the medication-safety data, so adding it leaves the rest of
+    # the demo (which draws from ctx.rng) exactly as it was.
+    safety_rng = random.Random(1729)
+    allergy_rows: list[Allergy] = []
+    statements: list[AllergyStatement] = []
     # Episodes carry prescriber ids; look the users up here, not one query per episode.
     staff_by_id = {u.pk: u for u in ctx.staff.values()}
 
@@ -134,7 +142,8 @@ def build(ctx: DemoContext) -> None:
             outside_prescriber="" if source == "clinic" else rng.choice(
                 ["Dr. Haddad, Eastside Family Medicine", "Columbus Opioid Treatment Program",
                  "Dr. Park, Riverside Primary Care"]),
-            dose=current, unit=unit, route=route, frequency=freq,
+            coding="catalog", dose=current, unit=unit, route=route, frequency=freq,
+            max_doses_per_day=4 if freq == "prn" else None,
             quantity=30 if freq in ("daily", "qhs") else None,
             refills=0 if rules.catalog()[key].dea_schedule == "II" or source != "clinic" else 2,
             start_date=start, stop_date=stop,
@@ -205,8 +214,11 @@ def build(ctx: DemoContext) -> None:
             add(ep, rng.choice(regimen))
             if not teen and rng.random() < 0.35:
                 add(ep, rng.choice(ADD_ONS))
+            if person == demo_person or safety_rng.random() < 0.08:
+                plans.append(_uncoded_outside(ep, start=ep.admitted_on - timedelta(days=200)))
         if len(plans) == before:
             continue
+        _allergy_history(safety_rng, ep, clinician, allergy_rows, statements)
         # Admission reconciliation by the prescriber, with the list as it stood.
         prescriber = prescriber_of(ep) or fallback_prescriber
         reconciliations.append(Reconciliation(
@@ -261,6 +273,8 @@ def build(ctx: DemoContext) -> None:
                                    acknowledged_by=fallback_prescriber)
         for p in plans if p.ack])
     UseDisorder.objects.bulk_create(problems, batch_size=2000)
+    Allergy.objects.bulk_create(allergy_rows, batch_size=2000)
+    AllergyStatement.objects.bulk_create(statements, batch_size=2000)
     Reconciliation.objects.bulk_create(reconciliations, batch_size=1000)
     MedicationReview.objects.bulk_create(reviews, batch_size=2000)
     AdherenceCheck.objects.bulk_create(adherence, batch_size=2000)
@@ -288,6 +302,43 @@ def build(ctx: DemoContext) -> None:
     _screens(ctx, screens, plans)
 
 
+# (catalog key, free text, class, reaction, severity): the allergies the demo records.
+DEMO_ALLERGIES = (
+    ("", "Penicillin", "", "Hives", "moderate"),
+    ("ibuprofen", "", "nsaid", "Angioedema", "severe"),
+    ("", "Sulfa antibiotics", "", "Rash", "mild"),
+    ("", "Codeine", "", "Nausea and vomiting", "mild"),
+)
+
+
+def _allergy_history(rng: random.Random, ep: Any, clinician: Any, rows: list[Allergy],
+                     statements: list[AllergyStatement]) -> None:
+    """Most charts state "no known drug allergies"; some record an allergy; a few have no
+    statement yet (they show the prompt)."""
+    draw = rng.random()
+    if draw < 0.8:
+        statements.append(AllergyStatement(participant=ep.participant, stated_on=ep.admitted_on,
+                                           recorded_by=clinician))
+    elif draw < 0.93:
+        key, text, cls, reaction, severity = rng.choice(DEMO_ALLERGIES)
+        kind = "intolerance" if severity == "mild" and "Nausea" in reaction else "allergy"
+        rows.append(Allergy(participant=ep.participant, catalog_key=key,
+                            substance=text or rules.catalog()[key].name, drug_class=cls,
+                            kind=kind, reaction=reaction, severity=severity,
+                            noted_on=ep.admitted_on, recorded_by=clinician))
+
+
+def _uncoded_outside(ep: Any, *, start: date) -> Plan:
+    """An outside medication typed by name that is not in the catalog: saved uncoded and
+    shown as not checked for interactions."""
+    order = MedicationOrder(
+        participant=ep.participant, catalog_key="", name="Omeprazole", rxnorm="",
+        coding="uncoded", source="outside", outside_prescriber="Dr. Park, Riverside Primary Care",
+        dose=D("20"), unit="mg", route="oral", frequency="daily", start_date=start,
+        status="active", indication="Reflux", created_by=None)
+    return Plan(order, [("start", "reconciled", start, D("20"), None)])
+
+
 def _screens(ctx: DemoContext, screens: list, plans: list[Plan]) -> None:
     """Weekly screens for the substance-use episodes, interpreted like the service does."""
     rng, today = ctx.rng, ctx.today
@@ -310,10 +361,12 @@ def _screens(ctx: DemoContext, screens: list, plans: list[Plan]) -> None:
                 found["buprenorphine"] = False  # missed doses or diversion: flagged
             elif slip < 0.11:
                 found[rng.choice(["fentanyl", "cocaine", "cannabinoids", "benzodiazepines"])] = True
-            rs = [DrugScreenResult(substance=s, positive=pos,
-                                   interpretation=rules.interpret_screen(
-                                       substance=s, positive=pos, expected=expected))
-                  for s, pos in found.items()]
+            rs = []
+            for s, pos in found.items():
+                interpretation, caveat = rules.interpret_result(substance=s, positive=pos,
+                                                                catalog_keys=active)
+                rs.append(DrugScreenResult(substance=s, positive=pos,
+                                           interpretation=interpretation, caveat=caveat))
             rows.append(DrugScreen(participant=ep.participant, collected_on=day,
                                    specimen="urine", recorded_by=ctx.staff["nurse"],
                                    has_unexpected=any(r.unexpected for r in rs)))

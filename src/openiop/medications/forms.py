@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from . import rules
 from .models import (
+    Allergy,
     DoseUnit,
     DrugScreen,
     Frequency,
@@ -21,10 +22,24 @@ from .models import (
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+def _confirm_field() -> forms.BooleanField:
+    return forms.BooleanField(
+        required=False, label="I confirm this dose",
+        help_text="Needed when the dose is ten times (or a tenth of) the previous dose.")
+
+
+def _override_field() -> forms.CharField:
+    return forms.CharField(
+        required=False, max_length=500, label="Reason for a dose above the daily maximum",
+        help_text="Prescribers only: documents an override of the label's daily maximum.")
+
+
 class OrderForm(forms.Form):
     catalog_key = forms.ChoiceField(label="Medication", required=False)
-    name = forms.CharField(label="Or a medication not in the catalog", required=False,
-                           max_length=200)
+    name = forms.CharField(
+        label="Or type its name", required=False, max_length=200,
+        help_text="Generic or brand name. A name found in the catalog is checked like a "
+                  "catalog choice; any other is saved as not checked for interactions.")
     source = forms.ChoiceField(choices=MedicationOrder.Source.choices,
                                initial=MedicationOrder.Source.CLINIC)
     outside_prescriber = forms.CharField(required=False, max_length=200,
@@ -33,13 +48,19 @@ class OrderForm(forms.Form):
     unit = forms.ChoiceField(choices=DoseUnit.choices, initial=DoseUnit.MG)
     route = forms.ChoiceField(choices=Route.choices, initial=Route.ORAL)
     frequency = forms.ChoiceField(choices=Frequency.choices, initial=Frequency.DAILY)
+    max_doses_per_day = forms.IntegerField(
+        required=False, min_value=1, max_value=24, label="Maximum doses per day (as needed)",
+        help_text="Required for an as-needed order: the daily total is checked at this many.")
     quantity = forms.IntegerField(required=False, min_value=0)
-    refills = forms.IntegerField(required=False, min_value=0, initial=0)
+    refills = forms.IntegerField(required=False, min_value=0, initial=0,
+                                 help_text="Schedule II: none; III-IV: at most 5.")
     start_date = forms.DateField(widget=DATE, initial=timezone.localdate)
     stop_date = forms.DateField(widget=DATE, required=False)
     indication = forms.CharField(required=False, max_length=200)
     contains_alcohol = forms.BooleanField(required=False,
                                           label="Preparation contains alcohol")
+    confirm_dose_change = _confirm_field()
+    dose_override_reason = _override_field()
 
     def __init__(self, *args: object, can_prescribe: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -56,6 +77,13 @@ class AdjustForm(forms.Form):
     unit = forms.ChoiceField(choices=DoseUnit.choices)
     frequency = forms.ChoiceField(choices=Frequency.choices)
     route = forms.ChoiceField(choices=Route.choices)
+    max_doses_per_day = forms.IntegerField(
+        required=False, min_value=1, max_value=24, label="Maximum doses per day (as needed)")
+    refills = forms.IntegerField(required=False, min_value=0,
+                                 help_text="Leave empty to keep. Schedule II: none; III-IV: at "
+                                           "most 5.")
+    confirm_dose_change = _confirm_field()
+    dose_override_reason = _override_field()
     reason = forms.ChoiceField(
         choices=[("", "— choose —")] + [(r.value, r.label) for r in MedicationChange.ADJUST_REASONS])
     effective_date = forms.DateField(widget=DATE, initial=timezone.localdate)
@@ -147,22 +175,51 @@ class UseDisorderResolveForm(forms.Form):
 
 
 class AdministrationForm(forms.Form):
-    order = forms.ChoiceField(label="Active order")
+    """One dose of one order; body site, lot number and lot expiry only for injections."""
+
+    order = forms.CharField(widget=forms.HiddenInput)
     administered_at = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         label="Time given")
     dose = forms.DecimalField(max_digits=10, decimal_places=3)
     unit = forms.ChoiceField(choices=DoseUnit.choices)
-    site = forms.CharField(max_length=100, label="Body site",
-                           help_text="e.g. left gluteal")
+    site = forms.CharField(max_length=100, label="Body site", help_text="e.g. left gluteal")
     lot = forms.CharField(max_length=60, label="Lot number")
     expires_on = forms.DateField(widget=DATE, required=False, label="Lot expiration")
     note = forms.CharField(required=False, max_length=300)
 
-    def __init__(self, *args: object, orders: list | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: object, injection: bool = True, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["order"].choices = [("", "— choose —")] + [
-            (str(o.code), f"{o.name}, {o.sig}") for o in orders or []]
+        if not injection:
+            for name in ("site", "lot", "expires_on"):
+                del self.fields[name]
+
+
+class AllergyForm(forms.Form):
+    catalog_key = forms.ChoiceField(label="Substance from the catalog", required=False)
+    substance = forms.CharField(label="Or another substance", required=False, max_length=200)
+    drug_class = forms.ChoiceField(label="Applies to the whole class", required=False)
+    kind = forms.ChoiceField(choices=Allergy.Kind.choices)
+    reaction = forms.CharField(max_length=300, help_text="e.g. hives, anaphylaxis, nausea")
+    severity = forms.ChoiceField(choices=Allergy.Severity.choices)
+    noted_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Noted on")
+
+    def __init__(self, *args: object, classes: dict[str, str] | None = None,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["catalog_key"].choices = [("", "— choose —"), *rules.catalog_choices()]
+        self.fields["drug_class"].choices = [("", "No, this substance only"),
+                                             *(classes or {}).items()]
+
+
+class AllergyStatusForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=Allergy.Status.choices)
+
+
+class NoKnownAllergiesForm(forms.Form):
+    stated_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Stated on")
+    note = forms.CharField(required=False, max_length=300)
 
 
 class MyAdherenceForm(forms.Form):

@@ -42,6 +42,10 @@ class Route(models.TextChoices):
     INHALED = "inhaled", "Inhaled"
 
 
+# Routes whose administration record needs the body site and lot number.
+INJECTION_ROUTES = frozenset({"intramuscular", "subcutaneous", "intravenous"})
+
+
 class Frequency(models.TextChoices):
     ONCE = "once", "Once"
     DAILY = "daily", "Once daily"
@@ -115,9 +119,18 @@ class MedicationOrder(models.Model):
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.PROTECT, related_name="medication_orders"
     )
+    class Coding(models.TextChoices):
+        CATALOG = "catalog", "Chosen from the catalog"
+        MATCHED = "matched", "Typed, matched to the catalog"
+        UNCODED = "uncoded", "Not in the catalog (not checked for interactions)"
+
     catalog_key = models.CharField(max_length=60, blank=True)
     name = models.CharField(max_length=200)
     rxnorm = models.CharField("RxNorm code", max_length=20, blank=True)
+    coding = models.CharField(
+        max_length=10, choices=Coding.choices, default=Coding.UNCODED,
+        help_text="How the order is coded: a catalog entry fixes ingredient, RxNorm code and "
+                  "class; an uncoded order is not checked for interactions or dose limits.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.CLINIC)
     prescriber = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -130,6 +143,9 @@ class MedicationOrder(models.Model):
     unit = models.CharField(max_length=10, choices=DoseUnit.choices)
     route = models.CharField(max_length=20, choices=Route.choices)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    max_doses_per_day = models.PositiveSmallIntegerField(
+        "Maximum doses per day", null=True, blank=True,
+        help_text="For as-needed orders: the daily total is checked at this many doses.")
     quantity = models.PositiveIntegerField(null=True, blank=True)
     refills = models.PositiveSmallIntegerField(default=0)
     start_date = models.DateField()
@@ -171,7 +187,19 @@ class MedicationOrder(models.Model):
 
     @property
     def sig(self) -> str:
-        return f"{self.dose_label} {self.get_route_display().lower()} {self.get_frequency_display().lower()}"
+        sig = f"{self.dose_label} {self.get_route_display().lower()} {self.get_frequency_display().lower()}"
+        if self.frequency == Frequency.PRN and self.max_doses_per_day:
+            sig += f", at most {self.max_doses_per_day} a day"
+        return sig
+
+    @property
+    def checked_for_interactions(self) -> bool:
+        """False for a free-text order that matched no catalog entry."""
+        return bool(self.catalog_key)
+
+    @property
+    def needs_site_and_lot(self) -> bool:
+        return self.route in INJECTION_ROUTES
 
     @property
     def prescriber_label(self) -> str:
@@ -199,7 +227,7 @@ class MedicationChange(models.Model):
         COMPLETED = "completed", "Course completed"
         NO_LONGER_TAKING = "no_longer_taking", "No longer taking"
 
-    # Reasons a prescriber may give for an adjustment (the issue's list).
+    # Reasons a prescriber may give for an adjustment.
     ADJUST_REASONS = (
         Reason.SIDE_EFFECT, Reason.NOT_EFFECTIVE, Reason.ADHERENCE, Reason.PREFERENCE,
         Reason.TITRATION,
@@ -214,6 +242,9 @@ class MedicationChange(models.Model):
     unit = models.CharField(max_length=10, choices=DoseUnit.choices)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     previous_dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    override_reason = models.CharField(
+        max_length=500, blank=True,
+        help_text="The prescriber's documented reason for a dose above the daily maximum.")
     changed_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
 
@@ -337,11 +368,15 @@ class DrugScreenResult(models.Model):
         EXPECTED_NEGATIVE = "expected_negative", "Expected negative"
         UNEXPECTED_POSITIVE = "unexpected_positive", "Unexpected positive (not prescribed)"
         UNEXPECTED_NEGATIVE = "unexpected_negative", "Prescribed but absent"
+        ASSAY_MAY_MISS = "assay_may_miss", "Negative, but the screen often misses this medication"
 
     screen = models.ForeignKey(DrugScreen, on_delete=models.CASCADE, related_name="results")
     substance = models.CharField(max_length=30)
     positive = models.BooleanField()
     interpretation = models.CharField(max_length=25, choices=Interpretation.choices)
+    caveat = models.CharField(
+        max_length=1000, blank=True,
+        help_text="What the immunoassay misses or cross-reacts with, given what was prescribed.")
 
     class Meta:
         ordering = ["screen", "substance"]
@@ -403,8 +438,9 @@ class Administration(models.Model):
     dose = models.DecimalField(max_digits=10, decimal_places=3)
     unit = models.CharField(max_length=10, choices=DoseUnit.choices)
     route = models.CharField(max_length=20, choices=Route.choices)
-    site = models.CharField("Body site", max_length=100)
-    lot = models.CharField("Lot number", max_length=60)
+    # Required for injections only (services check by route).
+    site = models.CharField("Body site", max_length=100, blank=True)
+    lot = models.CharField("Lot number", max_length=60, blank=True)
     expires_on = models.DateField("Lot expiration", null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
     administered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -439,3 +475,69 @@ class InteractionAcknowledgement(models.Model):
     def __str__(self) -> str:
         return f"Acknowledged {self.rule_id}"
 
+
+
+class Allergy(models.Model):
+    """A drug allergy or intolerance on the participant's chart.
+
+    The substance is a catalog entry (its ingredients are matched) or free text (matched to
+    the catalog by name when possible); `drug_class` optionally extends the match to a
+    whole class (a catalog flag such as "opioid" or "benzodiazepine").
+    """
+
+    class Kind(models.TextChoices):
+        ALLERGY = "allergy", "Allergy"
+        INTOLERANCE = "intolerance", "Intolerance"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        RESOLVED = "resolved", "Resolved"
+        ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="allergies"
+    )
+    catalog_key = models.CharField(max_length=60, blank=True)
+    substance = models.CharField(max_length=200)
+    drug_class = models.CharField("Whole class", max_length=40, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ALLERGY)
+    reaction = models.CharField(max_length=300)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    noted_on = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "status", "substance"]
+        indexes = [models.Index(fields=["participant", "status"], name="allergy_pt_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.substance}"
+
+
+class AllergyStatement(models.Model):
+    """An explicit, dated "no known drug allergies" statement (history is kept)."""
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="allergy_statements"
+    )
+    stated_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "-stated_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"No known drug allergies ({self.stated_on})"

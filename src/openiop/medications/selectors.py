@@ -16,6 +16,8 @@ from . import rules
 from .models import (
     AdherenceCheck,
     Administration,
+    Allergy,
+    AllergyStatement,
     DrugScreen,
     DrugScreenResult,
     MedicationChange,
@@ -76,12 +78,14 @@ def naloxone_status(participant: Participant) -> dict[str, Any]:
             "on_hand": bool(latest and latest.on_hand)}
 
 
-def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None) -> dict[str, Any]:
-    """A stepped line per medication: dose over time from its change history.
+def dose_timeline_specs(orders: list[MedicationOrder], today: date | None = None
+                        ) -> list[dict[str, Any]]:
+    """One stepped-line chart per medication, each on its own dose scale.
 
-    The x axis has a point every week from the first start to today, plus every date a dose
-    changed, so distances on the axis follow time. Each medication holds its dose until
-    its next change and is blank outside its active period.
+    A 250 mg and a 1 mg medication on one axis would flatten the small one to the floor,
+    so every medication gets its own chart (id, spec, label). All share one time axis: a
+    point every week from the first start to today, plus every date a dose changed; each
+    line holds its dose until the next change and is blank outside its active period.
     """
     today = today or timezone.localdate()
     series = []
@@ -102,7 +106,7 @@ def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None)
             days.add(day)
             day += timedelta(days=step)
     labels = sorted(d for d in days if d <= today)
-    datasets = []
+    charts = []
     for order, points in series:
         data: list[float | None] = []
         for day in labels:
@@ -111,10 +115,25 @@ def dose_timeline_spec(orders: list[MedicationOrder], today: date | None = None)
                 if when <= day:
                     value = dose
             data.append(float(value) if value is not None else None)
-        datasets.append({"label": f"{order.name} ({order.get_unit_display()})", "data": data,
-                         "stepped": True})
-    return {"type": "line", "labels": [d.strftime("%b %d") for d in labels],
-            "datasets": datasets, "y": {"min": 0, "title": "Dose"}}
+        unit = order.get_unit_display()
+        charts.append({
+            "id": f"dose-{order.code}", "label": f"Dose of {order.name} over time ({unit})",
+            "name": order.name,
+            "spec": {"type": "line", "labels": [d.strftime("%b %d") for d in labels],
+                     "datasets": [{"label": f"{order.name} ({unit})", "data": data,
+                                   "stepped": True}],
+                     "y": {"min": 0, "title": unit}},
+        })
+    return charts
+
+
+def allergy_status(participant: Any) -> dict[str, Any]:
+    """Active allergies, the latest "no known drug allergies" statement, and whether the
+    chart has an allergy statement at all."""
+    active = list(Allergy.objects.filter(participant=participant, status=Allergy.Status.ACTIVE))
+    nkda = AllergyStatement.objects.filter(participant=participant).first()
+    return {"active": active, "nkda": None if active else nkda,
+            "on_file": bool(active or nkda)}
 
 
 def participant_summary(participant: Participant, episode: EpisodeOfCare | None) -> dict[str, Any]:
@@ -132,7 +151,8 @@ def participant_summary(participant: Participant, episode: EpisodeOfCare | None)
         "active_orders": active,
         "past_orders": [o for o in orders if o.status != MedicationOrder.Status.ACTIVE],
         "catalog_entries": {o.pk: catalog.get(o.catalog_key) for o in orders},
-        "timeline": dose_timeline_spec(orders),
+        "timelines": dose_timeline_specs(orders),
+        "allergy": allergy_status(participant),
         "adherence": list(AdherenceCheck.objects.filter(participant=participant)
                           .select_related("order", "recorded_by")[:10]),
         "side_effects": list(SideEffectReport.objects.filter(participant=participant)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import allergy_views, views
 
 app_name = "medications"
 
@@ -26,4 +26,9 @@ urlpatterns = [
          name="use_disorder_resolve"),
     path(P + "screens/new/", views.screen_new, name="screen_new"),
     path(P + "administer/", views.administer, name="administer"),
+    path(P + "allergies/", allergy_views.allergies, name="allergies"),
+    path(P + "allergies/none-known/", allergy_views.no_known_allergies,
+         name="no_known_allergies"),
+    path(P + "allergies/<uuid:allergy_code>/status/", allergy_views.allergy_status,
+         name="allergy_status"),
 ]

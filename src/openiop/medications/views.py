@@ -147,7 +147,8 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
     participant = _participant(request, code)
     order = _order(participant, order_code)
     initial = {"version": order.version, "dose": order.dose.normalize(), "unit": order.unit,
-               "frequency": order.frequency, "route": order.route}
+               "frequency": order.frequency, "route": order.route,
+               "max_doses_per_day": order.max_doses_per_day}
     form = forms.AdjustForm(request.POST or None, initial=initial)
     stop_form = forms.StopForm(initial={"version": order.version}, prefix="stop")
     warnings: list = []
@@ -157,7 +158,10 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
             services.order_adjust(
                 actor=request.user, order=order, version=d["version"], reason=d["reason"],
                 dose=d["dose"], unit=d["unit"], frequency=d["frequency"], route=d["route"],
+                max_doses_per_day=d["max_doses_per_day"], refills=d["refills"],
                 effective_date=d["effective_date"], note=d["note"],
+                confirm_dose_change=d["confirm_dose_change"],
+                dose_override_reason=d["dose_override_reason"],
                 acknowledgements=_acks(request), request=request)
         except services.InteractionWarningsPending as exc:
             warnings = exc.warnings
@@ -169,7 +173,7 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
     context = chart_context(request, participant, active_tab=TAB) | {
         "order": order, "form": form, "stop_form": stop_form, "warnings": warnings,
         "acks": _acks(request), "changes": order.changes.select_related("changed_by"),
-        "timeline": selectors.dose_timeline_spec([order]),
+        "timelines": selectors.dose_timeline_specs([order]),
         "can_change": order.status == "active" and (
             has_perm(request.user, Perm.MEDICATION_PRESCRIBE)
             or (order.source == "outside" and has_perm(request.user, Perm.CLINICAL_WRITE))),
@@ -361,28 +365,35 @@ def screen_new(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.MEDICATION_ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def administer(request: HttpRequest, code: Any) -> HttpResponse:
+    """Record a dose given in clinic: first choose the order, then the form asks only for
+    what its route needs (body site and lot number for injections)."""
     participant = _participant(request, code)
     active = list(MedicationOrder.objects.filter(participant=participant, status="active",
                                                  source=MedicationOrder.Source.CLINIC))
-    initial = {"administered_at": timezone.localtime().replace(second=0, microsecond=0)
-               .strftime("%Y-%m-%dT%H:%M")}
-    form = forms.AdministrationForm(request.POST or None, orders=active, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    chosen = request.POST.get("order") or request.GET.get("order", "")
+    order = next((o for o in active if str(o.code) == chosen), None)
+    form = None
+    if order is not None:
+        initial = {"order": str(order.code), "dose": order.dose.normalize(), "unit": order.unit,
+                   "administered_at": timezone.localtime().replace(second=0, microsecond=0)
+                   .strftime("%Y-%m-%dT%H:%M")}
+        form = forms.AdministrationForm(request.POST or None, initial=initial,
+                                        injection=order.needs_site_and_lot)
+    if request.method == "POST" and form is not None and form.is_valid():
         d = form.cleaned_data
-        order = _active_order_or_none(participant, d["order"])
         try:
             services.administration_record(
-            actor=request.user, participant=participant, order=order,
+                actor=request.user, participant=participant, order=order,
                 administered_at=d["administered_at"], dose=d["dose"], unit=d["unit"],
-                site=d["site"], lot=d["lot"], expires_on=d["expires_on"], note=d["note"],
-                request=request)
+                site=d.get("site", ""), lot=d.get("lot", ""), expires_on=d.get("expires_on"),
+                note=d["note"], request=request)
         except (ValidationError, DomainError) as exc:
             _fail(form, exc)
         else:
             messages.success(request, f"Dose of {order.name} recorded.")
             return _back(participant)
     context = chart_context(request, participant, active_tab=TAB) | {
-        "form": form, "active": active}
+        "form": form, "active": active, "order": order}
     return render(request, "medications/administer.html", context,
                   status=422 if request.method == "POST" else 200)
 
