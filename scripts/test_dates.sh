@@ -7,8 +7,8 @@
 #   Monday                        2026-11-30 08:30
 #   DST starts (23-hour day)      2026-03-08 12:00
 #   DST ends (25-hour day)        2026-11-01 12:00
-#   New Year's Eve, late evening  2026-12-31 22:00 (already 1 January in UTC)
-#   New Year's Day                2027-01-01 09:00
+#   New Year's Eve, late evening  2026-12-31 22:00 (already 1 January in UTC, so the
+#                                 local and UTC dates, weeks and years all differ)
 #   Leap day                      2028-02-29 10:00
 #
 # Times are the clinics' default zone (America/New_York). A failure names the instant.
@@ -54,8 +54,7 @@ run 2026-11-30T08:30 postgres -m "not browser"
 run 2026-03-08T12:00 sqlite -m "not browser"
 run 2026-11-01T12:00 postgres -m "not browser"
 run 2026-12-31T22:00 sqlite -m "not browser"
-run 2027-01-01T09:00 postgres -m "not browser"
-run 2028-02-29T10:00 sqlite -m "not browser"
+run 2028-02-29T10:00 postgres -m "not browser"
 
 echo "==> make test-dates finished in $(( $(date +%s) - started )) s with status $status"
 for f in "${failed[@]}"; do echo "    failed at $f"; done
