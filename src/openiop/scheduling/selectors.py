@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from .hours import (
     week_minimum,
     weekly_minutes,
 )
-from .models import Attendance, Booking, Session
+from .models import APPOINTMENT_KINDS, Attendance, Booking, Session
 
 GRID_START_HOUR = 7
 GRID_END_HOUR = 22
@@ -58,6 +58,14 @@ class GridEvent:
     lanes: int = 1
     booked: int = 0
     label: str = ""
+
+    @property
+    def clients(self) -> list[Any]:
+        """Who an appointment (individual, family, medication) is with, so a clinician's
+        calendar names the client; empty for groups (week_sessions prefetches them)."""
+        if self.session.kind not in APPOINTMENT_KINDS:
+            return []
+        return [b.participant for b in getattr(self.session, "booked_rows", [])]
 
     @property
     def left_pct(self) -> float:
@@ -135,6 +143,12 @@ def week_sessions(organization: Any, week_start: date, *, track: Any = None, fac
         qs = qs.filter(bookings__participant=participant, bookings__status=Booking.Status.BOOKED)
     qs = qs.select_related("room", "facilitator", "track").annotate(
         n_booked=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED), distinct=True))
+    # The client of each appointment, for the event label: one query for the whole week.
+    qs = qs.prefetch_related(Prefetch(
+        "bookings", to_attr="booked_rows",
+        queryset=Booking.objects.filter(status=Booking.Status.BOOKED,
+                                        session__kind__in=APPOINTMENT_KINDS)
+        .select_related("participant")))
     sessions = list(qs.order_by("starts_at"))
     return sessions, {s.pk: s.n_booked for s in sessions}
 
