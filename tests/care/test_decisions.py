@@ -193,3 +193,15 @@ def test_the_care_tab_hides_the_step_form_from_unlicensed_staff(world):
     assert "Record the change" not in director_page
     assert "A licensed clinician (a credential that permits assessment)" in director_page
     assert "Record the change" in login(world.clinician).get(url).content.decode()
+
+
+def test_a_step_up_after_a_risk_flag_is_never_held_back_for_a_screen(world):
+    _task(world, world.participant, "emergent")  # a risk flag with no C-SSRS on file
+    with pytest.raises(ValidationError) as exc:
+        episode_step_down(actor=world.clinician, episode=world.episode, to_level="OP",
+                          effective_on=timezone.localdate(), reason="Goals met",
+                          safety_decision=DECISION)
+    assert "cssrs" in exc.value.message_dict
+    up = episode_step_up(actor=world.clinician, episode=world.episode, to_level="PHP",
+                         effective_on=timezone.localdate(), reason="Daily structure now")
+    assert up.to_level == "PHP"

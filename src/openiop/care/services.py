@@ -294,10 +294,10 @@ def episode_change_level(
     `direction` ("up"/"down"), when given, must match the change. Refused: a closed
     episode, the same level, a date before admission or before the last change, no reason.
     With `to_track` the person moves to that track's seat (capacity enforced).
-    Only a licensed clinician decides (`User.may_decide_level_of_care`); after a suicide-risk
-    flag a C-SSRS of this episode within the program's window is required, and a step-down
-    while an emergent or urgent safety task is open needs `safety_decision`
-    (intake.decisions).
+    Only a licensed clinician decides (`User.may_decide_level_of_care`). A step-down after a
+    suicide-risk flag needs a C-SSRS of this episode within the program's window, and while
+    an emergent or urgent safety task is open a `safety_decision` (intake.decisions); a
+    step-up, toward more care, is never held back for them.
     """
     from openiop.intake.decisions import require_safety_decision, require_safety_screen
 
@@ -333,10 +333,13 @@ def episode_change_level(
         errors["to_track"] = "Choose a track of this organization."
     if errors:
         raise ValidationError(errors)
-    require_safety_screen(participant=episode.participant, episode=episode)
-    safety = (require_safety_decision(participant=episode.participant,
-                                      decision=safety_decision, action="step-down")
-              if actual == "down" else "")
+    safety = ""
+    if actual == "down":
+        # A step-up moves toward more care and is never held back for a screen; a step-down
+        # after a risk flag needs the C-SSRS and, with a task open, a documented decision.
+        require_safety_screen(participant=episode.participant, episode=episode)
+        safety = require_safety_decision(participant=episode.participant,
+                                         decision=safety_decision, action="step-down")
     criteria = [c.strip() for c in criteria_met if c and c.strip()]
     with transaction.atomic():
         current = episode.enrollments.filter(status=Enrollment.Status.ACTIVE).select_related(
