@@ -205,3 +205,15 @@ def test_a_step_up_after_a_risk_flag_is_never_held_back_for_a_screen(world):
     up = episode_step_up(actor=world.clinician, episode=world.episode, to_level="PHP",
                          effective_on=timezone.localdate(), reason="Daily structure now")
     assert up.to_level == "PHP"
+
+
+def test_the_referral_page_of_a_waitlisted_person_points_to_the_waitlist(world, intake_user):
+    world.track.capacity = 1
+    world.track.save()
+    referral = _decided_referral(world, intake_user)
+    _admit(world, referral.participant, actor=intake_user, referral=referral, waitlist=True)
+    page = login(world.director).get(f"/intake/referrals/{referral.code}/").content.decode()
+    assert 'id="waitlisted"' in page and "Waitlisted</strong> in Adult IOP" in page
+    assert ">Admit</button>" not in page
+    queue = login(intake_user).get("/intake/?status=waitlisted").content.decode()
+    assert "Casey Example" in queue

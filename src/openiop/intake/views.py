@@ -102,6 +102,8 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
     if referral.program_id:
         admit_initial["program"] = referral.program_id
     steps = [(label, getattr(referral, attr)) for _, label, attr in STEPS]
+    if referral.waitlisted_at:
+        steps.append(("Waitlisted", referral.waitlisted_at))
     steps.append((referral.get_status_display() if not referral.is_open else "Outcome",
                   referral.closed_at))
     context = {
