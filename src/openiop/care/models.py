@@ -61,7 +61,8 @@ class Program(models.Model):
     settings = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Per-program rules: note timeliness, review cadences, attendance policy.",
+        help_text="Per-program rules: note timeliness, review cadences, attendance policy, "
+        "the C-SSRS window before a level-of-care decision (cssrs_window_days).",
     )
 
     class Meta:
