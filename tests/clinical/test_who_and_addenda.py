@@ -169,3 +169,11 @@ def test_the_clinicians_calendar_names_the_client_at_a_fixed_query_count(clinic,
         page = client.get(url).content.decode()
     assert len(four) == len(one)
     assert page.count("data-participant=") >= 4
+
+
+def test_sessions_to_document_name_the_client_of_each_appointment(clinic, jay):
+    page = login(clinic.supervisor).get("/notes/").content.decode()
+    row = page.split(f'data-session="{clinic.individual.code}"')[1].split("</tr>")[0]
+    assert all(text in row for text in _identity(jay))
+    group_row = page.split(f'data-session="{clinic.group.code}"')[1].split("</tr>")[0]
+    assert "data-participant" not in group_row  # a group lists no one's name here

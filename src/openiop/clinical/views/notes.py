@@ -52,6 +52,8 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = note_timeliness(organization_id=org_id, now=now,
                            clinician_id=None if everyone else user.pk)
     mine = next((r for r in rows if r.user_id == user.pk), None)
+    if mine is not None:
+        _name_clients(mine.overdue_sessions[:40] + mine.pending_sessions)
     drafts = note_queryset().filter(author=user, status=NoteStatus.DRAFT).order_by(
         "session__starts_at")[:50]
     to_cosign = note_queryset().filter(
@@ -88,6 +90,20 @@ def note_for_session(request: HttpRequest, session_code: str) -> HttpResponse:
         messages.error(request, f"The note was not started: {msg}")
         return redirect("clinical:index")
     return redirect("clinical:note", code=note.code)
+
+
+def _name_clients(items: list[dict[str, Any]]) -> None:
+    """Give each appointment row (individual, family, medication) its `client`, so the list
+    names who the note is about. One query for all rows."""
+    from openiop.scheduling.models import APPOINTMENT_KINDS, Booking
+
+    codes = [i["session_code"] for i in items if i["kind"] in APPOINTMENT_KINDS]
+    if not codes:
+        return
+    clients = {b.session.code: b.participant for b in Booking.objects.filter(
+        session__code__in=codes, status="booked").select_related("session", "participant")}
+    for item in items:
+        item["client"] = clients.get(item["session_code"])
 
 
 # What an entry posts (`entry-<participant code>-<key>`): its text fields and the
