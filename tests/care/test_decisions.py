@@ -217,3 +217,44 @@ def test_the_referral_page_of_a_waitlisted_person_points_to_the_waitlist(world, 
     assert ">Admit</button>" not in page
     queue = login(intake_user).get("/intake/?status=waitlisted").content.decode()
     assert "Casey Example" in queue
+
+
+def test_the_care_tab_confirms_a_proposal_only_past_the_cssrs_rule(world, intake_user):
+    from openiop.intake.models import LevelOfCareAssessment
+
+    referral = referral_create(actor=intake_user, source="self", name="Drew Example",
+                               phone="6145550198", reason="Low mood", organization=world.org,
+                               program=world.program, date_of_birth=date(1990, 2, 2))
+    referral_start_screening(actor=intake_user, referral=referral)
+    referral_record_screen(actor=intake_user, referral=referral, instrument="phq9",
+                           answers=[2, 2, 2, 2, 2, 2, 2, 2, 1])
+    proposal = referral_assess(actor=intake_user, referral=referral, dimensions=DIMS,
+                               hours_available=9)
+    person = referral.participant
+    url = f"/programs/participants/{person.code}/"
+    client = login(world.clinician)
+    page = client.get(url).content.decode()
+    assert "Level of care proposed" in page and "Decide the level of care" in page
+    assert "complete the C-SSRS before deciding" in page
+    assert "Decide the level of care" not in login(world.director).get(url).content.decode()
+    confirm = f"{url}assessments/{proposal.code}/confirm/"
+    r = client.post(confirm, {"decided_level": "", "override_reason": ""})
+    assert r.status_code == 400 and b"needs a C-SSRS screen from this referral" in r.content
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed"
+    referral_record_screen(actor=intake_user, referral=referral, instrument="cssrs",
+                           answers={"q1": "yes", "q2": "no", "q6": "no"})
+    assert client.post(confirm, {"decided_level": "", "override_reason": ""}).status_code == 302
+    assert LevelOfCareAssessment.objects.get(pk=proposal.pk).decided_by == world.clinician
+    # The admission page warns about the open task and asks for the decision.
+    admit = {"program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
+             "admitted_on": timezone.localdate(), "primary_therapist": world.clinician.pk}
+    intake = login(intake_user)
+    detail = intake.get(f"/intake/referrals/{referral.code}/").content.decode()
+    assert "open safety task" in detail and 'name="safety_decision"' in detail
+    r = intake.post(f"/intake/referrals/{referral.code}/admit/", admit)
+    assert r.status_code == 400 and b"2 urgent safety tasks are open" in r.content
+    r = intake.post(f"/intake/referrals/{referral.code}/admit/",
+                    admit | {"safety_decision": DECISION})
+    assert r.status_code == 302
+    assert person.episodes.get().admission_safety_decision == DECISION
