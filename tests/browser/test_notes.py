@@ -78,12 +78,28 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
     note.refresh_from_db()
     assert note.status == "signed" and note.signed_as.endswith("LCSW")
 
+    # An addendum about one attendee goes to that attendee's entry only, chosen explicitly.
+    page.get_by_label("This addendum is for").select_option(
+        label=f"Only {person.display_name}'s entry (MRN {person.mrn})")
     page.get_by_label("Reason").fill("late entry")
-    page.get_by_role("textbox", name="Addendum").fill("After group, Jamie's sponsor confirmed the meeting plan.")
+    page.get_by_role("textbox", name="Addendum").fill(
+        "After group, the sponsor confirmed the meeting plan.")
     page.get_by_role("button", name="Sign and add addendum").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Addendum signed and added.").is_visible()
-    assert note.addenda.count() == 1
+    assert note.addenda.get().participant == person
+    assert page.get_by_text(f"to {person.display_name}'s entry only").is_visible()
+    # A whole-note addendum is refused until the warning naming the charts is confirmed.
+    page.get_by_label("This addendum is for").select_option("whole")
+    page.get_by_label("Reason").fill("clarification")
+    page.get_by_role("textbox", name="Addendum").fill("The group ran 10 minutes over.")
+    page.get_by_role("button", name="Sign and add addendum").click()
+    n = len(attendees)
+    assert page.get_by_text(f"shown in the charts of all {n} attendee").is_visible()
+    page.get_by_label(f"Yes, add it to all {n} attendees' charts").check()
+    page.get_by_role("button", name="Sign and add addendum").click()
+    assert page.get_by_text("Addendum signed and added.").is_visible()
+    assert note.addenda.count() == 2
     screenshot(page, "group-note")
 
     # A treatment plan of one of the clinician's own participants (care team).

@@ -20,8 +20,11 @@ from tests import factories as f
 
 
 def _admit(world, person, **kw):
-    defaults = {"actor": world.director, "participant": person, "program": world.program,
-                "track": world.track, "primary_therapist": world.clinician}
+    # A licensed clinician admitting directly, with the documented reason that an admission
+    # without a screening and a decided assessment needs (tests/care/test_decisions.py).
+    defaults = {"actor": world.clinician, "participant": person, "program": world.program,
+                "track": world.track, "primary_therapist": world.clinician,
+                "admission_exception": "Hospital step-down the same day; assessment on day one."}
     return episode_admit(**(defaults | kw))
 
 
@@ -108,7 +111,7 @@ def test_a_full_track_refuses_and_offers_its_waitlist(world):
     assert waiting.enrollments.get().status == "waitlisted"
     # A seat opens: the waitlisted episode takes it.
     Enrollment.objects.filter(episode=world.episode).update(status="ended")
-    waitlist_admit(actor=world.director, episode=waiting)
+    waitlist_admit(actor=world.clinician, episode=waiting)
     waiting.refresh_from_db()
     assert waiting.status == "active" and waiting.enrollments.get().status == "active"
 
@@ -118,9 +121,9 @@ def test_waitlist_admit_refuses_when_no_seat_opened(world):
     world.track.save()
     waiting = _admit(world, f.participant(world.org), waitlist=True)
     with pytest.raises(TrackFull):
-        waitlist_admit(actor=world.director, episode=waiting)
+        waitlist_admit(actor=world.clinician, episode=waiting)
     with pytest.raises(InvalidTransition):
-        waitlist_admit(actor=world.director, episode=world.episode)
+        waitlist_admit(actor=world.clinician, episode=world.episode)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -27,7 +27,7 @@ def _today():
 
 def test_step_down_records_the_change_and_moves_the_level(world):
     change = episode_step_down(
-        actor=world.director, episode=world.episode, to_level="OP",
+        actor=world.clinician, episode=world.episode, to_level="OP",
         effective_on=_today(), reason="PHQ-9 in remission; attending work again",
         criteria_met=["PHQ-9 below 10 for 2 weeks", "Safety plan in place", " "])
     world.episode.refresh_from_db()
@@ -40,7 +40,7 @@ def test_step_up_moves_to_a_new_track_seat(world):
     php = f.program(world.org, world.site, name="PHP", level_of_care="PHP")
     php_track = f.track(php, name="Day", kind="daytime", start_time=timezone.datetime(2020, 1, 1, 9).time(),
                         end_time=timezone.datetime(2020, 1, 1, 15).time())
-    change = episode_step_up(actor=world.director, episode=world.episode, to_level="PHP",
+    change = episode_step_up(actor=world.clinician, episode=world.episode, to_level="PHP",
                              effective_on=_today(), reason="Worsening despite IOP",
                              to_track=php_track)
     assert change.direction == "up" and change.to_track == php_track
@@ -51,7 +51,7 @@ def test_step_up_moves_to_a_new_track_seat(world):
 
 def test_stepping_to_the_same_level_is_refused(world):
     with pytest.raises(InvalidTransition) as exc:
-        episode_change_level(actor=world.director, episode=world.episode, to_level="IOP",
+        episode_change_level(actor=world.clinician, episode=world.episode, to_level="IOP",
                              effective_on=_today(), reason="x")
     assert "already at" in exc.value.message
     assert not LevelOfCareChange.objects.exists()
@@ -59,11 +59,11 @@ def test_stepping_to_the_same_level_is_refused(world):
 
 def test_a_step_down_to_a_higher_level_is_refused(world):
     with pytest.raises(InvalidTransition) as exc:
-        episode_step_down(actor=world.director, episode=world.episode, to_level="PHP",
+        episode_step_down(actor=world.clinician, episode=world.episode, to_level="PHP",
                           effective_on=_today(), reason="x")
     assert "step-down goes to a lower level" in exc.value.message
     with pytest.raises(InvalidTransition):
-        episode_step_up(actor=world.director, episode=world.episode, to_level="OP",
+        episode_step_up(actor=world.clinician, episode=world.episode, to_level="OP",
                         effective_on=_today(), reason="x")
     world.episode.refresh_from_db()
     assert world.episode.level_of_care == "IOP"
@@ -71,22 +71,22 @@ def test_a_step_down_to_a_higher_level_is_refused(world):
 
 def test_a_change_needs_a_reason_and_a_date_after_admission(world):
     with pytest.raises(ValidationError) as exc:
-        episode_step_down(actor=world.director, episode=world.episode, to_level="OP",
+        episode_step_down(actor=world.clinician, episode=world.episode, to_level="OP",
                           effective_on=world.episode.admitted_on - timedelta(days=1), reason="")
     assert {"reason", "effective_on"} <= set(exc.value.message_dict)
 
 
 def test_a_change_cannot_predate_the_last_one(world):
-    episode_step_down(actor=world.director, episode=world.episode, to_level="OP",
+    episode_step_down(actor=world.clinician, episode=world.episode, to_level="OP",
                       effective_on=_today(), reason="better")
     with pytest.raises(ValidationError) as exc:
-        episode_step_up(actor=world.director, episode=world.episode, to_level="IOP",
+        episode_step_up(actor=world.clinician, episode=world.episode, to_level="IOP",
                         effective_on=_today() - timedelta(days=2), reason="worse")
     assert "effective_on" in exc.value.message_dict
 
 
 def test_authorized_level_is_kept_apart_and_flagged_on_mismatch(world, as_clinician):
-    episode_set_authorized_level(actor=world.director, episode=world.episode, level="OP")
+    episode_set_authorized_level(actor=world.clinician, episode=world.episode, level="OP")
     world.episode.refresh_from_db()
     assert (world.episode.level_of_care, world.episode.authorized_level_of_care) == ("IOP", "OP")
     assert world.episode.level_mismatch
@@ -95,7 +95,7 @@ def test_authorized_level_is_kept_apart_and_flagged_on_mismatch(world, as_clinic
 
 
 def _discharge(world, **kw):
-    defaults = {"actor": world.director, "episode": world.episode, "discharged_on": _today(),
+    defaults = {"actor": world.clinician, "episode": world.episode, "discharged_on": _today(),
                 "reason": "completed", "summary": "Met treatment goals.",
                 "next_provider": "Dr. Outpatient, Main St Counseling",
                 "aftercare_appointments": "Therapy Tue 4 pm", "supports": "SMART Recovery"}
@@ -123,7 +123,7 @@ def test_a_discharged_episode_cannot_change_level(world):
     _discharge(world)
     world.episode.refresh_from_db()
     with pytest.raises(InvalidTransition):
-        episode_step_down(actor=world.director, episode=world.episode, to_level="OP",
+        episode_step_down(actor=world.clinician, episode=world.episode, to_level="OP",
                           effective_on=_today(), reason="x")
 
 
@@ -145,7 +145,8 @@ def test_discharge_dates_must_make_sense(world):
 
 def test_readmission_opens_a_new_episode(world):
     _discharge(world)
-    again = episode_admit(actor=world.director, participant=world.participant,
-                          program=world.program, track=world.track)
+    again = episode_admit(actor=world.clinician, participant=world.participant,
+                          program=world.program, track=world.track,
+                          admission_exception="Readmitted after a relapse; assessed on arrival.")
     assert again.pk != world.episode.pk and again.status == "active"
     assert world.participant.episodes.count() == 2

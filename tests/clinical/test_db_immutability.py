@@ -60,7 +60,8 @@ def test_the_database_allows_the_forward_workflow_and_drafts(clinic):
     with pytest.raises(DB_REFUSALS):
         _raw("UPDATE clinical_note SET locked_at = now() WHERE id = %s", [note.pk])
     addendum = addendum_add(actor=clinic.supervisor, note=Note.objects.get(pk=note.pk),
-                            text="Clarification.", reason="correction")
+                            text="Clarification.", reason="correction", scope="whole",
+                            confirm_whole=True)
     with pytest.raises(DB_REFUSALS):
         _raw("UPDATE clinical_addendum SET text = 'changed' WHERE id = %s", [addendum.pk])
     assert Addendum.objects.get(pk=addendum.pk).text == "Clarification."

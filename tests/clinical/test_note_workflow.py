@@ -150,7 +150,8 @@ def test_a_locked_note_is_amended_with_a_dated_signed_addendum(clinic):
     note = note_lock(actor=clinic.supervisor,
                      note=signed_group_note(clinic.supervisor, clinic.group))
     addendum = addendum_add(actor=clinic.supervisor, note=note,
-                            text="Jamie called after group to add context.", reason="late entry")
+                            text="Jamie called after group to add context.", reason="late entry",
+                            scope="whole", confirm_whole=True)
     assert addendum.signed_as.endswith("LCSW") and addendum.created_at is not None
     with pytest.raises(ValidationError) as exc:
         addendum_add(actor=clinic.supervisor, note=note, text="", reason="x")

@@ -168,11 +168,35 @@ def test_cssrs_asks_q3_to_q5_when_q2_is_yes():
     assert set(exc.value.errors) == {"q3", "q4", "q5"}
 
 
-def test_cssrs_refuses_q3_to_q5_when_q2_is_no():
-    with pytest.raises(ScoringError) as exc:
-        score("cssrs", {"q1": "yes", "q2": "no", "q4": "yes", "q6": "no"})
-    assert set(exc.value.errors) == {"q4"}
-    assert "only asked when question 2 is yes" in exc.value.errors["q4"]
+@pytest.mark.parametrize(
+    ("answers", "band", "items"),
+    [
+        # Question 2 "no" but intent (4) or plan (5) "yes": high risk, as that item implies.
+        ({"q1": "yes", "q2": NO, "q4": "yes", "q6": NO}, "high", "4"),
+        ({"q1": NO, "q2": NO, "q5": "yes", "q6": NO}, "high", "5"),
+        ({"q1": NO, "q2": NO, "q3": "yes", "q6": NO}, "moderate", "3"),
+        # Behavior "no" but "yes, in the past 3 months": recent behavior, high risk.
+        ({"q1": NO, "q2": NO, "q6": NO, "q6_recent": "yes"}, "high", "7"),
+    ],
+)
+def test_cssrs_keeps_contradictory_answers_and_triages_from_the_endorsed_item(
+        answers, band, items):
+    result = score("cssrs", answers)
+    assert result.band == band
+    assert result.answers[next(k for k, v in answers.items() if v == "yes" and k != "q1")] == 1
+    assert result.safety and result.imminent_risk is (band == "high")
+    confirm = [f for f in result.flags if f.code == "answers_to_confirm"]
+    assert len(confirm) == 1
+    assert f"yes to question {items}" in confirm[0].message
+    assert "confirm the answers with the person" in confirm[0].message
+    assert "leave it out" not in " ".join(f.message for f in result.flags)
+    assert "cssrs.columbia.edu" in confirm[0].source
+
+
+def test_consistent_cssrs_answers_ask_for_no_confirmation():
+    result = score("cssrs", {"q1": "yes", "q2": "yes", "q3": NO, "q4": "yes", "q5": NO,
+                             "q6": NO})
+    assert "answers_to_confirm" not in result.flag_codes and result.band == "high"
 
 
 def test_cssrs_needs_the_past_3_months_answer_after_lifetime_behavior():

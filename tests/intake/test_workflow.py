@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openiop.accounts.models import Role
+from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition
 from openiop.intake.models import LevelOfCareAssessment, Referral, SafetyTask
 from openiop.intake.services import (
@@ -150,9 +151,19 @@ def test_the_whole_flow_through_the_pages(world, intake_user, referral):
     detail = client.get(url)
     assert b"Recommendation: Intensive outpatient" in detail.content
     assert b"Every rule that fired" in detail.content
-    r = client.post(url + "admit/", {
-        "program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
-        "admitted_on": timezone.localdate().isoformat(), "primary_therapist": world.clinician.pk})
+    # Intake staff propose; the admission waits for a licensed clinician's decision.
+    assert b"Proposed level:" in detail.content
+    admit = {"program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
+             "admitted_on": timezone.localdate().isoformat(), "primary_therapist": world.clinician.pk}
+    r = client.post(url + "admit/", admit)
+    assert r.status_code == 400 and b"no intake screening with a decided" in r.content
+    assert not EpisodeOfCare.objects.filter(participant__referrals=referral).exists()
+    proposal = LevelOfCareAssessment.objects.get(referral=referral)
+    care = login(world.clinician).post(
+        f"/programs/participants/{proposal.participant.code}/assessments/{proposal.code}/"
+        "confirm/", {"decided_level": "", "override_reason": ""})
+    assert care.status_code == 302
+    r = client.post(url + "admit/", admit)
     assert r.status_code == 302, r.content.decode()[:2000]
     referral.refresh_from_db()
     assert referral.status == "admitted"
@@ -162,7 +173,9 @@ def test_the_whole_flow_through_the_pages(world, intake_user, referral):
 def test_a_full_track_offers_the_waitlist_on_the_page(world, intake_user, referral):
     world.track.capacity = 1
     world.track.save()
-    referral_start_screening(actor=intake_user, referral=referral)
+    screened(world, intake_user, referral)
+    referral_assess(actor=world.clinician, referral=referral, dimensions=DIMS,
+                    hours_available=9)
     client = login(intake_user)
     data = {"program": world.program.pk, "track": world.track.pk, "level_of_care": "IOP",
             "admitted_on": timezone.localdate().isoformat(), "primary_therapist": world.clinician.pk}
@@ -173,7 +186,10 @@ def test_a_full_track_offers_the_waitlist_on_the_page(world, intake_user, referr
     assert r.status_code == 302
     referral.refresh_from_db()
     ep = referral.participant.episodes.get()
-    assert ep.status == "waitlist" and referral.status == "screening"
+    assert ep.status == "waitlist"
+    assert (referral.status, referral.program, referral.episode) == ("waitlisted",
+                                                                     world.program, ep)
+    assert referral.waitlisted_at is not None
 
 
 def test_other_organizations_cannot_see_a_referral(world, referral, as_outsider, as_clinician):

@@ -71,7 +71,7 @@ def test_dashboard_query_count_does_not_grow_with_participants(world, as_directo
 
 
 def test_care_tab_shows_the_timeline_and_both_levels(world, as_clinician, as_director):
-    episode_step_down(actor=world.director, episode=world.episode, to_level="OP",
+    episode_step_down(actor=world.clinician, episode=world.episode, to_level="OP",
                       effective_on=timezone.localdate(), reason="Remission on PHQ-9",
                       criteria_met=["PHQ-9 below 5"])
     page = as_clinician.get(f"/programs/participants/{world.participant.code}/")
@@ -81,10 +81,10 @@ def test_care_tab_shows_the_timeline_and_both_levels(world, as_clinician, as_dir
     assert "id='level-chart'" in html
 
 
-def test_care_forms_refuse_illegal_changes_on_the_page(world, as_director):
+def test_care_forms_refuse_illegal_changes_on_the_page(world, as_director, as_clinician):
     url = (f"/programs/participants/{world.participant.code}/episodes/"
            f"{world.episode.code}/level/")
-    r = as_director.post(url, {"to_level": "IOP", "effective_on": timezone.localdate(),
+    r = as_clinician.post(url, {"to_level": "IOP", "effective_on": timezone.localdate(),
                                "reason": "x", "version": world.episode.version})
     assert r.status_code == 400 and b"already at" in r.content
     d_url = url.replace("/level/", "/discharge/")

@@ -57,6 +57,20 @@ class Credential(models.TextChoices):
     ATR = "ATR", "ATR (registered art therapist)"
 
 
+# Credentials that permit a clinical assessment and a level-of-care decision on one's own
+# licence: physicians, nurse practitioners, physician assistants, psychologists and the
+# independently licensed therapists. State Medicaid rules name such "licensed practitioners
+# of the healing arts" for medical-necessity recommendations, e.g. New York DOH, Allowable
+# LPHA memo (2019): [S] https://www.health.ny.gov/health_care/medicaid/redesign/behavioral_health/children/lpha_memo.htm
+# That memo also admits RNs and supervised master-level social workers; OpenIOP leaves them,
+# certified counselors (CADC), peers and holistic staff out by default [U]: they record
+# screenings and may propose a level, which a credential below confirms.
+ASSESSMENT_CREDENTIALS = frozenset({
+    Credential.MD, Credential.DO, Credential.NP, Credential.PA, Credential.PHD,
+    Credential.PSYD, Credential.LCSW, Credential.LMFT, Credential.LPC, Credential.LMHC,
+})
+
+
 class User(AbstractUser):
     """Everyone who signs in: staff, participants and family members."""
 
@@ -78,6 +92,14 @@ class User(AbstractUser):
     def staff_organization_id(self) -> int | None:
         profile = getattr(self, "staff_profile", None)
         return profile.organization_id if profile else None
+
+    @property
+    def may_decide_level_of_care(self) -> bool:
+        """A credential that permits assessment (ASSESSMENT_CREDENTIALS), on an active
+        staff profile."""
+        profile = getattr(self, "staff_profile", None)
+        return bool(profile and profile.is_active
+                    and profile.has_credential(*ASSESSMENT_CREDENTIALS))
 
 
 class StaffProfile(models.Model):

@@ -43,6 +43,13 @@ class AddendumOut(Schema):
     reason: str
     text: str
     created_at: datetime
+    participant: UUID | None = Field(
+        None, description="Group notes: the attendee whose entry it amends; null for the "
+        "whole note.")
+
+    @staticmethod
+    def resolve_participant(obj: Any) -> UUID | None:
+        return obj.participant.code if obj.participant_id else None
 
 
 class NoteOut(Schema):
@@ -106,7 +113,7 @@ def _note_out(note: Note) -> dict[str, Any]:
         "needs_cosignature": note.needs_cosignature, "signed_as": note.signed_as,
         "signed_at": note.signed_at, "cosigned_as": note.cosigned_as,
         "cosigned_at": note.cosigned_at, "locked_at": note.locked_at,
-        "addenda": list(note.addenda.all()),
+        "addenda": list(note.addenda.select_related("participant")),
     }
 
 

@@ -140,6 +140,10 @@ class CancelOut(Schema):
 class WeekHours(Schema):
     week: date
     minutes: int
+    minimum_minutes: int | None = Field(
+        None, description="The minimum that applied this week: null before admission, "
+        "pro-rated by the days in care in the week of admission.")
+    partial: bool = Field(False, description="The week of admission (or discharge).")
 
 
 class HoursOut(Schema):
@@ -166,6 +170,7 @@ class ComplianceOut(Schema):
     excused: int
     percent: int
     reason: str
+    partial: bool = Field(False, description="The week of admission: minimum pro-rated.")
 
 
 class PinIn(Schema):
@@ -422,8 +427,11 @@ def participant_hours(
                                             status__in=EpisodeOfCare.OPEN_STATUSES)
                .select_related("program").order_by("-admitted_on").first())
     minimum = minimum_minutes(episode.program.weekly_hour_minimum) if episode else None
+    weeks_out = [w | {"minimum_minutes": w.get("minimum", minimum),
+                      "partial": w.get("partial", False)}
+                 for w in selectors.participant_hours(participant, weeks=weeks, episode=episode)]
     return {"participant": participant.code, "weekly_minimum_minutes": minimum,
-            "weeks": selectors.participant_hours(participant, weeks=weeks)}
+            "weeks": weeks_out}
 
 
 @router.get("/participants/{code}/sessions", response=list[ParticipantBookingOut])
@@ -465,7 +473,7 @@ def compliance(
     return [{"participant": r.participant.code, "participant_name": r.participant.display_name,
              "minutes": r.attended, "minimum": r.minimum, "scheduled": r.scheduled,
              "absences": r.absences, "excused": r.excused, "percent": r.percent,
-             "reason": r.reason} for r in rows]
+             "reason": r.reason, "partial": r.partial} for r in rows]
 
 
 # --- weekly plans -------------------------------------------------------------------------

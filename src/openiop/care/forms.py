@@ -13,6 +13,15 @@ from .models import Discharge, Track
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+def safety_decision_field() -> forms.CharField:
+    """The documented decision asked for while an emergent or urgent safety task is open
+    (intake.decisions rule 2); the service requires it then, and ignores it otherwise."""
+    return forms.CharField(
+        label="Decision despite the open safety task", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was done about the risk, who agreed, and why this goes ahead now.")
+
+
 class LevelChangeForm(forms.Form):
     to_level = forms.ChoiceField(label="New level of care", choices=LevelOfCare.choices)
     effective_on = forms.DateField(label="Effective on", widget=DATE)
@@ -24,6 +33,7 @@ class LevelChangeForm(forms.Form):
     to_track = forms.ModelChoiceField(queryset=Track.objects.none(), required=False,
                                       label="Move to track", empty_label="Stay in the same track")
     version = forms.IntegerField(widget=forms.HiddenInput)
+    safety_decision = safety_decision_field()
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "level_%s")  # unique ids: several forms share a page
@@ -60,9 +70,33 @@ class DischargeForm(forms.Form):
     medications = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     supports = forms.CharField(label="Supports (groups, sponsor, family, crisis plan)",
                                required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    safety_decision = safety_decision_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "discharge_%s")
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("discharged_on", timezone.localdate())
+
+
+class FromWaitlistForm(forms.Form):
+    safety_decision = safety_decision_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "waitlist_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ConfirmLevelForm(forms.Form):
+    """A licensed clinician confirms a proposed level of care, or decides another one."""
+
+    decided_level = forms.ChoiceField(
+        label="Level of care decided", required=False,
+        choices=[("", "Confirm the proposed level"), *list(LevelOfCare.choices)])
+    override_reason = forms.CharField(
+        label="Reason for a level other than the recommendation", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "confirm_%s")
+        super().__init__(*args, **kwargs)

@@ -61,7 +61,8 @@ class Program(models.Model):
     settings = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Per-program rules: note timeliness, review cadences, attendance policy.",
+        help_text="Per-program rules: note timeliness, review cadences, attendance policy, "
+        "the C-SSRS window before a level-of-care decision (cssrs_window_days).",
     )
 
     class Meta:
@@ -148,7 +149,7 @@ class EpisodeOfCare(models.Model):
     class Status(models.TextChoices):
         # FHIR R4 EpisodeOfCare.status (DOMAIN.md section 4).
         PLANNED = "planned", "Planned"
-        WAITLIST = "waitlist", "Waitlist"
+        WAITLIST = "waitlist", "Waitlisted"
         ACTIVE = "active", "Active"
         ONHOLD = "onhold", "On hold"
         FINISHED = "finished", "Finished"
@@ -184,6 +185,12 @@ class EpisodeOfCare(models.Model):
     case_manager = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    admission_exception = models.TextField(
+        blank=True, help_text="Why the person was admitted without an intake screening and "
+        "a decided level-of-care assessment.")
+    admission_safety_decision = models.TextField(
+        blank=True, help_text="The documented decision to admit while an emergent or urgent "
+        "safety task was open.")
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -288,6 +295,9 @@ class LevelOfCareChange(models.Model):
     )
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    safety_decision = models.TextField(
+        blank=True, help_text="The documented decision to go ahead while an emergent or "
+        "urgent safety task was open.")
 
     class Meta:
         ordering = ["episode", "effective_on", "recorded_at"]
@@ -325,6 +335,9 @@ class Discharge(models.Model):
     supports = models.TextField(blank=True, help_text="Groups, sponsor, family, crisis plan.")
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    safety_decision = models.TextField(
+        blank=True, help_text="The documented decision to go ahead while an emergent or "
+        "urgent safety task was open.")
 
     class Meta:
         ordering = ["-discharged_on"]

@@ -47,6 +47,23 @@ def _same_org(actor: Any, *objs: Any) -> None:
             raise NotPermitted("That record belongs to another organization.")
 
 
+def _require_decider(actor: Any, what: str) -> None:
+    from openiop.intake.decisions import require_level_decider
+
+    require_level_decider(actor, what)
+
+
+def _with_notes(reason: str, *, exception: str = "", safety: str = "") -> str:
+    """The audit reason: what happened, and that a written reason was kept on the record
+    (the text itself stays on the record, out of the audit trail)."""
+    notes = []
+    if exception:
+        notes.append("without assessment, reason documented")
+    if safety:
+        notes.append("open safety task, decision documented")
+    return "; ".join([reason, *notes])
+
+
 def _check_team(actor: Any, members: dict[str, Any]) -> None:
     org_id = actor.staff_organization_id
     errors = {}
@@ -87,6 +104,8 @@ def episode_admit(
     authorized_level_of_care: str = "",
     referral: Any = None,
     waitlist: bool = False,
+    admission_exception: str = "",
+    safety_decision: str = "",
     request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
     """Admit into `program` with a seat in `track`, or put on the track's waitlist.
@@ -96,11 +115,35 @@ def episode_admit(
       TrackFull (or a waitlist place when `waitlist` is true).
     - One open episode per participant per program; the program's population must admit
       the person's age on the admission date.
-    - Side effects: EpisodeOfCare + Enrollment, the referral (if any) marked admitted,
-      audit events.
+    - The level of care comes from a decided level-of-care assessment (of the referral when
+      given). Without one (no screening and assessment), a licensed clinician admits with
+      `admission_exception`, the written reason, kept on the episode and audited; a level
+      other than the decided one is an override only a licensed clinician makes.
+    - While an emergent or urgent safety task is open, `safety_decision` documents why the
+      admission goes ahead (intake.decisions rule 2).
+    - Side effects: EpisodeOfCare + Enrollment, the referral (if any) marked admitted (or
+      waitlisted in this program), audit events.
     """
+    from openiop.intake.decisions import require_safety_decision
+    from openiop.intake.services import decided_assessment
+
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, participant, program)
+    decision = decided_assessment(participant=participant, referral=referral)
+    exception = (admission_exception or "").strip()
+    if decision is None:
+        if not exception:
+            raise ValidationError({"admission_exception": (
+                "There is no intake screening with a decided level-of-care assessment for "
+                "this person. Complete them, or write down why the admission cannot wait "
+                "(a licensed clinician admits then).")})
+        _require_decider(actor, "admit without a level-of-care assessment")
+    else:
+        exception = ""
+        if level_of_care and level_of_care != decision.decided_level:
+            _require_decider(actor, f"admit at {level_of_care} when the decided level is "
+                             f"{decision.decided_level}")
+    level_of_care = level_of_care or (decision.decided_level if decision else None)
     admitted_on = admitted_on or timezone.localdate()
     level = level_of_care or program.level_of_care
     errors: dict[str, str] = {}
@@ -122,6 +165,8 @@ def episode_admit(
     if referral is not None and not referral.is_open:
         raise InvalidTransition(f"The referral is already {referral.get_status_display().lower()}.",
                                 field="referral")
+    safety = require_safety_decision(participant=participant, decision=safety_decision,
+                                     action="admission")
     try:
         with transaction.atomic():
             locked = Track.objects.select_for_update().get(pk=track.pk)
@@ -143,18 +188,24 @@ def episode_admit(
                 level_of_care=level, authorized_level_of_care=authorized_level_of_care,
                 admitted_on=admitted_on, primary_therapist=primary_therapist,
                 prescriber=prescriber, case_manager=case_manager,
+                admission_exception=exception, admission_safety_decision=safety,
             )
             Enrollment.objects.create(
                 episode=episode, track=locked, start_date=admitted_on,
                 status=Enrollment.Status.WAITLISTED if on_waitlist else Enrollment.Status.ACTIVE,
             )
-            if referral is not None and not on_waitlist:
-                from openiop.intake.services import referral_mark_admitted
+            if referral is not None:
+                from openiop.intake.services import (
+                    referral_mark_admitted,
+                    referral_mark_waitlisted,
+                )
 
-                referral_mark_admitted(referral=referral, episode=episode)
+                mark = referral_mark_waitlisted if on_waitlist else referral_mark_admitted
+                mark(referral=referral, episode=episode)
             audit_record(actor=actor, action="create", object_type="episode",
                          object_id=episode.code, participant=participant, request=request,
-                         reason="waitlisted" if on_waitlist else "admitted")
+                         reason=_with_notes("waitlisted" if on_waitlist else "admitted",
+                                            exception=exception, safety=safety))
     except IntegrityError as exc:
         # The partial unique index caught a concurrent duplicate admission.
         raise InvalidTransition(
@@ -165,15 +216,21 @@ def episode_admit(
 
 def waitlist_admit(
     *, actor: Any, episode: EpisodeOfCare, admitted_on: date | None = None,
-    request: HttpRequest | None = None,
+    safety_decision: str = "", request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
-    """Give a waitlisted episode the seat that opened in its track."""
+    """Give a waitlisted episode the seat that opened in its track; its referral (status
+    "waitlisted") is marked admitted. An open emergent or urgent safety task needs
+    `safety_decision`."""
+    from openiop.intake.decisions import require_safety_decision
+
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
     if episode.status != EpisodeOfCare.Status.WAITLIST:
         raise InvalidTransition("Only a waitlisted episode can be admitted from the waitlist.",
                                 field="status")
     admitted_on = admitted_on or timezone.localdate()
+    safety = require_safety_decision(participant=episode.participant,
+                                     decision=safety_decision, action="admission")
     with transaction.atomic():
         enrollment = episode.enrollments.select_related("track").get(
             status=Enrollment.Status.WAITLISTED)
@@ -183,17 +240,21 @@ def waitlist_admit(
             raise TrackFull(locked, enrolled)
         Enrollment.objects.filter(pk=enrollment.pk).update(
             status=Enrollment.Status.ACTIVE, start_date=admitted_on)
+        changes: dict[str, Any] = {"admission_safety_decision": safety} if safety else {}
         _cas_episode(episode, expected=(EpisodeOfCare.Status.WAITLIST,),
-                     status=EpisodeOfCare.Status.ACTIVE, admitted_on=admitted_on)
-        referral = episode.participant.referrals.filter(
-            status__in=("new", "screening", "assessment")).first()
+                     status=EpisodeOfCare.Status.ACTIVE, admitted_on=admitted_on, **changes)
+        from openiop.intake.models import Referral
+
+        referral = (episode.referrals.filter(status__in=Referral.OPEN_STATUSES).first()
+                    or episode.participant.referrals.filter(
+                        status__in=Referral.OPEN_STATUSES).first())
         if referral is not None:
             from openiop.intake.services import referral_mark_admitted
 
             referral_mark_admitted(referral=referral, episode=episode)
         audit_record(actor=actor, action="change", object_type="episode",
                      object_id=episode.code, participant=episode.participant, request=request,
-                     reason="admitted from waitlist")
+                     reason=_with_notes("admitted from waitlist", safety=safety))
     return episode
 
 
@@ -225,6 +286,7 @@ def episode_change_level(
     to_track: Track | None = None,
     direction: str | None = None,
     version: int | None = None,
+    safety_decision: str = "",
     request: HttpRequest | None = None,
 ) -> LevelOfCareChange:
     """Record a step-up or step-down and move the episode's clinical level.
@@ -232,9 +294,16 @@ def episode_change_level(
     `direction` ("up"/"down"), when given, must match the change. Refused: a closed
     episode, the same level, a date before admission or before the last change, no reason.
     With `to_track` the person moves to that track's seat (capacity enforced).
+    Only a licensed clinician decides (`User.may_decide_level_of_care`). A step-down after a
+    suicide-risk flag needs a C-SSRS of this episode within the program's window, and while
+    an emergent or urgent safety task is open a `safety_decision` (intake.decisions); a
+    step-up, toward more care, is never held back for them.
     """
+    from openiop.intake.decisions import require_safety_decision, require_safety_screen
+
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
+    _require_decider(actor, "step a level of care up or down")
     if episode.status != EpisodeOfCare.Status.ACTIVE:
         raise InvalidTransition(
             f"Only an active episode changes level; this one is {episode.get_status_display().lower()}.",
@@ -264,6 +333,13 @@ def episode_change_level(
         errors["to_track"] = "Choose a track of this organization."
     if errors:
         raise ValidationError(errors)
+    safety = ""
+    if actual == "down":
+        # A step-up moves toward more care and is never held back for a screen; a step-down
+        # after a risk flag needs the C-SSRS and, with a task open, a documented decision.
+        require_safety_screen(participant=episode.participant, episode=episode)
+        safety = require_safety_decision(participant=episode.participant,
+                                         decision=safety_decision, action="step-down")
     criteria = [c.strip() for c in criteria_met if c and c.strip()]
     with transaction.atomic():
         current = episode.enrollments.filter(status=Enrollment.Status.ACTIVE).select_related(
@@ -282,13 +358,14 @@ def episode_change_level(
             direction=actual, effective_on=effective_on, reason=reason.strip(),
             criteria_met=criteria, from_track=current.track if current else None,
             to_track=to_track if to_track is not None else (current.track if current else None),
-            recorded_by=actor,
+            recorded_by=actor, safety_decision=safety,
         )
         _cas_episode(episode, expected=(EpisodeOfCare.Status.ACTIVE,), version=version,
                      level_of_care=to_level)
         audit_record(actor=actor, action="change", object_type="episode",
                      object_id=episode.code, participant=episode.participant, request=request,
-                     reason=f"step-{actual} {change.from_level}->{to_level}")
+                     reason=_with_notes(f"step-{actual} {change.from_level}->{to_level}",
+                                        safety=safety))
     return change
 
 
@@ -331,14 +408,18 @@ def episode_discharge(
     aftercare_appointments: str = "",
     medications: str = "",
     supports: str = "",
+    safety_decision: str = "",
     request: HttpRequest | None = None,
 ) -> Discharge:
     """Close the episode with a discharge summary and aftercare plan; end its enrollments.
 
     Refused for an episode that is not open (discharging twice), a date before admission or
     in the future, and a planned discharge (completed, stepped down/up, transferred)
-    without a next provider.
+    without a next provider. While an emergent or urgent safety task is open,
+    `safety_decision` documents why the discharge goes ahead (intake.decisions rule 2).
     """
+    from openiop.intake.decisions import require_safety_decision
+
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
     if not episode.is_open:
@@ -364,6 +445,8 @@ def episode_discharge(
         errors["next_provider"] = "A planned discharge names the next provider for aftercare."
     if errors:
         raise ValidationError(errors)
+    safety = require_safety_decision(participant=episode.participant,
+                                     decision=safety_decision, action="discharge")
     with transaction.atomic():
         _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES,
                      status=EpisodeOfCare.Status.FINISHED, discharged_on=discharged_on)
@@ -375,8 +458,9 @@ def episode_discharge(
             summary=summary.strip(), next_provider=next_provider.strip()[:200],
             aftercare_appointments=aftercare_appointments.strip(),
             medications=medications.strip(), supports=supports.strip(), recorded_by=actor,
+            safety_decision=safety,
         )
         audit_record(actor=actor, action="change", object_type="episode",
                      object_id=episode.code, participant=episode.participant, request=request,
-                     reason=f"discharged: {reason}")
+                     reason=_with_notes(f"discharged: {reason}", safety=safety))
     return discharge

@@ -15,4 +15,6 @@ urlpatterns = [
          name="episode_discharge"),
     path("participants/<uuid:code>/episodes/<uuid:episode>/from-waitlist/",
          views.episode_from_waitlist, name="episode_from_waitlist"),
+    path("participants/<uuid:code>/assessments/<uuid:assessment>/confirm/", views.loc_confirm,
+         name="loc_confirm"),
 ]

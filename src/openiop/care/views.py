@@ -18,7 +18,13 @@ from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
 from . import services
-from .forms import AuthorizedLevelForm, DischargeForm, LevelChangeForm
+from .forms import (
+    AuthorizedLevelForm,
+    ConfirmLevelForm,
+    DischargeForm,
+    FromWaitlistForm,
+    LevelChangeForm,
+)
 from .levels import LEVEL_ORDER
 from .models import EpisodeOfCare
 from .selectors import episode_timeline, programs_for_org, tracks_with_openings
@@ -45,11 +51,22 @@ def _episode(participant: Any, code: str) -> EpisodeOfCare:
 
 def _render(request: HttpRequest, participant: Any, *, status: int = 200,
             **forms: Any) -> HttpResponse:
+    from openiop.intake.decisions import open_urgent_tasks
+    from openiop.intake.models import LevelOfCareAssessment
+
     org_id = request.user.staff_organization_id
     context = chart_context(request, participant, active_tab="care:participant_care")
     episodes = episode_timeline(participant)
     current = context["episode"]
     context |= {
+        "open_tasks": open_urgent_tasks(participant),
+        "proposals": list(LevelOfCareAssessment.objects.filter(
+            participant=participant, status=LevelOfCareAssessment.Status.PROPOSED)
+            .select_related("assessed_by").order_by("-assessed_at")[:5]),
+        "may_decide": request.user.may_decide_level_of_care,
+        "waitlist_form": forms.get("waitlist_form") or FromWaitlistForm(),
+        "confirm_form": forms.get("confirm_form") or ConfirmLevelForm(),
+        "confirm_target": forms.get("confirm_target"),
         "episodes": episodes,
         "level_form": forms.get("level_form") or LevelChangeForm(
             organization_id=org_id, initial={"version": current.version if current else 0}),
@@ -105,7 +122,8 @@ def episode_level(request: HttpRequest, code: str, episode: str) -> HttpResponse
                 actor=request.user, episode=ep, to_level=data["to_level"],
                 effective_on=data["effective_on"], reason=data["reason"],
                 criteria_met=form.criteria(), to_track=data["to_track"],
-                version=data["version"], request=request)
+                version=data["version"], safety_decision=data["safety_decision"],
+                request=request)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except DomainError as exc:
@@ -167,10 +185,44 @@ def episode_discharge(request: HttpRequest, code: str, episode: str) -> HttpResp
 def episode_from_waitlist(request: HttpRequest, code: str, episode: str) -> HttpResponse:
     participant = _participant_for_write(request, code)
     ep = _episode(participant, episode)
+    form = FromWaitlistForm(request.POST)
+    form.is_valid()
     try:
-        services.waitlist_admit(actor=request.user, episode=ep, request=request)
+        services.waitlist_admit(actor=request.user, episode=ep, request=request,
+                                safety_decision=form.cleaned_data.get("safety_decision", ""))
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return _render(request, participant, waitlist_form=form, status=400)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Admitted from the waitlist.")
     return redirect("care:participant_care", code=participant.code)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def loc_confirm(request: HttpRequest, code: str, assessment: str) -> HttpResponse:
+    """A licensed clinician confirms a proposed level of care (or decides another)."""
+    from openiop.intake.models import LevelOfCareAssessment
+    from openiop.intake.services import loc_confirm as confirm
+
+    participant = _participant_for_write(request, code)
+    target = LevelOfCareAssessment.objects.filter(participant=participant,
+                                                  code=assessment).first()
+    if target is None:
+        raise Http404
+    form = ConfirmLevelForm(request.POST)
+    if form.is_valid():
+        try:
+            confirm(actor=request.user, assessment=target,
+                    decided_level=form.cleaned_data["decided_level"] or None,
+                    override_reason=form.cleaned_data["override_reason"], request=request)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Level of care decided.")
+            return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, confirm_form=form, confirm_target=target, status=400)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from .models import SafetyPlan, TreatmentObjective
@@ -18,10 +20,31 @@ class BreakGlassForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
+    """An addendum; on a group note, for one attendee's entry or the whole note (chosen
+    explicitly, the whole note confirmed after a warning naming how many charts)."""
+
+    scope = forms.ChoiceField(label="This addendum is for", required=False, choices=[])
     reason = forms.CharField(label="Reason", max_length=300,
                              help_text="e.g. late entry, correction, clarification.")
     text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 4}),
                            max_length=10_000)
+    confirm_whole = forms.BooleanField(required=False, label="Yes, add it to every chart")
+
+    def __init__(self, *args: Any, note: Any = None, entries: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = [e.participant for e in entries]
+        if note is not None and note.is_group:
+            n = len(people)
+            self.fields["scope"].choices = [
+                ("", "Choose: one attendee's entry or the whole note"),
+                *[(str(p.code), f"Only {p.display_name}'s entry (MRN {p.mrn})") for p in people],
+                ("whole", f"The whole group note (shown in all {n} attendees' charts)"),
+            ]
+            self.fields["confirm_whole"].label = (
+                f"Yes, add it to all {n} attendees' charts")
+        else:
+            del self.fields["scope"]
+            del self.fields["confirm_whole"]
 
 
 class SignForm(forms.Form):

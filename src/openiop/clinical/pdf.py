@@ -79,6 +79,14 @@ def is_part2(program: Any) -> bool:
     return getattr(program, "focus", "") in ("su", "co")
 
 
+def participant_identity(p: Any) -> str:
+    """Who the page is about, as includes/_participant_banner.html shows it: preferred and
+    legal name, MRN, date of birth and age."""
+    legal = f" (legal name {p.legal_name})" if p.preferred_name else ""
+    return (f"{p.display_name}{legal}, MRN {p.mrn}, born {p.date_of_birth:%b %-d, %Y}, "
+            f"age {p.age}")
+
+
 def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> bytes:
     """The note as a PDF; group entries limited to `entry_participant_ids` when given."""
     s = _styles()
@@ -89,8 +97,7 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> byt
         facts.append(f"Session: {session.title}, "
                      f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}")
     if note.participant is not None:
-        facts.append(f"Participant: {note.participant.display_name} (MRN "
-                     f"{note.participant.mrn})")
+        facts.append(f"Participant: {participant_identity(note.participant)}")
     facts.append(f"Status: {note.get_status_display()}")
     story.append(_p(" · ".join(facts), s["small"]))
     for section in sections_for(note.kind, note.note_format):
@@ -101,7 +108,7 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> byt
     if entry_participant_ids is not None:
         entries = [e for e in entries if e.participant_id in entry_participant_ids]
     for entry in entries:
-        story.append(_p(f"{entry.participant.display_name}", s["h2"]))
+        story.append(_p(participant_identity(entry.participant), s["h2"]))
         for f in ENTRY_FIELDS:
             story += [_p(f.label, s["h3"]), _p(getattr(entry, f.key) or "—", s["body"])]
         if entry.objective_id:
@@ -120,6 +127,10 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> byt
     if note.warning_override:
         story.append(_p(f"Signed despite warnings: {note.warning_override}", s["small"]))
     for addendum in note.addenda.all():
+        # One attendee's copy carries whole-note addenda and that attendee's own only.
+        if (addendum.participant_id is not None and entry_participant_ids is not None
+                and addendum.participant_id not in entry_participant_ids):
+            continue
         story += [_p(f"Addendum, {timezone.localtime(addendum.created_at):%Y-%m-%d %H:%M}, "
                      f"{addendum.signed_as} ({addendum.reason})", s["h3"]),
                   _p(addendum.text, s["body"])]
@@ -131,7 +142,7 @@ def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int) -> bytes:
     p = plan.participant
     story: list[Any] = [
         _p("Treatment plan", s["title"]),
-        _p(f"{p.display_name} (MRN {p.mrn}) · {plan.program.name} · revision {revision} · "
+        _p(f"{participant_identity(p)} · {plan.program.name} · revision {revision} · "
            f"started {snapshot['started_on']} · next review due {snapshot['next_review_due']}",
            s["small"]),
     ]
@@ -165,7 +176,7 @@ def safety_plan_pdf(plan: Any) -> bytes:
     p = plan.participant
     story: list[Any] = [
         _p("My safety plan", s["title"]),
-        _p(f"{p.display_name} · version {plan.version} · "
+        _p(f"{participant_identity(p)} · version {plan.version} · "
            f"{timezone.localtime(plan.created_at):%Y-%m-%d}", s["small"]),
         _p("If you are in danger now, call 911. For the 988 Suicide & Crisis Lifeline, call "
            "or text 988.", s["body"]),

@@ -49,10 +49,19 @@ def note_detail_queryset() -> QuerySet[Note]:
     return note_queryset().prefetch_related(
         Prefetch("entries", queryset=GroupNoteEntry.objects.select_related(
             "participant", "attendance", "objective")),
-        Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+        Prefetch("addenda", queryset=Addendum.objects.select_related("author", "participant")),
         "family_members",
         "objectives",
     )
+
+
+def addenda_for(note: Note, participant_ids: set[int] | None = None) -> list[Addendum]:
+    """The note's addenda a reader of these attendees' entries sees: whole-note addenda,
+    and those for one attendee only when that attendee is in `participant_ids` (None: all).
+    Uses the prefetched addenda of note_detail_queryset()."""
+    return [a for a in note.addenda.all()
+            if a.participant_id is None or participant_ids is None
+            or a.participant_id in participant_ids]
 
 
 def notes_for_participant(participant: Any) -> QuerySet[Note]:

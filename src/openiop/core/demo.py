@@ -81,6 +81,9 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "attendance_policy": {"absences": 3, "period_days": 14},
     "individual_per_week": 1,
     "family_every_weeks": 2,
+    # A C-SSRS this recent answers a suicide-risk flag before a level of care is decided
+    # (openiop.intake.decisions; docs/safety-decisions.md).
+    "cssrs_window_days": 7,
 }
 
 

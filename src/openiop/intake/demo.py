@@ -103,14 +103,15 @@ def build(ctx: DemoContext) -> None:
         person = ep.participant
         referrals.append(Referral(
             organization=ctx.organization, program=ep.program, participant=person,
-            episode=ep if admitted else None, source=source,
+            episode=ep, source=source,
             referrer_name=rng.choice(REFERRERS.get(source, [""])),
             name=person.legal_name, date_of_birth=person.date_of_birth, phone=person.phone,
             email=person.email, reason=rng.choice(REASONS[ep.program.focus]),
             consent_text="I agree to be contacted about my request. (Synthetic demo.)"
             if source == "finder" else "",
-            status=Referral.Status.ADMITTED if admitted else Referral.Status.ASSESSMENT,
+            status=Referral.Status.ADMITTED if admitted else Referral.Status.WAITLISTED,
             received_at=received, screening_at=screened_at, assessment_at=assessed_at,
+            waitlisted_at=None if admitted else ctx.at(ep.admitted_on, time(9)),
             closed_at=ctx.at(ep.admitted_on, time(9)) if admitted else None,
             created_by=coordinator,
         ))
@@ -172,7 +173,7 @@ def _assessment(ep: Any, person: Any, screening: dict, decided: str, when: datet
         imminent_risk=rec.imminent_risk, decided_level=decided,
         override_reason="Payer authorized IOP and the person prefers evening groups; "
         "safety plan and weekly reassessment agreed." if override else "",
-        assessed_by=who, assessed_at=when, **dims,
+        assessed_by=who, assessed_at=when, decided_by=who, decided_at=when, **dims,
     )
 
 

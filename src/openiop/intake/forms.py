@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from openiop.care.forms import safety_decision_field
 from openiop.care.levels import LevelOfCare
 from openiop.care.models import Program, Track
 
-from .instruments import INSTRUMENTS, SEXES
+from .instruments import INSTRUMENTS, SEXES, ScoringError, score
 from .loc import DIMENSIONS, rules_data
 from .models import Referral
 
@@ -22,10 +23,14 @@ class InstrumentForm(forms.Form):
 
     Items asked only after a yes (C-SSRS Q3-Q5, the past-3-months follow-up) are optional
     here; the scoring function enforces the skip logic and names any item at fault.
+
+    With `confirm_contradictions` (staff entry), C-SSRS answers that contradict the skip
+    logic are shown back with the reason and saved only once the clinician ticks
+    `confirm_answers`; they are never dropped.
     """
 
     def __init__(self, instrument: str, *args: Any, with_sex: bool | None = None,
-                 **kwargs: Any) -> None:
+                 confirm_contradictions: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = INSTRUMENTS[instrument]
         for item in self.instrument.items:
@@ -40,6 +45,24 @@ class InstrumentForm(forms.Form):
                 choices=[("", "Not stated (uses the lower cut-off)")]
                 + [(s, s.title()) for s in SEXES],
             )
+        self.confirm_contradictions = confirm_contradictions and instrument == "cssrs"
+        if self.confirm_contradictions:
+            self.fields["confirm_answers"] = forms.BooleanField(
+                label="I went over these answers with the person: record them as given",
+                required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.confirm_contradictions and not cleaned.get("confirm_answers"):
+            try:
+                result = score(self.instrument.code, self.answers())
+            except ScoringError:
+                return cleaned  # the service names each item at fault
+            for flag in result.flags:
+                if flag.code == "answers_to_confirm":
+                    self.add_error("confirm_answers", f"{flag.message} Tick the box to record "
+                                   "them as given, or correct the answers.")
+        return cleaned
 
     def answers(self) -> dict[str, int]:
         return {i.id: self.cleaned_data[i.id] for i in self.instrument.items
@@ -84,7 +107,8 @@ class AssessmentForm(forms.Form):
         label="Hours a week the person can attend", min_value=0, max_value=168,
         decimal_places=1)
     decided_level = forms.ChoiceField(
-        label="Level of care decided", required=False,
+        label="Level of care decided (proposed, without a licence that permits assessment)",
+        required=False,
         choices=[("", "Accept the recommendation"), *list(LevelOfCare.choices)],
     )
     override_reason = forms.CharField(
@@ -117,6 +141,12 @@ class AdmitForm(forms.Form):
     primary_therapist = forms.ModelChoiceField(queryset=None)
     prescriber = forms.ModelChoiceField(queryset=None, required=False)
     case_manager = forms.ModelChoiceField(queryset=None, required=False)
+    admission_exception = forms.CharField(
+        label="Reason to admit without a screening and a decided assessment", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the level of care has not been decided; a licensed clinician "
+        "admits then, and the reason is kept on the episode.")
+    safety_decision = safety_decision_field()
     waitlist = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:

@@ -169,11 +169,13 @@ def recommend(
                 imminent = True
 
     phq9 = screening.get("phq9")
-    if phq9 is not None and "self_harm_thoughts" in phq9.flag_codes and "cssrs" not in screening:
+    risk_unanswered = (phq9 is not None and "self_harm_thoughts" in phq9.flag_codes
+                       and "cssrs" not in screening)
+    if risk_unanswered:
         fired.append(FiredRule(
             "cssrs_needed",
-            "PHQ-9 item 9 was above 0 and no C-SSRS screen is on file: complete the C-SSRS "
-            "before deciding the level of care.",
+            "PHQ-9 item 9 was above 0 and no recent C-SSRS screen is on file: complete the "
+            "C-SSRS before deciding the level of care.",
             None, data["screening_source"],
         ))
 
@@ -182,7 +184,7 @@ def recommend(
         if rule.level:
             level = higher(level, rule.level)
 
-    # 3. Imminent risk always recommends a level above IOP (DOMAIN.md section 3, C-SSRS).
+    # 3. Imminent risk always recommends a level above IOP (C-SSRS triage, [V] source above).
     if imminent and rank(level) <= rank("IOP"):
         level = "PHP"
     if imminent:
@@ -194,8 +196,12 @@ def recommend(
         ))
 
     if not any(r.level for r in fired):
+        # Never "nothing called for more" while a suicide-risk prompt is unanswered: the
+        # recommendation is provisional until the C-SSRS is done.
         fired.append(FiredRule(
             "default_outpatient",
+            "Outpatient only provisionally: the suicide-risk screen is still missing, so the "
+            "level cannot be decided until the C-SSRS is done." if risk_unanswered else
             "No dimension or screening result called for more than outpatient care: outpatient "
             "is the least intensive level that fits.",
             "OP", data["dimensions_source"],

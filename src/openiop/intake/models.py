@@ -33,11 +33,13 @@ class Referral(models.Model):
         NEW = "new", "New"
         SCREENING = "screening", "Screening"
         ASSESSMENT = "assessment", "Assessment"
+        WAITLISTED = "waitlisted", "Waitlisted"
         ADMITTED = "admitted", "Admitted"
         DECLINED = "declined", "Declined"
         REFERRED_ELSEWHERE = "referred_elsewhere", "Referred elsewhere"
 
-    OPEN_STATUSES = ("new", "screening", "assessment")
+    # Still waiting for a seat or a decision (a waitlisted person can be admitted from it).
+    OPEN_STATUSES = ("new", "screening", "assessment", "waitlisted")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -75,6 +77,7 @@ class Referral(models.Model):
     received_at = models.DateTimeField()
     screening_at = models.DateTimeField(null=True, blank=True)
     assessment_at = models.DateTimeField(null=True, blank=True)
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -112,7 +115,15 @@ def _rating() -> models.PositiveSmallIntegerField:
 
 class LevelOfCareAssessment(models.Model):
     """Dimension ratings, the engine's recommendation with every rule that fired, and the
-    clinician's decision (an override must carry a reason)."""
+    clinician's decision (an override must carry a reason).
+
+    Recorded by someone whose credential does not permit assessment (intake staff), it is a
+    proposal until a licensed clinician confirms it (`intake.services.loc_confirm`).
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed, awaiting a licensed clinician"
+        DECIDED = "decided", "Decided"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
@@ -142,6 +153,15 @@ class LevelOfCareAssessment(models.Model):
     override_reason = models.TextField(blank=True)
     assessed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     assessed_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DECIDED)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The licensed clinician who decided or confirmed the level.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    cssrs_response = models.ForeignKey(
+        "outcomes.MeasureResponse", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The C-SSRS screen the decision relied on, when a risk "
+        "flag called for one.")
 
     class Meta:
         ordering = ["-assessed_at"]

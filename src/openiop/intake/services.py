@@ -17,7 +17,7 @@ from django.utils import timezone
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.levels import LevelOfCare
-from openiop.core.exceptions import Conflict, InvalidTransition
+from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import PHONE_VALIDATOR, Participant
 
 from .instruments import ScoreResult, score
@@ -189,7 +189,8 @@ def referral_record_screen(
     from openiop.outcomes.services import measure_record
 
     require_perm(actor, Perm.INTAKE_MANAGE)
-    if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT):
+    if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT,
+                               Referral.Status.WAITLISTED):
         raise InvalidTransition("Screeners are recorded once screening has started and before "
                                 "the referral is closed.", field="status")
     with transaction.atomic():
@@ -204,17 +205,21 @@ def referral_record_screen(
     return response
 
 
-def latest_screening(participant: Participant) -> dict[str, ScoreResult]:
-    """The latest intake response to each instrument, re-scored from its stored items."""
-    from openiop.outcomes.models import MeasureResponse
+def scoped_screening(*, participant: Participant, referral: Referral | None = None,
+                     episode: Any = None, cssrs: Any = None) -> dict[str, ScoreResult]:
+    """The latest response to each instrument in the referral's (or episode's) scope,
+    re-scored from its stored items. The C-SSRS is `cssrs` (the one the safety rule
+    accepted) when given, so an old or earlier-episode C-SSRS never counts."""
+    from .decisions import scope_responses
 
     latest: dict[str, ScoreResult] = {}
-    rows = MeasureResponse.objects.filter(
-        participant=participant, context=MeasureResponse.Context.INTAKE,
-        status=MeasureResponse.Status.FINAL,
-    ).order_by("completed_at")
-    for row in rows:
+    rows = scope_responses(participant, referral=referral, episode=episode)
+    if episode is None:
+        rows = rows.filter(context="intake")
+    for row in rows.order_by("completed_at"):
         latest[row.instrument] = score(row.instrument, row.answers, sex=row.sex or None)
+    if cssrs is not None:
+        latest["cssrs"] = score("cssrs", cssrs.answers)
     return latest
 
 
@@ -228,27 +233,40 @@ def referral_assess(
     override_reason: str = "",
     request: HttpRequest | None = None,
 ) -> LevelOfCareAssessment:
-    """Run the level-of-care engine on the screening and the clinician's ratings and store
+    """Run the level-of-care engine on the referral's screening and the ratings and store
     the recommendation with every rule that fired.
 
-    `decided_level` other than the recommendation is an override and needs a reason.
+    - A licensed clinician (`User.may_decide_level_of_care`) decides: the C-SSRS rule of
+      `intake.decisions` must be met (ValidationError on `cssrs` otherwise).
+    - Anyone else with the admit permission (intake staff) stores a proposal, which
+      `loc_confirm` turns into a decision.
+    - `decided_level` other than the recommendation is an override and needs a reason.
     """
     require_perm(actor, Perm.ADMIT)
-    if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT):
+    if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT,
+                               Referral.Status.WAITLISTED):
         raise InvalidTransition("A level-of-care assessment follows screening; this referral "
                                 f"is {referral.get_status_display().lower()}.", field="status")
+    from .decisions import safety_screen
+
     participant = referral.participant
-    screening = latest_screening(participant)
+    screen = safety_screen(participant=participant, referral=referral)
+    decides = bool(getattr(actor, "may_decide_level_of_care", False))
+    if decides and screen.missing:
+        raise ValidationError({"cssrs": screen.message()})
+    screening = scoped_screening(participant=participant, referral=referral, cssrs=screen.cssrs)
+    if screen.required and screen.cssrs is None:
+        screening.pop("cssrs", None)  # an old C-SSRS does not answer the new flag
     return _assess(actor=actor, participant=participant, referral=referral, episode=None,
                    screening=screening, dimensions=dimensions, hours_available=hours_available,
                    decided_level=decided_level, override_reason=override_reason,
-                   request=request)
+                   cssrs=screen.cssrs, decides=decides, request=request)
 
 
 def _assess(*, actor: Any, participant: Participant, referral: Referral | None, episode: Any,
             screening: dict[str, ScoreResult], dimensions: dict[str, Any],
             hours_available: Any, decided_level: str | None, override_reason: str,
-            request: HttpRequest | None) -> LevelOfCareAssessment:
+            cssrs: Any, decides: bool, request: HttpRequest | None) -> LevelOfCareAssessment:
     if not screening:
         raise ValidationError({"screening": "Record at least one screener before asking for a "
                                "recommendation."})
@@ -265,6 +283,7 @@ def _assess(*, actor: Any, participant: Participant, referral: Referral | None, 
         raise ValidationError({"override_reason": (
             f"The engine recommends {rec.level}; choosing {decided} is an override and needs "
             "a reason.")})
+    now = timezone.now()
     assessment = LevelOfCareAssessment(
         participant=participant, referral=referral, episode=episode,
         hours_available=Decimal(str(hours_available)),
@@ -272,7 +291,10 @@ def _assess(*, actor: Any, participant: Participant, referral: Referral | None, 
                    for code, r in screening.items()},
         recommended_level=rec.level, rules_fired=rec.as_list(), imminent_risk=rec.imminent_risk,
         decided_level=decided, override_reason=reason if decided != rec.level else "",
-        assessed_by=actor, assessed_at=timezone.now(),
+        assessed_by=actor, assessed_at=now, cssrs_response=cssrs,
+        status=(LevelOfCareAssessment.Status.DECIDED if decides
+                else LevelOfCareAssessment.Status.PROPOSED),
+        decided_by=actor if decides else None, decided_at=now if decides else None,
         **{k: int(dimensions[k]) for k in ("withdrawal", "biomedical", "emotional",
                                             "readiness", "relapse", "environment")},
     )
@@ -283,8 +305,71 @@ def _assess(*, actor: Any, participant: Participant, referral: Referral | None, 
                      status=Referral.Status.ASSESSMENT, assessment_at=timezone.now())
         audit_record(actor=actor, action="create", object_type="loc_assessment",
                      object_id=assessment.code, participant=participant, request=request,
-                     reason="override" if assessment.is_override else "")
+                     reason=", ".join(w for w in ("override" if assessment.is_override else "",
+                                                  "" if decides else "proposed") if w))
     return assessment
+
+
+def loc_confirm(
+    *,
+    actor: Any,
+    assessment: LevelOfCareAssessment,
+    decided_level: str | None = None,
+    override_reason: str = "",
+    request: HttpRequest | None = None,
+) -> LevelOfCareAssessment:
+    """A licensed clinician confirms a proposed level (or decides another one, with a
+    reason). The C-SSRS rule applies as for any decision."""
+    from .decisions import require_level_decider, require_safety_screen
+
+    require_perm(actor, Perm.ADMIT)
+    require_level_decider(actor, "confirm a level of care")
+    if assessment.participant.organization_id != actor.staff_organization_id:
+        raise NotPermitted("That record belongs to another organization.")
+    if assessment.status != LevelOfCareAssessment.Status.PROPOSED:
+        raise InvalidTransition("This level of care is already decided.", field="status")
+    screen = require_safety_screen(participant=assessment.participant,
+                                   referral=assessment.referral, episode=assessment.episode)
+    decided = decided_level or assessment.decided_level
+    if decided not in LevelOfCare.values:
+        raise ValidationError({"decided_level": f"Choose one of {', '.join(LevelOfCare.values)}."})
+    reason = (override_reason or "").strip() or (
+        assessment.override_reason if decided == assessment.decided_level else "")
+    if decided != assessment.recommended_level and not reason:
+        raise ValidationError({"override_reason": (
+            f"The engine recommends {assessment.recommended_level}; choosing {decided} is an "
+            "override and needs a reason.")})
+    now = timezone.now()
+    with transaction.atomic():
+        updated = LevelOfCareAssessment.objects.filter(
+            pk=assessment.pk, status=LevelOfCareAssessment.Status.PROPOSED).update(
+            status=LevelOfCareAssessment.Status.DECIDED, decided_by=actor, decided_at=now,
+            decided_level=decided,
+            override_reason=reason if decided != assessment.recommended_level else "",
+            cssrs_response=screen.cssrs)
+        if updated != 1:
+            raise InvalidTransition("This level of care is already decided.", field="status")
+        audit_record(actor=actor, action="change", object_type="loc_assessment",
+                     object_id=assessment.code, participant=assessment.participant,
+                     request=request, reason="confirmed"
+                     + (" with override" if decided != assessment.recommended_level else ""))
+    assessment.refresh_from_db()
+    return assessment
+
+
+def decided_assessment(*, participant: Participant,
+                       referral: Referral | None = None) -> LevelOfCareAssessment | None:
+    """The latest decided pre-admission assessment of the referral (when given) or of one
+    of the person's open referrals; an assessment of an earlier, closed referral does not
+    count."""
+    qs = LevelOfCareAssessment.objects.filter(
+        participant=participant, status=LevelOfCareAssessment.Status.DECIDED,
+        episode__isnull=True)
+    if referral is not None:
+        qs = qs.filter(referral=referral)
+    else:
+        qs = qs.filter(referral__status__in=Referral.OPEN_STATUSES)
+    return qs.order_by("-assessed_at").first()
 
 
 def referral_close(
@@ -323,3 +408,11 @@ def referral_mark_admitted(*, referral: Referral, episode: Any) -> None:
     """Called by care.services.episode_admit inside its transaction."""
     _advance(referral, expected=Referral.OPEN_STATUSES, version=None,
              status=Referral.Status.ADMITTED, episode=episode, closed_at=timezone.now())
+
+
+def referral_mark_waitlisted(*, referral: Referral, episode: Any) -> None:
+    """Called by care.services.episode_admit inside its transaction when the track is full:
+    the referral waits in the episode's program (status "waitlisted")."""
+    _advance(referral, expected=Referral.OPEN_STATUSES, version=None,
+             status=Referral.Status.WAITLISTED, episode=episode, program=episode.program,
+             waitlisted_at=timezone.now())

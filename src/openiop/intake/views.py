@@ -19,6 +19,7 @@ from openiop.core.forms import apply_validation_error
 from openiop.outcomes.models import MeasureResponse
 
 from . import services
+from .decisions import open_urgent_tasks
 from .forms import (
     AdmitForm,
     AssessmentForm,
@@ -93,7 +94,7 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
         screens = list(MeasureResponse.objects.filter(
             participant_id=referral.participant_id, context=MeasureResponse.Context.INTAKE,
         ).order_by("completed_at"))
-    assessment = referral.assessments.select_related("assessed_by").first()
+    assessment = referral.assessments.select_related("assessed_by", "decided_by").first()
     admit_initial = {}
     if assessment is not None:
         admit_initial["level_of_care"] = assessment.decided_level
@@ -101,6 +102,8 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
     if referral.program_id:
         admit_initial["program"] = referral.program_id
     steps = [(label, getattr(referral, attr)) for _, label, attr in STEPS]
+    if referral.waitlisted_at:
+        steps.append(("Waitlisted", referral.waitlisted_at))
     steps.append((referral.get_status_display() if not referral.is_open else "Outcome",
                   referral.closed_at))
     context = {
@@ -120,6 +123,7 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
             initial={"version": referral.version}),
         "track_full": forms.get("track_full"),
         "tasks": referral.safety_tasks.filter(status=SafetyTask.Status.OPEN),
+        "open_tasks": open_urgent_tasks(referral.participant),
     }
     return render(request, "intake/referral_detail.html", context, status=status)
 
@@ -165,7 +169,7 @@ def referral_screen(request: HttpRequest, ref: str, instrument: str) -> HttpResp
     referral = get_referral_for_user(request.user, ref, request=request)
     if instrument not in INSTRUMENTS:
         raise Http404
-    form = InstrumentForm(instrument, request.POST or None)
+    form = InstrumentForm(instrument, request.POST or None, confirm_contradictions=True)
     if request.method == "POST" and form.is_valid():
         try:
             response = services.referral_record_screen(
@@ -234,7 +238,9 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
                 authorized_level_of_care=data["authorized_level_of_care"],
                 admitted_on=data["admitted_on"], primary_therapist=data["primary_therapist"],
                 prescriber=data["prescriber"], case_manager=data["case_manager"],
-                referral=referral, waitlist=data["waitlist"], request=request)
+                referral=referral, waitlist=data["waitlist"],
+                admission_exception=data["admission_exception"],
+                safety_decision=data["safety_decision"], request=request)
         except TrackFull as exc:
             track_full = exc
             form.add_error("track", exc.message)
@@ -244,8 +250,8 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             if episode.status == "waitlist":
-                messages.info(request, f"{referral.participant.display_name} is on the "
-                              f"waitlist of {data['track']}.")
+                messages.info(request, f"{referral.participant.display_name} is waitlisted in "
+                              f"{data['program'].name} ({data['track'].name}).")
             else:
                 messages.success(request, f"{referral.participant.display_name} was admitted "
                                  f"to {data['program'].name}.")

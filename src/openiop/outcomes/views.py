@@ -48,7 +48,7 @@ def record_measure(request: HttpRequest, code: str, instrument: str) -> HttpResp
                                            perm=Perm.CLINICAL_WRITE)
     if instrument not in INSTRUMENTS:
         raise Http404
-    form = InstrumentForm(instrument, request.POST or None)
+    form = InstrumentForm(instrument, request.POST or None, confirm_contradictions=True)
     context_choice = request.POST.get("context", "weekly")
     if request.method == "POST" and form.is_valid():
         try:

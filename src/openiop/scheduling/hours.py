@@ -12,6 +12,12 @@ Rules:
 - Session length is real elapsed time (end minus start in UTC), so a session across a
   daylight-saving change is not inflated or shortened by the clock change.
 
+- The minimum applies to the weeks a person is in care: a week that ends before admission
+  (or starts after discharge) has no minimum at all, and the week of admission or
+  discharge is partial, its minimum pro-rated by the calendar days in care (admitted on a
+  Wednesday: 5 of 7 days, so 9 h becomes 6.4 h). Pro-rating by calendar days is OpenIOP's
+  rule [U]; ASAM states the minimum per week of care.
+
 Source for the minimums: care/levels.py (ASAM 2.1: 9 h adults, 6 h adolescents).
 """
 
@@ -71,3 +77,25 @@ def weekly_minutes(rows: list[dict], tz: zoneinfo.ZoneInfo) -> dict[date, int]:
 
 def minimum_minutes(weekly_hour_minimum: object) -> int:
     return round(float(weekly_hour_minimum or 0) * 60)
+
+
+def week_minimum(minimum: int, *, week_start: date, admitted_on: date | None,
+                 discharged_on: date | None = None) -> tuple[int | None, bool]:
+    """(minutes required this week, partial?) for an episode of care.
+
+    None when the person was not in care that week (admitted after it, discharged before
+    it); pro-rated by the calendar days in care, and partial, for the week of admission or
+    discharge; the full minimum otherwise.
+    """
+    monday = monday_of(week_start)
+    sunday = monday + timedelta(days=6)
+    if admitted_on is None:
+        return minimum, False
+    if admitted_on > sunday or (discharged_on is not None and discharged_on < monday):
+        return None, False
+    first = max(monday, admitted_on)
+    last = min(sunday, discharged_on) if discharged_on is not None else sunday
+    days = (last - first).days + 1
+    if days >= 7:
+        return minimum, False
+    return round(minimum * days / 7), True

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,9 +20,10 @@ from .hours import (
     minimum_minutes,
     monday_of,
     week_bounds,
+    week_minimum,
     weekly_minutes,
 )
-from .models import Attendance, Booking, Session
+from .models import APPOINTMENT_KINDS, Attendance, Booking, Session
 
 GRID_START_HOUR = 7
 GRID_END_HOUR = 22
@@ -57,6 +58,14 @@ class GridEvent:
     lanes: int = 1
     booked: int = 0
     label: str = ""
+
+    @property
+    def clients(self) -> list[Any]:
+        """Who an appointment (individual, family, medication) is with, so a clinician's
+        calendar names the client; empty for groups (week_sessions prefetches them)."""
+        if self.session.kind not in APPOINTMENT_KINDS:
+            return []
+        return [b.participant for b in getattr(self.session, "booked_rows", [])]
 
     @property
     def left_pct(self) -> float:
@@ -162,6 +171,12 @@ def week_sessions(organization: Any, week_start: date, *, track: Any = None, fac
         qs = qs.filter(bookings__participant=participant, bookings__status=Booking.Status.BOOKED)
     qs = qs.select_related("room", "facilitator", "track").annotate(
         n_booked=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED), distinct=True))
+    # The client of each appointment, for the event label: one query for the whole week.
+    qs = qs.prefetch_related(Prefetch(
+        "bookings", to_attr="booked_rows",
+        queryset=Booking.objects.filter(status=Booking.Status.BOOKED,
+                                        session__kind__in=APPOINTMENT_KINDS)
+        .select_related("participant")))
     sessions = list(qs.order_by("starts_at"))
     return sessions, {s.pk: s.n_booked for s in sessions}
 
@@ -193,15 +208,27 @@ def attendance_rows(participant: Any, since: datetime) -> list[dict]:
     ]
 
 
-def participant_hours(participant: Any, *, weeks: int = 8, today: date | None = None) -> list[dict]:
-    """Attended counted hours per week for the last `weeks` weeks (oldest first)."""
+def participant_hours(participant: Any, *, weeks: int = 8, today: date | None = None,
+                      episode: EpisodeOfCare | None = None) -> list[dict]:
+    """Attended counted hours per week for the last `weeks` weeks (oldest first).
+
+    With `episode`, each week also carries the minimum that applied (`minimum`: None before
+    admission, pro-rated for the week of admission) and `partial` (hours.week_minimum)."""
     tz = org_tz(participant.organization)
     today = today or timezone.localtime(timezone.now(), tz).date()
     this_monday = monday_of(today)
     first = this_monday - timedelta(weeks=weeks - 1)
     totals = weekly_minutes(attendance_rows(participant, week_bounds(first, tz)[0]), tz)
-    return [{"week": first + timedelta(weeks=i), "minutes": totals.get(first + timedelta(weeks=i), 0)}
-            for i in range(weeks)]
+    out = []
+    for i in range(weeks):
+        week = first + timedelta(weeks=i)
+        row: dict[str, Any] = {"week": week, "minutes": totals.get(week, 0)}
+        if episode is not None:
+            row["minimum"], row["partial"] = week_minimum(
+                minimum_minutes(episode.program.weekly_hour_minimum), week_start=week,
+                admitted_on=episode.admitted_on, discharged_on=episode.discharged_on)
+        out.append(row)
+    return out
 
 
 @dataclass
@@ -214,6 +241,7 @@ class ComplianceRow:
     absences: int
     excused: int
     reason: str
+    partial: bool = False  # the week of admission: the minimum is pro-rated
 
     @property
     def percent(self) -> int:
@@ -224,12 +252,16 @@ def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
     """Everyone in an active episode under the weekly minimum for the week, with the reason.
 
     Reasons, in order: not scheduled enough to reach the minimum; absences; excused
-    absences; and, for a week in progress, sessions still to come.
+    absences; and, for a week in progress, sessions still to come. Someone admitted after
+    the week is not listed; in the week of admission the minimum is pro-rated and the row
+    is marked partial (hours.week_minimum).
     """
     tz = org_tz(organization)
     start, end = week_bounds(week_start, tz)
+    sunday = monday_of(week_start) + timedelta(days=6)
     episodes = list(EpisodeOfCare.objects.filter(program__organization=organization,
-                                                 status=EpisodeOfCare.Status.ACTIVE)
+                                                 status=EpisodeOfCare.Status.ACTIVE,
+                                                 admitted_on__lte=sunday)
                     .select_related("participant", "program").order_by("participant__legal_last_name"))
     ids = [e.participant_id for e in episodes]
     rows = (Booking.objects.filter(participant_id__in=ids, status=Booking.Status.BOOKED,
@@ -258,9 +290,10 @@ def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
             st["upcoming"] += length
     out = []
     for ep in episodes:
-        need = minimum_minutes(ep.program.weekly_hour_minimum)
+        need, partial = week_minimum(minimum_minutes(ep.program.weekly_hour_minimum),
+                                     week_start=week_start, admitted_on=ep.admitted_on)
         st = stats[ep.participant_id]
-        if st["attended"] >= need:
+        if need is None or st["attended"] >= need:
             continue
         reasons = []
         if st["scheduled"] < need:
@@ -272,8 +305,11 @@ def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
             reasons.append(f"{st['excused']} excused")
         if st["upcoming"]:
             reasons.append(f"{st['upcoming'] / 60:.1f} h still to come")
+        reasons = reasons or ["partial attendance"]
+        if partial:
+            reasons.insert(0, f"admitted {ep.admitted_on:%a %b %-d}, minimum pro-rated")
         out.append(ComplianceRow(ep.participant, ep, need, st["attended"], st["scheduled"],
-                                 st["absences"], st["excused"], ", ".join(reasons) or "partial attendance"))
+                                 st["absences"], st["excused"], ", ".join(reasons), partial))
     return out
 
 

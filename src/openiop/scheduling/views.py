@@ -321,10 +321,12 @@ def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
     sessions, booked = selectors.week_sessions(participant.organization, week, participant=participant)
     episode = ctx["episode"]
     minimum = minimum_minutes(episode.program.weekly_hour_minimum) if episode else 0
-    hours = selectors.participant_hours(participant, weeks=8)
+    hours = selectors.participant_hours(participant, weeks=8, episode=episode)
+    this_week = hours[-1] if hours else {}
     spec = {
         "type": "bar",
-        "labels": [f"{h['week']:%b %-d}" for h in hours],
+        # Weeks before admission are labelled so, the week of admission "partial".
+        "labels": [f"{h['week']:%b %-d}" + _week_note(h) for h in hours],
         "datasets": [{"label": "Hours attended", "data": [round(h["minutes"] / 60, 1) for h in hours],
                       "color": "#2b6f77"}],
         "y": {"min": 0, "max": max([minimum / 60 + 3] + [h["minutes"] / 60 + 1 for h in hours]),
@@ -347,8 +349,18 @@ def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
         "spec": spec, "hours": hours, "minimum": minimum,
         "notifications": participant.schedule_notifications.prefetch_related("alternatives")[:5],
         "feeds": feeds,
-        "this_week": hours[-1]["minutes"] if hours else 0,
+        "this_week": this_week.get("minutes", 0),
+        "this_week_minimum": this_week.get("minimum", minimum),
+        "this_week_partial": this_week.get("partial", False),
     })
+
+
+def _week_note(week: dict[str, Any]) -> str:
+    if "minimum" not in week:
+        return ""
+    if week["minimum"] is None:
+        return " (before admission)"
+    return " (partial week)" if week["partial"] else ""
 
 
 @staff_required(Perm.SCHEDULE_VIEW)

@@ -171,10 +171,19 @@ class GroupNoteEntry(models.Model):
 
 
 class Addendum(models.Model):
-    """A dated, signed amendment to a signed note. Addenda are never edited."""
+    """A dated, signed amendment to a signed note. Addenda are never edited.
+
+    On a group note an addendum is for one attendee's entry (`participant`, shown only in
+    that attendee's chart) or for the whole note (`participant` empty, shown in every
+    attendee's chart, chosen explicitly after a warning naming how many charts).
+    """
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
+    participant = models.ForeignKey(
+        "participants.Participant", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The attendee whose entry this amends (group notes); "
+        "empty: the whole note.")
     author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     signed_as = models.CharField(max_length=200)
     reason = models.CharField(max_length=300)

@@ -77,9 +77,10 @@ def signature_label(user: Any) -> str:
 
 
 def _audit_note(actor: Any, note: Note, action: str, request: HttpRequest | None,
-                reason: str = "") -> None:
-    """One event per participant concerned, so each chart's access log shows it."""
-    people = note_participants(note)
+                reason: str = "", participants: list[Any] | None = None) -> None:
+    """One event per participant concerned (all of the note's, or `participants`), so each
+    chart's access log shows it."""
+    people = participants if participants is not None else note_participants(note)
     if not people:
         audit_record(actor=actor, action=action, object_type="note", object_id=note.code,
                      organization=note.program.organization, request=request, reason=reason)
@@ -493,9 +494,20 @@ def note_lock(*, actor: Any, note: Note, request: HttpRequest | None = None) -> 
     return note
 
 
-def addendum_add(*, actor: Any, note: Note, text: str, reason: str,
+ADDENDUM_WHOLE = "whole"
+
+
+def addendum_add(*, actor: Any, note: Note, text: str, reason: str, scope: str = "",
+                 confirm_whole: bool = False,
                  request: HttpRequest | None = None) -> Addendum:
-    """A dated addendum, signed by `actor`, to a signed, co-signed or locked note."""
+    """A dated addendum, signed by `actor`, to a signed, co-signed or locked note.
+
+    On a group note the author chooses explicitly: `scope` is an attendee's participant
+    code (the addendum amends that entry and appears only in that chart) or "whole" (it
+    appears in every attendee's chart), and "whole" is refused until `confirm_whole`
+    answers the warning naming how many charts will carry it. Minimum necessary: 45 CFR
+    164.502(b) [S] https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.502
+    """
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status == NoteStatus.DRAFT:
         raise InvalidTransition("A draft is edited directly; addenda amend signed notes.",
@@ -510,11 +522,40 @@ def addendum_add(*, actor: Any, note: Note, text: str, reason: str,
     if not reason:
         raise ValidationError({"reason": "Say why the note is amended (e.g. late entry, "
                                "correction)."})
+    participant = _addendum_target(note, scope, confirm_whole)
     with transaction.atomic():
         addendum = Addendum.objects.create(note=note, author=actor, text=text, reason=reason,
-                                           signed_as=signature_label(actor))
-        _audit_note(actor, note, "change", request, reason=f"addendum: {reason}"[:500])
+                                           signed_as=signature_label(actor),
+                                           participant=participant)
+        if participant is not None:
+            _audit_note(actor, note, "change", request, reason="addendum to one entry",
+                        participants=[participant])
+        else:
+            _audit_note(actor, note, "change", request, reason=f"addendum: {reason}"[:500])
     return addendum
+
+
+def _addendum_target(note: Note, scope: str, confirm_whole: bool) -> Any:
+    """The attendee a group-note addendum is for (None: the whole note), or
+    ValidationError naming `scope` or `confirm_whole`."""
+    if not note.is_group:
+        return None
+    entries = {str(e.participant.code): e.participant
+               for e in note.entries.select_related("participant")}
+    scope = (scope or "").strip()
+    if scope == ADDENDUM_WHOLE:
+        if not confirm_whole:
+            n = len(entries)
+            raise ValidationError({"confirm_whole": (
+                f"This addendum will be shown in the charts of all {n} attendee"
+                f"{'s' if n != 1 else ''} of this group note. Confirm that every one of "
+                f"those {n} chart{'s' if n != 1 else ''} should carry it, or choose one "
+                "attendee's entry instead.")})
+        return None
+    if scope in entries:
+        return entries[scope]
+    raise ValidationError({"scope": "Choose whether this addendum is for one attendee's "
+                           "entry or for the whole group note."})
 
 
 def note_export(*, actor: Any, note: Note, action: str,

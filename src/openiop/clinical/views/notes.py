@@ -33,6 +33,7 @@ from ..permissions import (
 )
 from ..selectors import (
     active_plan_objectives,
+    addenda_for,
     note_queryset,
     notes_for_participant,
     open_objectives,
@@ -51,6 +52,8 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = note_timeliness(organization_id=org_id, now=now,
                            clinician_id=None if everyone else user.pk)
     mine = next((r for r in rows if r.user_id == user.pk), None)
+    if mine is not None:
+        _name_clients(mine.overdue_sessions[:40] + mine.pending_sessions)
     drafts = note_queryset().filter(author=user, status=NoteStatus.DRAFT).order_by(
         "session__starts_at")[:50]
     to_cosign = note_queryset().filter(
@@ -87,6 +90,20 @@ def note_for_session(request: HttpRequest, session_code: str) -> HttpResponse:
         messages.error(request, f"The note was not started: {msg}")
         return redirect("clinical:index")
     return redirect("clinical:note", code=note.code)
+
+
+def _name_clients(items: list[dict[str, Any]]) -> None:
+    """Give each appointment row (individual, family, medication) its `client`, so the list
+    names who the note is about. One query for all rows."""
+    from openiop.scheduling.models import APPOINTMENT_KINDS, Booking
+
+    codes = [i["session_code"] for i in items if i["kind"] in APPOINTMENT_KINDS]
+    if not codes:
+        return
+    clients = {b.session.code: b.participant for b in Booking.objects.filter(
+        session__code__in=codes, status="booked").select_related("session", "participant")}
+    for item in items:
+        item["client"] = clients.get(item["session_code"])
 
 
 # What an entry posts (`entry-<participant code>-<key>`): its text fields and the
@@ -155,7 +172,9 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
         "editable": editable,
         "warnings": services.note_warnings(note) if note.is_draft else [],
         "sign_form": extra.pop("sign_form", SignForm()),
-        "addendum_form": extra.pop("addendum_form", AddendumForm()),
+        "addendum_form": extra.pop("addendum_form", AddendumForm(
+            note=note, entries=[row["entry"] for row in entries])),
+        "addenda": addenda_for(note, None if visible is None else set(visible)),
         "attended_missing": attended_missing, "family_options": family_options,
         "objective_options": objective_options,
         "can_cosign": note.awaiting_cosignature and _is_supervisor_of_author(request.user, note),
@@ -341,7 +360,9 @@ def note_lock(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def note_addendum(request: HttpRequest, code: str) -> HttpResponse:
     note = get_note_for_user(request, code)
-    form = AddendumForm(request.POST)
+    visible = visible_entry_participants(request.user, note, request)
+    form = AddendumForm(request.POST, note=note, entries=[
+        e for e in note.entries.all() if visible is None or e.participant_id in visible])
     if form.is_valid():
         try:
             services.addendum_add(actor=request.user, note=note, request=request,
@@ -401,9 +422,12 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
     only = request.GET.get("participant", "")
     entries = [e for e in context["entries"]
                if not only or str(e["entry"].participant.code) == only]
+    addenda = context["addenda"]
+    if only:  # one attendee's copy: whole-note addenda and that attendee's own
+        addenda = addenda_for(note, {e["entry"].participant_id for e in entries})
     return render(request, "clinical/note_print.html", {
         "note": note, "sections": context["sections"], "entries_all": entries,
-        "only": only})
+        "addenda": addenda, "only": only})
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -472,6 +496,8 @@ def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpRes
     context = _edit_context(request, note)
     context["entries"] = [e for e in context["entries"]
                           if e["entry"].participant_id == participant.pk]
+    # In this chart: whole-note addenda and those for this participant's entry only.
+    context["addenda"] = addenda_for(note, {participant.pk})
     return render(request, "clinical/participant_note.html",
                   chart_context(request, participant, active_tab="clinical:participant_notes")
                   | context | {"chart_view": True})

@@ -363,18 +363,16 @@ def _score_cssrs(inst: Instrument, answers: Any, sex: str | None) -> ScoreResult
     if first["q6"] == 1:
         required.append("q6_recent")
     values = _parse(inst, raw, required=required)
-    errors = {}
-    for k in ("q3", "q4", "q5"):
-        if first["q2"] == 0 and values.get(k):
-            n = inst.item(k).number
-            errors[k] = (f"question {n} is only asked when question 2 is yes; "
-                         "question 2 was no, so leave it out.")
+    # Answers that contradict the skip logic (question 2 "no" but question 3, 4 or 5 "yes";
+    # question 6 "no" but "yes" to the past 3 months) are kept, never discarded: the
+    # endorsed item counts toward triage, and a flag asks the clinician to confirm them
+    # with the person (cssrs.json flags.answers_to_confirm).
+    contradictions = [k for k in ("q3", "q4", "q5") if first["q2"] == 0 and values.get(k)]
     if first["q6"] == 0 and values.get("q6_recent"):
-        errors["q6_recent"] = ("question 7 (past 3 months) is only asked when question 6 is "
-                               "yes; question 6 was no, so leave it out.")
-    if errors:
-        raise ScoringError(errors)
-    # Triage by the highest item endorsed, never a sum (cssrs.json bands_source).
+        contradictions.append("q6_recent")
+    # Triage by the highest item endorsed, never a sum (cssrs.json bands_source): any
+    # recent "yes" to question 4 or 5, or recent behavior, is high risk whatever the
+    # other answers were.
     if values.get("q4") or values.get("q5") or values.get("q6_recent"):
         level = "high"
     elif values.get("q3") or values.get("q6"):
@@ -384,6 +382,12 @@ def _score_cssrs(inst: Instrument, answers: Any, sex: str | None) -> ScoreResult
     else:
         level = "none"
     flags = [] if level == "none" else [_flag(inst, f"suicide_risk_{level}")]
+    if contradictions:
+        numbers = ", ".join(str(inst.item(k).number) for k in contradictions)
+        rule = inst.flag_rules["answers_to_confirm"]
+        flags.append(Flag(code="answers_to_confirm", level=rule["level"],
+                          message=rule["message"].format(items=numbers),
+                          source=rule["source"]))
     band = inst.band(level)
     return ScoreResult(inst.code, None, band.code, band.label, tuple(flags), values)
 
