@@ -17,7 +17,20 @@
       box.disabled = off;
       if (off) { box.setAttribute("title", why); } else { box.removeAttribute("title"); }
       var wrap = box.closest(".field-check");
-      if (wrap) { wrap.classList.toggle("is-disabled", off); }
+      if (wrap) {
+        wrap.classList.toggle("is-disabled", off);
+        // Say it at the box too (a phone has no hover for the title).
+        var hint = wrap.querySelector("[data-compare-hint]");
+        if (off && !hint) {
+          hint = document.createElement("small");
+          hint.className = "muted";
+          hint.setAttribute("data-compare-hint", "");
+          hint.textContent = " (" + max + " already ticked)";
+          wrap.appendChild(hint);
+        } else if (!off && hint) {
+          hint.remove();
+        }
+      }
     });
     var note = form.querySelector("[data-compare-note]");
     if (note) {
