@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from openiop.accounts.permissions import Perm
 from openiop.core.decorators import staff_required
+from openiop.organizations.models import Organization
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -40,7 +41,7 @@ def event_export(request: HttpRequest) -> HttpResponse:
         return event_list(request)
     events = filtered_events(org_id, form)
     audit_record(actor=request.user, action="export", object_type="access_log",
-                 organization=request.user.staff_profile.organization, request=request,
+                 organization=Organization.objects.filter(pk=org_id).first(), request=request,
                  reason=f"audit log CSV: {form.describe()}"[:500])
     response = StreamingHttpResponse(csv_rows(events), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
