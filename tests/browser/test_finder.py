@@ -112,3 +112,27 @@ def test_a_bad_zip_gets_a_clear_message_in_the_browser(demo, page):
     page.goto("/find/?zip=00000")
     assert page.get_by_text("We don't know the ZIP code 00000").first.is_visible()
     assert axe_violations(page) == []
+
+
+def test_a_fourth_compare_box_cannot_be_ticked(demo, page):
+    """compare.js disables the other boxes once three are ticked, and says why; the
+    server still refuses four (tests/finder/test_compare.py)."""
+    search_near_demo_clinic(page)
+    boxes = page.locator(".result-card").get_by_label(re.compile("^Compare"))
+    assert boxes.count() >= 4
+    for n in range(3):
+        boxes.nth(n).check()
+    fourth = boxes.nth(3)
+    assert fourth.is_disabled()
+    assert "up to 3 programs" in fourth.get_attribute("title")
+    assert page.get_by_text("You can compare up to 3 programs.").is_visible()
+    assert page.locator(".result-card").nth(3).get_by_text("(3 already ticked)").is_visible()
+    screenshot(page, "finder-compare-limit", full_page=False)
+    boxes.nth(0).uncheck()
+    assert fourth.is_enabled()
+    assert not page.get_by_text("(3 already ticked)").count()
+    fourth.check()
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_selector("table.compare")
+    assert page.locator("table.compare thead th").count() == 4
+    assert not page.page_errors

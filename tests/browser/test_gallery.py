@@ -72,63 +72,72 @@ class Gallery:
                 self.problems.append(f"{name} {url}: {width}px wide on a {PHONE_WIDTH}px phone")
 
 
-def test_every_main_page_renders_its_heading_without_console_errors(demo, page, phone_page):
-    desk = Gallery(page)
+def staff_pages() -> list[tuple[str, str, str, str]]:
+    """Every staff page as (username, name, url, heading pattern), each seen by the user
+    who works there, in sign-in order. Shared by the gallery and the phone-width test."""
     # A chart the clinician may read in full: on their care team, with both plans.
     clinician = User.objects.get(username="clinician")
     person = next(
         p for p in Participant.objects.filter(episodes__status="active").order_by("mrn")
         if is_on_care_team(clinician, p) and current_safety_plan(p) and treatment_plan_for(p))
-    code = person.code
-
-    desk.sign_in_as("clinician")
-    desk.visit("dashboard", "/dashboard/", r"^Good ")
-    desk.visit("participants", "/participants/", "^Participants$")
-    for name, url in [
-        ("chart-overview", f"/participants/{code}/"),
-        ("chart-care", f"/programs/participants/{code}/"),
-        ("chart-schedule", f"/schedule/participants/{code}/"),
-        ("chart-notes", f"/notes/participants/{code}/"),
-        ("chart-plan", f"/notes/participants/{code}/plan/"),
-        ("chart-safety-plan", f"/notes/participants/{code}/safety-plan/"),
-        ("chart-measures", f"/outcomes/participants/{code}/"),
-        ("chart-skills", f"/skills/participants/{code}/"),
-        ("chart-medications", f"/medications/participants/{code}/"),
-    ]:
-        desk.visit(name, url, re.escape(person.display_name))
-    desk.visit("notes", "/notes/", "^Notes$")
+    code, who = person.code, re.escape(person.display_name)
     note = (Note.objects.filter(kind="group", status__in=("signed", "locked"))
             .order_by("-signed_at").first())
-    desk.visit("note", f"/notes/{note.code}/", "note$")
-    desk.visit("curriculum", "/skills/", "^Curriculum$")
-    desk.visit("holistic", "/skills/holistic/", "^Holistic therapies$")
-
-    desk.sign_in_as("prescriber")
-    desk.visit("medications", "/medications/", "^Medications$")
-    desk.visit("medication-catalog", "/medications/catalog/", "^Medication catalog$")
-
-    desk.sign_in_as("intake")
-    desk.visit("referrals", "/intake/", "^Referrals$")
     screening = Referral.objects.filter(status="screening").order_by("received_at").first()
-    desk.visit("referral", f"/intake/referrals/{screening.code}/", re.escape(screening.name))
-    desk.visit("intake-screening", f"/intake/referrals/{screening.code}/screen/phq9/",
-               f"for {re.escape(screening.name)}")
-
-    desk.sign_in_as("director")
-    desk.visit("outcomes", "/outcomes/", "^Program outcomes$")
-    desk.visit("programs", "/programs/", "^Programs and tracks$")
-    desk.visit("audit", "/audit/", "^Audit log$")
-    desk.visit("chart-access-log", f"/audit/participants/{code}/", re.escape(person.display_name))
-    desk.visit("schedule", "/schedule/", "^Schedule$")
-    desk.visit("schedule-compliance", "/schedule/compliance/", "^Under the weekly minimum$")
-    desk.visit("schedule-flags", "/schedule/attendance-flags/", "^Attendance review$")
-    desk.visit("schedule-templates", "/schedule/templates/", "^Session templates$")
     group = (Session.objects.filter(kind="group", starts_at__lte=timezone.now())
              .order_by("-starts_at").first())
-    desk.visit("schedule-roster", f"/schedule/sessions/{group.code}/", re.escape(group.title))
-    desk.visit("schedule-plan-new", "/schedule/plan/", "^Plan a week$")
-    desk.visit("finder-manage", "/find/manage/", "^Program finder$")
-    desk.visit("portal-inbox", "/portal/inbox/", "^Portal messages$")
+    return [
+        ("clinician", "dashboard", "/dashboard/", r"^Good "),
+        ("clinician", "participants", "/participants/", "^Participants$"),
+        ("clinician", "chart-overview", f"/participants/{code}/", who),
+        ("clinician", "chart-care", f"/programs/participants/{code}/", who),
+        ("clinician", "chart-schedule", f"/schedule/participants/{code}/", who),
+        ("clinician", "chart-notes", f"/notes/participants/{code}/", who),
+        ("clinician", "chart-plan", f"/notes/participants/{code}/plan/", who),
+        ("clinician", "chart-safety-plan", f"/notes/participants/{code}/safety-plan/", who),
+        ("clinician", "chart-measures", f"/outcomes/participants/{code}/", who),
+        ("clinician", "chart-skills", f"/skills/participants/{code}/", who),
+        ("clinician", "chart-medications", f"/medications/participants/{code}/", who),
+        ("clinician", "notes", "/notes/", "^Notes$"),
+        ("clinician", "note", f"/notes/{note.code}/", "note$"),
+        ("clinician", "curriculum", "/skills/", "^Curriculum$"),
+        ("clinician", "holistic", "/skills/holistic/", "^Holistic therapies$"),
+        ("prescriber", "medications", "/medications/", "^Medications$"),
+        ("prescriber", "medication-catalog", "/medications/catalog/", "^Medication catalog$"),
+        ("intake", "referrals", "/intake/", "^Referrals$"),
+        ("intake", "referral", f"/intake/referrals/{screening.code}/",
+         re.escape(screening.name)),
+        ("intake", "intake-screening", f"/intake/referrals/{screening.code}/screen/phq9/",
+         f"for {re.escape(screening.name)}"),
+        ("director", "outcomes", "/outcomes/", "^Program outcomes$"),
+        ("director", "programs", "/programs/", "^Programs and tracks$"),
+        ("director", "audit", "/audit/", "^Audit log$"),
+        ("director", "chart-access-log", f"/audit/participants/{code}/", who),
+        ("director", "schedule", "/schedule/", "^Schedule$"),
+        ("director", "schedule-compliance", "/schedule/compliance/",
+         "^Under the weekly minimum$"),
+        ("director", "schedule-flags", "/schedule/attendance-flags/", "^Attendance review$"),
+        ("director", "schedule-templates", "/schedule/templates/", "^Session templates$"),
+        ("director", "schedule-roster", f"/schedule/sessions/{group.code}/",
+         re.escape(group.title)),
+        ("director", "schedule-plan-new", "/schedule/plan/", "^Plan a week$"),
+        ("director", "finder-manage", "/find/manage/", "^Program finder$"),
+        ("director", "portal-inbox", "/portal/inbox/", "^Portal messages$"),
+    ]
+
+
+def visit_staff_pages(gallery: Gallery, *, prefix: str = "") -> None:
+    signed_in = None
+    for username, name, url, heading in staff_pages():
+        if username != signed_in:
+            gallery.sign_in_as(username)
+            signed_in = username
+        gallery.visit(prefix + name, url, heading)
+
+
+def test_every_main_page_renders_its_heading_without_console_errors(demo, page, phone_page):
+    desk = Gallery(page)
+    visit_staff_pages(desk)
 
     page.context.clear_cookies()
     listings = list(Listing.objects.filter(is_active=True).order_by("name")[:2])

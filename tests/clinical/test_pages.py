@@ -12,6 +12,7 @@ from openiop.clinical.services import (
     plan_add_goal,
     plan_add_objective,
     plan_add_problem,
+    plan_finish_revision,
     plan_start,
 )
 from tests.conftest import login
@@ -166,6 +167,7 @@ def test_treatment_plan_page_revisions_and_exports(clinic):
     problem = plan_add_problem(actor=w.clinician, plan=plan, text="Alcohol use",
                                participant_words="I drink to sleep", version=plan.version)
     plan.refresh_from_db()
+    plan = plan_finish_revision(actor=w.clinician, plan=plan, version=plan.version)
     goal = plan_add_goal(actor=w.clinician, problem=problem, text="Abstinence 30 days",
                          version=plan.version)
     plan.refresh_from_db()
@@ -174,7 +176,7 @@ def test_treatment_plan_page_revisions_and_exports(clinic):
     client = login(w.clinician)
     page = client.get(f"/notes/participants/{w.participant.code}/plan/")
     assert b"I drink to sleep" in page.content and b"Attends 3 groups a week" in page.content
-    first = client.get(f"/notes/participants/{w.participant.code}/plan/revisions/2/")
+    first = client.get(f"/notes/participants/{w.participant.code}/plan/revisions/1/")
     assert b"Alcohol use" in first.content and b"Abstinence 30 days" not in first.content
     pdf = client.get(f"/notes/participants/{w.participant.code}/plan/export/pdf/")
     assert pdf.content.startswith(b"%PDF")

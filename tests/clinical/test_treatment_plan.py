@@ -16,6 +16,7 @@ from openiop.clinical.services import (
     plan_add_intervention,
     plan_add_objective,
     plan_add_problem,
+    plan_finish_revision,
     plan_review,
     plan_set_objective_status,
     plan_start,
@@ -31,12 +32,13 @@ def plan(clinic):
                       statement="I want my evenings back")
 
 
-def test_a_plan_is_built_level_by_level_and_each_change_is_a_revision(clinic, plan):
+def test_a_plan_is_built_level_by_level_in_one_revision_per_sitting(clinic, plan):
     w = clinic.world
     assert plan.revision == 1 and plan.next_review_due == plan.started_on + timedelta(days=30)
     problem = plan_add_problem(actor=w.clinician, plan=plan, text="Alcohol use",
                                participant_words="I drink every night", version=plan.version)
     plan.refresh_from_db()
+    plan = plan_finish_revision(actor=w.clinician, plan=plan, version=plan.version)
     goal = plan_add_goal(actor=w.clinician, problem=problem, text="30 days abstinent",
                          version=plan.version)
     plan.refresh_from_db()
@@ -48,12 +50,14 @@ def test_a_plan_is_built_level_by_level_and_each_change_is_a_revision(clinic, pl
                           frequency="3 times a week", responsible=w.colleague,
                           version=plan.version)
     plan.refresh_from_db()
-    assert plan.revision == 5
-    revisions = {r.number: r.snapshot for r in TreatmentPlanRevision.objects.filter(plan=plan)}
-    assert sorted(revisions) == [1, 2, 3, 4, 5]
-    assert revisions[2]["problems"][0]["participant_words"] == "I drink every night"
-    assert revisions[2]["problems"][0]["goals"] == []
-    latest = revisions[5]["problems"][0]["goals"][0]["objectives"][0]
+    assert plan.revision == 2
+    revisions = {r.number: r for r in TreatmentPlanRevision.objects.filter(plan=plan)}
+    assert sorted(revisions) == [1, 2]
+    assert revisions[1].changes == 2 and not revisions[1].is_draft
+    assert revisions[1].snapshot["problems"][0]["participant_words"] == "I drink every night"
+    assert revisions[1].snapshot["problems"][0]["goals"] == []
+    assert revisions[2].changes == 3 and revisions[2].is_draft
+    latest = revisions[2].snapshot["problems"][0]["goals"][0]["objectives"][0]
     assert latest["interventions"][0]["responsible"] == str(w.colleague)
     assert latest["target_date"] == objective.target_date.isoformat()
 

@@ -2,53 +2,51 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from openiop.accounts.permissions import Perm
 from openiop.core.decorators import staff_required
+from openiop.organizations.models import Organization
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
-from .models import AccessEvent, Action
-
-
-class EventFilterForm(forms.Form):
-    actor = forms.CharField(label="User name", required=False, max_length=150)
-    mrn = forms.CharField(label="Participant MRN", required=False, max_length=30)
-    action = forms.ChoiceField(label="Action", required=False,
-                               choices=[("", "Any action"), *Action.choices])
-    since = forms.DateField(label="From", required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+from .log import CHANNEL_LABELS, EventFilterForm, channel_of, csv_rows, filtered_events, staff_name
+from .services import audit_record
 
 
 @staff_required(Perm.AUDIT_VIEW)
 def event_list(request: HttpRequest) -> HttpResponse:
-    form = EventFilterForm(request.GET or None)
-    qs = AccessEvent.objects.filter(
-        organization_id=request.user.staff_organization_id
-    ).select_related("participant")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["actor"]:
-            qs = qs.filter(actor_label__iexact=data["actor"])
-        if data["mrn"]:
-            qs = qs.filter(participant__mrn__iexact=data["mrn"])
-        if data["action"]:
-            qs = qs.filter(action=data["action"])
-        if data["since"]:
-            qs = qs.filter(occurred_at__date__gte=data["since"])
-        if data["until"]:
-            qs = qs.filter(occurred_at__date__lte=data["until"])
-    page = Paginator(qs.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    org_id = request.user.staff_organization_id
+    form = EventFilterForm(request.GET or None, organization_id=org_id)
+    page = Paginator(filtered_events(org_id, form), 50).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.staff_name = staff_name(event.actor, event.actor_label)
+        event.channel = CHANNEL_LABELS[channel_of(event)]
     query_string = request.GET.copy()
     query_string.pop("page", None)
     return render(request, "audit/event_list.html",
-                  {"form": form, "page": page, "query_string": query_string.urlencode()})
+                  {"form": form, "page": page, "query_string": query_string.urlencode()},
+                  status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+@staff_required(Perm.AUDIT_VIEW)
+def event_export(request: HttpRequest) -> HttpResponse:
+    """The filtered log as CSV; the export itself is recorded in the log."""
+    org_id = request.user.staff_organization_id
+    form = EventFilterForm(request.GET or None, organization_id=org_id)
+    if form.is_bound and not form.is_valid():
+        return event_list(request)
+    events = filtered_events(org_id, form)
+    audit_record(actor=request.user, action="export", object_type="access_log",
+                 organization=Organization.objects.filter(pk=org_id).first(), request=request,
+                 reason=f"audit log CSV: {form.describe()}"[:500])
+    response = StreamingHttpResponse(csv_rows(events), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+    return response
 
 
 @staff_required(Perm.AUDIT_VIEW)

@@ -383,8 +383,10 @@ def _plans(ctx: DemoContext) -> None:
                     "started_on": plan.started_on.isoformat(),
                     "next_review_due": plan.next_review_due.isoformat(),
                     "problems": tree.get(plan.pk, [])}
+        finalized = ctx.at(plan.started_on, time(10))
         revisions.append(TreatmentPlanRevision(plan=plan, number=1, snapshot=snapshot,
-                                               summary="Initial plan", created_by=plan.created_by))
+                                               summary="Initial plan", created_by=plan.created_by,
+                                               updated_at=finalized, finalized_at=finalized))
         if plan.last_reviewed_on:
             reviews.append(TreatmentPlanReview(
                 plan=plan, reviewed_on=plan.last_reviewed_on, reviewed_by=plan.created_by,

@@ -2,22 +2,72 @@
 
 All user text goes through `_p`, which escapes it: reportlab's Paragraph reads a small
 markup language, and a note may legitimately contain "<" or pasted HTML.
+
+Text is set in DejaVu Sans, shipped in data/fonts with its license, so accented Latin,
+Greek, Cyrillic and the other scripts it covers print as typed. A character no shipped
+face covers (most emoji) prints as its Unicode name in brackets, e.g. "[grinning face]",
+never as a black box (docs/pdf-fonts.md).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import unicodedata
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
+from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from .formats import ENTRY_FIELDS, sections_for
+from .text import quoted
+
+FONT_DIR = Path(__file__).resolve().parent / "data" / "fonts"
+FONT, FONT_BOLD, FONT_ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
+# Invisible joiners and selectors of emoji sequences: dropped along with the emoji.
+_SILENT = {0x200D, 0xFE0E, 0xFE0F, 0x20E3, *range(0x1F3FB, 0x1F400)}
+
+
+@functools.cache
+def _covered() -> frozenset[int]:
+    """Register the shipped faces once; the code points both regular and bold print."""
+    for name, file in ((FONT, "DejaVuSans.ttf"), (FONT_BOLD, "DejaVuSans-Bold.ttf"),
+                       (FONT_ITALIC, "DejaVuSans-Oblique.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+    for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT_ITALIC),
+                               (1, 1, FONT_BOLD)):
+        addMapping(FONT, bold, italic, name)
+    regular = pdfmetrics.getFont(FONT).face.charToGlyph
+    bold = pdfmetrics.getFont(FONT_BOLD).face.charToGlyph
+    # reportlab's font subsets address the Basic Multilingual Plane only: a glyph above
+    # U+FFFF (DejaVu has some emoticons there) would print as the wrong character.
+    return frozenset(c for c in regular if c <= 0xFFFF) & frozenset(bold)
+
+
+def printable(text: str) -> str:
+    """The text with every character the PDF font lacks replaced by its name in brackets
+    (emoji joiners and skin-tone modifiers dropped), so nothing prints as a black box."""
+    covered = _covered()
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code in _SILENT:
+            continue
+        if code in covered or ch in "\n\t":
+            out.append(ch)
+        else:
+            out.append(f"[{unicodedata.name(ch, f'U+{code:04X}').lower()}]")
+    return "".join(out)
+
 
 # 42 CFR 2.32 notice to accompany a disclosure of substance-use-disorder records.
 # Wording of the pre-2024 short statement (https://www.law.cornell.edu/cfr/text/42/2.32);
@@ -34,21 +84,25 @@ PART2_NOTICE = (
 
 
 def _styles() -> dict[str, ParagraphStyle]:
+    _covered()
     base = getSampleStyleSheet()
     return {
-        "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, spaceAfter=6),
+        "title": ParagraphStyle("t", parent=base["Title"], fontSize=16, spaceAfter=6,
+                                fontName=FONT_BOLD),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, spaceBefore=8,
-                             spaceAfter=3, textColor=colors.HexColor("#0f5e73")),
+                             spaceAfter=3, textColor=colors.HexColor("#0f5e73"),
+                             fontName=FONT_BOLD),
         "h3": ParagraphStyle("h3", parent=base["Heading3"], fontSize=10.5, spaceBefore=4,
-                             spaceAfter=2),
-        "body": ParagraphStyle("b", parent=base["BodyText"], fontSize=10, leading=13.5),
+                             spaceAfter=2, fontName=FONT_BOLD),
+        "body": ParagraphStyle("b", parent=base["BodyText"], fontSize=10, leading=13.5,
+                               fontName=FONT),
         "small": ParagraphStyle("s", parent=base["BodyText"], fontSize=8, leading=10,
-                                textColor=colors.HexColor("#44555f")),
+                                textColor=colors.HexColor("#44555f"), fontName=FONT),
     }
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+    return Paragraph(escape(printable(str(text or ""))).replace("\n", "<br/>"), style)
 
 
 def _build(title: str, story: list[Any], *, part2: bool) -> bytes:
@@ -58,11 +112,11 @@ def _build(title: str, story: list[Any], *, part2: bool) -> bytes:
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor("#44555f"))
         canvas.drawString(0.75 * inch, 0.5 * inch,
-                          f"OpenIOP · {title} · printed {printed} · page {doc.page} · "
-                          "Confidential health information")
+                          printable(f"OpenIOP · {title} · printed {printed} · page "
+                                    f"{doc.page} · Confidential health information"))
         canvas.restoreState()
 
     doc = SimpleDocTemplate(buffer, pagesize=LETTER, title=title, author="OpenIOP",
@@ -137,7 +191,8 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> byt
     return _build("Clinical note", story, part2=is_part2(note.program))
 
 
-def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int) -> bytes:
+def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int,
+             signature_record: dict[str, Any]) -> bytes:
     s = _styles()
     p = plan.participant
     story: list[Any] = [
@@ -148,27 +203,41 @@ def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int) -> bytes:
     ]
     if snapshot.get("participant_statement"):
         story += [_p("In the participant's words", s["h2"]),
-                  _p(f"“{snapshot['participant_statement']}”", s["body"])]
+                  _p(quoted(snapshot["participant_statement"]), s["body"])]
     for n, problem in enumerate(snapshot["problems"], start=1):
         story.append(_p(f"Problem {n}: {problem['text']}", s["h2"]))
         if problem.get("participant_words"):
-            story.append(_p(f"In their words: “{problem['participant_words']}”", s["body"]))
+            story.append(_p(f"In their words: {quoted(problem['participant_words'])}",
+                            s["body"]))
         for goal in problem["goals"]:
             story.append(_p(f"Goal: {goal['text']}", s["h3"]))
             if goal.get("participant_words"):
-                story.append(_p(f"In their words: “{goal['participant_words']}”", s["body"]))
+                story.append(_p(f"In their words: {quoted(goal['participant_words'])}",
+                                s["body"]))
             for obj in goal["objectives"]:
                 story.append(_p(f"Objective (target {obj['target_date']}, {obj['status']}): "
                                 f"{obj['text']}", s["body"]))
                 for i in obj["interventions"]:
                     story.append(_p(f"    • {i['modality']}, {i['frequency']}, responsible: "
                                     f"{i['responsible']}. {i['description']}", s["body"]))
-    if plan.acknowledged_revision:
-        story += [Spacer(1, 8), _p(
-            f"Participant acknowledged revision {plan.acknowledged_revision} on "
-            f"{timezone.localtime(plan.acknowledged_at):%Y-%m-%d} "
-            f"({plan.acknowledgment_method}).", s["body"])]
+    story += _signatures(signature_record, s)
     return _build("Treatment plan", story, part2=is_part2(plan.program))
+
+
+def _signatures(record: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
+    """The signature record (what the chart holds) and lines to sign on paper."""
+    out: list[Any] = [Spacer(1, 8), HRFlowable(width="100%"), _p("Signatures", s["h2"])]
+    out += [_p(line, s["body"]) for line in record["lines"]]
+    rows = [["", ""], [_p("Participant signature", s["small"]), _p("Date", s["small"])],
+            ["", ""], [_p(f"Clinician signature: {record['clinician']}", s["small"]),
+                       _p("Date", s["small"])]]
+    table = Table(rows, colWidths=[4.6 * inch, 2.2 * inch], rowHeights=[28, 14, 28, 14])
+    table.setStyle([("LINEABOVE", (0, 1), (0, 1), 0.8, colors.black),
+                    ("LINEABOVE", (1, 1), (1, 1), 0.8, colors.black),
+                    ("LINEABOVE", (0, 3), (0, 3), 0.8, colors.black),
+                    ("LINEABOVE", (1, 3), (1, 3), 0.8, colors.black),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    return [*out, Spacer(1, 6), table]
 
 
 def safety_plan_pdf(plan: Any) -> bytes:

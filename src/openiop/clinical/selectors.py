@@ -74,6 +74,41 @@ def notes_for_participant(participant: Any) -> QuerySet[Note]:
     )
 
 
+def plan_signature_record(plan: TreatmentPlan) -> dict[str, Any]:
+    """Who signs a printed plan and what the record already holds: the clinician (the
+    episode's primary therapist, else the author of the current revision), the current
+    revision's author and state, the last review, the participant's acknowledgment."""
+    from django.utils import timezone
+
+    from .services.notes import signature_label
+
+    revision = plan.revisions.select_related("created_by__staff_profile").filter(
+        number=plan.revision).first()
+    review = plan.reviews.select_related("reviewed_by__staff_profile").first()
+    therapist = getattr(plan.episode, "primary_therapist", None) if plan.episode_id else None
+    clinician = therapist or (revision.created_by if revision else plan.created_by)
+    lines = []
+    if revision is not None:
+        when = timezone.localtime(revision.updated_at or revision.created_at)
+        state = "draft, not finished" if revision.is_draft else "final"
+        lines.append(f"Revision {revision.number} ({state}) prepared by "
+                     f"{signature_label(revision.created_by)}, last changed {when:%Y-%m-%d}.")
+    if review is not None:
+        lines.append(f"Last reviewed {review.reviewed_on:%Y-%m-%d} by "
+                     f"{signature_label(review.reviewed_by)} (at revision "
+                     f"{review.revision_number}).")
+    if plan.acknowledged_revision:
+        lines.append(
+            f"Participant acknowledged revision {plan.acknowledged_revision} on "
+            f"{timezone.localtime(plan.acknowledged_at):%Y-%m-%d} "
+            f"({plan.acknowledgment_method})."
+            + ("" if plan.acknowledged_current else
+               f" The plan has changed since (now revision {plan.revision})."))
+    else:
+        lines.append("Not yet acknowledged by the participant.")
+    return {"clinician": signature_label(clinician), "lines": lines}
+
+
 def treatment_plan_for(participant: Any) -> TreatmentPlan | None:
     """The participant's current plan (for the open episode if any, else the latest)."""
     objectives = TreatmentObjective.objects.prefetch_related("interventions__responsible")

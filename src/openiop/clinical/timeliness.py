@@ -34,6 +34,16 @@ def limit_hours(program: Program, kind: str) -> int:
         return DEFAULT_LIMIT_HOURS.get(kind, 72)
 
 
+def late_by(delay: timedelta) -> str:
+    """How late a note is, in words a person reads at a glance: hours within the first
+    day, then whole days ("27 days", never "648 h")."""
+    hours = int(delay.total_seconds() // 3600)
+    if hours < 24:
+        return f"{max(hours, 0)} h"
+    days = hours // 24
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
 @dataclass
 class ClinicianTimeliness:
     user_id: int
@@ -96,6 +106,7 @@ def note_timeliness(*, organization_id: int, now: datetime, window_days: int = 3
                 "ended": row["ends_at"], "deadline": deadline, "note_code": row["notes__code"],
                 "hours_late": int((now - deadline).total_seconds() // 3600),
                 "hours_left": int((deadline - now).total_seconds() // 3600),
+                "late_by": late_by(now - deadline),
             }
             if now > deadline:
                 stats.overdue += 1

@@ -552,12 +552,31 @@ ATTENDANCE_WEIGHTS = (
 )
 
 
+def _holiday_closures(ctx: DemoContext, start: date, end: date) -> set[tuple[int, date]]:
+    """Close every site on its public holidays between start and end (SiteClosure rows, as
+    the director's "add public holidays" does), before any session is placed; returns the
+    closed (site id, day) pairs the demo schedule skips."""
+    from openiop.scheduling.models import SiteClosure
+    from openiop.scheduling.services.setup import site_holidays
+
+    closures = [
+        SiteClosure(organization=ctx.organization, site=site, date=day, reason=name[:120])
+        for site in ctx.sites for year in range(start.year, end.year + 1)
+        for day, name in sorted(site_holidays(site, year).items()) if start <= day <= end
+    ]
+    SiteClosure.objects.bulk_create(closures)
+    ctx.progress(f"{len(closures)} public-holiday closures")
+    return {(c.site_id, c.date) for c in closures}
+
+
 def _history(ctx: DemoContext) -> None:
-    """Sessions from six weeks ago through the next two weeks, with bookings and attendance."""
+    """Sessions from six weeks ago through the next two weeks, with bookings and
+    attendance; none on a site's closed days (its public holidays)."""
     rng = ctx.rng
     start = ctx.history_start
     end = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(days=20)
     now = ctx.now
+    closed = _holiday_closures(ctx, start, end)
     ctx.progress(f"sessions {start} to {end}")
     facilitators = {
         "group": [ctx.staff["clinician"], ctx.staff["counselor"], ctx.staff["lmft"]],
@@ -577,7 +596,7 @@ def _history(ctx: DemoContext) -> None:
     group_busy: dict[int, list[tuple[datetime, datetime]]] = {}
     while day <= end:
         for track in ctx.tracks:
-            if day.weekday() not in track.weekdays:
+            if day.weekday() not in track.weekdays or (track.program.site_id, day) in closed:
                 continue
             layout = TEEN_DAY if track.program.population == "adolescent" else ADULT_DAY
             cursor = ctx.at(day, track.start_time)
@@ -648,6 +667,8 @@ def _history(ctx: DemoContext) -> None:
         person = ep.participant_id
         for weekday in day_order:
             day = week + timedelta(days=weekday)
+            if (ep.program.site_id, day) in closed:
+                continue
             blocked = [(s0, e0) for wd, s0, e0 in windows_by_person.get(person, ())
                        if wd == weekday]
             if weekday in track.weekdays:

@@ -34,6 +34,16 @@ OPTIONAL_COLUMNS = (
     "openings", "openings_updated", "services",
 )
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# The public locator's own column names (FindTreatment.gov's export rows: name1, name2,
+# street1, street2, city, state, zip, phone, website, latitude, longitude, type_facility,
+# services), accepted as a second input format and mapped onto ours. Its rows carry no
+# stable id, so source_id is derived from name, street, city, state and ZIP.
+LOCATOR_COLUMNS = {"name1": "name", "name2": "organization", "street1": "address1",
+                   "street2": "address2"}
+LOCATOR_REQUIRED = ("name1", "city", "state", "zip")
+# type_facility: SA substance use, MH mental health, both (the spellings seen in exports).
+FACILITY_TYPES = {"sa": "su", "su": "su", "mh": "mh", "both": "co", "sa/mh": "co",
+                  "mh/sa": "co", "sa_mh": "co", "co": "co"}
 US_STATES = frozenset(
     ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR", "GU", "VI", "AS", "MP"]
 )
@@ -76,7 +86,17 @@ def read_rows(raw: bytes, *, max_rows: int) -> tuple[list[str], Iterator[tuple[i
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
         raise ImportFileError("The file is empty: the first line must name the columns.")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    locator = "source_id" not in header and "name1" in header
+    if locator:
+        missing = [c for c in LOCATOR_REQUIRED if c not in header]
+        if missing:
+            raise ImportFileError(
+                f"This looks like a locator export (name1, street1, ...), but column(s) "
+                f"{', '.join(missing)} are missing. See docs/finder-import.md."
+            )
+        header = [LOCATOR_COLUMNS.get(h, h) for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header and not (
+        locator and c == "source_id")]
     if missing:
         raise ImportFileError(
             f"Required column(s) missing from the header: {', '.join(missing)}. "
@@ -95,10 +115,20 @@ def read_rows(raw: bytes, *, max_rows: int) -> tuple[list[str], Iterator[tuple[i
 
     def rows() -> Iterator[tuple[int, dict]]:
         for row in reader:
+            if locator:
+                row["source_id"] = locator_source_id(row)
             # reader.line_num counts physical lines; the header is line 1.
             yield reader.line_num, row
 
     return header, rows()
+
+
+def locator_source_id(row: dict[str, object]) -> str:
+    """A stable id for a locator row: the same facility gets the same id on re-import."""
+    parts = [" ".join(_clean(row.get(k)).lower().split())
+             for k in ("name", "address1", "city", "state")]
+    parts.append(_clean(row.get("zip"))[:5])
+    return "loc-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _clean(value: object) -> str:
@@ -173,6 +203,19 @@ def _free_list(column: str, value: str, errors: list[str], max_len: int = 60) ->
     return items
 
 
+def _timestamp(value: str) -> datetime | None:
+    """A date (noon UTC) or an ISO timestamp (UTC when it names no zone); None when the
+    text is not one, including well-formed but impossible dates such as 2026-02-31."""
+    try:
+        stamp = parse_datetime(value)
+        if stamp is None:
+            day = parse_date(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+            return datetime.combine(day, time(12), tzinfo=UTC) if day else None
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
 def validate_row(line: int, row: dict[str, object]) -> RowResult:
     """Validate one CSV row; `data` holds Listing field values when there are no errors."""
     get = {k: _clean(v) for k, v in row.items() if k is not None}
@@ -215,6 +258,10 @@ def validate_row(line: int, row: dict[str, object]) -> RowResult:
         errors.append(f"zip: {zip_code!r} is not a 5-digit ZIP code.")
     elif zip_code:
         point = zip_point(zip_code)
+        if point is not None and state in US_STATES and point.state != state:
+            # A ZIP code lies in one state; a mismatch would place the listing elsewhere.
+            errors.append(f"zip: {zip_code} is in {point.place}, not in {state}; check the "
+                          f"ZIP code and the state.")
     data["zip_code"] = zip_code
 
     lat_s, lon_s = get.get("latitude", ""), get.get("longitude", "")
@@ -276,6 +323,13 @@ def validate_row(line: int, row: dict[str, object]) -> RowResult:
     if focus_raw and focus is None:
         errors.append(f"focus: {get['focus']!r} is not mh, su or co (mental health, "
                       f"substance use, co-occurring).")
+    facility = get.get("type_facility", "").lower()
+    if facility and not focus_raw:
+        focus = FACILITY_TYPES.get(facility.replace(" ", ""))
+        focus_raw = facility if focus else ""
+        if focus is None:
+            warnings.append(f"type_facility: {get['type_facility']!r} not recognised (SA, MH "
+                            f"or both); the focus comes from the service codes.")
 
     codes: list[str] = []
     for token in re.split(r"[\s,;]+", get.get("services", "")):
@@ -331,12 +385,7 @@ def validate_row(line: int, row: dict[str, object]) -> RowResult:
     updated = get.get("openings_updated", "")
     data["openings_updated_at"] = None
     if updated:
-        stamp = parse_datetime(updated)
-        if stamp is None:
-            day = parse_date(updated) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", updated) else None
-            stamp = datetime.combine(day, time(12), tzinfo=UTC) if day else None
-        elif stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
+        stamp = _timestamp(updated)
         if stamp is None:
             errors.append(f"openings_updated: {updated!r} is not a date like 2026-11-02.")
         data["openings_updated_at"] = stamp

@@ -42,7 +42,8 @@ def _query_string(form: SearchForm) -> str:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     """The finder: a form, and results when a ZIP code is given (works without JS)."""
-    context: dict[str, Any] = {"level_help": LEVEL_HELP, "result": None}
+    context: dict[str, Any] = {"level_help": LEVEL_HELP, "result": None,
+                               "max_compare": MAX_COMPARE}
     if "zip" not in request.GET:
         form = SearchForm(initial={"radius": 25, "sort": "distance"})
         context["form"] = form

@@ -29,6 +29,26 @@ REFERRERS = {
     "employer": ["City transit EAP", "Buckeye Logistics HR"],
     "family": ["Parent", "Spouse", "Sibling"],
 }
+# Who refers someone under 18: a parent or guardian, a school counselor (source "other"),
+# a juvenile court; never a spouse or an employer's EAP.
+MINOR_REFERRERS = REFERRERS | {
+    "family": ["Parent", "Guardian", "Grandparent"],
+    "court": ["Franklin County juvenile court", "Juvenile probation, Officer Hale"],
+    "other": ["School counselor, Dublin High School", "Pediatrician, Dr. Rao"],
+}
+MINOR_SOURCE = {"employer": "other"}
+
+
+def referral_source(rng: random.Random, age: int, *, source: str | None = None
+                    ) -> tuple[str, str]:
+    """A referral source (drawn unless given) and a referrer name that fit the person's
+    age; the same draws of `rng` whatever the age, so the rest of the demo stays as it was."""
+    drawn = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+    source = source or drawn
+    if age >= 18:
+        return source, rng.choice(REFERRERS.get(source, [""]))
+    source = MINOR_SOURCE.get(source, source)
+    return source, rng.choice(MINOR_REFERRERS.get(source, [""]))
 REASONS = {
     "mh": ["Depression worsening for two months; missing work.",
            "Panic attacks and worry most days; stopped driving.",
@@ -97,14 +117,14 @@ def build(ctx: DemoContext) -> None:
         screened_at = received + timedelta(days=rng.randint(0, 2), hours=2)
         assessed_at = screened_at + timedelta(days=1)
         admitted = ep.status != EpisodeOfCare.Status.WAITLIST
-        source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
-        if first == "PHP":
-            source = "hospital"
         person = ep.participant
+        # A PHP step-down comes from a hospital.
+        source, referrer = referral_source(rng, person.age_on(ctx.today),
+                                           source="hospital" if first == "PHP" else None)
         referrals.append(Referral(
             organization=ctx.organization, program=ep.program, participant=person,
             episode=ep, source=source,
-            referrer_name=rng.choice(REFERRERS.get(source, [""])),
+            referrer_name=referrer,
             name=person.legal_name, date_of_birth=person.date_of_birth, phone=person.phone,
             email=person.email, reason=rng.choice(REASONS[ep.program.focus]),
             consent_text="I agree to be contacted about my request. (Synthetic demo.)"
@@ -198,13 +218,13 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
             break
         person = free[n]
         program = teen_program if person.age < 18 else adult_programs[n % len(adult_programs)]
-        source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+        source, referrer = referral_source(rng, person.age_on(ctx.today))
         received = now - timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 8))
         linked = status != "new"
         ref = Referral(
             organization=ctx.organization, program=program,
             participant=person if linked else None, source=source,
-            referrer_name=rng.choice(REFERRERS.get(source, [""])), name=person.legal_name,
+            referrer_name=referrer, name=person.legal_name,
             date_of_birth=person.date_of_birth, phone=person.phone, email=person.email,
             reason=rng.choice(REASONS[program.focus]), status=status,
             consent_text="I agree to be contacted about my request. (Synthetic demo.)"

@@ -177,6 +177,9 @@ class CloseReferralForm(forms.Form):
     referred_to = forms.CharField(label="Referred to", required=False, max_length=200)
     note = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
+    # Closing ends the referral for good, so the page asks first: the first submission
+    # shows what will happen, the second (with confirmed) closes.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "close_%s")

@@ -4,7 +4,7 @@ elsewhere, with screening measures and level-of-care assessments on the way."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +20,16 @@ from openiop.care.levels import LevelOfCare
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import PHONE_VALIDATOR, Participant
 
-from .instruments import ScoreResult, score
+from .instruments import ScoreResult, ScoringError, score
 from .loc import LocInputError, recommend
 from .models import LevelOfCareAssessment, Referral
 
 # Sources a person may use without signing in (the public finder and self-check).
 PUBLIC_SOURCES = (Referral.Source.FINDER, Referral.Source.SELF_CHECK, Referral.Source.SELF)
 CLOSING = (Referral.Status.DECLINED, Referral.Status.REFERRED_ELSEWHERE)
+# A second submission of the same screener with the same answers within this window is the
+# same act (a double click, a resubmitted form, a retried request): it is not stored twice.
+DUPLICATE_SCREEN_WINDOW = timedelta(minutes=10)
 
 
 def referral_create(
@@ -194,6 +197,12 @@ def referral_record_screen(
         raise InvalidTransition("Screeners are recorded once screening has started and before "
                                 "the referral is closed.", field="status")
     with transaction.atomic():
+        # Serialize submissions for this referral so two concurrent copies see each other.
+        Referral.objects.select_for_update().filter(pk=referral.pk).exists()
+        duplicate = _recent_same_screen(referral, instrument, answers, sex)
+        if duplicate is not None:
+            duplicate.was_duplicate = True
+            return duplicate
         response = measure_record(
             actor=actor, participant=referral.participant, instrument=instrument,
             answers=answers, context="intake", sex=sex, request=request,
@@ -203,6 +212,27 @@ def referral_record_screen(
             referral.urgent = True
             response.safety_tasks.update(referral=referral)
     return response
+
+
+def _recent_same_screen(referral: Referral, instrument: str,
+                        answers: dict[str, Any] | list[Any], sex: str | None) -> Any:
+    """The intake response to the same instrument with the same answers recorded within
+    DUPLICATE_SCREEN_WINDOW, if any (answers compared after scoring normalizes them)."""
+    from openiop.outcomes.models import MeasureResponse
+
+    try:
+        result = score(instrument, answers, sex=sex or None)
+    except ScoringError:
+        return None  # measure_record reports what is wrong with the answers
+    recent = MeasureResponse.objects.filter(
+        participant=referral.participant, context=MeasureResponse.Context.INTAKE,
+        instrument=result.instrument, status=MeasureResponse.Status.FINAL,
+        completed_at__gte=timezone.now() - DUPLICATE_SCREEN_WINDOW,
+    ).order_by("-completed_at")
+    for row in recent:
+        if row.answers == dict(result.answers) and (row.sex or "") == (sex or ""):
+            return row
+    return None
 
 
 def scoped_screening(*, participant: Participant, referral: Referral | None = None,

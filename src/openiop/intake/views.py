@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm
@@ -122,6 +123,7 @@ def _detail(request: HttpRequest, referral: Referral, *, status: int = 200,
         "close_form": forms.get("close_form") or CloseReferralForm(
             initial={"version": referral.version}),
         "track_full": forms.get("track_full"),
+        "close_confirm": forms.get("close_confirm", ""),
         "tasks": referral.safety_tasks.filter(status=SafetyTask.Status.OPEN),
         "open_tasks": open_urgent_tasks(referral.participant),
     }
@@ -181,7 +183,11 @@ def referral_screen(request: HttpRequest, ref: str, instrument: str) -> HttpResp
         except InvalidTransition as exc:
             form.add_error(None, exc.message)
         else:
-            if response.safety_flag:
+            if getattr(response, "was_duplicate", False):
+                messages.info(request, f"{form.instrument.name} with these answers was already "
+                              f"recorded at {timezone.localtime(response.completed_at):%-I:%M %p}"
+                              "; it was not added again.")
+            elif response.safety_flag:
                 messages.error(request, "Safety flag: an urgent task was sent to the care team. "
                                "Tell the person: " + CRISIS_LINE["text"])
             else:
@@ -264,6 +270,9 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
 def referral_close(request: HttpRequest, ref: str) -> HttpResponse:
     referral = get_referral_for_user(request.user, ref, request=request)
     form = CloseReferralForm(request.POST)
+    if form.is_valid() and not form.cleaned_data["confirmed"]:
+        outcome = dict(form.fields["status"].choices)[form.cleaned_data["status"]]
+        return _detail(request, referral, close_form=form, close_confirm=outcome)
     if form.is_valid():
         data = form.cleaned_data
         try:

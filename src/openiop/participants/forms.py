@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openiop.care.levels import LevelOfCare
+from openiop.core.forms import TIME_ERRORS
 
 from .models import Availability, Participant, RelatedPerson
 from .services import PARTICIPANT_FIELDS, duplicate_mrn_message, mrn_in_use
@@ -62,6 +63,7 @@ class AvailabilityForm(forms.ModelForm):
         model = Availability
         fields = ("kind", "weekday", "start_time", "end_time", "note")
         widgets = {"start_time": TimeInput(), "end_time": TimeInput()}
+        error_messages = {"start_time": TIME_ERRORS, "end_time": TIME_ERRORS}
 
     def clean(self) -> dict[str, object]:
         data = super().clean()

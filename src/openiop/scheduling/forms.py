@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from openiop.accounts.models import User
 from openiop.care.models import Program, Track
+from openiop.core.forms import TIME_ERRORS
 from openiop.organizations.models import Room, Site
 
 from .models import SessionTemplate, StaffHours, Weekday
@@ -57,6 +58,7 @@ class SessionTemplateForm(forms.ModelForm):
                   "facilitator", "capacity")
         field_classes = {"track": TrackChoiceField, "facilitator": StaffChoiceField}
         widgets = {"start_time": TimeInput(), "end_time": TimeInput()}
+        error_messages = {"start_time": TIME_ERRORS, "end_time": TIME_ERRORS}
         labels = {"weekday": "Weekday", "duration_minutes": "Length (minutes)",
                   "counts_toward_hours": "Counts toward weekly hours", "start_time": "Starts",
                   "end_time": "Ends"}
@@ -124,6 +126,7 @@ class StaffHoursForm(forms.ModelForm):
         model = StaffHours
         fields = ("weekday", "start_time", "end_time")
         widgets = {"start_time": TimeInput(), "end_time": TimeInput()}
+        error_messages = {"start_time": TIME_ERRORS, "end_time": TIME_ERRORS}
         labels = {"start_time": "From", "end_time": "To"}
 
     def clean(self) -> dict[str, Any]:

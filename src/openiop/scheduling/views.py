@@ -178,10 +178,18 @@ def _roster_rows(session: Session) -> list[dict]:
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_GET
 def roster(request: HttpRequest, code: Any) -> HttpResponse:
+    return _roster_page(request, selectors.get_session_for_user(request.user, code))
+
+
+def _roster_page(request: HttpRequest, session: Session, *, typed: dict | None = None,
+                 status: int = 200) -> HttpResponse:
+    """The roster; `typed` ({booking code, minutes, error}) re-shows one row as typed."""
     from .locks import attendance_lock_reason
 
-    session = selectors.get_session_for_user(request.user, code)
     rows = _roster_rows(session)
+    for row in rows:
+        if typed and row["booking"].code == typed["booking"]:
+            row |= {"typed": typed["minutes"], "error": typed["error"]}
     return render(request, "scheduling/roster.html", {
         "session": session, "rows": rows, "statuses": Attendance.Status.choices,
         "lock": attendance_lock_reason(session), "length": session.duration_minutes,
@@ -189,7 +197,7 @@ def roster(request: HttpRequest, code: Any) -> HttpResponse:
         "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
         "missing": sum(1 for r in rows if r["attendance"] is None),
         "tz": selectors.org_tz(session.program.organization),
-    })
+    }, status=status)
 
 
 @staff_required(Perm.ATTENDANCE_RECORD)
@@ -221,13 +229,17 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
         except (ValidationError, DomainError) as exc:
             error = _error_text(exc)
     b = Booking.objects.select_related("participant", "attendance").get(pk=b.pk)
-    row = {"booking": b, "attendance": getattr(b, "attendance", None)}
-    ctx = {"session": session, "row": row, "statuses": Attendance.Status.choices, "error": error,
+    # On an error the box keeps what was typed, not the stored minutes.
+    row = {"booking": b, "attendance": getattr(b, "attendance", None),
+           "typed": raw if error else None, "error": error}
+    ctx = {"session": session, "row": row, "statuses": Attendance.Status.choices,
            "length": session.duration_minutes, "can_record": True}
     if request.headers.get("HX-Request"):
         return render(request, "scheduling/_roster_row.html", ctx, status=200)
     if error:
         messages.error(request, error)
+        return _roster_page(request, session, status=400,
+                            typed={"booking": b.code, "minutes": raw, "error": error})
     return redirect("scheduling:roster", code=session.code)
 
 

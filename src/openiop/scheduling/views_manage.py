@@ -71,7 +71,8 @@ def _error_text(exc: Exception) -> str:
 # --- session templates and closures -------------------------------------------------------
 
 def _templates_page(request: HttpRequest, *, closure_form: ClosureForm | None = None,
-                    status: int = 200) -> HttpResponse:
+                    generate: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    """`generate` re-shows the generate-sessions form as typed, with its error."""
     org = _org(request)
     programs = list(Program.objects.filter(organization=org, is_active=True))
     rows = (SessionTemplate.objects.filter(program__in=programs)
@@ -84,6 +85,7 @@ def _templates_page(request: HttpRequest, *, closure_form: ClosureForm | None = 
         "closure_form": closure_form or ClosureForm(organization=org),
         "holiday_years": [timezone.localdate().year + i for i in range(3)],
         "can_plan": has_perm(request.user, Perm.SCHEDULE_PLAN),
+        "generate": generate or {},
     }, status=status)
 
 
@@ -97,20 +99,30 @@ def templates(request: HttpRequest) -> HttpResponse:
     _require_plan(request)
     org = _org(request)
     programs = list(Program.objects.filter(organization=org, is_active=True))
+    typed = {k: request.POST.get(k, "").strip() for k in ("program", "start", "end")}
+    field, error = "", ""
     try:
-        program = next(p for p in programs if str(p.code) == request.POST.get("program"))
-        start = date.fromisoformat(request.POST.get("start", ""))
-        end = date.fromisoformat(request.POST.get("end", ""))
+        field = "program"
+        program = next(p for p in programs if str(p.code) == typed["program"])
+        field = "start"
+        start = date.fromisoformat(typed["start"])
+        field = "end"
+        end = date.fromisoformat(typed["end"])
+        field = "form"
         n = services.sessions_generate(actor=request.user, program=program, start=start, end=end,
                                        request=request)
     except StopIteration:
-        messages.error(request, "Program: pick one of your programs.")
+        error = "Program: pick one of your programs."
     except ValueError:
-        messages.error(request, "Dates: enter dates such as 2026-03-02.")
+        label = "From" if field == "start" else "To"
+        error = f"{label}: enter a date such as 2026-03-02."
     except (ValidationError, DomainError) as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, f"{n} sessions generated for {program.name} (closures skipped).")
+        error = _error_text(exc)
+    if error:
+        messages.error(request, f"No sessions generated. {error}")
+        return _templates_page(request, generate=typed | {"field": field, "error": error},
+                               status=400)
+    messages.success(request, f"{n} sessions generated for {program.name} (closures skipped).")
     return redirect("scheduling:templates")
 
 

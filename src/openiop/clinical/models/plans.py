@@ -123,14 +123,26 @@ class TreatmentIntervention(models.Model):
 
 
 class TreatmentPlanRevision(models.Model):
-    """A frozen snapshot of the whole plan after one change. Never edited."""
+    """A snapshot of the whole plan, the unit the participant acknowledges.
+
+    A revision is a draft while one clinician edits the plan in one sitting: each further
+    change by the same clinician folds into it (snapshot, summary, `changes`), so adding a
+    problem with its goal, objectives and interventions makes one revision, acknowledged
+    once. It is finalized (frozen for good, also by a PostgreSQL trigger) when the
+    participant acknowledges it, at a review, when the clinician finishes it, or when
+    someone else changes the plan.
+    """
 
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField()
     snapshot = models.JSONField()
     summary = models.CharField(max_length=300)
+    changes = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Empty while the revision is a draft.")
 
     class Meta:
         ordering = ["-number"]
@@ -140,6 +152,10 @@ class TreatmentPlanRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Revision {self.number} of {self.plan_id}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.finalized_at is None
 
 
 class TreatmentPlanReview(models.Model):

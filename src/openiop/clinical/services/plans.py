@@ -1,5 +1,9 @@
-"""Treatment plans: every change bumps the version (optimistic locking) and the revision,
-and freezes a snapshot of the whole plan so each revision stays viewable."""
+"""Treatment plans: every change bumps the version (optimistic locking) and lands in a
+revision holding a snapshot of the whole plan, so each revision stays viewable.
+
+One clinician's changes in one sitting fold into one draft revision (see
+TreatmentPlanRevision), which the participant acknowledges once; acknowledgment, a review,
+`plan_finish_revision` or a change by someone else finalizes it."""
 
 from __future__ import annotations
 
@@ -88,22 +92,46 @@ def plan_snapshot(plan: TreatmentPlan) -> dict[str, Any]:
     }
 
 
+def _open_draft(plan: TreatmentPlan, actor: Any) -> TreatmentPlanRevision | None:
+    """The plan's current revision if it is a draft of this actor's (the sitting goes on)."""
+    return TreatmentPlanRevision.objects.filter(
+        plan=plan, finalized_at__isnull=True, created_by=actor).order_by("-number").first()
+
+
+def _finalize_drafts(plan: TreatmentPlan) -> None:
+    TreatmentPlanRevision.objects.filter(plan=plan, finalized_at__isnull=True).update(
+        finalized_at=timezone.now())
+
+
+def _joined(summary: str, more: str) -> str:
+    text = f"{summary}; {more}"
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
 def _bump(*, actor: Any, plan: TreatmentPlan, version: int, summary: str,
           request: HttpRequest | None, extra: dict[str, Any] | None = None,
           new_revision: bool = True) -> TreatmentPlan:
-    """Inside a transaction: move the plan to version+1 (and the next revision), or Conflict."""
+    """Inside a transaction: move the plan to version+1 and record the change in the
+    actor's open draft revision, else in a new one (finalizing anyone else's); or
+    Conflict."""
+    draft = _open_draft(plan, actor) if new_revision else None
     updates: dict[str, Any] = {"version": F("version") + 1, "updated_at": timezone.now()}
-    if new_revision:
+    if new_revision and draft is None:
         updates["revision"] = F("revision") + 1
     updates.update(extra or {})
     if TreatmentPlan.objects.filter(pk=plan.pk, version=version).update(**updates) != 1:
         raise Conflict("Someone changed this treatment plan after you opened it. Nothing was "
                        "saved; reload to see their change, then apply yours.", field="version")
     plan.refresh_from_db()
-    if new_revision:
+    if draft is not None:
+        TreatmentPlanRevision.objects.filter(pk=draft.pk, finalized_at__isnull=True).update(
+            snapshot=plan_snapshot(plan), summary=_joined(draft.summary, summary),
+            changes=F("changes") + 1, updated_at=timezone.now())
+    elif new_revision:
+        _finalize_drafts(plan)
         TreatmentPlanRevision.objects.create(plan=plan, number=plan.revision,
                                              snapshot=plan_snapshot(plan), summary=summary[:300],
-                                             created_by=actor)
+                                             created_by=actor, updated_at=timezone.now())
     audit_record(actor=actor, action="change", object_type="treatment_plan",
                  object_id=plan.code, participant=plan.participant, request=request,
                  reason=summary[:500])
@@ -236,7 +264,22 @@ def plan_review(*, actor: Any, plan: TreatmentPlan, summary: str, version: int,
         review = TreatmentPlanReview.objects.create(plan=plan, reviewed_on=day,
                                                     reviewed_by=actor, summary=summary,
                                                     revision_number=plan.revision)
+        _finalize_drafts(plan)  # a review closes the sitting
     return review
+
+
+def plan_finish_revision(*, actor: Any, plan: TreatmentPlan, version: int,
+                         request: HttpRequest | None = None) -> TreatmentPlan:
+    """Finish editing: the current draft revision is finalized, ready to acknowledge, and
+    the next change starts a new revision."""
+    _check_writer(actor, plan)
+    with transaction.atomic():
+        if not plan.revisions.filter(number=plan.revision, finalized_at__isnull=True).exists():
+            raise ValidationError({"revision": f"Revision {plan.revision} is already final."})
+        plan = _bump(actor=actor, plan=plan, version=version, new_revision=False,
+                     summary=f"Revision {plan.revision} finished", request=request)
+        _finalize_drafts(plan)
+    return plan
 
 
 def plan_acknowledge(*, actor: Any, plan: TreatmentPlan, method: str, version: int,
@@ -245,6 +288,7 @@ def plan_acknowledge(*, actor: Any, plan: TreatmentPlan, method: str, version: i
     _check_writer(actor, plan)
     method = _text(method, "method", limit=60)
     with transaction.atomic():
+        _finalize_drafts(plan)  # what was acknowledged never changes afterwards
         plan = _bump(actor=actor, plan=plan, version=version,
                      summary=f"Participant acknowledged revision {plan.revision} ({method})",
                      request=request, new_revision=False, extra={

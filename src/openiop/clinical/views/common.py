@@ -33,7 +33,21 @@ def chart_participant(request: HttpRequest, code: Any, *, audit: bool = True) ->
                                     audit_action="view" if audit else None)
 
 
+# Service error keys a person should not read ("override_reason"); nested keys such as
+# "sections.assessment" carry messages that already name what is wrong.
+FIELD_LABELS = {"override_reason": "Reason to sign despite the warnings"}
+
+
 def error_messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
-    return list(exc.messages)
+    """Readable lines for a service's ValidationError: never an internal key."""
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    lines = []
+    for field, msgs in exc.message_dict.items():
+        text = " ".join(msgs)
+        if field == "__all__" or "." in field:
+            lines.append(text)
+        else:
+            label = FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+            lines.append(f"{label}: {text}")
+    return lines

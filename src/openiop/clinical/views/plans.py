@@ -41,7 +41,12 @@ from ..models import (
 )
 from ..pdf import plan_pdf, safety_plan_pdf
 from ..permissions import can_see_chart_clinical, can_write_for
-from ..selectors import current_safety_plan, safety_plan_versions, treatment_plan_for
+from ..selectors import (
+    current_safety_plan,
+    plan_signature_record,
+    safety_plan_versions,
+    treatment_plan_for,
+)
 from ..services.plans import plan_snapshot
 from .common import chart_participant
 
@@ -63,10 +68,10 @@ def _require_access(request: HttpRequest, participant: Any) -> bool:
     return can_see_chart_clinical(request.user, participant, request)
 
 
-@staff_required(Perm.CLINICAL_VIEW)
-@require_GET
-def participant_plan(request: HttpRequest, code: str) -> HttpResponse:
-    participant = chart_participant(request, code)
+def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] | None = None
+               ) -> HttpResponse:
+    """The plan tab; `retry` re-shows a form that was not saved, with what was typed and
+    an error beside each field (status 400)."""
     context = _chart(request, participant)
     if not _require_access(request, participant):
         return render(request, "clinical/participant_plan.html",
@@ -86,17 +91,28 @@ def participant_plan(request: HttpRequest, code: str) -> HttpResponse:
         "review_form": ReviewForm(prefix="review", initial={"reviewed_on": today}),
         "ack_form": AcknowledgeForm(prefix="ack"),
         "episode": context.get("episode"),
+        "retry": retry,
     }
     if plan is not None:
+        revisions = list(plan.revisions.select_related("created_by")[:50])
         context |= {
             "plan_snapshot": plan_snapshot(plan),
-            "revisions": plan.revisions.select_related("created_by")[:50],
+            "revisions": revisions,
+            "draft": next((r for r in revisions if r.number == plan.revision and r.is_draft),
+                          None),
             "reviews": plan.reviews.select_related("reviewed_by")[:20],
             "review_overdue": plan.next_review_due < today,
             "review_due_soon": today <= plan.next_review_due <= today + timezone.timedelta(
                 days=7),
         }
-    return render(request, "clinical/participant_plan.html", context)
+    return render(request, "clinical/participant_plan.html", context,
+                  status=400 if retry else 200)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def participant_plan(request: HttpRequest, code: str) -> HttpResponse:
+    return _plan_page(request, chart_participant(request, code))
 
 
 def _find(model: Any, code: str | None, **scope: Any) -> Any:
@@ -106,88 +122,99 @@ def _find(model: Any, code: str | None, **scope: Any) -> Any:
         raise Http404 from exc
 
 
+# action -> (form class, prefix, parent model and its scope below the plan, heading)
+PLAN_ACTIONS: dict[str, tuple[Any, str | None, Any, str, str]] = {
+    "start": (PlanStartForm, None, None, "", "Start the treatment plan"),
+    "problem": (ProblemForm, None, None, "", "Add a problem"),
+    "goal": (GoalForm, "goal", TreatmentProblem, "plan", "Add a goal to the problem"),
+    "objective": (ObjectiveForm, "objective", TreatmentGoal, "problem__plan",
+                  "Add an objective to the goal"),
+    "intervention": (InterventionForm, "intervention", TreatmentObjective,
+                     "goal__problem__plan", "Add an intervention to the objective"),
+    "status": (ObjectiveStatusForm, "status", TreatmentObjective, "goal__problem__plan",
+               "Update the objective's status"),
+    "review": (ReviewForm, "review", None, "", "Record a review"),
+    "acknowledge": (AcknowledgeForm, "ack", None, "", "Record the acknowledgment"),
+    "finish": (None, None, None, "", "Finish this revision"),
+}
+
+
+def _run_action(request: HttpRequest, action: str, plan: Any, participant: Any,
+                form: Any, parent: Any, version: int) -> None:
+    """Call the service for one plan verb with the form's cleaned data."""
+    actor, data = request.user, dict(form.cleaned_data) if form is not None else {}
+    common = {"actor": actor, "request": request}
+    if action == "start":
+        services.plan_start(participant=participant, episode=current_episode(participant),
+                            statement=data["statement"], **common)
+    elif action == "problem":
+        services.plan_add_problem(plan=plan, version=version, **data, **common)
+    elif action == "goal":
+        services.plan_add_goal(problem=parent, version=version, **data, **common)
+    elif action == "objective":
+        services.plan_add_objective(goal=parent, version=version, **data, **common)
+    elif action == "intervention":
+        responsible = User.objects.filter(code=data.pop("responsible")).first()
+        services.plan_add_intervention(objective=parent, responsible=responsible,
+                                       version=version, **data, **common)
+    elif action == "status":
+        services.plan_set_objective_status(objective=parent, version=version, **data,
+                                           **common)
+    elif action == "review":
+        services.plan_review(plan=plan, version=version, **data, **common)
+    elif action == "acknowledge":
+        services.plan_acknowledge(plan=plan, version=version, **data, **common)
+    elif action == "finish":
+        services.plan_finish_revision(plan=plan, version=version, **common)
+
+
 @staff_required(Perm.CLINICAL_WRITE)
 @require_POST
 def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    """One endpoint per plan verb: start, problem, goal, objective, intervention, status,
-    review, acknowledge. Every change carries the plan version it was made against."""
+    """One endpoint per plan verb (PLAN_ACTIONS). Every change carries the plan version it
+    was made against. When nothing is saved, the page comes back with the form as typed
+    and an error beside each field."""
     participant = chart_participant(request, code, audit=False)
-    if not _require_access(request, participant):
+    if not _require_access(request, participant) or action not in PLAN_ACTIONS:
         raise Http404
     plan = treatment_plan_for(participant)
+    if plan is None and action != "start":
+        raise Http404
+    form_class, prefix, parent_model, scope, heading = PLAN_ACTIONS[action]
     post = request.POST
     try:
         version = int(post.get("version", "0"))
     except ValueError:
         version = 0
+    parent = _find(parent_model, post.get("parent"), **{scope: plan}) if parent_model else None
     form: Any = None
-    try:
-        if action == "start":
-            form = PlanStartForm(post)
-            if form.is_valid():
-                services.plan_start(actor=request.user, participant=participant,
-                                    episode=current_episode(participant), request=request,
-                                    statement=form.cleaned_data["statement"])
-        elif plan is None:
-            raise Http404
-        elif action == "problem":
-            form = ProblemForm(post)
-            if form.is_valid():
-                services.plan_add_problem(actor=request.user, plan=plan, version=version,
-                                          request=request, **form.cleaned_data)
-        elif action == "goal":
-            form = GoalForm(post, prefix="goal")
-            if form.is_valid():
-                problem = _find(TreatmentProblem, post.get("parent"), plan=plan)
-                services.plan_add_goal(actor=request.user, problem=problem, version=version,
-                                       request=request, **form.cleaned_data)
-        elif action == "objective":
-            form = ObjectiveForm(post, prefix="objective")
-            if form.is_valid():
-                goal = _find(TreatmentGoal, post.get("parent"), problem__plan=plan)
-                services.plan_add_objective(actor=request.user, goal=goal, version=version,
-                                            request=request, **form.cleaned_data)
-        elif action == "intervention":
-            form = InterventionForm(post, prefix="intervention",
-                                    staff=_staff_choices(participant))
-            if form.is_valid():
-                objective = _find(TreatmentObjective, post.get("parent"),
-                                  goal__problem__plan=plan)
-                data = form.cleaned_data
-                responsible = User.objects.filter(code=data.pop("responsible")).first()
-                services.plan_add_intervention(actor=request.user, objective=objective,
-                                               responsible=responsible, version=version,
-                                               request=request, **data)
-        elif action == "status":
-            form = ObjectiveStatusForm(post, prefix="status")
-            if form.is_valid():
-                objective = _find(TreatmentObjective, post.get("parent"),
-                                  goal__problem__plan=plan)
-                services.plan_set_objective_status(actor=request.user, objective=objective,
-                                                   version=version, request=request,
-                                                   **form.cleaned_data)
-        elif action == "review":
-            form = ReviewForm(post, prefix="review")
-            if form.is_valid():
-                services.plan_review(actor=request.user, plan=plan, version=version,
-                                     request=request, **form.cleaned_data)
-        elif action == "acknowledge":
-            form = AcknowledgeForm(post, prefix="ack")
-            if form.is_valid():
-                services.plan_acknowledge(actor=request.user, plan=plan, version=version,
-                                          request=request, **form.cleaned_data)
-        else:
-            raise Http404
-    except ValidationError as exc:
-        apply_validation_error(form, exc)
-    except (Conflict, NotPermitted) as exc:
-        form.add_error(None, exc.message)
-    if form is not None and form.errors:
-        messages.error(request, "Not saved: " + "; ".join(
-            f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
-            if k != "__all__" else " ".join(v) for k, v in form.errors.items()))
-    else:
-        messages.success(request, "Treatment plan updated.")
+    if form_class is not None:
+        kwargs: dict[str, Any] = {"prefix": prefix}
+        if form_class is InterventionForm:
+            kwargs["staff"] = _staff_choices(participant)
+        form = form_class(post, auto_id="retry_%s", **kwargs)
+    problem: str | None = None
+    if form is None or form.is_valid():
+        try:
+            _run_action(request, action, plan, participant, form, parent, version)
+        except ValidationError as exc:
+            if form is None:
+                problem = " ".join(exc.messages)
+            else:
+                apply_validation_error(form, exc)
+        except (Conflict, NotPermitted) as exc:
+            if form is None:
+                problem = exc.message
+            else:
+                form.add_error(None, exc.message)
+    if problem or (form is not None and form.errors):
+        messages.error(request, problem or "Not saved: correct the fields marked below.")
+        if form is None:
+            return redirect("clinical:participant_plan", code=participant.code)
+        return _plan_page(request, participant, retry={
+            "action": action, "form": form, "heading": heading, "parent": parent,
+            "parent_code": post.get("parent", "")})
+    messages.success(request, "Treatment plan updated.")
     return redirect("clinical:participant_plan", code=participant.code)
 
 
@@ -221,14 +248,15 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     services.plan_export(actor=request.user, plan=plan,
                          action="print" if fmt == "print" else "export", request=request)
     snapshot = plan_snapshot(plan)
+    signatures = plan_signature_record(plan)
     if fmt == "pdf":
-        response = HttpResponse(plan_pdf(plan, snapshot, plan.revision),
+        response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures),
                                 content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="treatment-plan-{plan.code}.pdf"'
         return response
     return render(request, "clinical/plan_print.html", {
         "participant": participant, "plan": plan, "snapshot": snapshot,
-        "revision_number": plan.revision})
+        "revision_number": plan.revision, "signatures": signatures})
 
 
 @staff_required(Perm.CLINICAL_VIEW)

@@ -247,13 +247,23 @@ def _sessions_on(organization: Any, site: Any, day: date) -> list[Session]:
     return list(qs)
 
 
+def site_holidays(site: Any, year: int) -> dict[date, str]:
+    """The public holidays of a year at a site: US federal holidays and those of the site's
+    state, observed days included, from the `holidays` package."""
+    import holidays as public_holidays
+
+    try:
+        days = public_holidays.country_holidays("US", subdiv=site.state, years=year)
+    except NotImplementedError:  # not a state the package knows: federal holidays only
+        days = public_holidays.country_holidays("US", years=year)
+    return {day: str(name) for day, name in days.items()}
+
+
 def closures_add_holidays(*, actor: Any, organization: Any, year: int,
                           request: HttpRequest | None = None) -> list[SiteClosure]:
     """Close every site on the public holidays of a year (US federal holidays and those of
     the site's state, observed days included), from the `holidays` package. Days already
     closed are skipped, so it can run again; a clinic that stays open on one removes it."""
-    import holidays as public_holidays
-
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, organization.pk)
     today = timezone.localdate()
@@ -265,11 +275,7 @@ def closures_add_holidays(*, actor: Any, organization: Any, year: int,
     closed_all = {d for site_id, d in existing if site_id is None}
     new: list[SiteClosure] = []
     for site in sites:
-        try:
-            days = public_holidays.country_holidays("US", subdiv=site.state, years=year)
-        except NotImplementedError:  # not a state the package knows: federal holidays only
-            days = public_holidays.country_holidays("US", years=year)
-        for day, name in sorted(days.items()):
+        for day, name in sorted(site_holidays(site, year).items()):
             if day < today or day in closed_all or (site.pk, day) in existing:
                 continue
             new.append(SiteClosure(organization=organization, site=site, date=day,

@@ -31,3 +31,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from exc
         for error in run.errors:
             self.stdout.write(f"line {error['line']} ({error['source_id']}): {error['message']}")
+        for warning in run.warnings:
+            self.stdout.write(f"line {warning['line']} ({warning['source_id']}): warning: "
+                              f"{warning['message']}")
