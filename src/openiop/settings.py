@@ -10,6 +10,12 @@ Environment variables (all optional for a local demo):
 - OPENIOP_TIME_ZONE: the clinic's default zone (default America/New_York)
 - SECURE_SSL: 1 behind TLS: secure cookies, HSTS and redirect to https
 - REDIS_URL: cache (rate limits, lockout) shared by several web workers
+- OPENIOP_AUDIT_KEY: the secret (32+ characters) keying the audit chains and signing their
+  checkpoints; never stored in the database (a development key is generated in var/)
+- OPENIOP_AUDIT_CHECKPOINT_DIR: where signed audit checkpoints are written (default
+  var/audit-checkpoints; production: storage the database's users cannot rewrite)
+- OPENIOP_TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxies
+  whose X-Forwarded-For is believed (default: none, REMOTE_ADDR is the client)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -44,20 +50,29 @@ def env_int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def _local_secret(env_name: str, file_name: str) -> str:
+    key = os.environ.get(env_name)
     if key:
         return key
-    # A per-checkout key for development and the demo; production sets SECRET_KEY.
+    # A per-checkout key for development and the demo; production sets the variable.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / file_name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _local_secret("SECRET_KEY", "secret_key")
+# Keys the audit chains (HMAC) and signs their checkpoints: kept out of the database.
+OPENIOP_AUDIT_KEY = _local_secret("OPENIOP_AUDIT_KEY", "audit_key")
+OPENIOP_AUDIT_KEY_FROM_ENV = bool(os.environ.get("OPENIOP_AUDIT_KEY"))
+OPENIOP_AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("OPENIOP_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints")
+# Reverse proxies whose X-Forwarded-For is believed (openiop.core.http.client_ip).
+OPENIOP_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("OPENIOP_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip()
