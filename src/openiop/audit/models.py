@@ -37,6 +37,7 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", "Emergency access"
     DENIED = "denied", "Access denied"
     SIGN = "sign", "Signed"
+    INTEGRITY = "integrity", "Integrity warning"
 
 
 class AccessEvent(models.Model):
