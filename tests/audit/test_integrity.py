@@ -339,3 +339,13 @@ def test_organizations_do_not_wait_for_each_other(world):
         worker.join()
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
+
+
+def test_a_postgresql_installation_without_an_environment_key_is_warned(settings):
+    from openiop.audit.apps import audit_key_check
+
+    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql"}}
+    settings.OPENIOP_AUDIT_KEY_FROM_ENV = False
+    assert [m.id for m in audit_key_check()] == ["openiop.audit.W001"]
+    settings.OPENIOP_AUDIT_KEY_FROM_ENV = True
+    assert audit_key_check() == []
