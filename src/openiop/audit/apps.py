@@ -11,10 +11,11 @@ class AuditConfig(AppConfig):
         checks.register(audit_key_check, checks.Tags.security)
 
 
-def audit_key_check(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+def audit_key_check(app_configs: object = None, *, engine: str = "",
+                    **kwargs: object) -> list[checks.CheckMessage]:
     """A production database (PostgreSQL) with the development audit key from var/ is a
     misconfiguration: the key must come from the environment, away from the database."""
-    engine = settings.DATABASES["default"]["ENGINE"]
+    engine = engine or settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine and not getattr(settings, "OPENIOP_AUDIT_KEY_FROM_ENV", True):
         return [checks.Warning(
             "OPENIOP_AUDIT_KEY is not set: the audit chains are keyed with the development "
