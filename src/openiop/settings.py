@@ -202,7 +202,13 @@ OTP_TOTP_ISSUER = "OpenIOP"
 # Lockout after repeated failed logins (django-axes).
 AXES_FAILURE_LIMIT = env_int("OPENIOP_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPENIOP_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Each parameter on its own: too many failures for one username lock that account from
+# every address (a password guesser moving between addresses), and too many from one
+# address lock that address whatever usernames it tries (password spraying). NIST SP
+# 800-63B section 5.2.2 (rate limiting per account).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address, believing X-Forwarded-For only from OPENIOP_TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "openiop.core.http.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
