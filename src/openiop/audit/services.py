@@ -20,7 +20,7 @@ from .chain import GENESIS_HASH, chain_of
 from .models import AccessEvent, Action
 from .verify import ChainProblem, audit_verify
 
-__all__ = ["ChainProblem", "audit_record", "audit_verify"]
+__all__ = ["ChainProblem", "audit_list_view", "audit_record", "audit_verify"]
 
 # Any constant: the first key of the per-chain advisory locks on PostgreSQL.
 _PG_LOCK_SPACE = 7_340_001
@@ -93,3 +93,13 @@ def audit_record(
         event.hash = event.compute_hash()
         event.save()
     return event
+
+
+def audit_list_view(*, request: HttpRequest, object_type: str) -> AccessEvent:
+    """One `view` event for a list or search page (not one per row shown): who looked,
+    at which page, with which search and filters (the query string, kept as the reason)."""
+    user = request.user
+    profile = getattr(user, "staff_profile", None)
+    return audit_record(actor=user, action=Action.VIEW, object_type=object_type,
+                        organization=getattr(profile, "organization", None), request=request,
+                        reason=request.META.get("QUERY_STRING", "")[:500])

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
-from openiop.audit.services import audit_record
+from openiop.audit.services import audit_list_view, audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Participant
@@ -69,6 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "plans_overdue": plans.filter(next_review_due__lt=timezone.localdate()).count(),
         "today": timezone.localdate(),
     }
+    audit_list_view(request=request, object_type="note_dashboard")
     return render(request, "clinical/index.html", context)
 
 
