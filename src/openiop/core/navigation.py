@@ -44,5 +44,6 @@ CHART_TABS: tuple[NavItem, ...] = (
     NavItem("Measures", "outcomes:participant_measures", Perm.CLINICAL_VIEW),
     NavItem("Skills", "skills:participant_skills", Perm.CLINICAL_VIEW),
     NavItem("Medications", "medications:participant_medications", Perm.MEDICATION_VIEW),
+    NavItem("Consents", "participants:consents", Perm.PARTICIPANT_VIEW),
     NavItem("Access log", "audit:participant_events", Perm.AUDIT_VIEW),
 )
