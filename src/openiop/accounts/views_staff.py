@@ -123,6 +123,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("new_password1", exc.messages)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if not user.is_clinic_staff:
+                return redirect("/portal/")  # portal accounts: no second factor
             # Only this session, just authenticated by the link, may enrol a device.
             request.session[ENROL_SESSION_KEY] = user.pk
             return redirect("accounts:mfa")

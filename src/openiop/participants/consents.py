@@ -41,7 +41,8 @@ REDISCLOSURE_STATEMENT = (
     "HIPAA, may not be further disclosed unless this consent or 42 CFR part 2 permits it.")
 
 
-def _org_check(actor: Any, participant: Participant) -> None:
+def require_consent_manager(actor: Any, participant: Participant) -> None:
+    """Consents and portal accounts: the admitting roles, in the participant's organization."""
     require_perm(actor, Perm.ADMIT)
     if participant.organization_id != actor.staff_organization_id:
         raise NotPermitted("That participant is not in your organization.")
@@ -96,7 +97,7 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
                    signer_relationship: str = "", replaces: Consent | None = None,
                    request: HttpRequest | None = None) -> Consent:
     """Record a signed Part 2 or family-access consent with every required element."""
-    _org_check(actor, participant)
+    require_consent_manager(actor, participant)
     errors = _validate_common(signed_by_name=signed_by_name, signed_on=signed_on,
                               expires_at=expires_at, expiry_event=expiry_event)
     scopes = list(dict.fromkeys(scopes or []))
@@ -142,7 +143,7 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
 def consent_revoke(*, actor: Any, consent: Consent, reason: str,
                    request: HttpRequest | None = None) -> Consent:
     """Revoke at once, recording who and why."""
-    _org_check(actor, consent.participant)
+    require_consent_manager(actor, consent.participant)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the consent is revoked (e.g. 'revoked by "
                                          "the participant by phone')."})

@@ -51,3 +51,19 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300,
                              help_text="E.g. 'revoked by the participant by phone'.")
     confirm = forms.BooleanField(label="Yes, revoke this consent now")
+
+
+class PortalInviteForm(forms.Form):
+    who = forms.ChoiceField(label="Who")
+    username = forms.RegexField(label="Username", max_length=150, regex=r"^[\w.@+-]+$",
+                                error_messages={"invalid": "Letters, digits and @ . + - _ only."})
+    email = forms.EmailField(label="E-mail", required=False)
+
+    def __init__(self, *args: object, choices: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["who"].choices = choices
+
+
+class PortalDeactivateForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=300)
+    confirm = forms.BooleanField(label="Yes, stop this portal sign-in now")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_consents
+from . import views, views_consents, views_portal_accounts
 
 app_name = "participants"
 
@@ -20,4 +20,10 @@ urlpatterns = [
          name="consent_revoke"),
     path("<uuid:code>/consents/<uuid:consent_code>/print/", views_consents.consent_print,
          name="consent_print"),
+    path("<uuid:code>/portal-accounts/invite/", views_portal_accounts.portal_invite,
+         name="portal_invite"),
+    path("<uuid:code>/portal-accounts/<str:who>/link/", views_portal_accounts.portal_link,
+         name="portal_link"),
+    path("<uuid:code>/portal-accounts/<str:who>/<str:action>/",
+         views_portal_accounts.portal_active, name="portal_active"),
 ]

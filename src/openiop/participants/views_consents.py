@@ -20,7 +20,7 @@ from openiop.core.exceptions import DomainError
 from openiop.core.forms import apply_validation_error
 
 from . import consents as services
-from .forms_consents import FamilyConsentForm, Part2ConsentForm, RevokeForm
+from .forms_consents import FamilyConsentForm, Part2ConsentForm, PortalInviteForm, RevokeForm
 from .models import Consent, Participant
 from .selectors import get_participant_for_user
 from .views import chart_context
@@ -53,8 +53,13 @@ def _again_initial(participant: Participant, code: str | None) -> tuple[dict, di
                      "purpose": old.purpose}, {}
 
 
-def _render(request: HttpRequest, participant: Participant, *, part2: Part2ConsentForm | None
-            = None, family: FamilyConsentForm | None = None, status: int = 200) -> HttpResponse:
+def render_consents(request: HttpRequest, participant: Participant, *,
+                    part2: Part2ConsentForm | None = None,
+                    family: FamilyConsentForm | None = None,
+                    invite: PortalInviteForm | None = None, status: int = 200) -> HttpResponse:
+    """The tab, with any form that has errors shown again as typed."""
+    from .views_portal_accounts import invite_form, portal_holders
+
     now = timezone.now()
     rows = list(participant.consents.select_related("related_person", "recorded_by",
                                                     "revoked_by").order_by("-granted_at"))
@@ -69,6 +74,8 @@ def _render(request: HttpRequest, participant: Participant, *, part2: Part2Conse
         "family_form": family or FamilyConsentForm(initial=family_initial,
                                                    participant=participant),
         "again": bool(part2_initial or family_initial),
+        "holders": portal_holders(participant) if can_manage else [],
+        "invite_form": invite or invite_form(participant),
     }, status=status)
 
 
@@ -77,7 +84,7 @@ def _render(request: HttpRequest, participant: Participant, *, part2: Part2Conse
 def consent_list(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            object_type="consents")
-    return _render(request, participant)
+    return render_consents(request, participant)
 
 
 def _expires(data: dict[str, Any]) -> datetime | None:
@@ -123,7 +130,7 @@ def consent_add(request: HttpRequest, code: str, kind: str) -> HttpResponse:
             messages.success(request, f"{consent.get_kind_display()} recorded.")
             return redirect("participants:consents", code=participant.code)
     forms = {"part2": form} if kind == "part2" else {"family": form}
-    return _render(request, participant, status=400, **forms)
+    return render_consents(request, participant, status=400, **forms)
 
 
 @staff_required(Perm.ADMIT)
