@@ -86,6 +86,10 @@ def _validate_common(*, signed_by_name: str, signed_on: date | None,
         errors["expires_at"] = "Give an expiry date or the event that ends the consent."
     elif expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = "The expiry date must be in the future."
+    elif expires_at is not None and expires_at.year > timezone.now().year + 100:
+        errors["expires_at"] = "The expiry date must be within 100 years."
+    if signed_on is not None and signed_on.year < 1900:
+        errors["signed_on"] = "Give the real date it was signed."
     return errors
 
 
