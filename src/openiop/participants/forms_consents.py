@@ -36,11 +36,15 @@ class Part2ConsentForm(_Signed):
     purpose = forms.CharField(label="Purpose", max_length=200,
                               help_text="'At my request' is enough when that is the reason.")
 
+    field_order = ["kind", "disclosing_party", "information", "recipient", "purpose"]
+
 
 class FamilyConsentForm(_Signed):
     related_person = forms.ModelChoiceField(label="Family or support person", queryset=None)
     scopes = forms.MultipleChoiceField(label="May see", choices=list(FAMILY_SCOPES.items()),
                                        widget=forms.CheckboxSelectMultiple)
+
+    field_order = ["related_person", "scopes"]
 
     def __init__(self, *args: object, participant: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
