@@ -79,6 +79,27 @@ def _no_mfa_by_default(settings):
 
 
 @pytest.fixture(autouse=True)
+def _audit_key_and_checkpoints(settings, tmp_path):
+    """A fixed audit key (never the checkout's var/ key) and a private checkpoint folder."""
+    settings.OPENIOP_AUDIT_KEY = "test-audit-key-" + "k" * 40
+    settings.OPENIOP_AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """PostgreSQL: let the suite's database flush (transactional tests) truncate the audit
+    table, which its trigger refuses otherwise (audit migration 0005)."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET openiop.allow_audit_truncate = 'on'")
+                cursor.execute("SET openiop.allow_audit_truncate = 'on'")
+
+
+@pytest.fixture(autouse=True)
 def _clear_axes_cache():
     from django.core.cache import cache
 

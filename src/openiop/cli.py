@@ -2,7 +2,9 @@
 
     openiop demo [--seed N] [--participants N]   build the synthetic demo clinic
     openiop logins                                print every demo login
-    openiop audit verify                          check the audit trail's hash chain
+    openiop audit verify                          check the audit chains and latest checkpoint
+    openiop audit checkpoint                      write a signed audit checkpoint now
+    openiop audit app-role --role NAME            create the PostgreSQL role the app runs as
     openiop create_clinic --name N --admin USER   a real clinic's organization and first admin
     openiop serve [addr:port]                     run the development server
     openiop <django command> ...                  any Django management command
@@ -19,8 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openiop.settings")
     from django.core.management import execute_from_command_line
 
-    if args[:2] == ["audit", "verify"]:
-        args = ["audit_verify", *args[2:]]
+    if args[:1] == ["audit"] and args[1:2] in (["verify"], ["checkpoint"], ["app-role"]):
+        args = [f"audit_{args[1].replace('-', '_')}", *args[2:]]
     elif args[:1] == ["serve"]:
         args = ["runserver", *(args[1:] or ["127.0.0.1:8000"])]
     elif args[:1] == ["logins"]:

@@ -10,6 +10,12 @@ Environment variables (all optional for a local demo):
 - OPENIOP_TIME_ZONE: the clinic's default zone (default America/New_York)
 - SECURE_SSL: 1 behind TLS: secure cookies, HSTS and redirect to https
 - REDIS_URL: cache (rate limits, lockout) shared by several web workers
+- OPENIOP_AUDIT_KEY: the secret (32+ characters) keying the audit chains and signing their
+  checkpoints; never stored in the database (a development key is generated in var/)
+- OPENIOP_AUDIT_CHECKPOINT_DIR: where signed audit checkpoints are written (default
+  var/audit-checkpoints; production: storage the database's users cannot rewrite)
+- OPENIOP_TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxies
+  whose X-Forwarded-For is believed (default: none, REMOTE_ADDR is the client)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -44,20 +50,29 @@ def env_int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def _local_secret(env_name: str, file_name: str) -> str:
+    key = os.environ.get(env_name)
     if key:
         return key
-    # A per-checkout key for development and the demo; production sets SECRET_KEY.
+    # A per-checkout key for development and the demo; production sets the variable.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / file_name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _local_secret("SECRET_KEY", "secret_key")
+# Keys the audit chains (HMAC) and signs their checkpoints: kept out of the database.
+OPENIOP_AUDIT_KEY = _local_secret("OPENIOP_AUDIT_KEY", "audit_key")
+OPENIOP_AUDIT_KEY_FROM_ENV = bool(os.environ.get("OPENIOP_AUDIT_KEY"))
+OPENIOP_AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("OPENIOP_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints")
+# Reverse proxies whose X-Forwarded-For is believed (openiop.core.http.client_ip).
+OPENIOP_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("OPENIOP_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip()
@@ -66,7 +81,8 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for platform operators only (superusers; reads audited).
+    "openiop.accounts.admin_site.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,7 +203,13 @@ OTP_TOTP_ISSUER = "OpenIOP"
 # Lockout after repeated failed logins (django-axes).
 AXES_FAILURE_LIMIT = env_int("OPENIOP_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("OPENIOP_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Each parameter on its own: too many failures for one username lock that account from
+# every address (a password guesser moving between addresses), and too many from one
+# address lock that address whatever usernames it tries (password spraying). NIST SP
+# 800-63B section 5.2.2 (rate limiting per account).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address, believing X-Forwarded-For only from OPENIOP_TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "openiop.core.http.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

@@ -10,9 +10,6 @@ handler403 = "openiop.core.views.permission_denied"
 handler404 = "openiop.core.views.page_not_found"
 handler500 = "openiop.core.views.server_error"
 
-admin.site.site_header = "OpenIOP support"
-admin.site.site_title = "OpenIOP support"
-
 urlpatterns = [
     path("", core_views.root, name="root"),
     path("", include("openiop.core.urls")),

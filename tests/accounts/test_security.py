@@ -34,18 +34,22 @@ def test_a_correct_password_before_the_limit_signs_in(world):
 
 
 def test_staff_must_verify_a_second_factor_when_mfa_is_required(world, settings):
+    from openiop.accounts.services import staff_reset_link
+
     settings.OPENIOP_REQUIRE_MFA = True
+    token = staff_reset_link(actor=world.director, user=world.clinician)
     client = Client()
-    assert _login(client, "clin", PASSWORD).status_code == 302
+    # The one-time link sets the password and signs in ...
+    client.post(f"/accounts/link/{token}/", {"new_password1": "another-long-passphrase",
+                                            "new_password2": "another-long-passphrase"})
     response = client.get(f"/participants/{world.participant.code}/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/")
-    # Enrolment page shows a QR code and creates an unconfirmed device.
+    # ... and only that session may enrol: a QR code and an unconfirmed device.
     page = client.get("/accounts/mfa/")
     assert b"<svg" in page.content
     device = TOTPDevice.objects.get(user=world.clinician)
     assert not device.confirmed
     token = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
-    device.refresh_from_db()
     done = client.post("/accounts/mfa/", {"token": token, "next": "/participants/"})
     assert done.status_code == 302 and done["Location"] == "/participants/"
     assert client.get(f"/participants/{world.participant.code}/").status_code == 200
@@ -53,6 +57,7 @@ def test_staff_must_verify_a_second_factor_when_mfa_is_required(world, settings)
 
 def test_wrong_totp_code_is_refused_with_a_message(world, settings):
     settings.OPENIOP_REQUIRE_MFA = True
+    TOTPDevice.objects.create(user=world.clinician, name="phone", confirmed=True)
     client = Client()
     _login(client, "clin", PASSWORD)
     client.get("/accounts/mfa/")

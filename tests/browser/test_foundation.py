@@ -55,7 +55,20 @@ def test_sign_in_two_factor_and_form_validation_look_finished(demo, page, settin
     assert page.get_by_role("heading", name="Sign in to OpenIOP").is_visible()
     screenshot(page, "login")
     settings.OPENIOP_REQUIRE_MFA = True
-    sign_in(page, "intake")
+    # A new colleague follows the one-time set-up link: password, then the authenticator.
+    from openiop.accounts.models import User
+    from openiop.accounts.services import staff_invite
+
+    _user, token = staff_invite(actor=User.objects.get(username="director"),
+                                username="newintake", first_name="Nia", last_name="Park",
+                                email="", role="intake")
+    page.goto(f"/accounts/link/{token}/")
+    assert page.get_by_role("heading", name="Set up your account").is_visible()
+    page.locator("#id_new_password1").fill("a-long-and-unusual-passphrase")
+    page.locator("#id_new_password2").fill("a-long-and-unusual-passphrase")
+    screenshot(page, "account-set-up")
+    page.get_by_role("button", name="Set password").click()
+    page.wait_for_load_state("networkidle")
     assert "/accounts/mfa/" in page.url
     assert page.locator(".qr svg").is_visible()
     # Until the second step is done, no navigation to pages that would only bounce back.

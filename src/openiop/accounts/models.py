@@ -135,3 +135,32 @@ class StaffProfile(models.Model):
 
     def has_credential(self, *codes: str) -> bool:
         return any(c in self.credentials for c in codes)
+
+
+class InvitationPurpose(models.TextChoices):
+    INVITE = "invite", "Invitation"
+    RESET = "reset", "Password and second-factor reset"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an account holder set a password and enrol a second
+    factor. Only the token's SHA-256 is stored; the link is shown once to whoever issued
+    it. Enrolling a second factor is possible only through such a link, so a stolen
+    password alone cannot enrol the thief's authenticator (NIST SP 800-63B section 6.1.2.1:
+    binding an authenticator requires an authenticated session or an issued secret)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    purpose = models.CharField(max_length=10, choices=InvitationPurpose.choices,
+                               default=InvitationPurpose.INVITE)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_staff
 
 app_name = "accounts"
 
@@ -8,4 +8,9 @@ urlpatterns = [
     path("login/", views.OpenIOPLoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("mfa/", views.mfa, name="mfa"),
+    path("link/<str:token>/", views_staff.invitation, name="invitation"),
+    path("staff/", views_staff.staff_list, name="staff"),
+    path("staff/invite/", views_staff.staff_invite, name="staff_invite"),
+    path("staff/<uuid:code>/reset/", views_staff.staff_reset, name="staff_reset"),
+    path("staff/<uuid:code>/<str:action>/", views_staff.staff_active, name="staff_active"),
 ]

@@ -20,6 +20,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import LoginForm, TokenForm
+from .views_staff import ENROL_SESSION_KEY
 
 
 class OpenIOPLoginView(LoginView):
@@ -55,10 +56,14 @@ def _safe_next(request: HttpRequest) -> str:
 
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
-    """Verify a TOTP code; enrol a device first when the user has none confirmed."""
+    """Verify a TOTP code. A user without a confirmed device may enrol one only in the
+    session that a one-time set-up link just authenticated (no trust on first use: a
+    password alone never binds a new authenticator)."""
     user = request.user
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
+    if enrolling and request.session.get(ENROL_SESSION_KEY) != user.pk:
+        return render(request, "accounts/mfa_no_device.html", status=403)
     if enrolling:
         device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or (
             TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
@@ -70,6 +75,9 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            # A new session key once fully signed in (session fixation, OWASP ASVS 3.2.1).
+            request.session.cycle_key()
+            request.session.pop(ENROL_SESSION_KEY, None)
             return redirect(_safe_next(request))
         form.add_error("token", "That code did not match. Check your device's clock and try again.")
     context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}

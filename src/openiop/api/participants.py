@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
 
-from openiop.participants import services
+from openiop.accounts.permissions import Perm
+from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
 router = Router(tags=["participants"])
@@ -71,3 +73,80 @@ def create_participant(request: HttpRequest, payload: ParticipantIn) -> Status:
         request=request,
     )
     return Status(201, participant)
+
+
+# --- consents (the chart's Consents tab, as JSON) ----------------------------------------
+
+class ConsentOut(Schema):
+    code: UUID
+    kind: str
+    recipient: str
+    purpose: str
+    information: str
+    disclosing_party: str
+    scopes: list[str]
+    granted_at: datetime
+    expires_at: datetime | None
+    expiry_event: str
+    signed_by_name: str
+    signed_on: date | None
+    revoked_at: datetime | None
+    revocation_reason: str
+    text: str
+
+
+_TEXT = r"^[^\x00]*$"  # no NUL characters (a database refuses them)
+
+
+class ConsentIn(Schema):
+    kind: str = Field(..., max_length=30, description="part2_tpo, part2_disclosure or "
+                                                       "family_access")
+    signed_by_name: str = Field(..., max_length=200, pattern=_TEXT)
+    signed_on: date
+    signer_relationship: str = Field("", max_length=60, pattern=_TEXT)
+    recipient: str = Field("", max_length=200, pattern=_TEXT)
+    purpose: str = Field("", max_length=200, pattern=_TEXT)
+    information: str = Field("", max_length=500, pattern=_TEXT)
+    disclosing_party: str = Field("", max_length=200, pattern=_TEXT)
+    related_person: UUID | None = None
+    scopes: list[str] = Field([], max_length=10)
+    expires_at: AwareDatetime | None = None
+    expiry_event: str = Field("", max_length=200, pattern=_TEXT)
+
+
+class RevokeIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300, pattern=_TEXT)
+
+
+@router.get("/{code}/consents", response=list[ConsentOut])
+def list_consents(request: HttpRequest, code: UUID) -> object:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           object_type="consents")
+    return list(participant.consents.order_by("-granted_at"))
+
+
+@router.post("/{code}/consents", response={201: ConsentOut})
+def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Status:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.ADMIT, audit_action=None)
+    data = payload.dict()
+    related = None
+    if data.pop("related_person") is not None:
+        related = participant.related_people.filter(code=payload.related_person).first()
+        if related is None:
+            raise ValidationError({"related_person": "Not one of this participant's people."})
+    consent = consents.consent_record(actor=request.user, participant=participant,
+                                      related_person=related, request=request, **data)
+    return Status(201, consent)
+
+
+@router.post("/{code}/consents/{consent_code}/revoke", response=ConsentOut)
+def revoke_consent(request: HttpRequest, code: UUID, consent_code: UUID,
+                   payload: RevokeIn) -> object:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.ADMIT, audit_action=None)
+    consent = participant.consents.filter(code=consent_code).first()
+    if consent is None:
+        raise Http404
+    return consents.consent_revoke(actor=request.user, consent=consent, reason=payload.reason,
+                                   request=request)

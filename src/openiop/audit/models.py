@@ -1,17 +1,18 @@
-"""The audit trail: append-only, hash-chained access events.
+"""The audit trail: append-only, keyed hash chains of access events.
 
 Every view, create, change, export and disclosure of a participant's record writes one
-AccessEvent (HIPAA 45 CFR 164.312(b) audit controls; 164.312(c) integrity, with a hash as
-the mechanism to authenticate records). Each event's hash covers its own fields and the
-previous event's hash, so altering or deleting a row breaks the chain (`openiop audit verify`).
+AccessEvent (HIPAA 45 CFR 164.312(b) audit controls; 164.312(c) integrity, with a keyed
+hash as the mechanism to authenticate records). Each organization has its own chain; an
+event's hash is an HMAC (key outside the database, see `chain.py`) over its own fields and
+the previous event's hash, so altering or deleting a row breaks the chain, and signed
+checkpoints written outside the database catch deleted tails (`openiop audit verify`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.db import models
+
+from .chain import GENESIS_HASH, event_payload, link_hash
 
 
 class AppendOnlyError(Exception):
@@ -36,10 +37,16 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", "Emergency access"
     DENIED = "denied", "Access denied"
     SIGN = "sign", "Signed"
+    INTEGRITY = "integrity", "Integrity warning"
 
 
 class AccessEvent(models.Model):
+    # Installation-wide order (from the table's own sequence: may have gaps on rollback).
     seq = models.BigIntegerField(unique=True, editable=False)
+    # The chain this event belongs to (organization id, 0 for platform events) and its
+    # gapless position there.
+    chain = models.BigIntegerField(default=0, editable=False)
+    chain_seq = models.BigIntegerField(editable=False)
     occurred_at = models.DateTimeField(editable=False)
     actor = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.PROTECT, related_name="+", editable=False
@@ -68,6 +75,10 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
+        constraints = [
+            # Also the index `audit_record` reads a chain's head through.
+            models.UniqueConstraint(fields=["chain", "chain_seq"], name="audit_chain_position"),
+        ]
         indexes = [
             # The participant's access log tab and disclosure accounting.
             models.Index(fields=["participant", "-seq"], name="audit_participant_seq"),
@@ -79,8 +90,9 @@ class AccessEvent(models.Model):
         return f"#{self.seq} {self.actor_label} {self.action} {self.object_type}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise AppendOnlyError("Audit events are append-only: update refused.")
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
@@ -88,24 +100,10 @@ class AccessEvent(models.Model):
 
     def payload(self) -> dict[str, object]:
         """The fields the hash covers, in a stable form."""
-        return {
-            "seq": self.seq,
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "organization": self.organization_id,
-            "participant": self.participant_id,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "path": self.path,
-            "client_ip": self.client_ip,
-            "reason": self.reason,
-        }
+        return event_payload(self)
 
     def compute_hash(self) -> str:
-        body = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
+        return link_hash(self.chain, self.prev_hash, self.payload())
 
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AccessEvent", "Action", "AppendOnlyError"]

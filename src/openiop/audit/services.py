@@ -1,34 +1,50 @@
-"""Writing and verifying the audit trail.
+"""Writing the audit trail.
 
 Call `audit_record` in the same transaction as the change it records; reads are
-recorded by the selector or view that serves them (STYLE.md practice 4).
+recorded by the selector or view that serves them (STYLE.md practice 4). Verification and
+checkpoints live in `verify.py` and `checkpoints.py`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AccessEvent, Action
+from openiop.core.http import client_ip
 
-# Any constant: the advisory lock that serializes appends on PostgreSQL.
-_PG_CHAIN_LOCK = 7_340_001
+from .chain import GENESIS_HASH, chain_of
+from .models import AccessEvent, Action
+from .verify import ChainProblem, audit_verify
+
+__all__ = ["ChainProblem", "audit_list_view", "audit_record", "audit_verify"]
+
+# Any constant: the first key of the per-chain advisory locks on PostgreSQL.
+_PG_LOCK_SPACE = 7_340_001
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+def _lock_chain(chain: int) -> None:
+    """Serialize appends to one organization's chain (other chains proceed in parallel).
+
+    SQLite needs nothing: its write transactions are already one at a time
+    (transaction_mode IMMEDIATE in settings).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [_PG_LOCK_SPACE, chain % 2_147_483_647])
+
+
+def _next_seq() -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('audit_accessevent', 'id'))")
+            return int(cursor.fetchone()[0])
+    top = AccessEvent.objects.aggregate(seq=Max("seq"), id=Max("id"))
+    return max(top["seq"] or 0, top["id"] or 0) + 1
 
 
 def audit_record(
@@ -42,7 +58,7 @@ def audit_record(
     request: HttpRequest | None = None,
     reason: str = "",
 ) -> AccessEvent:
-    """Append one event to the chain. Side effect: one row in audit_accessevent."""
+    """Append one event to its organization's chain. Side effect: one audit row."""
     if action not in Action.values:
         raise ValueError(f"Unknown audit action {action!r}")
     if organization is None and participant is not None:
@@ -50,13 +66,17 @@ def audit_record(
     else:
         organization_id = getattr(organization, "pk", None)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    chain = chain_of(organization_id)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_CHAIN_LOCK])
-        last = AccessEvent.objects.order_by("-seq").values("seq", "hash").first()
+        _lock_chain(chain)
+        last = (AccessEvent.objects.filter(chain=chain).order_by("-chain_seq")
+                .values("chain_seq", "hash").first())
+        seq = _next_seq()
         event = AccessEvent(
-            seq=(last["seq"] + 1) if last else 1,
+            id=seq,
+            seq=seq,
+            chain=chain,
+            chain_seq=(last["chain_seq"] + 1) if last else 1,
             occurred_at=timezone.now().astimezone(UTC),
             actor=actor_obj,
             actor_label=(getattr(actor_obj, "username", "") or "anonymous")[:150],
@@ -66,7 +86,7 @@ def audit_record(
             object_type=object_type[:60],
             object_id=str(object_id or "")[:64],
             path=(request.path[:300] if request is not None else ""),
-            client_ip=_client_ip(request),
+            client_ip=client_ip(request),
             reason=reason[:500],
             prev_hash=last["hash"] if last else GENESIS_HASH,
         )
@@ -75,34 +95,11 @@ def audit_record(
     return event
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int
-    message: str
-
-
-def audit_verify(*, progress: object | None = None) -> ChainProblem | None:
-    """Walk the chain; return the first broken link, or None when intact."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for checked, event in enumerate(_events_in_order(), start=1):
-        if event.seq != expected_seq:
-            return ChainProblem(
-                event.seq,
-                f"events #{expected_seq} to #{event.seq - 1} are missing (deleted rows)",
-            )
-        if event.prev_hash != expected_prev:
-            return ChainProblem(
-                event.seq, f"event #{event.seq} does not link to event #{event.seq - 1}"
-            )
-        if event.compute_hash() != event.hash:
-            return ChainProblem(event.seq, f"event #{event.seq} was altered after it was written")
-        expected_prev = event.hash
-        expected_seq += 1
-        if progress is not None and checked % 10_000 == 0:
-            progress(checked)
-    return None
-
-
-def _events_in_order() -> Iterator[AccessEvent]:
-    return AccessEvent.objects.order_by("seq").iterator(chunk_size=5000)
+def audit_list_view(*, request: HttpRequest, object_type: str) -> AccessEvent:
+    """One `view` event for a list or search page (not one per row shown): who looked,
+    at which page, with which search and filters (the query string, kept as the reason)."""
+    user = request.user
+    profile = getattr(user, "staff_profile", None)
+    return audit_record(actor=user, action=Action.VIEW, object_type=object_type,
+                        organization=getattr(profile, "organization", None), request=request,
+                        reason=request.META.get("QUERY_STRING", "")[:500])

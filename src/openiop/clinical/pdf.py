@@ -141,11 +141,14 @@ def participant_identity(p: Any) -> str:
             f"age {p.age}")
 
 
-def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None) -> bytes:
+def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None,
+             integrity_warning: str = "") -> bytes:
     """The note as a PDF; group entries limited to `entry_participant_ids` when given."""
     s = _styles()
     session = note.session
     story: list[Any] = [_p(f"{note.get_kind_display()} note", s["title"])]
+    if integrity_warning:
+        story.append(_p(integrity_warning, s["h2"]))
     facts = [f"Program: {note.program.name}", f"Format: {note.note_format}"]
     if session is not None:
         facts.append(f"Session: {session.title}, "

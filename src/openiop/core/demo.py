@@ -282,8 +282,7 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
         user = User.objects.create(
             username=username, first_name=first, last_name=last, role=role,
             email=f"{username}@riverbend.example.org", password=password_hash,
-            is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
-        )
+        )  # Clinic roles only: Django's admin is for platform operators (createsuperuser).
         StaffProfile.objects.create(
             user=user, organization=org, title=title, credentials=creds,
             requires_cosignature=cosign,

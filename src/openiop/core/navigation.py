@@ -31,6 +31,7 @@ STAFF_NAV: tuple[NavItem, ...] = (
     NavItem("Outcomes", "outcomes:index", Perm.REPORTS_VIEW, "/outcomes"),
     NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
     NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
+    NavItem("Staff", "accounts:staff", Perm.STAFF_MANAGE, "/accounts/staff"),
 )
 
 # Participant chart tabs: (label, url name taking the participant's code).
@@ -43,5 +44,6 @@ CHART_TABS: tuple[NavItem, ...] = (
     NavItem("Measures", "outcomes:participant_measures", Perm.CLINICAL_VIEW),
     NavItem("Skills", "skills:participant_skills", Perm.CLINICAL_VIEW),
     NavItem("Medications", "medications:participant_medications", Perm.MEDICATION_VIEW),
+    NavItem("Consents", "participants:consents", Perm.PARTICIPANT_VIEW),
     NavItem("Access log", "audit:participant_events", Perm.AUDIT_VIEW),
 )

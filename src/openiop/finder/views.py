@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
@@ -31,6 +32,18 @@ from .trust import program_outcomes
 DEFAULT_RADIUS = "25"
 LEVEL_HELP = [(vocab.LEVELS[k], PLAIN_LANGUAGE[k]) for k in ("OP", "IOP", "PHP", "RES", "INP")]
 
+
+
+def _local_back(request: HttpRequest) -> str:
+    """The `back` link only when it is a path on this site (never another host, a
+    scheme-relative //host or a javascript: URL): an attacker's link must not borrow the
+    finder's "Back to results" button."""
+    back = request.GET.get("back", "")
+    if (back.startswith("/") and not back.startswith(("//", "/\\"))
+            and url_has_allowed_host_and_scheme(back, allowed_hosts=None)
+            and not any(ord(c) < 32 for c in back)):
+        return back
+    return ""
 
 def _query_string(form: SearchForm) -> str:
     """The search's own parameters, without the page, for pagination links."""
@@ -97,7 +110,7 @@ def _render_detail(request: HttpRequest, listing: Listing, form: ContactForm, *,
             "accreditation": vocab.labels(vocab.ACCREDITATION, listing.accreditation),
         },
         "focus": vocab.FOCUS.get(listing.focus, ""),
-        "back": request.GET.get("back", ""),
+        "back": _local_back(request),
     }
     return render(request, "finder/detail.html", context, status=status)
 
@@ -163,7 +176,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     rows = compare_rows(listings, openings, origin=origin)
     return render(request, "finder/compare.html", {
         "listings": listings, "rows": rows, "levels": level_explanations(listings),
-        "origin": origin, "back": request.GET.get("back", ""),
+        "origin": origin, "back": _local_back(request),
     })
 
 
@@ -204,7 +217,7 @@ def manage(request: HttpRequest) -> HttpResponse:
                    .select_related("program")[:100])
     return render(request, "finder/manage.html", {
         "contact_requests": requests_qs,
-        "runs": ImportRun.objects.all()[:10],
+        "runs": ImportRun.objects.filter(actor__staff_profile__organization_id=org_id)[:10],
         "listings": Listing.objects.filter(program__organization_id=org_id),
         "can_import": has_perm(request.user, Perm.PROGRAM_MANAGE),
         "import_form": ImportForm(),
@@ -251,10 +264,15 @@ def import_listings(request: HttpRequest) -> HttpResponse:
 @_finder_staff(Perm.PROGRAM_MANAGE)
 @require_GET
 def import_run(request: HttpRequest, code: str) -> HttpResponse:
-    run = get_object_or_404(ImportRun, code=code)
+    # Another organization's run is a 404 like anything else not theirs.
+    run = get_object_or_404(ImportRun, code=code, actor__staff_profile__organization_id=(
+        request.user.staff_organization_id))
     if request.GET.get("format") == "csv":
-        import csv
         import io
+
+        # defusedcsv: a cell starting with = + - @ | % is written as text, so a rejected
+        # row cannot become a spreadsheet formula (OWASP "CSV Injection").
+        from defusedcsv import csv
 
         out = io.StringIO()
         writer = csv.writer(out)

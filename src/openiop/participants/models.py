@@ -240,6 +240,27 @@ class Consent(models.Model):
     recorded_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The elements a written 42 CFR Part 2 consent must carry (42 CFR 2.31(a), as amended
+    # by the 2024 final rule, 89 FR 12472): who discloses, what (amount and kind), to whom
+    # (recipient: `recipient`), why (`purpose`), until when (`expires_at` or an event),
+    # signed by whom and when. See docs/CONSENTS.md.
+    disclosing_party = models.CharField(
+        max_length=200, blank=True, help_text="Who may disclose (program or class).")
+    information = models.CharField(
+        max_length=500, blank=True, help_text="How much and what kind of information.")
+    expiry_event = models.CharField(
+        max_length=200, blank=True, help_text="The event that ends the consent, if no date.")
+    signed_by_name = models.CharField(max_length=200, blank=True)
+    signer_relationship = models.CharField(
+        max_length=60, blank=True, help_text="Blank when the participant signed; else e.g. "
+                                             "'parent' or 'legal guardian'.")
+    signed_on = models.DateField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revocation_reason = models.CharField(max_length=300, blank=True)
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The revoked consent this one gives again.")
 
     class Meta:
         ordering = ["participant", "-granted_at"]

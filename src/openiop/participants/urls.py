@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_consents, views_portal_accounts
 
 app_name = "participants"
 
@@ -13,4 +13,17 @@ urlpatterns = [
     path("<uuid:code>/availability/<int:window_id>/delete/", views.availability_remove,
          name="availability_remove"),
     path("<uuid:code>/contacts/", views.related_person_add, name="related_person_add"),
+    path("<uuid:code>/consents/", views_consents.consent_list, name="consents"),
+    path("<uuid:code>/consents/new/<str:kind>/", views_consents.consent_add,
+         name="consent_add"),
+    path("<uuid:code>/consents/<uuid:consent_code>/revoke/", views_consents.consent_revoke,
+         name="consent_revoke"),
+    path("<uuid:code>/consents/<uuid:consent_code>/print/", views_consents.consent_print,
+         name="consent_print"),
+    path("<uuid:code>/portal-accounts/invite/", views_portal_accounts.portal_invite,
+         name="portal_invite"),
+    path("<uuid:code>/portal-accounts/<str:who>/link/", views_portal_accounts.portal_link,
+         name="portal_link"),
+    path("<uuid:code>/portal-accounts/<str:who>/<str:action>/",
+         views_portal_accounts.portal_active, name="portal_active"),
 ]

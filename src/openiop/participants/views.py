@@ -9,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_list_view
 from openiop.care.models import Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -38,7 +39,10 @@ def participant_list_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
-    context = {"form": form, "page": page, "query_string": query_string.urlencode()}
+    context = {"form": form, "page": page, "query_string": query_string.urlencode(),
+               # The same check as participant_create's decorator.
+               "can_create": has_perm(request.user, Perm.PARTICIPANT_CREATE)}
+    audit_list_view(request=request, object_type="participant_list")
     template = (
         "participants/_list_results.html" if request.htmx else "participants/list.html"
     )
@@ -69,6 +73,8 @@ def _render_overview(
             "related_people": participant.related_people.all(),
             "availability_form": availability_form or AvailabilityForm(),
             "related_form": related_form or RelatedPersonForm(),
+            # The same check as participant_edit's decorator.
+            "can_edit": has_perm(request.user, Perm.PARTICIPANT_EDIT),
         },
         status=status,
     )
@@ -163,6 +169,7 @@ def availability_add(request: HttpRequest, code: str) -> HttpResponse:
         "participant": participant,
         "availability": participant.availability.all(),
         "availability_form": form if form.errors else AvailabilityForm(),
+        "can_edit": True,  # this view required PARTICIPANT_EDIT
     }
     if request.htmx:
         return render(request, "participants/_availability.html", context)
@@ -185,7 +192,7 @@ def availability_remove(request: HttpRequest, code: str, window_id: int) -> Http
     if request.htmx:
         return render(request, "participants/_availability.html", {
             "participant": participant, "availability": participant.availability.all(),
-            "availability_form": AvailabilityForm()})
+            "availability_form": AvailabilityForm(), "can_edit": True})
     return redirect("participants:chart", code=participant.code)
 
 

@@ -19,13 +19,8 @@ from django.utils import timezone
 
 from openiop.accounts.models import Role
 from openiop.audit.services import audit_record
+from openiop.participants.consents import FAMILY_SCOPES
 from openiop.participants.models import Consent, Participant, RelatedPerson
-
-FAMILY_SCOPES = {
-    "family_schedule": "Family-session schedule",
-    "family_education": "Family-education modules",
-    "shared_notes": "Notes the team shares with family",
-}
 
 
 def deny(request: HttpRequest, *, object_type: str, object_id: object = "",

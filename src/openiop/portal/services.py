@@ -94,3 +94,32 @@ def family_access_withdraw(*, actor: Any, consent: Consent, request: HttpRequest
                      participant=participant, request=request, reason="family access withdrawn")
     consent.revoked_at = now
     return consent
+
+
+def family_access_regrant(*, actor: Any, consent: Consent, request: HttpRequest | None = None
+                          ) -> Consent:
+    """The participant gives a family member back the access they withdrew: a new consent
+    with the same person, scopes and wording, from now (the withdrawn one stays on record)."""
+    participant = consent.participant
+    if not is_own_participant(actor, participant):
+        _require_team(actor, participant)
+    if consent.kind != Consent.Kind.FAMILY_ACCESS:
+        raise InvalidTransition("Only family portal access can be given back here.")
+    if consent.revoked_at is None:
+        raise InvalidTransition("This access was not withdrawn.")
+    now = timezone.now()
+    still_active = Consent.objects.filter(
+        participant=participant, kind=Consent.Kind.FAMILY_ACCESS,
+        related_person=consent.related_person, revoked_at__isnull=True,
+    ).exclude(expires_at__lte=now)
+    if still_active.exists():
+        raise InvalidTransition("This person already has access.")
+    with transaction.atomic():
+        renewed = Consent.objects.create(
+            participant=participant, kind=consent.kind, recipient=consent.recipient,
+            related_person=consent.related_person, scopes=list(consent.scopes or []),
+            purpose=consent.purpose, text=consent.text, granted_at=now, recorded_by=actor)
+        audit_record(actor=actor, action="create", object_type="consent", object_id=renewed.code,
+                     participant=participant, request=request,
+                     reason=f"family access given back (replaces {consent.code})")
+    return renewed

@@ -376,19 +376,34 @@ def sharing(request: HttpRequest) -> HttpResponse:
     """Who in my family can see what; withdraw access at once."""
     participant = request.participant
     if request.method == "POST":
-        consent = Consent.objects.filter(code=request.POST.get("consent") or None).select_related("participant").first() \
+        consent = Consent.objects.filter(code=request.POST.get("consent") or None).select_related(
+            "participant", "related_person").first() \
             if _is_uuid(request.POST.get("consent", "")) else None
         if consent is None or consent.participant_id != participant.pk:
             raise deny(request, object_type="consent", object_id=request.POST.get("consent", "")[:64],
                        participant=consent.participant if consent else None,
                        reason="portal: not the participant's own consent")
+        action = request.POST.get("action", "withdraw")
+        if action not in ("withdraw", "regrant"):
+            messages.error(request, "action: choose withdraw or give back.")
+            return redirect("portal:sharing")
+        who = consent.related_person.name if consent.related_person else (consent.recipient or "This person")
+        if request.POST.get("confirm") != "yes":
+            # One tap never withdraws or gives back access: say what will happen first.
+            return render(request, "portal/sharing_confirm.html", _ctx(
+                request, "portal:sharing", consent=consent, action=action, who=who,
+                scope_labels=[FAMILY_SCOPES.get(x, x) for x in consent.scopes or []]))
         try:
-            services.family_access_withdraw(actor=request.user, consent=consent, request=request)
+            if action == "withdraw":
+                services.family_access_withdraw(actor=request.user, consent=consent, request=request)
+            else:
+                services.family_access_regrant(actor=request.user, consent=consent, request=request)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            who = consent.related_person.name if consent.related_person else "This person"
-            messages.success(request, f"Done. {who} can no longer see your information in the portal.")
+            messages.success(request, f"Done. {who} can no longer see your information in the portal."
+                             if action == "withdraw" else
+                             f"Done. {who} can see what you allowed again.")
         return redirect("portal:sharing")
     audit_view(request, "consents")
     now = timezone.now()
@@ -399,6 +414,11 @@ def sharing(request: HttpRequest) -> HttpResponse:
     for c in consents:
         c.active = c.is_active_at(now)
         c.scope_labels = [FAMILY_SCOPES.get(s, s) for s in c.scopes or []]
+    # "Give access back" on the newest withdrawn consent of someone with no access now.
+    offered = {c.related_person_id for c in consents if c.active}
+    for c in consents:  # newest first
+        c.can_regrant = c.revoked_at is not None and c.related_person_id not in offered
+        offered.add(c.related_person_id)
     return render(request, "portal/sharing.html", _ctx(request, "portal:sharing", consents=consents))
 
 

@@ -26,8 +26,13 @@ def summary_for(session: Session) -> str:
     return NEUTRAL.get(session.kind, "Group session")
 
 
-def build_calendar(sessions: Iterable[Session], *, name: str, tz_name: str,
-                   host: str = "openiop") -> bytes:
+# RFC 5545 section 3.8.4.7: a UID must stay the same for the same event. The session's
+# UUID is already unique; the suffix is fixed (never the request's Host header, which would
+# make a second host name duplicate every event in a subscriber's calendar).
+UID_DOMAIN = "openiop"
+
+
+def build_calendar(sessions: Iterable[Session], *, name: str, tz_name: str) -> bytes:
     tz = zoneinfo.ZoneInfo(tz_name)
     cal = Calendar()
     cal.add("prodid", "-//OpenIOP//Schedule//EN")
@@ -38,7 +43,7 @@ def build_calendar(sessions: Iterable[Session], *, name: str, tz_name: str,
     now = timezone.now()
     for s in sessions:
         ev = Event()
-        ev.add("uid", f"{s.code}@{host}")
+        ev.add("uid", f"{s.code}@{UID_DOMAIN}")
         ev.add("dtstamp", now)
         ev.add("dtstart", s.starts_at.astimezone(tz))
         ev.add("dtend", s.ends_at.astimezone(tz))

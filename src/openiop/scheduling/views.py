@@ -420,12 +420,18 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The public iCalendar feed: anyone with the secret URL, until it is revoked."""
+    """The public iCalendar feed: anyone with the secret URL, until it is revoked or its
+    staff member is deactivated; then 410 Gone, so calendar apps stop asking."""
     try:
         f = CalendarFeed.objects.select_related("participant__organization", "user__staff_profile__organization").get(
-            token=token, revoked_at__isnull=True)
+            token=token)
     except CalendarFeed.DoesNotExist as exc:
         raise Http404 from exc
+    if f.revoked_at is not None or (f.user_id and not (
+            f.user.is_active and getattr(f.user, "staff_profile", None) is not None
+            and f.user.staff_profile.is_active)):
+        return HttpResponse("This calendar link was turned off.", status=410,
+                            content_type="text/plain; charset=utf-8")
     start, end = feed_window()
     qs = Session.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related("site", "room")
     if f.participant_id:
@@ -436,8 +442,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         org = f.user.staff_profile.organization
         qs = qs.filter(Q(facilitator=f.user)).exclude(status=Session.Status.CANCELLED)
         name = "My clinic schedule"
-    body = build_calendar(qs.order_by("starts_at").distinct(), name=name, tz_name=org.time_zone,
-                          host=request.get_host().split(":")[0] or "openiop")
+    body = build_calendar(qs.order_by("starts_at").distinct(), name=name, tz_name=org.time_zone)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"

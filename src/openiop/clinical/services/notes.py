@@ -31,6 +31,7 @@ from ..formats import (
     missing_required,
     sections_for,
 )
+from ..integrity import signed_entries
 from ..models import (
     Addendum,
     GroupNoteEntry,
@@ -426,10 +427,7 @@ def note_sign(*, actor: Any, note: Note, override_reason: str = "",
                                + " ".join(w.message for w in warnings)})
     if len(reason) > 1000:
         raise ValidationError({"override_reason": "At most 1,000 characters."})
-    entries = [{"participant": str(e.participant.code), **e.as_dict(),
-                **({"objective": str(e.objective.code)} if e.objective_id else {})}
-               for e in note.entries.select_related("participant", "objective")
-               .order_by("participant_id")]
+    entries = signed_entries(note)
     now = timezone.now()
     profile = getattr(actor, "staff_profile", None)
     with transaction.atomic():

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
-from openiop.audit.services import audit_record
+from openiop.audit.services import audit_list_view, audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Participant
@@ -22,6 +22,7 @@ from openiop.scheduling.models import Session
 from .. import services
 from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
 from ..forms import AddendumForm, BreakGlassForm, SignForm
+from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf
 from ..permissions import (
@@ -71,6 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "plans_overdue": plans.filter(next_review_due__lt=timezone.localdate()).count(),
         "today": timezone.localdate(),
     }
+    audit_list_view(request=request, object_type="note_dashboard")
     return render(request, "clinical/index.html", context)
 
 
@@ -202,6 +204,12 @@ def _add_objective_choices(entries: list[dict[str, Any]]) -> None:
         row["objectives"] = choices
 
 
+def _integrity(request: HttpRequest, note: Note) -> dict[str, str]:
+    """The integrity warning for a signed note whose content no longer matches its hash."""
+    intact = check_note_integrity(actor=request.user, note=note, request=request)
+    return {} if intact else {"integrity_warning": INTEGRITY_WARNING}
+
+
 def _is_supervisor_of_author(user: Any, note: Note) -> bool:
     profile = getattr(note.author, "staff_profile", None)
     return bool(profile and profile.supervisor_id and profile.supervisor.user_id == user.pk)
@@ -216,7 +224,8 @@ def note_detail(request: HttpRequest, code: str) -> HttpResponse:
     ):
         audit_record(actor=request.user, action="view", object_type="note",
                      object_id=note.code, participant=person, request=request)
-    return render(request, "clinical/note.html", _edit_context(request, note))
+    return render(request, "clinical/note.html",
+                  _edit_context(request, note) | _integrity(request, note))
 
 
 def _conflict_context(note: Note, mine: dict[str, Any]) -> dict[str, Any]:
@@ -427,7 +436,7 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
         addenda = addenda_for(note, {e["entry"].participant_id for e in entries})
     return render(request, "clinical/note_print.html", {
         "note": note, "sections": context["sections"], "entries_all": entries,
-        "addenda": addenda, "only": only})
+        "addenda": addenda, "only": only} | _integrity(request, note))
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -440,7 +449,9 @@ def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
     allowed = {e.participant_id for e in note.entries.all()
                if (visible is None or e.participant_id in visible)
                and (not only or str(e.participant.code) == only)}
-    response = HttpResponse(note_pdf(note, entry_participant_ids=allowed),
+    intact = check_note_integrity(actor=request.user, note=note, request=request)
+    response = HttpResponse(note_pdf(note, entry_participant_ids=allowed,
+                                     integrity_warning="" if intact else INTEGRITY_WARNING),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="note-{note.code}.pdf"'
     return response
@@ -500,7 +511,7 @@ def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpRes
     context["addenda"] = addenda_for(note, {participant.pk})
     return render(request, "clinical/participant_note.html",
                   chart_context(request, participant, active_tab="clinical:participant_notes")
-                  | context | {"chart_view": True})
+                  | context | {"chart_view": True} | _integrity(request, note))
 
 
 @staff_required(Perm.CLINICAL_VIEW)

@@ -1,0 +1,132 @@
+"""The clinic's own staff administration (administrators and directors), scoped to their
+organization; and the one-time set-up link a new or reset colleague follows."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from openiop.audit.services import audit_record
+from openiop.core.decorators import staff_required
+from openiop.core.exceptions import NotPermitted
+
+from . import services
+from .forms import DeactivateForm, StaffInviteForm
+from .models import Invitation, Role, StaffProfile, User
+from .permissions import Perm
+
+ENROL_SESSION_KEY = "openiop_mfa_enrol_user"
+
+
+def _colleague(request: HttpRequest, code: str) -> User:
+    user = User.objects.select_related("staff_profile").filter(
+        code=code, staff_profile__organization_id=request.user.staff_organization_id).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def _link_page(request: HttpRequest, user: User, token: str, heading: str) -> HttpResponse:
+    url = request.build_absolute_uri(reverse("accounts:invitation", args=[token]))
+    return render(request, "accounts/staff_link.html",
+                  {"colleague": user, "link": url, "heading": heading,
+                   "days": services.LINK_DAYS})
+
+
+@staff_required(Perm.STAFF_MANAGE)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    org = request.user.staff_profile.organization
+    pending = Invitation.objects.filter(user=OuterRef("user"), used_at__isnull=True)
+    staff = (StaffProfile.objects.filter(organization=org).select_related("user")
+             .annotate(link_open=Exists(pending))
+             .order_by("-user__is_active", "user__last_name", "user__first_name"))
+    audit_record(actor=request.user, action="view", object_type="staff_list",
+                 organization=org, request=request)
+    return render(request, "accounts/staff_list.html", {
+        "staff": staff, "deactivate_form": DeactivateForm(),
+        "is_admin": request.user.role == Role.ADMIN})
+
+
+@staff_required(Perm.STAFF_MANAGE)
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    roles = [(r, Role(r).label) for r in services.grantable_roles(request.user)]
+    form = StaffInviteForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, token = services.staff_invite(actor=request.user, request=request,
+                                                **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return _link_page(request, user, token, "Invitation created")
+    return render(request, "accounts/staff_invite.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+@staff_required(Perm.STAFF_MANAGE)
+@require_POST
+def staff_reset(request: HttpRequest, code: str) -> HttpResponse:
+    user = _colleague(request, code)
+    try:
+        token = services.staff_reset_link(actor=request.user, user=user, request=request)
+    except NotPermitted as exc:
+        raise Http404 from exc
+    return _link_page(request, user, token, "New set-up link")
+
+
+@staff_required(Perm.STAFF_MANAGE)
+@require_POST
+def staff_active(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    user = _colleague(request, code)
+    if action not in ("deactivate", "reactivate"):
+        raise Http404
+    form = DeactivateForm(request.POST) if action == "deactivate" else None
+    if form is not None and not form.is_valid():
+        messages.error(request, "To deactivate " + str(user) + ": " + " ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("accounts:staff")
+    try:
+        services.staff_set_active(actor=request.user, user=user,
+                                  active=action == "reactivate",
+                                  reason=form.cleaned_data["reason"] if form else "",
+                                  request=request)
+    except NotPermitted as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        state = ("active again" if action == "reactivate"
+                 else "deactivated: sign-in is refused from now on")
+        messages.success(request, f"{user} is {state}.")
+    return redirect("accounts:staff")
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Set a password through a one-time link, then enrol a second factor."""
+    link = services.link_for_token(token)
+    if link is None:
+        return render(request, "accounts/invitation.html", {"invalid": True}, status=410)
+    form = SetPasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.link_accept(invitation=link, request=request,
+                                        password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            form.add_error("new_password1", exc.messages)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if not user.is_clinic_staff:
+                return redirect("/portal/")  # portal accounts: no second factor
+            # Only this session, just authenticated by the link, may enrol a device.
+            request.session[ENROL_SESSION_KEY] = user.pk
+            return redirect("accounts:mfa")
+    return render(request, "accounts/invitation.html", {"form": form, "account": link.user},
+                  status=400 if form.errors else 200)
