@@ -10,6 +10,11 @@ Environment variables (all optional for a local demo):
 - OPENIOP_TIME_ZONE: the clinic's default zone (default America/New_York)
 - SECURE_SSL: 1 behind TLS: secure cookies, HSTS and redirect to https
 - REDIS_URL: cache (rate limits, lockout) shared by several web workers
+- EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+  DEFAULT_FROM_EMAIL): send notification e-mail by SMTP; without EMAIL_HOST e-mail is
+  printed to the console (`make run`)
+- OPENIOP_SITE_URL: e.g. https://openiop.example.org, makes links in e-mail absolute
+- OPENIOP_SMS_BACKEND: dotted path of the text-message provider class (default: console)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -87,6 +92,7 @@ INSTALLED_APPS = [
     "openiop.organizations",
     "openiop.participants",
     "openiop.care",
+    "openiop.notifications",
     "openiop.intake",
     "openiop.scheduling",
     "openiop.clinical",
@@ -95,6 +101,7 @@ INSTALLED_APPS = [
     "openiop.outcomes",
     "openiop.finder",
     "openiop.portal",
+    "openiop.dashboard",
     "openiop.api",
     "openiop.fhir",
 ]
@@ -177,7 +184,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "dashboard:my_work"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Two-factor authentication for staff (django-otp TOTP). The demo may relax it.
@@ -277,3 +284,21 @@ LOGGING = {
 
 # Demo mode (make run): shows the demo banner on the login page.
 OPENIOP_DEMO = env_bool("OPENIOP_DEMO", False)
+
+
+# Notifications (openiop.notifications): e-mail through Django's backend, SMS through a
+# provider class. Messages carry no clinical content.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <no-reply@localhost>")
+OPENIOP_SITE_URL = os.environ.get("OPENIOP_SITE_URL", "")
+OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
+                                     "openiop.notifications.sms.ConsoleSMSBackend")

@@ -16,6 +16,7 @@ admin.site.site_title = "OpenIOP support"
 urlpatterns = [
     path("", core_views.root, name="root"),
     path("", include("openiop.core.urls")),
+    path("dashboard/", include("openiop.dashboard.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("participants/", include("openiop.participants.urls")),
     path("programs/", include("openiop.care.urls")),

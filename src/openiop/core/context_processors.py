@@ -48,7 +48,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                 continue
             items.append(
                 {"label": item.label, "url": url,
-                 "current": bool(item.section) and section.startswith(item.section)}
+                 "current": bool(item.section) and section.startswith(item.section),
+                 # My work shows its count, polled by htmx (dashboard:count).
+                 "count_url": _resolved("dashboard:count")
+                 if item.url_name == "dashboard:my_work" else None}
             )
     return {
         "staff_nav": items,

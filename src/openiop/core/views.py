@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-
-from openiop.care.models import EpisodeOfCare, Track
-from openiop.participants.selectors import participants_visible_to
-from openiop.scheduling.models import Session
-
-from .decorators import staff_required
 
 
 def root(request: HttpRequest) -> HttpResponse:
@@ -20,40 +11,13 @@ def root(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated:
         if user.role in ("participant", "family"):
             return redirect("/portal/")
-        return redirect("core:home")
+        return redirect("dashboard:my_work")
     return render(request, "core/landing.html")
 
 
-@staff_required()
 def home(request: HttpRequest) -> HttpResponse:
-    """The staff dashboard: today's sessions and the program at a glance."""
-    org_id = request.user.staff_organization_id
-    today = timezone.localdate()
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
-    sessions_today = (
-        Session.objects.filter(program__organization_id=org_id, starts_at__gte=start,
-                               starts_at__lt=start + timedelta(days=1))
-        .exclude(status=Session.Status.CANCELLED)
-        .select_related("program", "room", "facilitator")
-        .order_by("starts_at")
-    )
-    active = EpisodeOfCare.objects.filter(
-        program__organization_id=org_id, status=EpisodeOfCare.Status.ACTIVE
-    )
-    tracks = Track.objects.filter(program__organization_id=org_id, is_active=True).select_related(
-        "program"
-    )
-    hour = timezone.localtime().hour
-    greeting = "Good morning" if hour < 12 else "Good afternoon" if hour < 17 else "Good evening"
-    context = {
-        "greeting": greeting,
-        "participant_count": participants_visible_to(request.user).count(),
-        "active_count": active.count(),
-        "sessions_today": sessions_today,
-        "tracks": tracks,
-        "today": today,
-    }
-    return render(request, "core/home.html", context)
+    """The staff home is My work (`dashboard:my_work`); this name keeps old links working."""
+    return redirect("dashboard:my_work")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -28,6 +28,9 @@ class MeasureResponse(models.Model):
     class Status(models.TextChoices):
         FINAL = "final", "Final"
         ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+        # An incomplete form kept because an answered item raised a safety flag (FHIR
+        # Observation.status "preliminary"): no total, never in charts or outcome rules.
+        PRELIMINARY = "preliminary", "Partial (not all items answered)"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(

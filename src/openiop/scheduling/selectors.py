@@ -192,7 +192,8 @@ class ComplianceRow:
         return min(100, round(100 * self.attended / self.minimum)) if self.minimum else 100
 
 
-def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
+def compliance(organization: Any, week_start: date,
+               participant_ids: Any = None) -> list[ComplianceRow]:
     """Everyone in an active episode under the weekly minimum for the week, with the reason.
 
     Reasons, in order: not scheduled enough to reach the minimum; absences; excused
@@ -200,8 +201,11 @@ def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
     """
     tz = org_tz(organization)
     start, end = week_bounds(week_start, tz)
-    episodes = list(EpisodeOfCare.objects.filter(program__organization=organization,
-                                                 status=EpisodeOfCare.Status.ACTIVE)
+    episodes_qs = EpisodeOfCare.objects.filter(program__organization=organization,
+                                               status=EpisodeOfCare.Status.ACTIVE)
+    if participant_ids is not None:  # a caseload: ids or a values() queryset
+        episodes_qs = episodes_qs.filter(participant_id__in=participant_ids)
+    episodes = list(episodes_qs
                     .select_related("participant", "program").order_by("participant__legal_last_name"))
     ids = [e.participant_id for e in episodes]
     rows = (Booking.objects.filter(participant_id__in=ids, status=Booking.Status.BOOKED,
