@@ -113,10 +113,9 @@ def notes_to_write_section(user: Any, now: datetime) -> Section:
     rows = []
     for s in items:
         overdue = now > s["deadline"]
-        days = (now - s["deadline"]).days
         rows.append(Row(f"Write the {s['kind']} note: {s['title']}", "",
-                        _days(days) if overdue and days >= 1 else
-                        ("overdue" if overdue else f"due in {s['hours_left']} h"),
+                        f"{_ago(now - s['deadline'])} overdue" if overdue
+                        else f"due in {_ago(s['deadline'] - now)}",
                         reverse("clinical:note_for_session",
                                 kwargs={"session_code": s["session_code"]}),
                         "warn" if overdue else "info", "Write note"))
