@@ -39,6 +39,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "sections": sections, "count": worklist.count(sections),
         "unread": notes_sel.unread_count(request.user),
         "today": timezone.localdate(),
+        "rota_programs": Program.objects.filter(
+            organization_id=request.user.staff_organization_id, is_active=True).order_by("name")
+        if has_perm(request.user, Perm.PROGRAM_MANAGE) else [],
     })
 
 
