@@ -82,7 +82,7 @@ def test_every_main_page_renders_its_heading_without_console_errors(demo, page, 
     code = person.code
 
     desk.sign_in_as("clinician")
-    desk.visit("dashboard", "/dashboard/", r"^Good ")
+    desk.visit("dashboard", "/dashboard/", "^My work$")
     desk.visit("participants", "/participants/", "^Participants$")
     for name, url in [
         ("chart-overview", f"/participants/{code}/"),

@@ -30,7 +30,8 @@ def test_the_clinician_sees_safety_first_then_notes_reviews_screens_and_hours(wo
     task = work.world.participant.organization.safety_tasks.get(participant__legal_first_name="Casey1")
     assert f'href="/dashboard/safety-tasks/{task.code}/"' in html and "Acknowledge" in html
     assert "Casey1 Worklist1" in html
-    assert "Write the group note: Process group 1" in html and "21 h overdue" in html
+    assert "Write the group note: Process group 1, Mon Mar 2" in html
+    assert "21 h overdue" in html
     assert "Co-sign individual session note by" in html
     assert "Sign your individual session note" in html
     assert "Treatment-plan review" in html and "2 days overdue" in html

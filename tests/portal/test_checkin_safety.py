@@ -30,7 +30,7 @@ def test_the_participant_is_told_who_was_told_and_by_when_with_the_program_hours
     html = login(me).post("/portal/check-ins/phq9/", _phq9(q9=3)).content.decode()
     assert "Your care team at Adult IOP has been told and will reach out to you by " \
            "Wednesday, 5:00 PM" in html
-    assert "Adult IOP responds during its hours: Monday to Friday, 9:00 a.m. to 5:00 p.m." in html
+    assert "Adult IOP responds during its hours (Monday to Friday, 9:00 a.m. to 5:00 p.m.)." in html
     assert "Outside those hours, or if you cannot wait: call or text" in html
     assert 'href="tel:988"' in html and 'href="tel:911"' in html
 

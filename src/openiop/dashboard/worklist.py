@@ -39,6 +39,11 @@ class Row:
     url: str
     level: str = "info"  # danger | warn | info
     action: str = "Open"
+    tag: str = ""  # the badge's word; by default from the level
+
+    @property
+    def badge(self) -> str:
+        return self.tag or {"danger": "Now", "warn": "Overdue"}.get(self.level, "Soon")
 
 
 @dataclass
@@ -90,6 +95,9 @@ def safety_section(user: Any, now: datetime) -> Section:
     for t in tasks:
         if t.acknowledged_at:
             when, level = f"acknowledged {_ago(now - t.acknowledged_at)} ago", "warn"
+        elif t.escalation_level:
+            local = timezone.localtime(t.acknowledge_due_at)
+            when, level = f"escalated; not acknowledged (next step {local:%a %-I:%M %p})", "danger"
         elif t.acknowledge_due_at and t.acknowledge_due_at < now:
             when, level = f"acknowledgement {_ago(now - t.acknowledge_due_at)} overdue", "danger"
         elif t.acknowledge_due_at:
@@ -113,7 +121,8 @@ def notes_to_write_section(user: Any, now: datetime) -> Section:
     rows = []
     for s in items:
         overdue = now > s["deadline"]
-        rows.append(Row(f"Write the {s['kind']} note: {s['title']}", "",
+        ended = timezone.localtime(s["ended"])
+        rows.append(Row(f"Write the {s['kind']} note: {s['title']}, {ended:%a %b %-d}", "",
                         f"{_ago(now - s['deadline'])} overdue" if overdue
                         else f"due in {_ago(s['deadline'] - now)}",
                         reverse("clinical:note_for_session",
@@ -194,7 +203,9 @@ def referrals_sections(user: Any, now: datetime) -> list[Section]:
                     r.name, f"waiting {_ago(now - r.received_at)}",
                     reverse("intake:referral", kwargs={"ref": r.code}),
                     "danger" if r.urgent else "warn" if now - r.received_at > timedelta(
-                        hours=REFERRAL_WAIT_OVERDUE_HOURS) else "info", "Call back")
+                        hours=REFERRAL_WAIT_OVERDUE_HOURS) else "info", "Call back",
+                    "Urgent" if r.urgent else "" if now - r.received_at > timedelta(
+                        hours=REFERRAL_WAIT_OVERDUE_HOURS) else "New")
                 for r in part[:LIMIT]]
         total = len(rows) if len(rows) < LIMIT else part.count()
         out.append(Section(key, title, rows, total, reverse("intake:referrals") + "?status=new"))
@@ -235,10 +246,13 @@ def director_sections(user: Any, now: datetime, today: date) -> list[Section]:
     plans = list(plan_reviews_due(organization_id=org_id, today=today - timedelta(days=1),
                                   within_days=0).values_list("episode__primary_therapist_id",
                                                               flat=True))
-    tasks = list(safety_tasks_for(user=user).values_list("assigned_to_id", "acknowledged_at",
-                                                          "acknowledge_due_at"))
-    overdue_tasks = Counter(a for a, ack, due in tasks if ack is None and due and due < now)
-    open_tasks = Counter(a for a, _ack, _due in tasks)
+    tasks = list(safety_tasks_for(user=user).values_list(
+        "assigned_to_id", "acknowledged_at", "acknowledge_due_at", "escalation_level"))
+    # Not acknowledged in time: past the deadline now, or escalated already (escalation
+    # moves the deadline forward).
+    overdue_tasks = Counter(a for a, ack, due, level in tasks
+                            if ack is None and (level or (due and due < now)))
+    open_tasks = Counter(a for a, _ack, _due, _level in tasks)
     plan_counts = Counter(plans)
     note_counts = {c.user_id: c.overdue for c in notes}
     ids = {i for i in [*open_tasks, *plan_counts, *note_counts] if i is not None}
