@@ -113,7 +113,7 @@ def test_the_director_adds_and_removes_on_call_blocks(world, as_director):
     assert (shift.weekday, shift.start_time, shift.end_time, shift.user) == (
         5, time(17), time(0), world.colleague)
     html = as_director.get(_rota(world)).content.decode()
-    assert "5:00 PM–midnight" in html
+    assert "5:00 PM\u2013midnight" in html
     assert as_director.post(f"{_rota(world)}{shift.pk}/remove/").status_code == 302
     assert not OnCallShift.objects.exists()
 
