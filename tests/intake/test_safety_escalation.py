@@ -109,3 +109,14 @@ def test_the_periodic_entry_names_the_escalation_task():
     ((name, every, path),) = intake_tasks.PERIODIC
     assert (name, every) == ("safety-escalation", timedelta(minutes=1))
     assert import_string(path) is intake_tasks.escalate_safety_tasks
+
+
+def test_the_person_a_task_was_escalated_to_finds_it_in_their_list(world):
+    from openiop.intake.selectors import safety_tasks_for
+
+    senior = supervised(world)  # not on the participant's care team
+    with time_machine.travel(WED_10AM, tick=False):
+        task = _task(world)
+    assert list(safety_tasks_for(user=senior)) == []
+    safety_tasks_escalate(now=WED_10AM + timedelta(minutes=15))
+    assert list(safety_tasks_for(user=senior)) == [task]

@@ -59,6 +59,7 @@ def test_an_incomplete_check_in_with_item_9_above_0_is_kept_and_raises_the_task(
     kept = MeasureResponse.objects.get()
     assert (kept.status, kept.total, kept.safety_flag, kept.source) == (
         "preliminary", None, True, "portal")
+    assert kept.band_label == "Partial (not all items answered)"
     assert kept.answers == {f"q{i}": 0 for i in (1, 3, 4, 6, 7, 8)} | {"q9": 3}
     task = SafetyTask.objects.get()
     assert (task.measure_response, task.assigned_to, task.priority) == (

@@ -80,6 +80,8 @@ class MeasureResponse(models.Model):
     def band_label(self) -> str:
         from openiop.intake.instruments import INSTRUMENTS
 
+        if self.status == self.Status.PRELIMINARY:
+            return str(self.Status.PRELIMINARY.label)
         try:
             return INSTRUMENTS[self.instrument].band(self.band).label
         except KeyError:
