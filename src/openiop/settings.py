@@ -300,5 +300,6 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <no-reply@localhost>")
 OPENIOP_SITE_URL = os.environ.get("OPENIOP_SITE_URL", "")
+OPENIOP_COUNT_POLL_SECONDS = 60  # the navigation's My work count; not user activity
 OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
                                      "openiop.notifications.sms.ConsoleSMSBackend")

@@ -60,4 +60,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "idle_minutes": settings.OPENIOP_IDLE_MINUTES,
         # The browser signs out an idle screen at the same moment the session expires.
         "idle_seconds": settings.SESSION_COOKIE_AGE,
+        # How often the navigation refreshes the My work count (a background poll).
+        "count_poll_seconds": getattr(settings, "OPENIOP_COUNT_POLL_SECONDS", 60),
     }
