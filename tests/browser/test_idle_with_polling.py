@@ -22,4 +22,4 @@ def test_background_polling_does_not_count_as_activity(transactional_db, page, s
     with page.expect_response(lambda r: r.url.endswith("/dashboard/count/")):
         pass  # and running again
     page.wait_for_url("**/accounts/login/**", timeout=15_000)
-    assert page.get_by_text("without activity").is_visible()
+    assert page.get_by_text("You were signed out after").is_visible()
