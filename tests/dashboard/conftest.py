@@ -64,7 +64,8 @@ def add_caseload_person(w: World, prescriber: User, n: int) -> Any:
     for source in ("finder", "self_check", "hospital"):
         Referral.objects.create(organization=w.org, program=w.program, source=source,
                                 name=f"Referred {source} {n}", reason="Looking for care",
-                                received_at=NOW - timedelta(hours=30 + n))
+                                received_at=NOW - timedelta(hours=30 + n) if source != "hospital"
+                                else NOW - timedelta(days=3, hours=n))
     return p
 
 

@@ -212,6 +212,20 @@ def referrals_sections(user: Any, now: datetime) -> list[Section]:
     return out
 
 
+def waiting_referrals_section(user: Any, now: datetime) -> Section:
+    """Directors: new referrals nobody has started on for more than two days."""
+    qs = (referral_queue(user=user, status=Referral.Status.NEW)
+          .filter(received_at__lt=now - timedelta(hours=REFERRAL_WAIT_OVERDUE_HOURS))
+          .order_by("received_at"))
+    rows = [Row(f"{r.get_source_display()} referral not started", r.name,
+                f"waiting {_ago(now - r.received_at)}",
+                reverse("intake:referral", kwargs={"ref": r.code}), "warn", "Open")
+            for r in qs[:LIMIT]]
+    total = len(rows) if len(rows) < LIMIT else qs.count()
+    return Section("referrals_waiting", "Referrals waiting more than two days", rows, total,
+                   reverse("intake:referrals") + "?status=new")
+
+
 def medication_sections(user: Any, today: date) -> list[Section]:
     org_id = user.staff_organization_id
     prescriber_id = user.pk if user.role == Role.PRESCRIBER else None
@@ -298,7 +312,8 @@ def my_work(user: Any, *, now: datetime | None = None) -> list[Section]:
         sections += referrals_sections(user, now)
     if role in (Role.DIRECTOR, Role.ADMIN):
         sections += [notes_to_sign_section(user), *director_sections(user, now, today),
-                     plan_reviews_section(user, today, None)]
+                     plan_reviews_section(user, today, None),
+                     medication_sections(user, today)[0], waiting_referrals_section(user, now)]
     return [s for s in sections if s.total]
 
 
