@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -167,3 +167,26 @@ def test_resolving_stores_the_outcome_and_note_acknowledges_and_audits(world):
     with pytest.raises(InvalidTransition):
         safety_task_resolve(actor=world.clinician, task=task, outcome="contacted",
                             resolution="Again.")
+
+
+@time_machine.travel(WED_10AM, tick=False)
+def test_a_task_from_intake_screening_goes_to_the_referral_programs_on_call(world):
+    from openiop.intake.services import (
+        referral_create,
+        referral_record_screen,
+        referral_start_screening,
+    )
+
+    intake = f.staff(world.org, Role.INTAKE, username="intaker")
+    on_call(world, world.colleague, weekday=2)
+    referral = referral_create(source="self", name="Robin Q Example", phone="614-555-0100",
+                               organization=world.org, program=world.program,
+                               reason="Wants help", actor=intake,
+                               date_of_birth=date(1990, 1, 2))
+    referral_start_screening(actor=intake, referral=referral)
+    referral_record_screen(actor=intake, referral=referral, instrument="phq9",
+                           answers=[0] * 8 + [1])
+    task = SafetyTask.objects.get()
+    assert (task.referral, task.program, task.assigned_to) == (
+        referral, world.program, world.colleague)
+    assert Notification.objects.filter(user=world.colleague, url__contains=str(task.code)).exists()

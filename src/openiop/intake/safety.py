@@ -128,6 +128,26 @@ def safety_task_open(
     return task
 
 
+def safety_tasks_attach_referral(*, tasks: Any, referral: Any) -> None:
+    """Tasks raised during intake screening (before any episode) belong to the referral's
+    program: set it, and give an unassigned task to that program's on-call clinician (who
+    is told)."""
+    now = timezone.now()
+    for task in tasks.filter(status=SafetyTask.Status.OPEN).select_related("program"):
+        task.referral = referral
+        task.program = task.program or referral.program
+        fields = ["referral", "program"]
+        if task.assigned_to_id is None:
+            task.assigned_to = route_assignee(organization_id=task.organization_id,
+                                              program=task.program, primary_therapist=None,
+                                              at=now)
+            fields.append("assigned_to")
+        task.save(update_fields=fields)
+        if task.assigned_to is not None and "assigned_to" in fields:
+            notify(users=[task.assigned_to], text=task_message(task.program),
+                   url=task_url(task), now=now)
+
+
 # --- acknowledge and resolve ---------------------------------------------------------------
 
 def _check_holder(actor: Any, task: SafetyTask) -> None:
