@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_work, name="my_work"),
     path("count/", views.my_work_count, name="count"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("safety-tasks/<uuid:task>/", views.safety_task, name="safety_task"),
     path("safety-tasks/<uuid:task>/acknowledge/", views.safety_task_acknowledge,
          name="safety_task_acknowledge"),

@@ -64,6 +64,18 @@ def notifications(request: HttpRequest) -> HttpResponse:
         "page": page, "unread": notes_sel.unread_count(request.user)})
 
 
+@staff_required()
+@require_POST
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of my notifications read and go where it points (a path in this site)."""
+    note = notes_sel.notifications_for(request.user).filter(pk=pk).first()
+    if note is None:
+        raise Http404
+    notification_mark_read(actor=request.user, notification_ids=[note.pk])
+    target = note.url if note.url.startswith("/") and not note.url.startswith("//") else ""
+    return redirect(target or "dashboard:notifications")
+
+
 # --- safety tasks -------------------------------------------------------------------------
 
 def _task_page(request: HttpRequest, task: safety.SafetyTask, form: ResolveTaskForm,
