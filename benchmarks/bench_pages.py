@@ -101,6 +101,8 @@ def _run(n: int, repeat: int) -> int:
          {"HX-Request": "true"}),
         ("chart", "chart: overview", "CHART", {}),
         ("api", "api: participants page", "/api/participants/?limit=25&offset=2500", {}),
+        ("list", "my work: clinician", "/dashboard/", {}),
+        ("list", "my work: navigation count (htmx)", "/dashboard/count/", {"HX-Request": "true"}),
     ]
 
     def fetch(url: str, headers: dict[str, str], i: int) -> tuple[float, int]:

@@ -16,6 +16,11 @@ Environment variables (all optional for a local demo):
   var/audit-checkpoints; production: storage the database's users cannot rewrite)
 - OPENIOP_TRUSTED_PROXIES: comma-separated addresses or networks of the reverse proxies
   whose X-Forwarded-For is believed (default: none, REMOTE_ADDR is the client)
+- EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
+  DEFAULT_FROM_EMAIL): send notification e-mail by SMTP; without EMAIL_HOST e-mail is
+  printed to the console (`make run`)
+- OPENIOP_SITE_URL: e.g. https://openiop.example.org, makes links in e-mail absolute
+- OPENIOP_SMS_BACKEND: dotted path of the text-message provider class (default: console)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -103,6 +108,7 @@ INSTALLED_APPS = [
     "openiop.organizations",
     "openiop.participants",
     "openiop.care",
+    "openiop.notifications",
     "openiop.intake",
     "openiop.scheduling",
     "openiop.clinical",
@@ -111,6 +117,7 @@ INSTALLED_APPS = [
     "openiop.outcomes",
     "openiop.finder",
     "openiop.portal",
+    "openiop.dashboard",
     "openiop.api",
     "openiop.fhir",
 ]
@@ -193,7 +200,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "dashboard:my_work"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Two-factor authentication for staff (django-otp TOTP). The demo may relax it.
@@ -299,3 +306,22 @@ LOGGING = {
 
 # Demo mode (make run): shows the demo banner on the login page.
 OPENIOP_DEMO = env_bool("OPENIOP_DEMO", False)
+
+
+# Notifications (openiop.notifications): e-mail through Django's backend, SMS through a
+# provider class. Messages carry no clinical content.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <no-reply@localhost>")
+OPENIOP_SITE_URL = os.environ.get("OPENIOP_SITE_URL", "")
+OPENIOP_COUNT_POLL_SECONDS = 60  # the navigation's My work count; not user activity
+OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
+                                     "openiop.notifications.sms.ConsoleSMSBackend")

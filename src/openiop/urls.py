@@ -13,6 +13,7 @@ handler500 = "openiop.core.views.server_error"
 urlpatterns = [
     path("", core_views.root, name="root"),
     path("", include("openiop.core.urls")),
+    path("dashboard/", include("openiop.dashboard.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("participants/", include("openiop.participants.urls")),
     path("programs/", include("openiop.care.urls")),

@@ -87,7 +87,7 @@ def staff_pages() -> list[tuple[str, str, str, str]]:
     group = (Session.objects.filter(kind="group", starts_at__lte=timezone.now())
              .order_by("-starts_at").first())
     return [
-        ("clinician", "dashboard", "/dashboard/", r"^Good "),
+        ("clinician", "dashboard", "/dashboard/", "^My work$"),
         ("clinician", "participants", "/participants/", "^Participants$"),
         ("clinician", "chart-overview", f"/participants/{code}/", who),
         ("clinician", "chart-care", f"/programs/participants/{code}/", who),

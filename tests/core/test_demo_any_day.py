@@ -70,6 +70,7 @@ def test_on_a_weekday_the_home_page_lists_todays_sessions(db):
     html = page.content.decode()
     assert page.status_code == 200
     assert "Today&#x27;s sessions" in html or "Today's sessions" in html
+    assert "My work" in html
     assert "Next sessions" not in html
 
 

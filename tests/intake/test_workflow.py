@@ -205,9 +205,11 @@ def test_resolving_a_safety_task(world, intake_user, referral, as_clinician):
     referral_record_screen(actor=intake_user, referral=referral, instrument="phq9",
                            answers=[0] * 8 + [1])
     task = SafetyTask.objects.get()
-    r = as_clinician.post(f"/intake/tasks/{task.code}/resolve/",
-                          {"resolution": "Called; safety plan reviewed", "next": "/intake/"})
+    r = as_clinician.post(f"/dashboard/safety-tasks/{task.code}/resolve/",
+                          {"outcome": "safety_plan_reviewed",
+                           "resolution": "Called; safety plan reviewed"})
     assert r.status_code == 302
     task.refresh_from_db()
     assert task.status == "resolved" and task.resolved_by == world.clinician
+    assert task.outcome == "safety_plan_reviewed" and task.acknowledged_by == world.clinician
     assert Referral.objects.get().urgent

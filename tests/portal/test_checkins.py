@@ -38,7 +38,7 @@ def test_phq9_and_gad7_are_due_each_week_until_done(world, me):
 
 
 def test_a_missing_answer_is_refused_naming_the_question(world, me):
-    answers = _answers(9, 1)
+    answers = _answers(9, 1, q9=0)  # no risk answer: an incomplete form is not kept
     del answers["q4"]
     response = login(me).post("/portal/check-ins/phq9/", answers)
     assert response.status_code == 400
@@ -57,7 +57,7 @@ def test_item_9_above_zero_shows_crisis_help_and_tells_the_team(world, me):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="crisis-banner"' in html and 'href="tel:988"' in html
-    assert "care team has been told" in html
+    assert "Your care team at Adult IOP has been told" in html
     assert MeasureResponse.objects.get().safety_flag is True
     assert SafetyTask.objects.filter(participant=world.participant).exists()
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
+
+from openiop.care.models import EpisodeOfCare
 
 from .models import (
     Addendum,
     GroupNoteEntry,
     Note,
+    NoteStatus,
     SafetyPlan,
     TreatmentGoal,
     TreatmentObjective,
@@ -141,3 +145,29 @@ def active_plan_objectives(participant_ids: Any) -> QuerySet[TreatmentObjective]
         .annotate(plan_participant_id=F("goal__problem__plan__participant_id"))
         .order_by("target_date", "pk")
     )
+
+
+def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
+    """Notes waiting for this person: their own drafts (to sign) and notes of the people
+    they supervise that were signed and need a co-signature. Oldest first."""
+    from openiop.accounts.models import StaffProfile
+
+    supervisees = StaffProfile.objects.filter(supervisor__user=user).values("user_id")
+    return (Note.objects.filter(
+        Q(author=user, status=NoteStatus.DRAFT)
+        | Q(author_id__in=supervisees, status=NoteStatus.SIGNED, needs_cosignature=True))
+        .select_related("participant", "session", "author", "program")
+        .order_by("created_at", "pk"))
+
+
+def plan_reviews_due(*, organization_id: int, today: date, within_days: int = 7,
+                     therapist_id: int | None = None) -> QuerySet[TreatmentPlan]:
+    """Treatment plans of open episodes whose review is due within `within_days` days or
+    overdue (of one primary therapist's participants when given), most overdue first."""
+    qs = TreatmentPlan.objects.filter(
+        program__organization_id=organization_id,
+        episode__status__in=EpisodeOfCare.OPEN_STATUSES,
+        next_review_due__lte=today + timedelta(days=within_days))
+    if therapist_id is not None:
+        qs = qs.filter(episode__primary_therapist_id=therapist_id)
+    return qs.select_related("participant", "episode").order_by("next_review_due", "pk")

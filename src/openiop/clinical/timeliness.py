@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from openiop.care.models import Program
 from openiop.scheduling.models import GROUP_KINDS, Attendance, Session
@@ -81,6 +81,8 @@ def note_timeliness(*, organization_id: int, now: datetime, window_days: int = 3
                                facilitator__isnull=False)
         .exclude(status="cancelled")
         .filter(Exists(attended))
+        .filter(Q(facilitator_id=clinician_id) | Q(notes__author_id=clinician_id)
+                if clinician_id is not None else Q())
         .values("pk", "code", "title", "kind", "program_id", "ends_at", "facilitator_id",
                 "notes__code", "notes__status", "notes__signed_at", "notes__author_id")
         .order_by("ends_at")

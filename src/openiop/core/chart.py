@@ -9,12 +9,12 @@ Apps contribute header flags by registering a provider in their AppConfig.ready(
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from openiop.accounts.permissions import has_perm
+from openiop.accounts.permissions import Perm, has_perm
 
 from .navigation import CHART_TABS
 
@@ -24,6 +24,8 @@ class Flag:
     label: str
     level: str = "info"  # info | warn | danger
     detail: str = ""
+    url: str = ""  # the badge links here for users with `url_perm`
+    url_perm: Perm | None = None
 
 
 FlagProvider = Callable[[Any, Any], list[Flag]]
@@ -53,11 +55,13 @@ def _base_flags(participant: Any, episode: Any) -> list[Flag]:
     return flags
 
 
-def chart_flags(participant: Any, episode: Any) -> list[Flag]:
+def chart_flags(participant: Any, episode: Any, user: Any = None) -> list[Flag]:
+    """Every provider's flags; a flag's link is dropped for a user who could not follow it."""
     flags = _base_flags(participant, episode)
     for provider in _FLAG_PROVIDERS:
         flags.extend(provider(participant, episode))
-    return flags
+    return [f if not f.url or (f.url_perm is None or has_perm(user, f.url_perm))
+            else replace(f, url="") for f in flags]
 
 
 def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:

@@ -48,7 +48,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
                 continue
             items.append(
                 {"label": item.label, "url": url,
-                 "current": bool(item.section) and section.startswith(item.section)}
+                 "current": bool(item.section) and section.startswith(item.section),
+                 # My work shows its count, polled by htmx (dashboard:count).
+                 "count_url": _resolved("dashboard:count")
+                 if item.url_name == "dashboard:my_work" else None}
             )
     return {
         "staff_nav": items,
@@ -57,4 +60,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "idle_minutes": settings.OPENIOP_IDLE_MINUTES,
         # The browser signs out an idle screen at the same moment the session expires.
         "idle_seconds": settings.SESSION_COOKIE_AGE,
+        # How often the navigation refreshes the My work count (a background poll).
+        "count_poll_seconds": getattr(settings, "OPENIOP_COUNT_POLL_SECONDS", 60),
     }

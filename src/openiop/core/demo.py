@@ -49,6 +49,7 @@ DEMO_STEPS = (
     "outcomes",
     "finder",
     "portal",
+    "dashboard",
 )
 
 FIRST_NAMES = ["Avery", "Jordan", "Taylor", "Morgan", "Riley", "Casey", "Jamie", "Quinn", "Rowan", "Skyler", "Elena", "Marcus", "Priya", "Darnell", "Sofia", "Mateo", "Aisha", "Kenji", "Hannah", "Omar", "Grace", "Luis", "Naomi", "Tyrone", "Mei", "Daniel", "Fatima", "Caleb", "Rosa", "Ethan", "Lena", "Andre", "Yusuf", "Chloe", "Malik", "Isabel", "Trevor", "Leah", "Jonah", "Keisha", "Victor", "Amara", "Noah", "Bianca", "Samuel", "Zoe", "Hector", "Nadia", "Gavin", "Ruth", "Devon", "Lucia", "Felix", "Imani", "Owen", "Selena", "Arjun", "Tessa", "Brandon", "Ada"]

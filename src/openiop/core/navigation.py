@@ -21,7 +21,7 @@ class NavItem:
 
 
 STAFF_NAV: tuple[NavItem, ...] = (
-    NavItem("Dashboard", "core:home", None, "/dashboard"),
+    NavItem("My work", "dashboard:my_work", None, "/dashboard"),
     NavItem("Participants", "participants:list", Perm.PARTICIPANT_VIEW, "/participants"),
     NavItem("Referrals", "intake:referrals", Perm.INTAKE_MANAGE, "/intake"),
     NavItem("Schedule", "scheduling:index", Perm.SCHEDULE_VIEW, "/schedule"),

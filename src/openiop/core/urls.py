@@ -5,6 +5,7 @@ from . import views
 app_name = "core"
 
 urlpatterns = [
-    path("dashboard/", views.home, name="home"),
+    # The staff home moved to My work (openiop.dashboard, /dashboard/); the old name stays.
+    path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -185,6 +185,3 @@ class CloseReferralForm(forms.Form):
         kwargs.setdefault("auto_id", "close_%s")
         super().__init__(*args, **kwargs)
 
-
-class ResolveTaskForm(forms.Form):
-    resolution = forms.CharField(label="What was done", widget=forms.Textarea(attrs={"rows": 2}))

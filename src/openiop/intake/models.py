@@ -181,10 +181,14 @@ class LevelOfCareAssessment(models.Model):
 
 
 class SafetyTask(models.Model):
-    """An urgent task for the care team raised by a safety flag (PHQ-9 item 9, C-SSRS).
+    """A task for the care team raised by a safety flag (PHQ-9 item 9, C-SSRS).
 
     Opened by `intake.safety.safety_task_open`, from staff entry, the portal check-in or
-    the intake screening; it stays open until a clinician records what was done.
+    the intake screening, and assigned to a person who can open it (the primary therapist,
+    else the program's on-call clinician). It must be acknowledged by `acknowledge_due_at`
+    (set from the program's deadlines, `intake.safety_policy`); past that,
+    `safety_tasks_escalate` escalates it step by step. It stays open until someone records
+    the outcome.
     """
 
     class Priority(models.TextChoices):
@@ -195,9 +199,19 @@ class SafetyTask(models.Model):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
 
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "Contacted the participant"
+        SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed with the participant"
+        EMERGENCY_SERVICES = "emergency_services", "Emergency services involved (911 / mobile crisis)"
+        REFERRED_UP = "referred_up", "Referred up a level of care"
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="safety_tasks"
+    )
+    program = models.ForeignKey(
+        "care.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Sets the deadlines and the on-call rota; named in notifications.",
     )
     participant = models.ForeignKey(
         "participants.Participant", null=True, blank=True, on_delete=models.PROTECT,
@@ -212,17 +226,26 @@ class SafetyTask(models.Model):
     )
     assigned_to = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="The primary therapist when there is one; otherwise the whole team sees it.",
+        help_text="The primary therapist, else the on-call clinician; empty only when the "
+        "program has neither (the directors are told).",
     )
     priority = models.CharField(max_length=10, choices=Priority.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    acknowledge_due_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="0 none; 1 supervisor; 2 on-call; 3 director (the last step).")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
     resolution = models.TextField(blank=True)
 
     class Meta:
@@ -230,7 +253,41 @@ class SafetyTask(models.Model):
         indexes = [
             # Open tasks of an organization (dashboard, chart flag).
             models.Index(fields=["organization", "status"], name="safetytask_org_status"),
+            # The escalation sweep: open, unacknowledged tasks past their deadline.
+            models.Index(fields=["status", "acknowledge_due_at"], name="safetytask_due"),
+            models.Index(fields=["participant", "status"], name="safetytask_participant"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+class SafetyTaskEscalation(models.Model):
+    """One escalation step of a task: to whom and when. One row per step (idempotent)."""
+
+    class Step(models.IntegerChoices):
+        SUPERVISOR = 1, "Supervisor"
+        ON_CALL = 2, "On-call clinician"
+        DIRECTOR = 3, "Program director"
+
+    task = models.ForeignKey(SafetyTask, on_delete=models.CASCADE, related_name="escalations")
+    step = models.PositiveSmallIntegerField(choices=Step.choices)
+    recipient = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    escalated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["task", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "step"], name="safety_escalation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.step} of task {self.task_id}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 
-from .models import Referral, SafetyTask
+from .models import Referral, SafetyTask, SafetyTaskEscalation
 
 
 def referral_queue(*, user: object, status: str = "") -> QuerySet[Referral]:
@@ -55,4 +55,44 @@ def open_safety_tasks(*, user: object) -> QuerySet[SafetyTask]:
     return (SafetyTask.objects.filter(organization_id=user.staff_organization_id,
                                       status=SafetyTask.Status.OPEN)
             .select_related("participant", "assigned_to", "referral")
-            .order_by("priority", "created_at"))
+            .order_by("priority", "acknowledge_due_at", "created_at"))
+
+
+def safety_tasks_for(*, user: object) -> QuerySet[SafetyTask]:
+    """Open safety tasks that are the user's: assigned to them, escalated to them, or about a
+    participant whose open episode has them on the care team. Directors and
+    administrators: every open task of the organization. Most urgent first (emergent, then
+    by acknowledgement deadline)."""
+    from openiop.accounts.models import Role
+    from openiop.care.models import EpisodeOfCare
+
+    if not has_perm(user, Perm.CLINICAL_WRITE):
+        return SafetyTask.objects.none()
+    qs = SafetyTask.objects.filter(organization_id=user.staff_organization_id,
+                                   status=SafetyTask.Status.OPEN)
+    if user.role not in (Role.DIRECTOR, Role.ADMIN):
+        team = EpisodeOfCare.objects.filter(
+            Q(primary_therapist=user) | Q(prescriber=user) | Q(case_manager=user),
+            status__in=EpisodeOfCare.OPEN_STATUSES).values("participant_id")
+        escalated = SafetyTaskEscalation.objects.filter(recipient=user).values("task_id")
+        qs = qs.filter(Q(assigned_to=user) | Q(pk__in=escalated) | Q(participant_id__in=team))
+    return (qs.select_related("participant", "assigned_to", "program")
+            .order_by("priority", "acknowledge_due_at", "created_at"))
+
+
+def get_safety_task_for_user(user: object, code: object, *,
+                             request: HttpRequest | None = None) -> SafetyTask:
+    """The task if the user may hold it (clinical staff with write permission in its
+    organization), else Http404. Side effect: a `view` audit event."""
+    if not has_perm(user, Perm.CLINICAL_WRITE):
+        raise Http404
+    try:
+        task = SafetyTask.objects.select_related(
+            "organization", "program", "participant", "referral", "assigned_to",
+            "acknowledged_by", "resolved_by").get(
+            code=code, organization_id=user.staff_organization_id)
+    except (SafetyTask.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    audit_record(actor=user, action="view", object_type="safety_task", object_id=task.code,
+                 participant=task.participant, organization=task.organization, request=request)
+    return task

@@ -23,6 +23,7 @@ from openiop.participants.models import PHONE_VALIDATOR, Participant
 from .instruments import ScoreResult, ScoringError, score
 from .loc import LocInputError, recommend
 from .models import LevelOfCareAssessment, Referral
+from .safety import safety_tasks_attach_referral
 
 # Sources a person may use without signing in (the public finder and self-check).
 PUBLIC_SOURCES = (Referral.Source.FINDER, Referral.Source.SELF_CHECK, Referral.Source.SELF)
@@ -210,7 +211,7 @@ def referral_record_screen(
         if response.safety_flag:
             Referral.objects.filter(pk=referral.pk).update(urgent=True)
             referral.urgent = True
-            response.safety_tasks.update(referral=referral)
+            safety_tasks_attach_referral(tasks=response.safety_tasks.all(), referral=referral)
     return response
 
 

@@ -17,7 +17,6 @@ urlpatterns = [
     path("referrals/<uuid:ref>/assess/", views.referral_assess, name="referral_assess"),
     path("referrals/<uuid:ref>/admit/", views.referral_admit, name="referral_admit"),
     path("referrals/<uuid:ref>/close/", views.referral_close, name="referral_close"),
-    path("tasks/<uuid:task>/resolve/", views.safety_task_resolve_view, name="task_resolve"),
     path("self-check/", selfcheck.self_check, name="self_check"),
     path("self-check/send/", selfcheck.self_check_send, name="self_check_send"),
 ]

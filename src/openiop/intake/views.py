@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
@@ -28,12 +28,11 @@ from .forms import (
     CloseReferralForm,
     InstrumentForm,
     ReferralForm,
-    ResolveTaskForm,
     StartScreeningForm,
 )
 from .instruments import INSTRUMENTS
 from .models import Referral, SafetyTask
-from .safety import CRISIS_LINE, safety_task_resolve
+from .safety import CRISIS_LINE
 from .selectors import (
     get_referral_for_user,
     open_safety_tasks,
@@ -62,6 +61,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/referral_list.html", {
         "page": page, "status": status, "counts": counts, "filters": filters,
         "tasks": open_safety_tasks(user=request.user)[:20],
+        "can_hold_tasks": has_perm(request.user, Perm.CLINICAL_WRITE),
         "query_string": f"status={status}",
     })
 
@@ -291,28 +291,3 @@ def referral_close(request: HttpRequest, ref: str) -> HttpResponse:
             return redirect("intake:referral", ref=referral.code)
     return _detail(request, referral, close_form=form, status=400)
 
-
-@staff_required(Perm.CLINICAL_WRITE)
-@require_POST
-def safety_task_resolve_view(request: HttpRequest, task: str) -> HttpResponse:
-    obj = SafetyTask.objects.filter(
-        code=task, organization_id=request.user.staff_organization_id).first()
-    if obj is None:
-        raise Http404
-    form = ResolveTaskForm(request.POST)
-    if form.is_valid():
-        try:
-            safety_task_resolve(actor=request.user, task=obj,
-                                resolution=form.cleaned_data["resolution"], request=request)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        except InvalidTransition as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Safety task resolved.")
-    else:
-        messages.error(request, "Say what was done before resolving the task.")
-    nxt = request.POST.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):
-        return redirect(nxt)
-    return redirect("intake:referrals")

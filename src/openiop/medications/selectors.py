@@ -176,7 +176,8 @@ def _open_episodes(org_id: int) -> QuerySet[EpisodeOfCare]:
             .select_related("participant", "program", "prescriber"))
 
 
-def overdue_reviews(org_id: int, today: date | None = None) -> list[dict[str, Any]]:
+def overdue_reviews(org_id: int, today: date | None = None,
+                    prescriber_id: int | None = None) -> list[dict[str, Any]]:
     """Participants in an open episode with a clinic prescriber, on at least one active
     medication, whose medication review is past due (a fixed number of queries, whatever
     the clinic size)."""
@@ -188,6 +189,8 @@ def overdue_reviews(org_id: int, today: date | None = None) -> list[dict[str, An
         .values_list("participant_id", flat=True))
     rows = []
     episodes = _open_episodes(org_id).filter(prescriber__isnull=False)
+    if prescriber_id is not None:
+        episodes = episodes.filter(prescriber_id=prescriber_id)
     for ep in episodes.annotate(last_review=Subquery(last)):
         if ep.participant_id not in on_meds:
             continue
@@ -217,11 +220,17 @@ def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
 
 
 def unexpected_screens(org_id: int, today: date | None = None,
-                       days: int = UNEXPECTED_SCREEN_WINDOW_DAYS) -> list[DrugScreen]:
+                       days: int = UNEXPECTED_SCREEN_WINDOW_DAYS,
+                       participant_ids: Any = None) -> list[DrugScreen]:
+    """Screens of the last `days` days with an unexpected result, newest first (at most 200);
+    `participant_ids` (ids or a values() queryset) narrows them to a caseload."""
     today = today or timezone.localdate()
+    qs = DrugScreen.objects.filter(participant__organization_id=org_id, has_unexpected=True,
+                                   collected_on__gte=today - timedelta(days=days))
+    if participant_ids is not None:
+        qs = qs.filter(participant_id__in=participant_ids)
     screens = list(
-        DrugScreen.objects.filter(participant__organization_id=org_id, has_unexpected=True,
-                                  collected_on__gte=today - timedelta(days=days))
+        qs
         .select_related("participant")
         .prefetch_related(Prefetch("results", queryset=DrugScreenResult.objects.exclude(
             interpretation__startswith="expected"), to_attr="unexpected_results"))
@@ -231,6 +240,40 @@ def unexpected_screens(org_id: int, today: date | None = None,
         for r in s.unexpected_results:
             r.label = labels.get(r.substance, r.substance)
     return screens
+
+
+def unacknowledged_interactions(org_id: int, prescriber_id: int | None = None,
+                                limit: int = 200) -> list[dict[str, Any]]:
+    """Interaction warnings among a participant's active medications that no order of the
+    participant has acknowledged (by rule), for participants in an open episode (of one
+    prescriber when given). Two queries; the rules run in memory."""
+    episodes = _open_episodes(org_id)
+    if prescriber_id is not None:
+        episodes = episodes.filter(prescriber_id=prescriber_id)
+    orders = list(MedicationOrder.objects.filter(
+        participant_id__in=episodes.values("participant_id"),
+        status=MedicationOrder.Status.ACTIVE).select_related("participant")
+        .prefetch_related("acknowledgements").order_by("participant_id", "pk"))
+    by_participant: dict[int, list[MedicationOrder]] = {}
+    for order in orders:
+        by_participant.setdefault(order.participant_id, []).append(order)
+    rows: list[dict[str, Any]] = []
+    for group in by_participant.values():
+        if len(group) < 2:
+            continue
+        done = {a.rule_id for o in group for a in o.acknowledgements.all()}
+        facts = [rules.facts_for(ref=str(o.code), name=o.name, catalog_key=o.catalog_key,
+                                 contains_alcohol=o.contains_alcohol) for o in group]
+        seen: set[str] = set()
+        for candidate in facts:
+            for warning in rules.interaction_warnings(candidate, facts):
+                if warning.rule_id in done or warning.rule_id in seen:
+                    continue
+                seen.add(warning.rule_id)
+                rows.append({"participant": group[0].participant, "warning": warning})
+        if len(rows) >= limit:
+            break
+    return rows[:limit]
 
 
 # --- chart header flags ----------------------------------------------------------------

@@ -28,6 +28,9 @@ class MeasureResponse(models.Model):
     class Status(models.TextChoices):
         FINAL = "final", "Final"
         ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+        # An incomplete form kept because an answered item raised a safety flag (FHIR
+        # Observation.status "preliminary"): no total, never in charts or outcome rules.
+        PRELIMINARY = "preliminary", "Partial (not all items answered)"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
@@ -77,6 +80,8 @@ class MeasureResponse(models.Model):
     def band_label(self) -> str:
         from openiop.intake.instruments import INSTRUMENTS
 
+        if self.status == self.Status.PRELIMINARY:
+            return str(self.Status.PRELIMINARY.label)
         try:
             return INSTRUMENTS[self.instrument].band(self.band).label
         except KeyError:

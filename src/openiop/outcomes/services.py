@@ -14,7 +14,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
-from openiop.intake.instruments import ScoringError, score
+from openiop.intake.instruments import ScoringError, score, score_partial_safety
 from openiop.intake.safety import safety_task_open
 
 from .models import MeasureResponse
@@ -96,6 +96,51 @@ def measure_record(
     return response
 
 
+def measure_record_partial_safety(
+    *,
+    actor: Any,
+    participant: Any,
+    instrument: str,
+    answers: dict[str, Any],
+    context: str = MeasureResponse.Context.WEEKLY,
+    request: HttpRequest | None = None,
+) -> MeasureResponse | None:
+    """Keep an incomplete form whose answered items raise a safety flag (PHQ-9 item 9 above
+    0) and open the safety task, as a complete one would. Returns None and writes nothing
+    when no safety flag fired or an answer is out of range (the caller shows the form's
+    errors either way). The response is "preliminary": no total, left out of charts.
+    """
+    source = _check_actor(actor, participant)
+    try:
+        result = score_partial_safety(instrument, answers)
+    except ScoringError:
+        return None
+    if result is None:
+        return None
+    episode = (participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+               .select_related("program", "primary_therapist").order_by("-admitted_on").first())
+    response = MeasureResponse(
+        participant=participant, episode=episode, instrument=result.instrument,
+        context=context, source=source, answers=dict(result.answers), total=None,
+        band=result.band, status=MeasureResponse.Status.PRELIMINARY,
+        flags=[{"code": f.code, "level": f.level, "message": f.message} for f in result.flags],
+        safety_flag=True, completed_at=timezone.now(),
+        recorded_by=actor if source == MeasureResponse.Source.STAFF else None,
+    )
+    with transaction.atomic():
+        response.save()
+        audit_record(actor=actor, action="create", object_type="measure_response",
+                     object_id=response.code, participant=participant, request=request,
+                     reason="partial: safety item answered")
+        safety_task_open(
+            organization=participant.organization, result=result, participant=participant,
+            measure_response=response,
+            assigned_to=episode.primary_therapist if episode else None,
+            actor=actor, request=request,
+        )
+    return response
+
+
 def measure_mark_entered_in_error(
     *, actor: Any, response: MeasureResponse, reason: str, request: HttpRequest | None = None
 ) -> MeasureResponse:
@@ -105,7 +150,8 @@ def measure_mark_entered_in_error(
         raise ValidationError({"reason": "Say why the response was entered in error."})
     with transaction.atomic():
         updated = MeasureResponse.objects.filter(
-            pk=response.pk, status=MeasureResponse.Status.FINAL
+            pk=response.pk,
+            status__in=(MeasureResponse.Status.FINAL, MeasureResponse.Status.PRELIMINARY),
         ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
         if updated != 1:
             raise InvalidTransition("This response is already marked entered in error.")

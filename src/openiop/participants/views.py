@@ -92,7 +92,7 @@ def chart_context(request: HttpRequest, participant: object, *, active_tab: str)
     return {
         "participant": participant,
         "episode": episode,
-        "flags": chart_flags(participant, episode),
+        "flags": chart_flags(participant, episode, request.user),
         "tabs": chart_tabs(request.user, participant, active_tab),
     }
 

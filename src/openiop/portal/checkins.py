@@ -21,8 +21,9 @@ from django.utils import timezone
 from openiop.care.models import EpisodeOfCare
 from openiop.intake import instruments
 from openiop.intake.safety import CRISIS_LINE
+from openiop.intake.safety_policy import response_hours
 from openiop.outcomes.models import MeasureResponse
-from openiop.outcomes.services import measure_record
+from openiop.outcomes.services import measure_record, measure_record_partial_safety
 from openiop.participants.models import Participant
 
 AVAILABLE = True
@@ -32,7 +33,8 @@ DEFAULT_CHECKINS = ("phq9", "gad7")
 PORTAL_INSTRUMENTS = frozenset({"phq9", "gad7"})
 
 __all__ = ["AVAILABLE", "CRISIS_LINE", "assigned_instruments", "checkin_overview", "due_checkins",
-           "instrument_definition", "item_keys", "items_for_form", "submit"]
+           "instrument_definition", "item_keys", "items_for_form", "safety_notice", "submit",
+           "submit_partial"]
 
 
 def _open_episode(participant: Participant) -> EpisodeOfCare | None:
@@ -117,3 +119,32 @@ def submit(*, actor: Any, participant: Participant, instrument: str, answers: di
     """Score and store through the outcomes service (which raises the safety task)."""
     return measure_record(actor=actor, participant=participant, instrument=instrument, answers=answers,
                           context=MeasureResponse.Context.WEEKLY, request=request)
+
+
+def submit_partial(*, actor: Any, participant: Participant, instrument: str,
+                   answers: dict[str, str], request: HttpRequest | None = None
+                   ) -> MeasureResponse | None:
+    """An incomplete form is kept (and the task raised) when an answer signals risk."""
+    return measure_record_partial_safety(actor=actor, participant=participant,
+                                         instrument=instrument, answers=answers,
+                                         context=MeasureResponse.Context.WEEKLY, request=request)
+
+
+def safety_notice(response: MeasureResponse) -> dict[str, Any]:
+    """What the participant is told after a risk answer: the truth about who was told and
+    when the program responds; 988 and 911 outside those hours.
+
+    "Your care team has been told" only when a task exists and is assigned to a person.
+    """
+    task = response.safety_tasks.select_related("program__organization").first()
+    program = task.program if task is not None else None
+    if program is None and response.episode_id:
+        program = response.episode.program
+    hours = response_hours(program)
+    due = task.acknowledge_due_at.astimezone(hours.tz) if task and task.acknowledge_due_at else None
+    return {
+        "told": bool(task and task.assigned_to_id),
+        "program_name": program.name if program else "Your program",
+        "hours": hours.label(),
+        "due": due,
+    }

@@ -155,6 +155,7 @@ def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
     definition = checkins.instrument_definition(instrument)
     answers: dict[str, str] = {}
     errors: dict[str, str] = {}
+    notice = None
     if request.method == "POST":
         answers = {key: request.POST.get(key, "") for key in checkins.item_keys(definition)}
         try:
@@ -165,18 +166,26 @@ def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
                 errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
             else:
                 errors = {"form": " ".join(exc.messages)}
+            # An incomplete form that signals risk is kept and raises the task anyway.
+            partial = checkins.submit_partial(actor=request.user, participant=participant,
+                                              instrument=instrument, answers=answers,
+                                              request=request)
+            if partial is not None:
+                notice = checkins.safety_notice(partial)
         else:
             try:
                 band_label = definition.band(result.band).label
             except KeyError:
                 band_label = ""
             return render(request, "portal/checkin_done.html", _ctx(
-                request, "portal:checkins", result=result, definition=definition, band_label=band_label))
+                request, "portal:checkins", result=result, definition=definition,
+                band_label=band_label,
+                notice=checkins.safety_notice(result) if result.safety_flag else None))
     else:
         audit_view(request, f"checkin_{instrument}")
     return render(request, "portal/checkin_form.html", _ctx(
         request, "portal:checkins", definition=definition, instrument=instrument,
-        items=checkins.items_for_form(definition, answers, errors), errors=errors,
+        items=checkins.items_for_form(definition, answers, errors), errors=errors, notice=notice,
         form_error=" ".join(v for k, v in errors.items() if k not in checkins.item_keys(definition)),
     ), status=400 if errors else 200)
 

@@ -83,19 +83,21 @@ class GridDay:
     closed: str = ""
 
 
-def sessions_of_day(organization: Any, today: date, *, look_ahead_days: int = 7
-                    ) -> tuple[date, list[Session]]:
+def sessions_of_day(organization: Any, today: date, *, look_ahead_days: int = 7,
+                    limit: int = 25) -> tuple[date, list[Session]]:
     """(day, sessions) for the staff home page: today's sessions, or, on a day without
     any (a weekend, a holiday), those of the next day that has some within a week.
 
-    Days are the organization's local days; two queries at most.
+    Days are the organization's local days; two queries at most, `limit` rows at most
+    (the week grid has the rest).
     """
     tz = organization.zone
     start = datetime.combine(today, time.min, tzinfo=tz)
     base = (Session.objects.filter(program__organization=organization)
             .exclude(status=Session.Status.CANCELLED))
     todays = list(base.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-                  .select_related("program", "room", "facilitator").order_by("starts_at", "pk"))
+                  .select_related("program", "room", "facilitator")
+                  .order_by("starts_at", "pk")[:limit])
     if todays:
         return today, todays
     upcoming = (base.filter(starts_at__gte=start + timedelta(days=1),
@@ -108,7 +110,7 @@ def sessions_of_day(organization: Any, today: date, *, look_ahead_days: int = 7
     return day, list(base.filter(starts_at__gte=day_start,
                                  starts_at__lt=day_start + timedelta(days=1))
                      .select_related("program", "room", "facilitator")
-                     .order_by("starts_at", "pk"))
+                     .order_by("starts_at", "pk")[:limit])
 
 
 def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
@@ -248,7 +250,8 @@ class ComplianceRow:
         return min(100, round(100 * self.attended / self.minimum)) if self.minimum else 100
 
 
-def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
+def compliance(organization: Any, week_start: date,
+               participant_ids: Any = None) -> list[ComplianceRow]:
     """Everyone in an active episode under the weekly minimum for the week, with the reason.
 
     Reasons, in order: not scheduled enough to reach the minimum; absences; excused
@@ -259,10 +262,14 @@ def compliance(organization: Any, week_start: date) -> list[ComplianceRow]:
     tz = org_tz(organization)
     start, end = week_bounds(week_start, tz)
     sunday = monday_of(week_start) + timedelta(days=6)
-    episodes = list(EpisodeOfCare.objects.filter(program__organization=organization,
-                                                 status=EpisodeOfCare.Status.ACTIVE,
-                                                 admitted_on__lte=sunday)
-                    .select_related("participant", "program").order_by("participant__legal_last_name"))
+    episodes_qs = EpisodeOfCare.objects.filter(program__organization=organization,
+                                               status=EpisodeOfCare.Status.ACTIVE,
+                                               admitted_on__lte=sunday)
+    if participant_ids is not None:  # a caseload: ids or a values() queryset
+        episodes_qs = episodes_qs.filter(participant_id__in=participant_ids)
+    episodes = list(episodes_qs
+                    .select_related("participant", "program")
+                    .order_by("participant__legal_last_name", "participant_id"))
     ids = [e.participant_id for e in episodes]
     rows = (Booking.objects.filter(participant_id__in=ids, status=Booking.Status.BOOKED,
                                    session__starts_at__gte=start, session__starts_at__lt=end)

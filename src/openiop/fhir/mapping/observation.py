@@ -27,7 +27,7 @@ def observation(m: MeasureResponse) -> dict[str, Any]:
     data: dict[str, Any] = {
         "resourceType": "Observation",
         "id": str(m.code),
-        "status": "final" if m.status == MeasureResponse.Status.FINAL else "entered-in-error",
+        "status": m.status,  # the stored codes are FHIR Observation.status codes
         "category": [{"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/observation-category",
             "code": "survey", "display": "Survey"}]}],

@@ -421,3 +421,21 @@ __all__ = [
     "CODES", "INSTRUMENTS", "Band", "Flag", "Instrument", "Item", "ScoreResult", "ScoringError",
     "get", "score",
 ]
+
+
+def score_partial_safety(code: str, answers: Mapping[str, Any] | Sequence[Any]) -> ScoreResult | None:
+    """The safety flag an incomplete form already shows, or None.
+
+    A PHQ-9 with item 9 above 0 needs follow-up whatever the other answers are
+    (phq9.json flags.self_harm_thoughts), so it is not lost because item 4 was skipped.
+    There is no total and no band (`total` None, band "partial"); answers given are
+    checked (an out-of-range answer raises ScoringError), missing ones are allowed.
+    """
+    if code != "phq9":
+        return None
+    inst = get(code)
+    values = _parse(inst, answers, required=())
+    if values.get("q9", 0) <= 0:
+        return None
+    return ScoreResult(inst.code, None, "partial", "Partial (not all items answered)",
+                       (_flag(inst, "self_harm_thoughts"),), values)

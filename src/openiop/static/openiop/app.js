@@ -123,9 +123,16 @@
       try { shared = parseInt(window.localStorage.getItem(key) || "0", 10); } catch (err) { shared = 0; }
       return Math.max(shared, local);
     }
-    ["keydown", "pointerdown", "scroll", "htmx:afterRequest"].forEach(function (name) {
+    ["keydown", "pointerdown", "scroll"].forEach(function (name) {
       document.addEventListener(name, mark, { passive: true });
     });
+    // A request the person made counts; a background poll (the My work count) does not,
+    // or an unattended screen would never sign out.
+    document.addEventListener("htmx:afterRequest", function (evt) {
+      var elt = evt.detail && evt.detail.elt;
+      if (elt && elt.hasAttribute && elt.hasAttribute("data-background-poll")) { return; }
+      mark();
+    }, { passive: true });
     mark();
     var timer = window.setInterval(function () {
       if (Date.now() - last() < limit * 1000) { return; }

@@ -1,0 +1,120 @@
+"""My work: per role, most urgent first, one click from the action, bounded and fast."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from openiop.dashboard import worklist
+from tests.conftest import login
+from tests.dashboard.conftest import add_caseload_person
+
+
+def _sections(html: str) -> list[str]:
+    return re.findall(r'<h2 id="sec-([a-z_]+)"', html)
+
+
+def _page(user):
+    response = login(user).get("/dashboard/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_clinician_sees_safety_first_then_notes_reviews_screens_and_hours(work):
+    html = _page(work.world.clinician)
+    assert _sections(html) == ["safety", "notes_to_sign", "notes_to_write", "plan_reviews",
+                               "drug_screens", "weekly_minimum"]
+    task = work.world.participant.organization.safety_tasks.get(participant__legal_first_name="Casey1")
+    assert f'href="/dashboard/safety-tasks/{task.code}/"' in html and "Acknowledge" in html
+    assert "Casey1 Worklist1" in html
+    assert "Write the group note: Process group 1, Mon Mar 2" in html
+    assert "21 h overdue" in html
+    assert "Co-sign individual session note by" in html
+    assert "Sign your individual session note" in html
+    assert "Treatment-plan review" in html and "2 days overdue" in html
+    assert "Unexpected drug-screen result: " in html
+    assert "Below weekly minimum: 1.5 h of 9 h" in html
+
+
+def test_intake_sees_contact_requests_self_checks_and_referrals_with_waiting_time(work):
+    html = _page(work.intake)
+    assert _sections(html) == ["contact_requests", "self_checks", "referrals"]
+    assert "Referred finder 1" in html and "waiting 31 h" in html
+    assert "Safety tasks" not in html  # intake cannot open them, so they are not listed
+
+
+@pytest.mark.parametrize(("who", "first"), [("prescriber", ["safety"]), ("nurse", [])])
+def test_prescribers_and_nurses_see_medication_work(work, who, first):
+    # The prescriber is on the care team (safety tasks); the nurse is not.
+    html = _page(getattr(work, who))
+    assert _sections(html) == [*first, "medication_reviews", "interactions", "naloxone"]
+    assert "Interaction warning not acknowledged: " in html
+    assert "Naloxone never asked" in html
+
+
+def test_the_prescriber_sees_only_their_own_medication_reviews(work):
+    from tests import factories as f
+
+    other = f.staff(work.world.org, "prescriber", username="doc2")
+    html = _page(other)
+    assert "medication_reviews" not in _sections(html)
+
+
+def test_the_director_sees_everything_overdue_and_counts_per_clinician(work):
+    html = _page(work.world.director)
+    assert _sections(html) == ["safety", "per_clinician", "plan_reviews", "medication_reviews",
+                               "referrals_waiting"]
+    assert "Family member" not in html and "Hospital (step-down) referral not started" in html
+    row = re.search(r'<th scope="row">([^<]+)</th><td class="num">1</td>', html)
+    assert row and row.group(1) == str(work.world.clinician)
+
+
+def test_nothing_waiting_says_so_plainly(work):
+    html = _page(work.front_desk)
+    assert "Nothing is waiting for you" in html and _sections(html) == []
+    count = login(work.front_desk).get("/dashboard/count/")
+    assert count.status_code == 200 and count.content.decode().strip() == ""
+
+
+def test_the_navigation_count_is_a_small_polled_fragment(work):
+    client = login(work.world.clinician)
+    html = client.get("/participants/").content.decode()
+    assert 'hx-get="/dashboard/count/" hx-trigger="load, every 60s"' in html
+    expected = worklist.count(worklist.my_work(work.world.clinician)) + 1  # one notification
+    assert client.get("/dashboard/count/").content.decode().strip() == f"· {expected}"
+
+
+def test_the_old_home_name_leads_to_my_work(work):
+    response = login(work.world.clinician).get("/home/")
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+
+
+def test_lists_are_bounded_with_a_show_all_link(work):
+    for n in range(2, 12):
+        add_caseload_person(work.world, work.prescriber, n)
+    sections = {s.key: s for s in worklist.my_work(work.world.clinician)}
+    safety = sections["safety"]
+    assert safety.total == 11 and len(safety.rows) == worklist.LIMIT and safety.more == 3
+    html = _page(work.world.clinician)
+    assert "3 more" in html and "show all" in html
+
+
+# Query counts: the same whatever the number of items (each list is a fixed set of queries).
+PINNED = {"clinician": 18, "intake": 11, "prescriber": 17, "nurse": 17, "director": 24}
+
+
+@pytest.mark.parametrize("who", sorted(PINNED))
+def test_my_work_runs_a_fixed_number_of_queries(work, who):
+    user = getattr(work.world, who, None) or getattr(work, who)
+    client = login(user)
+    client.get("/dashboard/")  # warm the session
+    with CaptureQueriesContext(connection) as small:
+        client.get("/dashboard/")
+    for n in range(2, 6):
+        add_caseload_person(work.world, work.prescriber, n)
+    with CaptureQueriesContext(connection) as large:
+        client.get("/dashboard/")
+    assert (len(small), len(large)) == (PINNED[who], PINNED[who])
