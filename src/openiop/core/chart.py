@@ -4,6 +4,9 @@ Apps contribute header flags by registering a provider in their AppConfig.ready(
 
     from openiop.core.chart import register_flag_provider
     register_flag_provider(my_flags)   # my_flags(participant, episode) -> list[Flag]
+
+and blocks at the top of the overview tab with register_overview_panel(fn), where
+fn(request, participant, episode) returns a Panel or None.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-
-from openiop.accounts.permissions import has_perm
 
 from .navigation import CHART_TABS
 
@@ -53,6 +54,29 @@ def _base_flags(participant: Any, episode: Any) -> list[Flag]:
     return flags
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A block at the top of the chart's overview (e.g. the face sheet): a template and its
+    context, rendered as `{% include panel.template with data=panel.data %}`."""
+
+    template: str
+    data: dict[str, Any]
+
+
+PanelProvider = Callable[[Any, Any, Any], "Panel | None"]  # (request, participant, episode)
+_PANEL_PROVIDERS: list[PanelProvider] = []
+
+
+def register_overview_panel(provider: PanelProvider) -> None:
+    if provider not in _PANEL_PROVIDERS:
+        _PANEL_PROVIDERS.append(provider)
+
+
+def overview_panels(request: Any, participant: Any, episode: Any) -> list[Panel]:
+    panels = [provider(request, participant, episode) for provider in _PANEL_PROVIDERS]
+    return [p for p in panels if p is not None]
+
+
 def chart_flags(participant: Any, episode: Any) -> list[Flag]:
     flags = _base_flags(participant, episode)
     for provider in _FLAG_PROVIDERS:
@@ -63,7 +87,7 @@ def chart_flags(participant: Any, episode: Any) -> list[Flag]:
 def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:
     tabs = []
     for item in CHART_TABS:
-        if item.perm and not has_perm(user, item.perm):
+        if not item.allowed(user):
             continue
         try:
             url = reverse(item.url_name, kwargs={"code": participant.code})

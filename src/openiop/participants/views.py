@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.models import Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -59,12 +59,20 @@ def _render_overview(
     related_form: RelatedPersonForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The chart's overview tab; a form with errors is shown again with what was typed."""
+    """The chart's overview tab; a form with errors is shown again with what was typed.
+
+    Edit links and forms are shown only to users who may follow them.
+    """
+    from openiop.core.chart import overview_panels
+
+    context = chart_context(request, participant, active_tab="participants:chart")
     return render(
         request,
         "participants/chart_overview.html",
-        chart_context(request, participant, active_tab="participants:chart")
+        context
         | {
+            "can_edit": has_perm(request.user, Perm.PARTICIPANT_EDIT),
+            "panels": overview_panels(request, participant, context["episode"]),
             "availability": participant.availability.all(),
             "related_people": participant.related_people.all(),
             "availability_form": availability_form or AvailabilityForm(),
@@ -163,6 +171,7 @@ def availability_add(request: HttpRequest, code: str) -> HttpResponse:
         "participant": participant,
         "availability": participant.availability.all(),
         "availability_form": form if form.errors else AvailabilityForm(),
+        "can_edit": True,
     }
     if request.htmx:
         return render(request, "participants/_availability.html", context)
@@ -185,7 +194,7 @@ def availability_remove(request: HttpRequest, code: str, window_id: int) -> Http
     if request.htmx:
         return render(request, "participants/_availability.html", {
             "participant": participant, "availability": participant.availability.all(),
-            "availability_form": AvailabilityForm()})
+            "availability_form": AvailabilityForm(), "can_edit": True})
     return redirect("participants:chart", code=participant.code)
 
 
