@@ -35,6 +35,7 @@ MAX_CAPTURE_DAYS = 62
 class CaptureResult:
     created: int = 0
     already: int = 0
+    voided: int = 0  # open lines a day no longer supports (e.g. a same-day E/M signed later)
     days: int = 0
     skipped: list[tuple[int, date, str]] = field(default_factory=list)  # participant id, day, why
     tiers: dict[tuple[int, date], str] = field(default_factory=dict)
@@ -123,10 +124,17 @@ def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
     profile = BillingProfile.objects.filter(organization=organization).first()
     clinic_rates = profile.standard_rates if profile else {}
     self_pay_fee = _self_pay_fees({p for p, _ in by_day})
-    existing = set(Charge.objects.filter(
-        organization=organization, service_date__gte=start, service_date__lte=end,
-    ).values_list("dedupe_key", flat=True))
+    existing: dict[str, tuple[int, str]] = {}  # key -> (pk, status), void lines left out
+    open_by_day: dict[tuple[int, date], set[str]] = defaultdict(set)
+    for pk, pid, day, key, status in Charge.objects.filter(
+            organization=organization, service_date__gte=start, service_date__lte=end,
+    ).exclude(status=Charge.Status.VOID).values_list(
+            "pk", "participant_id", "service_date", "dedupe_key", "status"):
+        existing[key] = (pk, status)
+        if status == Charge.Status.OPEN:
+            open_by_day[(pid, day)].add(key)
     new: list[Charge] = []
+    void_ids: list[int] = []
     for (participant_id, day), day_rows in sorted(by_day.items(), key=lambda kv: kv[0]):
         result.days += 1
         coverage = primary_coverage_on(coverages[participant_id], day)
@@ -147,12 +155,16 @@ def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
         if outcome.tier:
             result.tiers[(participant_id, service_day)] = outcome.tier
         result.skipped.extend((participant_id, service_day, why) for why in outcome.skipped)
+        keys = {f"{participant_id}:{service_day.isoformat()}:{line.key}" for line in outcome.lines}
+        # The day is computed whole: an open line the day no longer yields is voided (a
+        # psychotherapy code becomes the E/M add-on once the same-day E/M is signed).
+        void_ids += [existing[k][0] for k in open_by_day.get((participant_id, service_day), set())
+                     - keys]
         for line in outcome.lines:
             key = f"{participant_id}:{service_day.isoformat()}:{line.key}"
             if key in existing:
                 result.already += 1
                 continue
-            existing.add(key)
             if payer.rule_set == ChargeRuleSet.SELF_PAY:
                 amount = self_pay_fee.get(participant_id, Decimal("0.00"))
             else:
@@ -166,11 +178,15 @@ def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
                 rendering_provider_id=line.provider_id, dedupe_key=key,
             ))
     with transaction.atomic():
+        for pk in void_ids:  # rare; the key is freed so the line can come back later
+            Charge.objects.filter(pk=pk).update(status=Charge.Status.VOID,
+                                                dedupe_key=f"void:{pk}")
         Charge.objects.bulk_create(new, batch_size=2000)
         audit_record(actor=actor, action="create", object_type="charge_capture",
                      object_id=f"{start}..{end}", organization=organization, request=request,
                      reason=f"{len(new)} charge lines")
     result.created = len(new)
+    result.voided = len(void_ids)
     return result
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
@@ -51,6 +52,8 @@ def _render_diagnoses(request: HttpRequest, participant: Any, form: forms.Diagno
         "form": form or forms.DiagnosisForm(),
         "can_write": has_perm(request.user, Perm.CLINICAL_WRITE),
         "code_set_version": icd10.CODE_SET_VERSION,
+        "query": request.GET.get("q", "")[:100],
+        "results": _search(request.GET.get("q", "")[:100]),
     }
     return render(request, "billing/participant_diagnoses.html", context, status=status)
 
@@ -108,12 +111,28 @@ def diagnosis_change(request: HttpRequest, code: Any, dx_code: Any) -> HttpRespo
 @staff_required()
 @require_GET
 def icd_search(request: HttpRequest) -> HttpResponse:
-    """The code picker's results (htmx fragment): codes or words, billable codes first."""
+    """The code picker's results (an htmx fragment; without htmx, the Diagnoses tab with
+    the results). Codes or words, billable codes first."""
     if not selectors.may_view_diagnoses(request.user):
         raise Http404
     query = request.GET.get("q", "")[:100]
-    results = icd10.search(query, limit=25) if len(query.strip()) >= 2 else []
-    return render(request, "billing/_icd_results.html", {"results": results, "query": query})
+    participant = None
+    if request.GET.get("participant"):
+        participant = _dx_participant(request, request.GET["participant"], audit=False)
+        if not request.htmx:
+            from django.http import QueryDict
+
+            params = QueryDict(mutable=True)
+            params["q"] = query
+            return redirect(f"{reverse(DX_TAB, kwargs={'code': participant.code})}?"
+                            f"{params.urlencode()}")
+    return render(request, "billing/_icd_results.html", {
+        "results": _search(query), "query": query, "participant": participant,
+        "can_write": has_perm(request.user, Perm.CLINICAL_WRITE)})
+
+
+def _search(query: str) -> list[icd10.IcdCode]:
+    return icd10.search(query, limit=25) if len(query.strip()) >= 2 else []
 
 
 def _render_billing(request: HttpRequest, participant: Any, **forms_: Any) -> HttpResponse:
