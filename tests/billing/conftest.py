@@ -49,6 +49,11 @@ def clinic(world) -> Clinic:
     org = world.org
     billing = f.staff(org, Role.BILLING, username="biller")
     frontdesk = f.staff(org, Role.FRONT_DESK, username="desk")
+    world.participant.address1 = "2 Elm St"
+    world.participant.city = "Columbus"
+    world.participant.state = "OH"
+    world.participant.zip_code = "43215"
+    world.participant.save()
     world.clinician.staff_profile.npi = "1245319599"
     world.clinician.staff_profile.save()
     medicare = Payer.objects.create(organization=org, name="Medicare JE", kind="medicare",

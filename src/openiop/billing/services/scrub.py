@@ -39,6 +39,7 @@ HOLD_LABELS = {
     "php_overlap": "Overlaps partial hospitalization",
     "coverage_ended": "Coverage not active",
     "duplicate": "Duplicate line",
+    "demographics": "Participant details missing",
     "no_lines": "Nothing to bill",
 }
 
@@ -171,6 +172,19 @@ def _duplicate_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
     return []
 
 
+def _demographic_holds(claim: Claim) -> list[Hold]:
+    """The 837 needs the patient's street address (2010BA or 2010CA N3/N4) and member id."""
+    p = claim.participant
+    missing = [label for label, value in (("street address", p.address1), ("city", p.city),
+                                          ("state", p.state), ("ZIP code", p.zip_code))
+               if not value]
+    if not claim.coverage.member_id:
+        missing.append("member id")
+    if missing:
+        return [Hold("demographics", f"The claim needs the participant's {', '.join(missing)}.")]
+    return []
+
+
 def scrub(claim: Claim) -> tuple[list[Hold], list[str]]:
     """All holds for the claim, and the diagnosis codes it would carry (principal first)."""
     lines = list(claim.lines.select_related("charge"))
@@ -184,6 +198,7 @@ def scrub(claim: Claim) -> tuple[list[Hold], list[str]]:
         holds += _php_holds(claim)
     holds += _coverage_holds(claim, lines)
     holds += _duplicate_holds(claim, lines)
+    holds += _demographic_holds(claim)
     return holds, codes
 
 
