@@ -44,6 +44,9 @@ class ClaimRemit:
     adjustments: list[Adj] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
     services: list[ServicePayment] = field(default_factory=list)
+    patient_last: str = "PATIENT"
+    patient_first: str = ""
+    member_id: str = ""
 
 
 @dataclass
@@ -155,7 +158,7 @@ def write_835(remit: Remit, *, sender_id: str, receiver_id: str, payee_name: str
                     receiver_id.ljust(15), created.strftime("%y%m%d"), created.strftime("%H%M"),
                     REP, "00501", icn, "0", "P", SUB]) + SEG
     body = [
-        _s("ST", "835", "0001"),
+        _s("ST", "835", "0001"),  # ST03 is "not used" in the 835 TR3
         _s("BPR", "I", money(remit.total_paid), "C", "ACH", "CCP", "01", "999999999", "DA",
            "123456", "1512345678", "", "01", "999988880", "DA", "98765",
            remit.payment_date.strftime("%Y%m%d")),
@@ -174,6 +177,8 @@ def write_835(remit: Remit, *, sender_id: str, receiver_id: str, payee_name: str
                        c.patient_responsibility else "", "13", c.payer_claim_number or "0"))
         for a in c.adjustments:
             body.append(_s("CAS", a.group, a.reason, money(a.amount)))
+        body.append(_s("NM1", "QC", "1", clean(c.patient_last, 60), clean(c.patient_first, 35),
+                       "", "", "", "MI" if c.member_id else "", clean(c.member_id, 80)))
         for s in c.services:
             body.append(_s("SVC", SUB.join(["HC", s.procedure]), money(s.charge), money(s.paid),
                            "", s.units))
