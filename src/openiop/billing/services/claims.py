@@ -40,6 +40,7 @@ def _control_number(claim_type: str, code: Any) -> str:
 
 
 def build_claims(*, actor: Any, organization: Any, period_start: date, period_end: date,
+                 participant_ids: list[int] | None = None,
                  request: HttpRequest | None = None) -> list[Claim]:
     """Put open charges of insured coverages in these dates on claims (one per participant,
     coverage and claim type, at most CLAIM_MAX_LINES lines), then scrub each claim."""
@@ -50,8 +51,10 @@ def build_claims(*, actor: Any, organization: Any, period_start: date, period_en
     charges = list(Charge.objects.filter(
         organization=organization, status=Charge.Status.OPEN, service_date__gte=period_start,
         service_date__lte=period_end, coverage__isnull=False,
-    ).exclude(coverage__payer__kind=PayerKind.SELF_PAY).select_related("coverage__payer")
-        .order_by("participant_id", "coverage_id", "claim_type", "service_date", "pk"))
+    ).exclude(coverage__payer__kind=PayerKind.SELF_PAY).filter(
+        **({"participant_id__in": participant_ids} if participant_ids is not None else {}),
+    ).select_related("coverage__payer").order_by(
+        "participant_id", "coverage_id", "claim_type", "service_date", "pk"))
     groups: dict[tuple[int, int, str], list[Charge]] = defaultdict(list)
     for ch in charges:
         groups[(ch.participant_id, ch.coverage_id, ch.claim_type)].append(ch)  # type: ignore[index]
