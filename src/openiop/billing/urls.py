@@ -11,6 +11,7 @@ P = "participants/<uuid:code>/"
 urlpatterns = [
     path("", views.index, name="index"),
     path("icd10/", views.icd_search, name="icd_search"),
+    path("my/costs/", views.my_costs, name="my_costs"),
     path("charges/", views.charges, name="charges"),
     path("claims/", views.claims, name="claims"),
     path("claims/<uuid:claim_code>/", views.claim_detail, name="claim_detail"),

@@ -6,6 +6,7 @@ from .chart import (
     diagnosis_change,
     financial_profile,
     icd_search,
+    my_costs,
     participant_billing,
     participant_diagnoses,
     statement,
@@ -26,6 +27,6 @@ from .office import (
 __all__ = [
     "aging", "authorization_add", "batch_download", "batches", "charges", "claim_detail",
     "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
-    "index", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
+    "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
     "statement",
 ]

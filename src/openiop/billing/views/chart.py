@@ -224,3 +224,26 @@ def statement(request: HttpRequest, code: Any) -> HttpResponse:
     context = chart_context(request, participant, active_tab=BILLING_TAB) | reports.statement(
         participant)
     return render(request, "billing/statement.html", context)
+
+
+@require_GET
+def my_costs(request: HttpRequest) -> HttpResponse:
+    """The participant's own cost estimate and statement (portal look)."""
+    from openiop.accounts.models import Role
+    from openiop.audit.services import audit_record
+
+    user = request.user
+    if not user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
+    if participant is None:
+        raise Http404
+    audit_record(actor=user, action="view", object_type="my_costs", participant=participant,
+                 request=request)
+    episode = current_episode(participant)
+    return render(request, "billing/my_costs.html", {
+        "participant": participant, "estimate": reports.cost_estimate(participant, episode),
+        "coverages": selectors.coverages_for(participant),
+    } | reports.statement(participant))
