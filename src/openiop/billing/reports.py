@@ -97,15 +97,19 @@ class DenialRow:
     reasons: list[str]
 
 
+DENIALS_SHOWN = 200
+
+
 def denials(organization_id: int) -> list[DenialRow]:
-    """Denied and partly paid claims with each adjustment reason in words."""
+    """Denied and partly paid claims (oldest first, at most DENIALS_SHOWN) with each
+    adjustment reason in words."""
     claims = Claim.objects.filter(
         organization_id=organization_id, status__in=(ClaimStatus.DENIED, ClaimStatus.PARTIAL),
     ).select_related("participant", "coverage__payer").prefetch_related(
         Prefetch("payments", queryset=ClaimPayment.objects.prefetch_related(
             Prefetch("adjustments", queryset=Adjustment.objects.order_by("pk")))))
     out = []
-    for claim in claims.order_by("period_end", "pk"):
+    for claim in claims.order_by("period_end", "pk")[:DENIALS_SHOWN]:
         reasons: list[str] = []
         for payment in claim.payments.all():
             for adj in payment.adjustments.all():
