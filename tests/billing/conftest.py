@@ -94,18 +94,21 @@ def attended(world: Any, participant: Any, day: date, *, kind: str = "group", mi
     booking = f.booking(session, participant)
     f.attendance(booking, status=status, minutes=attended_minutes)
     if note:
+        # Written as a draft, then signed: on PostgreSQL a trigger refuses new entries on a
+        # signed note, as it should.
         group = kind not in ("individual", "family", "medication")
         needs_cosign = note == "signed-needs-cosign"
         n = Note.objects.create(
             program=world.program, session=session, kind="group" if group else kind,
             note_format="DAP", participant=None if group else participant,
-            author=world.clinician, status="signed" if needs_cosign else note,
-            needs_cosignature=needs_cosign,
-            signed_at=None if note == "draft" else FROZEN - timedelta(days=1),
-        )
+            author=world.clinician, status="draft")
         if group:
             GroupNoteEntry.objects.create(note=n, participant=participant,
                                           participation="secret group words")
+        if note != "draft":
+            Note.objects.filter(pk=n.pk).update(
+                status="signed" if needs_cosign else note, needs_cosignature=needs_cosign,
+                signed_at=FROZEN - timedelta(days=1))
     return session
 
 
