@@ -53,18 +53,17 @@ def build_claims(*, actor: Any, organization: Any, period_start: date, period_en
         service_date__lte=period_end, coverage__isnull=False,
     ).exclude(coverage__payer__kind=PayerKind.SELF_PAY).filter(
         **({"participant_id__in": participant_ids} if participant_ids is not None else {}),
-    ).select_related("coverage__payer").order_by(
+    ).select_related("coverage__payer", "participant").order_by(
         "participant_id", "coverage_id", "claim_type", "service_date", "pk"))
     groups: dict[tuple[int, int, str], list[Charge]] = defaultdict(list)
     for ch in charges:
         groups[(ch.participant_id, ch.coverage_id, ch.claim_type)].append(ch)  # type: ignore[index]
     created: list[Claim] = []
     with transaction.atomic():
-        for (participant_id, coverage_id, claim_type), items in groups.items():
+        for (_, _, claim_type), items in groups.items():
             for start in range(0, len(items), CLAIM_MAX_LINES):
                 chunk = items[start:start + CLAIM_MAX_LINES]
-                created.append(_claim_from(organization, participant_id, coverage_id,
-                                           claim_type, chunk))
+                created.append(_claim_from(organization, claim_type, chunk))
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(
             status=Charge.Status.CLAIMED)
         for claim in created:
@@ -75,17 +74,18 @@ def build_claims(*, actor: Any, organization: Any, period_start: date, period_en
     return created
 
 
-def _claim_from(organization: Any, participant_id: int, coverage_id: int, claim_type: str,
-                chunk: list[Charge]) -> Claim:
+def _claim_from(organization: Any, claim_type: str, chunk: list[Charge]) -> Claim:
     import uuid
 
     code = uuid.uuid4()
     payer = chunk[0].coverage.payer  # type: ignore[union-attr]
     conditions = list(rules.charge_rules()["medicare_iop"]["condition_codes"]) if (
         payer.rule_set == "medicare_iop" and claim_type == "I") else []
+    # The charges' participant and coverage (with its payer) are already loaded: hand the
+    # objects over so that scrubbing does not fetch them again.
     claim = Claim.objects.create(
-        code=code, organization=organization, participant_id=participant_id,
-        coverage_id=coverage_id, claim_type=claim_type,
+        code=code, organization=organization, participant=chunk[0].participant,
+        coverage=chunk[0].coverage, claim_type=claim_type,
         control_number=_control_number(claim_type, code),
         period_start=min(c.service_date for c in chunk),
         period_end=max(c.service_date for c in chunk),
