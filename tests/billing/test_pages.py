@@ -39,6 +39,7 @@ def test_billing_sees_the_office_and_the_billing_tab_but_never_note_text(clinic)
         assert response.status_code == 200
         assert "secret group words" not in response.content.decode()
     assert "G0410" in detail.content.decode()
+    assert "3 services (APC 5861 hospital / 5851 CMHC)" in detail.content.decode()
     notes = reverse("clinical:participant_notes", kwargs={"code": w.participant.code})
     assert client.get(notes).status_code == 404
 

@@ -125,6 +125,20 @@ def _em_providers(services: list[Service]) -> set[int | None]:
     return {s.provider_id for s in services if s.kind == "medication" and em_code(s.minutes)}
 
 
+def medicare_day_tier(count: int) -> str:
+    """The Medicare IOP payment tier of a day with `count` IOP services, in words."""
+    spec = charge_rules()["medicare_iop"]
+    if not count:
+        return ""
+    if count < spec["min_services_per_day"]:
+        return f"{count} service{'s' if count > 1 else ''}: below the 3 a paid IOP day needs"
+    label = ""
+    for tier in spec["day_tiers"]:
+        if count >= tier["min_services"]:
+            label = tier["label"]
+    return label
+
+
 def day_lines(*, rule_set: str, focus: str, services: list[Service], per_diem_code: str = "",
               min_minutes_per_day: int = 0) -> DayResult:
     result = DayResult()
@@ -155,13 +169,7 @@ def day_lines(*, rule_set: str, focus: str, services: list[Service], per_diem_co
                 result.lines.append(line)
             elif why:
                 result.skipped.append(why)
-        count = sum(1 for ln in result.lines if ln.claim_type == "I")
-        result.tier = ""
-        for tier in spec["day_tiers"]:
-            if count >= tier["min_services"]:
-                result.tier = tier["label"]
-        if count and count < spec["min_services_per_day"]:
-            result.tier = f"{count} service{'s' if count > 1 else ''}: below the 3 a paid IOP day needs"
+        result.tier = medicare_day_tier(sum(1 for ln in result.lines if ln.claim_type == "I"))
     elif rule_set in ("per_diem", "self_pay"):
         spec = rules["per_diem"]
         total = sum(s.minutes for s in services if s.kind != "medication")

@@ -21,7 +21,7 @@ from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import apply_validation_error
 
-from .. import codes, forms, reports, selectors, services
+from .. import codes, forms, reports, rules, selectors, services
 from ..models import Charge, ClaimBatch, ClaimStatus, Remittance
 from ..services.scrub import HOLD_LABELS
 
@@ -141,8 +141,15 @@ def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
          "remarks": [f"{r}: {codes.rarc(r)}" for r in a.remark_codes], "amount": a.amount,
          "line": a.claim_line_id}
         for p in payments for a in p.adjustments.all()]
+    lines = list(claim.lines.select_related("charge"))
+    tiers: list[tuple[object, int, str]] = []
+    if claim.claim_type == "I" and claim.coverage.payer.rule_set == "medicare_iop":
+        per_day: dict[object, int] = {}
+        for ln in lines:
+            per_day[ln.service_date] = per_day.get(ln.service_date, 0) + 1
+        tiers = [(day, n, rules.medicare_day_tier(n)) for day, n in sorted(per_day.items())]
     return render(request, "billing/claim_detail.html", {
-        "claim": claim, "lines": list(claim.lines.select_related("charge")),
+        "claim": claim, "lines": lines, "tiers": tiers,
         "payments": payments, "adjustments": adjustments, "hold_labels": HOLD_LABELS,
         "can_manage": _can_manage(request),
         "status_words": {p.pk: codes.claim_status(p.status_code) for p in payments},
