@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "openiop.skills",
     "openiop.medications",
     "openiop.outcomes",
+    "openiop.billing",
     "openiop.finder",
     "openiop.portal",
     "openiop.dashboard",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("skills/", include("openiop.skills.urls")),
     path("medications/", include("openiop.medications.urls")),
     path("outcomes/", include("openiop.outcomes.urls")),
+    path("billing/", include("openiop.billing.urls")),
     path("find/", include("openiop.finder.urls")),
     path("portal/", include("openiop.portal.urls")),
     path("audit/", include("openiop.audit.urls")),

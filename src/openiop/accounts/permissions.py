@@ -32,6 +32,7 @@ class Perm(StrEnum):
     ADMIT = "care.admit"
     PROGRAM_MANAGE = "program.manage"
     BILLING_VIEW = "billing.view"
+    BILLING_MANAGE = "billing.manage"
     AUDIT_VIEW = "audit.view"
     REPORTS_VIEW = "reports.view"
     STAFF_MANAGE = "staff.manage"
@@ -72,7 +73,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.FRONT_DESK: frozenset(
         {Perm.PARTICIPANT_VIEW, Perm.SCHEDULE_VIEW, Perm.ATTENDANCE_RECORD, Perm.PARTICIPANT_EDIT}
     ),
-    Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.BILLING_VIEW, Perm.SCHEDULE_VIEW}),
+    # Billing sees coverage, authorizations, charges, claims and remittances (and the
+    # diagnosis codes a claim carries) but never note text: it has no CLINICAL_VIEW.
+    Role.BILLING: frozenset(
+        {Perm.PARTICIPANT_VIEW, Perm.BILLING_VIEW, Perm.BILLING_MANAGE, Perm.SCHEDULE_VIEW}
+    ),
     Role.PARTICIPANT: frozenset(),
     Role.FAMILY: frozenset(),
 }

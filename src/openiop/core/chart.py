@@ -4,6 +4,9 @@ Apps contribute header flags by registering a provider in their AppConfig.ready(
 
     from openiop.core.chart import register_flag_provider
     register_flag_provider(my_flags)   # my_flags(participant, episode) -> list[Flag]
+
+and blocks at the top of the overview tab with register_overview_panel(fn), where
+fn(request, participant, episode) returns a Panel or None.
 """
 
 from __future__ import annotations
@@ -55,6 +58,29 @@ def _base_flags(participant: Any, episode: Any) -> list[Flag]:
     return flags
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A block at the top of the chart's overview (e.g. the face sheet): a template and its
+    context, rendered as `{% include panel.template with data=panel.data %}`."""
+
+    template: str
+    data: dict[str, Any]
+
+
+PanelProvider = Callable[[Any, Any, Any], "Panel | None"]  # (request, participant, episode)
+_PANEL_PROVIDERS: list[PanelProvider] = []
+
+
+def register_overview_panel(provider: PanelProvider) -> None:
+    if provider not in _PANEL_PROVIDERS:
+        _PANEL_PROVIDERS.append(provider)
+
+
+def overview_panels(request: Any, participant: Any, episode: Any) -> list[Panel]:
+    panels = [provider(request, participant, episode) for provider in _PANEL_PROVIDERS]
+    return [p for p in panels if p is not None]
+
+
 def chart_flags(participant: Any, episode: Any, user: Any = None) -> list[Flag]:
     """Every provider's flags; a flag's link is dropped for a user who could not follow it."""
     flags = _base_flags(participant, episode)
@@ -67,7 +93,7 @@ def chart_flags(participant: Any, episode: Any, user: Any = None) -> list[Flag]:
 def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:
     tabs = []
     for item in CHART_TABS:
-        if item.perm and not has_perm(user, item.perm):
+        if not item.allowed(user):
             continue
         try:
             url = reverse(item.url_name, kwargs={"code": participant.code})

@@ -9,8 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from openiop.accounts.permissions import has_perm
-
 from .navigation import STAFF_NAV
 
 # A participant-scoped page (a chart tab such as /medications/participants/<code>/) belongs
@@ -44,7 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             and not awaiting_second_factor):
         for item in STAFF_NAV:
             url = _resolved(item.url_name)
-            if url is None or (item.perm and not has_perm(user, item.perm)):
+            if url is None or not item.allowed(user):
                 continue
             items.append(
                 {"label": item.label, "url": url,

@@ -47,6 +47,7 @@ DEMO_STEPS = (
     "skills",
     "medications",
     "outcomes",
+    "billing",
     "finder",
     "portal",
     "dashboard",

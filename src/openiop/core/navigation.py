@@ -16,8 +16,16 @@ from openiop.accounts.permissions import Perm
 class NavItem:
     label: str
     url_name: str
-    perm: Perm | None = None
+    perm: Perm | tuple[Perm, ...] | None = None  # a tuple: any one of them is enough
     section: str = ""  # URL prefix that marks the item as current
+
+    def allowed(self, user: object) -> bool:
+        from openiop.accounts.permissions import has_perm
+
+        if self.perm is None:
+            return True
+        perms = self.perm if isinstance(self.perm, tuple) else (self.perm,)
+        return any(has_perm(user, p) for p in perms)
 
 
 STAFF_NAV: tuple[NavItem, ...] = (
@@ -29,6 +37,7 @@ STAFF_NAV: tuple[NavItem, ...] = (
     NavItem("Curriculum", "skills:index", Perm.CLINICAL_VIEW, "/skills"),
     NavItem("Medications", "medications:index", Perm.MEDICATION_VIEW, "/medications"),
     NavItem("Outcomes", "outcomes:index", Perm.REPORTS_VIEW, "/outcomes"),
+    NavItem("Billing", "billing:index", Perm.BILLING_VIEW, "/billing"),
     NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
     NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
     NavItem("Staff", "accounts:staff", Perm.STAFF_MANAGE, "/accounts/staff"),
@@ -37,6 +46,7 @@ STAFF_NAV: tuple[NavItem, ...] = (
 # Participant chart tabs: (label, url name taking the participant's code).
 CHART_TABS: tuple[NavItem, ...] = (
     NavItem("Overview", "participants:chart", Perm.PARTICIPANT_VIEW),
+    NavItem("Diagnoses", "billing:participant_diagnoses", (Perm.CLINICAL_VIEW, Perm.BILLING_VIEW)),
     NavItem("Care", "care:participant_care", Perm.PARTICIPANT_VIEW),
     NavItem("Schedule", "scheduling:participant_schedule", Perm.SCHEDULE_VIEW),
     NavItem("Notes", "clinical:participant_notes", Perm.CLINICAL_VIEW),
@@ -45,5 +55,6 @@ CHART_TABS: tuple[NavItem, ...] = (
     NavItem("Skills", "skills:participant_skills", Perm.CLINICAL_VIEW),
     NavItem("Medications", "medications:participant_medications", Perm.MEDICATION_VIEW),
     NavItem("Consents", "participants:consents", Perm.PARTICIPANT_VIEW),
+    NavItem("Billing", "billing:participant_billing", Perm.BILLING_VIEW),
     NavItem("Access log", "audit:participant_events", Perm.AUDIT_VIEW),
 )

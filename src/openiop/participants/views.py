@@ -63,12 +63,20 @@ def _render_overview(
     related_form: RelatedPersonForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The chart's overview tab; a form with errors is shown again with what was typed."""
+    """The chart's overview tab; a form with errors is shown again with what was typed.
+
+    Edit links and forms are shown only to users who may follow them.
+    """
+    from openiop.core.chart import overview_panels
+
+    context = chart_context(request, participant, active_tab="participants:chart")
     return render(
         request,
         "participants/chart_overview.html",
-        chart_context(request, participant, active_tab="participants:chart")
+        context
         | {
+            "can_edit": has_perm(request.user, Perm.PARTICIPANT_EDIT),
+            "panels": overview_panels(request, participant, context["episode"]),
             "availability": participant.availability.all(),
             "related_people": participant.related_people.all(),
             "availability_form": availability_form or AvailabilityForm(),

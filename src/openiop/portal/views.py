@@ -50,6 +50,7 @@ PORTAL_NAV: tuple[tuple[str, str], ...] = (
     ("Cravings", "portal:cravings"),
     ("My plans", "portal:plans"),
     ("Medications", "medications:my_adherence"),
+    ("My costs", "billing:my_costs"),
     ("Messages", "portal:messages"),
     ("Sharing", "portal:sharing"),
 )

@@ -1,0 +1,1 @@
+"""Revenue cycle: diagnoses, coverage, authorizations, charges, claims, remittances."""

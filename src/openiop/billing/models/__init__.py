@@ -1,0 +1,30 @@
+from .claims import (
+    Adjustment,
+    BillingProfile,
+    Charge,
+    Claim,
+    ClaimBatch,
+    ClaimLine,
+    ClaimPayment,
+    ClaimStatus,
+    ClaimType,
+    Remittance,
+)
+from .coverage import (
+    Authorization,
+    ChargeRuleSet,
+    Coverage,
+    FinancialProfile,
+    Payer,
+    PayerKind,
+    Relationship,
+    SlidingFeeSchedule,
+)
+from .diagnoses import Diagnosis, DiagnosisRank, DiagnosisStatus
+
+__all__ = [
+    "Adjustment", "Authorization", "BillingProfile", "Charge", "ChargeRuleSet", "Claim",
+    "ClaimBatch", "ClaimLine", "ClaimPayment", "ClaimStatus", "ClaimType", "Coverage",
+    "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "Payer", "PayerKind",
+    "Relationship", "Remittance", "SlidingFeeSchedule",
+]

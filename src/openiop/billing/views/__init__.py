@@ -1,0 +1,32 @@
+"""Billing pages: the chart's Diagnoses and Billing tabs, and the billing office."""
+
+from .chart import (
+    authorization_add,
+    coverage_add,
+    diagnosis_change,
+    financial_profile,
+    icd_search,
+    my_costs,
+    participant_billing,
+    participant_diagnoses,
+    statement,
+)
+from .office import (
+    aging,
+    batch_download,
+    batches,
+    charges,
+    claim_detail,
+    claims,
+    denials,
+    index,
+    remittance_detail,
+    remittances,
+)
+
+__all__ = [
+    "aging", "authorization_add", "batch_download", "batches", "charges", "claim_detail",
+    "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
+    "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
+    "statement",
+]
