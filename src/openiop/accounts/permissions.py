@@ -31,10 +31,8 @@ class Perm(StrEnum):
     INTAKE_MANAGE = "intake.manage"
     ADMIT = "care.admit"
     PROGRAM_MANAGE = "program.manage"
-    BILLING_VIEW = "billing.view"
     AUDIT_VIEW = "audit.view"
     REPORTS_VIEW = "reports.view"
-    STAFF_MANAGE = "staff.manage"
 
 
 _ALL = frozenset(Perm)
@@ -72,7 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.FRONT_DESK: frozenset(
         {Perm.PARTICIPANT_VIEW, Perm.SCHEDULE_VIEW, Perm.ATTENDANCE_RECORD, Perm.PARTICIPANT_EDIT}
     ),
-    Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.BILLING_VIEW, Perm.SCHEDULE_VIEW}),
+    Role.BILLING: frozenset({Perm.PARTICIPANT_VIEW, Perm.SCHEDULE_VIEW}),
     Role.PARTICIPANT: frozenset(),
     Role.FAMILY: frozenset(),
 }

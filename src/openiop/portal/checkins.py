@@ -25,13 +25,12 @@ from openiop.outcomes.models import MeasureResponse
 from openiop.outcomes.services import measure_record
 from openiop.participants.models import Participant
 
-AVAILABLE = True
 DEFAULT_CHECKINS = ("phq9", "gad7")
 # Weekly check-ins are self-report symptom measures; the C-SSRS and the substance screens
 # are clinician-administered at intake, so a program cannot put them in the portal.
 PORTAL_INSTRUMENTS = frozenset({"phq9", "gad7"})
 
-__all__ = ["AVAILABLE", "CRISIS_LINE", "assigned_instruments", "checkin_overview", "due_checkins",
+__all__ = ["CRISIS_LINE", "assigned_instruments", "checkin_overview", "due_checkins",
            "instrument_definition", "item_keys", "items_for_form", "submit"]
 
 
