@@ -2,7 +2,7 @@
 
 Sizes 60, 300 and 1,000 participants (clinicians, rooms and tracks in proportion; see
 openiop.scheduling.engine.generator). Prints the table and writes var/bench/scheduler.json.
-Targets (issue 4, 2-core machine): 300 participants within 30 s with gap <= 2 % and never
+Targets (the project's performance goals on a 2-core machine): 300 participants within 30 s with gap <= 2 % and never
 worse than greedy; 1,000 within 120 s.
 """
 

@@ -1,7 +1,7 @@
 """Writing and verifying the audit trail.
 
 Call `audit_record` in the same transaction as the change it records; reads are
-recorded by the selector or view that serves them (STYLE.md practice 4).
+recorded by the selector or view that serves them, never by signals (docs/DEVELOPING.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments`
 scores and `openiop.outcomes.services.measure_record` stores the response and opens the
-care team's safety task (PHQ-9 item 9 above 0; DOMAIN.md section 3). This page shows the
+care team's safety task (PHQ-9 item 9 above 0; source in intake/instruments/data/phq9.json). This page shows the
 person the crisis line when the response carries a safety flag (intake.safety.CRISIS_LINE).
 
 A program chooses its check-ins in `Program.settings["portal_checkins"]`; an instrument

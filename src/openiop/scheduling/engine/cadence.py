@@ -1,8 +1,8 @@
 """Cadence rules as hard constraints: which due appointments every plan must book.
 
-Issue 4 makes the cadence rules hard (individual therapy weekly, a family session every
+The cadence rules are hard constraints (individual therapy weekly, a family session every
 two weeks when family involvement is consented, medication review at the prescriber's
-cadence; DOMAIN.md section 7). A hard constraint that cannot be met makes the week
+cadence: program policies with defaults in scheduling/planning.py). A hard constraint that cannot be met makes the week
 infeasible, and an infeasible week must be explained, not planned around in silence. So
 the engine settles cadence first:
 
