@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("src", "docs", "benchmarks", "scripts")
 TEXT_SUFFIXES = {".py", ".md", ".json", ".html", ".txt", ".css", ".js", ".toml", ".cfg",
                  ".ini", ".yaml", ".yml", ".csv", ".sh", ".sql", ".xml", ".rst"}
+# Pointers to notes outside the repository (a reference page, a design folder one level
+# up), to the issue tracker, and the verification tags those outside notes used ("[U]",
+# "[S]", "[V]"): a source is cited in full beside the rule instead, and a program's own
+# choice is called a configurable default in words.
 FORBIDDEN = re.compile(
-    r"DOMAIN\.md|\.\./shared|shared/reference|shared/design|\bissues? #?\d+|\(issue\b",
+    r"DOMAIN\.md|ARCHITECTURE\.md|STYLE\.md|\.\./shared|shared/reference|shared/design"
+    r"|\bissues? #?\d+|\(issue\b|(?-i:(?<![\w\]])\[(?:U|S|V|S/U)\])",
     re.IGNORECASE,
 )
 
@@ -62,6 +67,10 @@ def test_the_scan_covers_code_docs_and_data():
         "Targets (issue: 2-core machine)",
         "as issue 12 asks",
         "fixed in Issue #3",
+        "Read ARCHITECTURE.md and STYLE.md first.",
+        "Positive screen at 3 [V] https://example.org",
+        "a design choice [U].",
+        "[S/U] inferred",
     ],
 )
 def test_the_pattern_catches_outside_pointers(line):
@@ -74,6 +83,10 @@ def test_the_pattern_catches_outside_pointers(line):
         "FDA label, section 5 Warnings",
         "42 CFR 2.32 notice that accompanies each disclosure",
         "An issue with the feed is reported to the director.",
+        'issue: dict[str, Any] = {"severity": "error"}',
+        "weights[S] = 1",
+        "values = [row[s] for s in keys]",
+        "See docs/clinical-rules.md for the source.",
     ],
 )
 def test_the_pattern_leaves_ordinary_text_alone(line):
