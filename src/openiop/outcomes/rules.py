@@ -34,8 +34,9 @@ SOURCES = {
     "http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295",
     "remission": "PHQ-9 below 5 (GAD-7 below 5). "
     "http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295",
-    "reliable_change": "PHQ-9 change of 5 points or more (Lowe 2004, about 2 SEM). "
-    "https://paperexplained.cn/articles/paper/detail/4d2f90d5b9e1e28d6b5c9fff7140ac8a1c27f085",
+    "reliable_change": "PHQ-9 change of 5 points or more (about 2 SEM): Lowe B, Unutzer J, "
+    "Callahan CM, Perkins AJ, Kroenke K. Med Care 2004;42:1194-1201. "
+    "https://doi.org/10.1097/00005650-200412000-00006",
 }
 
 
