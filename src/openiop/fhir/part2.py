@@ -7,8 +7,8 @@ security labels, and are accompanied by the redisclosure notice (42 CFR 2.31, 2.
 amended by the final rule of 16 Feb 2024, 89 FR 12472; HL7 FHIR DS4P implementation guide,
 https://build.fhir.org/ig/HL7/fhir-security-label-ds4p). The notice text is a setting so a
 program can use the current eCFR wording of 2.32 (eCFR title 42 part 2,
-https://www.ecfr.gov/current/title-42/part-2); the default ends with the rule's abbreviated statement
-"42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+https://www.ecfr.gov/current/title-42/part-2); the default ends with the rule's
+abbreviated statement "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 """
 
 from __future__ import annotations

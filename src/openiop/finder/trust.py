@@ -9,9 +9,10 @@ https://resdac.org/articles/cms-cell-size-suppression-policy
 
 Definitions (computed from what the instance records):
 - Completion rate: of the program's closed episodes of care (finished or cancelled, FHIR
-  EpisodeOfCare.status, https://hl7.org/fhir/R4/valueset-episode-of-care-status.html), the share that completed the program: the
-  discharge record's reason is "completed"; an episode closed without a discharge record
-  counts by its status (finished = completed, cancelled = not).
+  EpisodeOfCare.status, https://hl7.org/fhir/R4/valueset-episode-of-care-status.html), the
+  share that completed the program: the discharge record's reason is "completed"; an episode
+  closed without a discharge record counts by its status (finished = completed, cancelled =
+  not).
 - Meeting weekly hours: of the people booked into the program's sessions in the last four
   complete weeks, the share whose attended hours per booked week averaged at least the
   program's weekly minimum (ASAM 2.1 minimums, care/levels.py).

@@ -6,10 +6,10 @@ compare and the API agree on one spelling. Labels are what people read.
 The locator codes are those of SAMHSA's FindTreatment.gov locator, fed by the National
 Substance Use and Mental Health Services Survey (N-SUMHSS,
 https://www.samhsa.gov/data/data-we-collect/n-sumhss-national-substance-use-and-mental-health-services-survey).
-The code list was read from the locator's public JSON export as open-source locator
-clients use it, not from an official code book, so it is data to check against SAMHSA's
-service-code definitions (docs/finder-locator.md). They live here as data; a code we do not map is kept on the listing
-(`locator_codes`) and reported by the import, never silently dropped.
+The code list was read from the locator's public JSON export as open-source locator clients
+use it, not from an official code book, so it is data to check against SAMHSA's service-code
+definitions (docs/finder-locator.md). They live here as data; a code we do not map is kept
+on the listing (`locator_codes`) and reported by the import, never silently dropped.
 """
 
 from __future__ import annotations

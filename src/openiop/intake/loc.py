@@ -17,7 +17,8 @@ Sources and design (background in docs/clinical-rules.md):
 - C-SSRS high risk (yes to Q4/Q5, or behavior in the past 3 months) calls for immediate
   evaluation and safety precautions: Posner K et al. Am J Psychiatry 2011;168:1266-1277, and
   the Columbia Lighthouse Project's C-SSRS Screen Version with triage points,
-  https://cssrs.columbia.edu/the-columbia-scale-c-ssrs/triage-c-ssrs/ ; so imminent risk always recommends a level above IOP.
+  https://cssrs.columbia.edu/the-columbia-scale-c-ssrs/triage-c-ssrs/ ; so imminent
+  risk always recommends a level above IOP.
 """
 
 from __future__ import annotations

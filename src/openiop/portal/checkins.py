@@ -1,9 +1,10 @@
 """Weekly check-ins assigned by the program (PHQ-9, GAD-7 by default).
 
-Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments`
-scores and `openiop.outcomes.services.measure_record` stores the response and opens the
-care team's safety task (PHQ-9 item 9 above 0; source in intake/instruments/data/phq9.json). This page shows the
-person the crisis line when the response carries a safety flag (intake.safety.CRISIS_LINE).
+Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments` scores
+and `openiop.outcomes.services.measure_record` stores the response and opens the care team's
+safety task (PHQ-9 item 9 above 0; source in intake/instruments/data/phq9.json). This page
+shows the person the crisis line when the response carries a safety flag
+(intake.safety.CRISIS_LINE).
 
 A program chooses its check-ins in `Program.settings["portal_checkins"]`; an instrument
 is due when the participant has not completed it this week (Monday to Sunday).
