@@ -37,7 +37,7 @@ OUT = ROOT / "var" / "bench" / "finder.json"
 TARGET_P95_MS = 50.0
 PG_URL = os.environ.get("PG_URL", "postgres://root@127.0.0.1:5432/test")
 
-# (ZIP, params): what people near big cities ask for (issue 8, "What a user gets").
+# (ZIP, params): what people near big cities ask for (the finder's typical searches).
 CITIES = ["43215", "10001", "60601", "90012", "77002", "30303", "98101", "80202", "33130",
           "02108", "19103", "85004", "63101", "55401", "37203", "46204", "64106", "97201"]
 FILTER_SETS: list[dict[str, object]] = [

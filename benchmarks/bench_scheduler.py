@@ -2,8 +2,8 @@
 
 Sizes 60, 300 and 1,000 participants (clinicians, rooms and tracks in proportion; see
 openiop.scheduling.engine.generator). Prints the table and writes var/bench/scheduler.json.
-Targets (issue 4, 2-core machine): 300 participants within 30 s with gap <= 2 % and never
-worse than greedy; 1,000 within 120 s.
+Targets (the project's performance goals on a 2-core machine): 300 participants within
+30 s with gap <= 2 % and never worse than greedy; 1,000 within 120 s.
 """
 
 from __future__ import annotations

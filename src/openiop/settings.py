@@ -101,7 +101,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "ninja",
-    # OpenIOP apps, in dependency order (ARCHITECTURE.md).
+    # OpenIOP apps, in dependency order (docs/DEVELOPING.md).
     "openiop.core",
     "openiop.accounts",
     "openiop.audit",

@@ -61,9 +61,9 @@ class Credential(models.TextChoices):
 # licence: physicians, nurse practitioners, physician assistants, psychologists and the
 # independently licensed therapists. State Medicaid rules name such "licensed practitioners
 # of the healing arts" for medical-necessity recommendations, e.g. New York DOH, Allowable
-# LPHA memo (2019): [S] https://www.health.ny.gov/health_care/medicaid/redesign/behavioral_health/children/lpha_memo.htm
+# LPHA memo (2019): https://www.health.ny.gov/health_care/medicaid/redesign/behavioral_health/children/lpha_memo.htm
 # That memo also admits RNs and supervised master-level social workers; OpenIOP leaves them,
-# certified counselors (CADC), peers and holistic staff out by default [U]: they record
+# certified counselors (CADC), peers and holistic staff out by default (program policy): they record
 # screenings and may propose a level, which a credential below confirms.
 ASSESSMENT_CREDENTIALS = frozenset({
     Credential.MD, Credential.DO, Credential.NP, Credential.PA, Credential.PHD,

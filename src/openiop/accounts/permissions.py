@@ -33,9 +33,9 @@ class Perm(StrEnum):
     PROGRAM_MANAGE = "program.manage"
     BILLING_VIEW = "billing.view"
     BILLING_MANAGE = "billing.manage"
+    STAFF_MANAGE = "staff.manage"
     AUDIT_VIEW = "audit.view"
     REPORTS_VIEW = "reports.view"
-    STAFF_MANAGE = "staff.manage"
 
 
 _ALL = frozenset(Perm)

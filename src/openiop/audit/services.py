@@ -1,8 +1,8 @@
 """Writing the audit trail.
 
 Call `audit_record` in the same transaction as the change it records; reads are
-recorded by the selector or view that serves them (STYLE.md practice 4). Verification and
-checkpoints live in `verify.py` and `checkpoints.py`.
+recorded by the selector or view that serves them, never by signals (docs/DEVELOPING.md).
+Verification and checkpoints live in `verify.py` and `checkpoints.py`.
 """
 
 from __future__ import annotations

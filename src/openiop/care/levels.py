@@ -1,14 +1,21 @@
 """Levels of care and weekly hour rules.
 
-Sources (DOMAIN.md section 1):
-- ASAM 3rd ed. levels: OP (1) fewer than 9 h/wk adults, fewer than 6 h/wk adolescents;
+Sources (background in docs/clinical-rules.md, "Levels of care"):
+- ASAM levels: OP (1) fewer than 9 h/wk adults, fewer than 6 h/wk adolescents;
   IOP (2.1) adults 9-19 h/wk, youth 6-19 h/wk; PHP (2.5) 20 h/wk or more.
-  [S] https://midshorebehavioralhealth.org/glossary/asam-criteria/
-  [V] http://dcrules.elaws.us/dcmr/22-a6329 (2.1: adults 9-19, youth under 21 6-19)
-- State rule example: at least 9 h/wk for ages 18+, at least 6 h/wk for under 18.
-  [V] http://www.aging.ks.gov/WebCourses/StandardsTrainingTool/section_7/R03704.html
-- Medicare IOP: plan of care shows a need for at least 9 h/wk.
-  [V] https://www.medicare.gov/coverage/mental-health-care-intensive-outpatient-program-services
+  Mee-Lee D, Shulman GD, Fishman MJ, Gastfriend DR, Miller MM, eds. The ASAM Criteria:
+  Treatment Criteria for Addictive, Substance-Related, and Co-Occurring Conditions,
+  3rd ed. American Society of Addiction Medicine, 2013.
+- A regulation that writes the 2.1 range down: District of Columbia Municipal Regulations
+  22-A DCMR 6329 (adults 9-19 h/wk, youth under 21 6-19 h/wk),
+  http://dcrules.elaws.us/dcmr/22-a6329
+- State licensing example: at least 9 h/wk for ages 18+, at least 6 h/wk for under 18.
+  Kansas Department for Aging and Disability Services, SUD licensing standard R03704,
+  http://www.aging.ks.gov/WebCourses/StandardsTrainingTool/section_7/R03704.html
+- Medicare IOP (Consolidated Appropriations Act 2023, section 4124; from 1 Jan 2024): the
+  plan of care shows a need for at least 9 h/wk of therapeutic services. Medicare.gov,
+  "Mental health care (intensive outpatient program services)",
+  https://www.medicare.gov/coverage/mental-health-care-intensive-outpatient-program-services
 
 The minimums are program settings (Program.weekly_hour_minimum) seeded from these defaults,
 so a payer or state with another rule is a data change, not a release.

@@ -99,7 +99,7 @@ class Track(models.Model):
     end_time = models.TimeField()
     capacity = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(40)],
-        help_text="Most groups run with 8-12 people (DOMAIN.md section 7).",
+        help_text="Most groups run with 8-12 people (a program choice, not a rule).",
     )
     room = models.ForeignKey(
         "organizations.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -147,7 +147,8 @@ class EpisodeOfCare(models.Model):
     """One admission to a program (FHIR EpisodeOfCare); holds the current level of care."""
 
     class Status(models.TextChoices):
-        # FHIR R4 EpisodeOfCare.status (DOMAIN.md section 4).
+        # FHIR R4 EpisodeOfCare.status value set (7 codes),
+        # https://hl7.org/fhir/R4/valueset-episode-of-care-status.html
         PLANNED = "planned", "Planned"
         WAITLIST = "waitlist", "Waitlisted"
         ACTIVE = "active", "Active"
@@ -172,7 +173,7 @@ class EpisodeOfCare(models.Model):
         max_length=3,
         choices=LevelOfCare.choices,
         blank=True,
-        help_text="May differ from the clinical level (DOMAIN.md section 7).",
+        help_text="May differ from the clinical level (a payer may authorize a lower one).",
     )
     admitted_on = models.DateField()
     discharged_on = models.DateField(null=True, blank=True)

@@ -1,11 +1,11 @@
 """Pre-signing checks of a group note (pure Python, no database).
 
 - Privacy: the shared part of a group note is copied into every attendee's chart, so it
-  must not name another attendee (HIPAA minimum necessary, 45 CFR 164.502(b);
-  DOMAIN.md section 5). We look for each attendee's legal first name, legal last name,
-  full legal name and preferred name as whole words.
+  must not name another attendee (HIPAA minimum necessary, 45 CFR 164.502(b) and
+  164.514(d); see docs/privacy-and-part2.md). We look for each attendee's legal first
+  name, legal last name, full legal name and preferred name as whole words.
 - Individuality: payers deny "cloned" documentation, where entries are identical across
-  patients ([S] Medicare contractors' "cloned documentation" guidance, e.g. Noridian
+  patients (Medicare contractors' "cloned documentation" guidance, e.g. Noridian
   and Palmetto GBA medical-review articles; treated as a warning, not a rule); entries that are the same after normalising case and
   whitespace are flagged.
 Both are warnings: the author may sign anyway with a written reason.

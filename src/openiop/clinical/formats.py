@@ -3,7 +3,8 @@
 DAP, BIRP and SOAP are the common structured formats for behavioral-health progress
 notes; programs choose one (care.Program.note_format) or a free narrative.
 Sources: SOAP sections per StatPearls "SOAP Notes" (https://www.ncbi.nlm.nih.gov/books/NBK482263/);
-DAP and BIRP section names as listed in care.models.NoteFormat (the program setting) [S],
+DAP and BIRP section names as listed in care.models.NoteFormat (the program setting; common
+practice, not a standard),
 kept here as data so a program can adapt the wording without touching the workflow.
 """
 

@@ -71,7 +71,8 @@ def printable(text: str) -> str:
 
 # 42 CFR 2.32 notice to accompany a disclosure of substance-use-disorder records.
 # Wording of the pre-2024 short statement (https://www.law.cornell.edu/cfr/text/42/2.32);
-# DOMAIN.md section 5 marks the 2024 text [U], so it is kept in one place.
+# The 2024 final rule (89 FR 12472) rewrote 2.32; until its wording is checked against the
+# current eCFR text, the notice is kept in this one place so it can be replaced at once.
 PART2_NOTICE = (
     "This record contains information protected by federal confidentiality rules "
     "(42 CFR part 2). The federal rules prohibit you from making any further disclosure of "

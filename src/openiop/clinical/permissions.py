@@ -2,9 +2,9 @@
 
 Clinical notes are visible only to the care team: the episode's primary therapist,
 prescriber and case manager, the session's facilitator, the author's supervisor, and the
-program's director or administrator (ARCHITECTURE.md, access and audit). Anyone else
-with clinical access must "break the glass": give a reason, which is audited
-(HIPAA 45 CFR 164.312(a)(2)(ii) emergency access procedure, DOMAIN.md section 5).
+program's director or administrator (docs/privacy-and-part2.md, "Who sees what").
+Anyone else with clinical access must "break the glass": give a reason, which is audited
+(HIPAA Security Rule, 45 CFR 164.312(a)(2)(ii), emergency access procedure).
 """
 
 from __future__ import annotations

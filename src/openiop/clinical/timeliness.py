@@ -1,8 +1,8 @@
 """Note timeliness: which sessions' notes were not signed within the program's limit.
 
 Limits come from Program.settings["note_timeliness_hours"] per note kind (e.g. 24 h for
-groups, 72 h for individual sessions); they are program rules, not clinical facts
-([U] DOMAIN.md section 7: keep as per-program settings). A session needs a note when at
+groups, 72 h for individual sessions); they are configurable program policies, not
+clinical facts or regulations. A session needs a note when at
 least one booked participant attended it.
 """
 

@@ -76,10 +76,10 @@ STAFF = (
 )
 
 DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
-    # Program rules are data (DOMAIN.md: rules that vary by payer/state live in settings).
+    # Program rules are data: rules that vary by payer, state or clinic live in settings.
     "note_timeliness_hours": {"group": 24, "individual": 72, "family": 72, "medication": 72},
     "treatment_plan_review_days": 30,
-    "medication_review_days": 28,  # prescriber review every 2-4 weeks [U], DOMAIN.md section 7
+    "medication_review_days": 28,  # prescriber review every 2-4 weeks: program policy
     "attendance_policy": {"absences": 3, "period_days": 14},
     "individual_per_week": 1,
     "family_every_weeks": 2,

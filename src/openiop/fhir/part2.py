@@ -3,10 +3,12 @@
 A participant's record is a Part 2 record when the organization is a Part 2 program and
 the participant has an episode in a substance-use or co-occurring program. Such records
 leave the system only under a recorded, unexpired, unrevoked consent, carry the DS4P
-security labels, and are accompanied by the redisclosure notice (42 CFR 2.31, 2.32;
-DOMAIN.md section 5, "Part 2 labels"). The notice text is a setting because the 2024
-rule's wording is unverified ([U] in DOMAIN.md); the default is the pre-2024 short form
-(https://www.law.cornell.edu/cfr/text/42/2.32).
+security labels, and are accompanied by the redisclosure notice (42 CFR 2.31, 2.32 as
+amended by the final rule of 16 Feb 2024, 89 FR 12472; HL7 FHIR DS4P implementation guide,
+https://build.fhir.org/ig/HL7/fhir-security-label-ds4p). The notice text is a setting so a
+program can use the current eCFR wording of 2.32 (eCFR title 42 part 2,
+https://www.ecfr.gov/current/title-42/part-2); the default ends with the rule's
+abbreviated statement "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ DEFAULT_NOTICE = (
     "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 )
 
-# meta.security labels for Part 2 records (HL7 DS4P; DOMAIN.md section 4).
+# meta.security labels for Part 2 records (HL7 FHIR DS4P implementation guide; see
+# docs/privacy-and-part2.md).
 PART2_SECURITY_LABELS: list[dict[str, str]] = [
     {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R",
      "display": "restricted"},

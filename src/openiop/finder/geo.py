@@ -3,7 +3,7 @@
 ZIP centroids come from the `zipcodes` package (no network). Distance is the
 great-circle (haversine) distance on a sphere of the Earth's mean radius, 3,958.8 miles
 (IUGG mean radius 6,371.0 km), in straight-line miles, which is what the national
-locator's radius means as well (DOMAIN.md section 6: limitValue in metres).
+locator's radius means as well (its limitValue is a distance in metres; docs/finder-locator.md).
 
 `bounding_box` returns a latitude/longitude box that contains every point within the
 radius, so the database can discard far rows on an index before the exact distance.

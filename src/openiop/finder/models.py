@@ -1,11 +1,11 @@
 """Program listings for the public finder, contact requests and import runs.
 
-A Listing is what a person sees in the finder (FHIR HealthcareService, DOMAIN.md
-section 4). Programs on this OpenIOP instance publish theirs from program and track data
-(`services.listing_publish_program`), with openings computed live; other programs come
-from CSV imports (`importer.py`). Multi-valued facts are lists of codes from `vocab.py`;
-`tags` repeats them in one delimited string so every filter is one indexed-prefiltered
-LIKE on the rows inside the search box.
+A Listing is what a person sees in the finder (FHIR R4 HealthcareService,
+https://hl7.org/fhir/R4/healthcareservice.html). Programs on this OpenIOP instance publish
+theirs from program and track data (`services.listing_publish_program`), with openings
+computed live; other programs come from CSV imports (`importer.py`). Multi-valued facts are
+lists of codes from `vocab.py`; `tags` repeats them in one delimited string so every filter
+is one indexed-prefiltered LIKE on the rows inside the search box.
 """
 
 from __future__ import annotations

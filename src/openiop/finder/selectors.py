@@ -30,7 +30,7 @@ from .geo import bounding_box, haversine_miles
 from .models import Listing, tag_slug, tag_values
 
 PAGE_SIZE = 10
-MIN_RADIUS, MAX_RADIUS = 5, 500  # the national locator's range (DOMAIN.md section 6)
+MIN_RADIUS, MAX_RADIUS = 5, 500  # miles; a product choice (docs/finder-locator.md)
 SORTS = ("distance", "openings")
 
 

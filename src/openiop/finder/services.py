@@ -74,7 +74,7 @@ def listing_publish_program(*, program: Program, actor: object | None = None,
         ("family", "family" in kinds)) if present]
     if not kinds:
         # No sessions yet: an IOP is group plus individual counseling by definition
-        # (H0015 descriptor, DOMAIN.md section 2b).
+        # (HCPCS H0015 descriptor, CMS HCPCS Level II code set; docs/clinical-rules.md).
         therapies = ["individual", "group"]
     hours = sorted(round(float(t.hours_per_week)) for t in tracks)
     derived: dict[str, Any] = {

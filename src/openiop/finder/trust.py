@@ -4,19 +4,21 @@ Small-cell suppression: no statistic is shown when it rests on fewer than 11 peo
 rate is also withheld when the people it counts, or the people it leaves out, number 1-10
 (otherwise the small count could be worked out from the rate and the total). This follows
 the CMS cell-size suppression policy (cells of 1 to 10 are not released):
-[S] https://resdac.org/articles/cms-cell-size-suppression-policy
+ResDAC (CMS's research data assistance center), "CMS Cell Size Suppression Policy",
+https://resdac.org/articles/cms-cell-size-suppression-policy
 
 Definitions (computed from what the instance records):
 - Completion rate: of the program's closed episodes of care (finished or cancelled, FHIR
-  EpisodeOfCare.status, DOMAIN.md section 4), the share that completed the program: the
-  discharge record's reason is "completed"; an episode closed without a discharge record
-  counts by its status (finished = completed, cancelled = not).
+  EpisodeOfCare.status, https://hl7.org/fhir/R4/valueset-episode-of-care-status.html), the
+  share that completed the program: the discharge record's reason is "completed"; an episode
+  closed without a discharge record counts by its status (finished = completed, cancelled =
+  not).
 - Meeting weekly hours: of the people booked into the program's sessions in the last four
   complete weeks, the share whose attended hours per booked week averaged at least the
   program's weekly minimum (ASAM 2.1 minimums, care/levels.py).
 - Median change in PHQ-9 / GAD-7: per episode with two or more final scores, last minus
   first; the median over episodes (negative = fewer symptoms). Instrument scoring and
-  LOINC codes: DOMAIN.md section 3 and 4.
+  LOINC codes: the instrument data files (intake/instruments/data/) and docs/clinical-rules.md.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
 Every multi-valued fact on a Listing is a list of the codes below, so search, import,
 compare and the API agree on one spelling. Labels are what people read.
 
-The locator codes are those of FindTreatment.gov / N-SUMHSS as used by open-source
-locator clients (DOMAIN.md section 6, tagged [S]: check against SAMHSA's service-code
-reference). They live here as data; a code we do not map is kept on the listing
-(`locator_codes`) and reported by the import, never silently dropped.
+The locator codes are those of SAMHSA's FindTreatment.gov locator, fed by the National
+Substance Use and Mental Health Services Survey (N-SUMHSS,
+https://www.samhsa.gov/data/data-we-collect/n-sumhss-national-substance-use-and-mental-health-services-survey).
+The code list was read from the locator's public JSON export as open-source locator clients
+use it, not from an official code book, so it is data to check against SAMHSA's service-code
+definitions (docs/finder-locator.md). They live here as data; a code we do not map is kept
+on the listing (`locator_codes`) and reported by the import, never silently dropped.
 """
 
 from __future__ import annotations
@@ -117,7 +120,7 @@ def _f(**flags: object) -> CodeEffect:
     return CodeEffect(flags=flags)
 
 
-# DOMAIN.md section 6, "Filter codes" [S].
+# FindTreatment.gov filter codes (docs/finder-locator.md); data, to be checked against SAMHSA.
 LOCATOR_CODES: dict[str, CodeEffect] = {
     # Service setting
     "OIT": _v(levels_of_care="IOP"),

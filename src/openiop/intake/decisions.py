@@ -10,13 +10,14 @@ Two rules, both read-only here (the services that store a decision call them fir
    count. Source: the PHQ-9 item 9 flag calls for prompt clinician follow-up
    (intake/instruments/data/phq9.json flags.self_harm_thoughts) and the C-SSRS screen
    version is the instrument that triages that risk (cssrs.json source); the 7-day window is
-   OpenIOP's default [U], a program setting a clinic sets to its policy.
+   OpenIOP's configurable default, a program setting a clinic sets to its policy.
 2. While an emergent or urgent safety task is open, admission, step-down and discharge go
    ahead only with a documented decision (what was done about the risk and why the change
    is still right). Source: C-SSRS triage, high risk calls for safety precautions until a
-   mental-health professional has evaluated the person [S]
-   https://cssrs.columbia.edu/the-columbia-scale-c-ssrs/triage-c-ssrs/ ; requiring the
-   decision in writing is OpenIOP's design [U].
+   mental-health professional has evaluated the person (Columbia Lighthouse Project,
+   C-SSRS Screen Version with triage points,
+   https://cssrs.columbia.edu/the-columbia-scale-c-ssrs/triage-c-ssrs/); requiring the
+   decision in writing is OpenIOP's program policy, not a published rule.
 
 See docs/safety-decisions.md.
 """

@@ -4,17 +4,21 @@ Input: screening results (`instruments.ScoreResult` by instrument code), clinici
 ASAM-style dimensions (0-4 each) and the hours a week the person can attend. Output: the
 least intensive level that satisfies every rule, and every rule that fired, in plain words.
 
-Sources and design (DOMAIN.md section 1):
+Sources and design (background in docs/clinical-rules.md):
 - Six dimensions; placement follows the highest-risk dimension, ratings are not averaged.
-  [S] https://open-exam-prep.com/study-guides/icrc/screening-assessment/asam-six-dimensions
+  Mee-Lee D et al., eds. The ASAM Criteria, 3rd ed. American Society of Addiction
+  Medicine, 2013 (the six assessment dimensions).
 - Hour ranges per level (IOP adults 9-19 h, youth 6-19 h, PHP 20 h or more). See
   openiop.care.levels for the sources.
 - The mapping from a dimension rating to a minimum level is OpenIOP's simplification of the
-  ASAM matrix [U]; it lives in data/loc_rules.json so a clinic can correct it without a
+  ASAM matrix, a configurable program default rather than a published rule; it lives in
+  data/loc_rules.json so a clinic can correct it without a
   release.
 - C-SSRS high risk (yes to Q4/Q5, or behavior in the past 3 months) calls for immediate
-  evaluation and safety precautions [V] https://docsbay.net/doc/914678/c-ssrs-triage-guidelines
-  so imminent risk always recommends a level above IOP.
+  evaluation and safety precautions: Posner K et al. Am J Psychiatry 2011;168:1266-1277, and
+  the Columbia Lighthouse Project's C-SSRS Screen Version with triage points,
+  https://cssrs.columbia.edu/the-columbia-scale-c-ssrs/triage-c-ssrs/ ; so imminent
+  risk always recommends a level above IOP.
 """
 
 from __future__ import annotations
@@ -184,7 +188,7 @@ def recommend(
         if rule.level:
             level = higher(level, rule.level)
 
-    # 3. Imminent risk always recommends a level above IOP (C-SSRS triage, [V] source above).
+    # 3. Imminent risk always recommends a level above IOP (C-SSRS triage, source above).
     if imminent and rank(level) <= rank("IOP"):
         level = "PHP"
     if imminent:

@@ -1,14 +1,20 @@
 """Measurement-based care rules over a score series: response, remission, reliable change.
 
-Pure Python. Sources (DOMAIN.md section 3):
+Pure Python. Sources (background in docs/clinical-rules.md, "Measurement-based care"):
 - Response = a drop of at least 50% from baseline; remission = PHQ-9 below 5; both used
-  with a baseline PHQ-9 of 10 or more. [V] http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295
-- GAD-7 remission below 5 and response 50% follow the same convention (issue 3 scope;
-  GAD-7 cut point 5 = mild, Spitzer 2006 [V] https://www.mrcpsych.uk/search/label/GAD-7).
-- PHQ-9 reliable change: the individual minimal clinically important difference is about
-  5 points (2 SEM). [V] Lowe 2004,
-  https://paperexplained.cn/articles/paper/detail/4d2f90d5b9e1e28d6b5c9fff7140ac8a1c27f085
-  No reliable-change threshold for GAD-7 is cited in DOMAIN.md, so none is computed.
+  with a baseline PHQ-9 of 10 or more. Psychiatric Services 2020,
+  doi:10.1176/appi.ps.201900295 (http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295);
+  Kroenke K, Spitzer RL, Williams JB. J Gen Intern Med 2001;16:606-613 (score below 5 =
+  minimal depression).
+- GAD-7 remission below 5 and response 50% apply the same convention to the GAD-7, whose
+  cut point 5 separates minimal from mild anxiety (Spitzer RL, Kroenke K, Williams JB,
+  Lowe B. Arch Intern Med 2006;166:1092-1097). Using the PHQ-9 convention for the GAD-7 is
+  OpenIOP's program default.
+- PHQ-9 change threshold: the individual minimal clinically important difference is about
+  5 points (2 SEM). Lowe B, Unutzer J, Callahan CM, Perkins AJ, Kroenke K. Monitoring
+  depression treatment outcomes with the Patient Health Questionnaire-9. Med Care
+  2004;42:1194-1201. No GAD-7 change threshold has been adopted from a source yet, so none
+  is computed.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ SOURCES = {
     "http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295",
     "remission": "PHQ-9 below 5 (GAD-7 below 5). "
     "http://ps.psychiatryonline.org/doi/full/10.1176/appi.ps.201900295",
-    "reliable_change": "PHQ-9 change of 5 points or more (Lowe 2004, about 2 SEM). "
-    "https://paperexplained.cn/articles/paper/detail/4d2f90d5b9e1e28d6b5c9fff7140ac8a1c27f085",
+    "reliable_change": "PHQ-9 change of 5 points or more (about 2 SEM): Lowe B, Unutzer J, "
+    "Callahan CM, Perkins AJ, Kroenke K. Med Care 2004;42:1194-1201. "
+    "https://doi.org/10.1097/00005650-200412000-00006",
 }
 
 

@@ -210,7 +210,8 @@ class Consent(models.Model):
     """A participant's consent: 42 CFR Part 2 TPO consent, family access, releases.
 
     Part 2 records leave the system only under a recorded, unexpired, unrevoked consent
-    (42 CFR 2.31, 2.32; DOMAIN.md section 5). Revocation takes effect at once.
+    (42 CFR 2.31, 2.32, final rule 89 FR 12472; docs/privacy-and-part2.md). Revocation takes
+    effect at once.
     """
 
     class Kind(models.TextChoices):

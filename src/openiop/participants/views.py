@@ -75,14 +75,13 @@ def _render_overview(
         "participants/chart_overview.html",
         context
         | {
+            # The same check as participant_edit's decorator.
             "can_edit": has_perm(request.user, Perm.PARTICIPANT_EDIT),
             "panels": overview_panels(request, participant, context["episode"]),
             "availability": participant.availability.all(),
             "related_people": participant.related_people.all(),
             "availability_form": availability_form or AvailabilityForm(),
             "related_form": related_form or RelatedPersonForm(),
-            # The same check as participant_edit's decorator.
-            "can_edit": has_perm(request.user, Perm.PARTICIPANT_EDIT),
         },
         status=status,
     )

@@ -3,7 +3,7 @@
 A participant sees only their own record; a family member sees only the parts the
 participant consented to (participants.Consent of kind family_access, active now:
 revocation takes effect on the next request). Anything else is a 404, and the attempt is
-written to the audit trail as "denied" (issue 6, bad input).
+written to the audit trail as "denied" (a 404 says nothing about whether the record exists).
 """
 
 from __future__ import annotations

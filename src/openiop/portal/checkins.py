@@ -1,9 +1,10 @@
 """Weekly check-ins assigned by the program (PHQ-9, GAD-7 by default).
 
-Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments`
-scores and `openiop.outcomes.services.measure_record` stores the response and opens the
-care team's safety task (PHQ-9 item 9 above 0; DOMAIN.md section 3). This page shows the
-person the crisis line when the response carries a safety flag (intake.safety.CRISIS_LINE).
+Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments` scores
+and `openiop.outcomes.services.measure_record` stores the response and opens the care team's
+safety task (PHQ-9 item 9 above 0; source in intake/instruments/data/phq9.json). This page
+shows the person the crisis line when the response carries a safety flag
+(intake.safety.CRISIS_LINE).
 
 A program chooses its check-ins in `Program.settings["portal_checkins"]`; an instrument
 is due when the participant has not completed it this week (Monday to Sunday).
@@ -26,13 +27,12 @@ from openiop.outcomes.models import MeasureResponse
 from openiop.outcomes.services import measure_record, measure_record_partial_safety
 from openiop.participants.models import Participant
 
-AVAILABLE = True
 DEFAULT_CHECKINS = ("phq9", "gad7")
 # Weekly check-ins are self-report symptom measures; the C-SSRS and the substance screens
 # are clinician-administered at intake, so a program cannot put them in the portal.
 PORTAL_INSTRUMENTS = frozenset({"phq9", "gad7"})
 
-__all__ = ["AVAILABLE", "CRISIS_LINE", "assigned_instruments", "checkin_overview", "due_checkins",
+__all__ = ["CRISIS_LINE", "assigned_instruments", "checkin_overview", "due_checkins",
            "instrument_definition", "item_keys", "items_for_form", "safety_notice", "submit",
            "submit_partial"]
 

@@ -142,7 +142,6 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
     audit_view(request, "portal_checkins")
     return render(request, "portal/checkins.html", _ctx(
         request, "portal:checkins", rows=checkins.checkin_overview(request.participant),
-        available=checkins.AVAILABLE,
     ))
 
 

@@ -30,7 +30,7 @@ HOURS = {
 FLEXIBLE = (
     # kind, title, minutes, counts toward hours, credentials (any of)
     ("individual", "Individual therapy", 50, True, ["LCSW", "LPC", "LMFT"]),
-    # Family therapy by a licensed marriage and family therapist (issue 4).
+    # Family therapy by a licensed marriage and family therapist (the demo clinic's choice).
     ("family", "Family session", 50, True, ["LMFT"]),
     ("medication", "Medication review", 25, False, ["MD", "NP"]),
 )

@@ -1,7 +1,7 @@
 """Weekly hours: which minutes count, and which week they belong to (no database).
 
 Rules:
-- Weekly hours = attended minutes of sessions that count toward hours (ARCHITECTURE.md
+- Weekly hours = attended minutes of sessions that count toward hours (docs/DEVELOPING.md,
   core model). Holistic sessions (mindfulness, yoga, art, exercise) count only when the
   program says so (Program.holistic_counts_toward_hours).
 - Weeks run Monday 00:00 to Monday 00:00 in the organization's time zone, so a
@@ -16,7 +16,7 @@ Rules:
   (or starts after discharge) has no minimum at all, and the week of admission or
   discharge is partial, its minimum pro-rated by the calendar days in care (admitted on a
   Wednesday: 5 of 7 days, so 9 h becomes 6.4 h). Pro-rating by calendar days is OpenIOP's
-  rule [U]; ASAM states the minimum per week of care.
+  program default, not a published rule; ASAM states the minimum per week of care.
 
 Source for the minimums: care/levels.py (ASAM 2.1: 9 h adults, 6 h adolescents).
 """

@@ -1,7 +1,7 @@
-"""Dated sessions, bookings and attendance (the scheduling issue extends this app).
+"""Dated sessions, bookings and attendance.
 
 Weekly hours = sum of attended minutes of sessions that count toward hours
-(ARCHITECTURE.md, core model).
+(docs/DEVELOPING.md, core model).
 """
 
 from __future__ import annotations

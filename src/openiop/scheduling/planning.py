@@ -31,13 +31,13 @@ from .models import (
     StaffHours,
 )
 
-# Cadence defaults (DOMAIN.md section 7: individual therapy weekly; family sessions when
-# the participant consents; medication review by the prescriber every 2-4 weeks [U]).
-# Programs override them in Program.settings.
+# Cadence defaults (common practice, not a regulation: individual therapy weekly; family
+# sessions when the participant consents; medication review by the prescriber every 2-4
+# weeks). They are configurable program policies: programs override them in Program.settings.
 DEFAULT_CADENCE = {"individual_per_week": 1, "family_every_weeks": 2, "medication_review_days": 28}
 DEFAULT_CREDENTIALS = {
     "individual": ["LCSW", "LPC", "LMFT", "LISW", "PhD", "PsyD", "CADC"],
-    # Family therapy by a licensed marriage and family therapist (issue 4 example).
+    # Family therapy by a licensed marriage and family therapist (a default; programs may widen it).
     "family": ["LMFT"],
     "medication": ["MD", "DO", "NP"],
 }

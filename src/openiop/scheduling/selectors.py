@@ -334,8 +334,8 @@ def attendance_flags(organization: Any, *, today: date | None = None) -> list[Fl
     """Participants whose absences in the program's period reached its review threshold.
 
     The policy is program data: Program.settings["attendance_policy"] = {"absences": 3,
-    "period_days": 14} (DOMAIN.md section 7: attendance policies exist, e.g. at most 6
-    missed sessions per 12-week cycle [S]). Excused absences do not count.
+    "period_days": 14}: a program policy, as IOPs publish their own (some allow at most 6
+    missed sessions per 12-week cycle). Excused absences do not count.
     """
     tz = org_tz(organization)
     today = today or timezone.localtime(timezone.now(), tz).date()

@@ -12,8 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-# Self-ratings (helpfulness, craving intensity) use a 0-10 scale, the scale the issue
-# specifies for the portal logs (issue 6, "how helpful 0-10", "intensity 0-10").
+# Self-ratings (helpfulness, craving intensity) use a 0-10 scale, the same scale on every
+# portal log ("how helpful 0-10", "intensity 0-10"), a product choice rather than an instrument.
 SCORE_MIN, SCORE_MAX = 0, 10
 SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
 

@@ -12,7 +12,8 @@ class TreatmentPlan(models.Model):
 
     Every change writes a TreatmentPlanRevision holding a snapshot of the whole plan, so
     each earlier version stays viewable. Reviews are due every N days
-    (Program.settings["treatment_plan_review_days"], 30 by default [U]: a program rule).
+    (Program.settings["treatment_plan_review_days"], 30 by default: a program policy, not
+    a cited rule).
     """
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

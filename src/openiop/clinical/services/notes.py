@@ -504,7 +504,7 @@ def addendum_add(*, actor: Any, note: Note, text: str, reason: str, scope: str =
     code (the addendum amends that entry and appears only in that chart) or "whole" (it
     appears in every attendee's chart), and "whole" is refused until `confirm_whole`
     answers the warning naming how many charts will carry it. Minimum necessary: 45 CFR
-    164.502(b) [S] https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.502
+    164.502(b), https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.502
     """
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status == NoteStatus.DRAFT:

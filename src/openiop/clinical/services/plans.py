@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
 
-DEFAULT_REVIEW_DAYS = 30  # program setting "treatment_plan_review_days" [U] DOMAIN.md section 7
+DEFAULT_REVIEW_DAYS = 30  # program setting "treatment_plan_review_days": a program policy default
 TEXT_MAX = 4_000
 
 

@@ -1,10 +1,10 @@
 """Booking (a participant's place in a Session) -> Appointment.
 
-DOMAIN.md section 4 maps "Calendar and booking" to Schedule / Slot / Appointment. One
+Calendar and booking map to Schedule / Slot / Appointment (docs/fhir-mapping.md). One
 Appointment per booking, so the resource id is the booking's code: a group session seen
 through a patient's Appointment names only that patient, never other attendees.
 
-Status (R4 Appointment.status value set, DOMAIN.md section 4 "Status value sets"):
+Status (R4 Appointment.status value set, https://hl7.org/fhir/R4/valueset-appointmentstatus.html):
 - booking or session cancelled -> cancelled
 - attendance present, late or left early -> fulfilled
 - attendance absent -> noshow

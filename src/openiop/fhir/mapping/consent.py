@@ -1,4 +1,4 @@
-"""participants.Consent -> Consent (DOMAIN.md section 4: "Part 2/TPO consent | Consent").
+"""participants.Consent -> Consent (Part 2 and TPO consents; docs/fhir-mapping.md).
 
 - scope: every kind OpenIOP records is a privacy consent (who may see or receive what), so
   `http://terminology.hl7.org/CodeSystem/consentscope#patient-privacy`.
@@ -7,7 +7,7 @@
 - status: `active` while granted, unexpired and unrevoked (the same test the Part 2 gate
   applies, `Consent.is_active_at`); otherwise `inactive`.
 - Part 2 consents name the regulation as policy (42 CFR part 2) and policyRule
-  v3-ActCode#42CFRPart2 (the code DOMAIN.md section 4 lists among the Part 2 labels); a
+  v3-ActCode#42CFRPart2 (the DS4P Part 2 security label, docs/privacy-and-part2.md); a
   TPO consent's provision purposes are treatment, payment and operations (v3-ActReason
   TREAT, HPAYMT, HOPERAT). Other kinds carry the kind as policyRule text, so every
   Consent meets the R4 invariant ppc-1 "Either a Policy or PolicyRule"

@@ -1,4 +1,4 @@
-"""EpisodeOfCare -> EpisodeOfCare (an admission to a level of care; DOMAIN.md section 4)."""
+"""EpisodeOfCare -> EpisodeOfCare (an admission to a level of care; docs/fhir-mapping.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MedicationOrder -> MedicationRequest (DOMAIN.md section 4: medication management).
+"""MedicationOrder -> MedicationRequest (medication management; docs/fhir-mapping.md).
 
 - medicationCodeableConcept: the order's name as text, with the RxNorm code
   (http://www.nlm.nih.gov/research/umls/rxnorm) when the catalog entry carries a verified

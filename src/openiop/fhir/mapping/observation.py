@@ -1,9 +1,10 @@
 """MeasureResponse -> Observation (the instrument's total score).
 
-Modelled as US Core models AUDIT-C (DOMAIN.md section 4): category `survey`, the LOINC
-code of the total score (44261-6 PHQ-9, 70274-6 GAD-7, 75626-2 AUDIT-C, from each
-instrument's data file), UCUM unit `{score}`. Instruments without a verified LOINC total
-code (C-SSRS triage) carry the instrument name as text and the triage band.
+Modelled as US Core models AUDIT-C (US Core example
+https://hl7.org/fhir/us/core/Observation-AUDIT-C-item-example-75626-2.html): category
+`survey`, the LOINC code of the total score (44261-6 PHQ-9, 70274-6 GAD-7, 75626-2 AUDIT-C,
+from each instrument's data file), UCUM unit `{score}`. Instruments without a verified LOINC
+total code (C-SSRS triage) carry the instrument name as text and the triage band.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def location(site: Site) -> dict[str, Any]:
 
 
 def healthcare_service(program: Program, tracks: list[Any]) -> dict[str, Any]:
-    """The IOP as a service offered (used by directories; DOMAIN.md section 6 design)."""
+    """The IOP as a service offered (directories and the finder; docs/finder-locator.md)."""
     available = [
         {"daysOfWeek": [WEEKDAY_CODES[d] for d in sorted(t.weekdays)],
          "availableStartTime": t.start_time.strftime("%H:%M:%S"),

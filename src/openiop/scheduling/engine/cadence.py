@@ -1,10 +1,10 @@
 """Cadence rules as hard constraints: which due appointments every plan must book.
 
-Issue 4 makes the cadence rules hard (individual therapy weekly, a family session every
+The cadence rules are hard constraints (individual therapy weekly, a family session every
 two weeks when family involvement is consented, medication review at the prescriber's
-cadence; DOMAIN.md section 7). A hard constraint that cannot be met makes the week
-infeasible, and an infeasible week must be explained, not planned around in silence. So
-the engine settles cadence first:
+cadence: program policies with defaults in scheduling/planning.py). A hard constraint that
+cannot be met makes the week infeasible, and an infeasible week must be explained, not
+planned around in silence. So the engine settles cadence first:
 
 1. Due appointments without a single candidate (no credentialed clinician, no room of the
    kind, no clinician time outside the participant's commitments) are infeasible on their

@@ -4,7 +4,7 @@ Per block of about 44 participants: four tracks (adult mental health mornings Mo
 9-12 and evenings Mon/Tue/Thu 18-21, substance use evenings Tue/Wed/Thu 17:30-20:30 at a
 second site, adolescents after school Mon/Tue/Thu 15:30-17:30), their facilitators, four
 therapists, a family therapist, offices and a family room; every two blocks a
-prescriber. Work and school hours follow the demo clinic (DOMAIN.md section 7: morning or
+prescriber. Work and school hours follow the demo clinic (common IOP practice: morning or
 evening tracks so people can keep working; adolescent tracks after school). A share of
 participants has commitments that clash with their track on purpose, so some cannot reach
 the minimum and need explanations.

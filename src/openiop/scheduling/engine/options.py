@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
 
-# Objective weights, in priority order (issue: participants meeting their minimum, then
+# Objective weights, in priority order (participants meeting their minimum, then
 # continuity, then fewer travel days, then balanced groups). Each tier's weight exceeds
 # what the tiers below can add up to for one participant.
 W_UNMET_NEED = 1_000_000  # a cadence appointment left unbooked
