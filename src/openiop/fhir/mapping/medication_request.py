@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
@@ -58,6 +59,15 @@ def is_moud(order: MedicationOrder) -> bool:
         return True
     text = f"{order.catalog_key} {order.name}".lower()
     return any(ingredient in text for ingredient in MOUD_INGREDIENTS)
+
+
+def moud_q() -> Q:
+    """`is_moud` as a filter on MedicationOrder rows."""
+    keys = [key for key, entry in rules.catalog().items() if entry.category == "moud"]
+    query = Q(catalog_key__in=keys)
+    for ingredient in MOUD_INGREDIENTS:
+        query |= Q(catalog_key__icontains=ingredient) | Q(name__icontains=ingredient)
+    return query
 
 
 def request_status(order: MedicationOrder, today: date) -> str:

@@ -1,0 +1,83 @@
+"""FHIR HTTP plumbing: JSON responses, OperationOutcome errors and the view decorator.
+
+Every answer under /fhir/R4/ is `application/fhir+json`; every error is an
+OperationOutcome (https://hl7.org/fhir/R4/http.html#2.21.0.4), including 401 (with a
+`WWW-Authenticate` challenge, RFC 6750 section 3), 403, 404 and 405.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from openiop.accounts.permissions import Perm, has_perm
+
+FHIR_JSON = "application/fhir+json"
+READ_METHODS = ("GET", "HEAD")
+
+
+class FhirError(Exception):
+    """Raised anywhere below a FHIR view; becomes an OperationOutcome response."""
+
+    def __init__(self, status: int, code: str, diagnostics: str, expression: str = "") -> None:
+        super().__init__(diagnostics)
+        self.status, self.code, self.diagnostics, self.expression = (
+            status, code, diagnostics, expression)
+
+
+def respond(data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None,
+            ) -> HttpResponse:
+    response = HttpResponse(json.dumps(data), status=status, content_type=FHIR_JSON)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def outcome(status: int, code: str, diagnostics: str, expression: str = "",
+            headers: dict[str, str] | None = None) -> HttpResponse:
+    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    return respond({"resourceType": "OperationOutcome", "issue": [issue]}, status, headers)
+
+
+def unauthorized() -> HttpResponse:
+    return outcome(401, "login", "Sign in required: send a bearer token or a session cookie.",
+                   headers={"WWW-Authenticate": 'Bearer realm="openiop-fhir"'})
+
+
+def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read-only FHIR endpoint for signed-in clinic staff.
+
+    Other methods are a 405 OperationOutcome (this server supports no writes; exempt from
+    the CSRF check so that a write is answered in FHIR, not with Django's HTML page);
+    FhirError and Http404 become OperationOutcomes.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in READ_METHODS:
+            return outcome(405, "not-supported", f"{request.method} is not supported: this "
+                           "server is read-only (see /fhir/R4/metadata).",
+                           headers={"Allow": ", ".join(READ_METHODS)})
+        user = request.user
+        if not user.is_authenticated:
+            return unauthorized()
+        if not user.is_clinic_staff or user.staff_organization_id is None or not has_perm(
+            user, Perm.PARTICIPANT_VIEW
+        ):
+            return outcome(403, "forbidden", "Clinic staff only.")
+        try:
+            return view(request, *args, **kwargs)
+        except FhirError as exc:
+            return outcome(exc.status, exc.code, exc.diagnostics, exc.expression)
+        except Http404:
+            return outcome(404, "not-found", "No such resource.")
+
+    return wrapped
