@@ -99,7 +99,8 @@ def last_updated() -> Param:
 def choice(path: str, values: dict[str, Q] | tuple[str, ...], system: str | None = None,
            doc: str = "") -> Param:
     """A token over fixed codes: `values` maps each code to a filter (or names the codes of
-    a field). A `system|code` must name `system` (or be empty when the codes have none)."""
+    a field). `system|code` matches only when `system` is this parameter's code system
+    (empty for codes without one); an unknown code is a 400 rather than an empty page."""
     table = values if isinstance(values, dict) else {v: Q(**{path: v}) for v in values}
 
     def apply(value: str, ctx: Ctx) -> Q:
@@ -107,8 +108,7 @@ def choice(path: str, values: dict[str, Q] | tuple[str, ...], system: str | None
         for item in split_or(value):
             sys, code = token(item)
             if sys is not None and sys != (system or ""):
-                raise SearchError(f"{item!r}: the codes of this parameter have "
-                                  f"{'system ' + system if system else 'no system'}.")
+                continue  # a code of another system matches nothing here
             if code not in table:
                 raise SearchError(f"{code!r} is not one of {', '.join(table)}.")
             query |= table[code]
