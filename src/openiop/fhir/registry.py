@@ -19,7 +19,7 @@ from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Pro
 from openiop.intake import instruments
 from openiop.organizations.models import Organization, Site
 from openiop.outcomes.models import MeasureResponse
-from openiop.participants.models import Consent
+from openiop.participants.models import AdministrativeSex, Consent
 from openiop.participants.selectors import participants_visible_to
 from openiop.scheduling.models import Booking
 
@@ -83,6 +83,8 @@ PATIENT = Spec(
     params=common(
         identifier=Param("token", _mrn, "Medical record number ([system|]value)"),
         birthdate=date_param("date_of_birth", "Date of birth"),
+        gender=choice("administrative_sex", tuple(AdministrativeSex.values),
+                      "http://hl7.org/fhir/administrative-gender", "Administrative sex"),
         **named("name", text("legal_last_name", "legal_first_name", "preferred_name")),
         **named("family", text("legal_last_name")),
         **named("given", text("legal_first_name", "preferred_name")),
@@ -142,6 +144,7 @@ OBSERVATION = Spec(
                         "http://terminology.hl7.org/CodeSystem/observation-category"),
     ),
     links={"patient": Link("Patient", "participant"), "subject": Link("Patient", "participant")},
+    profile=US_CORE + "us-core-observation-screening-assessment",
 )
 
 
@@ -256,7 +259,7 @@ PRACTITIONER = Spec(
     "Practitioner", "care:programs",
     lambda user: User.objects.filter(
         staff_profile__organization_id=user.staff_organization_id
-    ).select_related("staff_profile"),
+    ).select_related("staff_profile__organization"),
     practitioner, ("last_name", "first_name", "pk"), F("date_joined"),
     params=common(identifier=Param("token", _npi, "NPI ([system|]value)"),
                   active=choice("is_active", {"true": Q(is_active=True),

@@ -125,8 +125,8 @@ def medication_request(order: MedicationOrder, today: date | None = None) -> dic
     }
     if order.source == MedicationOrder.Source.OUTSIDE:
         data["reportedBoolean"] = True
-        if order.outside_prescriber:
-            data["requester"] = {"display": order.outside_prescriber}
+        # US Core requires a requester: the outside prescriber as named, if named.
+        data["requester"] = {"display": order.outside_prescriber or "Outside prescriber"}
     elif order.prescriber_id:
         data["requester"] = ref("Practitioner", order.prescriber.code, str(order.prescriber))
     if order.indication:
