@@ -17,7 +17,6 @@ from openiop.participants.models import GenderIdentity, Participant
 
 from .common import MRN_TYPE, mrn_system, ref, validated
 
-
 US_CORE_EXT = "http://hl7.org/fhir/us/core/StructureDefinition/"
 SNOMED = "http://snomed.info/sct"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
