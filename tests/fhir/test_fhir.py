@@ -177,6 +177,8 @@ def test_metadata_lists_appointment_medication_request_and_consent(client, db):
                 "Consent": {"patient": "reference", "status": "token"}}
     for rtype, params in expected.items():
         entry = resources[rtype]
-        assert {i.code for i in entry.interaction} == {"read", "search-type"}
+        versioned = {"vread", "history-instance"} if rtype != "Appointment" else set()
+        assert {i.code for i in entry.interaction} == {"read", "search-type"} | versioned
+        assert entry.conditionalRead == "full-support" and entry.versioning == "versioned"
         declared = {p.name: p.type for p in entry.searchParam}
         assert params.items() <= declared.items(), rtype

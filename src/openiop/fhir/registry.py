@@ -19,11 +19,12 @@ from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Pro
 from openiop.intake import instruments
 from openiop.organizations.models import Organization, Site
 from openiop.outcomes.models import MeasureResponse
-from openiop.participants.models import AdministrativeSex, Consent
+from openiop.participants.models import AdministrativeSex, Consent, ParticipantRevision
 from openiop.participants.selectors import participants_visible_to
 from openiop.scheduling.models import Booking
 
 from . import part2
+from .history import entered_in_error_at
 from .mapping.appointment import appointment
 from .mapping.common import mrn_system
 from .mapping.consent import consent
@@ -78,7 +79,8 @@ def _mrn(value: str, ctx: Ctx) -> Q:
 PATIENT = Spec(
     "Patient", "participants:chart",
     lambda user: participants_visible_to(user).select_related("organization"),
-    patient, ("legal_last_name", "legal_first_name", "pk"), F("updated_at"),
+    patient, ("legal_last_name", "legal_first_name", "pk"),
+    latest(F("updated_at"), _latest_of(ParticipantRevision, "participant", "recorded_at")),
     participant="",
     params=common(
         identifier=Param("token", _mrn, "Medical record number ([system|]value)"),
@@ -133,7 +135,7 @@ OBSERVATION = Spec(
     lambda user: MeasureResponse.objects.filter(
         participant__organization_id=user.staff_organization_id
     ).select_related("participant__organization"),
-    observation, ("-completed_at", "pk"), F("created_at"),
+    observation, ("-completed_at", "pk"), latest(F("created_at"), entered_in_error_at()),
     participant="participant",
     params=common(
         patient=patient_ref("participant"), subject=patient_ref("participant"),

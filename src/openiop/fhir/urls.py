@@ -3,16 +3,23 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import views
+from .history import SUPPORTED
 from .registry import SPECS
 
 app_name = "fhir"
 
 _TYPES = "|".join(SPECS)
+_HISTORY = "|".join(SUPPORTED)
+_ID = "[0-9a-fA-F-]{36}"
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     re_path(rf"^(?P<resource_type>{_TYPES})/?$", views.search, name="search"),
-    re_path(rf"^(?P<resource_type>{_TYPES})/(?P<code>[0-9a-fA-F-]{{36}})$", views.read,
+    re_path(rf"^(?P<resource_type>{_TYPES})/(?P<code>{_ID})$", views.read,
             name="read"),
+    re_path(rf"^(?P<resource_type>{_HISTORY})/(?P<code>{_ID})/_history/?$",
+            views.instance_history, name="history"),
+    re_path(rf"^(?P<resource_type>{_HISTORY})/(?P<code>{_ID})/_history/(?P<vid>[0-9]+)$",
+            views.vread, name="vread"),
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]

@@ -8,12 +8,14 @@ Errors are OperationOutcome resources (http.py).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from . import engine
+from . import engine, history
 from .http import FhirError, fhir_view, outcome, respond
 from .mapping.capability import capability_statement
+from .resources import Spec
 from .versions import not_modified, validators
 
 
@@ -24,15 +26,16 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return respond(capability_statement(request.build_absolute_uri("/fhir/R4/")))
 
 
-@fhir_view
-def read(request: HttpRequest, resource_type: str, code: str) -> HttpResponse:
+def _row(request: HttpRequest, resource_type: str, code: str) -> tuple[Spec, Any]:
     spec = engine.spec_for(resource_type)
     try:
         uuid.UUID(code)
     except ValueError as exc:
         raise FhirError(404, "not-found", f"No {resource_type} with id {code}.") from exc
-    row = engine.read_row(request, spec, code)
-    resource = engine.render(spec, row)
+    return spec, engine.read_row(request, spec, code)
+
+
+def _answer(request: HttpRequest, resource: dict[str, Any]) -> HttpResponse:
     headers = validators(resource) | engine.notice_headers([resource])
     if not_modified(request, resource):
         response = HttpResponse(status=304)
@@ -40,6 +43,44 @@ def read(request: HttpRequest, resource_type: str, code: str) -> HttpResponse:
             response[key] = value
         return response
     return respond(resource, headers=headers)
+
+
+@fhir_view
+def read(request: HttpRequest, resource_type: str, code: str) -> HttpResponse:
+    spec, row = _row(request, resource_type, code)
+    return _answer(request, engine.render(spec, row))
+
+
+@fhir_view
+def vread(request: HttpRequest, resource_type: str, code: str, vid: str) -> HttpResponse:
+    spec, row = _row(request, resource_type, code)
+    for version in history.versions(spec, row):
+        resource = engine.render(spec, version)
+        if resource["meta"]["versionId"] == vid:
+            return _answer(request, resource)
+    raise FhirError(404, "not-found", f"{resource_type}/{code} has no version {vid}.")
+
+
+@fhir_view
+def instance_history(request: HttpRequest, resource_type: str, code: str) -> HttpResponse:
+    """`<Type>/<id>/_history`: every version, newest first (a history Bundle)."""
+    spec, row = _row(request, resource_type, code)
+    url = request.build_absolute_uri(f"/fhir/R4/{resource_type}/{code}")
+    entries = []
+    for number, version in reversed(list(enumerate(history.versions(spec, row)))):
+        resource = engine.render(spec, version)
+        tags = validators(resource)
+        entries.append({
+            "fullUrl": url, "resource": resource,
+            "request": {"method": "PUT" if number else "POST",
+                        "url": f"{resource_type}/{code}" if number else resource_type},
+            "response": {"status": "200 OK" if number else "201 Created",
+                         "etag": tags["ETag"], "lastModified": resource["meta"]["lastUpdated"]},
+        })
+    bundle = {"resourceType": "Bundle", "type": "history", "total": len(entries),
+              "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+              "entry": entries}
+    return respond(bundle, headers=engine.notice_headers(e["resource"] for e in entries))
 
 
 @fhir_view

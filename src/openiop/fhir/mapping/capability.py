@@ -23,6 +23,7 @@ CONTROL_PARAMS = [
 
 def capability_statement(base_url: str) -> dict[str, Any]:
     from openiop.fhir.engine import DEFAULT_COUNT, MAX_COUNT
+    from openiop.fhir.history import SUPPORTED
     from openiop.fhir.registry import SPECS
 
     resources = []
@@ -33,9 +34,11 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             default=DEFAULT_COUNT, max=MAX_COUNT)} for p in CONTROL_PARAMS]
         entry: dict[str, Any] = {
             "type": spec.name,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": "read"}, {"code": "search-type"}] + (
+                [{"code": "vread"}, {"code": "history-instance"}]
+                if spec.name in SUPPORTED else []),
             "versioning": "versioned",
-            "readHistory": False,
+            "readHistory": spec.name in SUPPORTED,
             "conditionalRead": "full-support",
             "searchParam": params,
             "searchInclude": [f"{spec.name}:{name}" for name in spec.links],
