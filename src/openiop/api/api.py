@@ -2,12 +2,16 @@
 
 One router module per app (api/<app>.py); register it in ROUTERS below.
 Authentication: the browser session (with CSRF on writes). Errors are JSON 4xx with a
-`detail` naming the field and the rule; never a 500 for bad input.
+`detail` naming the field and the rule; never a 500 for bad input. The OpenAPI schema
+documents every 4xx an operation can answer (`ERROR_RESPONSES`) and the CSRF header.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -16,7 +20,65 @@ from ninja.security import django_auth
 
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition, NotPermitted
 
-api = NinjaAPI(
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+# Every answer other than success, documented on every operation (writes add 409).
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "The request cannot be carried out as asked (a rule of the domain, or a number "
+           "out of the range the database can hold).",
+    "401": "Not signed in.",
+    "403": "Signed in, but your role may not do this; or, on a write with the session "
+           "cookie, the CSRF check failed (send the X-CSRFToken header).",
+    "404": "No such record in your organization.",
+    "422": "A field is missing or invalid; `errors` names each field and the rule.",
+}
+CONFLICT = "Someone changed the record since you read it, or the change is not allowed in " \
+           "its current state."
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What was wrong, naming the field."},
+        "field": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "properties": {"field": {"type": "string"},
+                                             "message": {"type": "string"}}}},
+    },
+}
+CSRF_DESCRIPTION = (
+    "Browser-session clients send the `csrftoken` cookie's value in the `X-CSRFToken` header "
+    "on every POST, PUT, PATCH and DELETE (Django's CSRF protection); without it a write "
+    "answers 403."
+)
+
+
+class OpenIOPAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        schemes = components.setdefault("securitySchemes", {})
+        schemes["CSRFToken"] = {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                                "description": CSRF_DESCRIPTION}
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for item in schema["paths"].values():
+            for method, operation in item.items():
+                if method not in ("get", *WRITE_METHODS):
+                    continue
+                responses = operation.setdefault("responses", {})
+                codes = dict(ERROR_RESPONSES)
+                if method in WRITE_METHODS:
+                    codes["409"] = CONFLICT
+                    operation["security"] = [
+                        {name: [], "CSRFToken": []}
+                        for entry in operation.get("security", [])
+                        for name in entry]
+                for code, description in codes.items():
+                    responses.setdefault(code, {"description": description, **error})
+        return schema
+
+
+api = OpenIOPAPI(
     title="OpenIOP API",
     version="1",
     description="Programs, participants and clinical workflow of an Intensive Outpatient "
@@ -73,6 +135,18 @@ def invalid_transition(request: HttpRequest, exc: InvalidTransition) -> HttpResp
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=400)
+
+
+@api.exception_handler(DataError)
+def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    return api.create_response(request, {"detail": "A value is out of the range the database "
+                                                   "can hold."}, status=400)
+
+
+@api.exception_handler(OverflowError)
+def overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    return api.create_response(request, {"detail": "A number is out of the range the "
+                                                   "database can hold."}, status=400)
 
 
 @api.exception_handler(Http404)
