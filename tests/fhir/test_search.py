@@ -166,7 +166,7 @@ def test_conditional_reads(mh, world, as_clinician):
 
 def test_errors_are_operation_outcomes(world, as_clinician):
     anonymous = get(Client(), "Patient")
-    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert anonymous.status_code == 401 and 'realm="openiop-fhir"' in anonymous["WWW-Authenticate"]
     assert anonymous.json()["resourceType"] == "OperationOutcome"
     for method in ("post", "put", "patch", "delete"):
         response = getattr(as_clinician, method)("/fhir/R4/Patient", data="{}",
@@ -177,3 +177,10 @@ def test_errors_are_operation_outcomes(world, as_clinician):
     missing = get(as_clinician, "Patient/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
     assert get(as_clinician, "Claim").status_code == 404
+
+
+def test_missing_second_factor_is_a_401_operation_outcome(world, as_clinician, settings):
+    settings.OPENIOP_REQUIRE_MFA = True
+    response = get(as_clinician, "Patient")
+    assert response.status_code == 401 and response["WWW-Authenticate"]
+    assert "Two-factor" in response.json()["issue"][0]["diagnostics"]

@@ -19,6 +19,9 @@ from openiop.accounts.permissions import Perm, has_perm
 
 FHIR_JSON = "application/fhir+json"
 READ_METHODS = ("GET", "HEAD")
+# The 401 challenge (RFC 9110 section 11.6.1): this server signs clients in with the
+# browser session (sign-in page and second factor), so the challenge names that.
+CHALLENGE = 'Session realm="openiop-fhir", login="/accounts/login/"'
 
 
 class FhirError(Exception):
@@ -46,9 +49,9 @@ def outcome(status: int, code: str, diagnostics: str, expression: str = "",
     return respond({"resourceType": "OperationOutcome", "issue": [issue]}, status, headers)
 
 
-def unauthorized() -> HttpResponse:
-    return outcome(401, "login", "Sign in required: send a bearer token or a session cookie.",
-                   headers={"WWW-Authenticate": 'Bearer realm="openiop-fhir"'})
+def unauthorized(diagnostics: str = "Sign in required.") -> HttpResponse:
+    return outcome(401, "login", diagnostics,
+                   headers={"WWW-Authenticate": CHALLENGE})
 
 
 def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
