@@ -54,7 +54,9 @@ def populated(mh):
         if p is not world.participant and p not in (consented, withheld):
             f.episode(p, world.program, therapist=world.colleague)
         session = f.session(world.program, starts_at=start + timedelta(days=i))
-        f.booking(session, p)
+        booking = f.booking(session, p)
+        if i % 2 == 0:
+            f.attendance(booking, "late" if i % 4 else "present", minutes=60 + i)
         MeasureResponse.objects.create(
             participant=p, instrument="phq9", answers={"q1": 1}, total=5, band="mild",
             completed_at=start + timedelta(days=i))

@@ -20,6 +20,7 @@ CLINICAL = {
     "EpisodeOfCare": (EpisodeOfCare, "participant__organization", "participant"),
     "Observation": (MeasureResponse, "participant__organization", "participant"),
     "Appointment": (Booking, "participant__organization", "participant"),
+    "Encounter": (Booking, "participant__organization", "participant"),
     "MedicationRequest": (MedicationOrder, "participant__organization", "participant"),
     "Consent": (Consent, "participant__organization", "participant"),
 }
@@ -31,6 +32,8 @@ def expected_codes(world, withheld, rtype: str) -> set[str]:
         model, org_path, person = CLINICAL[rtype]
         rows = model.objects.filter(**{org_path: world.org}).exclude(
             **{person or "pk": withheld.pk})
+        if rtype == "Encounter":
+            rows = rows.filter(attendance__status__in=("present", "late", "left_early"))
     else:
         rows = {
             "Practitioner": User.objects.filter(staff_profile__organization=world.org),

@@ -29,6 +29,7 @@ PAGES = {
     "EpisodeOfCare": ("care:participant_care", True),
     "Observation": ("outcomes:participant_measures", True),
     "Appointment": ("scheduling:participant_schedule", True),
+    "Encounter": ("scheduling:participant_schedule", True),
     "MedicationRequest": ("medications:participant_medications", True),
     "Consent": ("clinical:participant_notes", True),
     "Practitioner": ("care:programs", False),
@@ -44,6 +45,7 @@ def records(world):
     p = world.participant
     consent = part2_consent(p, world.clinician)
     booking = f.booking(f.session(world.program), p)
+    f.attendance(booking, "present")
     score = MeasureResponse.objects.create(participant=p, instrument="phq9", answers={"q1": 1},
                                            total=5, band="mild", completed_at=timezone.now())
     order = MedicationOrder.objects.create(
@@ -51,7 +53,7 @@ def records(world):
         unit="mg", route="oral", frequency="daily", prescriber=world.clinician,
         start_date=timezone.localdate() - timedelta(days=3))
     return {"Patient": p, "EpisodeOfCare": world.episode, "Observation": score,
-            "Appointment": booking, "MedicationRequest": order, "Consent": consent,
+            "Appointment": booking, "Encounter": booking, "MedicationRequest": order, "Consent": consent,
             "Practitioner": world.clinician, "Organization": world.org,
             "Location": world.site, "HealthcareService": world.program}
 

@@ -28,6 +28,7 @@ from .history import entered_in_error_at
 from .mapping.appointment import appointment
 from .mapping.common import mrn_system
 from .mapping.consent import consent
+from .mapping.encounter import ATTENDED, encounter
 from .mapping.episode_of_care import episode_of_care
 from .mapping.medication_request import MEDICATION_STATUSES, medication_request, moud_q
 from .mapping.observation import observation
@@ -174,6 +175,26 @@ APPOINTMENT = Spec(
 )
 
 
+# --- Encounter (attended sessions) ---------------------------------------------------------
+
+ENCOUNTER = Spec(
+    "Encounter", "scheduling:participant_schedule",
+    lambda user: APPOINTMENT.queryset(user).filter(attendance__status__in=ATTENDED),
+    encounter, ("session__starts_at", "pk"), F("attendance__recorded_at"),
+    participant="participant",
+    params=common(
+        patient=patient_ref("participant"), subject=patient_ref("participant"),
+        date=date_param("session__starts_at", "Start of the session"),
+        practitioner=ref_param("Practitioner", "session__facilitator"),
+        location=ref_param("Location", "session__site"),
+    ),
+    links={"patient": Link("Patient", "participant"), "subject": Link("Patient", "participant"),
+           "practitioner": Link("Practitioner", "session__facilitator"),
+           "location": Link("Location", "session__site")},
+    profile=US_CORE + "us-core-encounter",
+)
+
+
 # --- MedicationRequest --------------------------------------------------------------------
 
 def _orders(user: User) -> QuerySet:
@@ -311,5 +332,5 @@ HEALTHCARE_SERVICE = Spec(
 )
 
 SPECS: dict[str, Spec] = {s.name: s for s in (
-    PATIENT, EPISODE, OBSERVATION, APPOINTMENT, MEDICATION_REQUEST, CONSENT,
+    PATIENT, EPISODE, OBSERVATION, APPOINTMENT, ENCOUNTER, MEDICATION_REQUEST, CONSENT,
     PRACTITIONER, ORGANIZATION, LOCATION, HEALTHCARE_SERVICE)}
