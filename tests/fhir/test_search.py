@@ -184,3 +184,47 @@ def test_missing_second_factor_is_a_401_operation_outcome(world, as_clinician, s
     response = get(as_clinician, "Patient")
     assert response.status_code == 401 and response["WWW-Authenticate"]
     assert "Two-factor" in response.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize("rtype", ["Patient", "EpisodeOfCare", "Observation", "Appointment",
+                                   "Encounter", "MedicationRequest", "Consent", "Practitioner",
+                                   "Location", "HealthcareService"])
+def test_search_query_count_does_not_grow_with_matches(mh, world, as_clinician, rtype):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_rows() -> None:
+        booking = f.booking(f.session(world.program, facilitator=world.colleague),
+                            world.participant)
+        f.attendance(booking, "present")
+        score(world.participant, FIXED)
+        from openiop.participants.models import Consent
+
+        Consent.objects.create(participant=world.participant, kind="release", recipient="PCP")
+        from decimal import Decimal
+
+        from openiop.medications.models import MedicationOrder
+
+        MedicationOrder.objects.create(
+            participant=world.participant, name="Sertraline", catalog_key="sertraline",
+            dose=Decimal("50"), unit="mg", route="oral", frequency="daily",
+            prescriber=world.clinician, start_date=FIXED.date())
+        f.site(world.org)
+        f.staff(world.org, "clinician")
+        program = f.program(world.org, world.site, focus="mh")
+        f.track(program)
+        f.episode(world.participant, program, status="discharged")
+
+    query = (f"_id={world.participant.code}" if rtype == "Patient" else
+             f"patient={world.participant.code}" if rtype not in (
+                 "Practitioner", "Location", "HealthcareService") else "")
+    add_rows()
+    with CaptureQueriesContext(connection) as few:
+        first = get(as_clinician, f"{rtype}?{query}").json()
+    for _ in range(3):
+        add_rows()
+    with CaptureQueriesContext(connection) as more:
+        second = get(as_clinician, f"{rtype}?{query}").json()
+    if rtype != "Patient":
+        assert second["total"] > first["total"], rtype
+    assert len(more) == len(few), rtype
