@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "ninja",
+    "oauth2_provider",
     # OpenIOP apps, in dependency order (ARCHITECTURE.md).
     "openiop.core",
     "openiop.accounts",
@@ -277,3 +278,14 @@ LOGGING = {
 
 # Demo mode (make run): shows the demo banner on the login page.
 OPENIOP_DEMO = env_bool("OPENIOP_DEMO", False)
+
+
+# OAuth2 for SMART on FHIR clients (django-oauth-toolkit): authorization code with PKCE
+# (S256) and refresh tokens; the scopes are SMART's (openiop.fhir.smart).
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES_BACKEND_CLASS": "openiop.fhir.smart.SmartScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+}

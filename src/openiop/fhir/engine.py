@@ -27,6 +27,7 @@ from .http import FhirError, respond
 from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
+from .smart import allows
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -40,9 +41,16 @@ def spec_for(name: str) -> Spec:
     return SPECS[name]
 
 
-def require_perm(user: Any, spec: Spec) -> None:
+def require_perm(user: Any, spec: Spec, request: HttpRequest | None = None,
+                 action: str = "r") -> None:
+    """The page's permission, then (for a bearer token) the token's SMART scopes, which
+    only ever narrow it."""
     if not has_perm(user, spec.perm):
         raise FhirError(403, "forbidden", f"Your role may not read {spec.name} resources.")
+    if request is not None and not allows(getattr(request, "smart_scopes", None),
+                                          spec.name, action):
+        raise FhirError(403, "forbidden", f"The token's scopes do not cover "
+                        f"{'reading' if action == 'r' else 'searching'} {spec.name}.")
 
 
 def context(user: Any) -> Ctx:
@@ -113,7 +121,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int) ->
 
 def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
-    require_perm(request.user, spec)
+    require_perm(request.user, spec, request, "r")
     visible, withheld = gated(spec, spec.queryset(request.user))
     row = visible.filter(code=code).first()
     if row is None:
@@ -140,7 +148,7 @@ def lenient(request: HttpRequest) -> bool:
 
 def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     user = request.user
-    require_perm(user, spec)
+    require_perm(user, spec, request, "s")
     ctx = context(user)
     qs = spec.queryset(user).annotate(fhir_updated=spec.updated)
     applied: list[tuple[str, str]] = []
@@ -171,7 +179,7 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     has_next = len(rows) > count
     rows = rows[:count]
     withheld = held.count() if held is not None else 0
-    included = _included(user, spec, rows, options)
+    included = _included(request, spec, rows, options)
     entries = [_entry(request, spec, row, "match") for row in rows]
     entries += [_entry(request, ispec, row, "include") for ispec, row in included]
     audit(request, spec, rows)
@@ -220,22 +228,23 @@ def _control(spec: Spec, options: dict[str, Any], key: str, value: str) -> None:
         options[key].append(value)
 
 
-def _included(user: Any, spec: Spec, rows: list[Any], options: dict[str, Any],
+def _included(request: HttpRequest, spec: Spec, rows: list[Any], options: dict[str, Any],
               ) -> list[tuple[Spec, Any]]:
+    user = request.user
     out: list[tuple[Spec, Any]] = []
     if not rows:
         return out
     for value in options["_include"]:
         link = spec.links[value.partition(":")[2]]
         target = SPECS[link.target]
-        require_perm(user, target)
+        require_perm(user, target, request, "s")
         ids = {follow(row, link.path).pk for row in rows if follow(row, link.path) is not None}
         visible, _ = gated(target, target.queryset(user))
         out += [(target, r) for r in visible.filter(pk__in=ids).order_by(*target.order)]
     for value in options["_revinclude"]:
         source_name, _, param = value.partition(":")
         source = SPECS[source_name]
-        require_perm(user, source)
+        require_perm(user, source, request, "s")
         visible, _ = gated(source, source.queryset(user))
         found = list(visible.filter(**{f"{source.links[param].path}__in": [r.pk for r in rows]})
                      .order_by(*source.order)[:MAX_INCLUDED + 1])

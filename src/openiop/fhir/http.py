@@ -16,12 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
 
 FHIR_JSON = "application/fhir+json"
 READ_METHODS = ("GET", "HEAD")
-# The 401 challenge (RFC 9110 section 11.6.1): this server signs clients in with the
-# browser session (sign-in page and second factor), so the challenge names that.
-CHALLENGE = 'Session realm="openiop-fhir", login="/accounts/login/"'
+# The 401 challenge (RFC 6750 section 3): OAuth2 bearer tokens (SMART on FHIR, see
+# /fhir/R4/.well-known/smart-configuration); the browser session works too.
+CHALLENGE = 'Bearer realm="openiop-fhir"'
 
 
 class FhirError(Exception):
@@ -69,6 +70,21 @@ def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return outcome(405, "not-supported", f"{request.method} is not supported: this "
                            "server is read-only (see /fhir/R4/metadata).",
                            headers={"Allow": ", ".join(READ_METHODS)})
+        request.smart_scopes = None  # type: ignore[attr-defined]
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            from .smart import bearer_user
+
+            found = bearer_user(request)
+            if found is None:
+                return outcome(401, "login", "The bearer token is not valid (expired, revoked "
+                               "or unknown).", headers={"WWW-Authenticate": CHALLENGE +
+                                                        ', error="invalid_token"'})
+            request.user, request.smart_scopes, client = found  # type: ignore[attr-defined]
+            audit_record(actor=request.user, action="view", object_type="oauth.token",
+                         object_id=client.client_id,
+                         organization=getattr(request.user, "staff_profile", None) and
+                         request.user.staff_profile.organization, request=request,
+                         reason=f"FHIR request with a token of client {client.name}"[:500])
         user = request.user
         if not user.is_authenticated:
             return unauthorized()

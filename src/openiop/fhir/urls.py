@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import views
+from .smart import smart_configuration
 from .history import SUPPORTED
 from .registry import SPECS
 
@@ -14,6 +15,7 @@ _ID = "[0-9a-fA-F-]{36}"
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
+    path(".well-known/smart-configuration", smart_configuration, name="smart_configuration"),
     re_path(rf"^(?P<resource_type>{_TYPES})/?$", views.search, name="search"),
     re_path(rf"^(?P<resource_type>{_TYPES})/(?P<code>{_ID})$", views.read,
             name="read"),

@@ -26,6 +26,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
     from openiop.fhir.history import SUPPORTED
     from openiop.fhir.registry import SPECS
 
+    root = base_url.rstrip("/").removesuffix("/fhir/R4")
     resources = []
     for spec in SPECS.values():
         params = [{"name": name, "type": p.type, **({"documentation": p.doc} if p.doc else {})}
@@ -61,8 +62,23 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "rest": [{"mode": "server", "resource": resources,
-                  "security": {"description": "Session sign-in of clinic staff; a read or "
-                               "search returns what the same user may see on the pages; "
-                               "reads are audited; 42 CFR Part 2 records require an active "
-                               "consent."}}],
+                  "security": {
+                      "cors": False,
+                      "service": [{"coding": [{
+                          "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                          "code": "SMART-on-FHIR"}]}],
+                      "extension": [{
+                          "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/"
+                                 "oauth-uris",
+                          "extension": [
+                              {"url": "authorize", "valueUri": f"{root}/o/authorize/"},
+                              {"url": "token", "valueUri": f"{root}/o/token/"},
+                              {"url": "revoke", "valueUri": f"{root}/o/revoke_token/"}]}],
+                      "description": "OAuth2 bearer tokens (SMART App Launch, user-level "
+                                     "scopes; see .well-known/smart-configuration) or the "
+                                     "browser session of clinic staff. A read or search "
+                                     "returns what the same user may see on the pages, "
+                                     "narrowed by the token's scopes; reads are audited; "
+                                     "42 CFR Part 2 records require an active consent."}}],
     })
