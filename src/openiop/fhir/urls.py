@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import views
-from .smart import smart_configuration
 from .history import SUPPORTED
 from .registry import SPECS
+from .smart import smart_configuration
 
 app_name = "fhir"
 
