@@ -29,7 +29,9 @@ def test_every_operation_documents_its_errors():
             assert {"400", "401", "403", "404", "422"} <= codes, (method, path)
             if method != "get":
                 assert "409" in codes, (method, path)
-                assert all("CSRFToken" in entry for entry in operation["security"]), path
+                session = [e for e in operation["security"] if "SessionAuth" in e]
+                assert session and all("CSRFToken" in e for e in session), path
+                assert {"BearerToken": []} in operation["security"], path
             error = operation["responses"]["403"]["content"]["application/json"]["schema"]
             assert error == {"$ref": "#/components/schemas/Error"}
     csrf = SCHEMA["components"]["securitySchemes"]["CSRFToken"]

@@ -122,3 +122,18 @@ def test_pkce_is_required(mh, world, app):
     location = response.get("Location", "")
     assert response.status_code in (200, 302, 400)
     assert "code=" not in location
+
+
+def test_the_json_api_takes_read_tokens_for_every_type_only(mh, world, app):
+    wide = authorize(login(world.clinician), app, "user/*.rs")["access_token"]
+    listing = bearer(wide).get("/api/participants/")
+    assert listing.status_code == 200
+    assert str(world.participant.code) in {r["code"] for r in listing.json()["results"]}
+    write = bearer(wide).post("/api/participants/", {"mrn": "X"},
+                              content_type="application/json")
+    assert write.status_code == 403 and write.json()["detail"]
+    narrow = authorize(login(world.clinician), app, "user/Patient.rs")["access_token"]
+    assert bearer(narrow).get("/api/participants/").status_code == 403
+    assert bearer("not-a-token").get("/api/participants/").status_code == 401
+    assert AccessEvent.objects.filter(object_type="oauth.token",
+                                      reason__contains="API request").exists()

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition, NotPermitted
 
@@ -70,12 +70,41 @@ class OpenIOPAPI(NinjaAPI):
                 if method in WRITE_METHODS:
                     codes["409"] = CONFLICT
                     operation["security"] = [
-                        {name: [], "CSRFToken": []}
+                        {name: [], "CSRFToken": []} if name == "SessionAuth" else {name: []}
                         for entry in operation.get("security", [])
                         for name in entry]
                 for code, description in codes.items():
                     responses.setdefault(code, {"description": description, **error})
         return schema
+
+
+class BearerToken(HttpBearer):
+    """OAuth2 bearer tokens (the same tokens as the FHIR API, openiop.fhir.smart).
+
+    Reads only, and only with a scope covering every type (`user/*.rs` or `user/*.read`):
+    the JSON API is not split by FHIR resource type, so nothing narrower can be honoured.
+    Each use is audited with the client's name.
+    """
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from openiop.audit.services import audit_record
+        from openiop.fhir.smart import allows, bearer_user
+
+        found = bearer_user(request)
+        if found is None:
+            return None
+        user, scopes, client = found
+        if request.method not in ("GET", "HEAD") or not allows(scopes, "*", "r") or \
+                not allows(scopes, "*", "s"):
+            raise HttpError(403, "Tokens may only read through this API, with the scope "
+                                 "user/*.rs.")
+        request.user = user
+        audit_record(actor=user, action="view", object_type="oauth.token",
+                     object_id=client.client_id, request=request,
+                     organization=getattr(getattr(user, "staff_profile", None),
+                                          "organization", None),
+                     reason=f"API request with a token of client {client.name}"[:500])
+        return user
 
 
 api = OpenIOPAPI(
@@ -84,7 +113,7 @@ api = OpenIOPAPI(
     description="Programs, participants and clinical workflow of an Intensive Outpatient "
     "Program. Every read of a participant's record is audited.",
     docs_url="/docs",
-    auth=django_auth,
+    auth=[django_auth, BearerToken()],
     urls_namespace="api",
 )
 
