@@ -46,3 +46,23 @@ def test_other_roles_cannot_register_apps(world, as_clinician):
     assert not Application.objects.exists()
     outsider_view = login(world.outsider).get("/o/clients/")
     assert outsider_view.status_code == 200 and "No apps yet" in outsider_view.content.decode()
+
+
+def test_registered_browser_origins_get_cors_and_others_do_not(world, as_director, client):
+    as_director.post("/o/clients/", {"name": "Synthetic Web App",
+                                     "redirect_uris": "https://web.example/cb",
+                                     "allowed_origins": "https://web.example"})
+    preflight = client.options("/fhir/R4/Patient", headers={"Origin": "https://web.example"})
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "https://web.example"
+    assert "Authorization" in preflight["Access-Control-Allow-Headers"]
+    read = client.get("/fhir/R4/metadata", headers={"Origin": "https://web.example"})
+    assert read["Access-Control-Allow-Origin"] == "https://web.example"
+    assert "ETag" in read["Access-Control-Expose-Headers"]
+    stranger = client.get("/fhir/R4/metadata", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger
+    assert client.options("/fhir/R4/Patient",
+                          headers={"Origin": "https://evil.example"}).status_code == 405
+    bad = as_director.post("/o/clients/", {"name": "Bad", "redirect_uris": "https://b.example/cb",
+                                           "allowed_origins": "http://b.example"})
+    assert bad.status_code == 422 and "Allowed origins" in bad.content.decode()

@@ -32,11 +32,16 @@ class ClientForm(forms.Form):
     redirect_uris = forms.CharField(
         label="Redirect URIs", widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One a line: https, or http on localhost.")
+    allowed_origins = forms.CharField(
+        label="Allowed origins", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For an app running in a browser: its origins (https://host), one a "
+                  "line, so that the browser lets it read the FHIR answers (CORS).")
     confidential = forms.BooleanField(
         required=False, label="Confidential client (runs on a server and can keep a secret)")
 
 
 def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
+                    allowed_origins: list[str] | None = None,
                     request: HttpRequest | None = None) -> tuple[Application, str]:
     """Register an app; returns it and its secret ("" for a public client)."""
     require_perm(actor, Perm.STAFF_MANAGE)
@@ -50,6 +55,11 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
         if not parts.netloc or parts.fragment or not (parts.scheme == "https" or local):
             raise ValidationError({"redirect_uris": f"{uri} must be an https URL without a "
                                                     "#fragment (http only on localhost)."})
+    for origin in allowed_origins or []:
+        parts = urlparse(origin)
+        if parts.scheme != "https" or not parts.netloc or parts.path not in ("", "/"):
+            raise ValidationError({"allowed_origins": f"{origin} must be an https origin "
+                                                      "(https://host[:port], no path)."})
     secret = generate_client_secret() if confidential else ""
     with transaction.atomic():
         app = Application.objects.create(
@@ -57,7 +67,8 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
             client_type=(Application.CLIENT_CONFIDENTIAL if confidential
                          else Application.CLIENT_PUBLIC),
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-            client_secret=secret or generate_client_secret(), algorithm="")
+            client_secret=secret or generate_client_secret(), algorithm="",
+            allowed_origins=" ".join(o.rstrip("/") for o in allowed_origins or []))
         audit_record(actor=actor, action="create", object_type="oauth.client",
                      object_id=app.client_id, organization=actor.staff_profile.organization,
                      request=request, reason=f"SMART app {app.name} registered")
@@ -74,7 +85,9 @@ def clients(request: HttpRequest) -> HttpResponse:
             created = client_register(
                 actor=request.user, name=form.cleaned_data["name"],
                 redirect_uris=form.cleaned_data["redirect_uris"].split(),
-                confidential=form.cleaned_data["confidential"], request=request)
+                confidential=form.cleaned_data["confidential"],
+                allowed_origins=form.cleaned_data["allowed_origins"].split(),
+                request=request)
             form = ClientForm()
         except ValidationError as exc:
             apply_validation_error(form, exc)

@@ -55,6 +55,50 @@ def unauthorized(diagnostics: str = "Sign in required.") -> HttpResponse:
                    headers={"WWW-Authenticate": CHALLENGE})
 
 
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Authorization, Accept, Prefer, If-None-Match, "
+                                    "If-Modified-Since",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Redisclosure-Notice",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def allowed_origin(request: HttpRequest) -> str | None:
+    """The request's Origin when a registered SMART app lists it (Application.allowed_origins,
+    set on the directors' registration page); browsers then let that app read the answer."""
+    from oauth2_provider.models import Application
+
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return None
+    for origins in Application.objects.exclude(allowed_origins="").values_list(
+            "allowed_origins", flat=True):
+        if origin in origins.split():
+            return origin
+    return None
+
+
+def with_cors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """CORS for registered apps' origins: answers preflights, labels responses."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        origin = allowed_origin(request)
+        if request.method == "OPTIONS" and origin:
+            response = HttpResponse(status=204)
+        else:
+            response = view(request, *args, **kwargs)
+        if origin:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Vary"] = "Origin"
+            for key, value in CORS_HEADERS.items():
+                response[key] = value
+        return response
+
+    return wrapped
+
+
 def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Read-only FHIR endpoint for signed-in clinic staff.
 
@@ -64,6 +108,7 @@ def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """
 
     @csrf_exempt
+    @with_cors
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in READ_METHODS:

@@ -11,14 +11,17 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from . import engine, history
-from .http import FhirError, fhir_view, outcome, respond
+from .http import FhirError, fhir_view, outcome, respond, with_cors
 from .mapping.capability import capability_statement
 from .resources import Spec
 from .versions import not_modified, validators
 
 
+@csrf_exempt
+@with_cors
 def metadata(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return outcome(405, "not-supported", "The CapabilityStatement is read-only.",

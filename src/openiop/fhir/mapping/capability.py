@@ -63,7 +63,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "format": ["application/fhir+json"],
         "rest": [{"mode": "server", "resource": resources,
                   "security": {
-                      "cors": False,
+                      "cors": True,
                       "service": [{"coding": [{
                           "system": "http://terminology.hl7.org/CodeSystem/"
                                     "restful-security-service",
