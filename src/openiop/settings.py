@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "ninja",
+    "oauth2_provider",
     # OpenIOP apps, in dependency order (docs/DEVELOPING.md).
     "openiop.core",
     "openiop.accounts",
@@ -326,3 +327,13 @@ OPENIOP_SITE_URL = os.environ.get("OPENIOP_SITE_URL", "")
 OPENIOP_COUNT_POLL_SECONDS = 60  # the navigation's My work count; not user activity
 OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
                                      "openiop.notifications.sms.ConsoleSMSBackend")
+
+# OAuth2 for SMART on FHIR clients (django-oauth-toolkit): authorization code with PKCE
+# (S256) and refresh tokens; the scopes are SMART's (openiop.fhir.smart).
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES_BACKEND_CLASS": "openiop.fhir.smart.SmartScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+}

@@ -29,5 +29,6 @@ urlpatterns = [
     path("audit/", include("openiop.audit.urls")),
     path("api/", include("openiop.api.urls")),
     path("fhir/R4/", include("openiop.fhir.urls")),
+    path("o/", include("openiop.fhir.oauth_urls")),
     path("admin/", admin.site.urls),
 ]

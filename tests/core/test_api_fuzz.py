@@ -1,4 +1,6 @@
-"""Fuzz the JSON API from its own OpenAPI schema: bad input gets a 4xx, never a 500.
+"""Fuzz the JSON API from its own OpenAPI schema: bad input gets a 4xx, never a 500, and
+every status code answered is documented for the operation (schemathesis'
+status_code_conformance).
 
 Schemathesis generates valid (positive) and invalid (negative) requests for every
 operation in /api/openapi.json, whichever app registered it. Each request is sent through
@@ -87,6 +89,11 @@ def test_api_never_answers_500(path, method, mode, world):
         assert response.status_code < 500, (
             f"{case.method} {case.formatted_path} query={case.query!r} body={case.body!r} "
             f"answered {response.status_code}"
+        )
+        documented = SCHEMA["paths"][path][method]["responses"]
+        assert str(response.status_code) in documented, (
+            f"{case.method} {case.formatted_path} answered {response.status_code}, which its "
+            f"OpenAPI operation does not document ({sorted(documented)})"
         )
         if response.status_code >= 400:
             assert response["Content-Type"].startswith("application/json")

@@ -21,3 +21,52 @@ def part2_consent(participant, recorded_by=None, **kw) -> Consent:
     return Consent.objects.create(participant=participant, kind=Consent.Kind.PART2_TPO,
                                   recipient="Riverbend and payers", recorded_by=recorded_by,
                                   **kw)
+
+
+@pytest.fixture
+def populated(mh):
+    """Many records of every kind in the world's organization, for paging.
+
+    23 mental-health participants with an episode, a booking, a score, a medication order
+    and a consent each; one participant in a substance-use program (a Part 2 record) with
+    a Part 2 consent, and one without (whose records must be withheld, never counted).
+    Returns the withheld participant.
+    """
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from openiop.medications.models import MedicationOrder
+    from openiop.outcomes.models import MeasureResponse
+    from tests import factories as f
+
+    world = mh
+    su = f.program(world.org, world.site, name="SU IOP", focus="su")
+    start = datetime(2026, 1, 5, 23, 0, tzinfo=UTC)
+    people = [world.participant] + [
+        f.participant(world.org, legal_first_name=f"Pat{i:02d}", legal_last_name="Paging")
+        for i in range(22)]
+    consented = f.participant(world.org, legal_first_name="Casey", legal_last_name="Moss")
+    withheld = f.participant(world.org, legal_first_name="Drew", legal_last_name="Moss")
+    f.episode(consented, su, therapist=world.clinician)
+    f.episode(withheld, su, therapist=world.clinician)
+    part2_consent(consented, world.clinician)
+    for i, p in enumerate([*people, consented, withheld]):
+        if p is not world.participant and p not in (consented, withheld):
+            f.episode(p, world.program, therapist=world.colleague)
+        session = f.session(world.program, starts_at=start + timedelta(days=i))
+        booking = f.booking(session, p)
+        if i % 2 == 0:
+            f.attendance(booking, "late" if i % 4 else "present", minutes=60 + i)
+        MeasureResponse.objects.create(
+            participant=p, instrument="phq9", answers={"q1": 1}, total=5, band="mild",
+            completed_at=start + timedelta(days=i))
+        MedicationOrder.objects.create(
+            participant=p, name="Sertraline", catalog_key="sertraline", dose=Decimal("50"),
+            unit="mg", route="oral", frequency="daily", start_date=start.date(),
+            prescriber=world.clinician)
+        if p is not consented:
+            Consent.objects.create(participant=p, kind=Consent.Kind.RELEASE, recipient="PCP")
+    for i in range(3):
+        f.site(world.org, name=f"Annex {i}")
+        f.program(world.org, world.site, name=f"Program {i}", focus="mh")
+    return withheld

@@ -117,9 +117,9 @@ def test_another_organization_gets_not_found(mh, world, as_outsider):
 
 
 @pytest.mark.parametrize("path, status", [
-    ("Consent/abc", 404), ("Consent", 400), ("Consent?patient=Patient/", 400),
+    ("Consent/abc", 404), ("Consent?_sort=date", 400), ("Consent?patient=Patient/", 400),
     ("Consent?patient={p}&status=revoked", 400), ("Consent?patient={p}&category=x", 400),
-    ("Consent?patient={p}&_count=101", 400),
+    ("Consent?patient={p}&_count=1001", 400),
 ])
 def test_bad_input_gets_operation_outcomes(mh, world, as_clinician, path, status):
     response = as_clinician.get("/fhir/R4/" + path.format(p=world.participant.code))

@@ -26,7 +26,12 @@ class MFARequiredMiddleware:
             and not user.is_verified()
             and not request.path.startswith(_EXEMPT_PREFIXES)
         ):
-            if request.path.startswith(("/api/", "/fhir/")):
+            if request.path.startswith("/fhir/"):
+                from openiop.fhir.http import unauthorized
+
+                return unauthorized("Two-factor verification required: complete it in the "
+                                    "browser, or use a bearer token.")
+            if request.path.startswith("/api/"):
                 return HttpResponse(
                     '{"detail": "Two-factor verification required"}',
                     status=401,

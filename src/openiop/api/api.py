@@ -2,27 +2,118 @@
 
 One router module per app (api/<app>.py); register it in ROUTERS below.
 Authentication: the browser session (with CSRF on writes). Errors are JSON 4xx with a
-`detail` naming the field and the rule; never a 500 for bad input.
+`detail` naming the field and the rule; never a 500 for bad input. The OpenAPI schema
+documents every 4xx an operation can answer (`ERROR_RESPONSES`) and the CSRF header.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition, NotPermitted
 
-api = NinjaAPI(
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+# Every answer other than success, documented on every operation (writes add 409).
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "The request cannot be carried out as asked (a rule of the domain, or a number "
+           "out of the range the database can hold).",
+    "401": "Not signed in.",
+    "403": "Signed in, but your role may not do this; or, on a write with the session "
+           "cookie, the CSRF check failed (send the X-CSRFToken header).",
+    "404": "No such record in your organization.",
+    "422": "A field is missing or invalid; `errors` names each field and the rule.",
+}
+CONFLICT = "Someone changed the record since you read it, or the change is not allowed in " \
+           "its current state."
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error", "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What was wrong, naming the field."},
+        "field": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "properties": {"field": {"type": "string"},
+                                             "message": {"type": "string"}}}},
+    },
+}
+CSRF_DESCRIPTION = (
+    "Browser-session clients send the `csrftoken` cookie's value in the `X-CSRFToken` header "
+    "on every POST, PUT, PATCH and DELETE (Django's CSRF protection); without it a write "
+    "answers 403."
+)
+
+
+class OpenIOPAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        schemes = components.setdefault("securitySchemes", {})
+        schemes["CSRFToken"] = {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                                "description": CSRF_DESCRIPTION}
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for item in schema["paths"].values():
+            for method, operation in item.items():
+                if method not in ("get", *WRITE_METHODS):
+                    continue
+                responses = operation.setdefault("responses", {})
+                codes = dict(ERROR_RESPONSES)
+                if method in WRITE_METHODS:
+                    codes["409"] = CONFLICT
+                    operation["security"] = [
+                        {name: [], "CSRFToken": []} if name == "SessionAuth" else {name: []}
+                        for entry in operation.get("security", [])
+                        for name in entry]
+                for code, description in codes.items():
+                    responses.setdefault(code, {"description": description, **error})
+        return schema
+
+
+class BearerToken(HttpBearer):
+    """OAuth2 bearer tokens (the same tokens as the FHIR API, openiop.fhir.smart).
+
+    Reads only, and only with a scope covering every type (`user/*.rs` or `user/*.read`):
+    the JSON API is not split by FHIR resource type, so nothing narrower can be honoured.
+    Each use is audited with the client's name.
+    """
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from openiop.audit.services import audit_record
+        from openiop.fhir.smart import allows, bearer_user
+
+        found = bearer_user(request)
+        if found is None:
+            return None
+        user, scopes, client = found
+        if request.method not in ("GET", "HEAD") or not allows(scopes, "*", "r") or \
+                not allows(scopes, "*", "s"):
+            raise HttpError(403, "Tokens may only read through this API, with the scope "
+                                 "user/*.rs.")
+        request.user = user
+        audit_record(actor=user, action="view", object_type="oauth.token",
+                     object_id=client.client_id, request=request,
+                     organization=getattr(getattr(user, "staff_profile", None),
+                                          "organization", None),
+                     reason=f"API request with a token of client {client.name}"[:500])
+        return user
+
+
+api = OpenIOPAPI(
     title="OpenIOP API",
     version="1",
     description="Programs, participants and clinical workflow of an Intensive Outpatient "
     "Program. Every read of a participant's record is audited.",
     docs_url="/docs",
-    auth=django_auth,
+    auth=[django_auth, BearerToken()],
     urls_namespace="api",
 )
 
@@ -73,6 +164,18 @@ def invalid_transition(request: HttpRequest, exc: InvalidTransition) -> HttpResp
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=400)
+
+
+@api.exception_handler(DataError)
+def data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    return api.create_response(request, {"detail": "A value is out of the range the database "
+                                                   "can hold."}, status=400)
+
+
+@api.exception_handler(OverflowError)
+def overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    return api.create_response(request, {"detail": "A number is out of the range the "
+                                                   "database can hold."}, status=400)
 
 
 @api.exception_handler(Http404)

@@ -17,6 +17,9 @@ from openiop.intake.instruments import INSTRUMENTS, ScoringError, score
 from openiop.intake.models import Referral
 from openiop.intake.selectors import referral_queue
 
+# Far beyond any real list; keeps the number within what the database accepts.
+MAX_OFFSET = 1_000_000
+
 router = Router(tags=["intake"])
 
 
@@ -103,7 +106,7 @@ def list_referrals(
     request: HttpRequest,
     status: str = Query("", max_length=20),
     limit: int = Query(25, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     require_perm(request.user, Perm.INTAKE_MANAGE)
     if status and status not in ("open", *Referral.Status.values):

@@ -14,6 +14,9 @@ from openiop.accounts.permissions import Perm
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
+# Far beyond any real list; keeps the number within what the database accepts.
+MAX_OFFSET = 1_000_000
+
 router = Router(tags=["participants"])
 
 
@@ -52,7 +55,7 @@ def list_participants(
     request: HttpRequest,
     q: str = Query("", max_length=100),
     limit: int = Query(25, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict:
     qs = participant_list(user=request.user, query=q)
     return {"count": qs.count(), "results": list(qs[offset : offset + limit])}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from openiop.participants.models import Consent, Participant
@@ -63,16 +64,45 @@ def record_is_part2(participant: Participant, *, sud_record: bool) -> bool:
 
 
 def active_part2_consent(participant: Participant) -> Consent | None:
-    now = timezone.now()
-    for consent in participant.consents.filter(
-        kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
-    ).order_by("-granted_at"):
-        if consent.is_active_at(now):
-            return consent
-    return None
+    return participant.consents.filter(
+        active_consent_q(timezone.now()),
+        kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE),
+    ).order_by("-granted_at", "-pk").first()
 
 
 def label(resource: dict[str, Any]) -> dict[str, Any]:
     meta = resource.setdefault("meta", {})
     meta["security"] = [*meta.get("security", []), *PART2_SECURITY_LABELS]
     return resource
+
+
+# --- The same rules as database expressions, for searches that page and count in SQL ---
+
+def active_consent_q(now: Any, prefix: str = "") -> Q:
+    """`Consent.is_active_at(now)` as a filter on Consent rows (fields under `prefix`)."""
+    return (Q(**{f"{prefix}granted_at__lte": now})
+            & (Q(**{f"{prefix}revoked_at__isnull": True}) | Q(**{f"{prefix}revoked_at__gt": now}))
+            & (Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})))
+
+
+def protected_q(participant: str, sud_record: Q | None = None) -> Q:
+    """Rows that are Part 2 records (`is_part2_record` / `record_is_part2` in SQL).
+
+    `participant` is the path from the row to its participant ("" for a participant row).
+    """
+    from openiop.care.models import EpisodeOfCare
+
+    ref = OuterRef(participant or "pk")
+    in_sud_program = Exists(EpisodeOfCare.objects.filter(
+        participant=ref, program__focus__in=("su", "co")))
+    prefix = f"{participant}__" if participant else ""
+    protected = in_sud_program if sud_record is None else (in_sud_program | sud_record)
+    return Q(**{f"{prefix}organization__is_part2_program": True}) & Q(protected)
+
+
+def consented_q(participant: str, now: Any) -> Q:
+    """Rows whose participant has an active Part 2 consent (`active_part2_consent`)."""
+    ref = OuterRef(participant or "pk")
+    return Q(Exists(Consent.objects.filter(
+        active_consent_q(now), participant=ref,
+        kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE))))

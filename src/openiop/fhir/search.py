@@ -84,3 +84,38 @@ def date_filter(values: list[str], field: str, tz: tzinfo) -> Q:
             "lt": Q(**{f"{field}__lt": start}),
         }[prefix]
     return query
+
+
+# --- Tokens, references and strings (https://hl7.org/fhir/R4/search.html) ---------------
+
+def split_or(value: str) -> list[str]:
+    """A parameter's comma-separated values (OR); `\\,` is a literal comma."""
+    parts = [p.replace("\\,", ",").strip() for p in re.split(r"(?<!\\),", value)]
+    if not all(parts):
+        raise SearchError(f"{value!r} has an empty value between commas.")
+    return parts
+
+
+def token(value: str) -> tuple[str | None, str]:
+    """(system, code) of a token: `code` -> (None, code) any system; `system|code`;
+    `|code` -> ("", code), a code without a system. `system|` (any code) is refused."""
+    if "|" not in value:
+        return None, value
+    system, code = value.split("|", 1)
+    if not code:
+        raise SearchError(f"{value!r}: a token needs a code after '|'.")
+    return system, code
+
+
+def reference_id(value: str, resource_type: str) -> str:
+    """The id in `Type/id`, `id` or `<base>/Type/id` (of `resource_type` only)."""
+    tail = value.rstrip("/").rsplit("/", 2)
+    if len(tail) >= 2 and tail[-2] != resource_type:
+        raise SearchError(f"{value!r} is not a reference to a {resource_type}.")
+    return tail[-1]
+
+
+def int_value(raw: str, name: str, low: int, high: int) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SearchError(f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openiop.care.levels import LevelOfCare
 from openiop.core.forms import TIME_ERRORS
 
-from .models import Availability, Participant, RelatedPerson
+from .models import AdministrativeSex, Availability, Participant, RelatedPerson
 from .services import PARTICIPANT_FIELDS, duplicate_mrn_message, mrn_in_use
 
 
@@ -35,6 +35,11 @@ class ParticipantForm(forms.ModelForm):
     def __init__(self, *args: Any, organization_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization_id = organization_id or self.instance.organization_id
+        # Not asked yet is "unknown", the AdministrativeGender code for it.
+        self.fields["administrative_sex"].required = False
+
+    def clean_administrative_sex(self) -> str:
+        return self.cleaned_data.get("administrative_sex") or AdministrativeSex.UNKNOWN
 
     def clean_mrn(self) -> str:
         # Checked here too so that every problem shows at once; the service checks again.

@@ -18,6 +18,43 @@ PHONE_VALIDATOR = RegexValidator(
 )
 
 
+class AdministrativeSex(models.TextChoices):
+    """Sex for administrative purposes: the FHIR R4 AdministrativeGender codes
+    (https://hl7.org/fhir/R4/valueset-administrative-gender.html), sent as Patient.gender."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class SexAtBirth(models.TextChoices):
+    """Sex assigned at birth: the US Core Birth Sex value set, US Core 5.0 and later
+    (https://hl7.org/fhir/us/core/STU6.1/ValueSet-birthsex.html): v3 AdministrativeGender
+    F/M, v3 NullFlavor ASKU/UNK. Sent as the us-core-birthsex extension."""
+
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    DECLINED = "ASKU", "Asked but declined to answer"
+    UNKNOWN = "UNK", "Unknown"
+
+
+class GenderIdentity(models.TextChoices):
+    """Gender identity: the codes of the US Core gender identity extension's value set
+    (https://hl7.org/fhir/us/core/STU6.1/StructureDefinition-us-core-genderIdentity.html,
+    VSAC 2.16.840.1.113762.1.4.1021.32): SNOMED CT identities, v3 NullFlavor OTH/ASKU/UNK."""
+
+    FEMALE = "446141000124107", "Identifies as female gender"
+    MALE = "446151000124109", "Identifies as male gender"
+    NONBINARY = "33791000087105", "Identifies as nonbinary gender"
+    NONCONFORMING = "446131000124102", "Identifies as non-conforming gender"
+    TRANS_FEMALE = "407376001", "Male-to-female transsexual"
+    TRANS_MALE = "407377005", "Female-to-male transsexual"
+    OTHER = "OTH", "Other"
+    DECLINED = "ASKU", "Asked but declined to answer"
+    UNKNOWN = "UNK", "Unknown"
+
+
 class Participant(models.Model):
     """A person in treatment. Integer keys stay inside; URLs and APIs use `code`."""
 
@@ -30,6 +67,14 @@ class Participant(models.Model):
     legal_last_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
     pronouns = models.CharField(max_length=40, blank=True)
+    administrative_sex = models.CharField(
+        "Sex (administrative)", max_length=10, choices=AdministrativeSex.choices,
+        default=AdministrativeSex.UNKNOWN,
+        help_text="As on insurance and legal records.")
+    sex_at_birth = models.CharField(
+        "Sex assigned at birth", max_length=4, choices=SexAtBirth.choices, blank=True)
+    gender_identity = models.CharField(
+        max_length=20, choices=GenderIdentity.choices, blank=True)
     date_of_birth = models.DateField()
     preferred_language = models.CharField(max_length=40, default="English")
     phone = models.CharField(max_length=30, blank=True, validators=[PHONE_VALIDATOR])
@@ -282,3 +327,27 @@ class Consent(models.Model):
         if self.expires_at and self.expires_at <= now:
             return False
         return self.granted_at <= now
+
+
+class ParticipantRevision(models.Model):
+    """The demographics as saved by each create or edit (the record's version history).
+
+    Written by participants.services in the same transaction as the change; read by the
+    FHIR Patient history (`_history`, vread).
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE,
+                                    related_name="revisions")
+    version = models.PositiveIntegerField()
+    data = models.JSONField(help_text="Field name -> value as saved (dates as ISO text).")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["participant", "version"]
+        constraints = [models.UniqueConstraint(fields=["participant", "version"],
+                                               name="participant_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} v{self.version}"

@@ -12,10 +12,11 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict
 
-from .models import Availability, Participant, RelatedPerson
+from .models import Availability, Participant, ParticipantRevision, RelatedPerson
 
 PARTICIPANT_FIELDS = (
     "mrn", "legal_first_name", "legal_last_name", "preferred_name", "pronouns",
+    "administrative_sex", "sex_at_birth", "gender_identity",
     "date_of_birth", "preferred_language", "phone", "email", "address1", "address2",
     "city", "state", "zip_code", "emergency_contact_name", "emergency_contact_phone",
     "emergency_contact_relationship",
@@ -41,6 +42,15 @@ def _validate_unique_mrn(participant: Participant) -> None:
         raise ValidationError({"mrn": duplicate_mrn_message(participant.mrn)})
 
 
+def _revision(participant: Participant, actor: Any) -> None:
+    """Keep the demographics as saved, one row per version (the record's history)."""
+    data = {f: getattr(participant, f) for f in PARTICIPANT_FIELDS}
+    data["date_of_birth"] = participant.date_of_birth.isoformat()
+    ParticipantRevision.objects.create(
+        participant=participant, version=participant.version, data=data,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+
+
 def participant_create(
     *, actor: Any, organization: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> Participant:
@@ -54,6 +64,7 @@ def participant_create(
     participant.full_clean(validate_unique=False)
     with transaction.atomic():
         participant.save()
+        _revision(participant, actor)
         audit_record(actor=actor, action="create", object_type="participant",
                      object_id=participant.code, participant=participant, request=request)
     return participant
@@ -85,6 +96,7 @@ def participant_update(
                 field="version",
             )
         participant.version = version + 1
+        _revision(participant, actor)
         audit_record(actor=actor, action="change", object_type="participant",
                      object_id=participant.code, participant=participant, request=request)
     participant.refresh_from_db()

@@ -1,4 +1,4 @@
-"""The server's CapabilityStatement (GET /fhir/R4/metadata)."""
+"""The server's CapabilityStatement (GET /fhir/R4/metadata), built from the registry."""
 
 from __future__ import annotations
 
@@ -11,43 +11,74 @@ from openiop import __version__
 
 from .common import validated
 
-READ_SEARCH = {
-    "Patient": ["identifier", "name", "_count"],
-    "EpisodeOfCare": ["patient", "status"],
-    "Observation": ["patient", "code"],
-    "Appointment": ["patient", "date", "_count"],
-    "MedicationRequest": ["patient", "status", "_count"],
-    "Consent": ["patient", "status", "_count"],
-    "Practitioner": [],
-    "Organization": [],
-    "Location": [],
-    "HealthcareService": [],
-}
+CONTROL_PARAMS = [
+    {"name": "_count", "type": "number",
+     "documentation": "Page size: default {default}, at most {max}; 0 returns the total only."},
+    {"name": "_offset", "type": "number",
+     "documentation": "Where the page starts (used by the next/previous links)."},
+    {"name": "_total", "type": "token",
+     "documentation": "none, estimate or accurate (the default; estimate is accurate)."},
+]
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
+    from openiop.fhir.engine import DEFAULT_COUNT, MAX_COUNT
+    from openiop.fhir.history import SUPPORTED
+    from openiop.fhir.registry import SPECS
+
+    root = base_url.rstrip("/").removesuffix("/fhir/R4")
     resources = []
-    for rtype, params in READ_SEARCH.items():
-        entry: dict[str, Any] = {"type": rtype, "interaction": [{"code": "read"}]}
-        if params:
-            entry["interaction"].append({"code": "search-type"})
-            entry["searchParam"] = [
-                {"name": p, "type": "number" if p == "_count" else
-                 ("reference" if p == "patient" else "token" if p in ("identifier", "status", "code")
-                  else "date" if p == "date" else "string")}
-                for p in params
-            ]
-        resources.append(entry)
+    for spec in SPECS.values():
+        params = [{"name": name, "type": p.type, **({"documentation": p.doc} if p.doc else {})}
+                  for name, p in spec.params.items() if ":" not in name]
+        params += [{**p, "documentation": p["documentation"].format(
+            default=DEFAULT_COUNT, max=MAX_COUNT)} for p in CONTROL_PARAMS]
+        entry: dict[str, Any] = {
+            "type": spec.name,
+            "interaction": [{"code": "read"}, {"code": "search-type"}] + (
+                [{"code": "vread"}, {"code": "history-instance"}]
+                if spec.name in SUPPORTED else []),
+            "versioning": "versioned",
+            "readHistory": spec.name in SUPPORTED,
+            "conditionalRead": "full-support",
+            "searchParam": params,
+            "searchInclude": [f"{spec.name}:{name}" for name in spec.links],
+            "searchRevInclude": [f"{other.name}:{name}" for other in SPECS.values()
+                                 for name, link in other.links.items()
+                                 if link.target == spec.name],
+        }
+        if spec.profile:
+            entry["supportedProfile"] = [spec.profile]
+        resources.append({k: v for k, v in entry.items() if v != []})
     return validated(CapabilityStatement, {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": timezone.now().isoformat(),
         "kind": "instance",
         "software": {"name": "OpenIOP", "version": __version__},
-        "implementation": {"description": "OpenIOP FHIR R4 API", "url": base_url},
+        "implementation": {"description": "OpenIOP FHIR R4 API (read and search; searches "
+                                          f"return {DEFAULT_COUNT} matches a page by default, "
+                                          f"up to {MAX_COUNT} with _count)", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "rest": [{"mode": "server", "resource": resources,
-                  "security": {"description": "Session sign-in of clinic staff; reads are "
-                               "audited; 42 CFR Part 2 records require an active consent."}}],
+                  "security": {
+                      "cors": True,
+                      "service": [{"coding": [{
+                          "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                          "code": "SMART-on-FHIR"}]}],
+                      "extension": [{
+                          "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/"
+                                 "oauth-uris",
+                          "extension": [
+                              {"url": "authorize", "valueUri": f"{root}/o/authorize/"},
+                              {"url": "token", "valueUri": f"{root}/o/token/"},
+                              {"url": "revoke", "valueUri": f"{root}/o/revoke_token/"}]}],
+                      "description": "OAuth2 bearer tokens (SMART App Launch, user-level "
+                                     "scopes; see .well-known/smart-configuration) or the "
+                                     "browser session of clinic staff. A read or search "
+                                     "returns what the same user may see on the pages, "
+                                     "narrowed by the token's scopes; reads are audited; "
+                                     "42 CFR Part 2 records require an active consent."}}],
     })

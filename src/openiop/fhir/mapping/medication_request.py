@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 
@@ -58,6 +59,15 @@ def is_moud(order: MedicationOrder) -> bool:
         return True
     text = f"{order.catalog_key} {order.name}".lower()
     return any(ingredient in text for ingredient in MOUD_INGREDIENTS)
+
+
+def moud_q() -> Q:
+    """`is_moud` as a filter on MedicationOrder rows."""
+    keys = [key for key, entry in rules.catalog().items() if entry.category == "moud"]
+    query = Q(catalog_key__in=keys)
+    for ingredient in MOUD_INGREDIENTS:
+        query |= Q(catalog_key__icontains=ingredient) | Q(name__icontains=ingredient)
+    return query
 
 
 def request_status(order: MedicationOrder, today: date) -> str:
@@ -115,8 +125,8 @@ def medication_request(order: MedicationOrder, today: date | None = None) -> dic
     }
     if order.source == MedicationOrder.Source.OUTSIDE:
         data["reportedBoolean"] = True
-        if order.outside_prescriber:
-            data["requester"] = {"display": order.outside_prescriber}
+        # US Core requires a requester: the outside prescriber as named, if named.
+        data["requester"] = {"display": order.outside_prescriber or "Outside prescriber"}
     elif order.prescriber_id:
         data["requester"] = ref("Practitioner", order.prescriber.code, str(order.prescriber))
     if order.indication:

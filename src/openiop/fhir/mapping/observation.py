@@ -1,10 +1,12 @@
 """MeasureResponse -> Observation (the instrument's total score).
 
-Modelled as US Core models AUDIT-C (US Core example
-https://hl7.org/fhir/us/core/Observation-AUDIT-C-item-example-75626-2.html): category
-`survey`, the LOINC code of the total score (44261-6 PHQ-9, 70274-6 GAD-7, 75626-2 AUDIT-C,
-from each instrument's data file), UCUM unit `{score}`. Instruments without a verified LOINC
-total code (C-SSRS triage) carry the instrument name as text and the triage band.
+US Core 6.1 Observation Screening Assessment profile
+(https://hl7.org/fhir/us/core/STU6.1/StructureDefinition-us-core-observation-screening-assessment.html):
+category `survey`, the LOINC code of the total score from each instrument's data file
+(44261-6 PHQ-9, 70274-6 GAD-7, 75626-2 AUDIT-C, 82667-7 DAST-10 per
+https://loinc.org/82667-7), UCUM unit `{score}`. The C-SSRS screener is sent as text only
+with its triage band: the screen version has no total score to code (its result is a risk
+band from the pattern of answers; the data file's `loinc_note` says so).
 """
 
 from __future__ import annotations

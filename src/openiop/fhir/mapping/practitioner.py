@@ -8,7 +8,7 @@ from fhir.resources.R4B.practitioner import Practitioner
 
 from openiop.accounts.models import User
 
-from .common import validated
+from .common import OPENIOP_SYSTEM, validated
 
 
 def practitioner(user: User) -> dict[str, Any]:
@@ -20,6 +20,14 @@ def practitioner(user: User) -> dict[str, Any]:
     }
     if profile is not None and profile.credentials:
         data["qualification"] = [{"code": {"text": c}} for c in profile.credentials]
-    if profile is not None and profile.npi:
-        data["identifier"] = [{"system": "http://hl7.org/fhir/sid/us-npi", "value": profile.npi}]
+    # US Core Practitioner needs an identifier: the NPI when known, and always the staff
+    # member's id within the organization.
+    identifiers = [{"system": "http://hl7.org/fhir/sid/us-npi", "value": profile.npi}] if (
+        profile is not None and profile.npi) else []
+    if profile is not None:
+        identifiers.append({"system": f"{OPENIOP_SYSTEM}:organization:"
+                                      f"{profile.organization.code}:staff",
+                            "value": str(user.code)})
+    if identifiers:
+        data["identifier"] = identifiers
     return validated(Practitioner, data)

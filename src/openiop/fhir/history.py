@@ -1,0 +1,97 @@
+"""Earlier versions of Patient, Observation, MedicationRequest and Consent, rebuilt from
+the history the system already keeps (vread and `_history`):
+
+- Patient: `participants.ParticipantRevision`, one row per create or edit.
+- Observation: recorded, then (if so) marked entered in error; the time of that change is
+  the audit trail's `change` event for the response (outcomes.services).
+- MedicationRequest: `medications.MedicationChange`, one row per start, adjustment and
+  stop, with the dose, unit and frequency from then; other fields are shown as they are
+  now (the change rows do not keep them).
+- Consent: granted, then (if so) revoked; nothing else about a consent changes.
+
+The newest version is always the resource as read now, with the same versionId.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Replace
+from django.utils import timezone
+
+from .resources import Spec
+
+SUPPORTED = ("Patient", "Observation", "MedicationRequest", "Consent")
+
+
+def entered_in_error_at() -> Subquery:
+    """When a score was marked entered in error (its audit `change` event)."""
+    from openiop.audit.models import AccessEvent
+
+    bare = Replace(Cast(OuterRef("code"), output_field=CharField()), Value("-"), Value(""))
+    return Subquery(AccessEvent.objects.filter(
+        participant=OuterRef("participant"), object_type="measure_response", action="change",
+    ).annotate(bare=Replace("object_id", Value("-"), Value(""))).filter(bare=bare)
+        .order_by("-seq").values("occurred_at")[:1])
+
+
+def _state(row: Any, moment: datetime, **fields: Any) -> Any:
+    obj = copy.copy(row)
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.fhir_updated = moment
+    return obj
+
+
+def _patient(row: Any) -> list[Any]:
+    out = []
+    for rev in row.revisions.order_by("version"):
+        data = dict(rev.data)
+        data["date_of_birth"] = date.fromisoformat(data["date_of_birth"])
+        out.append(_state(row, rev.recorded_at, **data))
+    return out
+
+
+def _observation(row: Any) -> list[Any]:
+    from openiop.outcomes.models import MeasureResponse
+
+    if row.status != MeasureResponse.Status.ENTERED_IN_ERROR or row.fhir_updated == \
+            row.created_at:
+        return []
+    return [_state(row, row.created_at, status=MeasureResponse.Status.FINAL)]
+
+
+def _medication_request(row: Any) -> list[Any]:
+    from openiop.medications.models import MedicationChange, MedicationOrder
+
+    out = []
+    for change in row.changes.order_by("changed_at", "pk"):
+        stopped = change.kind == MedicationChange.Kind.STOP
+        out.append(_state(
+            row, change.changed_at, dose=change.dose, unit=change.unit,
+            frequency=change.frequency,
+            status=MedicationOrder.Status.STOPPED if stopped else MedicationOrder.Status.ACTIVE,
+            stop_date=change.effective_date if stopped else (
+                row.stop_date if row.status == MedicationOrder.Status.ACTIVE else None),
+            stop_reason=change.reason if stopped else None))
+    return out
+
+
+def _consent(row: Any) -> list[Any]:
+    if row.revoked_at is None or row.revoked_at <= row.granted_at or \
+            row.revoked_at > timezone.now():
+        return []
+    return [_state(row, row.granted_at, revoked_at=None)]
+
+
+_EARLIER = {"Patient": _patient, "Observation": _observation,
+            "MedicationRequest": _medication_request, "Consent": _consent}
+
+
+def versions(spec: Spec, row: Any) -> list[Any]:
+    """Every version of the row's resource, oldest first; the last is `row` itself."""
+    earlier = [v for v in _EARLIER[spec.name](row) if v.fhir_updated < row.fhir_updated]
+    return [*earlier, row]

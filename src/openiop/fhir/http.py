@@ -1,0 +1,147 @@
+"""FHIR HTTP plumbing: JSON responses, OperationOutcome errors and the view decorator.
+
+Every answer under /fhir/R4/ is `application/fhir+json`; every error is an
+OperationOutcome (https://hl7.org/fhir/R4/http.html#2.21.0.4), including 401 (with a
+`WWW-Authenticate` challenge, RFC 6750 section 3), 403, 404 and 405.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.services import audit_record
+
+FHIR_JSON = "application/fhir+json"
+READ_METHODS = ("GET", "HEAD")
+# The 401 challenge (RFC 6750 section 3): OAuth2 bearer tokens (SMART on FHIR, see
+# /fhir/R4/.well-known/smart-configuration); the browser session works too.
+CHALLENGE = 'Bearer realm="openiop-fhir"'
+
+
+class FhirError(Exception):
+    """Raised anywhere below a FHIR view; becomes an OperationOutcome response."""
+
+    def __init__(self, status: int, code: str, diagnostics: str, expression: str = "") -> None:
+        super().__init__(diagnostics)
+        self.status, self.code, self.diagnostics, self.expression = (
+            status, code, diagnostics, expression)
+
+
+def respond(data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None,
+            ) -> HttpResponse:
+    response = HttpResponse(json.dumps(data), status=status, content_type=FHIR_JSON)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def outcome(status: int, code: str, diagnostics: str, expression: str = "",
+            headers: dict[str, str] | None = None) -> HttpResponse:
+    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    return respond({"resourceType": "OperationOutcome", "issue": [issue]}, status, headers)
+
+
+def unauthorized(diagnostics: str = "Sign in required.") -> HttpResponse:
+    return outcome(401, "login", diagnostics,
+                   headers={"WWW-Authenticate": CHALLENGE})
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Authorization, Accept, Prefer, If-None-Match, "
+                                    "If-Modified-Since",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Redisclosure-Notice",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def allowed_origin(request: HttpRequest) -> str | None:
+    """The request's Origin when a registered SMART app lists it (Application.allowed_origins,
+    set on the directors' registration page); browsers then let that app read the answer."""
+    from oauth2_provider.models import Application
+
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return None
+    for origins in Application.objects.exclude(allowed_origins="").values_list(
+            "allowed_origins", flat=True):
+        if origin in origins.split():
+            return origin
+    return None
+
+
+def with_cors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """CORS for registered apps' origins: answers preflights, labels responses."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        origin = allowed_origin(request)
+        if request.method == "OPTIONS" and origin:
+            response = HttpResponse(status=204)
+        else:
+            response = view(request, *args, **kwargs)
+        if origin:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Vary"] = "Origin"
+            for key, value in CORS_HEADERS.items():
+                response[key] = value
+        return response
+
+    return wrapped
+
+
+def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read-only FHIR endpoint for signed-in clinic staff.
+
+    Other methods are a 405 OperationOutcome (this server supports no writes; exempt from
+    the CSRF check so that a write is answered in FHIR, not with Django's HTML page);
+    FhirError and Http404 become OperationOutcomes.
+    """
+
+    @csrf_exempt
+    @with_cors
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in READ_METHODS:
+            return outcome(405, "not-supported", f"{request.method} is not supported: this "
+                           "server is read-only (see /fhir/R4/metadata).",
+                           headers={"Allow": ", ".join(READ_METHODS)})
+        request.smart_scopes = None  # type: ignore[attr-defined]
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            from .smart import bearer_user
+
+            found = bearer_user(request)
+            if found is None:
+                return outcome(401, "login", "The bearer token is not valid (expired, revoked "
+                               "or unknown).", headers={"WWW-Authenticate": CHALLENGE +
+                                                        ', error="invalid_token"'})
+            request.user, request.smart_scopes, client = found  # type: ignore[attr-defined]
+            audit_record(actor=request.user, action="view", object_type="oauth.token",
+                         object_id=client.client_id,
+                         organization=getattr(request.user, "staff_profile", None) and
+                         request.user.staff_profile.organization, request=request,
+                         reason=f"FHIR request with a token of client {client.name}"[:500])
+        user = request.user
+        if not user.is_authenticated:
+            return unauthorized()
+        if not user.is_clinic_staff or user.staff_organization_id is None or not has_perm(
+            user, Perm.PARTICIPANT_VIEW
+        ):
+            return outcome(403, "forbidden", "Clinic staff only.")
+        try:
+            return view(request, *args, **kwargs)
+        except FhirError as exc:
+            return outcome(exc.status, exc.code, exc.diagnostics, exc.expression)
+        except Http404:
+            return outcome(404, "not-found", "No such resource.")
+
+    return wrapped

@@ -1,0 +1,135 @@
+"""Versions: vread and _history for Patient, Observation, MedicationRequest and Consent,
+rebuilt from the history the system keeps; the newest version is the current read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import time_machine
+
+from openiop.medications.models import MedicationChange, MedicationOrder
+from openiop.outcomes.services import measure_mark_entered_in_error, measure_record
+from openiop.participants.models import Consent
+from openiop.participants.services import participant_create, participant_update
+
+T0 = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
+
+
+def history(client, rtype, code) -> dict:
+    response = client.get(f"/fhir/R4/{rtype}/{code}/_history")
+    assert response.status_code == 200, response.content
+    bundle = response.json()
+    assert bundle["type"] == "history" and bundle["total"] == len(bundle["entry"])
+    return bundle
+
+
+def check_versions(client, rtype, code, bundle) -> list[dict]:
+    """Newest first; each vread answers that version; the newest equals the read."""
+    resources = [e["resource"] for e in bundle["entry"]]
+    ids = [r["meta"]["versionId"] for r in resources]
+    assert len(set(ids)) == len(ids)
+    stamps = [datetime.fromisoformat(r["meta"]["lastUpdated"]) for r in resources]
+    assert stamps == sorted(stamps, reverse=True)
+    for resource in resources:
+        vid = resource["meta"]["versionId"]
+        one = client.get(f"/fhir/R4/{rtype}/{code}/_history/{vid}")
+        assert one.status_code == 200 and one.json() == resource
+        assert one["ETag"] == f'W/"{vid}"'
+    assert client.get(f"/fhir/R4/{rtype}/{code}").json() == resources[0]
+    assert bundle["entry"][-1]["request"]["method"] == "POST"
+    return resources
+
+
+def test_patient_history_from_revisions(mh, world, as_director):
+    data = {"mrn": "H-1", "legal_first_name": "Robin", "legal_last_name": "Ames",
+            "date_of_birth": date(1985, 3, 4), "preferred_name": "Rob"}
+    with time_machine.travel(T0, tick=False):
+        p = participant_create(actor=world.director, organization=world.org, data=data)
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        participant_update(actor=world.director, participant=p, version=p.version,
+                           data={"preferred_name": "Robbie", "administrative_sex": "female"})
+    old_etag = as_director.get(f"/fhir/R4/Patient/{p.code}")["ETag"]
+    resources = check_versions(as_director, "Patient", p.code,
+                               history(as_director, "Patient", p.code))
+    assert [r["name"][1]["given"] for r in resources] == [["Robbie"], ["Rob"]]
+    assert [r["gender"] for r in resources] == ["female", "unknown"]
+    assert datetime.fromisoformat(resources[1]["meta"]["lastUpdated"]) == T0
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        participant_update(actor=world.director, participant=p, version=p.version,
+                           data={"preferred_name": "R"})
+    changed = as_director.get(f"/fhir/R4/Patient/{p.code}", headers={"If-None-Match": old_etag})
+    assert changed.status_code == 200 and changed["ETag"] != old_etag
+
+
+def test_observation_marked_entered_in_error_has_two_versions(mh, world, as_clinician):
+    with time_machine.travel(T0, tick=False):
+        m = measure_record(actor=world.clinician, participant=world.participant,
+                           instrument="phq9", answers=[1, 1, 1, 1, 1, 1, 1, 1, 0],
+                           context="weekly")
+    etag = as_clinician.get(f"/fhir/R4/Observation/{m.code}")["ETag"]
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        measure_mark_entered_in_error(actor=world.clinician, response=m, reason="Wrong person")
+    resources = check_versions(as_clinician, "Observation", m.code,
+                               history(as_clinician, "Observation", m.code))
+    assert [r["status"] for r in resources] == ["entered-in-error", "final"]
+    stale = as_clinician.get(f"/fhir/R4/Observation/{m.code}", headers={"If-None-Match": etag})
+    assert stale.status_code == 200  # a cached copy of the final score is not current
+
+
+def test_medication_request_history_from_changes(mh, world, as_clinician):
+    with time_machine.travel(T0, tick=False):
+        order = MedicationOrder.objects.create(
+            participant=world.participant, name="Sertraline", catalog_key="sertraline",
+            dose=Decimal("50"), unit="mg", route="oral", frequency="daily",
+            prescriber=world.clinician, start_date=T0.date())
+        MedicationChange.objects.create(order=order, kind="start", reason="new",
+                                        effective_date=T0.date(), dose=Decimal("50"),
+                                        unit="mg", frequency="daily")
+    with time_machine.travel(T0 + timedelta(days=7), tick=False):
+        MedicationChange.objects.create(order=order, kind="adjust", reason="dose_titration",
+                                        effective_date=T0.date() + timedelta(days=7),
+                                        dose=Decimal("100"), unit="mg", frequency="daily",
+                                        previous_dose=Decimal("50"))
+        MedicationOrder.objects.filter(pk=order.pk).update(dose=Decimal("100"))
+    with time_machine.travel(T0 + timedelta(days=14), tick=False):
+        MedicationChange.objects.create(order=order, kind="stop", reason="side_effect",
+                                        effective_date=T0.date() + timedelta(days=14),
+                                        dose=Decimal("100"), unit="mg", frequency="daily")
+        MedicationOrder.objects.filter(pk=order.pk).update(
+            status="stopped", stop_date=T0.date() + timedelta(days=14))
+    with time_machine.travel(T0 + timedelta(days=15), tick=False):
+        resources = check_versions(as_clinician, "MedicationRequest", order.code,
+                                   history(as_clinician, "MedicationRequest", order.code))
+    doses = [r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"]
+             for r in resources]
+    assert doses == [100, 100, 50]
+    assert [r["status"] for r in resources] == ["stopped", "active", "active"]
+
+
+def test_revoked_consent_has_two_versions(mh, world, as_clinician):
+    with time_machine.travel(T0, tick=False):
+        c = Consent.objects.create(participant=world.participant, kind=Consent.Kind.RELEASE,
+                                   recipient="PCP", granted_at=T0)
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        Consent.objects.filter(pk=c.pk).update(revoked_at=T0 + timedelta(days=3))
+        resources = check_versions(as_clinician, "Consent", c.code,
+                                   history(as_clinician, "Consent", c.code))
+    assert [r["status"] for r in resources] == ["inactive", "active"]
+
+
+def test_unknown_versions_and_unsupported_history(mh, world, as_clinician):
+    c = Consent.objects.create(participant=world.participant, kind=Consent.Kind.RELEASE,
+                               recipient="PCP")
+    missing = as_clinician.get(f"/fhir/R4/Consent/{c.code}/_history/12345")
+    assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
+    unsupported = as_clinician.get(f"/fhir/R4/EpisodeOfCare/{world.episode.code}/_history")
+    assert unsupported.status_code == 404
+    assert unsupported.json()["issue"][0]["code"] == "not-supported"
+
+
+def test_history_of_a_part2_record_needs_consent(world, as_clinician):
+    """The world's co-occurring program makes the participant a Part 2 record."""
+    c = Consent.objects.create(participant=world.participant, kind=Consent.Kind.RELEASE,
+                               recipient="PCP")
+    assert as_clinician.get(f"/fhir/R4/Consent/{c.code}/_history").status_code == 403
