@@ -97,6 +97,10 @@ INSTALLED_APPS = [
     "openiop.portal",
     "openiop.api",
     "openiop.fhir",
+    # Background work (see "Runtime: background jobs, health, production" below).
+    "django_tasks",
+    "django_tasks_db",
+    "openiop.jobs",
 ]
 
 MIDDLEWARE = [
@@ -277,3 +281,21 @@ LOGGING = {
 
 # Demo mode (make run): shows the demo banner on the login page.
 OPENIOP_DEMO = env_bool("OPENIOP_DEMO", False)
+
+# ------------------------------------------------------------------------------------------
+# Runtime: background jobs, health, production (docs/deploy.md)
+# ------------------------------------------------------------------------------------------
+# Background tasks (django-tasks, Django's task API) on the database backend: the queue is a
+# table in the same database (SQLite for `make run`, PostgreSQL in production), so a job is
+# enqueued in the same transaction as the row that asks for it. Workers: `openiop worker`.
+# OPENIOP_TASKS_BACKEND=immediate runs every task inside the request (tests, scripts).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("OPENIOP_TASKS_BACKEND") == "immediate"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}

@@ -31,6 +31,7 @@ STAFF_NAV: tuple[NavItem, ...] = (
     NavItem("Outcomes", "outcomes:index", Perm.REPORTS_VIEW, "/outcomes"),
     NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
     NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
+    NavItem("Jobs", "jobs:list", Perm.PROGRAM_MANAGE, "/jobs"),
 )
 
 # Participant chart tabs: (label, url name taking the participant's code).
