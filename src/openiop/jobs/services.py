@@ -144,7 +144,7 @@ def plain_error(exc: BaseException, job: Job) -> str:
 
 
 def _call(func: Any, job: Job, progress: Progress) -> Any:
-    from django_tasks import Task
+    from django_tasks.base import Task
 
     target = func.func if isinstance(func, Task) else func
     wanted = inspect.signature(target).parameters
@@ -160,7 +160,10 @@ def worker_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
-def execute(job_code: str, *, sleep: Callable[[float], None] = time.sleep) -> str:
+sleep: Callable[[float], None] = time.sleep  # replaced in tests
+
+
+def execute(job_code: str) -> str:
     """Run one queued job; return its final state. The worker's task calls this."""
     now = timezone.now()
     claimed = Job.objects.filter(code=job_code, state=Job.State.QUEUED).update(
@@ -186,12 +189,13 @@ def execute(job_code: str, *, sleep: Callable[[float], None] = time.sleep) -> st
         except TRANSIENT_ERRORS as exc:
             logger.warning("job %s: transient database error (%s), attempt %d of %d",
                            job.code, type(exc).__name__, attempt, MAX_ATTEMPTS)
-            if attempt == MAX_ATTEMPTS or in_request:
+            if attempt == MAX_ATTEMPTS:
                 return _fail(job, exc)
             sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-            from django.db import close_old_connections
+            if not in_request:
+                from django.db import close_old_connections
 
-            close_old_connections()
+                close_old_connections()
         except Exception as exc:
             return _fail(job, exc)
         else:
