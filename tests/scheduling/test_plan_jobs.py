@@ -12,7 +12,6 @@ from openiop.jobs.models import Job
 from openiop.scheduling import services
 from openiop.scheduling.models import Booking, PlanRun, Session
 from openiop.scheduling.proposal import PlanMetrics, PlanProposal
-from tests.jobs.conftest import run_worker  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from openiop.core.exceptions import Conflict
 from openiop.participants.models import Availability
 from openiop.scheduling import services
-from openiop.scheduling.services import plans
 from openiop.scheduling.models import Booking, PlanRun, Session, SessionTemplate, SiteClosure
+from openiop.scheduling.services import plans
 
 pytestmark = pytest.mark.django_db
 

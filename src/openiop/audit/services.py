@@ -6,7 +6,6 @@ recorded by the selector or view that serves them (STYLE.md practice 4).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -15,6 +14,8 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.core.net import client_ip
+
 from .models import GENESIS_HASH, AccessEvent, Action
 
 # Any constant: the advisory lock that serializes appends on PostgreSQL.
@@ -22,13 +23,8 @@ _PG_CHAIN_LOCK = 7_340_001
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    raw = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+    # X-Forwarded-For is believed only from OPENIOP_TRUSTED_PROXIES (core/net.py).
+    return client_ip(request)
 
 
 def audit_record(

@@ -21,6 +21,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
+from openiop.core.net import client_ip
 from openiop.scheduling.models import HOLISTIC_KINDS, Session
 
 from . import importer
@@ -247,7 +248,7 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
 
 def _client_key(request: HttpRequest | None) -> str:
     """A hash of the client address: enough to rate-limit, not stored anywhere."""
-    ip = (request.META.get("REMOTE_ADDR", "") if request is not None else "") or "unknown"
+    ip = client_ip(request) or "unknown"  # X-Forwarded-For only from trusted proxies
     return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
 
 
