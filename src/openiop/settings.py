@@ -139,6 +139,7 @@ MIDDLEWARE = [
     # Runtime (request ids for the logs, request metrics): see "Runtime" below.
     "openiop.core.logs.RequestIdMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "openiop.core.badinput.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -149,7 +150,12 @@ def compare(request: HttpRequest) -> HttpResponse:
     codes = [c for c in request.GET.getlist("id") if c]
     origin = zip_point(request.GET.get("zip", ""))
     error = ""
-    if len(set(codes)) > MAX_COMPARE:
+    bad = [c for c in codes if not _is_uuid(c)]
+    if bad:
+        error = ("id: each program to compare is named by its code from the results page; "
+                 f"{len(bad)} of these {'is' if len(bad) == 1 else 'are'} not a program code. "
+                 "Go back to the results and tick 'Compare' again.")
+    elif len(set(codes)) > MAX_COMPARE:
         error = (f"You picked {len(set(codes))} programs. Compare at most {MAX_COMPARE} at a "
                  f"time: go back and untick some.")
     listings = [] if error else listings_for_compare(list(dict.fromkeys(codes)))
@@ -164,6 +170,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         "listings": listings, "rows": rows, "levels": level_explanations(listings),
         "origin": origin, "back": request.GET.get("back", ""),
     })
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @require_GET
