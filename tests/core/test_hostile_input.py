@@ -217,3 +217,57 @@ def test_comparing_programs_by_ids_that_are_not_codes_is_a_400(client):
     response = client.get("/find/compare/", {"id": ["x", "y"]})
     assert response.status_code == 400
     assert "not a program code" in response.content.decode()
+
+
+def _form_classes() -> list[type]:
+    import importlib
+    import inspect
+    import pkgutil
+
+    from django import forms
+
+    import openiop
+
+    found = []
+    for info in pkgutil.walk_packages(openiop.__path__, "openiop."):
+        if info.name.rsplit(".", 1)[-1] != "forms" and ".forms." not in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__:
+                found.append(cls)
+    return found
+
+
+def test_every_number_in_every_form_refuses_values_no_column_can_hold():
+    from django import forms
+
+    classes = _form_classes()
+    assert len(classes) > 20
+    accepted = []
+    for cls in classes:
+        for name, field in cls.base_fields.items():
+            if not isinstance(field, forms.IntegerField):  # Decimal and Float fields too
+                continue
+            for value in (str(HUGE), str(-HUGE), "3.78e-285", "1e308", "NaN", "x"):
+                try:
+                    field.clean(value)
+                except forms.ValidationError:
+                    continue
+                accepted.append(f"{cls.__module__}.{cls.__name__}.{name}={value}")
+    assert accepted == []
+
+
+def test_every_text_field_in_every_form_refuses_a_nul():
+    from django import forms
+
+    accepted = []
+    for cls in _form_classes():
+        for name, field in cls.base_fields.items():
+            if isinstance(field, forms.CharField):
+                try:
+                    field.clean(NUL_TEXT)
+                except forms.ValidationError:
+                    continue
+                accepted.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert accepted == []
