@@ -378,3 +378,14 @@ elif PRODUCTION:
 
 if PRODUCTION:
     DEBUG = False  # never Django's debug pages (they show settings and local variables)
+
+# A PostgreSQL read replica for the finder and reports (core/dbrouter.py, docs/deploy.md).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["openiop.core.dbrouter.ReplicaRouter"]
+OPENIOP_REPLICA_APPS = [
+    a.strip() for a in os.environ.get("OPENIOP_REPLICA_APPS", "finder").split(",") if a.strip()
+]

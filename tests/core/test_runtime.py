@@ -277,3 +277,27 @@ def test_a_request_without_a_sane_id_gets_a_new_one():
     response = RequestIdMiddleware(lambda r: HttpResponse())(
         RequestFactory().get("/", HTTP_X_REQUEST_ID="bad id\nwith newline"))
     assert len(response["X-Request-ID"]) == 32 and "\n" not in response["X-Request-ID"]
+
+
+# --- read replica --------------------------------------------------------------------------
+
+def test_the_router_sends_finder_reads_to_the_replica_and_everything_else_to_the_primary(monkeypatch):
+    from openiop.core import dbrouter
+    from openiop.core.dbrouter import ReplicaRouter
+    from openiop.finder.models import Listing
+    from openiop.participants.models import Participant
+
+    router = ReplicaRouter()
+    assert router.db_for_read(Listing) is None  # no replica configured: the default
+    monkeypatch.setattr(dbrouter, "has_replica", lambda: True)
+    assert router.db_for_read(Listing) == "replica"
+    assert router.db_for_read(Participant) is None
+    assert router.db_for_write(Listing) == "default"
+    assert router.allow_migrate("replica", "finder") is False
+    assert router.allow_migrate("default", "finder") is True
+
+
+def test_a_replica_url_adds_the_replica_alias():
+    done = _settings_in_subprocess({"DATABASE_REPLICA_URL": "postgres://u@replica:5432/openiop"},
+                                   "settings.DATABASES['replica']['HOST'], settings.OPENIOP_REPLICA_APPS")
+    assert done.stdout.strip() == "replica ['finder']"
