@@ -379,6 +379,12 @@ elif PRODUCTION:
 if PRODUCTION:
     DEBUG = False  # never Django's debug pages (they show settings and local variables)
 
+# Behind PgBouncer in transaction pooling mode: no server-side cursors (a cursor cannot
+# outlive the pooled transaction that opened it).
+if env_bool("OPENIOP_PGBOUNCER", False):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 # A PostgreSQL read replica for the finder and reports (core/dbrouter.py, docs/deploy.md).
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
