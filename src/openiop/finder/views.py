@@ -251,13 +251,15 @@ def import_listings(request: HttpRequest) -> HttpResponse:
             return render(request, "finder/import.html", {"form": form}, status=413)
         if form.is_valid():
             try:
-                run = services.listing_import(
+                job = services.listing_import_start(
                     actor=request.user, source_name=form.cleaned_data["source_name"],
                     filename=upload.name, raw=upload.read(), request=request)
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                return redirect("finder:import_run", code=run.code)
+                # The import runs in the background; the job page shows its progress in
+                # rows and links to the report when done.
+                return redirect("jobs:detail", code=job.code)
     return render(request, "finder/import.html", {"form": form}, status=status)
 
 

@@ -25,6 +25,9 @@ class Job(models.Model):
     label = models.CharField(max_length=200, help_text="What the job does, in the clinic's words.")
     handler = models.CharField(max_length=200, help_text="Dotted path of the function that runs.")
     params = models.JSONField(default=dict, blank=True)
+    # Input too big for params (an uploaded file), kept in the database so any worker node
+    # can read it; the handler clears it when done.
+    payload = models.BinaryField(null=True, blank=True, editable=False)
     organization = models.ForeignKey(
         "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",

@@ -42,7 +42,7 @@ STALE_AFTER = timedelta(minutes=10)
 
 
 def start_job(*, actor: Any, kind: str, label: str, handler: str, params: dict | None = None,
-              organization: Any = None, key: str | None = None,
+              organization: Any = None, key: str | None = None, payload: bytes | None = None,
               request: HttpRequest | None = None) -> Job:
     """Queue `handler(**params)` to run in a worker; return its Job.
 
@@ -60,7 +60,7 @@ def start_job(*, actor: Any, kind: str, label: str, handler: str, params: dict |
             with transaction.atomic():
                 job = Job.objects.create(
                     kind=kind, label=label[:200], handler=handler, params=params or {},
-                    organization=organization, key=key,
+                    organization=organization, key=key, payload=payload,
                     started_by=actor if getattr(actor, "is_authenticated", False) else None,
                 )
         except IntegrityError:
