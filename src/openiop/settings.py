@@ -150,6 +150,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "openiop.accounts.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "openiop.core.idempotency.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.NoStoreMiddleware",
