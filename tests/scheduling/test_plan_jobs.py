@@ -132,3 +132,33 @@ def test_plan_quality_is_said_in_the_clinics_words(status, gap, words):
                     share_meeting_minimum=1.0, greedy_share_meeting_minimum=1.0,
                     greedy_objective=1200, appointments=3, due_appointments=3, cadence_met=True)
     assert m.quality.startswith(words)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_process_plans_the_week_reporting_from_the_solver(sched):
+    """The worker runs the job outside any request; the solver's progress (from its own
+    threads) reaches the job row through their own connections."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share (PostgreSQL)")
+    _generate(sched)
+    job = services.plan_week_start(actor=sched.director, organization=sched.org,
+                                   week_start=sched.next_monday, time_limit_seconds=5)
+    root = Path(__file__).resolve().parents[2]
+    s = connection.settings_dict
+    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}",
+           "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"}
+    env.pop("TEST_DATABASE_NAME", None)
+    done = subprocess.run([sys.executable, "-m", "django", "jobs_worker", "--batch"], env=env,
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.error
+    assert job.best["bound"] is not None and job.heartbeat_at >= job.started_at
+    assert PlanRun.objects.get(code=job.result["plan"]).created_by == sched.director
