@@ -151,6 +151,7 @@ MIDDLEWARE = [
     "openiop.accounts.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "openiop.core.idempotency.IdempotencyMiddleware",
+    "openiop.core.readonly.ReadOnlyDatabaseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.NoStoreMiddleware",
@@ -174,6 +175,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.navigation",
+                "openiop.core.readonly.read_only_banner",
             ],
         },
     }

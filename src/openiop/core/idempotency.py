@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 
@@ -98,7 +98,15 @@ class IdempotencyMiddleware:
         except ValueError:
             return self.get_response(request)
         scope = _scope(request, key)
-        earlier = _claim(scope)
+        try:
+            earlier = _claim(scope)
+        except DatabaseError as exc:
+            from .readonly import is_read_only_error, mark_read_only, read_only_response
+
+            if not is_read_only_error(exc):
+                raise
+            mark_read_only()
+            return read_only_response(request)
         if earlier is not None:
             return _repeat(request, earlier)
         try:
