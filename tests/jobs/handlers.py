@@ -52,3 +52,9 @@ def a_django_task() -> dict:
     """The shape other apps' periodic targets take (a django-tasks @task)."""
     CALLS.append("a_django_task")
     return {"ran": True}
+
+
+def tick() -> dict:
+    """A periodic target: takes no arguments."""
+    CALLS.append("tick")
+    return {"ticked": True}

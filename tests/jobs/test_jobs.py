@@ -156,6 +156,23 @@ def test_the_jobs_page_shows_state_duration_progress_error_and_who_started_it(wo
     assert "hx-trigger" not in finished
 
 
+def test_the_jobs_page_hides_scheduled_runs_that_went_well_unless_asked(world, as_director,
+                                                                        run_worker):
+    from datetime import UTC, datetime, timedelta
+
+    from openiop.core.periodic import Periodic
+    from openiop.jobs.scheduler import run_due
+
+    run_due(now=datetime(2026, 3, 2, tzinfo=UTC), jobs=[
+        Periodic("test-quiet", timedelta(minutes=1), H + "tick"),
+        Periodic("test-loud", timedelta(minutes=1), H + "refuse")])
+    run_worker()
+    page = as_director.get("/jobs/").content.decode()
+    assert "Scheduled: test loud" in page and "Scheduled: test quiet" not in page
+    everything = as_director.get("/jobs/", {"scheduled": "1"}).content.decode()
+    assert "Scheduled: test quiet" in everything
+
+
 def test_the_jobs_page_is_for_directors_only(world, as_clinician):
     job = _start(world, "count_to", n=1)
     assert as_clinician.get("/jobs/").status_code == 404

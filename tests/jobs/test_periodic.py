@@ -13,12 +13,12 @@ from openiop.jobs.scheduler import run_due
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-EVERY_MINUTE = periodic.Periodic("test-count", timedelta(minutes=1), "tests.jobs.handlers.count_to")
+EVERY_MINUTE = periodic.Periodic("test-count", timedelta(minutes=1), "tests.jobs.handlers.tick")
 
 
 def test_apps_declare_periodic_jobs_in_their_tasks_module_or_the_registry():
     names = {p.name for p in periodic.registered()}
-    assert {"audit-chain-verify", "jobs-reap-stale"} <= names
+    assert "audit-chain-verify" in names
     audit = next(p for p in periodic.registered() if p.name == "audit-chain-verify")
     assert audit.every == timedelta(hours=24) and audit.task == "openiop.jobs.tasks.verify_audit_chain"
     periodic.register("test-extra", timedelta(minutes=5), "tests.jobs.handlers.count_to")
@@ -99,3 +99,33 @@ def test_a_broken_audit_chain_alerts_the_directors_without_clinical_content(worl
 
     raise_alert(kind="audit_chain_broken", message=alert.message)
     assert SystemAlert.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_housekeeping_requeues_dead_jobs_and_prunes_old_successful_scheduled_runs(world, run_worker):
+    from openiop.jobs import scheduler
+    from openiop.jobs.services import STALE_AFTER
+
+    run_due(now=T0, jobs=[EVERY_MINUTE])
+    run_worker()
+    done = Job.objects.get(kind="periodic:test-count")
+    assert done.state == Job.State.SUCCEEDED
+    from openiop.audit.models import AccessEvent
+
+    assert not AccessEvent.objects.filter(object_type="job").exists()  # not a person's act
+    later = done.finished_at + scheduler.KEEP_SUCCEEDED + timedelta(minutes=1)
+    dying = _start_running(world, heartbeat=later - STALE_AFTER - timedelta(minutes=1))
+    counts = scheduler.housekeeping(now=later)
+    assert counts == {"requeued": 1, "failed": 0, "pruned": 1}
+    assert not Job.objects.filter(pk=done.pk).exists()
+    dying.refresh_from_db()
+    assert dying.state == Job.State.QUEUED
+
+
+def _start_running(world, *, heartbeat):
+    from openiop.jobs.services import start_job
+
+    job = start_job(actor=world.director, kind="test", label="t",
+                    handler="tests.jobs.handlers.count_to", params={"n": 1})
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, heartbeat_at=heartbeat,
+                                         attempts=1)
+    return job

@@ -9,15 +9,18 @@ UPDATE can match, and that worker starts the job in the same transaction (the jo
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openiop.core.periodic import Periodic, registered
 
-from .models import PeriodicRun
-from .services import start_job
+from .models import Job, PeriodicRun
+from .services import reap_stale_jobs, start_job
+
+# Successful scheduled runs (and their queue rows) are kept this long; failures are kept.
+KEEP_SUCCEEDED = timedelta(days=7)
 
 logger = logging.getLogger("openiop.jobs")
 
@@ -60,3 +63,16 @@ def _start_if_due(job: Periodic, now: datetime) -> bool:
                             key=f"periodic:{job.name}:{row.due_at.isoformat()}")
             PeriodicRun.objects.filter(pk=row.pk).update(last_job=run)
     return True
+
+
+def housekeeping(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-queue jobs whose worker died; prune old successful scheduled runs and queue rows."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    counts = reap_stale_jobs(now=now)
+    old = now - KEEP_SUCCEEDED
+    counts["pruned"], _ = Job.objects.filter(kind__startswith="periodic:", state=Job.State.SUCCEEDED,
+                                             finished_at__lt=old).delete()
+    DBTaskResult.objects.successful().filter(finished_at__lt=old).delete()
+    return counts

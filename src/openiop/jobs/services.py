@@ -66,8 +66,9 @@ def start_job(*, actor: Any, kind: str, label: str, handler: str, params: dict |
         except IntegrityError:
             # Another request started the same key a moment ago.
             return Job.objects.get(key=key)
-        audit_record(actor=actor, action="create", object_type="job", object_id=job.code,
-                     organization=organization, request=request, reason=kind)
+        if job.started_by is not None:  # a person asked; the scheduler's runs are not audited
+            audit_record(actor=actor, action="create", object_type="job", object_id=job.code,
+                         organization=organization, request=request, reason=kind)
         enqueued = run_job.enqueue(str(job.code))
         Job.objects.filter(pk=job.pk).update(task_id=str(enqueued.id)[:64])
     job.refresh_from_db()

@@ -9,9 +9,9 @@ from django_tasks import task
 PERIODIC = [
     # Nightly: walk the audit trail's hash chain; a broken link alerts the directors.
     ("audit-chain-verify", timedelta(hours=24), "openiop.jobs.tasks.verify_audit_chain"),
-    # Jobs whose worker was killed are queued again (or failed after three runs).
-    ("jobs-reap-stale", timedelta(minutes=5), "openiop.jobs.tasks.reap_stale_jobs"),
 ]
+# Housekeeping (re-queueing jobs whose worker died, pruning old scheduled runs) is not a
+# job: the scheduler does it on every tick (scheduler.housekeeping).
 
 
 @task()
@@ -42,9 +42,3 @@ def verify_audit_chain(progress: object = None) -> dict:
                 message=f"The audit trail's hash chain is broken at event #{problem.seq}: "
                         f"{problem.message}. Run `openiop audit verify` and contact support.")
     return {"events": total, "intact": False, "broken_at": problem.seq}
-
-
-def reap_stale_jobs() -> dict:
-    from .services import reap_stale_jobs as reap
-
-    return reap()

@@ -23,11 +23,21 @@ def job_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in Job.State.values:
         jobs = jobs.filter(state=state)
+    scheduled = request.GET.get("scheduled") == "1"
+    if not scheduled:  # routine scheduled runs that went well are noise; failures stay
+        jobs = jobs.exclude(kind__startswith="periodic:", state=Job.State.SUCCEEDED)
     page = Paginator(jobs, 50).get_page(request.GET.get("page"))
     return render(request, "jobs/list.html", {
-        "page": page, "states": Job.State.choices, "state": state,
+        "page": page, "states": Job.State.choices, "state": state, "scheduled": scheduled,
+        "query_string": _without_page(request),
         "alerts": list(selectors.open_alerts_for(request.user)[:10]),
     })
+
+
+def _without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @staff_required(Perm.PROGRAM_MANAGE)

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
 from django.utils.crypto import get_random_string
 
-from openiop.jobs.scheduler import run_due
+from openiop.jobs.scheduler import housekeeping, run_due
 
 logger = logging.getLogger("openiop.jobs")
 
@@ -26,6 +26,7 @@ def scheduler_loop(stop: threading.Event, tick: float) -> None:
         try:
             close_old_connections()
             run_due()
+            housekeeping()
         except Exception as exc:
             logger.warning("scheduler tick failed: %s", type(exc).__name__)
         finally:
