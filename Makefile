@@ -36,8 +36,8 @@ demo-reset: $(STAMP)
 
 run: demo
 	@$(VENV)/bin/openiop logins
-	@echo "==> serving OpenIOP on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	@OPENIOP_DEMO=1 OPENIOP_REQUIRE_MFA=0 $(PY) -m django runserver 127.0.0.1:$(PORT)
+	@echo "==> serving OpenIOP on http://127.0.0.1:$(PORT) with one background worker  (Ctrl-C stops both)"
+	@PY=$(PY) PORT=$(PORT) bash scripts/run.sh
 
 test: $(STAMP)
 	@bash scripts/test.sh

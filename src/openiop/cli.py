@@ -7,6 +7,7 @@
     openiop audit app-role --role NAME            create the PostgreSQL role the app runs as
     openiop create_clinic --name N --admin USER   a real clinic's organization and first admin
     openiop serve [addr:port]                     run the development server
+    openiop worker                                run background jobs and the scheduler
     openiop <django command> ...                  any Django management command
 """
 
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
         args = [f"audit_{args[1].replace('-', '_')}", *args[2:]]
     elif args[:1] == ["serve"]:
         args = ["runserver", *(args[1:] or ["127.0.0.1:8000"])]
+    elif args[:1] == ["worker"]:
+        args = ["jobs_worker", *args[1:]]
     elif args[:1] == ["logins"]:
         args = ["demo_logins", *args[1:]]
     execute_from_command_line(["openiop", *args])

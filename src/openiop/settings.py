@@ -9,7 +9,7 @@ Environment variables (all optional for a local demo):
 - OPENIOP_IDLE_MINUTES: idle logoff in minutes (default 15, HIPAA 164.312(a)(2)(iii))
 - OPENIOP_TIME_ZONE: the clinic's default zone (default America/New_York)
 - SECURE_SSL: 1 behind TLS: secure cookies, HSTS and redirect to https
-- REDIS_URL: cache (rate limits, lockout) shared by several web workers
+- REDIS_URL: cache (rate limits, lockout) and sessions shared by several web nodes
 - OPENIOP_AUDIT_KEY: the secret (32+ characters) keying the audit chains and signing their
   checkpoints; never stored in the database (a development key is generated in var/)
 - OPENIOP_AUDIT_CHECKPOINT_DIR: where signed audit checkpoints are written (default
@@ -21,6 +21,12 @@ Environment variables (all optional for a local demo):
   printed to the console (`make run`)
 - OPENIOP_SITE_URL: e.g. https://openiop.example.org, makes links in e-mail absolute
 - OPENIOP_SMS_BACKEND: dotted path of the text-message provider class (default: console)
+- OPENIOP_ENV: production refuses to start without SECRET_KEY, ALLOWED_HOSTS and a
+  PostgreSQL DATABASE_URL, logs JSON lines, and keeps the cache in the database without Redis
+- OPENIOP_METRICS_ALLOW: who may read /metrics (default this machine)
+- OPENIOP_QUEUE_LAG_SECONDS: /readyz fails when a queued task waited longer (default 300)
+- OPENIOP_TASKS_BACKEND: immediate runs background jobs inside the request (scripts, tests)
+- OPENIOP_LOG_FORMAT: json or plain (default json in production)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -68,6 +74,30 @@ def _local_secret(env_name: str, file_name: str) -> str:
     return path.read_text().strip()
 
 
+# OPENIOP_ENV=production refuses to start without the settings a real deployment needs
+# (see "Runtime" below and docs/deploy.md) instead of falling back to development defaults.
+OPENIOP_ENV = os.environ.get("OPENIOP_ENV", "development")
+if OPENIOP_ENV not in ("development", "production"):
+    raise ValueError(f"OPENIOP_ENV must be development or production, not {OPENIOP_ENV!r}")
+PRODUCTION = OPENIOP_ENV == "production"
+
+
+def _require_production_settings() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    missing = []
+    if not os.environ.get("SECRET_KEY") or len(os.environ["SECRET_KEY"]) < 40:
+        missing.append("SECRET_KEY (40 or more random characters)")
+    if not os.environ.get("ALLOWED_HOSTS", "").strip():
+        missing.append("ALLOWED_HOSTS (the site's host names, comma-separated)")
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        missing.append("DATABASE_URL (a postgres:// URL)")
+    if missing:
+        raise ImproperlyConfigured("OPENIOP_ENV=production needs " + "; ".join(missing) + ".")
+
+
+if PRODUCTION:
+    _require_production_settings()
 SECRET_KEY = _local_secret("SECRET_KEY", "secret_key")
 # Keys the audit chains (HMAC) and signs their checkpoints: kept out of the database.
 OPENIOP_AUDIT_KEY = _local_secret("OPENIOP_AUDIT_KEY", "audit_key")
@@ -122,9 +152,18 @@ INSTALLED_APPS = [
     "openiop.dashboard",
     "openiop.api",
     "openiop.fhir",
+    # Background work (see "Runtime: background jobs, health, production" below).
+    "django_tasks",
+    "django_tasks_db",
+    "django_prometheus",
+    "openiop.jobs",
 ]
 
 MIDDLEWARE = [
+    # Runtime (request ids for the logs, request metrics): see "Runtime" below.
+    "openiop.core.logs.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "openiop.core.badinput.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -135,11 +174,14 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "openiop.accounts.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "openiop.core.idempotency.IdempotencyMiddleware",
+    "openiop.core.readonly.ReadOnlyDatabaseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.NoStoreMiddleware",
     # Axes must be last: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "openiop.urls"
@@ -157,6 +199,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.navigation",
+                "openiop.core.readonly.read_only_banner",
             ],
         },
     }
@@ -176,6 +219,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# After a database restart, each connection is checked before use instead of failing the
+# first request of every worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 if os.environ.get("TEST_DATABASE_NAME") and DATABASES["default"]["ENGINE"] != (
     "django.db.backends.sqlite3"
 ):
@@ -296,12 +345,24 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Logging: requests and errors only. Clinical content is never logged: loggers get ids.
+# Logging: requests and errors only. Clinical content is never logged: loggers get ids, and
+# the scrub filter removes row contents quoted by database errors (core/logs.py). JSON lines
+# with the request id in production (OPENIOP_LOG_FORMAT=json|plain overrides).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "openiop.core.logs.RequestIdFilter"},
+        "scrub": {"()": "openiop.core.logs.ScrubDatabaseDetail"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "openiop.core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {
+        "class": "logging.StreamHandler", "filters": ["request_id", "scrub"],
+        "formatter": os.environ.get("OPENIOP_LOG_FORMAT") or ("json" if PRODUCTION else "plain"),
+    }},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"openiop": {"level": os.environ.get("OPENIOP_LOG_LEVEL", "INFO")}},
 }
@@ -337,3 +398,58 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
     "ROTATE_REFRESH_TOKEN": True,
 }
+
+# ------------------------------------------------------------------------------------------
+# Runtime: background jobs, health, production (docs/deploy.md)
+# ------------------------------------------------------------------------------------------
+# Background tasks (django-tasks, Django's task API) on the database backend: the queue is a
+# table in the same database (SQLite for `make run`, PostgreSQL in production), so a job is
+# enqueued in the same transaction as the row that asks for it. Workers: `openiop worker`.
+# OPENIOP_TASKS_BACKEND=immediate runs every task inside the request (tests, scripts).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if os.environ.get("OPENIOP_TASKS_BACKEND") == "immediate"
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# Who may read /metrics (Prometheus): addresses or networks, comma-separated.
+OPENIOP_METRICS_ALLOW = [
+    p.strip() for p in os.environ.get("OPENIOP_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",")
+    if p.strip()
+]
+# /readyz fails when the oldest queued task has waited longer than this (no worker keeps up).
+OPENIOP_QUEUE_LAG_SECONDS = env_int("OPENIOP_QUEUE_LAG_SECONDS", 300)
+
+# Sessions and cache: Redis when REDIS_URL is set (shared by every web node; sessions survive
+# moving between nodes). Otherwise sessions stay in the database, and the cache is the
+# database in production (shared) or process memory for `make run`.
+if os.environ.get("REDIS_URL"):
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+elif PRODUCTION:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "openiop_cache"}}
+
+if PRODUCTION:
+    DEBUG = False  # never Django's debug pages (they show settings and local variables)
+
+# Behind PgBouncer in transaction pooling mode: no server-side cursors (a cursor cannot
+# outlive the pooled transaction that opened it).
+if env_bool("OPENIOP_PGBOUNCER", False):
+    for _alias in DATABASES.values():
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A PostgreSQL read replica for the finder and reports (core/dbrouter.py, docs/deploy.md).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["openiop.core.dbrouter.ReplicaRouter"]
+OPENIOP_REPLICA_APPS = [
+    a.strip() for a in os.environ.get("OPENIOP_REPLICA_APPS", "finder").split(",") if a.strip()
+]

@@ -143,14 +143,25 @@ def test_only_program_managers_may_import(world):
                        raw=csv_bytes(*GOOD))
 
 
-def test_upload_page_reports_rows_and_refuses_oversized_uploads(admin_user, settings):
+def test_upload_page_imports_in_the_background_and_links_the_report(admin_user, settings,
+                                                                     run_worker):
+    from openiop.jobs.models import Job
+
     client = login(admin_user)
     upload = SimpleUploadedFile("dir.csv", csv_bytes(GOOD[0], BAD[0]), "text/csv")
     response = client.post("/find/manage/import/", {"source_name": "web", "file": upload})
-    assert response.status_code == 302
-    report = client.get(response["Location"])
+    job = Job.objects.get(kind="finder_import")
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.code}/"
+    assert not Listing.objects.exists()  # nothing imported inside the request
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED and job.payload is None
+    assert job.result["summary"] == "2 rows: 1 created, 0 updated, 0 unchanged, 1 rejected"
+    page = client.get(f"/jobs/{job.code}/").content.decode()
+    assert f'href="{job.result["url"]}"' in page and "Open the result" in page
+    report = client.get(job.result["url"])
     assert b"No Zip Program" not in report.content and b"zip: required" in report.content
-    errors_csv = client.get(response["Location"] + "?format=csv")
+    errors_csv = client.get(job.result["url"] + "?format=csv")
     assert errors_csv["Content-Type"] == "text/csv"
     assert b"3,A3,zip: required." in errors_csv.content
     settings.FINDER_IMPORT_MAX_BYTES = 100
@@ -187,3 +198,13 @@ def test_unknown_service_codes_are_kept_with_a_warning(admin_user):
     assert run.created == 1 and run.rejected == 0
     assert "unknown code ZZZ" in run.warnings[0]["message"]
     assert Listing.objects.get().locator_codes == ["OIT", "MD", "ZZZ"]
+
+
+def test_a_large_import_reports_progress_in_rows(admin_user):
+    rows = [f"R{i}" + GOOD[0][len("A1"):] for i in range(1200)]
+    seen: list[str] = []
+    run = listing_import(actor=admin_user, source_name="big", filename="big.csv",
+                         raw=csv_bytes(*rows), progress=seen.append)
+    assert run.created == 1200
+    assert seen[:2] == ["500 of about 1201 rows checked", "1000 of about 1201 rows checked"]
+    assert seen[-1].startswith("1200 rows: 1200 created")

@@ -12,6 +12,7 @@ from openiop.core.exceptions import Conflict
 from openiop.participants.models import Availability
 from openiop.scheduling import services
 from openiop.scheduling.models import Booking, PlanRun, Session, SessionTemplate, SiteClosure
+from openiop.scheduling.services import plans
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_applying_is_all_or_nothing(sched, monkeypatch):
     def fail(ctx):
         raise ValidationError({"plan": "Overlapping bookings: nothing was applied."})
 
-    monkeypatch.setattr(services, "_refuse_overlaps", fail)
+    monkeypatch.setattr(plans, "_refuse_overlaps", fail)
     with pytest.raises(ValidationError):
         services.plan_apply(actor=sched.director, run=run)
     assert Booking.objects.count() == 0

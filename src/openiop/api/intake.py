@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.permissions import Perm, require_perm
+from openiop.api.pagination import offset_param
 from openiop.care.models import Program
 from openiop.intake import services
 from openiop.intake.instruments import INSTRUMENTS, ScoringError, score
@@ -106,7 +107,7 @@ def list_referrals(
     request: HttpRequest,
     status: str = Query("", max_length=20),
     limit: int = Query(25, ge=1, le=200),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    offset: int = offset_param(),
 ) -> dict:
     require_perm(request.user, Perm.INTAKE_MANAGE)
     if status and status not in ("open", *Referral.Status.values):

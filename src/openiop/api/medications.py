@@ -49,12 +49,19 @@ class OrderOut(Schema):
         return obj.prescriber_label
 
 
+# What the database holds (DecimalField(max_digits=10, decimal_places=3), CHECK dose > 0):
+# a dose such as 3.78e-285 is refused here (422 naming `dose`), not rounded to 0 and
+# refused by the database.
+DOSE = Field(..., gt=0, max_digits=10, decimal_places=3,
+             description="A positive amount with at most 3 decimals and 7 whole digits.")
+
+
 class OrderIn(Schema):
     catalog_key: str = Field("", max_length=60)
     name: str = Field("", max_length=200)
     source: str = Field("clinic", max_length=10)
     outside_prescriber: str = Field("", max_length=200)
-    dose: Decimal
+    dose: Decimal = DOSE
     unit: str = Field(..., max_length=10)
     route: str = Field(..., max_length=20)
     frequency: str = Field(..., max_length=10)
@@ -73,7 +80,8 @@ class OrderIn(Schema):
 class AdjustIn(Schema):
     version: int
     reason: str = Field(..., max_length=30)
-    dose: Decimal | None = None
+    dose: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=3,
+                                 description=DOSE.description)
     unit: str | None = Field(None, max_length=10)
     frequency: str | None = Field(None, max_length=10)
     route: str | None = Field(None, max_length=20)

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from openiop.accounts.permissions import Perm
+from openiop.api.pagination import offset_param
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
@@ -55,7 +56,7 @@ def list_participants(
     request: HttpRequest,
     q: str = Query("", max_length=100),
     limit: int = Query(25, ge=1, le=200),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    offset: int = offset_param(),
 ) -> dict:
     qs = participant_list(user=request.user, query=q)
     return {"count": qs.count(), "results": list(qs[offset : offset + limit])}

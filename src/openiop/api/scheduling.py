@@ -11,6 +11,7 @@ organization's UTC offset.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -479,34 +480,30 @@ def compliance(
 # --- weekly plans -------------------------------------------------------------------------
 
 def _plan_out(run: PlanRun) -> dict[str, Any]:
-    result = run.result or {}
-    diff = result.get("diff", [])
+    proposal = run.proposal
     # The engine keys people by primary key; the API speaks participant codes.
     codes = dict(Participant.objects.filter(
         organization_id=run.organization_id,
-        pk__in={int(r["participant"]) for r in diff if str(r["participant"]).isdigit()},
+        pk__in={int(r.participant) for r in proposal.diff if r.participant.isdigit()},
     ).values_list("pk", "code"))
-    metrics = result.get("metrics", {})
     return {
         "code": run.code, "week_start": run.week_start, "status": run.status,
         "created_at": run.created_at, "applied_at": run.applied_at,
-        "counts": metrics,
+        "counts": asdict(proposal.metrics),
         "diff": {
-            "adds": sum(1 for r in diff if r["change"] == "add"),
-            "removes": sum(1 for r in diff if r["change"] == "remove"),
-            "changes": [{"participant": codes.get(int(r["participant"]))
-                         if str(r["participant"]).isdigit() else None,
-                         "name": r["name"], "change": r["change"], "what": r["what"],
-                         "when": r["when"]} for r in diff],
+            "adds": proposal.adds, "removes": proposal.removes,
+            "changes": [{"participant": codes.get(int(r.participant))
+                         if r.participant.isdigit() else None,
+                         "name": r.name, "change": r.change, "what": r.what,
+                         "when": r.when} for r in proposal.diff],
         },
-        "explanations": [{"participant": e["code"], "name": e["name"],
-                          "planned_minutes": e["planned_minutes"],
-                          "minimum_minutes": e["minimum_minutes"], "reason": e["reason"],
-                          "suggestion": e["suggestion"]}
-                         for e in result.get("explanations", [])],
-        "cadence_gaps": [{"participant": g["code"], "name": g["name"], "kind": g["kind"],
-                          "rule": g["rule"], "reason": g["reason"], "suggestion": g["suggestion"],
-                          "proven": g["proven"]} for g in result.get("cadence_gaps", [])],
+        "explanations": [{"participant": e.code, "name": e.name,
+                          "planned_minutes": e.planned_minutes,
+                          "minimum_minutes": e.minimum_minutes, "reason": e.reason,
+                          "suggestion": e.suggestion} for e in proposal.explanations],
+        "cadence_gaps": [{"participant": g.code, "name": g.name, "kind": g.kind,
+                          "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
+                          "proven": g.proven} for g in proposal.cadence_gaps],
     }
 
 

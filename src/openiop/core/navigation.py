@@ -41,6 +41,7 @@ STAFF_NAV: tuple[NavItem, ...] = (
     NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
     NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
     NavItem("Staff", "accounts:staff", Perm.STAFF_MANAGE, "/accounts/staff"),
+    NavItem("Jobs", "jobs:list", Perm.PROGRAM_MANAGE, "/jobs"),
 )
 
 # Participant chart tabs: (label, url name taking the participant's code).

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import health, metrics, views
 
 app_name = "core"
 
 urlpatterns = [
     # The staff home moved to My work (openiop.dashboard, /dashboard/); the old name stays.
     path("home/", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -21,6 +21,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
+from openiop.core.http import client_ip
 from openiop.scheduling.models import HOLISTIC_KINDS, Session
 
 from . import importer
@@ -142,6 +143,56 @@ class ImportReport:
         return self.run.rejected == 0
 
 
+def _check_import(source_name: str, raw: bytes) -> str:
+    source_name = (source_name or "").strip()
+    if not source_name or len(source_name) > 60 or ":" in source_name:
+        raise ValidationError({"source_name": "Name the source in 1-60 characters without ':' "
+                                              "(e.g. findtreatment-2026)."})
+    max_bytes, _rows = import_limits()
+    if len(raw) > max_bytes:
+        raise ValidationError({"file": f"The file is {len(raw) / 1_048_576:.1f} MB; the limit "
+                                       f"is {max_bytes / 1_048_576:.1f} MB per import."})
+    return source_name
+
+
+def listing_import_start(*, actor: Any, source_name: str, filename: str, raw: bytes,
+                         request: HttpRequest | None = None) -> Any:
+    """Queue an import (a background job: large files take a minute); return the Job.
+
+    The file travels in the job's payload (in the database), so any worker can run it.
+    """
+    from openiop.jobs.services import start_job
+
+    require_perm(actor, Perm.PROGRAM_MANAGE)
+    source_name = _check_import(source_name, raw)
+    return start_job(actor=actor, kind="finder_import",
+                     label=f"Import listings from {filename[:120]}",
+                     handler="openiop.finder.services.listing_import_job",
+                     params={"source_name": source_name, "filename": filename[:255],
+                             "actor_id": actor.pk},
+                     payload=raw, request=request,
+                     organization=getattr(getattr(actor, "staff_profile", None), "organization", None))
+
+
+def listing_import_job(*, job: Any, progress: Any, source_name: str, filename: str,
+                       actor_id: int) -> dict[str, str]:
+    """The job: import the uploaded file, reporting rows as it goes. Importing the same file
+    again changes nothing (rows are upserted by source and id), so a retry is safe."""
+    from django.urls import reverse
+
+    from openiop.accounts.models import User
+    from openiop.jobs.models import Job
+
+    run = listing_import(actor=User.objects.get(pk=actor_id), source_name=source_name,
+                         filename=filename, raw=bytes(job.payload or b""),
+                         progress=lambda message: progress(phase="Importing listings",
+                                                           message=message))
+    Job.objects.filter(pk=job.pk).update(payload=None)
+    return {"run": str(run.code), "url": reverse("finder:import_run", kwargs={"code": run.code}),
+            "summary": f"{run.rows} rows: {run.created} created, {run.updated} updated, "
+                       f"{run.unchanged} unchanged, {run.rejected} rejected"}
+
+
 def listing_import(*, actor: object | None, source_name: str, filename: str, raw: bytes,
                    request: HttpRequest | None = None, check_perm: bool = True,
                    progress: Any = None) -> ImportRun:
@@ -154,17 +205,16 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
     """
     if check_perm:
         require_perm(actor, Perm.PROGRAM_MANAGE)
-    source_name = (source_name or "").strip()
-    if not source_name or len(source_name) > 60 or ":" in source_name:
-        raise ValidationError({"source_name": "Name the source in 1-60 characters without ':' "
-                                              "(e.g. findtreatment-2026)."})
-    max_bytes, max_rows = import_limits()
-    if len(raw) > max_bytes:
-        raise ValidationError({"file": f"The file is {len(raw) / 1_048_576:.1f} MB; the limit "
-                                       f"is {max_bytes / 1_048_576:.1f} MB per import."})
+    source_name = _check_import(source_name, raw)
+    _max_bytes, max_rows = import_limits()
+    approx = max(1, raw.count(b"\n"))
     try:
         _header, rows = importer.read_rows(raw, max_rows=max_rows)
-        results = [importer.validate_row(line, row) for line, row in rows]
+        results = []
+        for line, row in rows:
+            results.append(importer.validate_row(line, row))
+            if progress is not None and len(results) % 500 == 0:
+                progress(f"{len(results)} of about {approx} rows checked")
     except importer.ImportFileError as exc:
         raise ValidationError({"file": str(exc)}) from exc
     except Exception as exc:  # csv.Error: a malformed file as a whole
@@ -247,7 +297,7 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
 
 def _client_key(request: HttpRequest | None) -> str:
     """A hash of the client address: enough to rate-limit, not stored anywhere."""
-    ip = (request.META.get("REMOTE_ADDR", "") if request is not None else "") or "unknown"
+    ip = client_ip(request) or "unknown"  # X-Forwarded-For only from trusted proxies
     return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
 
 

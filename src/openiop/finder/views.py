@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -163,7 +164,12 @@ def compare(request: HttpRequest) -> HttpResponse:
     codes = [c for c in request.GET.getlist("id") if c]
     origin = zip_point(request.GET.get("zip", ""))
     error = ""
-    if len(set(codes)) > MAX_COMPARE:
+    bad = [c for c in codes if not _is_uuid(c)]
+    if bad:
+        error = ("id: each program to compare is named by its code from the results page; "
+                 f"{len(bad)} of these {'is' if len(bad) == 1 else 'are'} not a program code. "
+                 "Go back to the results and tick 'Compare' again.")
+    elif len(set(codes)) > MAX_COMPARE:
         error = (f"You picked {len(set(codes))} programs. Compare at most {MAX_COMPARE} at a "
                  f"time: go back and untick some.")
     listings = [] if error else listings_for_compare(list(dict.fromkeys(codes)))
@@ -178,6 +184,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         "listings": listings, "rows": rows, "levels": level_explanations(listings),
         "origin": origin, "back": _local_back(request),
     })
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @require_GET
@@ -251,13 +265,15 @@ def import_listings(request: HttpRequest) -> HttpResponse:
             return render(request, "finder/import.html", {"form": form}, status=413)
         if form.is_valid():
             try:
-                run = services.listing_import(
+                job = services.listing_import_start(
                     actor=request.user, source_name=form.cleaned_data["source_name"],
                     filename=upload.name, raw=upload.read(), request=request)
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                return redirect("finder:import_run", code=run.code)
+                # The import runs in the background; the job page shows its progress in
+                # rows and links to the report when done.
+                return redirect("jobs:detail", code=job.code)
     return render(request, "finder/import.html", {"form": form}, status=status)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -288,6 +289,13 @@ class PlanRun(models.Model):
 
     def __str__(self) -> str:
         return f"Plan for week of {self.week_start}"
+
+    @property
+    def proposal(self) -> Any:
+        """The stored result as a typed `scheduling.proposal.PlanProposal`."""
+        from .proposal import PlanProposal
+
+        return PlanProposal.from_json(self.result)
 
 
 class AttendanceChange(models.Model):

@@ -376,3 +376,20 @@ def makeup_options(booking: Booking, *, limit: int = 3) -> list[Session]:
           .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)))
           .order_by("starts_at"))
     return [x for x in qs[: limit * 4] if x.n < x.capacity][:limit]
+
+
+# --- planning jobs ------------------------------------------------------------------------
+
+def planning_jobs(organization: Any) -> list[Any]:
+    """The organization's plans still being made (the page links to their progress)."""
+    from openiop.jobs.models import Job
+
+    return list(Job.objects.filter(organization=organization, kind="plan_week",
+                                   state__in=[Job.State.QUEUED, Job.State.RUNNING])
+                .order_by("-created_at")[:5])
+
+
+def planning_job(organization: Any, code: Any) -> Any:
+    from openiop.jobs.models import Job
+
+    return Job.objects.filter(organization=organization, kind="plan_week", code=code).first()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("plan/", views.plan_new, name="plan_new"),
     path("plan/<uuid:code>/", views.plan_detail, name="plan_detail"),
+    path("plan/progress/<uuid:code>/", views.plan_progress, name="plan_progress"),
     path("plan/<uuid:code>/apply/", views.plan_apply, name="plan_apply"),
     path("sessions/<uuid:code>/", views.roster, name="roster"),
     path("sessions/<uuid:code>/bookings/<uuid:booking>/attendance/", views.attendance_mark,

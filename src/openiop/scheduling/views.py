@@ -102,48 +102,64 @@ def index(request: HttpRequest) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_http_methods(["GET", "POST"])
 def plan_new(request: HttpRequest) -> HttpResponse:
+    """Ask for a plan: the engine runs in a background job; the page follows it."""
     org = _org(request)
     tz = selectors.org_tz(org)
     next_monday = monday_of(timezone.localtime(timezone.now(), tz).date()) + timedelta(days=7)
     error = ""
+    week_value = request.POST.get("week_start", "") if request.method == "POST" else ""
     if request.method == "POST":
         try:
-            week = date.fromisoformat(request.POST.get("week_start", ""))
+            week = date.fromisoformat(week_value)
         except ValueError:
             error = "Week start: enter a date such as 2026-03-02."
         else:
             try:
-                run = services.plan_week(actor=request.user, organization=org, week_start=week,
-                                         request=request)
+                job = services.plan_week_start(actor=request.user, organization=org,
+                                               week_start=week, request=request)
             except (ValidationError, DomainError) as exc:
                 error = _error_text(exc)
             else:
-                return redirect("scheduling:plan_detail", code=run.code)
-    return render(request, "scheduling/plan_new.html", {"next_monday": next_monday, "error": error})
+                return redirect("scheduling:plan_progress", code=job.code)
+    return render(request, "scheduling/plan_new.html", {
+        "next_monday": next_monday, "error": error, "week_value": week_value,
+        "running": selectors.planning_jobs(org),
+    })
+
+
+@staff_required(Perm.SCHEDULE_PLAN)
+@require_GET
+def plan_progress(request: HttpRequest, code: Any) -> HttpResponse:
+    """A planning job's live progress (htmx polls the status part); its plan when done."""
+    job = selectors.planning_job(_org(request), code)
+    if job is None:
+        raise Http404
+    plan_code = (job.result or {}).get("plan")
+    if job.state == job.State.SUCCEEDED and plan_code:
+        target = reverse("scheduling:plan_detail", kwargs={"code": plan_code})
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+    template = ("scheduling/_plan_progress.html" if request.headers.get("HX-Request")
+                else "scheduling/plan_progress.html")
+    return render(request, template, {"job": job, "best": job.best or {}})
 
 
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_GET
 def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
     run = _run(request, code)
-    result = run.result
-    diff_by_person: dict[str, list[dict]] = {}
-    for row in result.get("diff", []):
-        row = dict(row, when=_parse(row["when"]))
-        diff_by_person.setdefault(row["name"], []).append(row)
+    proposal = run.proposal
+    diff_by_person: dict[str, list[Any]] = {}
+    for row in proposal.diff:
+        diff_by_person.setdefault(row.name, []).append(row)
     return render(request, "scheduling/plan_detail.html", {
-        "run": run, "m": result.get("metrics", {}), "diff": diff_by_person,
-        "explanations": result.get("explanations", []),
-        "cadence_gaps": result.get("cadence_gaps", []),
-        "adds": sum(1 for r in result.get("diff", []) if r["change"] == "add"),
-        "removes": sum(1 for r in result.get("diff", []) if r["change"] == "remove"),
+        "run": run, "m": proposal.metrics, "diff": diff_by_person,
+        "explanations": proposal.explanations, "cadence_gaps": proposal.cadence_gaps,
+        "adds": proposal.adds, "removes": proposal.removes,
     })
-
-
-def _parse(value: str) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(value)
 
 
 def _run(request: HttpRequest, code: Any) -> PlanRun:
@@ -162,8 +178,10 @@ def plan_apply(request: HttpRequest, code: Any) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         messages.error(request, f"Nothing was applied. {_error_text(exc)}")
         return redirect("scheduling:plan_detail", code=run.code)
+    changed = {k: v for k, v in counts.items() if v}
     messages.success(request, "Plan applied: " + ", ".join(
-        f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items())) if counts else "Plan applied: no changes.")
+        f"{v} {k.replace('_', ' ')}" for k, v in sorted(changed.items())) + "."
+        if changed else "Plan applied: no changes.")
     return redirect(f"{reverse('scheduling:index')}?week={run.week_start.isoformat()}")
 
 

@@ -72,3 +72,14 @@ def minutes_as_hours(minutes: int | None) -> str:
         return "0 h"
     hours, rest = divmod(int(minutes), 60)
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+@register.simple_tag
+def idempotency_key() -> str:
+    """A hidden field with a fresh key: submitting this form twice saves it once
+    (core/idempotency.py)."""
+    import uuid
+
+    from django.utils.html import format_html
+
+    return format_html('<input type="hidden" name="_idem" value="{}">', uuid.uuid4())

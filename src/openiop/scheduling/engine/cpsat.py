@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -66,6 +67,29 @@ class SolveSettings:
     # Share of the time limit for proving which cadence rules cannot be met (only used when
     # the greedy baseline leaves a due appointment unbooked).
     cadence_share: float = 0.2
+    # Called as progress(phase, best_objective, proven_bound) while the search runs (from a
+    # solver thread during the search): the jobs page shows it. Never changes the answer.
+    progress: Callable[[str, int | None, int | None], None] | None = field(
+        default=None, compare=False, hash=False, repr=False)
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes each better solution CP-SAT finds (objective and bound) to `progress`."""
+
+    def __init__(self, progress: Callable[[str, int | None, int | None], None],
+                 floor: int) -> None:
+        super().__init__()
+        self._progress = progress
+        self._floor = floor
+
+    def on_solution_callback(self) -> None:
+        bound = max(self._floor, int(self.best_objective_bound + 0.999))
+        self._progress("Searching for a better plan", int(self.objective_value), bound)
+
+
+def _report(settings: SolveSettings, phase: str, best: int | None, bound: int | None) -> None:
+    if settings.progress is not None:
+        settings.progress(phase, best, bound)
 
 
 def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
@@ -85,6 +109,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         options = build_options(instance, uncapped=frozenset(left))
         greedy = greedy_choice(instance, options)
     greedy_objective, _ = score_selection(instance, options, greedy)
+    _report(settings, "Checking which due appointments can be booked", greedy_objective, None)
     settlement = settle(
         instance, options, greedy, seed=settings.seed, workers=settings.workers,
         seconds=settings.time_limit_seconds * settings.cadence_share,
@@ -108,11 +133,14 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     relax_solver = _solver(settings, relax_budget - (time.perf_counter() - relax_started))
     relax_solver.solve(relaxed)
     relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
+    _report(settings, "Searching for a better plan", min(greedy_objective, start_objective),
+            relaxation_bound)
 
     # The limit covers everything: keep a little for rooms and explanations afterwards.
     margin = min(3.0, settings.time_limit_seconds * 0.03)
     solver = _solver(settings, settings.time_limit_seconds - margin - (time.perf_counter() - started))
-    status = solver.solve(m)
+    status = (solver.solve(m, _Reporter(settings.progress, relaxation_bound))
+              if settings.progress is not None else solver.solve(m))
     seconds = time.perf_counter() - started
     gaps = settlement.gaps
 

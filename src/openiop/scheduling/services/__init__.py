@@ -7,8 +7,6 @@ an audit event (DEVELOPING.md, write path).
 from __future__ import annotations
 
 import secrets
-import time as clock
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,8 +21,6 @@ from openiop.audit.services import audit_record
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
-from .. import engine
-from ..hours import week_bounds
 from ..locks import attendance_lock_reason
 from ..models import (
     Attendance,
@@ -32,13 +28,17 @@ from ..models import (
     Booking,
     CalendarFeed,
     Notification,
-    PlanRun,
     Session,
     SessionTemplate,
     SiteClosure,
 )
-from ..planning import build_week
 from .common import same_org
+from .plans import (
+    APPOINTMENT_TITLES,
+    plan_apply,
+    plan_week,
+    plan_week_start,
+)
 from .setup import (
     closure_add,
     closure_remove,
@@ -380,203 +380,6 @@ def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, 
     return new, cancelled, booked
 
 
-# --- planning -----------------------------------------------------------------------------
-
-def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
-              time_limit_seconds: float = 20.0, request: HttpRequest | None = None) -> PlanRun:
-    """Run the engine for a week that has not started and store the proposal with its diff."""
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    same_org(actor, organization.pk)
-    if week_start.weekday() != 0:
-        raise ValidationError({"week_start": "A week starts on a Monday."})
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
-    if week_bounds(week_start, tz)[0] <= timezone.now():
-        raise ValidationError({"week_start": "Only a week that has not started can be planned."})
-    started = clock.perf_counter()
-    ctx = build_week(organization, week_start)
-    inst = ctx.instance
-    settings = engine.SolveSettings(seed=seed, time_limit_seconds=time_limit_seconds,
-                                    deterministic_limit=2.0)
-    plan = engine.solve(inst, settings)
-    greedy = engine.solve_greedy(inst)
-    problems = engine.check_plan(inst, plan)
-    if problems:  # never offer a plan that breaks a hard constraint
-        raise InvalidTransition("The planner produced an invalid plan: " + problems[0])
-    appointments = [{
-        "participant": a.participant, "need": a.need, "kind": a.kind, "clinician": a.clinician,
-        "room": a.room, "site": a.site, "start": ctx.to_datetime(a.start).isoformat(),
-        "end": ctx.to_datetime(a.end).isoformat(),
-    } for a in plan.appointments]
-    names = {pid: p.display_name for pid, p in ctx.participants.items()}
-    result = {
-        "fingerprint": ctx.fingerprint,
-        "metrics": {
-            "participants": len(inst.participants),
-            "status": plan.status, "method": plan.method, "objective": plan.objective,
-            "bound": plan.bound, "gap": round(plan.gap, 5),
-            "solve_seconds": round(clock.perf_counter() - started, 2),
-            "share_meeting_minimum": round(plan.share_meeting_minimum(inst), 4),
-            "greedy_share_meeting_minimum": round(greedy.share_meeting_minimum(inst), 4),
-            "greedy_objective": greedy.objective,
-            "appointments": len(appointments),
-            "due_appointments": sum(len(p.needs) for p in inst.participants),
-            "cadence_met": plan.cadence_met,
-        },
-        # Cadence rules are hard: every due appointment is booked except these, which no plan
-        # can book this week (each with the reason and whether the solver proved it).
-        "cadence_gaps": [{"participant": g.participant, "name": names.get(g.participant, ""),
-                          "code": str(ctx.participants[g.participant].code), "kind": g.kind,
-                          "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
-                          "proven": g.proven} for g in plan.cadence_gaps],
-        "groups": {pid: list(sids) for pid, sids in plan.group_bookings.items()},
-        "appointments": appointments,
-        "minutes": plan.minutes,
-        "minimum": {p.id: p.minimum_minutes for p in inst.participants},
-        "explanations": [{"participant": e.participant, "name": names.get(e.participant, ""),
-                          "code": str(ctx.participants[e.participant].code),
-                          "planned_minutes": e.minutes_planned, "minimum_minutes": e.minimum_minutes,
-                          "reason": e.reason, "suggestion": e.suggestion} for e in plan.explanations],
-        "diff": _diff(ctx, plan, names),
-    }
-    with transaction.atomic():
-        PlanRun.objects.filter(organization=organization, week_start=week_start,
-                               status=PlanRun.Status.PROPOSED).update(status=PlanRun.Status.SUPERSEDED)
-        run = PlanRun.objects.create(organization=organization, week_start=week_start, seed=seed,
-                                     result=result, created_by=actor)
-        audit_record(actor=actor, action="create", object_type="schedule_plan", object_id=run.code,
-                     organization=organization, request=request)
-    return run
-
-
-def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[dict]:
-    rows = []
-    for pid in sorted(ctx.participants, key=lambda p: names.get(p, "")):
-        proposed = set(plan.group_bookings.get(pid, ()))
-        pinned = set(next(p for p in ctx.instance.participants if p.id == pid).pinned_sessions)
-        current = ctx.current_groups.get(pid, set())
-        for sid in sorted(proposed - current - pinned, key=lambda s: ctx.sessions[s].starts_at):
-            s = ctx.sessions[sid]
-            rows.append({"participant": pid, "name": names[pid], "change": "add", "what": s.title,
-                         "when": s.starts_at.isoformat()})
-        for sid in sorted(current - proposed, key=lambda s: ctx.sessions[s].starts_at):
-            s = ctx.sessions[sid]
-            rows.append({"participant": pid, "name": names[pid], "change": "remove", "what": s.title,
-                         "when": s.starts_at.isoformat()})
-        new_appts = {(a.kind, ctx.to_datetime(a.start), a.clinician)
-                     for a in plan.appointments if a.participant == pid}
-        cur_appts = {(s.kind, s.starts_at, str(s.facilitator_id)): s
-                     for s in ctx.current_appointments.get(pid, [])}
-        for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
-            rows.append({"participant": pid, "name": names[pid], "change": "add",
-                         "what": f"{APPOINTMENT_TITLES.get(kind, kind.title())} with "
-                                 f"{ctx.staff_names.get(cid, '')}",
-                         "when": when.isoformat()})
-        for key in sorted(set(cur_appts) - new_appts, key=lambda t: t[1]):
-            who = ctx.staff_names.get(key[2])
-            rows.append({"participant": pid, "name": names[pid], "change": "remove",
-                         "what": cur_appts[key].title + (f" with {who}" if who else ""),
-                         "when": key[1].isoformat()})
-    return rows
-
-
-APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
-                      "medication": "Medication review"}
-
-
-def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
-    """Apply a proposed plan in one transaction: all of it or nothing.
-
-    Pinned bookings and anything with attendance stay; other bookings of the week are
-    replaced by the plan. Refused when the week changed since the plan was made.
-    """
-    require_perm(actor, Perm.SCHEDULE_PLAN)
-    same_org(actor, run.organization_id)
-    if run.status != PlanRun.Status.PROPOSED:
-        raise InvalidTransition("Only the latest proposed plan can be applied.")
-    counts = defaultdict(int)
-    with transaction.atomic():
-        ctx = build_week(run.organization, run.week_start)
-        if ctx.fingerprint != run.result.get("fingerprint"):
-            raise Conflict("The week's bookings changed since this plan was made; plan again.")
-        result = run.result
-        from openiop.accounts.models import User
-        from openiop.organizations.models import Room
-
-        rooms = {str(r.pk): r for r in Room.objects.filter(site__organization=run.organization)}
-        staff = {str(u.pk): u for u in User.objects.filter(staff_profile__organization=run.organization)}
-        for pid, person in ctx.participants.items():
-            proposed = set(result["groups"].get(pid, []))
-            current = ctx.current_groups.get(pid, set())
-            for sid in proposed - current:
-                session = ctx.sessions[sid]
-                b, created = Booking.objects.get_or_create(session=session, participant=person)
-                if not created and b.status != Booking.Status.BOOKED:
-                    b.status = Booking.Status.BOOKED
-                    b.save(update_fields=["status"])
-                counts["group_added"] += 1 if (created or b.status == Booking.Status.BOOKED) else 0
-            for sid in current - proposed:
-                Booking.objects.filter(session=ctx.sessions[sid], participant=person, pinned=False,
-                                       attendance__isnull=True).update(status=Booking.Status.CANCELLED)
-                counts["group_removed"] += 1
-            wanted = {(a["kind"], datetime.fromisoformat(a["start"]), a["clinician"]): a
-                      for a in result["appointments"] if a["participant"] == pid}
-            existing = {(s.kind, s.starts_at, str(s.facilitator_id)): s
-                        for s in ctx.current_appointments.get(pid, [])}
-            for key, s in existing.items():
-                if key not in wanted:
-                    s.status = Session.Status.CANCELLED
-                    s.cancel_reason = "Replaced by the weekly plan"
-                    s.save(update_fields=["status", "cancel_reason"])
-                    s.bookings.update(status=Booking.Status.CANCELLED)
-                    counts["appointments_removed"] += 1
-            episode = ctx.episodes[pid]
-            for key, a in wanted.items():
-                if key in existing:
-                    continue
-                tpl = ctx.templates.get((episode.program_id, a["kind"]))
-                session = Session.objects.create(
-                    program=episode.program, kind=a["kind"],
-                    title=tpl.title if tpl else APPOINTMENT_TITLES[a["kind"]],
-                    starts_at=datetime.fromisoformat(a["start"]), ends_at=datetime.fromisoformat(a["end"]),
-                    site_id=int(a["site"]), room=rooms.get(a["room"]), facilitator=staff.get(a["clinician"]),
-                    counts_toward_hours=tpl.counts_toward_hours if tpl else a["kind"] != "medication",
-                    capacity=6 if a["kind"] == "family" else 1, template=tpl,
-                )
-                Booking.objects.create(session=session, participant=person)
-                counts["appointments_added"] += 1
-        _refuse_overlaps(ctx)
-        run.status = PlanRun.Status.APPLIED
-        run.applied_by = actor
-        run.applied_at = timezone.now()
-        run.save(update_fields=["status", "applied_by", "applied_at"])
-        audit_record(actor=actor, action="change", object_type="schedule_plan", object_id=run.code,
-                     organization=run.organization, request=request,
-                     reason=", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    return dict(counts)
-
-
-def _refuse_overlaps(ctx: Any) -> None:
-    """Raise (and so roll back) when any participant holds two overlapping bookings."""
-    start, end = week_bounds(ctx.week_start, ctx.tz)
-    rows = (Booking.objects.filter(participant_id__in=[p.pk for p in ctx.participants.values()],
-                                   status=Booking.Status.BOOKED, session__starts_at__gte=start,
-                                   session__starts_at__lt=end)
-            .exclude(session__status=Session.Status.CANCELLED)
-            .values_list("participant_id", "session__starts_at", "session__ends_at", "session__title")
-            .order_by("participant_id", "session__starts_at"))
-    last: dict[int, tuple[datetime, str]] = {}
-    for pid, s, e, title in rows:
-        prev = last.get(pid)
-        if prev and s < prev[0]:
-            name = ctx.participants[str(pid)].display_name
-            raise ValidationError({"plan": f"Overlapping bookings for {name}: {prev[1]} and {title}. "
-                                           "Nothing was applied."})
-        if prev is None or e > prev[0]:
-            last[pid] = (e, title)
-
-
 # --- calendars ----------------------------------------------------------------------------
 
 def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
@@ -612,6 +415,7 @@ def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None =
 
 
 __all__ = [
+    "APPOINTMENT_TITLES",
     "attendance_all_present",
     "attendance_record",
     "booking_set_pinned",
@@ -628,6 +432,7 @@ __all__ = [
     "minutes_between",
     "plan_apply",
     "plan_week",
+    "plan_week_start",
     "same_org",
     "session_cancel",
     "sessions_generate",

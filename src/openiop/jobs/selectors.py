@@ -1,0 +1,22 @@
+"""Reads for the jobs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .models import Job, SystemAlert
+
+
+def jobs_for(user: Any) -> QuerySet[Job]:
+    """The user's organization's jobs and the clinic-wide scheduled ones (no organization)."""
+    org_id = user.staff_organization_id
+    return (Job.objects.filter(Q(organization_id=org_id) | Q(organization__isnull=True))
+            .select_related("started_by").order_by("-created_at"))
+
+
+def open_alerts_for(user: Any) -> QuerySet[SystemAlert]:
+    org_id = user.staff_organization_id
+    return SystemAlert.objects.filter(
+        Q(organization_id=org_id) | Q(organization__isnull=True), resolved_at__isnull=True)

@@ -1,0 +1,307 @@
+"""Planning a week: run the engine (in a background job), review the diff, apply it.
+
+`plan_week_start` validates the request and queues a job; the job runs `plan_week`, which
+reports its phase, the best plan so far and the proven bound while CP-SAT searches, and
+stores a typed `PlanProposal`. `plan_apply` books exactly what the approved diff shows.
+"""
+
+from __future__ import annotations
+
+import time as clock
+import zoneinfo
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from openiop.accounts.permissions import Perm, require_perm
+from openiop.audit.services import audit_record
+from openiop.core.exceptions import Conflict, InvalidTransition
+
+from .. import engine
+from ..hours import week_bounds
+from ..models import Booking, PlanRun, Session
+from ..planning import build_week
+from ..proposal import (
+    CadenceGap,
+    DiffRow,
+    Explanation,
+    PlanMetrics,
+    PlanProposal,
+    ProposedAppointment,
+)
+from .common import same_org
+
+APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
+                      "medication": "Medication review"}
+
+ProgressFn = Callable[..., None]
+
+
+def _check_week(organization: Any, week_start: date) -> None:
+    if week_start.weekday() != 0:
+        raise ValidationError({"week_start": "A week starts on a Monday."})
+    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    if week_bounds(week_start, tz)[0] <= timezone.now():
+        raise ValidationError({"week_start": "Only a week that has not started can be planned."})
+
+
+def plan_week_start(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
+                    time_limit_seconds: float = 20.0, request: HttpRequest | None = None) -> Any:
+    """Queue the planning of a week; return the Job (the page follows its progress)."""
+    from openiop.jobs.services import start_job
+
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    same_org(actor, organization.pk)
+    _check_week(organization, week_start)
+    return start_job(
+        actor=actor, kind="plan_week", label=f"Plan the week of {week_start:%B} {week_start.day}",
+        handler="openiop.scheduling.services.plans.plan_week_job",
+        params={"organization_id": organization.pk, "week_start": week_start.isoformat(),
+                "actor_id": actor.pk, "seed": seed, "time_limit_seconds": time_limit_seconds},
+        organization=organization, request=request,
+    )
+
+
+def plan_week_job(*, organization_id: int, week_start: str, actor_id: int, seed: int,
+                  time_limit_seconds: float, progress: ProgressFn) -> dict[str, str]:
+    """The job: plan the week as the director who asked, reporting progress."""
+    from openiop.accounts.models import User
+    from openiop.organizations.models import Organization
+
+    run = plan_week(actor=User.objects.get(pk=actor_id),
+                    organization=Organization.objects.get(pk=organization_id),
+                    week_start=date.fromisoformat(week_start), seed=seed,
+                    time_limit_seconds=time_limit_seconds, progress=progress)
+    return {"plan": str(run.code)}
+
+
+def _engine_progress(progress: ProgressFn | None, limit: float) -> Any:
+    """Adapt the engine's (phase, best, bound) reports to the job's progress fields."""
+    if progress is None:
+        return None
+    started = clock.monotonic()
+
+    def report(phase: str, best: int | None, bound: int | None) -> None:
+        percent = 10 + int(80 * min(1.0, (clock.monotonic() - started) / max(limit, 1.0)))
+        fields: dict[str, Any] = {"phase": phase, "percent": percent}
+        if best is not None:
+            gap = 0.0 if best <= 0 or bound is None else max(0.0, (best - bound) / best)
+            fields["best"] = {"objective": best, "bound": bound, "gap": round(gap, 5)}
+            fields["message"] = _gap_words(gap, bound is not None)
+        progress(**fields)
+
+    return report
+
+
+def _gap_words(gap: float, proven: bool) -> str:
+    if not proven:
+        return "A first plan is ready; looking for a better one."
+    if gap <= 0:
+        return "Best plan so far: the best possible."
+    return f"Best plan so far: within {max(1, round(gap * 100 + 0.4999))} % of the best possible."
+
+
+def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
+              time_limit_seconds: float = 20.0, request: HttpRequest | None = None,
+              progress: ProgressFn | None = None) -> PlanRun:
+    """Run the engine for a week that has not started and store the proposal with its diff."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    same_org(actor, organization.pk)
+    _check_week(organization, week_start)
+    started = clock.perf_counter()
+    if progress is not None:
+        progress(phase="Reading the week", percent=2, force=True)
+    ctx = build_week(organization, week_start)
+    inst = ctx.instance
+    settings = engine.SolveSettings(seed=seed, time_limit_seconds=time_limit_seconds,
+                                    deterministic_limit=2.0,
+                                    progress=_engine_progress(progress, time_limit_seconds))
+    plan = engine.solve(inst, settings)
+    if progress is not None:
+        progress(phase="Checking the plan", percent=92, force=True)
+    greedy = engine.solve_greedy(inst)
+    problems = engine.check_plan(inst, plan)
+    if problems:  # never offer a plan that breaks a hard constraint
+        raise InvalidTransition("The planner produced an invalid plan: " + problems[0])
+    names = {pid: p.display_name for pid, p in ctx.participants.items()}
+    proposal = PlanProposal(
+        fingerprint=ctx.fingerprint,
+        metrics=PlanMetrics(
+            participants=len(inst.participants), status=plan.status, method=plan.method,
+            objective=plan.objective, bound=plan.bound, gap=round(plan.gap, 5),
+            solve_seconds=round(clock.perf_counter() - started, 2),
+            share_meeting_minimum=round(plan.share_meeting_minimum(inst), 4),
+            greedy_share_meeting_minimum=round(greedy.share_meeting_minimum(inst), 4),
+            greedy_objective=greedy.objective, appointments=len(plan.appointments),
+            due_appointments=sum(len(p.needs) for p in inst.participants),
+            cadence_met=plan.cadence_met,
+        ),
+        # Cadence rules are hard: every due appointment is booked except these, which no plan
+        # can book this week (each with the reason and whether the solver proved it).
+        cadence_gaps=[CadenceGap(g.participant, names.get(g.participant, ""),
+                                 str(ctx.participants[g.participant].code), g.kind, g.rule,
+                                 g.reason, g.suggestion, g.proven) for g in plan.cadence_gaps],
+        groups={pid: list(sids) for pid, sids in plan.group_bookings.items()},
+        appointments=[ProposedAppointment(
+            a.participant, a.need, a.kind, a.clinician, a.room, a.site,
+            ctx.to_datetime(a.start).isoformat(), ctx.to_datetime(a.end).isoformat(),
+        ) for a in plan.appointments],
+        minutes=dict(plan.minutes),
+        minimum={p.id: p.minimum_minutes for p in inst.participants},
+        explanations=[Explanation(e.participant, names.get(e.participant, ""),
+                                  str(ctx.participants[e.participant].code), e.minutes_planned,
+                                  e.minimum_minutes, e.reason, e.suggestion)
+                      for e in plan.explanations],
+        diff=_diff(ctx, plan, names),
+    )
+    with transaction.atomic():
+        PlanRun.objects.filter(organization=organization, week_start=week_start,
+                               status=PlanRun.Status.PROPOSED).update(status=PlanRun.Status.SUPERSEDED)
+        run = PlanRun.objects.create(organization=organization, week_start=week_start, seed=seed,
+                                     result=proposal.to_json(), created_by=actor)
+        audit_record(actor=actor, action="create", object_type="schedule_plan", object_id=run.code,
+                     organization=organization, request=request)
+    return run
+
+
+def _pinned_groups(ctx: Any, pid: str) -> set[str]:
+    return set(next(p for p in ctx.instance.participants if p.id == pid).pinned_sessions)
+
+
+def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[DiffRow]:
+    rows = []
+    for pid in sorted(ctx.participants, key=lambda p: names.get(p, "")):
+        proposed = set(plan.group_bookings.get(pid, ()))
+        current = ctx.current_groups.get(pid, set())
+        for sid in sorted(proposed - current - _pinned_groups(ctx, pid),
+                          key=lambda s: ctx.sessions[s].starts_at):
+            s = ctx.sessions[sid]
+            rows.append(DiffRow(pid, names[pid], "add", s.title, s.starts_at.isoformat()))
+        for sid in sorted(current - proposed, key=lambda s: ctx.sessions[s].starts_at):
+            s = ctx.sessions[sid]
+            rows.append(DiffRow(pid, names[pid], "remove", s.title, s.starts_at.isoformat()))
+        new_appts = {(a.kind, ctx.to_datetime(a.start), a.clinician)
+                     for a in plan.appointments if a.participant == pid}
+        cur_appts = {(s.kind, s.starts_at, str(s.facilitator_id)): s
+                     for s in ctx.current_appointments.get(pid, [])}
+        for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
+            rows.append(DiffRow(pid, names[pid], "add",
+                                f"{APPOINTMENT_TITLES.get(kind, kind.title())} with "
+                                f"{ctx.staff_names.get(cid, '')}", when.isoformat()))
+        for key in sorted(set(cur_appts) - new_appts, key=lambda t: t[1]):
+            who = ctx.staff_names.get(key[2])
+            rows.append(DiffRow(pid, names[pid], "remove",
+                                cur_appts[key].title + (f" with {who}" if who else ""),
+                                key[1].isoformat()))
+    return rows
+
+
+def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
+    """Apply a proposed plan in one transaction: all of it or nothing.
+
+    Pinned bookings and anything with attendance stay; other bookings of the week are
+    replaced by the plan. Refused when the week changed since the plan was made, and when
+    the plan was already applied (applying twice changes nothing). The counts returned are
+    the rows actually changed, which are the diff the director approved.
+    """
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    same_org(actor, run.organization_id)
+    counts = {"group_added": 0, "group_removed": 0, "appointments_added": 0,
+              "appointments_removed": 0}
+    with transaction.atomic():
+        # Lock the run: two clicks (or two nodes) applying the same plan apply it once.
+        locked = PlanRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != PlanRun.Status.PROPOSED:
+            raise InvalidTransition("Only the latest proposed plan can be applied"
+                                    + (" (this one is already applied)."
+                                       if locked.status == PlanRun.Status.APPLIED else "."))
+        ctx = build_week(run.organization, run.week_start)
+        proposal = PlanProposal.from_json(locked.result)
+        if ctx.fingerprint != proposal.fingerprint:
+            raise Conflict("The week's bookings changed since this plan was made; plan again.")
+        _apply(ctx, proposal, run, counts)
+        _refuse_overlaps(ctx)
+        run.status = PlanRun.Status.APPLIED
+        run.applied_by = actor
+        run.applied_at = timezone.now()
+        run.save(update_fields=["status", "applied_by", "applied_at"])
+        audit_record(actor=actor, action="change", object_type="schedule_plan", object_id=run.code,
+                     organization=run.organization, request=request,
+                     reason=", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return counts
+
+
+def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int]) -> None:
+    from openiop.accounts.models import User
+    from openiop.organizations.models import Room
+
+    rooms = {str(r.pk): r for r in Room.objects.filter(site__organization=run.organization)}
+    staff = {str(u.pk): u for u in User.objects.filter(staff_profile__organization=run.organization)}
+    for pid, person in ctx.participants.items():
+        proposed = set(proposal.groups.get(pid, []))
+        current = ctx.current_groups.get(pid, set())
+        # Pinned (or attended) bookings are already there and not part of the diff.
+        for sid in proposed - current - _pinned_groups(ctx, pid):
+            b, created = Booking.objects.get_or_create(session=ctx.sessions[sid], participant=person)
+            if not created and b.status != Booking.Status.BOOKED:
+                b.status = Booking.Status.BOOKED
+                b.save(update_fields=["status"])
+                created = True
+            counts["group_added"] += int(created)
+        for sid in current - proposed:
+            counts["group_removed"] += Booking.objects.filter(
+                session=ctx.sessions[sid], participant=person, pinned=False,
+                attendance__isnull=True, status=Booking.Status.BOOKED,
+            ).update(status=Booking.Status.CANCELLED)
+        wanted = {(a.kind, a.starts_at, a.clinician): a
+                  for a in proposal.appointments if a.participant == pid}
+        existing = {(s.kind, s.starts_at, str(s.facilitator_id)): s
+                    for s in ctx.current_appointments.get(pid, [])}
+        for key, s in existing.items():
+            if key not in wanted:
+                s.status = Session.Status.CANCELLED
+                s.cancel_reason = "Replaced by the weekly plan"
+                s.save(update_fields=["status", "cancel_reason"])
+                s.bookings.update(status=Booking.Status.CANCELLED)
+                counts["appointments_removed"] += 1
+        episode = ctx.episodes[pid]
+        for key, a in wanted.items():
+            if key in existing:
+                continue
+            tpl = ctx.templates.get((episode.program_id, a.kind))
+            session = Session.objects.create(
+                program=episode.program, kind=a.kind,
+                title=tpl.title if tpl else APPOINTMENT_TITLES[a.kind],
+                starts_at=a.starts_at, ends_at=a.ends_at,
+                site_id=int(a.site), room=rooms.get(a.room or ""), facilitator=staff.get(a.clinician),
+                counts_toward_hours=tpl.counts_toward_hours if tpl else a.kind != "medication",
+                capacity=6 if a.kind == "family" else 1, template=tpl,
+            )
+            Booking.objects.create(session=session, participant=person)
+            counts["appointments_added"] += 1
+
+
+def _refuse_overlaps(ctx: Any) -> None:
+    """Raise (and so roll back) when any participant holds two overlapping bookings."""
+    start, end = week_bounds(ctx.week_start, ctx.tz)
+    rows = (Booking.objects.filter(participant_id__in=[p.pk for p in ctx.participants.values()],
+                                   status=Booking.Status.BOOKED, session__starts_at__gte=start,
+                                   session__starts_at__lt=end)
+            .exclude(session__status=Session.Status.CANCELLED)
+            .values_list("participant_id", "session__starts_at", "session__ends_at", "session__title")
+            .order_by("participant_id", "session__starts_at"))
+    last: dict[int, tuple[datetime, str]] = {}
+    for pid, s, e, title in rows:
+        prev = last.get(pid)
+        if prev and s < prev[0]:
+            name = ctx.participants[str(pid)].display_name
+            raise ValidationError({"plan": f"Overlapping bookings for {name}: {prev[1]} and {title}. "
+                                           "Nothing was applied."})
+        if prev is None or e > prev[0]:
+            last[pid] = (e, title)
+
