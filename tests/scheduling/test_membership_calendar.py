@@ -83,7 +83,7 @@ def test_the_participant_feed_parses_with_time_zones_and_no_clinical_content(wor
     assert "Relapse" not in text and world.program.name not in text and "Jamie" not in text
     assert str(event.get("summary")) == "Group session"
     services.feed_revoke(actor=world.director, feed=feed)
-    assert login(world.outsider).get(url).status_code == 404
+    assert login(world.outsider).get(url).status_code == 410  # Gone: revoked for good
 
 
 def test_a_clinician_feed_lists_the_sessions_they_lead(world):

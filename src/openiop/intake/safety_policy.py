@@ -2,7 +2,7 @@
 
 Sources and what they do and do not fix:
 - The Joint Commission, National Patient Safety Goal NPSG.15.01.01 (behavioral health care
-  and human services; R3 Report Issue 18, 2018,
+  and human services; R3 Report no. 18, 2018,
   https://www.jointcommission.org/standards/r3-report/r3-report-issue-18-national-patient-safety-goal-for-suicide-prevention/):
   screen with a validated tool, and follow *written policies and procedures* for the
   immediate safety of a person found at risk (EP 4-6). The goal requires the written

@@ -12,7 +12,7 @@ from django.utils import timezone
 from openiop.care.models import EpisodeOfCare
 from openiop.participants.models import Participant
 
-from . import rules
+from . import interactions, rules
 from .models import (
     AdherenceCheck,
     Administration,
@@ -262,11 +262,11 @@ def unacknowledged_interactions(org_id: int, prescriber_id: int | None = None,
         if len(group) < 2:
             continue
         done = {a.rule_id for o in group for a in o.acknowledgements.all()}
-        facts = [rules.facts_for(ref=str(o.code), name=o.name, catalog_key=o.catalog_key,
-                                 contains_alcohol=o.contains_alcohol) for o in group]
+        facts = [interactions.facts_for(ref=str(o.code), name=o.name, catalog_key=o.catalog_key,
+                                        contains_alcohol=o.contains_alcohol) for o in group]
         seen: set[str] = set()
         for candidate in facts:
-            for warning in rules.interaction_warnings(candidate, facts):
+            for warning in interactions.interaction_warnings(candidate, facts):
                 if warning.rule_id in done or warning.rule_id in seen:
                     continue
                 seen.add(warning.rule_id)

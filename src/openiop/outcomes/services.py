@@ -13,7 +13,7 @@ from django.utils import timezone
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
-from openiop.core.exceptions import NotPermitted
+from openiop.core.exceptions import InvalidTransition, NotPermitted
 from openiop.intake.instruments import ScoringError, score, score_partial_safety
 from openiop.intake.safety import safety_task_open
 
@@ -141,3 +141,22 @@ def measure_record_partial_safety(
     return response
 
 
+def measure_mark_entered_in_error(
+    *, actor: Any, response: MeasureResponse, reason: str, request: HttpRequest | None = None
+) -> MeasureResponse:
+    """Take a wrongly entered response out of charts and rules; the row is kept (FHIR
+    shows it as status entered-in-error, with the earlier version in its history)."""
+    _check_actor(actor, response.participant)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the response was entered in error."})
+    with transaction.atomic():
+        updated = MeasureResponse.objects.filter(
+            pk=response.pk, status=MeasureResponse.Status.FINAL
+        ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
+        if updated != 1:
+            raise InvalidTransition("This response is already marked entered in error.")
+        audit_record(actor=actor, action="change", object_type="measure_response",
+                     object_id=response.code, participant=response.participant,
+                     request=request, reason=f"entered in error: {reason.strip()}"[:500])
+    response.refresh_from_db()
+    return response

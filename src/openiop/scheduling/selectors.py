@@ -88,29 +88,22 @@ def sessions_of_day(organization: Any, today: date, *, look_ahead_days: int = 7,
     """(day, sessions) for the staff home page: today's sessions, or, on a day without
     any (a weekend, a holiday), those of the next day that has some within a week.
 
-    Days are the organization's local days; two queries at most, `limit` rows at most
-    (the week grid has the rest).
+    Days are the organization's local days. One query, whatever the day: the first
+    `limit` sessions from today on, in time order, are all of the first day that has any
+    (up to `limit`; the week grid has the rest).
     """
     tz = organization.zone
     start = datetime.combine(today, time.min, tzinfo=tz)
-    base = (Session.objects.filter(program__organization=organization)
-            .exclude(status=Session.Status.CANCELLED))
-    todays = list(base.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
-                  .select_related("program", "room", "facilitator")
-                  .order_by("starts_at", "pk")[:limit])
-    if todays:
-        return today, todays
-    upcoming = (base.filter(starts_at__gte=start + timedelta(days=1),
-                            starts_at__lt=start + timedelta(days=look_ahead_days + 1))
-                .order_by("starts_at").values_list("starts_at", flat=True).first())
-    if upcoming is None:
+    upcoming = list(
+        Session.objects.filter(program__organization=organization, starts_at__gte=start,
+                               starts_at__lt=start + timedelta(days=look_ahead_days + 1))
+        .exclude(status=Session.Status.CANCELLED)
+        .select_related("program", "room", "facilitator")
+        .order_by("starts_at", "pk")[:limit])
+    if not upcoming:
         return today, []
-    day = upcoming.astimezone(tz).date()
-    day_start = datetime.combine(day, time.min, tzinfo=tz)
-    return day, list(base.filter(starts_at__gte=day_start,
-                                 starts_at__lt=day_start + timedelta(days=1))
-                     .select_related("program", "room", "facilitator")
-                     .order_by("starts_at", "pk")[:limit])
+    day = upcoming[0].starts_at.astimezone(tz).date()
+    return day, [s for s in upcoming if s.starts_at.astimezone(tz).date() == day]
 
 
 def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
