@@ -169,6 +169,19 @@ class CadenceGap:
 
 
 @dataclass(frozen=True)
+class TherapistChange:
+    """A due appointment booked with someone other than the participant's usual clinician
+    (continuity is a rule: this only happens when that clinician cannot take it), and why."""
+
+    need: str
+    participant: str
+    kind: str
+    usual: str  # clinician id of the primary therapist / family therapist / prescriber
+    assigned: str  # clinician id who takes it this week
+    reason: str
+
+
+@dataclass(frozen=True)
 class Explanation:
     participant: str
     minutes_planned: int
@@ -195,6 +208,8 @@ class Plan:
     # Cadence rules are hard: every due appointment is booked except these, each with the
     # reason no placement exists (an infeasible week is explained, never silently thinned).
     cadence_gaps: tuple[CadenceGap, ...] = ()
+    # Appointments given to another clinician than the usual one, each with the reason.
+    therapist_changes: tuple[TherapistChange, ...] = ()
 
     @property
     def cadence_met(self) -> bool:

@@ -21,9 +21,18 @@ from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Par
 # what the tiers below can add up to for one participant.
 W_UNMET_NEED = 1_000_000  # a cadence appointment left unbooked
 W_BELOW_MIN = 100_000  # a participant below the weekly minimum
+# Continuity of care is a rule: an individual, family or medication appointment goes to
+# the participant's usual clinician (primary therapist, the care team's family therapist,
+# the prescriber) unless that clinician cannot take it this week. The weight sits just
+# below a participant's weekly minimum and above everything else, so the usual clinician
+# is only replaced to book a due appointment at all or to keep someone at the minimum;
+# every replacement is listed in the plan with the reason (plan.therapist_changes).
+# Continuity of the therapeutic relationship predicts outcome (Flückiger et al., "The
+# alliance in adult psychotherapy: a meta-analytic synthesis", Psychotherapy 55(4), 2018).
+W_THERAPIST_CHANGE = 50_000
 W_SHORT_MINUTE = 100  # each minute short of the minimum
 W_SKIPPED_GROUP = 500  # an attendable session of the chosen track left unbooked
-W_CONTINUITY = 40  # another clinician than the usual one, or another track than enrolled
+W_CONTINUITY = 40  # another track than the enrolled one
 W_MOVED = 40  # an appointment already in the calendar moved to another time or clinician
 W_TRAVEL_DAY = 10  # each day the participant has to come in
 W_BALANCE = 1  # the largest group of a program (keeps parallel groups even)
@@ -328,7 +337,7 @@ def score_selection(
             if not picked:
                 parts["unmet_needs"] += 1
             elif not picked[0].preferred and picked[0].need.preferred_clinician:
-                parts["continuity"] += 1
+                parts["therapist_changes"] += 1
             if lst and lst[0].need.current and not (picked and picked[0].is_current):
                 parts["moved"] += 1
             del nid
@@ -342,6 +351,7 @@ def score_selection(
         + W_BELOW_MIN * parts["below_minimum"]
         + W_SHORT_MINUTE * parts["short_minutes"]
         + W_SKIPPED_GROUP * parts["skipped_groups"]
+        + W_THERAPIST_CHANGE * parts["therapist_changes"]
         + W_CONTINUITY * parts["continuity"]
         + W_MOVED * parts["moved"]
         + W_TRAVEL_DAY * parts["travel_days"]
