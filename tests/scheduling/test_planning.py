@@ -181,3 +181,24 @@ def test_travel_time_between_sites_comes_from_their_distance(sched):
     instance = build_week(sched.org, sched.next_monday).instance
     assert instance.travel(str(north.pk), str(sched.site.pk)) == 40
     assert instance.travel(str(sched.site.pk), str(sched.site.pk)) == 0
+
+
+def test_a_full_primary_therapist_is_a_named_therapist_change_with_the_reason(sched):
+    from openiop.accounts.models import StaffProfile
+    from openiop.scheduling import engine
+    from openiop.scheduling.planning import build_week, therapist_change_rows
+
+    _generate(sched)
+    StaffProfile.objects.filter(user=sched.clinician).update(max_weekly_hours=1)
+    ctx = build_week(sched.org, sched.next_monday)
+    plan = engine.solve(ctx.instance, engine.SolveSettings(seed=1, time_limit_seconds=5))
+    assert engine.check_plan(ctx.instance, plan) == []
+    rows = therapist_change_rows(ctx, plan)
+    assert len(rows) == 1  # one hour a week: one of the two individual sessions moves
+    (row,) = rows
+    moved = next(a for a in plan.appointments if a.need == plan.therapist_changes[0].need)
+    assert row["name"] in {sched.participant.display_name, sched.other.display_name}
+    assert (row["what"], row["usual"], row["assigned"]) == (
+        "Individual therapy", str(sched.clinician), str(sched.colleague))
+    assert row["when"] == ctx.to_datetime(moved.start).isoformat()
+    assert row["reason"] == f"{sched.clinician}'s weekly maximum of 1 h is reached."

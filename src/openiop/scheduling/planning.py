@@ -287,3 +287,27 @@ def travel_between_sites(organization: Organization) -> dict[tuple[str, str], in
             minutes = miles / TRAVEL_MPH * 60 + TRAVEL_FIXED_MINUTES
             out[(str(a.pk), str(b.pk))] = int(math.ceil(minutes / 5) * 5)
     return out
+
+
+APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
+                      "medication": "Medication review"}
+
+
+def therapist_change_rows(ctx: WeekContext, plan: engine.Plan) -> list[dict]:
+    """The plan's "therapist changes" as rows for the diff: each appointment booked with
+    someone other than the participant's usual clinician, who takes it instead, and why.
+    Sorted by participant name, then time."""
+    when = {a.need: a.start for a in plan.appointments}
+    rows = []
+    for change in plan.therapist_changes:
+        person = ctx.participants.get(change.participant)
+        rows.append({
+            "participant": change.participant,
+            "name": person.display_name if person is not None else change.participant,
+            "what": APPOINTMENT_TITLES.get(change.kind, change.kind.title()),
+            "when": ctx.to_datetime(when[change.need]).isoformat(),
+            "usual": ctx.staff_names.get(change.usual, ""),
+            "assigned": ctx.staff_names.get(change.assigned, ""),
+            "reason": change.reason,
+        })
+    return sorted(rows, key=lambda r: (r["name"], r["when"]))
