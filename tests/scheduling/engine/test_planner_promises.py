@@ -163,3 +163,23 @@ def test_explanations_grow_linearly_with_the_week():
             p.id for p in inst.participants if plan.minutes[p.id] < p.minimum_minutes}
     # Four times the participants: well under sixteen times the time (quadratic would be ~16).
     assert timings[880] < 8 * max(timings[220], 0.002)
+
+
+def test_people_move_to_an_acceptable_track_when_that_lets_more_reach_the_minimum():
+    # One evening seat. Avery (no job) is enrolled in the evening, Blake (daytime job) in
+    # the day track: greedy keeps both where they are and Blake gets nothing; moving
+    # Avery to days and Blake to evenings brings both to the minimum, shown as proposals.
+    groups = track_sessions("eve", [0, 1, 3], 18, cap=1) + track_sessions("day", [0, 2, 3], 9, cap=8)
+    tracks = (Track("eve", "mh", "Evening Mon/Tue/Thu 18-21"), Track("day", "mh", "Day Mon/Wed/Thu 9-12"))
+    people = [
+        person("avery", tracks=("eve", "day")),
+        person("blake", tracks=("day", "eve"), busy=week([0, 1, 2, 3, 4], (8, 30), (16, 30), "work")),
+    ]
+    inst = clinic(people, groups=groups, tracks=tracks)
+    greedy = solve_greedy(inst)
+    assert greedy.meeting_minimum(inst) == 1 and greedy.track_moves(inst) == []
+    plan = solve(inst, QUICK)
+    assert check_plan(inst, plan) == []
+    assert plan.meeting_minimum(inst) == 2
+    assert sorted(plan.track_moves(inst)) == [("avery", "eve", "day"), ("blake", "day", "eve")]
+    assert plan.objective <= greedy.objective

@@ -47,9 +47,11 @@ from .options import (
     Options,
     build_options,
     chosen_track,
+    score_selection,
 )
 from .plan import make_plan
 from .resources import add_appointment_resources, group_capacity
+from .tracks import seats_and_tracks
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,16 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         # that a cadence rule cannot be met.
         options = build_options(instance, uncapped=frozenset(left))
         greedy = greedy_choice(instance, options)
+    plain_greedy = greedy
+    # Seats and tracks exactly first (tracks.py), then greedy's appointments around them:
+    # used as the starting plan when it is better than plain greedy on one measure and not
+    # worse on the other.
+    seats = seats_and_tracks(instance, options, seed=settings.seed, workers=settings.workers,
+                             seconds=min(limit * 0.1, max(0.5, limit * 0.4 - (time.perf_counter() - started))))
+    if seats is not None:
+        staged = greedy_choice(instance, options, groups=seats)
+        if _strictly_better(instance, options, staged, greedy):
+            greedy = staged
     cadence_seconds = max(1.0, min(limit * settings.cadence_share,
                                    limit * 0.5 - (time.perf_counter() - started)))
     settlement = settle(
@@ -112,7 +124,8 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     start = _start_from(options, greedy, settlement.start)
     plan_started = time.perf_counter()
     fallback = make_plan(instance, options, start, None, bound=0, status="GREEDY_FALLBACK",
-                         seconds=0.0, method="greedy" if start == greedy else "cadence-first",
+                         seconds=0.0, method=("greedy" if start == plain_greedy else
+                                              "seats-first" if start == greedy else "cadence-first"),
                          gaps=gaps)
     # Turning a selection into a plan (rooms, explanations, therapist changes) is timed
     # here, so that the solver leaves enough time to do it once more at the end.
@@ -162,6 +175,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     remaining = limit - margin - (time.perf_counter() - started)
     if remaining < 0.5:
         return give_fallback(relaxation_bound)
+    remaining *= 0.9  # CP-SAT may overrun its limit a little (presolve, stopping workers)
     solver = _solver(settings, remaining)
     if remaining < 1.0:
         solver.parameters.max_time_in_seconds = remaining
@@ -188,6 +202,24 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     if not_worse(instance, plan, fallback):
         return plan
     return give_fallback(bound)
+
+
+def _strictly_better(instance: Instance, options: Options, a: set[int], b: set[int]) -> bool:
+    """Selection `a` is not worse than `b` on the objective nor on participants at the
+    minimum, and better on at least one."""
+    (obj_a, _), (obj_b, _) = score_selection(instance, options, a), score_selection(instance, options, b)
+    meet_a, meet_b = _meeting(instance, options, a), _meeting(instance, options, b)
+    return obj_a <= obj_b and meet_a >= meet_b and (obj_a < obj_b or meet_a > meet_b)
+
+
+def _meeting(instance: Instance, options: Options, chosen: set[int]) -> int:
+    count = 0
+    for p in instance.participants:
+        minutes = options.fixed_minutes[p.id] + sum(o.counted for o in options.groups[p.id]
+                                                    if o.key in chosen) + sum(
+            o.counted for lst in options.appointments[p.id].values() for o in lst if o.key in chosen)
+        count += minutes >= p.minimum_minutes
+    return count
 
 
 def not_worse(instance: Instance, plan: Plan, baseline: Plan) -> bool:

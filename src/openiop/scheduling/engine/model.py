@@ -225,6 +225,12 @@ class Plan:
             return 0.0
         return max(0.0, (self.objective - self.bound) / self.objective)
 
+    def track_moves(self, instance: Instance) -> list[tuple[str, str, str]]:
+        """(participant, enrolled track, proposed track) for everyone the plan places in an
+        alternative track: a proposal for the director, not a change of enrollment."""
+        return [(p.id, p.tracks[0], self.chosen_track[p.id]) for p in instance.participants
+                if p.tracks and self.chosen_track.get(p.id, p.tracks[0]) != p.tracks[0]]
+
     def meeting_minimum(self, instance: Instance) -> int:
         return sum(1 for p in instance.participants if self.minutes.get(p.id, 0) >= p.minimum_minutes)
 
