@@ -15,7 +15,8 @@ Hard constraints (never broken by a returned plan; `verify.check_plan` re-checks
   smaller CP-SAT model when the greedy baseline misses one); only those are required, and
   each one that cannot be is returned as a CadenceGap with the reason.
 
-Objective (a penalty, minimised) in priority order: participants below the minimum (and minutes short), skipped sessions of their own track,
+Objective (a penalty, minimised) in priority order: participants below the minimum, a change
+of the usual clinician, minutes short, skipped sessions of their own track, track
 continuity, days of travel, balanced groups. See options.W_*.
 
 Deterministic for a seed: a fixed number of workers, `interleave_search` and a
