@@ -97,6 +97,15 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     limit = settings.time_limit_seconds
     options = build_options(instance)
     greedy = greedy_choice(instance, options)
+    # The greedy baseline exactly as solve_greedy() makes it (same options, same choice).
+    n_people = len(instance.participants)
+    baseline = {
+        "objective": score_selection(instance, options, greedy)[0],
+        "meeting_minimum": _meeting(instance, options, greedy),
+        "appointments": sum(1 for lst in options.appointments.values() for opts in lst.values()
+                            for o in opts if o.key in greedy),
+    }
+    baseline["share_meeting_minimum"] = baseline["meeting_minimum"] / n_people if n_people else 1.0
     left = unmet(options, greedy)
     if left:
         # The shortlists could not place these: give them every candidate before deciding
@@ -131,6 +140,8 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     # Turning a selection into a plan (rooms, explanations, therapist changes) is timed
     # here, so that the solver leaves enough time to do it once more at the end.
     plan_seconds = time.perf_counter() - plan_started
+
+    fallback.baseline = baseline
 
     def give_fallback(bound: int) -> Plan:
         fallback.bound = min(bound, fallback.objective)
@@ -200,6 +211,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
                      status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
                      seconds=0.0, method="cp-sat", gaps=gaps)
     plan.solve_seconds = time.perf_counter() - started
+    plan.baseline = baseline
     if not_worse(instance, plan, fallback):
         return plan
     return give_fallback(bound)

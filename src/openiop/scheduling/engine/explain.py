@@ -77,19 +77,37 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         by_track[g.track].append(g)
     for lst in by_track.values():
         lst.sort(key=lambda g: g.start)
-    tracks_of_program: dict[str, list] = defaultdict(list)
-    for t in instance.tracks:
-        tracks_of_program[t.program].append(t)
-    gaps = {g.need: g for g in plan.cadence_gaps}
-    # Commitments repeat (the same work hours for many people): a track's fit is computed
-    # once per distinct set of commitments, not once per person.
-    fit_cache: dict[tuple[str, tuple[Window, ...]], int] = {}
+    # Tracks with the same timetable (parallel groups of one program) fit a person equally:
+    # each program's tracks are grouped by timetable, keeping the two highest ids of each
+    # (the suggestion's tie-break), so a person is compared with a few timetables, not
+    # with every track of the program.
+    def timetable(track_id: str) -> tuple:
+        return tuple((g.start, g.end, g.counted_minutes) for g in by_track.get(track_id, []))
 
-    def fit_of(track_id: str, p: Participant) -> int:
-        key = (track_id, p.busy)
+    timetables: dict[str, dict[tuple, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for t in instance.tracks:
+        timetables[t.program][timetable(t.id)].append(t.id)
+    for per_program in timetables.values():
+        for sig, ids in per_program.items():
+            per_program[sig] = sorted(ids, reverse=True)[:2]
+    gaps = {g.need: g for g in plan.cadence_gaps}
+    # Commitments repeat (the same work hours for many people): a timetable's fit is
+    # computed once per distinct set of commitments, not once per person.
+    fit_cache: dict[tuple[tuple, tuple[Window, ...]], int] = {}
+
+    def fit_of(sig: tuple, track_id: str, p: Participant) -> int:
+        key = (sig, p.busy)
         if key not in fit_cache:
             fit_cache[key] = _track_fit(by_track.get(track_id, []), p)
         return fit_cache[key]
+
+    def best_alternative(p: Participant, current: str) -> tuple[int, str] | None:
+        best = None
+        for sig, ids in timetables.get(p.program, {}).items():
+            other = next((i for i in ids if i != current), None)
+            if other is not None:
+                best = max(best or (-1, ""), (fit_of(sig, other, p), other))
+        return best
 
     out: list[Explanation] = []
     unmet = set(plan.unmet_needs)
@@ -135,12 +153,10 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         reason = f"{reason[0].upper()}{reason[1:]} ({need_text})."
 
         suggestion = ""
-        fits = {t.id: fit_of(t.id, p) for t in tracks_of_program.get(p.program, []) if t.id != track}
-        best = max((t for t in tracks_of_program.get(p.program, []) if t.id in fits),
-                   key=lambda t: (fits[t.id], t.id), default=None)
-        current_fit = fit_of(track, p) if track else 0
-        if best is not None and fits[best.id] > current_fit:
-            fit = fits[best.id]
+        alternative = best_alternative(p, track)
+        current_fit = fit_of(timetable(track), track, p) if track else 0
+        if alternative is not None and alternative[0] > current_fit:
+            fit, best = alternative[0], tracks[alternative[1]]
             enough = "enough for the minimum" if fit >= p.minimum_minutes else "more than now"
             suggestion = (f"Offer {best.label}: it fits around these commitments "
                           f"({fmt_hours(fit)} a week, {enough}).")

@@ -210,6 +210,9 @@ class Plan:
     cadence_gaps: tuple[CadenceGap, ...] = ()
     # Appointments given to another clinician than the usual one, each with the reason.
     therapist_changes: tuple[TherapistChange, ...] = ()
+    # The greedy baseline on the same week, measured inside solve() so callers need not
+    # run greedy again: objective, meeting_minimum, share_meeting_minimum, appointments.
+    baseline: dict[str, float] = field(default_factory=dict)
 
     @property
     def cadence_met(self) -> bool:
