@@ -196,3 +196,23 @@ def test_people_move_to_an_acceptable_track_when_that_lets_more_reach_the_minimu
     assert plan.meeting_minimum(inst) == 2
     assert sorted(plan.track_moves(inst)) == [("avery", "eve", "day"), ("blake", "day", "eve")]
     assert plan.objective <= greedy.objective
+
+
+@pytest.mark.parametrize("cap", [2, 400])
+def test_an_unplaced_need_gets_a_bounded_candidate_list_and_a_cut_list_proves_nothing(monkeypatch, cap):
+    from openiop.scheduling.engine import options as options_module
+
+    monkeypatch.setattr(options_module, "MAX_UNCAPPED_CANDIDATES", cap)
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([2], (10, 0), (13, 0)), max_weekly_minutes=50)
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    inst = clinic([person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(3)],
+                  clinicians=(ther, fac))
+    uncapped = options_module.build_options(inst, uncapped=frozenset({"p0-ind"}))
+    assert len(uncapped.appointments["p0"]["p0-ind"]) == min(cap, 5)  # Wed 10:00 ... 12:00
+    assert uncapped.truncated == (frozenset({"p0-ind"}) if cap < 5 else frozenset())
+    plan = solve(inst, QUICK)
+    assert check_plan(inst, plan) == []
+    assert len(plan.appointments) == 1 and len(plan.cadence_gaps) == 2
+    assert all(g.proven == (cap >= 5) for g in plan.cadence_gaps)
+    if cap < 5:
+        assert all("not proven impossible" in g.reason for g in plan.cadence_gaps)

@@ -137,6 +137,12 @@ def settle(
     for nid in missed:
         p, need = needs[nid]
         reason, suggestion = _why(context, options, p, need, chosen, clash, blocked_by_pin)
+        if proven and options.truncated:
+            # Some candidate lists were cut (options.MAX_UNCAPPED_CANDIDATES): the solver's
+            # answer is optimal for the candidates it saw, not a proof about the week.
+            reason += " (not placed among the times tried; not proven impossible)"
+            gaps.append(_gap((p, need), reason, suggestion, proven=False))
+            continue
         if proven:
             reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
                        "appointments can be booked together)")

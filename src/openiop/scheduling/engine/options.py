@@ -41,6 +41,11 @@ MAX_PREFERRED_CANDIDATES = 32
 MAX_OTHER_CANDIDATES = 16
 MAX_OTHER_CLINICIANS = 4  # alternatives to the usual clinician, per appointment
 MAX_SCANNED_CLINICIANS = 16
+# A need the shortlist could not place gets every candidate, up to this many (the usual
+# clinician's first): enough to place it in practice, while a clinic of thousands does not
+# turn one unplaced need into tens of thousands of variables. A need whose list was cut
+# here is never reported as *proven* impossible (Options.truncated).
+MAX_UNCAPPED_CANDIDATES = 400
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Options:
     clinician_fixed_minutes: dict[str, int]
     attendable: dict[tuple[str, str], int]  # (participant, track) -> attendable sessions
     no_candidate: dict[str, str]  # need id -> why no candidate exists
+    truncated: frozenset[str] = frozenset()  # uncapped needs whose candidates were cut
 
     def all_options(self) -> list[GroupOption | AppointmentOption]:
         out: list[GroupOption | AppointmentOption] = []
@@ -144,6 +150,7 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
     fixed_days: dict[str, set[int]] = {}
     attendable: dict[tuple[str, str], int] = {}
     no_candidate: dict[str, str] = {}
+    truncated: set[str] = set()
 
     starts_cache: dict[tuple[str, int], list[int]] = {}
     clinicians = {c.id: c for c in instance.clinicians}
@@ -228,6 +235,9 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                     with_room >= MAX_OTHER_CLINICIANS or n_scanned > MAX_SCANNED_CLINICIANS
                 ):
                     break
+                if not capped and len(ranked) >= 2 * MAX_UNCAPPED_CANDIDATES:
+                    truncated.add(need.id)
+                    break
                 found = 0
                 starts = free_starts(c.id, need.minutes)
                 if need.current and need.current[0] == c.id and need.current[1] not in starts \
@@ -255,9 +265,11 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
             ranked = [r for r in ranked if (r[1], r[2]) != need.current]
             preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
+            if not capped and len(preferred) + len(others) > MAX_UNCAPPED_CANDIDATES:
+                truncated.add(need.id)
             chosen = current + (
                 preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
-                if capped else preferred + others)
+                if capped else (preferred + others)[:MAX_UNCAPPED_CANDIDATES])
             if not chosen:
                 no_candidate[need.id] = _no_time_reason(p, eligible)
             lst = []
@@ -287,7 +299,7 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                     conflicts.append((k1, k2))
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
-                   attendable, no_candidate)
+                   attendable, no_candidate, frozenset(truncated))
 
 
 def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -> bool:
