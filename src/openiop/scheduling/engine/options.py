@@ -12,6 +12,7 @@ fixed appointments) is filtered out here, before any variable exists.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
@@ -153,6 +154,8 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
     truncated: set[str] = set()
 
     starts_cache: dict[tuple[str, int], list[int]] = {}
+    eligible_cache: dict[frozenset[str], list[Clinician]] = {}
+    position: dict[frozenset[str], dict[str, int]] = {}
     clinicians = {c.id: c for c in instance.clinicians}
 
     def free_starts(cid: str, minutes: int) -> list[int]:
@@ -213,8 +216,12 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                 no_candidate[need.id] = f"the participant's site has no {need.room_kind} room"
                 appts[p.id][need.id] = []
                 continue
-            eligible = [c for c in instance.clinicians
-                        if not need.credentials or c.credentials & need.credentials]
+            eligible = eligible_cache.get(need.credentials)
+            if eligible is None:
+                eligible = eligible_cache[need.credentials] = [
+                    c for c in instance.clinicians
+                    if not need.credentials or c.credentials & need.credentials]
+                position[need.credentials] = {c.id: i for i, c in enumerate(eligible)}
             if not eligible:
                 creds = " or ".join(sorted(need.credentials))
                 no_candidate[need.id] = f"no clinician holds {creds}"
@@ -223,11 +230,10 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
             ranked: list[tuple[tuple, str, int]] = []
             # The usual clinician, then a few others, rotated by participant so that the
             # alternatives spread over the team instead of all naming the same person.
-            others_pool = [c for c in eligible if c.id != need.preferred_clinician]
-            if others_pool:
-                shift = p_index % len(others_pool)
-                others_pool = others_pool[shift:] + others_pool[:shift]
-            considered = [c for c in eligible if c.id == need.preferred_clinician] + others_pool
+            # Lazily, so that a shortlist of a few clinicians costs a few steps, not a pass
+            # over the whole (possibly very large) team for every need.
+            considered = _rotated(eligible, position[need.credentials].get(
+                need.preferred_clinician or ""), p_index)
             with_room = 0
             capped = need.id not in uncapped
             for n_scanned, c in enumerate(considered):
@@ -300,6 +306,24 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
                    attendable, no_candidate, frozenset(truncated))
+
+
+def _rotated(eligible: list[Clinician], usual: int | None, shift: int) -> Iterator[Clinician]:
+    """The usual clinician (at index `usual`, when eligible) first, then the others
+    starting at `shift` (mod their number) and wrapping around: alternatives spread over
+    the team instead of all naming the same person. Same order as rotating the list of
+    the others, produced one at a time."""
+    if usual is not None:
+        yield eligible[usual]
+    n_others = len(eligible) - (usual is not None)
+    if not n_others:
+        return
+    start = shift % n_others
+    # Index among the others -> index in `eligible` (skipping the usual clinician).
+    skip = usual if usual is not None else len(eligible)
+    for k in range(n_others):
+        i = (start + k) % n_others
+        yield eligible[i + 1 if i >= skip else i]
 
 
 def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -> bool:
