@@ -87,6 +87,48 @@ def settle(
         if b in pinned_keys:
             blocked_by_pin.add(a)
 
+    status, solved = (_solve_appointments(instance, options, greedy_appts, blocked_by_pin, seed=seed,
+                                          workers=workers, seconds=seconds,
+                                          deterministic=deterministic)
+                      if seconds > 0 else (cp_model.UNKNOWN, set()))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # Nothing better than the greedy baseline was found in time: its misses are reported
+        # as gaps, and said to be unproven.
+        chosen = greedy_appts
+        proven = False
+    else:
+        chosen = solved
+        proven = status == cp_model.OPTIMAL
+        if len(unmet(options, chosen)) >= len(unmet(options, greedy)):
+            chosen = greedy_appts  # no more needs met than greedy: keep its week intact
+    missed = [nid for nid in unmet(options, chosen) if nid not in faceless]
+    total = len(needs)
+    fitted = total - len(missed) - len(faceless)
+    context = _WhyContext.build(instance, options, chosen) if missed else None
+    for nid in missed:
+        p, need = needs[nid]
+        reason, suggestion = _why(context, options, p, need, chosen, clash, blocked_by_pin)
+        if proven and options.truncated:
+            # Some candidate lists were cut (options.MAX_UNCAPPED_CANDIDATES): the solver's
+            # answer is optimal for the candidates it saw, not a proof about the week.
+            reason += " (not placed among the times tried; not proven impossible)"
+            gaps.append(_gap((p, need), reason, suggestion, proven=False))
+            continue
+        if proven:
+            reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
+                       "appointments can be booked together)")
+        else:
+            reason += " (not placed within the time limit; not proven impossible)"
+        gaps.append(_gap((p, need), reason, suggestion, proven=proven))
+    return CadenceSettlement(placeable - set(missed), tuple(gaps), chosen, proven,
+                             time.perf_counter() - started)
+
+
+def _solve_appointments(
+    instance: Instance, options: Options, greedy_appts: set[int], blocked_by_pin: set[int], *,
+    seed: int, workers: int, seconds: float, deterministic: float | None,
+) -> tuple[int, set[int]]:
+    """The appointments-only model: the most due appointments that fit together."""
     m = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
     per_need: dict[str, list[cp_model.IntVar]] = {}
@@ -117,40 +159,12 @@ def settle(
     prm.num_workers = workers
     prm.random_seed = seed
     prm.interleave_search = True
-    prm.max_time_in_seconds = max(1.0, seconds)
-    prm.max_deterministic_time = deterministic or max(1.0, seconds) * 0.8
+    prm.max_time_in_seconds = max(0.5, seconds)
+    prm.max_deterministic_time = deterministic or max(0.5, seconds) * 0.8
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        # Nothing better than the greedy baseline was found in time: its misses are reported
-        # as gaps, and said to be unproven.
-        chosen = greedy_appts
-        proven = False
-    else:
-        chosen = {k for k, v in x.items() if solver.boolean_value(v)}
-        proven = status == cp_model.OPTIMAL
-        if len(unmet(options, chosen)) >= len(unmet(options, greedy)):
-            chosen = greedy_appts  # no more needs met than greedy: keep its week intact
-    missed = [nid for nid in unmet(options, chosen) if nid not in faceless]
-    total = len(needs)
-    fitted = total - len(missed) - len(faceless)
-    context = _WhyContext.build(instance, options, chosen) if missed else None
-    for nid in missed:
-        p, need = needs[nid]
-        reason, suggestion = _why(context, options, p, need, chosen, clash, blocked_by_pin)
-        if proven and options.truncated:
-            # Some candidate lists were cut (options.MAX_UNCAPPED_CANDIDATES): the solver's
-            # answer is optimal for the candidates it saw, not a proof about the week.
-            reason += " (not placed among the times tried; not proven impossible)"
-            gaps.append(_gap((p, need), reason, suggestion, proven=False))
-            continue
-        if proven:
-            reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
-                       "appointments can be booked together)")
-        else:
-            reason += " (not placed within the time limit; not proven impossible)"
-        gaps.append(_gap((p, need), reason, suggestion, proven=proven))
-    return CadenceSettlement(placeable - set(missed), tuple(gaps), chosen, proven,
-                             time.perf_counter() - started)
+        return status, set()
+    return status, {k for k, v in x.items() if solver.boolean_value(v)}
 
 
 def _gap(pn: tuple[Participant, Need], reason: str, suggestion: str, *, proven: bool) -> CadenceGap:
