@@ -216,3 +216,21 @@ def test_an_unplaced_need_gets_a_bounded_candidate_list_and_a_cut_list_proves_no
     assert all(g.proven == (cap >= 5) for g in plan.cadence_gaps)
     if cap < 5:
         assert all("not proven impossible" in g.reason for g in plan.cadence_gaps)
+
+
+def test_model_building_stops_at_its_deadline_and_the_starting_plan_is_returned(monkeypatch):
+    inst = _hard_small_week()
+    options = build_options(inst)
+    with pytest.raises(cpsat._OutOfTime):
+        cpsat._build(inst, options, set(), shared=True, deadline=time.perf_counter() - 1)
+
+    def out_of_time(*args, **kw):
+        raise cpsat._OutOfTime
+
+    monkeypatch.setattr(cpsat, "_build", out_of_time)
+    greedy = solve_greedy(inst)
+    plan = solve(inst, QUICK)
+    assert plan.status == "GREEDY_FALLBACK" and check_plan(inst, plan) == []
+    assert plan.objective <= greedy.objective
+    assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
+    assert plan.solve_seconds < QUICK.time_limit_seconds
