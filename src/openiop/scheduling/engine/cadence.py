@@ -127,7 +127,7 @@ def settle(
 def _solve_appointments(
     instance: Instance, options: Options, greedy_appts: set[int], blocked_by_pin: set[int], *,
     seed: int, workers: int, seconds: float, deterministic: float | None,
-) -> tuple[int, set[int]]:
+) -> tuple[cp_model.CpSolverStatus | int, set[int]]:
     """The appointments-only model: the most due appointments that fit together."""
     m = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
@@ -198,8 +198,8 @@ class _WhyContext:
         load: dict[str, int] = dict(options.clinician_fixed_minutes)
         by_clinician_day: dict[tuple[str, int], list[AppointmentOption]] = defaultdict(list)
         pool_busy_day: dict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
-        for (site, kind), lst in fixed_room_use(instance).items():
-            for s, e, _ in lst:
+        for (site, kind), fixed in fixed_room_use(instance).items():
+            for s, e, _ in fixed:
                 for day in range(s // MINUTES_PER_DAY, (e - 1) // MINUTES_PER_DAY + 1):
                     pool_busy_day[(site, kind, day)].append((s, e))
         for pid in options.appointments:

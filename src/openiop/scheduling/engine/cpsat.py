@@ -99,7 +99,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     greedy = greedy_choice(instance, options)
     # The greedy baseline exactly as solve_greedy() makes it (same options, same choice).
     n_people = len(instance.participants)
-    baseline = {
+    baseline: dict[str, float] = {
         "objective": score_selection(instance, options, greedy)[0],
         "meeting_minimum": _meeting(instance, options, greedy),
         "appointments": sum(1 for lst in options.appointments.values() for opts in lst.values()

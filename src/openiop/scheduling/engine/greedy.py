@@ -43,29 +43,29 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
         for nid in sorted(options.appointments[p.id]):
             lst = options.appointments[p.id][nid]
             booked = False
-            for o in lst:
-                if free(o.key) and ledger.appointment_ok(o):
-                    ledger.take_appointment(o)
-                    chosen.add(o.key)
+            for appt in lst:
+                if free(appt.key) and ledger.appointment_ok(appt):
+                    ledger.take_appointment(appt)
+                    chosen.add(appt.key)
                     booked = True
                     break
             if booked or groups is None:
                 continue
-            # Seats decided beforehand must not cost a due appointment (cadence comes
-            # first): give up the fewest unpinned sessions in the way of a free time.
+            # Seats decided beforehand must not cost appt due appointment (cadence comes
+            # first): give up the fewest unpinned sessions in the way of appt free time.
             best = None
-            for o in lst:
-                blocking = conflicts.get(o.key, set()) & chosen
+            for appt in lst:
+                blocking = conflicts.get(appt.key, set()) & chosen
                 if (blocking and all(k in group_keys and not group_keys[k].pinned for k in blocking)
-                        and ledger.appointment_ok(o) and (best is None or len(blocking) < len(best[1]))):
-                    best = (o, blocking)
+                        and ledger.appointment_ok(appt) and (best is None or len(blocking) < len(best[1]))):
+                    best = (appt, blocking)
             if best is not None:
-                o, blocking = best
+                appt, blocking = best
                 for k in blocking:
                     chosen.discard(k)
                     ledger.taken[group_keys[k].session.id] -= 1
-                ledger.take_appointment(o)
-                chosen.add(o.key)
+                ledger.take_appointment(appt)
+                chosen.add(appt.key)
     return chosen
 
 
