@@ -182,3 +182,54 @@ def test_travel_time_between_sites_comes_from_their_distance(sched):
     instance = build_week(sched.org, sched.next_monday).instance
     assert instance.travel(str(north.pk), str(sched.site.pk)) == 40
     assert instance.travel(str(sched.site.pk), str(sched.site.pk)) == 0
+
+
+def test_a_full_primary_therapist_is_a_named_therapist_change_with_the_reason(sched):
+    from openiop.accounts.models import StaffProfile
+    from openiop.scheduling import engine
+    from openiop.scheduling.planning import build_week, therapist_change_rows
+
+    _generate(sched)
+    StaffProfile.objects.filter(user=sched.clinician).update(max_weekly_hours=1)
+    ctx = build_week(sched.org, sched.next_monday)
+    plan = engine.solve(ctx.instance, engine.SolveSettings(seed=1, time_limit_seconds=5))
+    assert engine.check_plan(ctx.instance, plan) == []
+    rows = therapist_change_rows(ctx, plan)
+    assert len(rows) == 1  # one hour a week: one of the two individual sessions moves
+    (row,) = rows
+    moved = next(a for a in plan.appointments if a.need == plan.therapist_changes[0].need)
+    assert row["name"] in {sched.participant.display_name, sched.other.display_name}
+    assert (row["what"], row["usual"], row["assigned"]) == (
+        "Individual therapy", str(sched.clinician), str(sched.colleague))
+    assert row["when"] == ctx.to_datetime(moved.start).isoformat()
+    assert row["reason"] == f"{sched.clinician}'s weekly maximum of 1 h is reached."
+
+
+def test_a_family_session_goes_to_whoever_led_the_last_one(sched):
+    from datetime import datetime
+
+    from openiop.participants.models import Consent
+    from openiop.scheduling import engine
+    from openiop.scheduling.planning import build_week
+
+    from .. import factories as f
+
+    f.room(sched.site, name="Family room", capacity=6)
+    first = f.staff(sched.org, credentials=["LMFT"], username="lmft-first")
+    usual = f.staff(sched.org, credentials=["LMFT"], username="lmft-usual")
+    _generate(sched)
+    Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
+                           purpose="family sessions")
+    three_weeks_ago = datetime.combine(sched.next_monday - timedelta(days=19), time(17),
+                                       tzinfo=ZoneInfo("America/New_York"))
+    last = f.session(sched.program, starts_at=three_weeks_ago, minutes=50, kind="family",
+                     title="Family session", facilitator=usual)
+    f.booking(last, sched.participant)
+    ctx = build_week(sched.org, sched.next_monday)
+    (person,) = [p for p in ctx.instance.participants if p.id == str(sched.participant.pk)]
+    (family,) = [n for n in person.needs if n.kind == "family"]
+    assert family.preferred_clinician == str(usual.pk) != str(first.pk)
+    plan = engine.solve(ctx.instance, engine.SolveSettings(seed=1, time_limit_seconds=5))
+    assert engine.check_plan(ctx.instance, plan) == []
+    (booked,) = [a for a in plan.appointments if a.need == family.id]
+    assert booked.clinician == str(usual.pk) and plan.therapist_changes == ()

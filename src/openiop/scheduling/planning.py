@@ -175,15 +175,20 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
     # Recent appointments decide which cadence rules are due this week.
     history_from = start - timedelta(days=70)
     last_seen: dict[tuple[int, str], datetime] = {}
-    for pid, kind, when in (
+    # Continuity: the family therapist is whoever led the participant's most recent family
+    # session (the episode names the primary therapist and the prescriber, not this one).
+    last_with: dict[tuple[int, str], int | None] = {}
+    for pid, kind, when, who in (
         Booking.objects.filter(participant_id__in=participant_ids, status=Booking.Status.BOOKED,
                                session__kind__in=("family", "medication"),
                                session__starts_at__gte=history_from, session__starts_at__lt=start)
         .exclude(session__status=Session.Status.CANCELLED)
-        .values_list("participant_id", "session__kind", "session__starts_at")
+        .values_list("participant_id", "session__kind", "session__starts_at",
+                     "session__facilitator_id")
     ):
         if (pid, kind) not in last_seen or when > last_seen[(pid, kind)]:
             last_seen[(pid, kind)] = when
+            last_with[(pid, kind)] = who
 
     people = []
     for enr in enrollments:
@@ -199,7 +204,7 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
             booked_now.setdefault(s.kind, s)
         needs = []
 
-        def need(kind: str, preferred: Any, rule: str, *, _program=program, _pid=pid,
+        def need(kind: str, preferred: int | None, rule: str, *, _program=program, _pid=pid,
                  _now=booked_now) -> engine.Need:
             tpl = templates.get((_program.pk, kind))
             creds = (tpl.required_credentials if tpl and tpl.required_credentials
@@ -210,22 +215,24 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
             current = ((str(now.facilitator_id), ctx.to_minutes(now.starts_at))
                        if now and now.facilitator_id and now.duration_minutes == minutes else None)
             return engine.Need(f"{_pid}:{kind}", kind, minutes, frozenset(creds), counted,
-                               str(preferred.pk) if preferred else None,
+                               str(preferred) if preferred else None,
                                "family" if kind == "family" else "office", rule, current)
 
         if cadence["individual_per_week"] and "individual" not in kinds_fixed:
-            needs.append(need("individual", ep.primary_therapist, "individual therapy weekly"))
+            needs.append(need("individual", ep.primary_therapist_id, "individual therapy weekly"))
         every = int(cadence["family_every_weeks"] or 0)
         last_family = last_seen.get((person.pk, "family"))
         if (every and person.pk in family_consent and "family" not in kinds_fixed
                 and (last_family is None or (start - last_family).days >= 7 * every - 3)):
-            needs.append(need("family", None, f"family session every {every} weeks "
+            needs.append(need("family", last_with.get((person.pk, "family")),
+                              f"family session every {every} weeks "
                                               "(family involvement consented)"))
         days = int(cadence["medication_review_days"] or 0)
         last_med = last_seen.get((person.pk, "medication"))
         if (ep.prescriber_id and days and "medication" not in kinds_fixed
                 and (last_med is None or (end - last_med).days >= days)):
-            needs.append(need("medication", ep.prescriber, f"medication review every {days} days"))
+            needs.append(need("medication", ep.prescriber_id,
+                              f"medication review every {days} days"))
         busy = tuple(
             engine.Window(w.weekday * 1440 + w.start_time.hour * 60 + w.start_time.minute,
                           w.weekday * 1440 + w.end_time.hour * 60 + w.end_time.minute,
@@ -287,3 +294,27 @@ def travel_between_sites(organization: Organization) -> dict[tuple[str, str], in
             minutes = miles / TRAVEL_MPH * 60 + TRAVEL_FIXED_MINUTES
             out[(str(a.pk), str(b.pk))] = int(math.ceil(minutes / 5) * 5)
     return out
+
+
+APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
+                      "medication": "Medication review"}
+
+
+def therapist_change_rows(ctx: WeekContext, plan: engine.Plan) -> list[dict]:
+    """The plan's "therapist changes" as rows for the diff: each appointment booked with
+    someone other than the participant's usual clinician, who takes it instead, and why.
+    Sorted by participant name, then time."""
+    when = {a.need: a.start for a in plan.appointments}
+    rows = []
+    for change in plan.therapist_changes:
+        person = ctx.participants.get(change.participant)
+        rows.append({
+            "participant": change.participant,
+            "name": person.display_name if person is not None else change.participant,
+            "what": APPOINTMENT_TITLES.get(change.kind, change.kind.title()),
+            "when": ctx.to_datetime(when[change.need]).isoformat(),
+            "usual": ctx.staff_names.get(change.usual, ""),
+            "assigned": ctx.staff_names.get(change.assigned, ""),
+            "reason": change.reason,
+        })
+    return sorted(rows, key=lambda r: (r["name"], r["when"]))

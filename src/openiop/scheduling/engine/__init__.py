@@ -23,6 +23,7 @@ from .model import (
     Participant,
     Plan,
     Room,
+    TherapistChange,
     Track,
     Window,
 )
@@ -30,6 +31,6 @@ from .verify import check_plan
 
 __all__ = [
     "Appointment", "Clinician", "Explanation", "FixedAppointment", "GroupSession", "Instance",
-    "Need", "Participant", "Plan", "Room", "SolveSettings", "Track", "Window", "check_plan",
+    "Need", "Participant", "Plan", "Room", "SolveSettings", "TherapistChange", "Track", "Window", "check_plan",
     "describe_windows", "solve", "solve_greedy",
 ]

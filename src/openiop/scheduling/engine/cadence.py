@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .explain import describe_windows
-from .model import CadenceGap, Instance, Need, Participant, fmt_hours
+from .model import MINUTES_PER_DAY, CadenceGap, Clinician, Instance, Need, Participant, fmt_hours
 from .options import AppointmentOption, Options
 from .resources import add_appointment_resources, fixed_room_use, peak_use, room_pools
 
@@ -87,6 +87,48 @@ def settle(
         if b in pinned_keys:
             blocked_by_pin.add(a)
 
+    status, solved = (_solve_appointments(instance, options, greedy_appts, blocked_by_pin, seed=seed,
+                                          workers=workers, seconds=seconds,
+                                          deterministic=deterministic)
+                      if seconds > 0 else (cp_model.UNKNOWN, set()))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # Nothing better than the greedy baseline was found in time: its misses are reported
+        # as gaps, and said to be unproven.
+        chosen = greedy_appts
+        proven = False
+    else:
+        chosen = solved
+        proven = status == cp_model.OPTIMAL
+        if len(unmet(options, chosen)) >= len(unmet(options, greedy)):
+            chosen = greedy_appts  # no more needs met than greedy: keep its week intact
+    missed = [nid for nid in unmet(options, chosen) if nid not in faceless]
+    total = len(needs)
+    fitted = total - len(missed) - len(faceless)
+    context = _WhyContext.build(instance, options, chosen) if missed else None
+    for nid in missed:
+        p, need = needs[nid]
+        reason, suggestion = _why(context, options, p, need, chosen, clash, blocked_by_pin)
+        if proven and options.truncated:
+            # Some candidate lists were cut (options.MAX_UNCAPPED_CANDIDATES): the solver's
+            # answer is optimal for the candidates it saw, not a proof about the week.
+            reason += " (not placed among the times tried; not proven impossible)"
+            gaps.append(_gap((p, need), reason, suggestion, proven=False))
+            continue
+        if proven:
+            reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
+                       "appointments can be booked together)")
+        else:
+            reason += " (not placed within the time limit; not proven impossible)"
+        gaps.append(_gap((p, need), reason, suggestion, proven=proven))
+    return CadenceSettlement(placeable - set(missed), tuple(gaps), chosen, proven,
+                             time.perf_counter() - started)
+
+
+def _solve_appointments(
+    instance: Instance, options: Options, greedy_appts: set[int], blocked_by_pin: set[int], *,
+    seed: int, workers: int, seconds: float, deterministic: float | None,
+) -> tuple[cp_model.CpSolverStatus | int, set[int]]:
+    """The appointments-only model: the most due appointments that fit together."""
     m = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
     per_need: dict[str, list[cp_model.IntVar]] = {}
@@ -117,33 +159,12 @@ def settle(
     prm.num_workers = workers
     prm.random_seed = seed
     prm.interleave_search = True
-    prm.max_time_in_seconds = max(1.0, seconds)
-    prm.max_deterministic_time = deterministic or max(1.0, seconds) * 0.8
+    prm.max_time_in_seconds = max(0.5, seconds)
+    prm.max_deterministic_time = deterministic or max(0.5, seconds) * 0.8
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        # Nothing better than the greedy baseline was found in time: its misses are reported
-        # as gaps, and said to be unproven.
-        chosen = greedy_appts
-        proven = False
-    else:
-        chosen = {k for k, v in x.items() if solver.boolean_value(v)}
-        proven = status == cp_model.OPTIMAL
-        if len(unmet(options, chosen)) >= len(unmet(options, greedy)):
-            chosen = greedy_appts  # no more needs met than greedy: keep its week intact
-    missed = [nid for nid in unmet(options, chosen) if nid not in faceless]
-    total = len(needs)
-    fitted = total - len(missed) - len(faceless)
-    for nid in missed:
-        p, need = needs[nid]
-        reason, suggestion = _why(instance, options, p, need, chosen, clash, blocked_by_pin)
-        if proven:
-            reason += (f" (the solver proved that at most {fitted} of the week's {total} due "
-                       "appointments can be booked together)")
-        else:
-            reason += " (not placed within the time limit; not proven impossible)"
-        gaps.append(_gap((p, need), reason, suggestion, proven=proven))
-    return CadenceSettlement(placeable - set(missed), tuple(gaps), chosen, proven,
-                             time.perf_counter() - started)
+        return status, set()
+    return status, {k for k, v in x.items() if solver.boolean_value(v)}
 
 
 def _gap(pn: tuple[Participant, Need], reason: str, suggestion: str, *, proven: bool) -> CadenceGap:
@@ -161,8 +182,41 @@ def _face_suggestion(reason: str) -> str:
             "free, or use telehealth.")
 
 
+@dataclass
+class _WhyContext:
+    """What the chosen appointments occupy, indexed once (per clinician, per room pool and
+    per day) so that explaining each missed appointment costs only its own candidates."""
+
+    clinicians: dict[str, Clinician]
+    load: dict[str, int]
+    by_clinician_day: dict[tuple[str, int], list[AppointmentOption]]
+    pools: dict[tuple[str, str], list[str]]
+    pool_busy_day: dict[tuple[str, str, int], list[tuple[int, int]]]
+
+    @classmethod
+    def build(cls, instance: Instance, options: Options, chosen: set[int]) -> _WhyContext:
+        load: dict[str, int] = dict(options.clinician_fixed_minutes)
+        by_clinician_day: dict[tuple[str, int], list[AppointmentOption]] = defaultdict(list)
+        pool_busy_day: dict[tuple[str, str, int], list[tuple[int, int]]] = defaultdict(list)
+        for (site, kind), fixed in fixed_room_use(instance).items():
+            for s, e, _ in fixed:
+                for day in range(s // MINUTES_PER_DAY, (e - 1) // MINUTES_PER_DAY + 1):
+                    pool_busy_day[(site, kind, day)].append((s, e))
+        for pid in options.appointments:
+            for lst in options.appointments[pid].values():
+                for o in lst:
+                    if o.key not in chosen:
+                        continue
+                    load[o.clinician] = load.get(o.clinician, 0) + o.end - o.start
+                    for day in range(o.start // MINUTES_PER_DAY, (o.end - 1) // MINUTES_PER_DAY + 1):
+                        by_clinician_day[(o.clinician, day)].append(o)
+                        pool_busy_day[(o.site, o.need.room_kind, day)].append((o.start, o.end))
+        return cls({c.id: c for c in instance.clinicians}, load, by_clinician_day,
+                   room_pools(instance), pool_busy_day)
+
+
 def _why(
-    instance: Instance,
+    ctx: _WhyContext | None,
     options: Options,
     p: Participant,
     need: Need,
@@ -171,24 +225,10 @@ def _why(
     blocked_by_pin: set[int],
 ) -> tuple[str, str]:
     """What blocks every candidate time of an unplaceable need, in plain words."""
-    clinicians = {c.id: c for c in instance.clinicians}
-    chosen_opts: list[AppointmentOption] = [
-        o for pid in options.appointments for lst in options.appointments[pid].values()
-        for o in lst if o.key in chosen
-    ]
-    by_clinician: dict[str, list[AppointmentOption]] = defaultdict(list)
-    load: dict[str, int] = dict(options.clinician_fixed_minutes)
-    for o in chosen_opts:
-        by_clinician[o.clinician].append(o)
-        load[o.clinician] = load.get(o.clinician, 0) + o.end - o.start
+    assert ctx is not None
+    clinicians, load, pools = ctx.clinicians, ctx.load, ctx.pools
     candidates = [o for o in options.appointments[p.id][need.id]]
     names = sorted({clinicians[o.clinician].name for o in candidates if o.clinician in clinicians})
-    pools = room_pools(instance)
-    pool_busy: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for key, lst in fixed_room_use(instance).items():
-        pool_busy[key].extend((s, e) for s, e, _ in lst)
-    for o in chosen_opts:
-        pool_busy[(o.site, o.need.room_kind)].append((o.start, o.end))
     others: set[str] = set()
     full_load: dict[str, int] = {}
     own = rooms = displaced = 0
@@ -200,12 +240,15 @@ def _why(
         if c and load.get(o.clinician, 0) + o.end - o.start > c.max_weekly_minutes:
             full_load[c.name] = c.max_weekly_minutes
             continue
-        taken = [a for a in by_clinician[o.clinician] if a.start < o.end and o.start < a.end]
+        day = o.start // MINUTES_PER_DAY
+        taken = [a for a in ctx.by_clinician_day.get((o.clinician, day), ())
+                 if a.start < o.end and o.start < a.end]
         if taken:
             others.update(a.need.id for a in taken)
             continue
         pool = (o.site, need.room_kind)
-        if _peak_between(pool_busy[pool], o.start, o.end) >= len(pools.get(pool, [])):
+        if _peak_between(ctx.pool_busy_day.get((o.site, need.room_kind, day), []), o.start,
+                         o.end) >= len(pools.get(pool, [])):
             rooms += 1
         else:
             displaced += 1  # it fits only in place of another due appointment

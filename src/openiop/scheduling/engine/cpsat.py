@@ -15,7 +15,8 @@ Hard constraints (never broken by a returned plan; `verify.check_plan` re-checks
   smaller CP-SAT model when the greedy baseline misses one); only those are required, and
   each one that cannot be is returned as a CadenceGap with the reason.
 
-Objective (a penalty, minimised) in priority order: participants below the minimum (and minutes short), skipped sessions of their own track,
+Objective (a penalty, minimised) in priority order: participants below the minimum, a change
+of the usual clinician, minutes short, skipped sessions of their own track, track
 continuity, days of travel, balanced groups. See options.W_*.
 
 Deterministic for a seed: a fixed number of workers, `interleave_search` and a
@@ -42,6 +43,7 @@ from .options import (
     W_MOVED,
     W_SHORT_MINUTE,
     W_SKIPPED_GROUP,
+    W_THERAPIST_CHANGE,
     W_TRAVEL_DAY,
     W_UNMET_NEED,
     Options,
@@ -51,6 +53,7 @@ from .options import (
 )
 from .plan import make_plan
 from .resources import add_appointment_resources, group_capacity
+from .tracks import seats_and_tracks
 
 
 @dataclass(frozen=True)
@@ -92,81 +95,181 @@ def _report(settings: SolveSettings, phase: str, best: int | None, bound: int | 
         settings.progress(phase, best, bound)
 
 
+class _OutOfTime(Exception):
+    """Model building used up its share of the time limit."""
+
+
 def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     """Plan the week with CP-SAT; never returns a plan worse than the greedy baseline.
 
     Cadence is settled first (cadence.py): every due appointment that can be booked is a
     hard constraint of the model; the ones that cannot are returned as explained gaps.
+
+    Never worse than the starting plan, by construction: the starting plan (greedy's, or
+    greedy's groups with the settled appointments when greedy misses a due appointment
+    that can be booked) is the complete solution hint, so CP-SAT's first incumbent is that
+    plan; and the solver's answer is returned only when it is at least as good on the
+    objective (lexicographic tiers folded into one weighted sum) *and* leaves at least as
+    many participants at their weekly minimum. Otherwise the starting plan is returned.
+
+    The time limit covers everything (options, settling cadence, building the model, the
+    relaxation bound, solving, rooms and explanations): building stops and the starting
+    plan is returned when building would eat into the solver's share.
     """
     settings = settings or SolveSettings()
     started = time.perf_counter()
+    limit = settings.time_limit_seconds
     options = build_options(instance)
     greedy = greedy_choice(instance, options)
+    # The greedy baseline exactly as solve_greedy() makes it (same options, same choice).
+    n_people = len(instance.participants)
+    baseline: dict[str, float] = {
+        "objective": score_selection(instance, options, greedy)[0],
+        "meeting_minimum": _meeting(instance, options, greedy),
+        "appointments": sum(1 for lst in options.appointments.values() for opts in lst.values()
+                            for o in opts if o.key in greedy),
+    }
+    baseline["share_meeting_minimum"] = baseline["meeting_minimum"] / n_people if n_people else 1.0
     left = unmet(options, greedy)
     if left:
         # The shortlists could not place these: give them every candidate before deciding
         # that a cadence rule cannot be met.
         options = build_options(instance, uncapped=frozenset(left))
         greedy = greedy_choice(instance, options)
-    greedy_objective, _ = score_selection(instance, options, greedy)
-    _report(settings, "Checking which due appointments can be booked", greedy_objective, None)
+    _report(settings, "Checking which due appointments can be booked",
+            int(baseline["objective"]), None)
+    plain_greedy = greedy
+    # Seats and tracks exactly first (tracks.py), then greedy's appointments around them:
+    # used as the starting plan when it is better than plain greedy on one measure and not
+    # worse on the other.
+    seats = seats_and_tracks(instance, options, seed=settings.seed, workers=settings.workers,
+                             seconds=min(limit * 0.1, max(0.5, limit * 0.4 - (time.perf_counter() - started))))
+    if seats is not None:
+        staged = greedy_choice(instance, options, groups=seats)
+        if _strictly_better(instance, options, staged, greedy):
+            greedy = staged
+    # Proving which cadence rules cannot be met gets its share while the clock allows it
+    # (building that model costs time too); otherwise greedy's misses are reported unproven.
+    available = limit * 0.5 - (time.perf_counter() - started)
+    cadence_seconds = min(limit * settings.cadence_share, available) if available >= 0.5 else 0.0
     settlement = settle(
         instance, options, greedy, seed=settings.seed, workers=settings.workers,
-        seconds=settings.time_limit_seconds * settings.cadence_share,
+        seconds=cadence_seconds,
         deterministic=(settings.deterministic_limit * settings.cadence_share
                        if settings.deterministic_limit else None),
     )
+    gaps = settlement.gaps
     start = _start_from(options, greedy, settlement.start)
-    start_objective, _ = score_selection(instance, options, start)
-    m, x, y, aux_hint = _build(instance, options, start, shared=True, hard=settlement.keep)
+    plan_started = time.perf_counter()
+    fallback = make_plan(instance, options, start, None, bound=0, status="GREEDY_FALLBACK",
+                         seconds=0.0, method=("greedy" if start == plain_greedy else
+                                              "seats-first" if start == greedy else "cadence-first"),
+                         gaps=gaps)
+    # Turning a selection into a plan (rooms, explanations, therapist changes) is timed
+    # here, so that the solver leaves enough time to do it once more at the end.
+    plan_seconds = time.perf_counter() - plan_started
+
+    fallback.baseline = baseline
+
+    def give_fallback(bound: int) -> Plan:
+        fallback.bound = min(bound, fallback.objective)
+        fallback.solve_seconds = time.perf_counter() - started
+        return fallback
+
+    # Model building may use up to 60 % of the limit; past that, the starting plan stands.
+    build_deadline = started + limit * 0.6
+    if time.perf_counter() > build_deadline:
+        return give_fallback(0)
+    try:
+        m, x, y, aux_hint = _build(instance, options, start, shared=True, hard=settlement.keep,
+                                   deadline=build_deadline)
+    except _OutOfTime:
+        return give_fallback(0)
     for key, var in x.items():
         m.add_hint(var, key in start)
     for var, value in aux_hint:
         m.add_hint(var, value)
+    # The limit covers everything: keep time for rooms and explanations afterwards.
+    margin = min(3.0, limit * 0.03) + 1.5 * plan_seconds
 
     # A proven lower bound from the relaxation without shared resources (seats, clinician
     # time, rooms): each participant's own best week. It separates per participant, so it
-    # solves fast even when the full model's LP bound is still weak.
-    relax_budget = max(1.0, settings.time_limit_seconds * settings.relaxation_share)
-    relax_started = time.perf_counter()
-    relaxed, _, _, _ = _build(instance, options, start, shared=False, hard=settlement.keep)
-    relax_solver = _solver(settings, relax_budget - (time.perf_counter() - relax_started))
-    relax_solver.solve(relaxed)
-    relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
-    _report(settings, "Searching for a better plan", min(greedy_objective, start_objective),
-            relaxation_bound)
+    # solves fast even when the full model's LP bound is still weak. Skipped when the
+    # budget is tight: the solver's own bound is still reported.
+    relaxation_bound = 0
+    remaining = limit - margin - (time.perf_counter() - started)
+    relax_budget = min(limit * settings.relaxation_share, remaining * 0.3)
+    if relax_budget >= 1.0:
+        relax_started = time.perf_counter()
+        try:
+            relaxed, _, _, _ = _build(instance, options, start, shared=False,
+                                      hard=settlement.keep, deadline=relax_started + relax_budget / 2)
+        except _OutOfTime:
+            relaxed = None
+        if relaxed is not None:
+            relax_solver = _solver(settings, relax_budget - (time.perf_counter() - relax_started))
+            relax_solver.solve(relaxed)
+            relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
+            del relaxed
 
-    # The limit covers everything: keep a little for rooms and explanations afterwards.
-    margin = min(3.0, settings.time_limit_seconds * 0.03)
-    solver = _solver(settings, settings.time_limit_seconds - margin - (time.perf_counter() - started))
+    remaining = limit - margin - (time.perf_counter() - started)
+    if remaining < 0.5:
+        return give_fallback(relaxation_bound)
+    remaining *= 0.9  # CP-SAT may overrun its limit a little (presolve, stopping workers)
+    solver = _solver(settings, remaining)
+    if remaining < 1.0:
+        solver.parameters.max_time_in_seconds = remaining
+    _report(settings, "Searching for a better plan", fallback.objective, relaxation_bound)
     status = (solver.solve(m, _Reporter(settings.progress, relaxation_bound))
               if settings.progress is not None else solver.solve(m))
-    seconds = time.perf_counter() - started
-    gaps = settlement.gaps
 
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen = {k for k, v in x.items() if solver.boolean_value(v)}
-        tracks = {}
-        for p in instance.participants:
-            for t in p.tracks:
-                yt = y[(p.id, t)]
-                if isinstance(yt, int) or solver.boolean_value(yt):
-                    tracks[p.id] = t
-                    break
-        bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
-        plan = make_plan(instance, options, chosen, tracks, bound=bound,
-                         status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
-                         seconds=seconds, method="cp-sat", gaps=gaps)
-        if plan.objective <= min(greedy_objective, start_objective):
-            return plan
-        fallback_bound = bound
-    else:
-        fallback_bound = relaxation_bound
-    # No better solution within the limit: the starting plan (the greedy one whenever it
-    # meets every placeable cadence rule), with whatever bound was proven.
-    return make_plan(instance, options, start, None, bound=fallback_bound,
-                     status="GREEDY_FALLBACK", seconds=seconds,
-                     method="greedy" if start == greedy else "cadence-first", gaps=gaps)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # No solution within the limit: the starting plan (the greedy one whenever it
+        # meets every placeable cadence rule), with whatever bound was proven.
+        return give_fallback(relaxation_bound)
+    chosen = {k for k, v in x.items() if solver.boolean_value(v)}
+    tracks = {}
+    for p in instance.participants:
+        for t in p.tracks:
+            yt = y[(p.id, t)]
+            if isinstance(yt, int) or solver.boolean_value(yt):
+                tracks[p.id] = t
+                break
+    bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
+    del m, solver
+    plan = make_plan(instance, options, chosen, tracks, bound=bound,
+                     status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+                     seconds=0.0, method="cp-sat", gaps=gaps)
+    plan.solve_seconds = time.perf_counter() - started
+    plan.baseline = baseline
+    if not_worse(instance, plan, fallback):
+        return plan
+    return give_fallback(bound)
+
+
+def _strictly_better(instance: Instance, options: Options, a: set[int], b: set[int]) -> bool:
+    """Selection `a` is not worse than `b` on the objective nor on participants at the
+    minimum, and better on at least one."""
+    (obj_a, _), (obj_b, _) = score_selection(instance, options, a), score_selection(instance, options, b)
+    meet_a, meet_b = _meeting(instance, options, a), _meeting(instance, options, b)
+    return obj_a <= obj_b and meet_a >= meet_b and (obj_a < obj_b or meet_a > meet_b)
+
+
+def _meeting(instance: Instance, options: Options, chosen: set[int]) -> int:
+    count = 0
+    for p in instance.participants:
+        minutes = options.fixed_minutes[p.id] + sum(o.counted for o in options.groups[p.id]
+                                                    if o.key in chosen) + sum(
+            o.counted for lst in options.appointments[p.id].values() for o in lst if o.key in chosen)
+        count += minutes >= p.minimum_minutes
+    return count
+
+
+def not_worse(instance: Instance, plan: Plan, baseline: Plan) -> bool:
+    """`plan` is at least as good as `baseline` on the objective and on how many
+    participants reach their weekly minimum (the two measures the planner promises)."""
+    return (plan.objective <= baseline.objective
+            and plan.meeting_minimum(instance) >= baseline.meeting_minimum(instance))
 
 
 def _start_from(options: Options, greedy: set[int], appointments: set[int]) -> set[int]:
@@ -187,7 +290,7 @@ def _start_from(options: Options, greedy: set[int], appointments: set[int]) -> s
 
 def _build(
     instance: Instance, options: Options, greedy: set[int], *, shared: bool,
-    hard: frozenset[str] = frozenset(),
+    hard: frozenset[str] = frozenset(), deadline: float | None = None,
 ) -> tuple[cp_model.CpModel, dict[int, cp_model.IntVar], dict, list]:
     """The model; with shared=False, only each participant's own terms and constraints
     (no seats, clinician time or rooms), whose optimum is a valid lower bound. Due
@@ -214,7 +317,9 @@ def _build(
     }
     program_sessions: dict[str, set[str]] = defaultdict(set)
 
-    for p in instance.participants:
+    for n_person, p in enumerate(instance.participants):
+        if deadline is not None and n_person % 50 == 0 and time.perf_counter() > deadline:
+            raise _OutOfTime
         gopts = options.groups[p.id]
         # Track choice: fixed when the participant has one track.
         if len(p.tracks) > 1:
@@ -255,7 +360,7 @@ def _build(
             if lst and lst[0].need.preferred_clinician:
                 others = [x[o.key] for o in lst if not o.preferred]
                 if others:
-                    terms.append((W_CONTINUITY, sum(others)))
+                    terms.append((W_THERAPIST_CHANGE, sum(others)))
             if lst and lst[0].need.current:
                 # Stability: an appointment already in the calendar stays where it is.
                 terms.append((W_MOVED, 1 - sum(x[o.key] for o in lst if o.is_current)))
@@ -319,7 +424,11 @@ def _build(
             (sum(1 for v in session_takers[s] if v.index in greedy_index) for s in sids), default=0)))
         terms.append((W_BALANCE, biggest))
 
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _OutOfTime
     add_appointment_resources(m, instance, options, x)
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _OutOfTime
 
     m.minimize(sum(w * t for w, t in terms))
     return m, x, y, aux_hint

@@ -59,16 +59,56 @@ def describe_sessions(sessions: list[GroupSession]) -> str:
     return ", ".join(bits)
 
 
-def _track_fit(instance: Instance, p: Participant, track: str) -> int:
+def _track_fit(sessions: list[GroupSession], p: Participant) -> int:
     """Counted minutes of a track's sessions the participant's commitments leave free."""
     return sum(
-        g.counted_minutes for g in instance.groups
-        if g.track == track and not any(w.overlaps(g.start, g.end) for w in p.busy)
+        g.counted_minutes for g in sessions
+        if g.counted_minutes and not any(w.overlaps(g.start, g.end) for w in p.busy)
     )
 
 
 def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanation]:
+    """One explanation per participant left below the minimum or with a due appointment
+    unbooked. Linear in the week's size: sessions are indexed by track and tracks by
+    program once, so each participant only looks at their own program's sessions."""
     tracks = {t.id: t for t in instance.tracks}
+    by_track: dict[str, list[GroupSession]] = defaultdict(list)
+    for g in instance.groups:
+        by_track[g.track].append(g)
+    for lst in by_track.values():
+        lst.sort(key=lambda g: g.start)
+    # Tracks with the same timetable (parallel groups of one program) fit a person equally:
+    # each program's tracks are grouped by timetable, keeping the two highest ids of each
+    # (the suggestion's tie-break), so a person is compared with a few timetables, not
+    # with every track of the program.
+    def timetable(track_id: str) -> tuple:
+        return tuple((g.start, g.end, g.counted_minutes) for g in by_track.get(track_id, []))
+
+    timetables: dict[str, dict[tuple, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for t in instance.tracks:
+        timetables[t.program][timetable(t.id)].append(t.id)
+    for per_program in timetables.values():
+        for sig, ids in per_program.items():
+            per_program[sig] = sorted(ids, reverse=True)[:2]
+    gaps = {g.need: g for g in plan.cadence_gaps}
+    # Commitments repeat (the same work hours for many people): a timetable's fit is
+    # computed once per distinct set of commitments, not once per person.
+    fit_cache: dict[tuple[tuple, tuple[Window, ...]], int] = {}
+
+    def fit_of(sig: tuple, track_id: str, p: Participant) -> int:
+        key = (sig, p.busy)
+        if key not in fit_cache:
+            fit_cache[key] = _track_fit(by_track.get(track_id, []), p)
+        return fit_cache[key]
+
+    def best_alternative(p: Participant, current: str) -> tuple[int, str] | None:
+        best = None
+        for sig, ids in timetables.get(p.program, {}).items():
+            other = next((i for i in ids if i != current), None)
+            if other is not None:
+                best = max(best or (-1, ""), (fit_of(sig, other, p), other))
+        return best
+
     out: list[Explanation] = []
     unmet = set(plan.unmet_needs)
     for p in instance.participants:
@@ -76,10 +116,11 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         if got >= p.minimum_minutes and not any(n.id in unmet for n in p.needs):
             continue
         track = plan.chosen_track.get(p.id) or (p.tracks[0] if p.tracks else "")
-        sessions = sorted((g for g in instance.groups if g.track == track), key=lambda g: g.start)
+        sessions = by_track.get(track, [])
         counted_sessions = [g for g in sessions if g.counted_minutes]
         free = [g for g in counted_sessions if not any(w.overlaps(g.start, g.end) for w in p.busy)]
-        blocked = [g for g in counted_sessions if g not in free]
+        free_ids = {g.id for g in free}
+        blocked = [g for g in counted_sessions if g.id not in free_ids]
         booked = set(plan.group_bookings.get(p.id, ()))
         full = [g for g in free if g.id not in booked]
         name = tracks[track].label if track in tracks else "their track"
@@ -101,7 +142,6 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         if full:
             reasons.append(f"{len(full)} session(s) it fits were full or clashed: "
                            f"{describe_sessions(full)}")
-        gaps = {g.need: g for g in plan.cadence_gaps}
         for need in p.needs:
             if need.id in unmet:
                 gap = gaps.get(need.id)
@@ -113,11 +153,10 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
         reason = f"{reason[0].upper()}{reason[1:]} ({need_text})."
 
         suggestion = ""
-        alternatives = [t for t in instance.tracks if t.program == p.program and t.id != track]
-        best = max(alternatives, key=lambda t: (_track_fit(instance, p, t.id), t.id), default=None)
-        current_fit = _track_fit(instance, p, track) if track else 0
-        if best is not None and _track_fit(instance, p, best.id) > current_fit:
-            fit = _track_fit(instance, p, best.id)
+        alternative = best_alternative(p, track)
+        current_fit = fit_of(timetable(track), track, p) if track else 0
+        if alternative is not None and alternative[0] > current_fit:
+            fit, best = alternative[0], tracks[alternative[1]]
             enough = "enough for the minimum" if fit >= p.minimum_minutes else "more than now"
             suggestion = (f"Offer {best.label}: it fits around these commitments "
                           f"({fmt_hours(fit)} a week, {enough}).")

@@ -15,7 +15,9 @@ from .plan import make_plan
 from .resources import Ledger
 
 
-def greedy_choice(instance: Instance, options: Options) -> set[int]:
+def greedy_choice(instance: Instance, options: Options, groups: set[int] | None = None) -> set[int]:
+    """Greedy's selection. With `groups` (group option keys decided beforehand, e.g. by
+    tracks.seats_and_tracks) those seats are booked instead of the enrolled track's."""
     ledger = Ledger(instance, options)
     chosen: set[int] = set()
     conflicts: dict[int, set[int]] = {}
@@ -33,15 +35,37 @@ def greedy_choice(instance: Instance, options: Options) -> set[int]:
     for p in order:
         primary = p.tracks[0] if p.tracks else None
         for o in options.groups[p.id]:
-            if (o.track == primary or o.pinned) and free(o.key) and ledger.group_ok(o):
+            wanted = o.key in groups if groups is not None else (o.track == primary or o.pinned)
+            if wanted and free(o.key) and ledger.group_ok(o):
                 ledger.take_group(o)
                 chosen.add(o.key)
+        group_keys = {o.key: o for o in options.groups[p.id]}
         for nid in sorted(options.appointments[p.id]):
-            for o in options.appointments[p.id][nid]:
-                if free(o.key) and ledger.appointment_ok(o):
-                    ledger.take_appointment(o)
-                    chosen.add(o.key)
+            lst = options.appointments[p.id][nid]
+            booked = False
+            for appt in lst:
+                if free(appt.key) and ledger.appointment_ok(appt):
+                    ledger.take_appointment(appt)
+                    chosen.add(appt.key)
+                    booked = True
                     break
+            if booked or groups is None:
+                continue
+            # Seats decided beforehand must not cost appt due appointment (cadence comes
+            # first): give up the fewest unpinned sessions in the way of appt free time.
+            best = None
+            for appt in lst:
+                blocking = conflicts.get(appt.key, set()) & chosen
+                if (blocking and all(k in group_keys and not group_keys[k].pinned for k in blocking)
+                        and ledger.appointment_ok(appt) and (best is None or len(blocking) < len(best[1]))):
+                    best = (appt, blocking)
+            if best is not None:
+                appt, blocking = best
+                for k in blocking:
+                    chosen.discard(k)
+                    ledger.taken[group_keys[k].session.id] -= 1
+                ledger.take_appointment(appt)
+                chosen.add(appt.key)
     return chosen
 
 

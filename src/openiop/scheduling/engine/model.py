@@ -169,6 +169,19 @@ class CadenceGap:
 
 
 @dataclass(frozen=True)
+class TherapistChange:
+    """A due appointment booked with someone other than the participant's usual clinician
+    (continuity is a rule: this only happens when that clinician cannot take it), and why."""
+
+    need: str
+    participant: str
+    kind: str
+    usual: str  # clinician id of the primary therapist / family therapist / prescriber
+    assigned: str  # clinician id who takes it this week
+    reason: str
+
+
+@dataclass(frozen=True)
 class Explanation:
     participant: str
     minutes_planned: int
@@ -195,6 +208,11 @@ class Plan:
     # Cadence rules are hard: every due appointment is booked except these, each with the
     # reason no placement exists (an infeasible week is explained, never silently thinned).
     cadence_gaps: tuple[CadenceGap, ...] = ()
+    # Appointments given to another clinician than the usual one, each with the reason.
+    therapist_changes: tuple[TherapistChange, ...] = ()
+    # The greedy baseline on the same week, measured inside solve() so callers need not
+    # run greedy again: objective, meeting_minimum, share_meeting_minimum, appointments.
+    baseline: dict[str, float] = field(default_factory=dict)
 
     @property
     def cadence_met(self) -> bool:
@@ -209,6 +227,12 @@ class Plan:
         if self.objective <= 0:
             return 0.0
         return max(0.0, (self.objective - self.bound) / self.objective)
+
+    def track_moves(self, instance: Instance) -> list[tuple[str, str, str]]:
+        """(participant, enrolled track, proposed track) for everyone the plan places in an
+        alternative track: a proposal for the director, not a change of enrollment."""
+        return [(p.id, p.tracks[0], self.chosen_track[p.id]) for p in instance.participants
+                if p.tracks and self.chosen_track.get(p.id, p.tracks[0]) != p.tracks[0]]
 
     def meeting_minimum(self, instance: Instance) -> int:
         return sum(1 for p in instance.participants if self.minutes.get(p.id, 0) >= p.minimum_minutes)

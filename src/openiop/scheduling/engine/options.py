@@ -12,6 +12,7 @@ fixed appointments) is filtered out here, before any variable exists.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
@@ -21,9 +22,18 @@ from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Par
 # what the tiers below can add up to for one participant.
 W_UNMET_NEED = 1_000_000  # a cadence appointment left unbooked
 W_BELOW_MIN = 100_000  # a participant below the weekly minimum
+# Continuity of care is a rule: an individual, family or medication appointment goes to
+# the participant's usual clinician (primary therapist, the care team's family therapist,
+# the prescriber) unless that clinician cannot take it this week. The weight sits just
+# below a participant's weekly minimum and above everything else, so the usual clinician
+# is only replaced to book a due appointment at all or to keep someone at the minimum;
+# every replacement is listed in the plan with the reason (plan.therapist_changes).
+# Continuity of the therapeutic relationship predicts outcome (Flückiger et al., "The
+# alliance in adult psychotherapy: a meta-analytic synthesis", Psychotherapy 55(4), 2018).
+W_THERAPIST_CHANGE = 50_000
 W_SHORT_MINUTE = 100  # each minute short of the minimum
 W_SKIPPED_GROUP = 500  # an attendable session of the chosen track left unbooked
-W_CONTINUITY = 40  # another clinician than the usual one, or another track than enrolled
+W_CONTINUITY = 40  # another track than the enrolled one
 W_MOVED = 40  # an appointment already in the calendar moved to another time or clinician
 W_TRAVEL_DAY = 10  # each day the participant has to come in
 W_BALANCE = 1  # the largest group of a program (keeps parallel groups even)
@@ -32,6 +42,11 @@ MAX_PREFERRED_CANDIDATES = 32
 MAX_OTHER_CANDIDATES = 16
 MAX_OTHER_CLINICIANS = 4  # alternatives to the usual clinician, per appointment
 MAX_SCANNED_CLINICIANS = 16
+# A need the shortlist could not place gets every candidate, up to this many (the usual
+# clinician's first): enough to place it in practice, while a clinic of thousands does not
+# turn one unplaced need into tens of thousands of variables. A need whose list was cut
+# here is never reported as *proven* impossible (Options.truncated).
+MAX_UNCAPPED_CANDIDATES = 400
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,7 @@ class Options:
     clinician_fixed_minutes: dict[str, int]
     attendable: dict[tuple[str, str], int]  # (participant, track) -> attendable sessions
     no_candidate: dict[str, str]  # need id -> why no candidate exists
+    truncated: frozenset[str] = frozenset()  # uncapped needs whose candidates were cut
 
     def all_options(self) -> list[GroupOption | AppointmentOption]:
         out: list[GroupOption | AppointmentOption] = []
@@ -135,8 +151,11 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
     fixed_days: dict[str, set[int]] = {}
     attendable: dict[tuple[str, str], int] = {}
     no_candidate: dict[str, str] = {}
+    truncated: set[str] = set()
 
     starts_cache: dict[tuple[str, int], list[int]] = {}
+    eligible_cache: dict[frozenset[str], list[Clinician]] = {}
+    position: dict[frozenset[str], dict[str, int]] = {}
     clinicians = {c.id: c for c in instance.clinicians}
 
     def free_starts(cid: str, minutes: int) -> list[int]:
@@ -197,8 +216,12 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                 no_candidate[need.id] = f"the participant's site has no {need.room_kind} room"
                 appts[p.id][need.id] = []
                 continue
-            eligible = [c for c in instance.clinicians
-                        if not need.credentials or c.credentials & need.credentials]
+            eligible = eligible_cache.get(need.credentials)
+            if eligible is None:
+                eligible = eligible_cache[need.credentials] = [
+                    c for c in instance.clinicians
+                    if not need.credentials or c.credentials & need.credentials]
+                position[need.credentials] = {c.id: i for i, c in enumerate(eligible)}
             if not eligible:
                 creds = " or ".join(sorted(need.credentials))
                 no_candidate[need.id] = f"no clinician holds {creds}"
@@ -207,17 +230,19 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
             ranked: list[tuple[tuple, str, int]] = []
             # The usual clinician, then a few others, rotated by participant so that the
             # alternatives spread over the team instead of all naming the same person.
-            others_pool = [c for c in eligible if c.id != need.preferred_clinician]
-            if others_pool:
-                shift = p_index % len(others_pool)
-                others_pool = others_pool[shift:] + others_pool[:shift]
-            considered = [c for c in eligible if c.id == need.preferred_clinician] + others_pool
+            # Lazily, so that a shortlist of a few clinicians costs a few steps, not a pass
+            # over the whole (possibly very large) team for every need.
+            considered = _rotated(eligible, position[need.credentials].get(
+                need.preferred_clinician or ""), p_index)
             with_room = 0
             capped = need.id not in uncapped
             for n_scanned, c in enumerate(considered):
                 if capped and c.id != need.preferred_clinician and (
                     with_room >= MAX_OTHER_CLINICIANS or n_scanned > MAX_SCANNED_CLINICIANS
                 ):
+                    break
+                if not capped and len(ranked) >= 2 * MAX_UNCAPPED_CANDIDATES:
+                    truncated.add(need.id)
                     break
                 found = 0
                 starts = free_starts(c.id, need.minutes)
@@ -246,9 +271,11 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
             ranked = [r for r in ranked if (r[1], r[2]) != need.current]
             preferred = sorted(r for r in ranked if r[1] == need.preferred_clinician)
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
+            if not capped and len(preferred) + len(others) > MAX_UNCAPPED_CANDIDATES:
+                truncated.add(need.id)
             chosen = current + (
                 preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
-                if capped else preferred + others)
+                if capped else (preferred + others)[:MAX_UNCAPPED_CANDIDATES])
             if not chosen:
                 no_candidate[need.id] = _no_time_reason(p, eligible)
             lst = []
@@ -278,7 +305,25 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                     conflicts.append((k1, k2))
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
-                   attendable, no_candidate)
+                   attendable, no_candidate, frozenset(truncated))
+
+
+def _rotated(eligible: list[Clinician], usual: int | None, shift: int) -> Iterator[Clinician]:
+    """The usual clinician (at index `usual`, when eligible) first, then the others
+    starting at `shift` (mod their number) and wrapping around: alternatives spread over
+    the team instead of all naming the same person. Same order as rotating the list of
+    the others, produced one at a time."""
+    if usual is not None:
+        yield eligible[usual]
+    n_others = len(eligible) - (usual is not None)
+    if not n_others:
+        return
+    start = shift % n_others
+    # Index among the others -> index in `eligible` (skipping the usual clinician).
+    skip = usual if usual is not None else len(eligible)
+    for k in range(n_others):
+        i = (start + k) % n_others
+        yield eligible[i + 1 if i >= skip else i]
 
 
 def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -> bool:
@@ -328,7 +373,7 @@ def score_selection(
             if not picked:
                 parts["unmet_needs"] += 1
             elif not picked[0].preferred and picked[0].need.preferred_clinician:
-                parts["continuity"] += 1
+                parts["therapist_changes"] += 1
             if lst and lst[0].need.current and not (picked and picked[0].is_current):
                 parts["moved"] += 1
             del nid
@@ -342,6 +387,7 @@ def score_selection(
         + W_BELOW_MIN * parts["below_minimum"]
         + W_SHORT_MINUTE * parts["short_minutes"]
         + W_SKIPPED_GROUP * parts["skipped_groups"]
+        + W_THERAPIST_CHANGE * parts["therapist_changes"]
         + W_CONTINUITY * parts["continuity"]
         + W_MOVED * parts["moved"]
         + W_TRAVEL_DAY * parts["travel_days"]

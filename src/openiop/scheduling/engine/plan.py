@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .continuity import therapist_changes
 from .explain import explain
 from .model import CadenceGap, Instance, Plan
 from .options import Options, chosen_track, score_selection
@@ -63,4 +64,5 @@ def make_plan(
         cadence_gaps=gaps,
     )
     plan.explanations = tuple(explain(instance, options, plan))
+    plan.therapist_changes = therapist_changes(instance, options, plan.appointments, group_bookings)
     return plan

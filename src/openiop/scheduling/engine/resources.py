@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 
 from ortools.sat.python import cp_model
@@ -58,6 +59,9 @@ def assign_rooms(
     for o in chosen:
         by_pool[(o.site, o.need.room_kind)].append(o)
     for pool_key, opts in sorted(by_pool.items()):
+        if not fixed.get(pool_key):
+            _partition(pools.get(pool_key, []), opts, placed, failed)
+            continue
         busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for s, e, rid in fixed.get(pool_key, []):
             busy[rid].append((s, e))
@@ -74,6 +78,25 @@ def assign_rooms(
             placed.append(Appointment(o.need.id, o.participant, o.need.kind, o.clinician, room,
                                       o.site, o.start, o.end))
     return placed, failed
+
+
+def _partition(rooms: list[str], opts: list[AppointmentOption], placed: list[Appointment],
+               failed: list[AppointmentOption]) -> None:
+    """Interval partitioning for a pool without fixed bookings, in O(k log k): in start
+    order, a room is free exactly when its last appointment has ended; the first free room
+    in pool order is taken (the same rooms the scan over every room would choose)."""
+    free = list(range(len(rooms)))  # a heap of room indexes
+    in_use: list[tuple[int, int]] = []  # a heap of (end, room index)
+    for o in sorted(opts, key=lambda o: (o.start, o.key)):
+        while in_use and in_use[0][0] <= o.start:
+            heapq.heappush(free, heapq.heappop(in_use)[1])
+        if not free:
+            failed.append(o)
+            continue
+        index = heapq.heappop(free)
+        heapq.heappush(in_use, (o.end, index))
+        placed.append(Appointment(o.need.id, o.participant, o.need.kind, o.clinician, rooms[index],
+                                  o.site, o.start, o.end))
 
 
 WEEK = 7 * MINUTES_PER_DAY

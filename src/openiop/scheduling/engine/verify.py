@@ -6,7 +6,7 @@ by the Django adapter before a plan is offered for applying.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from .model import Instance, Plan
 
@@ -33,21 +33,28 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
             items[pid].append((g.start, g.end, g.site, sid))
         for fa in p.fixed:
             items[pid].append((fa.start, fa.end, fa.site, fa.id))
+    pinned_count: dict[str, int] = defaultdict(int)
+    for p in instance.participants:
+        for sid in set(p.pinned_sessions):
+            pinned_count[sid] += 1
     for sid, n in seats.items():
         g = groups[sid]
-        pinned = sum(1 for p in instance.participants if sid in p.pinned_sessions)
+        pinned = pinned_count[sid]
         cap = g.capacity if not g.room or g.room not in rooms else min(g.capacity, rooms[g.room].capacity)
         if n > max(cap, pinned):
             problems.append(f"group session {sid} has {n} people for {cap} seats")
     clin_items: dict[str, list[tuple[int, int]]] = defaultdict(list)
     room_items: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    fixed_load: dict[str, int] = defaultdict(int)
     for g in instance.groups:
         if g.facilitator:
             clin_items[g.facilitator].append((g.start, g.end))
+            fixed_load[g.facilitator] += g.end - g.start
     for p in instance.participants:
         for fa in p.fixed:
             if fa.clinician:
                 clin_items[fa.clinician].append((fa.start, fa.end))
+                fixed_load[fa.clinician] += fa.end - fa.start
             if fa.room:
                 room_items[fa.room].append((fa.start, fa.end))
     needs = {n.id: (p, n) for p in instance.participants for n in p.needs}
@@ -91,7 +98,7 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
             problems.append(f"clinician {cid} is double-booked")
         c = clinicians.get(cid)
         if c and sum(e - s for s, e in clin_items[cid]) > max(c.max_weekly_minutes,
-                                                               _fixed_load(instance, cid)):
+                                                               fixed_load[cid]):
             problems.append(f"clinician {cid} is over the maximum weekly load")
     for rid, mine in planned_room.items():
         if _clashes(mine, room_items[rid]):
@@ -107,19 +114,24 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
 
 
 def _clashes(mine: list[tuple[int, int]], everything: list[tuple[int, int]]) -> bool:
-    """True when a planned interval overlaps any other interval of the same resource."""
-    for s1, e1 in mine:
-        seen_self = False
-        for s2, e2 in everything:
-            if (s2, e2) == (s1, e1) and not seen_self:
-                seen_self = True  # the interval itself is in `everything` once
-                continue
-            if s2 < e1 and s1 < e2:
-                return True
+    """True when a planned interval overlaps any other interval of the same resource.
+
+    `everything` holds each planned interval (`mine`) once, plus the fixed ones; two
+    fixed intervals that clash are not the plan's doing. One sweep in start order: an
+    interval overlaps an earlier one exactly when it starts before that one's end."""
+    planned = Counter(mine)
+    items = []
+    for s, e in everything:
+        own = planned[(s, e)] > 0
+        if own:
+            planned[(s, e)] -= 1
+        items.append((s, e, own))
+    items.sort()
+    end_all = end_planned = -1
+    for s, e, own in items:
+        if (own and end_all > s) or (not own and end_planned > s):
+            return True
+        end_all = max(end_all, e)
+        if own:
+            end_planned = max(end_planned, e)
     return False
-
-
-def _fixed_load(instance: Instance, cid: str) -> int:
-    return sum(g.end - g.start for g in instance.groups if g.facilitator == cid) + sum(
-        fa.end - fa.start for p in instance.participants for fa in p.fixed if fa.clinician == cid
-    )

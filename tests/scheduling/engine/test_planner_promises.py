@@ -1,0 +1,236 @@
+"""What the planner promises beyond validity: never worse than the greedy baseline (on the
+objective and on participants at their weekly minimum), continuity of the usual clinician
+as a rule with a reason for every change, the time limit kept, and linear explanations."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from openiop.scheduling.engine import (
+    Clinician,
+    Room,
+    SolveSettings,
+    Track,
+    check_plan,
+    cpsat,
+    solve,
+    solve_greedy,
+)
+from openiop.scheduling.engine.explain import explain
+from openiop.scheduling.engine.hard_weeks import VARIANTS, generate_hard
+from openiop.scheduling.engine.options import build_options
+from tests.scheduling.engine.test_engine import (
+    LPC,
+    at,
+    clinic,
+    individual,
+    person,
+    track_sessions,
+    week,
+)
+
+QUICK = SolveSettings(seed=5, time_limit_seconds=6, deterministic_limit=1.0)
+
+
+def _hard_small_week():
+    """Eight adults with daytime jobs, an evening track of four seats, a morning track they
+    may move to but cannot attend, one therapist capped at two sessions and one office."""
+    groups = track_sessions("eve", [0, 1, 3], 18, cap=4) + track_sessions("day", [0, 2, 3], 9, cap=8)
+    people = [person(f"p{i}", tracks=("eve", "day") if i % 2 else ("day", "eve"),
+                     busy=week([0, 1, 2, 3, 4], (8, 30), (16, 30), "work"),
+                     needs=(individual(f"p{i}"),)) for i in range(8)]
+    clinicians = (
+        Clinician("ther", "Therapist", LPC, week([0, 1, 2, 3, 4], (8, 0), (21, 0)),
+                  max_weekly_minutes=100),
+        Clinician("other", "Other therapist", LPC, week([2, 4], (16, 30), (21, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 2, 3, 4], (8, 0), (22, 0))),
+    )
+    rooms = (Room("GR", "A", 12, "group"), Room("O1", "A", 3, "office"))
+    tracks = (Track("eve", "mh", "Evening Mon/Tue/Thu 18-21"), Track("day", "mh", "Day Mon/Wed/Thu 9-12"))
+    return clinic(people, clinicians=clinicians, rooms=rooms, groups=groups, tracks=tracks)
+
+
+@pytest.mark.parametrize("limit", [1.0, 6.0])
+def test_the_plan_is_never_worse_than_greedy_on_a_hard_small_week(limit):
+    inst = _hard_small_week()
+    greedy = solve_greedy(inst)
+    plan = solve(inst, SolveSettings(seed=5, time_limit_seconds=limit, deterministic_limit=limit / 3))
+    assert check_plan(inst, plan) == [] and check_plan(inst, greedy) == []
+    assert plan.objective <= greedy.objective
+    assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
+    # Only four evening seats for eight people who work days: at most four can attend.
+    assert plan.meeting_minimum(inst) <= 4
+
+
+def test_a_solver_answer_worse_on_share_at_minimum_is_replaced_by_the_starting_plan(monkeypatch):
+    inst = _hard_small_week()
+    real = cpsat.make_plan
+
+    def worse_when_solved(*args, **kw):
+        plan = real(*args, **kw)
+        if kw.get("method") == "cp-sat":
+            # The solver's answer as if it had left everyone one minute short.
+            plan.minutes = {pid: 0 for pid in plan.minutes}
+        return plan
+
+    monkeypatch.setattr(cpsat, "make_plan", worse_when_solved)
+    greedy = solve_greedy(inst)
+    plan = solve(inst, QUICK)
+    assert plan.status == "GREEDY_FALLBACK" and plan.method == "greedy"
+    assert plan.meeting_minimum(inst) == greedy.meeting_minimum(inst) > 0
+    assert check_plan(inst, plan) == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_hard_generated_weeks_are_valid_and_never_worse_than_greedy(variant):
+    inst = generate_hard(30, variant, seed=2)
+    greedy = solve_greedy(inst)
+    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=5, deterministic_limit=0.5))
+    assert check_plan(inst, plan) == [] and check_plan(inst, greedy) == []
+    assert plan.objective <= greedy.objective
+    assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
+    assert len(plan.cadence_gaps) <= len(greedy.cadence_gaps)
+    # The baseline measured inside solve() is greedy's own plan (no second greedy run).
+    assert plan.baseline["objective"] == greedy.objective
+    assert plan.baseline["meeting_minimum"] == greedy.meeting_minimum(inst)
+    assert plan.baseline["appointments"] == len(greedy.appointments)
+
+
+def test_the_usual_therapist_keeps_the_appointment_when_free():
+    # Another therapist works on the participant's group days (a trip saved); the usual one
+    # only on Wednesday. Continuity comes first.
+    clinicians = (
+        Clinician("ther", "Therapist", LPC, week([2], (10, 0), (12, 0))),
+        Clinician("near", "Near therapist", LPC, week([0, 1, 3], (16, 0), (18, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(individual("p1"),))], clinicians=clinicians)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert [a.clinician for a in plan.appointments] == ["ther"]
+        assert plan.therapist_changes == ()
+
+
+def test_a_therapist_change_names_the_full_weekly_load():
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([2], (10, 0), (14, 0)), max_weekly_minutes=60),
+        Clinician("alt", "Alex Other", LPC, week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    people = [person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(2)]
+    rooms = (Room("GR", "A", 12, "group"), Room("O1", "A", 3, "office"), Room("O2", "A", 3, "office"))
+    inst = clinic(people, clinicians=clinicians, rooms=rooms)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert check_plan(inst, plan) == []
+        assert sorted(a.clinician for a in plan.appointments) == ["alt", "ther"]
+        (change,) = plan.therapist_changes
+        moved = next(a for a in plan.appointments if a.clinician == "alt")
+        assert (change.need, change.participant, change.usual, change.assigned) == (
+            moved.need, moved.participant, "ther", "alt")
+        assert change.reason == "Dana Usual's weekly maximum of 1 h is reached."
+
+
+def test_a_therapist_change_names_a_usual_therapist_who_never_works_when_the_person_is_free():
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([0, 1, 2, 3, 4], (9, 0), (16, 0))),
+        Clinician("alt", "Alex Other", LPC, week([2], (17, 0), (19, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    p = person("p1", busy=week([0, 1, 2, 3, 4], (8, 0), (16, 30), "work"), needs=(individual("p1"),))
+    plan = solve(clinic([p], clinicians=clinicians), QUICK)
+    (change,) = plan.therapist_changes
+    assert change.assigned == "alt" and plan.appointments[0].start == at(2, 17)
+    assert change.reason.startswith("Dana Usual does not work at any time the participant is free")
+
+
+def test_the_time_limit_covers_model_building_and_explanations():
+    inst = generate_hard(88, "evening", seed=1)
+    started = time.perf_counter()
+    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=4))
+    wall = time.perf_counter() - started
+    assert wall <= 4 * 1.1 + 0.5
+    assert check_plan(inst, plan) == []
+    assert plan.meeting_minimum(inst) >= solve_greedy(inst).meeting_minimum(inst)
+
+
+def test_explanations_grow_linearly_with_the_week(monkeypatch):
+    from openiop.scheduling.engine import explain as explain_module
+
+    sessions_read = {}
+    real = explain_module._track_fit
+    for n in (220, 880):
+        count = 0
+
+        def counting(sessions, p, _real=real):
+            nonlocal count
+            count += len(sessions)
+            return _real(sessions, p)
+
+        monkeypatch.setattr(explain_module, "_track_fit", counting)
+        inst = generate_hard(n, "evening", seed=1)
+        plan = solve_greedy(inst)
+        out = explain(inst, build_options(inst), plan)
+        sessions_read[n] = count
+        below = {p.id for p in inst.participants if plan.minutes[p.id] < p.minimum_minutes}
+        assert below and {e.participant for e in out} >= below
+    # Four times the participants: about four times the sessions read (all pairs would be 16).
+    assert sessions_read[880] <= 5 * sessions_read[220]
+
+
+def test_people_move_to_an_acceptable_track_when_that_lets_more_reach_the_minimum():
+    # One evening seat. Avery (no job) is enrolled in the evening, Blake (daytime job) in
+    # the day track: greedy keeps both where they are and Blake gets nothing; moving
+    # Avery to days and Blake to evenings brings both to the minimum, shown as proposals.
+    groups = track_sessions("eve", [0, 1, 3], 18, cap=1) + track_sessions("day", [0, 2, 3], 9, cap=8)
+    tracks = (Track("eve", "mh", "Evening Mon/Tue/Thu 18-21"), Track("day", "mh", "Day Mon/Wed/Thu 9-12"))
+    people = [
+        person("avery", tracks=("eve", "day")),
+        person("blake", tracks=("day", "eve"), busy=week([0, 1, 2, 3, 4], (8, 30), (16, 30), "work")),
+    ]
+    inst = clinic(people, groups=groups, tracks=tracks)
+    greedy = solve_greedy(inst)
+    assert greedy.meeting_minimum(inst) == 1 and greedy.track_moves(inst) == []
+    plan = solve(inst, QUICK)
+    assert check_plan(inst, plan) == []
+    assert plan.meeting_minimum(inst) == 2
+    assert sorted(plan.track_moves(inst)) == [("avery", "eve", "day"), ("blake", "day", "eve")]
+    assert plan.objective <= greedy.objective
+
+
+@pytest.mark.parametrize("cap", [2, 400])
+def test_an_unplaced_need_gets_a_bounded_candidate_list_and_a_cut_list_proves_nothing(monkeypatch, cap):
+    from openiop.scheduling.engine import options as options_module
+
+    monkeypatch.setattr(options_module, "MAX_UNCAPPED_CANDIDATES", cap)
+    ther = Clinician("ther", "Dr. Rivera", LPC, week([2], (10, 0), (13, 0)), max_weekly_minutes=50)
+    fac = Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0)))
+    inst = clinic([person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(3)],
+                  clinicians=(ther, fac))
+    uncapped = options_module.build_options(inst, uncapped=frozenset({"p0-ind"}))
+    assert len(uncapped.appointments["p0"]["p0-ind"]) == min(cap, 5)  # Wed 10:00 ... 12:00
+    assert uncapped.truncated == (frozenset({"p0-ind"}) if cap < 5 else frozenset())
+    plan = solve(inst, QUICK)
+    assert check_plan(inst, plan) == []
+    assert len(plan.appointments) == 1 and len(plan.cadence_gaps) == 2
+    assert all(g.proven == (cap >= 5) for g in plan.cadence_gaps)
+    if cap < 5:
+        assert all("not proven impossible" in g.reason for g in plan.cadence_gaps)
+
+
+def test_model_building_stops_at_its_deadline_and_the_starting_plan_is_returned(monkeypatch):
+    inst = _hard_small_week()
+    options = build_options(inst)
+    with pytest.raises(cpsat._OutOfTime):
+        cpsat._build(inst, options, set(), shared=True, deadline=time.perf_counter() - 1)
+
+    def out_of_time(*args, **kw):
+        raise cpsat._OutOfTime
+
+    monkeypatch.setattr(cpsat, "_build", out_of_time)
+    greedy = solve_greedy(inst)
+    plan = solve(inst, QUICK)
+    assert plan.status == "GREEDY_FALLBACK" and check_plan(inst, plan) == []
+    assert plan.objective <= greedy.objective
+    assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
+    assert plan.solve_seconds < QUICK.time_limit_seconds
