@@ -233,3 +233,37 @@ def test_a_family_session_goes_to_whoever_led_the_last_one(sched):
     assert engine.check_plan(ctx.instance, plan) == []
     (booked,) = [a for a in plan.appointments if a.need == family.id]
     assert booked.clinician == str(usual.pk) and plan.therapist_changes == ()
+
+
+def test_the_plan_page_lists_therapist_changes_as_their_own_section(sched):
+    """Continuity is a rule: a move away from the usual clinician is named, with the reason,
+    in its own section of the proposal the director approves."""
+    from openiop.accounts.models import StaffProfile
+
+    from ..conftest import login
+
+    _generate(sched)
+    StaffProfile.objects.filter(user=sched.clinician).update(max_weekly_hours=1)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    changes = run.proposal.therapist_changes
+    assert len(changes) == 1
+    assert (changes[0].usual, changes[0].assigned) == (str(sched.clinician),
+                                                       str(sched.colleague))
+    # The greedy comparison comes from the engine's own baseline (no second greedy run).
+    assert 0 <= run.proposal.metrics.greedy_share_meeting_minimum <= 1
+    page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
+    assert "Therapist changes" in page
+    assert "weekly maximum of 1 h is reached" in page
+
+
+def test_a_plan_that_keeps_every_usual_clinician_says_so(sched):
+    from ..conftest import login
+
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    assert run.proposal.therapist_changes == []
+    page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
+    assert "stays with the participant&#x27;s usual clinician" in page or \
+        "stays with the participant's usual clinician" in page

@@ -101,6 +101,24 @@ class DiffRow:
 
 
 @dataclass(frozen=True)
+class TherapistChange:
+    """An individual or family appointment the plan gives to someone other than the
+    participant's usual clinician, and why (continuity is a rule: this is the exception)."""
+
+    participant: str
+    name: str
+    what: str
+    when: str
+    usual: str
+    assigned: str
+    reason: str
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromisoformat(self.when)
+
+
+@dataclass(frozen=True)
 class PlanProposal:
     fingerprint: str
     metrics: PlanMetrics
@@ -111,6 +129,7 @@ class PlanProposal:
     minimum: dict[str, int] = field(default_factory=dict)
     explanations: list[Explanation] = field(default_factory=list)
     diff: list[DiffRow] = field(default_factory=list)
+    therapist_changes: list[TherapistChange] = field(default_factory=list)
 
     @property
     def adds(self) -> int:
@@ -135,4 +154,6 @@ class PlanProposal:
             minimum=dict(data.get("minimum", {})),
             explanations=[Explanation(**e) for e in data.get("explanations", [])],
             diff=[DiffRow(**r) for r in data.get("diff", [])],
+            therapist_changes=[TherapistChange(**t)
+                               for t in data.get("therapist_changes", [])],
         )

@@ -159,6 +159,7 @@ def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
         "run": run, "m": proposal.metrics, "diff": diff_by_person,
         "explanations": proposal.explanations, "cadence_gaps": proposal.cadence_gaps,
         "adds": proposal.adds, "removes": proposal.removes,
+        "therapist_changes": proposal.therapist_changes,
     })
 
 

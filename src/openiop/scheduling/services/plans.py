@@ -25,7 +25,7 @@ from openiop.core.exceptions import Conflict, InvalidTransition
 from .. import engine
 from ..hours import week_bounds
 from ..models import Booking, PlanRun, Session
-from ..planning import build_week
+from ..planning import build_week, therapist_change_rows
 from ..proposal import (
     CadenceGap,
     DiffRow,
@@ -33,6 +33,7 @@ from ..proposal import (
     PlanMetrics,
     PlanProposal,
     ProposedAppointment,
+    TherapistChange,
 )
 from .common import same_org
 
@@ -124,7 +125,14 @@ def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 20
     plan = engine.solve(inst, settings)
     if progress is not None:
         progress(phase="Checking the plan", percent=92, force=True)
-    greedy = engine.solve_greedy(inst)
+    # The engine's own greedy baseline (the planner never returns worse); run greedy here
+    # only when the engine did not report one.
+    if plan.baseline:
+        greedy_share = float(plan.baseline["share_meeting_minimum"])
+        greedy_objective = int(plan.baseline["objective"])
+    else:
+        greedy = engine.solve_greedy(inst)
+        greedy_share, greedy_objective = greedy.share_meeting_minimum(inst), greedy.objective
     problems = engine.check_plan(inst, plan)
     if problems:  # never offer a plan that breaks a hard constraint
         raise InvalidTransition("The planner produced an invalid plan: " + problems[0])
@@ -136,8 +144,8 @@ def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 20
             objective=plan.objective, bound=plan.bound, gap=round(plan.gap, 5),
             solve_seconds=round(clock.perf_counter() - started, 2),
             share_meeting_minimum=round(plan.share_meeting_minimum(inst), 4),
-            greedy_share_meeting_minimum=round(greedy.share_meeting_minimum(inst), 4),
-            greedy_objective=greedy.objective, appointments=len(plan.appointments),
+            greedy_share_meeting_minimum=round(greedy_share, 4),
+            greedy_objective=greedy_objective, appointments=len(plan.appointments),
             due_appointments=sum(len(p.needs) for p in inst.participants),
             cadence_met=plan.cadence_met,
         ),
@@ -158,6 +166,7 @@ def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 20
                                   e.minimum_minutes, e.reason, e.suggestion)
                       for e in plan.explanations],
         diff=_diff(ctx, plan, names),
+        therapist_changes=[TherapistChange(**row) for row in therapist_change_rows(ctx, plan)],
     )
     with transaction.atomic():
         PlanRun.objects.filter(organization=organization, week_start=week_start,
