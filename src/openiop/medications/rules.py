@@ -38,6 +38,7 @@ class CatalogEntry:
     rxnorm_level: str
     verified: bool
     verified_by: str
+    unverified_reason: str
     drug_class: str
     category: str
     ingredients: tuple[str, ...]
@@ -106,7 +107,8 @@ def catalog() -> dict[str, CatalogEntry]:
         entries[raw["key"]] = CatalogEntry(
             key=raw["key"], name=raw["name"], rxnorm=raw["rxnorm"],
             rxnorm_level=raw["rxnorm_level"], verified=raw["verified"],
-            verified_by=raw.get("verified_by", ""), drug_class=raw["class"],
+            verified_by=raw.get("verified_by", ""),
+            unverified_reason=raw.get("unverified_reason", ""), drug_class=raw["class"],
             category=raw["category"], ingredients=tuple(raw["ingredients"]),
             synonyms=tuple(raw.get("synonyms", [])), forms=tuple(raw["forms"]),
             routes=tuple(raw["routes"]), dose_units=tuple(raw["dose_units"]),
