@@ -91,6 +91,16 @@ def test_unverified_catalog_code_is_sent_as_text_only(mh, world, prescriber, as_
     assert mr.medicationCodeableConcept.text == "Buprenorphine / naloxone"
 
 
+def test_a_code_verified_against_a_public_table_is_sent_as_an_rxnorm_coding(
+        mh, world, prescriber, as_clinician):
+    """Lorazepam's RXCUI is confirmed by PharmGKB's RxNorm cross-reference (not by CPIC)."""
+    o = order(world.participant, prescriber, key="lorazepam", name="Lorazepam", rxnorm="6470",
+              dose=Decimal("1"), frequency="prn")
+    mr = MedicationRequest.model_validate(read(as_clinician, o).json())
+    coding = mr.medicationCodeableConcept.coding[0]
+    assert (coding.system, coding.code) == (RXNORM, "6470")
+
+
 def test_outside_prescription_is_reported_with_the_prescriber_named(mh, world, as_clinician):
     o = order(world.participant, None, key="", name="Lisinopril", rxnorm="",
               source="outside", outside_prescriber="Dr. Synthetic, Elm Family Practice",
