@@ -56,3 +56,20 @@ def test_a_cookie_write_without_the_csrf_header_is_a_documented_403(world):
 def test_anonymous_gets_a_documented_401(db):
     response = Client().get("/api/participants/")
     assert response.status_code == 401 and response.json()["detail"]
+
+
+def test_the_served_schema_has_no_duplicate_keys_swagger_would_refuse(client):
+    """An operation's own 409 (an int key) and the documented one (a string) once became
+    two "409" keys in the JSON, and Swagger UI showed nothing at /api/docs."""
+    import json
+
+    duplicates: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, object]]) -> dict:
+        keys = [k for k, _ in pairs]
+        duplicates.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
+    raw = client.get("/api/openapi.json").content.decode()
+    json.loads(raw, object_pairs_hook=pairs_hook)
+    assert duplicates == []

@@ -29,8 +29,13 @@ def _url(name: str) -> str:
 
 
 def _verify(url: str) -> subprocess.CompletedProcess:
+    from django.conf import settings
+
+    # The restored chain was keyed with this test run's audit key: the command must use it.
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src"),
-           "DJANGO_SETTINGS_MODULE": "openiop.settings"}
+           "DJANGO_SETTINGS_MODULE": "openiop.settings",
+           "OPENIOP_AUDIT_KEY": settings.OPENIOP_AUDIT_KEY,
+           "OPENIOP_AUDIT_CHECKPOINT_DIR": str(settings.OPENIOP_AUDIT_CHECKPOINT_DIR)}
     env.pop("TEST_DATABASE_NAME", None)
     return subprocess.run([sys.executable, "-m", "openiop.cli", "audit", "verify"], env=env,
                           capture_output=True, text=True, timeout=300)

@@ -65,7 +65,11 @@ class OpenIOPAPI(NinjaAPI):
             for method, operation in item.items():
                 if method not in ("get", *WRITE_METHODS):
                     continue
-                responses = operation.setdefault("responses", {})
+                # Status codes as strings: an operation's own (int) 409 and ours must not
+                # become two "409" keys in the JSON (Swagger UI refuses a duplicate key).
+                responses = {str(code): response for code, response
+                             in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 codes = dict(ERROR_RESPONSES)
                 if method in WRITE_METHODS:
                     codes["409"] = CONFLICT
