@@ -271,3 +271,19 @@ def test_the_capability_statement_lists_the_export_operations(db, client):
     by_type = {r["type"]: r for r in rest["resource"]}
     assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")
     assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
+
+
+def test_the_export_job_runs_a_fixed_number_of_queries(populated, world, exports,
+                                                       as_clinician):
+    def queries_for_export() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            kick_off(as_clinician)
+        return len(queries)
+
+    before = queries_for_export()
+    more = [f.participant(world.org, legal_first_name=f"Extra{i}") for i in range(4)]
+    for p in more:
+        f.episode(p, world.program, therapist=world.colleague)
+        MeasureResponse.objects.create(participant=p, instrument="phq9", answers={"q1": 1},
+                                       total=5, band="mild", completed_at=timezone.now())
+    assert queries_for_export() == before

@@ -61,7 +61,8 @@ def expires_at(job: Job) -> datetime | None:
 
 def _since(value: str) -> datetime:
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # an unencoded "+" of the offset arrives as a space in a query string
+        when = datetime.fromisoformat(value.replace(" ", "+").replace("Z", "+00:00"))
     except ValueError:
         when = None
     if when is None or when.tzinfo is None or "T" not in value:
