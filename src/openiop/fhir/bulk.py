@@ -60,8 +60,7 @@ def expires_at(job: Job) -> datetime | None:
 # --- kick-off ---------------------------------------------------------------------------
 
 def _since(value: str) -> datetime:
-    try:
-    # an unencoded "+" of the offset arrives as a space in a query string
+    try:  # an unencoded "+" of the offset arrives as a space in a query string
         when = datetime.fromisoformat(value.replace(" ", "+").replace("Z", "+00:00"))
     except ValueError:
         when = None
