@@ -116,7 +116,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                         "(the only format this server writes).", "_outputFormat")
     since = request.GET.get("_since")
     since_at = _since(since) if since else None
-    user = request.user
+    user: Any = request.user
     org = user.staff_profile.organization
     program = None
     if group:
@@ -182,7 +182,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                since: str | None, scopes: list[str] | None, request_url: str,
                job: Job, progress: Any) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
-    user = User.objects.select_related("staff_profile__organization").get(pk=user_id)
+    user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
     program = Program.objects.get(pk=program_id) if program_id else None
     since_at = datetime.fromisoformat(since) if since else None
@@ -299,7 +299,8 @@ def export_file(request: HttpRequest, code: str, name: str) -> HttpResponse:
     path = export_dir(job.code) / name
     if job.state != Job.State.SUCCEEDED or name not in files or not path.is_file():
         raise FhirError(404, "not-found", "No such export file.")
-    return FileResponse(path.open("rb"), content_type=NDJSON)
+    # streamed, not read into memory (FileResponse is a streaming response)
+    return FileResponse(path.open("rb"), content_type=NDJSON)  # type: ignore[return-value]
 
 
 def remove_expired_exports(*, now: datetime | None = None) -> int:
