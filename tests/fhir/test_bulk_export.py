@@ -287,3 +287,19 @@ def test_the_export_job_runs_a_fixed_number_of_queries(populated, world, exports
         MeasureResponse.objects.create(participant=p, instrument="phq9", answers={"q1": 1},
                                        total=5, band="mild", completed_at=timezone.now())
     assert queries_for_export() == before
+
+
+def test_a_failed_export_answers_an_operation_outcome(mh, world, exports, as_clinician,
+                                                      monkeypatch):
+    from openiop.fhir import engine
+
+    def broken(spec, row):
+        raise RuntimeError("mapper broke")
+
+    monkeypatch.setattr(engine, "render", broken)
+    response = as_clinician.get(kick_off(as_clinician, _type="Patient"))
+    assert response.status_code == 500
+    issue = response.json()["issue"][0]
+    assert issue["code"] == "exception" and "mapper broke" not in issue["diagnostics"]
+    assert Job.objects.get().state == Job.State.FAILED
+    assert not AccessEvent.objects.filter(action="export").exists()
