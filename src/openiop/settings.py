@@ -417,6 +417,11 @@ TASKS = {
     }
 }
 
+# FHIR Bulk Data $export: where the NDJSON files are written, and how many hours they are
+# kept after the export finishes (a periodic job removes them; docs/FHIR.md).
+OPENIOP_EXPORT_DIR = Path(os.environ.get("OPENIOP_EXPORT_DIR") or VAR_DIR / "exports")
+OPENIOP_EXPORT_HOURS = env_int("OPENIOP_EXPORT_HOURS", 24)
+
 # Who may read /metrics (Prometheus): addresses or networks, comma-separated.
 OPENIOP_METRICS_ALLOW = [
     p.strip() for p in os.environ.get("OPENIOP_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",")

@@ -99,8 +99,10 @@ def with_cors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
-def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Read-only FHIR endpoint for signed-in clinic staff.
+def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ_METHODS,
+              ) -> Callable[..., HttpResponse]:
+    """Read-only FHIR endpoint for signed-in clinic staff (`methods` adds e.g. DELETE for
+    the bulk export status URL).
 
     Other methods are a 405 OperationOutcome (this server supports no writes; exempt from
     the CSRF check so that a write is answered in FHIR, not with Django's HTML page);
@@ -111,10 +113,10 @@ def fhir_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @with_cors
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in READ_METHODS:
+        if request.method not in methods:
             return outcome(405, "not-supported", f"{request.method} is not supported: this "
                            "server is read-only (see /fhir/R4/metadata).",
-                           headers={"Allow": ", ".join(READ_METHODS)})
+                           headers={"Allow": ", ".join(methods)})
         request.smart_scopes = None  # type: ignore[attr-defined]
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             from .smart import bearer_user

@@ -20,6 +20,15 @@ CONTROL_PARAMS = [
      "documentation": "none, estimate or accurate (the default; estimate is accurate)."},
 ]
 
+# FHIR Bulk Data Access IG 2.0 (https://hl7.org/fhir/uv/bulkdata/STU2/): $export at system,
+# Group and Patient level; NDJSON only; see openiop/fhir/bulk.py.
+BULK = "http://hl7.org/fhir/uv/bulkdata/"
+EXPORT_OPERATIONS = {
+    "system": {"name": "export", "definition": f"{BULK}OperationDefinition/export"},
+    "patient": {"name": "export", "definition": f"{BULK}OperationDefinition/patient-export"},
+    "group": {"name": "export", "definition": f"{BULK}OperationDefinition/group-export"},
+}
+
 
 def capability_statement(base_url: str) -> dict[str, Any]:
     from openiop.fhir.engine import DEFAULT_COUNT, MAX_COUNT
@@ -49,7 +58,12 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         }
         if spec.profile:
             entry["supportedProfile"] = [spec.profile]
+        if spec.name == "Patient":
+            entry["operation"] = [EXPORT_OPERATIONS["patient"]]
         resources.append({k: v for k, v in entry.items() if v != []})
+    resources.append({"type": "Group", "operation": [EXPORT_OPERATIONS["group"]],
+                      "documentation": "A Group is a program (Group id = the program's id); "
+                                       "only its $export is supported."})
     return validated(CapabilityStatement, {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -61,7 +75,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                                           f"up to {MAX_COUNT} with _count)", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
+        "instantiates": [f"{BULK}CapabilityStatement/bulk-data"],
         "rest": [{"mode": "server", "resource": resources,
+                  "operation": [EXPORT_OPERATIONS["system"]],
                   "security": {
                       "cors": True,
                       "service": [{"coding": [{

@@ -1,0 +1,333 @@
+"""FHIR Bulk Data `$export` (Bulk Data Access IG 2.0, https://hl7.org/fhir/uv/bulkdata/STU2/).
+
+Kick-off (`$export` at system, `Group/<program code>` or `Patient` level) answers 202 with
+the status URL in `Content-Location`; a background job (openiop.jobs) writes one NDJSON
+file per resource type; the status URL answers 202 with `X-Progress` while it runs, then
+the manifest; DELETE on it cancels the export and removes its files; files are removed
+OPENIOP_EXPORT_HOURS after the export finished (periodic job in tasks.py).
+
+Access is the FHIR search's, type by type: the page's permission and the token's scopes
+(engine.require_perm), the user's organization (Spec.queryset) and the 42 CFR Part 2 gate
+(engine.gated). Each export is one audit event (`export`, resource types and counts), plus a
+`disclose` event for each participant whose Part 2 records left under a consent and a
+`denied` event when Part 2 records were withheld.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.audit.services import audit_record
+from openiop.care.models import Program
+from openiop.core.exceptions import DomainError
+from openiop.jobs.models import Job
+from openiop.jobs.services import start_job
+from openiop.participants.models import Participant
+
+from . import engine, part2
+from .http import FHIR_JSON, FhirError, fhir_view, respond
+from .registry import SPECS
+from .resources import Spec
+
+KIND = "fhir_export"
+NDJSON = "application/fhir+ndjson"
+# _outputFormat values the IG asks servers to accept for NDJSON (section "Query Parameters").
+OUTPUT_FORMATS = frozenset({NDJSON, "application/ndjson", "ndjson"})
+PARAMS = frozenset({"_outputFormat", "_type", "_since"})
+CANCELLED = "Cancelled by the requester; its files were deleted."
+
+
+def export_dir(job_code: Any) -> Path:
+    return Path(settings.OPENIOP_EXPORT_DIR) / str(job_code)
+
+
+def expires_at(job: Job) -> datetime | None:
+    return job.finished_at + timedelta(hours=settings.OPENIOP_EXPORT_HOURS) \
+        if job.finished_at else None
+
+
+# --- kick-off ---------------------------------------------------------------------------
+
+def _since(value: str) -> datetime:
+    try:  # an unencoded "+" of the offset arrives as a space in a query string
+        when = datetime.fromisoformat(value.replace(" ", "+").replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or "T" not in value:
+        raise FhirError(400, "invalid", f"_since must be a FHIR instant with a time zone, "
+                        f"e.g. 2026-01-05T00:00:00Z (got {value!r}).", "_since")
+    if when > timezone.now():
+        raise FhirError(400, "invalid", "_since is in the future.", "_since")
+    return when
+
+
+def _types(request: HttpRequest, level: str) -> list[str]:
+    """The requested (or, without _type, every permitted) types; a type the user may not
+    read is a 403, as its search would be."""
+    compartment = [s for s in SPECS.values() if level == "system" or s.participant is not None]
+    raw = ",".join(request.GET.getlist("_type"))
+    if not raw:
+        allowed = []
+        for spec in compartment:
+            try:
+                engine.require_perm(request.user, spec, request, "s")
+            except FhirError:
+                continue
+            allowed.append(spec.name)
+        return allowed
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    known = {s.name for s in compartment}
+    wrong = [n for n in names if n not in known]
+    if wrong:
+        raise FhirError(400, "not-supported", f"_type: {', '.join(wrong)} cannot be exported "
+                        f"at this level; supported: {', '.join(sorted(known))}.", "_type")
+    for name in names:
+        engine.require_perm(request.user, SPECS[name], request, "s")
+    return list(dict.fromkeys(names))
+
+
+def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
+    accept = request.headers.get("Accept", "")
+    if FHIR_JSON not in accept:
+        raise FhirError(400, "invalid", "The kick-off request needs 'Accept: "
+                        "application/fhir+json'.", "Accept")
+    prefer = [p.strip() for p in request.headers.get("Prefer", "").split(",")]
+    if "respond-async" not in prefer:
+        raise FhirError(400, "invalid", "The kick-off request needs 'Prefer: respond-async' "
+                        "(exports run in the background).", "Prefer")
+    unknown = sorted(set(request.GET) - PARAMS)
+    if unknown:
+        raise FhirError(400, "not-supported", f"Unsupported $export parameter(s): "
+                        f"{', '.join(unknown)}. Supported: _outputFormat, _type, _since.")
+    fmt = request.GET.get("_outputFormat", NDJSON)
+    if fmt not in OUTPUT_FORMATS:
+        raise FhirError(400, "not-supported", "_outputFormat must be application/fhir+ndjson "
+                        "(the only format this server writes).", "_outputFormat")
+    since = request.GET.get("_since")
+    since_at = _since(since) if since else None
+    user: Any = request.user
+    org = user.staff_profile.organization
+    program = None
+    if group:
+        program = Program.objects.filter(organization=org, code=group).first()
+        if program is None:
+            raise FhirError(404, "not-found", f"No Group with id {group} (a Group is a "
+                            "program of your organization).")
+    types = _types(request, level)
+    if not types:
+        raise FhirError(403, "forbidden", "Your role may not read any resource type that "
+                        "this export would contain.")
+    scopes = getattr(request, "smart_scopes", None)
+    job = start_job(
+        actor=user, kind=KIND, label=f"FHIR bulk export ({level}): {', '.join(types)}",
+        handler="openiop.fhir.bulk.run_export", organization=org, request=request,
+        params={"user_id": user.pk, "types": types, "level": level,
+                "program_id": program.pk if program else None,
+                "since": since_at.isoformat() if since_at else None,
+                "scopes": sorted(scopes) if scopes is not None else None,
+                "request_url": request.build_absolute_uri()})
+    status_url = request.build_absolute_uri(f"/fhir/R4/$export-status/{job.code}")
+    return respond({"resourceType": "OperationOutcome", "issue": [{
+        "severity": "information", "code": "informational",
+        "diagnostics": f"Export started; poll {status_url}"}]}, 202,
+        headers={"Content-Location": status_url})
+
+
+@fhir_view
+def system_export(request: HttpRequest) -> HttpResponse:
+    return _kickoff(request, "system")
+
+
+@fhir_view
+def patient_export(request: HttpRequest) -> HttpResponse:
+    return _kickoff(request, "patient")
+
+
+@fhir_view
+def group_export(request: HttpRequest, group: str) -> HttpResponse:
+    return _kickoff(request, "group", group)
+
+
+# --- the job ----------------------------------------------------------------------------
+
+def _rows(spec: Spec, user: User, *, since: datetime | None, program: Program | None,
+          ) -> tuple[QuerySet, QuerySet | None]:
+    qs = spec.queryset(user)
+    if program is not None:
+        members = Participant.objects.filter(episodes__program=program).values("pk")
+        qs = qs.filter(**{f"{spec.participant_prefix}pk__in": members})
+    visible, held = engine.gated(spec, qs)
+    if since is not None:
+        visible = visible.filter(fhir_updated__gt=since)
+        held = held.filter(fhir_updated__gt=since) if held is not None else None
+    return visible.order_by(*spec.order), held
+
+
+def _cancelled(job: Job) -> bool:
+    return Job.objects.filter(pk=job.pk, error=CANCELLED).exists()
+
+
+def run_export(*, user_id: int, types: list[str], level: str, program_id: int | None,
+               since: str | None, scopes: list[str] | None, request_url: str,
+               job: Job, progress: Any) -> dict[str, Any]:
+    """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
+    user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
+    org = user.staff_profile.organization
+    program = Program.objects.get(pk=program_id) if program_id else None
+    since_at = datetime.fromisoformat(since) if since else None
+    transaction_time = timezone.now()
+    folder = export_dir(job.code)
+    shutil.rmtree(folder, ignore_errors=True)  # a retried run starts clean
+    folder.mkdir(parents=True)
+    token = _TokenScopes(set(scopes) if scopes is not None else None)
+    output, withheld, disclosed = [], 0, {}
+    for number, name in enumerate(types):
+        if _cancelled(job):
+            raise DomainError(CANCELLED)
+        spec = SPECS[name]
+        engine.require_perm(user, spec, token, "s")  # type: ignore[arg-type]  # role may change
+        progress(phase=f"Writing {name}", percent=100 * number // len(types), force=True)
+        visible, held = _rows(spec, user, since=since_at, program=program)
+        count = 0
+        with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out:
+            for row in visible.iterator(chunk_size=500):
+                out.write(json.dumps(engine.render(spec, row), separators=(",", ":")) + "\n")
+                count += 1
+                if row.fhir_part2:
+                    person = engine.participant_of(spec, row)
+                    disclosed[person.pk] = person
+        withheld += held.count() if held is not None else 0
+        if count:
+            output.append({"type": name, "count": count, "file": f"{name}.ndjson"})
+        else:
+            (folder / f"{name}.ndjson").unlink()
+    summary = ", ".join(f"{o['type']} {o['count']}" for o in output) or "no resources"
+    audit_record(actor=user, action="export", object_type="fhir.$export", object_id=job.code,
+                 organization=org, reason=f"FHIR bulk export ({level}"
+                 f"{', program ' + str(program.code) if program else ''}"
+                 f"{', since ' + since if since else ''}): {summary}"[:500])
+    for person in disclosed.values():
+        consent = part2.active_part2_consent(person)
+        audit_record(actor=user, action="disclose", object_type="fhir.$export",
+                     object_id=person.code, participant=person, organization=org,
+                     reason=f"FHIR bulk export {job.code} under 42 CFR Part 2 consent "
+                            f"{consent.code if consent else ''}"[:500])
+    if withheld:
+        audit_record(actor=user, action="denied", object_type="fhir.$export",
+                     object_id=job.code, organization=org,
+                     reason=f"42 CFR Part 2: {withheld} record(s) withheld from bulk export, "
+                            "no active consent")
+    return {"transactionTime": transaction_time.isoformat(), "request": request_url,
+            "output": output, "withheld": withheld}
+
+
+class _TokenScopes:
+    """What engine.require_perm reads from a request: the token's scopes (None: session)."""
+
+    def __init__(self, scopes: set[str] | None) -> None:
+        self.smart_scopes = scopes
+
+
+# --- status, files, cancel ---------------------------------------------------------------
+
+def _job(request: HttpRequest, code: str) -> Job:
+    """The requester's own export (anyone else's is not found), unless cancelled/expired."""
+    try:
+        uuid.UUID(code)
+    except ValueError as exc:
+        raise FhirError(404, "not-found", "No such export.") from exc
+    job = Job.objects.filter(code=code, kind=KIND, started_by=request.user).first()
+    if job is None or job.error == CANCELLED:
+        raise FhirError(404, "not-found", "No such export (or it was cancelled).")
+    expiry = expires_at(job)
+    if expiry is not None and expiry <= timezone.now():
+        raise FhirError(404, "not-found", "This export has expired and its files were "
+                        "removed; start a new one.")
+    return job
+
+
+def _status(request: HttpRequest, code: str) -> HttpResponse:
+    job = _job(request, code)
+    if request.method == "DELETE":
+        Job.objects.filter(pk=job.pk).update(error=CANCELLED, **(
+            {"state": Job.State.FAILED, "finished_at": timezone.now()}
+            if not job.is_finished else {}))
+        shutil.rmtree(export_dir(job.code), ignore_errors=True)
+        audit_record(actor=request.user, action="change", object_type="fhir.$export",
+                     object_id=job.code, organization=job.organization, request=request,
+                     reason="Bulk export cancelled and its files deleted")
+        return HttpResponse(status=202)
+    if job.state == Job.State.FAILED:
+        raise FhirError(500, "exception", f"The export failed: {job.error}")
+    if job.state != Job.State.SUCCEEDED:
+        return HttpResponse(status=202, headers={
+            "X-Progress": f"{job.percent}% {job.phase or 'waiting for a worker'}"[:100],
+            "Retry-After": "5"})
+    result = job.result
+    base = request.build_absolute_uri(f"/fhir/R4/$export-file/{job.code}/")
+    manifest = {
+        "transactionTime": result["transactionTime"], "request": result["request"],
+        "requiresAccessToken": True,
+        "output": [{"type": o["type"], "url": base + o["file"], "count": o["count"]}
+                   for o in result["output"]],
+        "error": [],
+    }
+    expiry = expires_at(job)
+    return HttpResponse(json.dumps(manifest), content_type="application/json",
+                        headers={"Expires": expiry.strftime("%a, %d %b %Y %H:%M:%S GMT")}
+                        if expiry else {})
+
+
+export_status = fhir_view(_status, methods=("GET", "HEAD", "DELETE"))
+
+
+@fhir_view
+def export_file(request: HttpRequest, code: str, name: str) -> HttpResponse:
+    job = _job(request, code)
+    files = {o["file"] for o in (job.result or {}).get("output", [])}
+    path = export_dir(job.code) / name
+    if job.state != Job.State.SUCCEEDED or name not in files or not path.is_file():
+        raise FhirError(404, "not-found", "No such export file.")
+    # streamed, not read into memory (FileResponse is a streaming response)
+    return FileResponse(path.open("rb"), content_type=NDJSON)  # type: ignore[return-value]
+
+
+def remove_expired_exports(*, now: datetime | None = None) -> int:
+    """Delete the folders of exports that expired, were cancelled or whose job is gone;
+    return how many. Running exports are left alone."""
+    now = now or timezone.now()
+    root = Path(settings.OPENIOP_EXPORT_DIR)
+    if not root.is_dir():
+        return 0
+    cutoff = now - timedelta(hours=settings.OPENIOP_EXPORT_HOURS)
+    removed = 0
+    for folder in root.iterdir():
+        job = Job.objects.filter(code=folder.name, kind=KIND).first() \
+            if _is_uuid(folder.name) else None
+        if job is not None and not (job.is_finished and (
+                job.error == CANCELLED or (job.finished_at and job.finished_at <= cutoff))):
+            continue
+        if job is None and not _is_uuid(folder.name):
+            continue  # not ours
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,305 @@
+"""FHIR Bulk Data $export: kick-off, status, manifest, NDJSON files, access and audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from openiop.accounts.models import Role
+from openiop.accounts.permissions import has_perm
+from openiop.audit.models import AccessEvent
+from openiop.care.models import Program
+from openiop.fhir.bulk import remove_expired_exports
+from openiop.fhir.registry import SPECS
+from openiop.jobs.models import Job
+from openiop.outcomes.models import MeasureResponse
+from openiop.participants.models import Participant
+from tests import factories as f
+from tests.conftest import login
+
+from .test_smart import app, authorize, bearer  # noqa: F401  (app is a fixture)
+from .test_validation import assert_valid
+
+ASYNC = {"Accept": "application/fhir+json", "Prefer": "respond-async"}
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture
+def exports(settings, tmp_path):
+    settings.OPENIOP_EXPORT_DIR = tmp_path / "exports"
+    settings.OPENIOP_EXPORT_HOURS = 24
+    settings.TASKS = IMMEDIATE
+    return settings.OPENIOP_EXPORT_DIR
+
+
+def kick_off(client, url="/fhir/R4/$export", **params):
+    response = client.get(url, params, headers=ASYNC)
+    assert response.status_code == 202, response.content
+    return response["Content-Location"]
+
+
+def manifest(client, status_url):
+    response = client.get(status_url)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def download(client, manifest_json) -> dict[str, list[dict]]:
+    files = {}
+    for item in manifest_json["output"]:
+        response = client.get(item["url"])
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/fhir+ndjson"
+        body = b"".join(response.streaming_content).decode()
+        files[item["type"]] = [json.loads(line) for line in body.splitlines()]
+    return files
+
+
+def search_total(client, rtype: str) -> int:
+    response = client.get(f"/fhir/R4/{rtype}?_count=0")
+    assert response.status_code == 200
+    return response.json()["total"]
+
+
+@pytest.mark.parametrize(("headers", "params", "field"), [
+    ({"Accept": "application/fhir+json"}, {}, "Prefer"),
+    ({"Prefer": "respond-async"}, {}, "Accept"),
+    (ASYNC, {"_type": "Patient,Claim"}, "_type"),
+    (ASYNC, {"_since": "last week"}, "_since"),
+    (ASYNC, {"_since": "2026-01-05"}, "_since"),
+    (ASYNC, {"_outputFormat": "text/csv"}, "_outputFormat"),
+    (ASYNC, {"_elements": "id"}, None),
+])
+def test_kick_off_rejects_bad_requests(world, exports, as_clinician, headers, params, field):
+    response = as_clinician.get("/fhir/R4/$export", params, headers=headers)
+    assert response.status_code == 400
+    issue = response.json()["issue"][0]
+    assert response.json()["resourceType"] == "OperationOutcome"
+    if field:
+        assert issue["expression"] == [field]
+    else:
+        assert "_elements" in issue["diagnostics"]
+    assert not Job.objects.exists()
+
+
+def test_patient_level_export_excludes_types_outside_the_patient_compartment(
+        world, exports, as_clinician):
+    response = as_clinician.get("/fhir/R4/Patient/$export", {"_type": "Organization"},
+                                headers=ASYNC)
+    assert response.status_code == 400 and response.json()["issue"][0]["expression"] == ["_type"]
+
+
+def test_full_export_matches_what_the_user_may_search(populated, world, exports, as_clinician):
+    withheld = populated
+    status_url = kick_off(as_clinician)
+    result = manifest(as_clinician, status_url)
+    assert result["requiresAccessToken"] is True and result["error"] == []
+    assert result["request"].endswith("/fhir/R4/$export")
+    datetime.fromisoformat(result["transactionTime"])
+    files = download(as_clinician, result)
+    expected = {name: search_total(as_clinician, name) for name in SPECS}
+    assert {name: len(lines) for name, lines in files.items()} == {
+        name: total for name, total in expected.items() if total}
+    assert {o["type"]: o["count"] for o in result["output"]} == {
+        name: len(lines) for name, lines in files.items()}
+    for name, lines in files.items():
+        for resource in lines:
+            assert resource["resourceType"] == name
+            assert_valid(resource)
+    patients = {r["id"] for r in files["Patient"]}
+    assert str(world.participant.code) in patients
+    assert str(withheld.code) not in patients  # Part 2, no consent
+    consented = Participant.objects.get(legal_first_name="Casey")
+    labelled = next(r for r in files["Patient"] if r["id"] == str(consented.code))
+    assert "42CFRPart2" in {s["code"] for s in labelled["meta"]["security"]}
+
+
+def test_since_keeps_only_later_changes(populated, world, exports, as_clinician):
+    now = timezone.now()
+    old = MeasureResponse.objects.order_by("pk").values_list("pk", flat=True)[:10]
+    MeasureResponse.objects.filter(pk__in=list(old)).update(created_at=now - timedelta(days=10))
+    cut = (now - timedelta(days=5)).astimezone(UTC).replace(microsecond=0)
+    result = manifest(as_clinician, kick_off(as_clinician, _type="Observation",
+                                             _since=cut.isoformat().replace("+00:00", "Z")))
+    lines = download(as_clinician, result)["Observation"]
+    later = as_clinician.get("/fhir/R4/Observation", {"_lastUpdated": f"gt{cut.isoformat()}",
+                                                      "_count": 0}).json()["total"]
+    assert len(lines) == later == search_total(as_clinician, "Observation") - 10
+
+
+def test_group_export_is_that_programs_participants_only(populated, world, exports,
+                                                         as_clinician):
+    su = Program.objects.get(name="SU IOP")
+    consented = Participant.objects.get(legal_first_name="Casey")
+    result = manifest(as_clinician, kick_off(as_clinician, f"/fhir/R4/Group/{su.code}/$export"))
+    files = download(as_clinician, result)
+    assert [r["id"] for r in files["Patient"]] == [str(consented.code)]  # Drew is withheld
+    for lines in files.values():
+        for resource in lines:
+            ref = resource.get("subject", resource.get("patient", {})).get("reference")
+            if resource["resourceType"] != "Patient" and ref:
+                assert ref == f"Patient/{consented.code}"
+    assert {o["type"] for o in result["output"]} <= {
+        s.name for s in SPECS.values() if s.participant is not None}
+    missing = as_clinician.get(f"/fhir/R4/Group/{world.outsider_participant.code}/$export",
+                               headers=ASYNC)
+    assert missing.status_code == 404
+
+
+def test_front_desk_gets_only_what_its_role_may_read(populated, world, exports):
+    desk_user = f.staff(world.org, Role.FRONT_DESK, username="desk")
+    desk = login(desk_user)
+    refused = desk.get("/fhir/R4/$export", {"_type": "Observation"}, headers=ASYNC)
+    assert refused.status_code == 403
+    result = manifest(desk, kick_off(desk))
+    readable = {s.name for s in SPECS.values() if has_perm(desk_user, s.perm)}
+    assert "Observation" not in readable
+    assert {o["type"] for o in result["output"]} == {
+        name for name in readable if search_total(desk, name)}
+
+
+def test_another_organization_sees_nothing_of_ours(populated, world, exports, as_clinician,
+                                                   as_outsider):
+    status_url = kick_off(as_clinician)
+    ours = manifest(as_clinician, status_url)
+    assert as_outsider.get(status_url).status_code == 404
+    assert as_outsider.get(ours["output"][0]["url"]).status_code == 404
+    theirs = download(as_outsider, manifest(as_outsider, kick_off(as_outsider)))
+    assert [r["id"] for r in theirs["Patient"]] == [str(world.outsider_participant.code)]
+    our_codes = {str(c) for c in Participant.objects.filter(organization=world.org)
+                 .values_list("code", flat=True)}
+    assert not our_codes & {r["id"] for lines in theirs.values() for r in lines}
+
+
+def test_a_token_exports_only_its_scopes(mh, world, exports, app):  # noqa: F811
+    tokens = authorize(login(world.clinician), app, "openid user/Patient.rs")
+    api = bearer(tokens["access_token"])
+    assert api.get("/fhir/R4/$export", {"_type": "Observation"},
+                   headers=ASYNC).status_code == 403
+    result = manifest(api, kick_off(api))
+    assert [o["type"] for o in result["output"]] == ["Patient"]
+    assert login(world.colleague).get(result["output"][0]["url"]).status_code == 404
+
+
+def test_files_are_removed_after_expiry(mh, world, exports):
+    # a fresh sign-in in each moment: the session itself times out after idle minutes
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        as_clinician = login(world.clinician)
+        status_url = kick_off(as_clinician, _type="Patient")
+        url = manifest(as_clinician, status_url)["output"][0]["url"]
+        folder = exports / status_url.rsplit("/", 1)[1]
+        assert (folder / "Patient.ndjson").is_file()
+    with time_machine.travel(start + timedelta(hours=23), tick=False):
+        assert remove_expired_exports() == 0
+        assert login(world.clinician).get(url).status_code == 200
+    with time_machine.travel(start + timedelta(hours=24, minutes=1), tick=False):
+        assert login(world.clinician).get(status_url).status_code == 404
+        assert remove_expired_exports() == 1
+    assert not folder.exists()
+
+
+def test_delete_cancels_a_queued_export_and_its_files(mh, world, exports, settings,
+                                                      as_clinician, run_worker):
+    settings.TASKS = DATABASE
+    status_url = kick_off(as_clinician, _type="Patient")
+    waiting = as_clinician.get(status_url)
+    assert waiting.status_code == 202 and waiting["X-Progress"].startswith("0%")
+    assert as_clinician.delete(status_url).status_code == 202
+    run_worker()
+    job = Job.objects.get()
+    assert job.state == Job.State.FAILED and not job.result
+    assert as_clinician.get(status_url).status_code == 404
+    assert not (exports / str(job.code)).exists()
+    assert remove_expired_exports() == 0
+
+
+def test_delete_removes_a_finished_exports_files(mh, world, exports, as_clinician):
+    status_url = kick_off(as_clinician, _type="Patient")
+    url = manifest(as_clinician, status_url)["output"][0]["url"]
+    assert as_clinician.delete(status_url).status_code == 202
+    assert as_clinician.get(url).status_code == 404
+    assert not any(exports.iterdir())
+
+
+def test_a_worker_runs_the_export(populated, world, exports, settings, as_clinician,
+                                  run_worker):
+    settings.TASKS = DATABASE
+    status_url = kick_off(as_clinician, _type="Patient,Observation")
+    assert as_clinician.get(status_url).status_code == 202
+    run_worker()
+    counts = {o["type"]: o["count"] for o in manifest(as_clinician, status_url)["output"]}
+    assert counts == {"Patient": search_total(as_clinician, "Patient"),
+                      "Observation": search_total(as_clinician, "Observation")}
+
+
+def test_every_export_is_audited_without_clinical_content(populated, world, exports,
+                                                          as_clinician):
+    result = manifest(as_clinician, kick_off(as_clinician, _type="Patient,Observation"))
+    event = AccessEvent.objects.get(action="export", object_type="fhir.$export")
+    assert event.actor == world.clinician
+    for item in result["output"]:
+        assert f"{item['type']} {item['count']}" in event.reason
+    assert "Rivera" not in event.reason and "phq" not in event.reason.lower()
+    consented = Participant.objects.get(legal_first_name="Casey")
+    disclosed = AccessEvent.objects.filter(action="disclose", object_type="fhir.$export")
+    assert [e.participant_id for e in disclosed] == [consented.pk]
+    assert AccessEvent.objects.filter(action="denied", object_type="fhir.$export",
+                                      reason__contains="withheld").count() == 1
+
+
+def test_status_polling_is_a_fixed_number_of_queries(populated, world, exports,
+                                                     as_clinician):
+    status_url = kick_off(as_clinician)
+    as_clinician.get(status_url)
+    with CaptureQueriesContext(connection) as queries:
+        assert as_clinician.get(status_url).status_code == 200
+    assert len(queries) <= 8, [q["sql"] for q in queries]
+
+
+def test_the_capability_statement_lists_the_export_operations(db, client):
+    statement = client.get("/fhir/R4/metadata").json()
+    rest = statement["rest"][0]
+    assert rest["operation"][0]["definition"].endswith("/OperationDefinition/export")
+    by_type = {r["type"]: r for r in rest["resource"]}
+    assert by_type["Patient"]["operation"][0]["definition"].endswith("/patient-export")
+    assert by_type["Group"]["operation"][0]["definition"].endswith("/group-export")
+
+
+def test_the_export_job_runs_a_fixed_number_of_queries(populated, world, exports,
+                                                       as_clinician):
+    def queries_for_export() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            kick_off(as_clinician)
+        return len(queries)
+
+    before = queries_for_export()
+    more = [f.participant(world.org, legal_first_name=f"Extra{i}") for i in range(4)]
+    for p in more:
+        f.episode(p, world.program, therapist=world.colleague)
+        MeasureResponse.objects.create(participant=p, instrument="phq9", answers={"q1": 1},
+                                       total=5, band="mild", completed_at=timezone.now())
+    assert queries_for_export() == before
+
+
+def test_a_failed_export_answers_an_operation_outcome(mh, world, exports, as_clinician,
+                                                      monkeypatch):
+    from openiop.fhir import engine
+
+    def broken(spec, row):
+        raise RuntimeError("mapper broke")
+
+    monkeypatch.setattr(engine, "render", broken)
+    response = as_clinician.get(kick_off(as_clinician, _type="Patient"))
+    assert response.status_code == 500
+    issue = response.json()["issue"][0]
+    assert issue["code"] == "exception" and "mapper broke" not in issue["diagnostics"]
+    assert Job.objects.get().state == Job.State.FAILED
+    assert not AccessEvent.objects.filter(action="export").exists()
