@@ -27,6 +27,7 @@ urlpatterns = [
     path(P + "coverage/", views.coverage_add, name="coverage_add"),
     path(P + "coverage/<uuid:coverage_code>/authorizations/", views.authorization_add,
          name="authorization_add"),
+    path(P + "certifications/", views.certification_add, name="certification_add"),
     path(P + "financial/", views.financial_profile, name="financial_profile"),
     path(P + "statement/", views.statement, name="statement"),
 ]

@@ -20,11 +20,12 @@ from .coverage import (
     Relationship,
     SlidingFeeSchedule,
 )
+from .certification import IopCertification
 from .diagnoses import Diagnosis, DiagnosisRank, DiagnosisStatus
 
 __all__ = [
     "Adjustment", "Authorization", "BillingProfile", "Charge", "ChargeRuleSet", "Claim",
     "ClaimBatch", "ClaimLine", "ClaimPayment", "ClaimStatus", "ClaimType", "Coverage",
-    "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "Payer", "PayerKind",
+    "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "IopCertification", "Payer", "PayerKind",
     "Relationship", "Remittance", "SlidingFeeSchedule",
 ]

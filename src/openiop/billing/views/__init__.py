@@ -2,6 +2,7 @@
 
 from .chart import (
     authorization_add,
+    certification_add,
     coverage_add,
     diagnosis_change,
     financial_profile,
@@ -25,7 +26,7 @@ from .office import (
 )
 
 __all__ = [
-    "aging", "authorization_add", "batch_download", "batches", "charges", "claim_detail",
+    "aging", "authorization_add", "certification_add", "batch_download", "batches", "charges", "claim_detail",
     "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
     "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
     "statement",
