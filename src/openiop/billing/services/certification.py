@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
@@ -52,6 +53,9 @@ def certification_record(*, actor: Any, episode: EpisodeOfCare, data: dict[str, 
     if certified_on < episode.admitted_on:
         raise ValidationError({"certified_on": "A certification cannot predate the admission "
                                                f"({episode.admitted_on:%b} {episode.admitted_on.day})."})
+    if certified_on > timezone.localdate():
+        raise ValidationError({"certified_on": "Record a statement once it is signed; the date "
+                                               "cannot be in the future."})
     if episode.discharged_on and certified_on > episode.discharged_on:
         raise ValidationError({"certified_on": "The episode was discharged before this date."})
     physician = data.get("certified_by")
