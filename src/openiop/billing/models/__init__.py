@@ -1,3 +1,4 @@
+from .certification import IopCertification
 from .claims import (
     Adjustment,
     BillingProfile,
@@ -20,7 +21,6 @@ from .coverage import (
     Relationship,
     SlidingFeeSchedule,
 )
-from .certification import IopCertification
 from .diagnoses import Diagnosis, DiagnosisRank, DiagnosisStatus
 
 __all__ = [

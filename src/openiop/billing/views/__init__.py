@@ -26,8 +26,8 @@ from .office import (
 )
 
 __all__ = [
-    "aging", "authorization_add", "certification_add", "batch_download", "batches", "charges", "claim_detail",
-    "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
+    "aging", "authorization_add", "batch_download", "batches", "certification_add", "charges",
+    "claim_detail", "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
     "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
     "statement",
 ]
