@@ -157,6 +157,8 @@ def _render_billing(request: HttpRequest, participant: Any, **forms_: Any) -> Ht
         "estimate": reports.cost_estimate(participant, episode),
         "profile": FinancialProfile.objects.filter(participant=participant).first(),
         "can_manage": can_manage,
+        # The review packet carries clinical facts: only roles with clinical view.
+        "can_packet": has_perm(request.user, Perm.CLINICAL_VIEW),
         "coverage_form": forms_.get("coverage_form")
         or forms.CoverageForm(organization_id=participant.organization_id),
         "authorization_form": forms_.get("authorization_form") or forms.AuthorizationForm(),
