@@ -167,3 +167,39 @@ def test_the_packet_page_takes_a_fixed_number_of_queries(clinic):
     _facts(clinic)
     _facts(clinic)
     assert run() == small
+
+
+def test_the_packet_shows_the_level_of_care_rules_and_the_plan_goals_with_progress(clinic):
+    from openiop.clinical.services import (
+        plan_add_goal,
+        plan_add_objective,
+        plan_add_problem,
+        plan_finish_revision,
+        plan_start,
+    )
+    from openiop.intake.models import LevelOfCareAssessment
+
+    w = clinic.world
+    _part2(clinic, on=False)
+    auth = _auth(clinic)
+    LevelOfCareAssessment.objects.create(
+        participant=w.participant, episode=w.episode, hours_available=Decimal("12"),
+        recommended_level="IOP", decided_level="IOP", assessed_by=w.clinician,
+        assessed_at=datetime(2026, 3, 1, 10, tzinfo=TZ),
+        rules_fired=[{"level": "IOP", "text": "Emotional dimension rated 2"}],
+        withdrawal=0, biomedical=0, emotional=2, readiness=1, relapse=2, environment=1)
+    plan = plan_start(actor=w.clinician, participant=w.participant, episode=w.episode,
+                      statement="I want my evenings back")
+    problem = plan_add_problem(actor=w.clinician, plan=plan, text="Low mood",
+                               participant_words="", version=plan.version)
+    plan.refresh_from_db()
+    plan = plan_finish_revision(actor=w.clinician, plan=plan, version=plan.version)
+    goal = plan_add_goal(actor=w.clinician, problem=problem, text="Return to work half time",
+                         version=plan.version)
+    plan.refresh_from_db()
+    plan_add_objective(actor=w.clinician, goal=goal, text="Walks 20 minutes daily",
+                       target_date=TODAY + timedelta(days=20), version=plan.version)
+    html = login(w.director).get(_url(auth)).content.decode()
+    assert "Emotional dimension rated 2" in html
+    assert "Return to work half time" in html and "Walks 20 minutes daily" in html
+    assert "No treatment plan recorded" not in html
