@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from openiop.care.levels import LevelOfCare
@@ -86,10 +88,12 @@ class CertificationForm(forms.Form):
     certified_by = forms.TypedChoiceField(label="Physician who signed", coerce=int)
     certified_on = forms.DateField(label="Date signed", widget=DATE)
 
-    def __init__(self, *args: object, physicians: list | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, physicians: list | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.physicians = {u.pk: u for u in physicians or []}
-        self.fields["certified_by"].choices = [("", "Choose…")] + [
+        field = self.fields["certified_by"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Choose…")] + [
             (u.pk, str(u)) for u in physicians or []]
 
     def clean_certified_by(self) -> object:

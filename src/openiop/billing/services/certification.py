@@ -50,6 +50,7 @@ def certification_record(*, actor: Any, episode: EpisodeOfCare, data: dict[str, 
     participant = episode.participant
     same_org(actor, participant.organization_id)
     certified_on = require_date(data.get("certified_on"), "certified_on")
+    assert certified_on is not None  # required=True raises on a missing date
     if certified_on < episode.admitted_on:
         raise ValidationError({"certified_on": "A certification cannot predate the admission "
                                                f"({episode.admitted_on:%b} {episode.admitted_on.day})."})
