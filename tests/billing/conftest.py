@@ -114,3 +114,17 @@ def attended(world: Any, participant: Any, day: date, *, kind: str = "group", mi
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def physician(world: Any, username: str = "doc") -> Any:
+    return f.staff(world.org, Role.PRESCRIBER, credentials=["MD"], username=username)
+
+
+def certify(world: Any, covers_from: date, next_due_on: date, *, by: Any = None) -> Any:
+    """A logged Medicare IOP certification of the world's episode (written directly)."""
+    from openiop.billing.models import IopCertification
+
+    return IopCertification.objects.create(
+        participant=world.participant, episode=world.episode, kind="initial",
+        certified_by=by or physician(world, username=f"doc{covers_from:%m%d}"),
+        certified_on=covers_from, covers_from=covers_from, next_due_on=next_due_on)

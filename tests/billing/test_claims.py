@@ -13,7 +13,7 @@ from openiop.billing import services
 from openiop.billing.models import Authorization, Charge, Claim, ClaimLine, Diagnosis
 from openiop.core.exceptions import InvalidTransition
 
-from .conftest import TODAY, attended, coverage, principal
+from .conftest import TODAY, attended, certify, coverage, principal
 
 
 def validate_x12(text: str, *, ack: bool = True) -> tuple[bool, str]:
@@ -34,10 +34,12 @@ def authorize(cov, start, end, units=30, **kw):
                                         ends_on=end, reference_number="AUTH-1", **kw)
 
 
-def medicare_month(clinic, *, authorize_it=True, diagnosis=True, days=(7, 8)):
+def medicare_month(clinic, *, authorize_it=True, diagnosis=True, days=(7, 8), certified=True):
     w = clinic.world
     cov = coverage(w.participant, clinic.medicare)
     start = TODAY - timedelta(days=30)
+    if certified:
+        certify(w, start, TODAY + timedelta(days=30))
     if authorize_it:
         authorize(cov, start, TODAY)
     if diagnosis:

@@ -16,6 +16,7 @@ from openiop.billing.models import (
     ClaimBatch,
     Coverage,
     Diagnosis,
+    IopCertification,
     Payer,
     Remittance,
 )
@@ -45,6 +46,10 @@ def test_the_demo_has_payers_coverage_authorizations_charges_and_claims_in_every
     charge_days = set(Charge.objects.values_list("service_date", flat=True))
     assert min(charge_days) >= TODAY - timedelta(days=30) and max(charge_days) < TODAY
     assert Charge.objects.filter(status="open").exists()
+    certs = IopCertification.objects.select_related("certified_by__staff_profile")
+    assert certs.exists()
+    assert all({"MD", "DO"} & set(c.certified_by.staff_profile.credentials) for c in certs)
+    assert all(c.next_due_on >= c.covers_from for c in certs)
     states = set(Claim.objects.values_list("status", flat=True))
     assert {"held", "ready", "sent", "paid", "partial", "denied", "void"} <= states, states
     assert set(ClaimBatch.objects.values_list("claim_type", flat=True)) == {"I", "P"}

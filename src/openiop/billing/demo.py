@@ -114,7 +114,39 @@ def build(ctx: DemoContext) -> None:
     ctx.bulk_create(profiles, label="financial profiles")
     ctx.bulk_create(diagnoses, label="diagnoses")
     _authorizations(ctx, coverages, episodes)
+    _certifications(ctx, coverages, episodes, medicare, biller)
     _charges_and_claims(ctx, biller)
+
+
+def _certifications(ctx: DemoContext, coverages: list[Coverage], episodes: dict, medicare: Any,
+                    biller: Any) -> None:
+    """Medicare IOP certification logs: most current, some due this week, a few missing."""
+    from .models import IopCertification
+
+    doctors = services.certification.physicians(ctx.organization.pk)
+    if not doctors:
+        return
+    rng, today = ctx.rng, ctx.today
+    interval = services.certification.recertification_days(ctx.organization.pk)
+    rows: list[IopCertification] = []
+    for cov in coverages:
+        ep = episodes.get(cov.participant_id)
+        if cov.payer is not medicare or ep is None or ep.level_of_care != "IOP" \
+                or ep.admitted_on > today or rng.random() < 0.1:
+            continue  # a few are left missing so "My work" has something to show
+        doctor = rng.choice(doctors)
+        start, kind = ep.admitted_on, "initial"
+        end = min(today, ep.discharged_on or today)
+        while True:
+            signed = min(start + timedelta(days=rng.randint(0, 2)), end)
+            due = signed + timedelta(days=interval)
+            rows.append(IopCertification(
+                participant_id=cov.participant_id, episode=ep, kind=kind, certified_by=doctor,
+                certified_on=signed, covers_from=start, next_due_on=due, recorded_by=biller))
+            if due >= end:
+                break
+            start, kind = due + timedelta(days=1), "recert"
+    ctx.bulk_create(rows, label="Medicare IOP certifications")
 
 
 def _authorizations(ctx: DemoContext, coverages: list[Coverage], episodes: dict) -> None:

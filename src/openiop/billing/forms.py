@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from openiop.care.levels import LevelOfCare
@@ -78,3 +80,21 @@ class BatchForm(forms.Form):
 
 class RemittanceForm(forms.Form):
     file = forms.FileField(label="835 file")
+
+
+class CertificationForm(forms.Form):
+    """A signed Medicare IOP certification or recertification, as logged by the office."""
+
+    certified_by = forms.TypedChoiceField(label="Physician who signed", coerce=int)
+    certified_on = forms.DateField(label="Date signed", widget=DATE)
+
+    def __init__(self, *args: Any, physicians: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.physicians = {u.pk: u for u in physicians or []}
+        field = self.fields["certified_by"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Choose…")] + [
+            (u.pk, str(u)) for u in physicians or []]
+
+    def clean_certified_by(self) -> object:
+        return self.physicians.get(self.cleaned_data["certified_by"])

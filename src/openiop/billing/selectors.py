@@ -224,3 +224,73 @@ def chart_flags(participant: Any, episode: Any) -> list:
                  "outside_authorization": "Sessions outside authorization"}[w.kind]
         flags.append(Flag(label, "warn", w.message))
     return flags
+
+
+CERT_DUE_DAYS = 7  # warn this many days before a Medicare IOP recertification is due
+
+
+def medicare_iop_episodes(*, organization_id: int, today: date,
+                          participant: Any | None = None) -> list[Any]:
+    """Open IOP episodes whose participant has Medicare coverage active today, with
+    `.certifications` (latest first). Three queries."""
+    from openiop.care.models import EpisodeOfCare
+
+    from .models import ChargeRuleSet, IopCertification
+
+    covered = Coverage.objects.filter(
+        participant__organization_id=organization_id, payer__rule_set=ChargeRuleSet.MEDICARE_IOP,
+        effective_on__lte=today).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    episodes = EpisodeOfCare.objects.filter(
+        participant__organization_id=organization_id, level_of_care="IOP",
+        status__in=EpisodeOfCare.OPEN_STATUSES, admitted_on__lte=today,
+        participant_id__in=covered.values("participant_id"),
+    ).select_related("participant").order_by("admitted_on", "pk")
+    if participant is not None:
+        episodes = episodes.filter(participant=participant)
+    episode_list = list(episodes)
+    certs: dict[int, list[IopCertification]] = defaultdict(list)
+    for cert in (IopCertification.objects.filter(episode__in=episode_list)
+                 .select_related("certified_by").order_by("-next_due_on", "-pk")):
+        certs[cert.episode_id].append(cert)
+    for ep in episode_list:
+        ep.certifications = certs[ep.pk]
+    return episode_list
+
+
+@dataclass(frozen=True)
+class CertWarning:
+    kind: str  # missing | overdue | due_soon
+    participant_code: str
+    participant_name: str
+    message: str
+    due: date
+    url: str
+
+
+def certification_warnings(*, organization_id: int, today: date | None = None,
+                           participant: Any | None = None) -> list[CertWarning]:
+    """Medicare IOP certifications missing, overdue, or due within CERT_DUE_DAYS
+    (42 CFR 424.24(d)); for "My work" and the chart. Three queries."""
+    today = today or timezone.localdate()
+    out = []
+    for ep in medicare_iop_episodes(organization_id=organization_id, today=today,
+                                    participant=participant):
+        p = ep.participant
+        url = reverse("billing:participant_billing", kwargs={"code": p.code})
+        latest = ep.certifications[0] if ep.certifications else None
+        if latest is None:
+            out.append(CertWarning("missing", str(p.code), p.display_name,
+                                   "No physician certification for Medicare IOP is recorded "
+                                   f"(admitted {ep.admitted_on:%b} {ep.admitted_on.day}).",
+                                   ep.admitted_on, url))
+        elif latest.next_due_on < today:
+            out.append(CertWarning("overdue", str(p.code), p.display_name,
+                                   "Medicare IOP recertification was due "
+                                   f"{latest.next_due_on:%b} {latest.next_due_on.day}.",
+                                   latest.next_due_on, url))
+        elif latest.next_due_on <= today + timedelta(days=CERT_DUE_DAYS):
+            out.append(CertWarning("due_soon", str(p.code), p.display_name,
+                                   "Medicare IOP recertification is due "
+                                   f"{latest.next_due_on:%b} {latest.next_due_on.day}.",
+                                   latest.next_due_on, url))
+    return sorted(out, key=lambda w: (w.due, w.participant_name))

@@ -27,6 +27,11 @@ urlpatterns = [
     path(P + "coverage/", views.coverage_add, name="coverage_add"),
     path(P + "coverage/<uuid:coverage_code>/authorizations/", views.authorization_add,
          name="authorization_add"),
+    path(P + "certifications/", views.certification_add, name="certification_add"),
+    path(P + "authorizations/<uuid:auth_code>/review-packet/", views.ur_packet,
+         name="ur_packet"),
+    path(P + "authorizations/<uuid:auth_code>/review-packet.pdf", views.ur_packet_pdf,
+         name="ur_packet_pdf"),
     path(P + "financial/", views.financial_profile, name="financial_profile"),
     path(P + "statement/", views.statement, name="statement"),
 ]

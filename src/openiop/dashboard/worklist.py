@@ -288,6 +288,21 @@ def director_sections(user: Any, now: datetime, today: date) -> list[Section]:
     return [summary]
 
 
+def certification_section(user: Any, today: date) -> Section:
+    """Medicare IOP certifications missing, overdue or due within the week (billing)."""
+    from openiop.billing.selectors import certification_warnings
+
+    rows = [Row({"missing": "Medicare IOP certification missing",
+                 "overdue": "Medicare IOP recertification overdue",
+                 "due_soon": "Medicare IOP recertification due"}[w.kind], w.participant_name,
+                f"due {w.due:%a %b} {w.due.day}", w.url,
+                "info" if w.kind == "due_soon" else "warn", action="Record")
+            for w in certification_warnings(organization_id=user.staff_organization_id,
+                                            today=today)]
+    return _bounded("certifications", "Medicare certifications", rows,
+                    more_url=reverse("billing:index"))
+
+
 # --- the page -------------------------------------------------------------------------------
 
 CLINICAL_ROLES = (Role.CLINICIAN, Role.PRESCRIBER, Role.NURSE)
@@ -310,6 +325,8 @@ def my_work(user: Any, *, now: datetime | None = None) -> list[Section]:
         sections += medication_sections(user, today)
     if role == Role.INTAKE:
         sections += referrals_sections(user, now)
+    if role in (Role.BILLING, Role.DIRECTOR, Role.ADMIN) and has_perm(user, Perm.BILLING_VIEW):
+        sections.append(certification_section(user, today))
     if role in (Role.DIRECTOR, Role.ADMIN):
         sections += [notes_to_sign_section(user), *director_sections(user, now, today),
                      plan_reviews_section(user, today, None),

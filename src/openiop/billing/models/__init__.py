@@ -1,3 +1,4 @@
+from .certification import IopCertification
 from .claims import (
     Adjustment,
     BillingProfile,
@@ -25,6 +26,6 @@ from .diagnoses import Diagnosis, DiagnosisRank, DiagnosisStatus
 __all__ = [
     "Adjustment", "Authorization", "BillingProfile", "Charge", "ChargeRuleSet", "Claim",
     "ClaimBatch", "ClaimLine", "ClaimPayment", "ClaimStatus", "ClaimType", "Coverage",
-    "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "Payer", "PayerKind",
+    "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "IopCertification", "Payer", "PayerKind",
     "Relationship", "Remittance", "SlidingFeeSchedule",
 ]

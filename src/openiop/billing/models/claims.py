@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -44,6 +45,12 @@ class BillingProfile(models.Model):
     attending = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The physician named as attending on institutional claims (their NPI).",
+    )
+    iop_recertification_days = models.PositiveSmallIntegerField(
+        "Medicare IOP recertification interval (days)", default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="Days a Medicare IOP certification covers before recertification is due "
+                  "(42 CFR 424.24(d)); confirm against the current regulation text.",
     )
     standard_rates = models.JSONField(default=dict, blank=True,
                                       help_text="The clinic's charge per unit by code.")

@@ -1,5 +1,6 @@
 """Writes for billing, one path for views, API, demo and commands (see each module)."""
 
+from .certification import certification_record
 from .charges import CaptureResult, capture_charges
 from .claims import batch_create, build_claims, claim_void, rescrub
 from .coverage import (
@@ -15,7 +16,7 @@ from .remittance import remittance_post
 
 __all__ = [
     "CaptureResult", "authorization_add", "batch_create", "build_claims", "capture_charges",
-    "claim_void", "coverage_add", "coverage_end", "diagnosis_add", "diagnosis_make_principal",
+    "certification_record", "claim_void", "coverage_add", "coverage_end", "diagnosis_add", "diagnosis_make_principal",
     "diagnosis_resolve", "financial_profile_set", "payer_create", "remittance_post", "rescrub",
     "sliding_fee_schedule_set",
 ]

@@ -17,7 +17,15 @@ from django.utils import timezone
 from openiop.care.models import EpisodeOfCare
 
 from .. import rules
-from ..models import Authorization, Claim, ClaimLine, ClaimStatus, Diagnosis, DiagnosisRank
+from ..models import (
+    Authorization,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+    Diagnosis,
+    DiagnosisRank,
+    IopCertification,
+)
 from .charges import attended_rows, note_covers, signed_notes_for
 
 
@@ -40,6 +48,7 @@ HOLD_LABELS = {
     "coverage_ended": "Coverage not active",
     "duplicate": "Duplicate line",
     "demographics": "Participant details missing",
+    "certification": "Medicare certification missing or overdue",
     "no_lines": "Nothing to bill",
 }
 
@@ -134,6 +143,25 @@ def _minimum_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
     return holds
 
 
+def _certification_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
+    """Medicare pays IOP days only under a physician's certification, recertified at the
+    set interval (42 CFR 424.24(b) and (d)); a day no statement covers is held."""
+    if claim.coverage.payer.rule_set != "medicare_iop" or claim.claim_type != "I":
+        return []
+    certs = list(IopCertification.objects.filter(participant_id=claim.participant_id))
+    days = {ln.service_date for ln in lines}
+    uncovered = {d for d in days if not any(c.covers(d) for c in certs)}
+    if not uncovered:
+        return []
+    if not certs:
+        return [Hold("certification", "No physician certification for Medicare IOP is recorded; "
+                                      "record the signed certification on the billing tab.")]
+    last = max(c.next_due_on for c in certs)
+    return [Hold("certification", f"No physician certification or recertification covers "
+                                  f"{_days(uncovered)} (the latest ran to {last:%b} {last.day}); "
+                                  "record the recertification on the billing tab.")]
+
+
 def _php_holds(claim: Claim) -> list[Hold]:
     overlapping = Claim.objects.filter(
         participant_id=claim.participant_id, period_start__lte=claim.period_end,
@@ -194,6 +222,7 @@ def scrub(claim: Claim) -> tuple[list[Hold], list[str]]:
     holds += _note_holds(claim, lines)
     holds += _authorization_holds(claim, lines)
     holds += _minimum_holds(claim, lines)
+    holds += _certification_holds(claim, lines)
     if claim.claim_type == "I":
         holds += _php_holds(claim)
     holds += _coverage_holds(claim, lines)

@@ -2,6 +2,7 @@
 
 from .chart import (
     authorization_add,
+    certification_add,
     coverage_add,
     diagnosis_change,
     financial_profile,
@@ -23,10 +24,11 @@ from .office import (
     remittance_detail,
     remittances,
 )
+from .packet import ur_packet, ur_packet_pdf
 
 __all__ = [
-    "aging", "authorization_add", "batch_download", "batches", "charges", "claim_detail",
-    "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
+    "aging", "authorization_add", "batch_download", "batches", "certification_add", "charges",
+    "claim_detail", "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
     "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
-    "statement",
+    "statement", "ur_packet", "ur_packet_pdf",
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
@@ -156,12 +157,15 @@ def _render_billing(request: HttpRequest, participant: Any, **forms_: Any) -> Ht
         "estimate": reports.cost_estimate(participant, episode),
         "profile": FinancialProfile.objects.filter(participant=participant).first(),
         "can_manage": can_manage,
+        # The review packet carries clinical facts: only roles with clinical view.
+        "can_packet": has_perm(request.user, Perm.CLINICAL_VIEW),
         "coverage_form": forms_.get("coverage_form")
         or forms.CoverageForm(organization_id=participant.organization_id),
         "authorization_form": forms_.get("authorization_form") or forms.AuthorizationForm(),
         "financial_form": forms_.get("financial_form") or forms.FinancialForm(),
         "open_form": forms_.get("open_form", ""),
-    }
+    } | _certification_context(participant, can_manage, forms_.get("certification_form"))
+    context["warnings"] = [*context["warnings"], *context["cert_warnings"]]
     return render(request, "billing/participant_billing.html", context, status=status)
 
 
@@ -204,6 +208,38 @@ def authorization_add(request: HttpRequest, code: Any, coverage_code: Any) -> Ht
     return _save(request, participant, form, "authorization_form",
                  lambda data: services.authorization_add(actor=request.user, coverage=coverage,
                                                          data=data, request=request))
+
+
+def _certification_context(participant: Any, can_manage: bool, form: Any) -> dict[str, Any]:
+    """The Medicare IOP certification block: shown when the participant has an open IOP
+    episode and Medicare coverage active today."""
+    episodes = selectors.medicare_iop_episodes(organization_id=participant.organization_id,
+                                               today=timezone.localdate(),
+                                               participant=participant)
+    episode = episodes[0] if episodes else None
+    if episode is not None and can_manage and form is None:
+        form = forms.CertificationForm(
+            physicians=services.certification.physicians(participant.organization_id))
+    return {"cert_episode": episode, "certification_form": form,
+            "cert_warnings": selectors.certification_warnings(
+                organization_id=participant.organization_id, participant=participant)
+            if episode is not None else []}
+
+
+@staff_required(Perm.BILLING_MANAGE)
+@require_POST
+def certification_add(request: HttpRequest, code: Any) -> HttpResponse:
+    participant = _billing_participant(request, code, audit=False)
+    episodes = selectors.medicare_iop_episodes(organization_id=participant.organization_id,
+                                               today=timezone.localdate(),
+                                               participant=participant)
+    if not episodes:
+        raise Http404
+    form = forms.CertificationForm(
+        request.POST, physicians=services.certification.physicians(participant.organization_id))
+    return _save(request, participant, form, "certification_form",
+                 lambda data: services.certification_record(
+                     actor=request.user, episode=episodes[0], data=data, request=request))
 
 
 @staff_required(Perm.BILLING_MANAGE)

@@ -1,0 +1,153 @@
+"""The utilization-review packet for a payer's concurrent review of an authorization.
+
+Gathers what a reviewer asks for from the apps that own it: attended hours per week against
+the program minimum (scheduling), scores over time (outcomes), the current level-of-care
+assessment with the rules that fired (intake), treatment-plan goals and objective status
+(clinical) and medication changes (medications). Giving it to the payer is a disclosure:
+it is audited as one, and for a 42 CFR Part 2 record it is released only under an active
+Part 2 consent whose recipient names the payer or a class that includes it (42 CFR
+2.31(a)(4): a recipient by name or general designation), with the 2.32 notice on the PDF.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from openiop.care.models import EpisodeOfCare
+from openiop.clinical.selectors import treatment_plan_for
+from openiop.fhir import part2
+from openiop.intake.instruments import INSTRUMENTS
+from openiop.intake.models import LevelOfCareAssessment
+from openiop.medications.models import MedicationChange
+from openiop.outcomes.selectors import CHARTED, participant_series
+from openiop.participants.models import Consent
+from openiop.scheduling.selectors import participant_hours
+
+from .models import Authorization
+from .selectors import authorization_usage
+
+MAX_WEEKS = 26
+# General designations that include any health plan (42 CFR 2.31(a)(4) allows a recipient
+# named by a general designation).
+PAYER_CLASSES = ("health plan", "insurer", "insurance", "payer", "payor", "third-party payer")
+
+
+class PacketRefused(Exception):
+    """The packet may not be released; the message says why without naming record details."""
+
+
+def consent_for(participant: Any, payer: Any) -> Consent | None:
+    """The active Part 2 consent that allows disclosure to this payer, if any."""
+    name = payer.name.casefold()
+    for consent in participant.consents.filter(
+            part2.active_consent_q(timezone.now()),
+            kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE),
+    ).order_by("-granted_at", "-pk"):
+        recipient = consent.recipient.casefold()
+        if recipient and (name in recipient or any(c in recipient for c in PAYER_CLASSES)):
+            return consent
+    return None
+
+
+def release_check(authorization: Authorization) -> Consent | None:
+    """None when no consent is needed; the consent when one allows it; else PacketRefused."""
+    participant = authorization.coverage.participant
+    if not part2.is_part2_record(participant):
+        return None
+    consent = consent_for(participant, authorization.coverage.payer)
+    if consent is None:
+        raise PacketRefused("This record is protected by 42 CFR part 2. The packet can be "
+                            "released to this payer only under the participant's active "
+                            "Part 2 consent naming the payer (or health plans) as recipient.")
+    return consent
+
+
+def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
+    participant = authorization.coverage.participant
+    episode = (EpisodeOfCare.objects.filter(participant=participant)
+               .select_related("program").order_by("-admitted_on", "-pk").first())
+    start = authorization.starts_on
+    weeks = max(1, min(MAX_WEEKS, (today - start).days // 7 + 1))
+    hours = [row | {"hours": round(row["minutes"] / 60, 1),
+                    "minimum_hours": (round(row["minimum"] / 60, 1)
+                                      if row.get("minimum") is not None else None)}
+             for row in participant_hours(participant, weeks=weeks, today=today,
+                                          episode=episode)]
+    series = participant_series(participant)
+    scores = [{"name": INSTRUMENTS[code].name,
+               "points": [(r.completed_at.date(), r.total) for r in series[code]]}
+              for code in CHARTED if series.get(code)]
+    assessment = (LevelOfCareAssessment.objects.filter(participant=participant)
+                  .select_related("assessed_by").order_by("-assessed_at", "-pk").first())
+    plan = treatment_plan_for(participant)
+    goals = []
+    if plan is not None:
+        for problem in plan.problems.all():
+            for goal in problem.goals.all():
+                goals.append({"text": goal.text, "objectives": [
+                    {"text": o.text, "status": o.get_status_display(), "target": o.target_date}
+                    for o in goal.objectives.all()]})
+    changes = list(MedicationChange.objects.filter(
+        order__participant=participant, effective_date__gte=start - timedelta(days=30),
+        effective_date__lte=today).select_related("order").order_by("effective_date", "pk"))
+    return {
+        "authorization": authorization, "payer": authorization.coverage.payer,
+        "participant": participant, "episode": episode,
+        "usage": authorization_usage(authorization), "hours": hours, "scores": scores,
+        "assessment": assessment, "plan": plan, "goals": goals, "med_changes": changes,
+        "generated_on": today,
+    }
+
+
+def packet_pdf(data: dict[str, Any], *, part2_record: bool) -> bytes:
+    """The packet as a PDF (the clinical PDF helpers: DejaVu fonts, footer, and the
+    42 CFR 2.32 notice appended for a Part 2 record)."""
+    from openiop.clinical.pdf import _build, _p, _styles, participant_identity
+
+    s = _styles()
+    auth, usage = data["authorization"], data["usage"]
+    story: list[Any] = [
+        _p("Utilization review — concurrent review", s["title"]),
+        _p(participant_identity(data["participant"]), s["body"]),
+        _p(f"Payer: {data['payer'].name}. Authorization {auth.reference_number}: "
+           f"{auth.get_level_of_care_display()}, {auth.starts_on} to {auth.ends_on}; "
+           f"{usage.used} of {usage.approved} {auth.unit} used. Review date: "
+           f"{auth.review_on or 'not set'}. Prepared {data['generated_on']}.", s["body"]),
+        _p("Attendance and hours per week", s["h2"]),
+    ]
+    for row in data["hours"]:
+        minimum = ("" if row["minimum_hours"] is None
+                   else f" (program minimum {row['minimum_hours']} h)")
+        story.append(_p(f"Week of {row['week']}: {row['hours']} h attended{minimum}", s["body"]))
+    story.append(_p("Scores over time", s["h2"]))
+    for series in data["scores"] or [{"name": "No scored measures", "points": []}]:
+        points = "; ".join(f"{d}: {t}" for d, t in series["points"])
+        story.append(_p(f"{series['name']}{': ' + points if points else ''}", s["body"]))
+    story.append(_p("Level-of-care assessment", s["h2"]))
+    a = data["assessment"]
+    if a is None:
+        story.append(_p("No level-of-care assessment recorded.", s["body"]))
+    else:
+        story.append(_p(f"{a.assessed_at:%Y-%m-%d}: recommended "
+                        f"{a.get_recommended_level_display()}, decided "
+                        f"{a.get_decided_level_display()} ({a.get_status_display()}).",
+                        s["body"]))
+        for rule in a.rules_fired or []:
+            story.append(_p(f"• {rule.get('level') or 'advice'}: {rule.get('text', '')}",
+                            s["body"]))
+    story.append(_p("Treatment-plan goals and progress", s["h2"]))
+    for goal in data["goals"] or [{"text": "No treatment plan recorded.", "objectives": []}]:
+        story.append(_p(goal["text"], s["h3"]))
+        for o in goal["objectives"]:
+            story.append(_p(f"• {o['text']} — {o['status']}, target {o['target']}", s["body"]))
+    story.append(_p("Medication changes", s["h2"]))
+    for c in data["med_changes"]:
+        story.append(_p(f"{c.effective_date}: {c.order.name} {c.get_kind_display().lower()} "
+                        f"— {c.dose} {c.unit} {c.frequency} ({c.get_reason_display()})",
+                        s["body"]))
+    if not data["med_changes"]:
+        story.append(_p("No medication changes in the period.", s["body"]))
+    return _build("Utilization review packet", story, part2=part2_record)

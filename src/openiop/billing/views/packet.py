@@ -1,0 +1,88 @@
+"""The utilization-review packet page and PDF (clinical roles; a disclosure to the payer).
+
+The packet carries clinical facts (scores, the plan's goals, medications), so it opens only
+for users with clinical view in the participant's organization — the billing role, which
+never reads clinical content, does not generate it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from openiop.accounts.permissions import Perm
+from openiop.audit.services import audit_record
+from openiop.core.decorators import staff_required
+from openiop.fhir import part2
+from openiop.participants.selectors import get_participant_for_user
+from openiop.participants.views import chart_context
+
+from .. import packet as ur
+from ..models import Authorization
+
+
+def _load(request: HttpRequest, code: Any, auth_code: Any) -> tuple[Any, Authorization]:
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.CLINICAL_VIEW, audit_action=None)
+    if participant.organization_id != getattr(request.user, "staff_organization_id", None):
+        raise Http404
+    auth = get_object_or_404(
+        Authorization.objects.select_related("coverage__payer", "coverage__participant"),
+        code=auth_code, coverage__participant=participant)
+    return participant, auth
+
+
+def _refused(request: HttpRequest, participant: Any, auth: Authorization,
+             exc: ur.PacketRefused) -> HttpResponse:
+    audit_record(actor=request.user, action="denied", object_type="ur_packet",
+                 object_id=auth.code, participant=participant, request=request,
+                 reason="no Part 2 consent for the payer")
+    context = chart_context(request, participant, active_tab="billing:participant_billing") | {
+        "authorization": auth, "refusal": exc.args[0]}
+    return render(request, "billing/ur_packet.html", context, status=403)
+
+
+def _disclose(request: HttpRequest, participant: Any, auth: Authorization, consent: Any,
+              fmt: str) -> None:
+    reason = f"utilization review packet ({fmt}) to {auth.coverage.payer.name}"
+    if consent is not None:
+        reason += f" under 42 CFR Part 2 consent {consent.code}"
+    audit_record(actor=request.user, action="disclose", object_type="ur_packet",
+                 object_id=auth.code, participant=participant, request=request,
+                 reason=reason[:255])
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+    participant, auth = _load(request, code, auth_code)
+    try:
+        consent = ur.release_check(auth)
+    except ur.PacketRefused as exc:
+        return _refused(request, participant, auth, exc)
+    data = ur.packet(auth, today=timezone.localdate())
+    _disclose(request, participant, auth, consent, "page")
+    context = chart_context(request, participant, active_tab="billing:participant_billing") | data | {
+        "consent": consent, "part2_notice": part2.notice_text() if consent else ""}
+    return render(request, "billing/ur_packet.html", context)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+    participant, auth = _load(request, code, auth_code)
+    try:
+        consent = ur.release_check(auth)
+    except ur.PacketRefused as exc:
+        return _refused(request, participant, auth, exc)
+    data = ur.packet(auth, today=timezone.localdate())
+    pdf = ur.packet_pdf(data, part2_record=consent is not None)
+    _disclose(request, participant, auth, consent, "PDF")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="ur-packet-{auth.code}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
