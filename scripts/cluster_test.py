@@ -481,9 +481,10 @@ def faults(events: list[dict]) -> None:
 
     victim = "worker0"
     if at(T_KILL):
-        victim = busy_worker()
-        log(f"fault: SIGKILL web node 1 and {victim}")
-        events.append({"fault": f"sigkill web node 1 + {victim}", "t": round(time.monotonic() - T0, 2)})
+        victim, held = busy_worker()
+        log(f"fault: SIGKILL web node 1 and {victim} (running the plan: {held})")
+        events.append({"fault": f"sigkill web node 1 + {victim}", "worker_held_plan_job": held,
+                       "t": round(time.monotonic() - T0, 2)})
         kill("web0")
         kill(victim)
     if at(T_RESTART_KILLED):
@@ -499,7 +500,7 @@ def faults(events: list[dict]) -> None:
         log("postgresql is back")
 
 
-def busy_worker() -> str:
+def busy_worker() -> tuple[str, bool]:
     """The worker running the director's plan, when one is (the harder case), else worker0."""
     from django.db import connections
 
@@ -512,8 +513,8 @@ def busy_worker() -> str:
         running = []
     connections.close_all()
     pids = {w.rsplit(":", 1)[-1] for w in running}
-    return next((name for name in ("worker0", "worker1") if str(PROCS[name].pid) in pids),
-                "worker0")
+    held = [name for name in ("worker0", "worker1") if str(PROCS[name].pid) in pids]
+    return (held[0], True) if held else ("worker0", False)
 
 
 def next_mondays(count: int) -> list[str]:
@@ -642,8 +643,10 @@ def latency_report(events: list[dict]) -> dict[str, Any]:
     during = sum(1 for t, _, s, _ in SAMPLES if is_error(s) and any(a <= t < b for a, b in windows))
     before = sum(1 for t, _, s, _ in SAMPLES if is_error(s) and windows and t < windows[0][0])
     after = sum(1 for t, _, s, _ in SAMPLES if is_error(s) and windows and t >= windows[-1][1])
-    for event in events:
-        errs = [t for t, _, s, _ in SAMPLES if is_error(s) and event["t"] <= t < event["t"] + 60]
+    for i, event in enumerate(events):
+        # Failures from this fault until the next one (at most 60 s) are this fault's.
+        end = min(event["t"] + 60, events[i + 1]["t"] if i + 1 < len(events) else float("inf"))
+        errs = [t for t, _, s, _ in SAMPLES if is_error(s) and event["t"] <= t < end]
         event["errors"] = len(errs)
         # From the fault to the last failed request it caused.
         event["seconds_to_recover"] = round(max(errs) - event["t"], 2) if errs else 0.0
