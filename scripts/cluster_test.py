@@ -598,7 +598,7 @@ def verify(since: Any) -> dict[str, Any]:
             (duplicates if applied > acked else lost).append(
                 f"week {week}: applied {applied} times, acknowledged {acked}")
     duplicates += [f"job {code}: {n} successful task runs" for code, n in successes.items() if n > 1]
-    job_rows = [{"kind": j.kind, "state": j.state, "attempts": j.attempts, "worker": j.worker,
+    job_rows = [{"week": j.params.get("week_start"), "kind": j.kind, "state": j.state, "attempts": j.attempts, "worker": j.worker,
                  "seconds": round((j.finished_at - j.started_at).total_seconds(), 1)
                  if j.finished_at and j.started_at else None} for j in plan_jobs]
     connections.close_all()
