@@ -10,7 +10,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/test
 export PYTHONPATH := $(CURDIR)/src
 export DJANGO_SETTINGS_MODULE := openiop.settings
 
-.PHONY: run test test-dates test-sqlite test-postgres bench lint setup migrate demo demo-reset clean
+.PHONY: run test test-dates test-sqlite test-postgres bench cluster-test lint setup migrate demo demo-reset clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test-dates: $(STAMP)
 bench: $(STAMP)
 	@mkdir -p var/bench
 	@bash scripts/bench.sh
+
+# Two web nodes, two workers, a private PostgreSQL and Redis db 9 under load, with a web node,
+# a worker and PostgreSQL killed or restarted mid-load (docs/deploy.md, "Cluster test").
+cluster-test: $(STAMP)
+	@mkdir -p var/bench
+	@$(PY) scripts/cluster_test.py
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check src tests benchmarks

@@ -25,6 +25,8 @@ Environment variables (all optional for a local demo):
   PostgreSQL DATABASE_URL, logs JSON lines, and keeps the cache in the database without Redis
 - OPENIOP_METRICS_ALLOW: who may read /metrics (default this machine)
 - OPENIOP_QUEUE_LAG_SECONDS: /readyz fails when a queued task waited longer (default 300)
+- OPENIOP_JOB_STALE_SECONDS: a running job silent this long lost its worker and is queued
+  again (default 600)
 - OPENIOP_TASKS_BACKEND: immediate runs background jobs inside the request (scripts, tests)
 - OPENIOP_LOG_FORMAT: json or plain (default json in production)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
@@ -429,6 +431,9 @@ OPENIOP_METRICS_ALLOW = [
 ]
 # /readyz fails when the oldest queued task has waited longer than this (no worker keeps up).
 OPENIOP_QUEUE_LAG_SECONDS = env_int("OPENIOP_QUEUE_LAG_SECONDS", 300)
+# A running job whose worker reported nothing for this long is queued again (its worker
+# died). Keep it well above the longest silence of a healthy job (a plan's solve is 20 s).
+OPENIOP_JOB_STALE_SECONDS = env_int("OPENIOP_JOB_STALE_SECONDS", 600)
 
 # Sessions and cache: Redis when REDIS_URL is set (shared by every web node; sessions survive
 # moving between nodes). Otherwise sessions stay in the database, and the cache is the

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
@@ -38,7 +39,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, Interface
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 # A running job that reported nothing for this long lost its worker (killed, restarted).
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(seconds=settings.OPENIOP_JOB_STALE_SECONDS)
 
 
 def start_job(*, actor: Any, kind: str, label: str, handler: str, params: dict | None = None,

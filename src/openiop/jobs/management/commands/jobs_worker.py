@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 
 from openiop.jobs.scheduler import housekeeping, run_due
@@ -32,6 +33,29 @@ def scheduler_loop(stop: threading.Event, tick: float) -> None:
         finally:
             connections.close_all()  # this thread's connections
         stop.wait(tick)
+
+
+def run_surviving_outages(worker: Any, *, max_delay: float = 30.0) -> None:
+    """Run the worker loop; when the database goes away (a restart, a failover) wait and
+    start the loop again instead of exiting, so a database restart does not leave the
+    cluster without workers. A job interrupted by the outage is retried by the job runner
+    or, if its worker state was lost, queued again by the scheduler's housekeeping."""
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            worker.run()
+            return  # stopped by a signal, or --batch found the queue empty
+        except (OperationalError, InterfaceError) as exc:
+            if not worker.running:
+                return
+            if time.monotonic() - started > 2 * max_delay:
+                delay = 1.0  # a new outage after a good run starts from a short wait
+            logger.warning("worker: the database is unavailable (%s); trying again in %.0f s",
+                           type(exc).__name__, delay)
+        connections.close_all()
+        time.sleep(delay)
+        delay = min(delay * 2, max_delay)
 
 
 class Command(BaseCommand):
@@ -64,6 +88,6 @@ class Command(BaseCommand):
         worker.configure_signals()
         self.stdout.write(f"OpenIOP worker {worker.worker_id} started.")
         try:
-            worker.run()
+            run_surviving_outages(worker)
         finally:
             stop.set()
