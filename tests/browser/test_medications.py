@@ -32,6 +32,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     page.get_by_label("Transition").select_option("step_down")
     page.get_by_role("button", name="Record reconciliation").click()
     page.wait_for_load_state("networkidle")
+    page.get_by_text("Medication reconciliation recorded.").wait_for(timeout=20_000)
     assert page.get_by_text("Medication reconciliation recorded.").is_visible()
     assert Reconciliation.objects.filter(participant=person, point="step_down",
                                          performed_by=prescriber).exists()

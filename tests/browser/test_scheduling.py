@@ -14,11 +14,15 @@ from openiop.scheduling.models import Attendance, Booking, PlanRun, Session
 from .conftest import screenshot, sign_in
 
 
-def test_director_plans_a_week_and_staff_take_attendance(demo, page):
+def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker):
     sign_in(page, "director")
     page.goto("/schedule/plan/")
     page.get_by_role("button", name="Plan next week").click()
-    page.wait_for_selector("text=Who cannot reach the minimum", timeout=60_000)
+    # Planning is a background job: the page shows its progress while a worker (the one
+    # `make run` starts beside the server; here, this test) plans the week.
+    page.wait_for_load_state("networkidle")
+    assert run_worker() == 1
+    page.wait_for_selector("text=Who cannot reach the minimum", timeout=90_000)
     run = PlanRun.objects.get()
     assert run.result["metrics"]["participants"] > 20
     assert page.get_by_text("Meeting the minimum").is_visible()
@@ -42,9 +46,12 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page):
     assert Session.objects.filter(kind="individual", starts_at__date__gte=run.week_start,
                                   bookings__status="booked").exists()
 
-    # Attendance for the latest finished group, as if it had not been taken yet.
+    # Attendance for the latest finished group whose note is not signed (a signed note
+    # freezes attendance), as if it had not been taken yet.
     group = (Session.objects.filter(kind="group", ends_at__lt=timezone.now(), status="completed")
+             .exclude(notes__status__in=("signed", "cosigned", "locked"))
              .order_by("-starts_at").first())
+    assert group is not None, "the demo has no finished group without a signed note"
     Attendance.objects.filter(booking__session=group).delete()
     booked = list(Booking.objects.filter(session=group, status="booked").select_related("participant")
                   .order_by("participant__legal_last_name"))
