@@ -16,5 +16,5 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, username, name in rows:
-            self.stdout.write(f"  {username:<12} {role:<42} {name}")
+            self.stdout.write(f"  {username:<12} {role:<46} {name}")
         self.stdout.write("")
