@@ -119,3 +119,19 @@ def test_my_work_runs_a_fixed_number_of_queries(work, who):
     with CaptureQueriesContext(connection) as large:
         client.get("/dashboard/")
     assert (len(small), len(large)) == (PINNED[who], PINNED[who])
+
+
+def test_a_note_started_late_in_the_evening_shows_the_clinics_date(world):
+    """21:30 on Tuesday 3 March in New York is already 4 March in UTC: the row says Mar 3."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from openiop.clinical.models import Note
+
+    with time_machine.travel(datetime(2026, 3, 4, 2, 30, tzinfo=UTC), tick=False):
+        Note.objects.create(program=world.program, kind="individual", note_format="DAP",
+                            participant=world.participant, author=world.clinician,
+                            status="draft")
+        section = worklist.notes_to_sign_section(world.clinician)
+    assert [row.when for row in section.rows] == ["started Mar 3"]

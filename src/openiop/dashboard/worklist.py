@@ -140,7 +140,7 @@ def notes_to_sign_section(user: Any) -> Section:
         who = note.participant.display_name if note.participant else "Group note"
         what = (f"Co-sign {note.get_kind_display().lower()} note by {note.author}" if cosign
                 else f"Sign your {note.get_kind_display().lower()} note")
-        rows.append(Row(what, who, f"started {note.created_at:%b %-d}",
+        rows.append(Row(what, who, f"started {timezone.localtime(note.created_at):%b %-d}",
                         reverse("clinical:note", kwargs={"code": note.code}), "warn",
                         "Co-sign" if cosign else "Sign"))
     total = len(rows) if len(rows) < LIMIT else qs.count()
