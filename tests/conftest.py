@@ -25,6 +25,9 @@ from openiop.organizations.models import Organization, Site
 from openiop.participants.models import Participant
 
 from . import factories as f
+from . import template_db
+
+template_db.install()
 
 
 def _test_now() -> datetime | None:
