@@ -10,7 +10,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/test
 export PYTHONPATH := $(CURDIR)/src
 export DJANGO_SETTINGS_MODULE := openiop.settings
 
-.PHONY: run test test-dates test-sqlite test-postgres bench cluster-test lint setup migrate demo demo-reset clean
+.PHONY: run test test-dates test-sqlite test-postgres bench cluster-test lint setup migrate demo demo-reset clean clean-test-templates
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,10 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# The suite copies a migrated template database per worker (tests/template_db.py); a stale
+# one is never used again, this removes them all.
+clean-test-templates:
+	rm -rf var/test-templates
+	-psql "$(PG_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'openiop_tpl_%'" 2>/dev/null \
+	  | while read -r db; do psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\""; done

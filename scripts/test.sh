@@ -31,7 +31,8 @@ if [ "${SKIP_POSTGRES:-0}" = "1" ]; then
   echo "==> PostgreSQL run skipped (SKIP_POSTGRES=1)"
 elif $PY scripts/pg_reachable.py "$PG_URL"; then
   echo "==> pytest on PostgreSQL ($PG_URL, $WORKERS workers) - browser tests ran on SQLite above"
-  DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
+  # Tests that cannot reach a database already ran above (tests/conftest.py).
+  OPENIOP_SKIP_DATABASE_FREE=1 DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
     --randomly-seed="$SEED" -m "not browser" "$@" || status=$?
 else
   if [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then

@@ -11,8 +11,11 @@ depend on the day it happens to run.
 from __future__ import annotations
 
 import os
+import re
+import unittest
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,6 +65,42 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if _CLOCK is not None:
         _CLOCK.stop()
         _CLOCK = None
+
+
+# Tests that cannot reach a database (no database fixture, no django_db mark, not a
+# unittest TestCase, and a module that never mentions the database environment) give the
+# same answer on SQLite and PostgreSQL. `make test` runs them on SQLite only
+# (OPENIOP_SKIP_DATABASE_FREE=1 in its PostgreSQL run); `make test-dates` runs everything.
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server",
+                      "django_db_serialized_rollback", "django_user_model"}
+_DATABASE_WORDS = re.compile(r"DATABASE_URL|postgres|vendor|connection|subprocess|db_blocker",
+                             re.I)
+
+
+def _may_touch_database(item: pytest.Item, sources: dict[str, str]) -> bool:
+    if set(getattr(item, "fixturenames", ())) & _DATABASE_FIXTURES:
+        return True
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, unittest.TestCase):
+        return True
+    path = str(item.fspath)
+    if path not in sources:
+        sources[path] = Path(path).read_text(encoding="utf-8")
+    return bool(_DATABASE_WORDS.search(sources[path]))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("OPENIOP_SKIP_DATABASE_FREE") != "1":
+        return
+    sources: dict[str, str] = {}
+    keep, skip = [], []
+    for item in items:
+        (keep if _may_touch_database(item, sources) else skip).append(item)
+    if skip:
+        config.hook.pytest_deselected(items=skip)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)
