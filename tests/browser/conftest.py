@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,12 +70,40 @@ def phone_page(browser: object, live_server: object) -> Iterator[object]:
     context.close()
 
 
+# The demo clinic as built once in this worker, kept as an in-memory SQLite copy and keyed
+# by the clinic's date (the demo is built around its day) and the suite's clock.
+_DEMO_COPY: dict[tuple[str, str], sqlite3.Connection] = {}
+
+
 @pytest.fixture
 def demo(transactional_db: None) -> object:
-    """The demo clinic, built fresh for each browser test (deterministic)."""
+    """The demo clinic (deterministic), freshly in the database for each browser test.
+
+    Building it takes ~5 s of CPU; the first test in a worker builds it and keeps a copy,
+    later tests copy it back with SQLite's backup API (the same copy the test databases are
+    made with). The copy is for the same clinic day only; another day builds again.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
     from openiop.core.demo import build_demo
 
-    build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
+        return None
+    key = (timezone.localdate().isoformat(), os.environ.get("OPENIOP_TEST_NOW", ""))
+    copy = _DEMO_COPY.get(key)
+    connection.ensure_connection()
+    if copy is None:
+        build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(copy)
+        _DEMO_COPY.clear()
+        _DEMO_COPY[key] = copy
+    else:
+        copy.backup(connection.connection)
+        ContentType.objects.clear_cache()
     return None
 
 
