@@ -286,7 +286,14 @@ class SmartAuthorizationView(AuthorizationView):
     smart_patient: Participant | None = None
 
     def _aud_problem(self, aud: str) -> str:
-        if aud and aud.rstrip("/") != fhir_base(self.request):
+        """SMART's `aud` must name this FHIR server (a token must not be asked for another);
+        the base URL as this request reached it, or as OPENIOP_SITE_URL names it."""
+        from django.conf import settings
+
+        bases = {fhir_base(self.request)}
+        if settings.OPENIOP_SITE_URL:
+            bases.add(settings.OPENIOP_SITE_URL.rstrip("/") + "/fhir/R4")
+        if aud and aud.rstrip("/") not in bases:
             return f"aud must be this server's FHIR base URL {fhir_base(self.request)}."
         return ""
 
