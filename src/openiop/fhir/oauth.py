@@ -87,7 +87,7 @@ def parse_jwks(value: Any) -> jwk.JWKSet:
     return keys
 
 
-def verify_assertion(assertion: str, token_url: str, request: Any) -> Application:
+def verify_assertion(assertion: str, token_urls: set[str], request: Any) -> Application:
     """The application whose valid client assertion this is (its jti now spent), else
     InvalidClientError naming what is wrong."""
     token = jws.JWS()
@@ -128,8 +128,9 @@ def verify_assertion(assertion: str, token_url: str, request: Any) -> Applicatio
         raise _refuse("client_assertion signature does not match a registered key", request)
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
-    if token_url.rstrip("/") not in [a.rstrip("/") for a in audiences if isinstance(a, str)]:
-        raise _refuse(f"client_assertion aud must be the token URL {token_url}", request)
+    if not {u.rstrip("/") for u in token_urls} & {
+            a.rstrip("/") for a in audiences if isinstance(a, str)}:
+        raise _refuse(f"client_assertion aud must be the token URL {min(token_urls)}", request)
     now = timezone.now().timestamp()
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
@@ -181,7 +182,7 @@ class SmartValidator(OAuth2Validator):
         if assertion_type or assertion:
             if assertion_type != JWT_BEARER or not assertion:
                 raise _refuse(f"client_assertion_type must be {JWT_BEARER}", request)
-            application = verify_assertion(assertion, request.uri.split("?")[0], request)
+            application = verify_assertion(assertion, self._token_urls(request), request)
             request.client = application
             request.client_id = application.client_id
             return True
@@ -190,6 +191,19 @@ class SmartValidator(OAuth2Validator):
             raise _refuse("a backend service authenticates with a signed client_assertion",
                           request)
         return authenticated
+
+    def _token_urls(self, request: Any) -> set[str]:
+        """This token endpoint's absolute URL as the request reached it (and as
+        OPENIOP_SITE_URL names it): the `aud` a client assertion must carry."""
+        from django.conf import settings
+
+        path = urlsplit(request.uri).path
+        secure = request.headers.get("X_DJANGO_OAUTH_TOOLKIT_SECURE")
+        host = self.build_http_request(request).get_host()
+        urls = {f"{'https' if secure else 'http'}://{host}{path}"}
+        if settings.OPENIOP_SITE_URL:
+            urls.add(settings.OPENIOP_SITE_URL.rstrip("/") + path)
+        return urls
 
     def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
         grant = super()._create_authorization_code(request, code, expires)
