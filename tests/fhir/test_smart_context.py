@@ -24,9 +24,17 @@ from openiop.outcomes.models import MeasureResponse
 from tests import factories as f
 from tests.conftest import login
 
-from .test_smart import REDIRECT, app, bearer, pkce  # noqa: F401  (app is a fixture)
+from .test_smart import REDIRECT, bearer, pkce
 
 LAUNCH_URL = "https://launch.example/start"
+
+
+@pytest.fixture
+def app(world):
+    return Application.objects.create(
+        name="Synthetic Context App", client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=REDIRECT, user=world.director, algorithm="")
 
 
 def score(person, total: int) -> MeasureResponse:
@@ -246,7 +254,7 @@ def _drive(smart, browser: Client, patient=None) -> None:
 
 
 def test_fhirclient_standalone_patient_launch(live, world):
-    app = Application.objects.create(
+    patient_app = Application.objects.create(
         name="Synthetic Patient App", client_type=Application.CLIENT_PUBLIC,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         redirect_uris=REDIRECT, user=world.director, algorithm="")
@@ -254,7 +262,7 @@ def test_fhirclient_standalone_patient_launch(live, world):
     score(world.participant, 7)
     score(other, 11)
     smart = smart_client.FHIRClient(settings={
-        "app_id": app.client_id, "api_base": f"{live.url}/fhir/R4/",
+        "app_id": patient_app.client_id, "api_base": f"{live.url}/fhir/R4/",
         "redirect_uri": REDIRECT, "scope": "openid fhirUser patient/Patient.rs "
                                            "patient/Observation.rs"})
     assert "launch/patient" in smart.desired_scope  # fhirclient asks for the picker

@@ -59,6 +59,9 @@ class LaunchContext(models.Model):
                                     related_name="smart_launches")
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"launch {self.code}"
+
 
 class TokenContext(models.Model):
     """The participant one grant, access token or refresh token is limited to."""
@@ -78,6 +81,9 @@ class TokenContext(models.Model):
                        | models.Q(refresh_token__isnull=False)),
             name="fhir_tokencontext_bound")]
 
+    def __str__(self) -> str:
+        return f"context {self.pk}"
+
 
 class AssertionJti(models.Model):
     """A client assertion's `jti`, kept until the assertion expires (replays are refused)."""
@@ -90,3 +96,6 @@ class AssertionJti(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["application", "jti"],
                                                name="fhir_assertion_jti_once")]
+
+    def __str__(self) -> str:
+        return self.jti
