@@ -74,16 +74,19 @@ def parse_jwks(value: Any) -> jwk.JWKSet:
     try:
         keys = jwk.JWKSet.from_json(json.dumps(value))
     except (JWException, ValueError, TypeError) as exc:
-        raise ValueError(f"not a valid JWK Set ({exc})") from exc
+        raise ValueError(f"not a valid JWK Set ({exc or 'a key is malformed'})") from exc
     for key in keys:
         if key.has_private:
             raise ValueError("it holds a private key: register the public keys only")
         kty = key.get("kty")
-        if kty == "RSA":
-            if key.get_op_key("verify").key_size < 2048:
-                raise ValueError("RSA keys must have 2048 bits or more")
-        elif not (kty == "EC" and key.get("crv") == "P-384"):
+        if not (kty == "RSA" or (kty == "EC" and key.get("crv") == "P-384")):
             raise ValueError("keys must be RSA (for RS384) or EC P-384 (for ES384)")
+        try:
+            public = key.get_op_key("verify")
+        except (JWException, ValueError, TypeError) as exc:
+            raise ValueError(f"a key is not valid ({exc or 'malformed'})") from exc
+        if kty == "RSA" and public.key_size < 2048:
+            raise ValueError("RSA keys must have 2048 bits or more")
     return keys
 
 
