@@ -297,3 +297,25 @@ def test_fhirclient_ehr_launch(live, world):
     assert smart.patient_id == str(world.participant.code)
     assert [o.valueQuantity.value for o in
             Observation.where(struct={}).perform_resources(smart.server)] == [5]
+
+
+def test_a_patient_token_exports_only_its_participant(mh, second, app, settings, tmp_path):
+    from .test_bulk_export import ASYNC, IMMEDIATE
+
+    settings.OPENIOP_EXPORT_DIR = tmp_path / "exports"
+    settings.TASKS = IMMEDIATE
+    mine = score(mh.participant, 6)
+    score(second, 9)
+    _, approved, verifier = approve(login(mh.clinician), app, "launch/patient patient/*.rs",
+                                    patient=mh.participant)
+    api = bearer(exchange(app, approved["Location"], verifier)["access_token"])
+    kickoff = api.get("/fhir/R4/Patient/$export", {"_type": "Patient,Observation"},
+                      headers=ASYNC)
+    assert kickoff.status_code == 202, kickoff.content
+    manifest = api.get(kickoff["Content-Location"]).json()
+    exported = {}
+    for item in manifest["output"]:
+        body = b"".join(api.get(item["url"]).streaming_content).decode()
+        exported[item["type"]] = [line for line in body.splitlines() if line]
+    assert [f'"id":"{mh.participant.code}"' in line for line in exported["Patient"]] == [True]
+    assert len(exported["Observation"]) == 1 and str(mine.code) in exported["Observation"][0]
