@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -274,11 +275,8 @@ def wants_patient(scopes: list[str]) -> bool:
 
 def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
     """The participant of a valid EHR launch (this user, this app, not expired)."""
-    import uuid
-
-    try:
-        code = uuid.UUID(str(launch))
-    except ValueError:
+    code = _uuid_or_none(launch)
+    if code is None:
         return None
     found = LaunchContext.objects.select_related("participant").filter(
         code=code, user=user, application=application,
@@ -403,9 +401,7 @@ class SmartAuthorizationView(AuthorizationView):
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
-def _uuid_or_none(value: Any) -> Any:
-    import uuid
-
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
