@@ -392,10 +392,31 @@ OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
                                      "openiop.notifications.sms.ConsoleSMSBackend")
 
 # OAuth2 for SMART on FHIR clients (django-oauth-toolkit): authorization code with PKCE
-# (S256) and refresh tokens; the scopes are SMART's (openiop.fhir.smart).
+# (S256) and refresh tokens, and client credentials with a signed JWT for backend
+# services (five-minute tokens); the scopes and launch context are SMART's
+# (openiop.fhir.smart, openiop.fhir.oauth).
+
+
+# django-oauth-toolkit's own models (its defaults), named so that openiop.fhir's models can
+# point at them in migrations.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 (a model name)
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 (a model name)
+
+
+def _access_token_seconds(request: object) -> int:
+    from openiop.fhir.oauth import token_lifetime
+
+    return token_lifetime(request)
+
+
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES_BACKEND_CLASS": "openiop.fhir.smart.SmartScopes",
+    "OAUTH2_VALIDATOR_CLASS": "openiop.fhir.oauth.SmartValidator",
+    "EXTRA_SERVER_KWARGS": {"token_expires_in": _access_token_seconds},
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
     "ROTATE_REFRESH_TOKEN": True,

@@ -47,8 +47,9 @@ def test_fhirclient_standalone_launch(live, world):
     parts = urlsplit(authorize_url)
     params = dict(parse_qsl(parts.query))
     assert params["code_challenge_method"] == "S256"
-    assert browser.get(parts.path, params).status_code == 200
-    approved = browser.post(parts.path, params | {"allow": "Authorize"})
+    host = {"HTTP_HOST": parts.netloc}  # the app's aud names the server it was given
+    assert browser.get(parts.path, params, **host).status_code == 200
+    approved = browser.post(parts.path, params | {"allow": "Authorize"}, **host)
     assert approved.status_code == 302 and approved["Location"].startswith(REDIRECT)
 
     smart.handle_callback(approved["Location"])

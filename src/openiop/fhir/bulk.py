@@ -129,6 +129,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
         raise FhirError(403, "forbidden", "Your role may not read any resource type that "
                         "this export would contain.")
     scopes = getattr(request, "smart_scopes", None)
+    patient = getattr(request, "smart_patient", None)
     job = start_job(
         actor=user, kind=KIND, label=f"FHIR bulk export ({level}): {', '.join(types)}",
         handler="openiop.fhir.bulk.run_export", organization=org, request=request,
@@ -136,6 +137,8 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                 "program_id": program.pk if program else None,
                 "since": since_at.isoformat() if since_at else None,
                 "scopes": sorted(scopes) if scopes is not None else None,
+                "patient_id": patient.pk if patient is not None else None,
+                "system": getattr(request, "smart_system", False),
                 "request_url": request.build_absolute_uri()})
     status_url = request.build_absolute_uri(f"/fhir/R4/$export-status/{job.code}")
     return respond({"resourceType": "OperationOutcome", "issue": [{
@@ -162,8 +165,8 @@ def group_export(request: HttpRequest, group: str) -> HttpResponse:
 # --- the job ----------------------------------------------------------------------------
 
 def _rows(spec: Spec, user: User, *, since: datetime | None, program: Program | None,
-          ) -> tuple[QuerySet, QuerySet | None]:
-    qs = spec.queryset(user)
+          token: Any = None) -> tuple[QuerySet, QuerySet | None]:
+    qs = engine.rows_for(token, spec, "s", user)
     if program is not None:
         members = Participant.objects.filter(episodes__program=program).values("pk")
         qs = qs.filter(**{f"{spec.participant_prefix}pk__in": members})
@@ -180,7 +183,8 @@ def _cancelled(job: Job) -> bool:
 
 def run_export(*, user_id: int, types: list[str], level: str, program_id: int | None,
                since: str | None, scopes: list[str] | None, request_url: str,
-               job: Job, progress: Any) -> dict[str, Any]:
+               job: Job, progress: Any, patient_id: int | None = None,
+               system: bool = False) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
     user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
@@ -190,7 +194,8 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
     folder = export_dir(job.code)
     shutil.rmtree(folder, ignore_errors=True)  # a retried run starts clean
     folder.mkdir(parents=True)
-    token = _TokenScopes(set(scopes) if scopes is not None else None)
+    patient = Participant.objects.get(pk=patient_id) if patient_id else None
+    token = _TokenScopes(set(scopes) if scopes is not None else None, patient, system)
     output, withheld, disclosed = [], 0, {}
     for number, name in enumerate(types):
         if _cancelled(job):
@@ -198,7 +203,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
         spec = SPECS[name]
         engine.require_perm(user, spec, token, "s")  # type: ignore[arg-type]  # role may change
         progress(phase=f"Writing {name}", percent=100 * number // len(types), force=True)
-        visible, held = _rows(spec, user, since=since_at, program=program)
+        visible, held = _rows(spec, user, since=since_at, program=program, token=token)
         count = 0
         with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out:
             for row in visible.iterator(chunk_size=500):
@@ -233,10 +238,15 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
 
 
 class _TokenScopes:
-    """What engine.require_perm reads from a request: the token's scopes (None: session)."""
+    """What engine.require_perm and engine.rows_for read from a request: the token's scopes
+    (None: a browser session), its launch context's participant, whether it is a backend
+    service's."""
 
-    def __init__(self, scopes: set[str] | None) -> None:
+    def __init__(self, scopes: set[str] | None, patient: Any = None, system: bool = False,
+                 ) -> None:
         self.smart_scopes = scopes
+        self.smart_patient = patient
+        self.smart_system = system
 
 
 # --- status, files, cancel ---------------------------------------------------------------

@@ -1,17 +1,26 @@
 """Directors register the SMART apps of their organization (OAuth2 clients).
 
-A public client (an app in a browser or on a phone) gets a client id and must use PKCE; a
-confidential client (a server) also gets a secret, shown once and stored hashed.
-Redirect URIs must be https, or http on localhost for development (OAuth 2.0 Security
-Best Current Practice, RFC 9700 section 2.1).
+Two kinds:
+- An app staff use (user- or patient-level scopes). A public client (in a browser or on a
+  phone) gets a client id and must use PKCE; a confidential client (a server) also gets a
+  secret, shown once and stored hashed. Redirect URIs must be https, or http on localhost
+  for development (OAuth 2.0 Security Best Current Practice, RFC 9700 section 2.1). With a
+  launch URL it can be launched from a participant's chart (SMART EHR launch).
+- A backend service (SMART Backend Services, system-level scopes): no person signs in; it
+  authenticates with a JWT signed by its private key, checked against the public keys (a
+  JWK Set) registered here, and acts as a named non-human actor of this organization whose
+  role decides what it may read. The actor cannot sign in (no usable password) and is kept
+  off staff lists (inactive staff profile).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlparse
 
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -20,47 +29,78 @@ from django.views.decorators.http import require_http_methods
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 
+from openiop.accounts.models import Role, StaffProfile, User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.forms import apply_validation_error
 
+from .models import ClientRegistration
+from .oauth import parse_jwks
+
+APP, BACKEND = "app", "backend"
+# Roles a backend service may act with: reading roles, none that manages staff or settings.
+SERVICE_ROLES = [(r.value, r.label) for r in (Role.CLINICIAN, Role.NURSE, Role.PRESCRIBER,
+                                              Role.INTAKE, Role.BILLING, Role.FRONT_DESK)]
+
 
 class ClientForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[(APP, "An app staff use (signs in as the staff member)"),
+                 (BACKEND, "A backend service (no one signs in; system access)")],
+        initial=APP, required=False, widget=forms.RadioSelect, label="Kind")
     name = forms.CharField(max_length=255, help_text="Shown to staff when the app asks "
                            "for access, and in the access log.")
     redirect_uris = forms.CharField(
-        label="Redirect URIs", widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One a line: https, or http on localhost.")
+        label="Redirect URIs", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="An app staff use: one a line, https, or http on localhost.")
     allowed_origins = forms.CharField(
         label="Allowed origins", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For an app running in a browser: its origins (https://host), one a "
                   "line, so that the browser lets it read the FHIR answers (CORS).")
     confidential = forms.BooleanField(
         required=False, label="Confidential client (runs on a server and can keep a secret)")
+    launch_url = forms.CharField(
+        label="Launch URL", required=False, max_length=200,
+        help_text="An app staff use: where the chart's Launch button sends the staff member "
+                  "(SMART EHR launch); leave empty if it is not launched from a chart.")
+    jwks = forms.CharField(
+        label="Public keys (JWK Set)", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text='A backend service: its public keys as JSON, {"keys": [...]}: RSA 2048 '
+                  "bits or more (RS384) or EC P-384 (ES384). Never the private key.")
+    role = forms.ChoiceField(
+        choices=SERVICE_ROLES, required=False, label="Acts with the role of",
+        help_text="A backend service reads what this role may read in your organization.")
+
+
+def _check_url(uri: str, field: str) -> None:
+    parts = urlparse(uri)
+    local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.netloc or parts.fragment or not (parts.scheme == "https" or local):
+        raise ValidationError({field: f"{uri} must be an https URL without a #fragment "
+                                      "(http only on localhost)."})
 
 
 def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
-                    allowed_origins: list[str] | None = None,
+                    allowed_origins: list[str] | None = None, launch_url: str = "",
                     request: HttpRequest | None = None) -> tuple[Application, str]:
-    """Register an app; returns it and its secret ("" for a public client)."""
+    """Register an app staff use; returns it and its secret ("" for a public client)."""
     require_perm(actor, Perm.STAFF_MANAGE)
     if not name.strip():
         raise ValidationError({"name": "Give the app a name."})
     if not redirect_uris:
         raise ValidationError({"redirect_uris": "Give at least one redirect URI."})
     for uri in redirect_uris:
-        parts = urlparse(uri)
-        local = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
-        if not parts.netloc or parts.fragment or not (parts.scheme == "https" or local):
-            raise ValidationError({"redirect_uris": f"{uri} must be an https URL without a "
-                                                    "#fragment (http only on localhost)."})
+        _check_url(uri, "redirect_uris")
+    if launch_url:
+        _check_url(launch_url, "launch_url")
     for origin in allowed_origins or []:
         parts = urlparse(origin)
         if parts.scheme != "https" or not parts.netloc or parts.path not in ("", "/"):
             raise ValidationError({"allowed_origins": f"{origin} must be an https origin "
                                                       "(https://host[:port], no path)."})
     secret = generate_client_secret() if confidential else ""
+    org = actor.staff_profile.organization
     with transaction.atomic():
         app = Application.objects.create(
             name=name.strip(), user=actor, redirect_uris=" ".join(redirect_uris),
@@ -69,10 +109,51 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             client_secret=secret or generate_client_secret(), algorithm="",
             allowed_origins=" ".join(o.rstrip("/") for o in allowed_origins or []))
+        ClientRegistration.objects.create(application=app, organization=org,
+                                          launch_url=launch_url)
         audit_record(actor=actor, action="create", object_type="oauth.client",
-                     object_id=app.client_id, organization=actor.staff_profile.organization,
+                     object_id=app.client_id, organization=org,
                      request=request, reason=f"SMART app {app.name} registered")
     return app, secret
+
+
+def backend_register(*, actor: Any, name: str, jwks: str, role: str,
+                     request: HttpRequest | None = None) -> Application:
+    """Register a backend service with its public keys and the role its actor reads with."""
+    require_perm(actor, Perm.STAFF_MANAGE)
+    if not name.strip():
+        raise ValidationError({"name": "Give the service a name."})
+    if role not in dict(SERVICE_ROLES):
+        raise ValidationError({"role": f"Choose one of: {', '.join(dict(SERVICE_ROLES))}."})
+    try:
+        keys = json.loads(jwks)
+    except ValueError as exc:
+        raise ValidationError({"jwks": "The public keys must be JSON (a JWK Set)."}) from exc
+    try:
+        parse_jwks(keys)
+    except ValueError as exc:
+        raise ValidationError({"jwks": f"The public keys are not usable: {exc}."}) from exc
+    org = actor.staff_profile.organization
+    with transaction.atomic():
+        app = Application.objects.create(
+            name=name.strip(), user=actor, redirect_uris="",
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+            client_secret=generate_client_secret(), algorithm="")
+        robot = User.objects.create(
+            username=f"service-{app.client_id}"[:150], password=make_password(None),
+            role=role, first_name=name.strip()[:150], last_name="(backend service)",
+            display_name=f"{name.strip()} (backend service)"[:150])
+        StaffProfile.objects.create(user=robot, organization=org, is_active=False,
+                                    title="Backend service (SMART)")
+        ClientRegistration.objects.create(application=app, organization=org, jwks=keys,
+                                          actor=robot)
+        audit_record(actor=actor, action="create", object_type="oauth.client",
+                     object_id=app.client_id, organization=org, request=request,
+                     reason=f"Backend service {app.name} registered, acting as "
+                            f"{robot.display_name} with the {robot.get_role_display()} "
+                            "role"[:500])
+    return app
 
 
 @staff_required(Perm.STAFF_MANAGE)
@@ -81,20 +162,27 @@ def clients(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     created: tuple[Application, str] | None = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            created = client_register(
-                actor=request.user, name=form.cleaned_data["name"],
-                redirect_uris=form.cleaned_data["redirect_uris"].split(),
-                confidential=form.cleaned_data["confidential"],
-                allowed_origins=form.cleaned_data["allowed_origins"].split(),
-                request=request)
+            if data["kind"] == BACKEND:
+                created = (backend_register(actor=request.user, name=data["name"],
+                                            jwks=data["jwks"], role=data["role"],
+                                            request=request), "")
+            else:
+                created = client_register(
+                    actor=request.user, name=data["name"],
+                    redirect_uris=data["redirect_uris"].split(),
+                    confidential=data["confidential"],
+                    allowed_origins=data["allowed_origins"].split(),
+                    launch_url=data["launch_url"].strip(), request=request)
             form = ClientForm()
         except ValidationError as exc:
             apply_validation_error(form, exc)
     apps = Application.objects.filter(
         user__staff_profile__organization_id=request.user.staff_organization_id,
-    ).select_related("user").order_by("name", "pk")
+    ).select_related("user", "registration__actor").order_by("name", "pk")
     return render(request, "fhir/clients.html", {
         "form": form, "apps": apps, "created": created,
         "smart_config": request.build_absolute_uri("/fhir/R4/.well-known/smart-configuration"),
+        "token_url": request.build_absolute_uri("/o/token/"),
     }, status=422 if form.errors else 200)

@@ -27,7 +27,7 @@ from .http import FhirError, respond
 from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
-from .smart import allows
+from .smart import PATIENT, coverage
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -41,16 +41,41 @@ def spec_for(name: str) -> Spec:
     return SPECS[name]
 
 
-def require_perm(user: Any, spec: Spec, request: HttpRequest | None = None,
-                 action: str = "r") -> None:
+def reach(request: Any, spec: Spec, action: str) -> str | None:
+    """How far the request's token reaches for `spec` (smart.coverage); a browser session
+    reaches everything its role does. `request` is a request or anything with the same
+    `smart_*` attributes (the bulk export job)."""
+    return coverage(getattr(request, "smart_scopes", None), spec.name, action,
+                    patient=getattr(request, "smart_patient", None) is not None,
+                    system=getattr(request, "smart_system", False))
+
+
+def require_perm(user: Any, spec: Spec, request: Any = None, action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
     if not has_perm(user, spec.perm):
         raise FhirError(403, "forbidden", f"Your role may not read {spec.name} resources.")
-    if request is not None and not allows(getattr(request, "smart_scopes", None),
-                                          spec.name, action):
+    if request is not None and reach(request, spec, action) is None:
         raise FhirError(403, "forbidden", f"The token's scopes do not cover "
                         f"{'reading' if action == 'r' else 'searching'} {spec.name}.")
+
+
+def only_patient(request: Any, spec: Spec, action: str) -> Any:
+    """The launch context's participant when the token reaches `spec` only through a
+    patient-level scope, else None."""
+    if request is None or reach(request, spec, action) != PATIENT:
+        return None
+    return request.smart_patient
+
+
+def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySet:
+    """Spec.queryset (the user's organization), limited to the launch context's participant
+    for a patient-level token (types outside the patient compartment are not limited)."""
+    qs = spec.queryset(user if user is not None else request.user)
+    patient = only_patient(request, spec, action)
+    if patient is not None and spec.participant is not None:
+        qs = qs.filter(**{f"{spec.participant_prefix}pk": patient.pk})
+    return qs
 
 
 def context(user: Any) -> Ctx:
@@ -122,7 +147,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int) ->
 def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
-    visible, withheld = gated(spec, spec.queryset(request.user))
+    visible, withheld = gated(spec, rows_for(request, spec, "r"))
     row = visible.filter(code=code).first()
     if row is None:
         held = withheld.filter(code=code).first() if withheld is not None else None
@@ -150,7 +175,8 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     user = request.user
     require_perm(user, spec, request, "s")
     ctx = context(user)
-    qs = spec.queryset(user).annotate(fhir_updated=spec.updated)
+    ctx.only_patient = only_patient(request, spec, "s")
+    qs = rows_for(request, spec, "s").annotate(fhir_updated=spec.updated)
     applied: list[tuple[str, str]] = []
     unknown: set[str] = set()
     options: dict[str, Any] = {"count": DEFAULT_COUNT, "offset": 0, "total": None,
@@ -239,13 +265,13 @@ def _included(request: HttpRequest, spec: Spec, rows: list[Any], options: dict[s
         target = SPECS[link.target]
         require_perm(user, target, request, "s")
         ids = {follow(row, link.path).pk for row in rows if follow(row, link.path) is not None}
-        visible, _ = gated(target, target.queryset(user))
+        visible, _ = gated(target, rows_for(request, target, "s"))
         out += [(target, r) for r in visible.filter(pk__in=ids).order_by(*target.order)]
     for value in options["_revinclude"]:
         source_name, _, param = value.partition(":")
         source = SPECS[source_name]
         require_perm(user, source, request, "s")
-        visible, _ = gated(source, source.queryset(user))
+        visible, _ = gated(source, rows_for(request, source, "s"))
         found = list(visible.filter(**{f"{source.links[param].path}__in": [r.pk for r in rows]})
                      .order_by(*source.order)[:MAX_INCLUDED + 1])
         if len(found) > MAX_INCLUDED:

@@ -118,20 +118,29 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
                            "server is read-only (see /fhir/R4/metadata).",
                            headers={"Allow": ", ".join(methods)})
         request.smart_scopes = None  # type: ignore[attr-defined]
+        request.smart_patient = None  # type: ignore[attr-defined]
+        request.smart_system = False  # type: ignore[attr-defined]
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
-            from .smart import bearer_user
+            from .smart import bearer_token
 
-            found = bearer_user(request)
+            found = bearer_token(request)
             if found is None:
                 return outcome(401, "login", "The bearer token is not valid (expired, revoked "
                                "or unknown).", headers={"WWW-Authenticate": CHALLENGE +
                                                         ', error="invalid_token"'})
-            request.user, request.smart_scopes, client = found  # type: ignore[attr-defined]
-            audit_record(actor=request.user, action="view", object_type="oauth.token",
-                         object_id=client.client_id,
-                         organization=getattr(request.user, "staff_profile", None) and
-                         request.user.staff_profile.organization, request=request,
-                         reason=f"FHIR request with a token of client {client.name}"[:500])
+            request.user = found.user
+            request.smart_scopes = found.scopes  # type: ignore[attr-defined]
+            request.smart_patient = found.patient  # type: ignore[attr-defined]
+            request.smart_system = found.system  # type: ignore[attr-defined]
+            who = "backend service" if found.system else "client"
+            audit_record(actor=found.user, action="view", object_type="oauth.token",
+                         object_id=found.client.client_id,
+                         organization=getattr(found.user, "staff_profile", None) and
+                         found.user.staff_profile.organization, request=request,
+                         participant=found.patient,
+                         reason=f"FHIR request with a token of {who} {found.client.name}"
+                                f"{' (launched for one participant)' if found.patient else ''}"
+                                [:500])
         user = request.user
         if not user.is_authenticated:
             return unauthorized()

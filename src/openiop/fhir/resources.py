@@ -29,12 +29,14 @@ from .search import SearchError, date_filter, reference_id, split_or, token
 
 @dataclass
 class Ctx:
-    """What a search parameter needs: the user, the organization's time zone, and the
-    participant named by `patient=` (for the audit trail)."""
+    """What a search parameter needs: the user, the organization's time zone, the
+    participant named by `patient=` (for the audit trail), and the one participant a
+    patient-level token is limited to."""
 
     user: User
     tz: tzinfo
     patient: Any = None
+    only_patient: Any = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ def named(name: str, params: dict[str, Param]) -> dict[str, Param]:
 
 
 def patient_ref(path: str) -> Param:
-    """`patient=Patient/<id>`: one participant the user may see (else 404)."""
+    """`patient=Patient/<id>`: one participant the user may see (else 404); under a
+    patient-level token, only the launch context's participant."""
 
     def apply(value: str, ctx: Ctx) -> Q:
         codes = []
@@ -148,8 +151,10 @@ def patient_ref(path: str) -> Param:
                 codes.append(uuid.UUID(reference_id(item, "Patient")))
             except ValueError as exc:
                 raise SearchError("patient must be a Patient id (Patient/<uuid>).") from exc
-        found = list(participants_visible_to(ctx.user).select_related("organization")
-                     .filter(code__in=codes))
+        people = participants_visible_to(ctx.user)
+        if ctx.only_patient is not None:
+            people = people.filter(pk=ctx.only_patient.pk)
+        found = list(people.select_related("organization").filter(code__in=codes))
         if len(found) != len(set(codes)):
             raise Http404
         if len(found) == 1:

@@ -91,10 +91,17 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                               {"url": "authorize", "valueUri": f"{root}/o/authorize/"},
                               {"url": "token", "valueUri": f"{root}/o/token/"},
                               {"url": "revoke", "valueUri": f"{root}/o/revoke_token/"}]}],
-                      "description": "OAuth2 bearer tokens (SMART App Launch, user-level "
-                                     "scopes; see .well-known/smart-configuration) or the "
-                                     "browser session of clinic staff. A read or search "
-                                     "returns what the same user may see on the pages, "
-                                     "narrowed by the token's scopes; reads are audited; "
-                                     "42 CFR Part 2 records require an active consent."}}],
+                      "description": "OAuth2 bearer tokens (SMART App Launch 2.0, see "
+                                     ".well-known/smart-configuration) or the browser "
+                                     "session of clinic staff. user/ scopes: what the "
+                                     "signed-in staff member may see on the pages; "
+                                     "patient/ scopes: the same, limited to the one "
+                                     "participant of the launch context (standalone "
+                                     "launch/patient or EHR launch from the chart); "
+                                     "system/ scopes: SMART Backend Services (client "
+                                     "credentials, private_key_jwt with RS384 or ES384), "
+                                     "acting as the service's named actor in one "
+                                     "organization. Scopes only narrow what the role "
+                                     "allows; every read and token use is audited; 42 CFR "
+                                     "Part 2 records require an active consent."}}],
     })
