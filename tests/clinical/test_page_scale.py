@@ -18,8 +18,8 @@ from tests.conftest import login
 
 from .helpers import signed_group_note
 
-DASHBOARD_QUERIES = {"clinician": 17, "director": 17}
-NOTES_TAB_QUERIES = 20
+DASHBOARD_QUERIES = {"clinician": 22, "director": 19}
+NOTES_TAB_QUERIES = 24
 
 
 def _individual_sessions(world, people, facilitator, *, hours_ago):

@@ -14,8 +14,8 @@ from openiop.scheduling import selectors
 from tests import factories as f
 from tests.clinic_size import add_participants
 
-COMPLIANCE_QUERIES = 9
-FLAGS_QUERIES = 10
+COMPLIANCE_QUERIES = 11
+FLAGS_QUERIES = 13
 
 
 @pytest.fixture
