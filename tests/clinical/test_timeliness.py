@@ -48,7 +48,8 @@ def test_it_counts_overdue_pending_on_time_and_late(clinic):
     f.booking(f.session(clinic.world.program, starts_at=now - timedelta(hours=60),
                         facilitator=clinic.supervisor), clinic.absent)
 
-    rows = note_timeliness(organization_id=clinic.world.org.pk, now=now)
+    rows = note_timeliness(organization_id=clinic.world.org.pk, now=now,
+                           sessions_for=clinic.supervisor.pk)
     mine = next(r for r in rows if r.user_id == clinic.supervisor.pk)
     assert (mine.overdue, mine.pending, mine.signed_on_time, mine.signed_late) == (2, 2, 1, 1)
     assert len(mine.overdue_sessions) == 2

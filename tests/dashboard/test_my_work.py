@@ -103,8 +103,10 @@ def test_lists_are_bounded_with_a_show_all_link(work):
 
 
 # Query counts: the same whatever the number of items (each list is a fixed set of queries),
-# plus one for the sessions of the day.
-PINNED = {"clinician": 19, "intake": 12, "prescriber": 18, "nurse": 18, "director": 26}  # director: + Medicare certifications
+# plus one for the sessions of the day. A clinician's notes to write are counted in the
+# database and listed overdue and pending apart, and the weekly minimum reads the
+# programs' minimums first: three more than when both were gathered in Python.
+PINNED = {"clinician": 22, "intake": 12, "prescriber": 18, "nurse": 18, "director": 26}  # director: + Medicare certifications
 
 
 @pytest.mark.parametrize("who", sorted(PINNED))

@@ -84,6 +84,8 @@ class AccessEvent(models.Model):
             models.Index(fields=["participant", "-seq"], name="audit_participant_seq"),
             # The audit page filtered by organization and time.
             models.Index(fields=["organization", "-occurred_at"], name="audit_org_time"),
+            # The audit page, paged by sequence number within the organization.
+            models.Index(fields=["organization", "-seq"], name="audit_org_seq"),
         ]
 
     def __str__(self) -> str:

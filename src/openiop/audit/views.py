@@ -13,23 +13,46 @@ from openiop.organizations.models import Organization
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
-from .log import CHANNEL_LABELS, EventFilterForm, channel_of, csv_rows, filtered_events, staff_name
+from .log import (
+    CHANNEL_LABELS,
+    EventFilterForm,
+    channel_of,
+    csv_rows,
+    filtered_events,
+    keyset_page,
+    parse_cursor,
+    staff_name,
+)
 from .services import audit_record
 
 
 @staff_required(Perm.AUDIT_VIEW)
 def event_list(request: HttpRequest) -> HttpResponse:
+    """The log, 50 events a page by sequence number (links to older and newer pages); the
+    number of matching events is counted only when the reader asks (`count=1`)."""
     org_id = request.user.staff_organization_id
     form = EventFilterForm(request.GET or None, organization_id=org_id)
-    page = Paginator(filtered_events(org_id, form), 50).get_page(request.GET.get("page"))
+    cursor_error = ""
+    try:
+        before = parse_cursor(request.GET.get("before"), "Before")
+        after = parse_cursor(request.GET.get("after"), "After")
+    except ValueError as exc:
+        cursor_error, before, after = str(exc), None, None
+    events = filtered_events(org_id, form)
+    page = keyset_page(events, before=before, after=after)
+    if request.GET.get("count") == "1":
+        page.count = events.count()
     for event in page.object_list:
         event.staff_name = staff_name(event.actor, event.actor_label)
         event.channel = CHANNEL_LABELS[channel_of(event)]
     query_string = request.GET.copy()
-    query_string.pop("page", None)
+    for key in ("page", "before", "after", "count"):
+        query_string.pop(key, None)
+    bad = cursor_error or (form.is_bound and not form.is_valid())
     return render(request, "audit/event_list.html",
-                  {"form": form, "page": page, "query_string": query_string.urlencode()},
-                  status=400 if form.is_bound and not form.is_valid() else 200)
+                  {"form": form, "page": page, "query_string": query_string.urlencode(),
+                   "cursor_error": cursor_error, "count_asked": page.count is not None},
+                  status=400 if bad else 200)
 
 
 @staff_required(Perm.AUDIT_VIEW)

@@ -214,6 +214,8 @@ class EpisodeOfCare(models.Model):
         indexes = [
             # Chart header and list filters: a participant's open episode.
             models.Index(fields=["participant", "status"], name="episode_participant_status"),
+            # Weekly-minimum and attendance-policy pages: a program's active episodes.
+            models.Index(fields=["program", "status"], name="episode_program_status"),
         ]
 
     def __str__(self) -> str:

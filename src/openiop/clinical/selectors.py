@@ -70,11 +70,13 @@ def addenda_for(note: Note, participant_ids: set[int] | None = None) -> list[Add
 
 def notes_for_participant(participant: Any) -> QuerySet[Note]:
     """Individual/family/medication notes about the participant and group notes they are in."""
+    # The group notes as a subquery, not an OR across a join of the entries (which needs
+    # DISTINCT over every note of the chart and cannot use either index alone).
+    in_group = GroupNoteEntry.objects.filter(participant=participant).values("note_id")
     return (
         note_queryset()
-        .filter(Q(participant=participant) | Q(entries__participant=participant))
-        .distinct()
-        .order_by("-session__starts_at", "-created_at")
+        .filter(Q(participant=participant) | Q(pk__in=in_group))
+        .order_by("-session__starts_at", "-created_at", "-pk")
     )
 
 

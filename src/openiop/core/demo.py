@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import zipcodes
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from openiop.accounts.models import Role, StaffProfile, User
@@ -513,11 +514,7 @@ def _participants(ctx: DemoContext, n: int) -> None:
          for ep, tr, st, start, end in enrollment_tracks],
         batch_size=1000,
     )
-    ctx.episodes = list(
-        EpisodeOfCare.objects.filter(program__organization=ctx.organization)
-        .select_related("participant", "program").prefetch_related("enrollments__track")
-        .order_by("pk")
-    )
+    ctx.episodes = list(episodes_with_tracks(ctx.organization))
 
     consents = []
     for ep in ctx.episodes:
@@ -532,6 +529,22 @@ def _participants(ctx: DemoContext, n: int) -> None:
                 granted_at=ctx.at(ep.admitted_on, time(10)), recorded_by=ctx.staff["intake"],
             ))
     Consent.objects.bulk_create(consents, batch_size=1000)
+
+
+def episodes_with_tracks(organization: Organization) -> Any:
+    """The organization's episodes with their enrollments and tracks, in creation order.
+
+    Tracks come through a join, not `prefetch_related("enrollments__track")`: Django
+    fetches prefetched foreign keys with one `id = x OR id = y ...` term per track, and a
+    large clinic (more than 1,000 parallel tracks at 20,000 participants) exceeds SQLite's
+    expression depth limit (SQLITE_MAX_EXPR_DEPTH, 1000 by default:
+    https://www.sqlite.org/limits.html).
+    """
+    return (EpisodeOfCare.objects.filter(program__organization=organization)
+            .select_related("participant", "program")
+            .prefetch_related(Prefetch("enrollments",
+                                       queryset=Enrollment.objects.select_related("track")))
+            .order_by("pk"))
 
 
 # Session layout of one track day: (kind, title, minutes). Adult tracks are 3 h, teen 2 h.

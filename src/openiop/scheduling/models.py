@@ -83,6 +83,10 @@ class Session(models.Model):
             # Week grids and hour totals: sessions of a program in a date range.
             models.Index(fields=["program", "starts_at"], name="session_program_start"),
             models.Index(fields=["facilitator", "starts_at"], name="session_facilitator_start"),
+            # Make-up offers: the next sessions of one kind in a program.
+            models.Index(fields=["program", "kind", "starts_at"], name="session_program_kind_start"),
+            # Note timeliness: sessions of a program that ended in a window.
+            models.Index(fields=["program", "ends_at"], name="session_program_end"),
         ]
 
     def __str__(self) -> str:

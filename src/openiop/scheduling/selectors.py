@@ -6,16 +6,35 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from openiop.care.models import EpisodeOfCare
+from openiop.care.models import EpisodeOfCare, Program
 
 from .hours import (
     ATTENDED_STATUSES,
+    HOLISTIC_KINDS,
     counts_toward_hours,
     minimum_minutes,
     monday_of,
@@ -243,33 +262,71 @@ class ComplianceRow:
         return min(100, round(100 * self.attended / self.minimum)) if self.minimum else 100
 
 
-def compliance(organization: Any, week_start: date,
-               participant_ids: Any = None) -> list[ComplianceRow]:
-    """Everyone in an active episode under the weekly minimum for the week, with the reason.
+def counted_q(prefix: str = "session__") -> Q:
+    """hours.counts_toward_hours as a filter on a session (through `prefix`)."""
+    return Q(**{f"{prefix}counts_toward_hours": True}) & (
+        Q(**{f"{prefix}program__holistic_counts_toward_hours": True})
+        | ~Q(**{f"{prefix}kind__in": sorted(HOLISTIC_KINDS)}))
 
-    Reasons, in order: not scheduled enough to reach the minimum; absences; excused
-    absences; and, for a week in progress, sessions still to come. Someone admitted after
-    the week is not listed; in the week of admission the minimum is pro-rated and the row
-    is marked partial (hours.week_minimum).
-    """
+
+def _week_minimum_case(organization: Any, week_start: date) -> Case:
+    """Each active episode's minimum for the week (hours.week_minimum) as SQL: one branch
+    per program and day of admission in the week (programs are few; participants many)."""
+    monday = monday_of(week_start)
+    whens = []
+    for pk, hours in Program.objects.filter(organization=organization).values_list(
+            "pk", "weekly_hour_minimum").order_by("pk"):
+        full = minimum_minutes(hours)
+        whens.append(When(program_id=pk, admitted_on__isnull=True, then=Value(full)))
+        whens.append(When(program_id=pk, admitted_on__lte=monday, then=Value(full)))
+        for day in range(1, 7):
+            admitted = monday + timedelta(days=day)
+            need, _partial = week_minimum(full, week_start=monday, admitted_on=admitted)
+            whens.append(When(program_id=pk, admitted_on=admitted, then=Value(need)))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def compliance_queryset(organization: Any, week_start: date,
+                        participant_ids: Any = None) -> QuerySet[EpisodeOfCare]:
+    """Active episodes whose attended counted minutes of the week are under their minimum,
+    by name. Filtered, counted and paged in the database: one query per page, whatever
+    the size of the clinic (`compliance_rows` adds the reasons for one page)."""
     tz = org_tz(organization)
     start, end = week_bounds(week_start, tz)
     sunday = monday_of(week_start) + timedelta(days=6)
-    episodes_qs = EpisodeOfCare.objects.filter(program__organization=organization,
-                                               status=EpisodeOfCare.Status.ACTIVE,
-                                               admitted_on__lte=sunday)
+    qs = EpisodeOfCare.objects.filter(program__organization=organization,
+                                      status=EpisodeOfCare.Status.ACTIVE,
+                                      admitted_on__lte=sunday)
     if participant_ids is not None:  # a caseload: ids or a values() queryset
-        episodes_qs = episodes_qs.filter(participant_id__in=participant_ids)
-    episodes = list(episodes_qs
-                    .select_related("participant", "program")
-                    .order_by("participant__legal_last_name", "participant_id"))
+        qs = qs.filter(participant_id__in=participant_ids)
+    attended = (Booking.objects
+                .filter(participant_id=OuterRef("participant_id"), status=Booking.Status.BOOKED,
+                        session__starts_at__gte=start, session__starts_at__lt=end,
+                        attendance__status__in=sorted(ATTENDED_STATUSES))
+                .exclude(session__status=Session.Status.CANCELLED)
+                .filter(counted_q())
+                .order_by().values("participant_id")
+                .annotate(total=Sum("attendance__minutes_attended")).values("total"))
+    return (qs.annotate(need=_week_minimum_case(organization, week_start),
+                        attended_minutes=Coalesce(Subquery(attended), Value(0)))
+            .filter(attended_minutes__lt=F("need"))
+            .select_related("participant", "program")
+            .order_by("participant__legal_last_name", "participant_id", "pk"))
+
+
+def compliance_rows(organization: Any, week_start: date,
+                    episodes: list[EpisodeOfCare]) -> list[ComplianceRow]:
+    """The rows of `episodes` (a page of compliance_queryset) with their reasons: one query."""
+    tz = org_tz(organization)
+    start, end = week_bounds(week_start, tz)
     ids = [e.participant_id for e in episodes]
     rows = (Booking.objects.filter(participant_id__in=ids, status=Booking.Status.BOOKED,
                                    session__starts_at__gte=start, session__starts_at__lt=end)
             .exclude(session__status=Session.Status.CANCELLED)
             .values("participant_id", "session__kind", "session__counts_toward_hours",
                     "session__program__holistic_counts_toward_hours", "session__starts_at",
-                    "session__ends_at", "attendance__status", "attendance__minutes_attended"))
+                    "session__ends_at", "attendance__status", "attendance__minutes_attended")
+            if ids else [])
     stats: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     now = timezone.now()
     for r in rows:
@@ -313,6 +370,20 @@ def compliance(organization: Any, week_start: date,
     return out
 
 
+def compliance(organization: Any, week_start: date,
+               participant_ids: Any = None) -> list[ComplianceRow]:
+    """Everyone in an active episode under the weekly minimum for the week, with the reason.
+
+    Reasons, in order: not scheduled enough to reach the minimum; absences; excused
+    absences; and, for a week in progress, sessions still to come. Someone admitted after
+    the week is not listed; in the week of admission the minimum is pro-rated and the row
+    is marked partial (hours.week_minimum). Pages use compliance_queryset + compliance_rows
+    to read one page at a time.
+    """
+    return compliance_rows(organization, week_start,
+                           list(compliance_queryset(organization, week_start, participant_ids)))
+
+
 @dataclass
 class FlagRow:
     participant: Any
@@ -323,40 +394,72 @@ class FlagRow:
     missed: list[Booking]
 
 
+def _policy(program: Any) -> tuple[int, int]:
+    """(absences, period in days) of a program's attendance policy."""
+    policy = program.setting("attendance_policy") or {}
+    return int(policy.get("absences", 3)), int(policy.get("period_days", 14))
+
+
+def attendance_flags_queryset(organization: Any, *, today: date | None = None
+                              ) -> QuerySet[EpisodeOfCare]:
+    """Active episodes whose unexcused absences in their program's period reached its
+    threshold, most absences first: counted and paged in the database (the policy of each
+    program becomes one SQL branch)."""
+    tz = org_tz(organization)
+    today = today or timezone.localtime(timezone.now(), tz).date()
+    since_whens, threshold_whens, days_whens = [], [], []
+    for program in Program.objects.filter(organization=organization).order_by("pk"):
+        threshold, days = _policy(program)
+        since = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=tz)
+        since_whens.append(When(program_id=program.pk, then=Value(since)))
+        threshold_whens.append(When(program_id=program.pk, then=Value(threshold)))
+        days_whens.append(When(program_id=program.pk, then=Value(days)))
+    if not since_whens:
+        return EpisodeOfCare.objects.none()
+    absences = (Booking.objects
+                .filter(participant_id=OuterRef("participant_id"),
+                        attendance__status=Attendance.Status.ABSENT,
+                        session__starts_at__gte=OuterRef("flag_since"))
+                .order_by().values("participant_id")
+                .annotate(n=Count("pk")).values("n"))
+    return (EpisodeOfCare.objects.filter(program__organization=organization,
+                                         status=EpisodeOfCare.Status.ACTIVE)
+            .annotate(flag_since=Case(*since_whens, output_field=DateTimeField()),
+                      flag_threshold=Case(*threshold_whens, default=Value(0),
+                                          output_field=IntegerField()),
+                      flag_days=Case(*days_whens, default=Value(14), output_field=IntegerField()))
+            .annotate(flag_absences=Coalesce(Subquery(absences), Value(0)))
+            .filter(flag_threshold__gt=0, flag_absences__gte=F("flag_threshold"))
+            .select_related("participant", "program")
+            .order_by("-flag_absences", "participant__legal_last_name", "participant_id", "pk"))
+
+
+def attendance_flag_rows(episodes: list[EpisodeOfCare]) -> list[FlagRow]:
+    """The rows of `episodes` (a page of attendance_flags_queryset) with the sessions each
+    person missed: one query for the page."""
+    if not episodes:
+        return []
+    earliest = min(e.flag_since for e in episodes)
+    missed: dict[int, list[Booking]] = defaultdict(list)
+    for b in (Booking.objects.filter(participant_id__in={e.participant_id for e in episodes},
+                                     attendance__status=Attendance.Status.ABSENT,
+                                     session__starts_at__gte=earliest)
+              .select_related("session", "attendance").order_by("session__starts_at", "pk")):
+        missed[b.participant_id].append(b)
+    return [FlagRow(e.participant, e, e.flag_absences, e.flag_threshold, e.flag_days,
+                    [b for b in missed[e.participant_id] if b.session.starts_at >= e.flag_since])
+            for e in episodes]
+
+
 def attendance_flags(organization: Any, *, today: date | None = None) -> list[FlagRow]:
     """Participants whose absences in the program's period reached its review threshold.
 
     The policy is program data: Program.settings["attendance_policy"] = {"absences": 3,
     "period_days": 14}: a program policy, as IOPs publish their own (some allow at most 6
-    missed sessions per 12-week cycle). Excused absences do not count.
+    missed sessions per 12-week cycle). Excused absences do not count. Pages use
+    attendance_flags_queryset + attendance_flag_rows to read one page at a time.
     """
-    tz = org_tz(organization)
-    today = today or timezone.localtime(timezone.now(), tz).date()
-    episodes = list(EpisodeOfCare.objects.filter(program__organization=organization,
-                                                 status=EpisodeOfCare.Status.ACTIVE)
-                    .select_related("participant", "program"))
-    if not episodes:
-        return []
-    longest = max(int((e.program.setting("attendance_policy") or {}).get("period_days", 14))
-                  for e in episodes)
-    since = datetime.combine(today - timedelta(days=longest), datetime.min.time(), tzinfo=tz)
-    missed: dict[int, list[Booking]] = defaultdict(list)
-    for b in (Booking.objects.filter(participant_id__in=[e.participant_id for e in episodes],
-                                     attendance__status=Attendance.Status.ABSENT,
-                                     session__starts_at__gte=since)
-              .select_related("session", "attendance").order_by("session__starts_at")):
-        missed[b.participant_id].append(b)
-    out = []
-    for ep in episodes:
-        policy = ep.program.setting("attendance_policy") or {}
-        threshold = int(policy.get("absences", 3))
-        days = int(policy.get("period_days", 14))
-        cutoff = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=tz)
-        lst = [b for b in missed[ep.participant_id] if b.session.starts_at >= cutoff]
-        if threshold and len(lst) >= threshold:
-            out.append(FlagRow(ep.participant, ep, len(lst), threshold, days, lst))
-    out.sort(key=lambda r: (-r.absences, r.participant.legal_last_name))
-    return out
+    return attendance_flag_rows(list(attendance_flags_queryset(organization, today=today)))
 
 
 def makeup_options(booking: Booking, *, limit: int = 3) -> list[Session]:
@@ -369,6 +472,40 @@ def makeup_options(booking: Booking, *, limit: int = 3) -> list[Session]:
           .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)))
           .order_by("starts_at"))
     return [x for x in qs[: limit * 4] if x.n < x.capacity][:limit]
+
+
+# How many open sessions per (program, kind) `makeup_options_for` reads: enough that a
+# person's own upcoming bookings among them still leave `limit` to offer.
+MAKEUP_CANDIDATES = 24
+
+
+def makeup_options_for(bookings: list[Booking], *, limit: int = 3) -> dict[int, list[Session]]:
+    """makeup_options for many missed bookings in two queries (booking pk -> sessions):
+    the first open upcoming sessions of each (program, kind), then which of them each
+    person is already booked in."""
+    if not bookings:
+        return {}
+    pairs = sorted({(b.session.program_id, b.session.kind) for b in bookings})
+    seats = Coalesce(Subquery(
+        Booking.objects.filter(session_id=OuterRef("pk"), status=Booking.Status.BOOKED)
+        .order_by().values("session_id").annotate(n=Count("pk")).values("n")), Value(0))
+    candidates = list(
+        Session.objects.filter(reduce(or_, (Q(program_id=p, kind=k) for p, k in pairs)),
+                               status=Session.Status.SCHEDULED, starts_at__gt=timezone.now())
+        .annotate(n_booked=seats).filter(n_booked__lt=F("capacity"))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("program_id"), F("kind")],
+                              order_by=[F("starts_at").asc(), F("pk").asc()]))
+        .filter(rank__lte=MAKEUP_CANDIDATES).order_by("starts_at", "pk"))
+    own = set(Booking.objects.filter(session_id__in=[c.pk for c in candidates],
+                                     participant_id__in={b.participant_id for b in bookings},
+                                     status=Booking.Status.BOOKED)
+              .values_list("session_id", "participant_id")) if candidates else set()
+    out = {}
+    for b in bookings:
+        out[b.pk] = [c for c in candidates
+                     if c.program_id == b.session.program_id and c.kind == b.session.kind
+                     and (c.pk, b.participant_id) not in own][:limit]
+    return out
 
 
 # --- planning jobs ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -296,27 +297,40 @@ def session_cancel(request: HttpRequest, code: Any) -> HttpResponse:
 
 # --- compliance and policy ----------------------------------------------------------------
 
+COMPLIANCE_PAGE_SIZE = 50
+FLAGS_PAGE_SIZE = 25
+
+
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_GET
 def compliance(request: HttpRequest) -> HttpResponse:
+    """Who is under the weekly minimum, a page at a time (three queries per page)."""
     org = _org(request)
     tz = selectors.org_tz(org)
     week = _week(request, tz)
-    rows = selectors.compliance(org, week)
+    page = Paginator(selectors.compliance_queryset(org, week),
+                     COMPLIANCE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.compliance_rows(org, week, list(page.object_list))
     return render(request, "scheduling/compliance.html", {
-        "rows": rows, "week": week, "prev_week": week - timedelta(days=7),
-        "next_week": week + timedelta(days=7),
+        "rows": rows, "page": page, "week": week, "prev_week": week - timedelta(days=7),
+        "next_week": week + timedelta(days=7), "query_string": f"week={week.isoformat()}",
     })
 
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_GET
 def attendance_flags(request: HttpRequest) -> HttpResponse:
+    """People past their program's attendance policy, a page at a time, each with make-up
+    sessions to offer for their last two misses (a fixed number of queries per page)."""
     org = _org(request)
-    rows = selectors.attendance_flags(org)
-    offers = {r.participant.pk: {b.pk: selectors.makeup_options(b) for b in r.missed[-2:]} for r in rows}
-    return render(request, "scheduling/flags.html", {"rows": rows, "offers": offers,
-                                                     "can_record": has_perm(request.user, Perm.ATTENDANCE_RECORD)})
+    page = Paginator(selectors.attendance_flags_queryset(org),
+                     FLAGS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.attendance_flag_rows(list(page.object_list))
+    options = selectors.makeup_options_for([b for r in rows for b in r.missed[-2:]])
+    offers = {r.participant.pk: {b.pk: options[b.pk] for b in r.missed[-2:]} for r in rows}
+    return render(request, "scheduling/flags.html", {
+        "rows": rows, "offers": offers, "page": page,
+        "can_record": has_perm(request.user, Perm.ATTENDANCE_RECORD)})
 
 
 @staff_required(Perm.ATTENDANCE_RECORD)

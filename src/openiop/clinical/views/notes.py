@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -51,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     everyone = is_supervisor_role(user)
     rows = note_timeliness(organization_id=org_id, now=now,
-                           clinician_id=None if everyone else user.pk)
+                           clinician_id=None if everyone else user.pk, sessions_for=user.pk)
     mine = next((r for r in rows if r.user_id == user.pk), None)
     if mine is not None:
         _name_clients(mine.overdue_sessions[:40] + mine.pending_sessions)
@@ -468,8 +469,7 @@ def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
     notes = notes_for_participant(participant)
     if not allowed:
         # Without care-team access a user still sees the notes they wrote or facilitated.
-        notes = notes.filter(author=request.user) | notes.filter(
-            session__facilitator=request.user)
+        notes = notes.filter(Q(author=request.user) | Q(session__facilitator=request.user))
     now = timezone.now()
     candidates = Session.objects.filter(
         bookings__participant=participant,
