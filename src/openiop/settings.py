@@ -393,6 +393,8 @@ OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
 
 # OAuth2 for SMART on FHIR clients (django-oauth-toolkit): authorization code with PKCE
 # (S256) and refresh tokens; the scopes are SMART's (openiop.fhir.smart).
+# Named so that other apps' models (participants.Consent's recipient app) can point to it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES_BACKEND_CLASS": "openiop.fhir.smart.SmartScopes",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import secrets
+from datetime import timedelta
 
-from openiop.participants.models import Consent
+import pytest
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+
+from openiop.participants.models import AppPurpose, Consent, DisclosurePurpose, RecipientKind
 
 
 @pytest.fixture
@@ -16,11 +22,45 @@ def mh(world):
     return world
 
 
-def part2_consent(participant, recorded_by=None, **kw) -> Consent:
-    """An active 42 CFR Part 2 TPO consent (synthetic)."""
+def part2_consent(participant, recorded_by=None, app=None, **kw) -> Consent:
+    """An active 42 CFR Part 2 TPO consent (synthetic): to the registered `app` when given
+    (what an outside FHIR client needs), else to a class of recipients."""
+    named = {"recipient": app.name, "recipient_kind": RecipientKind.APP,
+             "recipient_app": app} if app is not None else {
+        "recipient": "Riverbend and payers", "recipient_kind": RecipientKind.CLASS}
     return Consent.objects.create(participant=participant, kind=Consent.Kind.PART2_TPO,
-                                  recipient="Riverbend and payers", recorded_by=recorded_by,
-                                  **kw)
+                                  purpose_code=kw.pop("purpose_code", DisclosurePurpose.TPO),
+                                  recorded_by=recorded_by, **(named | kw))
+
+
+def registered_app(owner, name="Synthetic HIE", purpose=DisclosurePurpose.TREATMENT):
+    """A registered outside app (OAuth client) with its declared purpose of use."""
+    app = Application.objects.create(
+        name=name, client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://hie.example.org/cb", user=owner, algorithm="")
+    AppPurpose.objects.create(application=app, purpose_code=purpose)
+    return app
+
+
+def token_client(user, app, scope="user/*.rs") -> Client:
+    """A client speaking for `app` with a bearer token issued to `user`."""
+    token = AccessToken.objects.create(
+        user=user, application=app, token=secrets.token_urlsafe(32), scope=scope,
+        expires=timezone.now() + timedelta(hours=1))
+    return Client(headers={"Authorization": f"Bearer {token.token}"})
+
+
+@pytest.fixture
+def hie(world):
+    """An outside app (a health information exchange) registered for treatment."""
+    return registered_app(world.director)
+
+
+@pytest.fixture
+def as_hie(world, hie):
+    """The app's requests, with a token the clinician approved."""
+    return token_client(world.clinician, hie)
 
 
 @pytest.fixture

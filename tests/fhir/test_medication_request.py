@@ -15,7 +15,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
-from openiop.fhir.part2 import DEFAULT_NOTICE
+from openiop.participants.disclosure import NOTICE_FULL
 from openiop.medications.models import MedicationChange, MedicationOrder
 from tests import factories as f
 from tests.conftest import login
@@ -190,10 +190,10 @@ def test_moud_order_under_consent_is_labelled_with_the_notice(mh, world, prescri
     mr = MedicationRequest.model_validate(response.json())
     assert {"R", "42CFRPart2", "ETH", "NORDSCLCD"} <= {s.code for s in mr.meta.security}
     assert mr.medicationCodeableConcept.coding[0].code == "1819"
-    assert response["X-Redisclosure-Notice"] == DEFAULT_NOTICE
+    assert response["X-Redisclosure-Notice"] == NOTICE_FULL
 
     found = search(as_clinician, world.participant)
-    assert found["X-Redisclosure-Notice"] == DEFAULT_NOTICE
+    assert found["X-Redisclosure-Notice"] == NOTICE_FULL
     by_id = {e.resource.id: e.resource for e in matches(found)}
     assert set(by_id) == {str(sertraline.code), str(moud.code)}
     assert by_id[str(moud.code)].meta.security

@@ -103,6 +103,8 @@ class BearerToken(HttpBearer):
             raise HttpError(403, "Tokens may only read through this API, with the scope "
                                  "user/*.rs.")
         request.user = user
+        # An outside recipient: what it receives is decided by participants.disclosure.
+        request.oauth_client = client  # type: ignore[attr-defined]
         audit_record(actor=user, action="view", object_type="oauth.token",
                      object_id=client.client_id, request=request,
                      organization=getattr(getattr(user, "staff_profile", None),

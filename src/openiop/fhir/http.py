@@ -118,6 +118,9 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
                            "server is read-only (see /fhir/R4/metadata).",
                            headers={"Allow": ", ".join(methods)})
         request.smart_scopes = None  # type: ignore[attr-defined]
+        # The registered app a bearer token speaks for: an outside recipient
+        # (participants.disclosure.request_party); None for the program's own staff.
+        request.oauth_client = None  # type: ignore[attr-defined]
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             from .smart import bearer_user
 
@@ -127,6 +130,7 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
                                "or unknown).", headers={"WWW-Authenticate": CHALLENGE +
                                                         ', error="invalid_token"'})
             request.user, request.smart_scopes, client = found  # type: ignore[attr-defined]
+            request.oauth_client = client  # type: ignore[attr-defined]
             audit_record(actor=request.user, action="view", object_type="oauth.token",
                          object_id=client.client_id,
                          organization=getattr(request.user, "staff_profile", None) and
