@@ -15,6 +15,8 @@ from openiop.api.pagination import offset_param
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
+from . import disclose
+
 # Far beyond any real list; keeps the number within what the database accepts.
 MAX_OFFSET = 1_000_000
 
@@ -58,13 +60,14 @@ def list_participants(
     limit: int = Query(25, ge=1, le=200),
     offset: int = offset_param(),
 ) -> dict:
-    qs = participant_list(user=request.user, query=q)
+    qs = disclose.participants_released(request, participant_list(user=request.user, query=q))
     return {"count": qs.count(), "results": list(qs[offset : offset + limit])}
 
 
 @router.get("/{code}", response=ParticipantOut)
 def get_participant(request: HttpRequest, code: UUID) -> object:
-    return get_participant_for_user(request.user, code, request=request)
+    participant = get_participant_for_user(request.user, code, request=request)
+    return disclose.release_one(request, participant, participant, object_type="participant")
 
 
 @router.post("", response={201: ParticipantOut})
@@ -126,7 +129,8 @@ class RevokeIn(Schema):
 def list_consents(request: HttpRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
                                            object_type="consents")
-    return list(participant.consents.order_by("-granted_at"))
+    return disclose.release(request, participant, list(participant.consents.order_by(
+        "-granted_at")), object_type="consents")
 
 
 @router.post("/{code}/consents", response={201: ConsentOut})

@@ -157,6 +157,29 @@ def request_party(request: HttpRequest) -> tuple[Recipient, str]:
     return Recipient.program_staff(request.user), DisclosurePurpose.TREATMENT
 
 
+def party_from_params(data: Any, user: Any) -> tuple[Recipient, str]:
+    """(recipient, purpose) of a printed record: `release_to` (a RecipientKind) with
+    `recipient` (the name) and `purpose` (a DisclosurePurpose) when it is released to
+    someone outside the program; nothing given means a copy for the program's own use."""
+    from django.core.exceptions import ValidationError
+
+    kind = (data.get("release_to") or "").strip()
+    if not kind:
+        return Recipient.program_staff(user), DisclosurePurpose.TREATMENT
+    errors = {}
+    if kind not in (RecipientKind.PERSON, RecipientKind.ORGANIZATION):
+        errors["release_to"] = "Release to a person or an organization, by name."
+    name = (data.get("recipient") or "").strip()
+    if not name:
+        errors["recipient"] = "Name the recipient of the printed record."
+    purpose = (data.get("purpose") or "").strip()
+    if purpose not in DisclosurePurpose.values:
+        errors["purpose"] = ("Choose the purpose: " + ", ".join(DisclosurePurpose.values) + ".")
+    if errors:
+        raise ValidationError(errors)
+    return Recipient(kind, name[:200]), purpose
+
+
 # --- Which records are Part 2 records ------------------------------------------------------
 
 def is_part2_participant(participant: Participant) -> bool:
