@@ -43,12 +43,16 @@ def registered_app(owner, name="Synthetic HIE", purpose=DisclosurePurpose.TREATM
     return app
 
 
+def issue_token(user, app, scope="user/*.rs") -> str:
+    """A bearer token for `app`, approved by `user` (as the SMART launch would issue)."""
+    return AccessToken.objects.create(
+        user=user, application=app, token=secrets.token_urlsafe(32), scope=scope,
+        expires=timezone.now() + timedelta(hours=1)).token
+
+
 def token_client(user, app, scope="user/*.rs") -> Client:
     """A client speaking for `app` with a bearer token issued to `user`."""
-    token = AccessToken.objects.create(
-        user=user, application=app, token=secrets.token_urlsafe(32), scope=scope,
-        expires=timezone.now() + timedelta(hours=1))
-    return Client(headers={"Authorization": f"Bearer {token.token}"})
+    return Client(headers={"Authorization": f"Bearer {issue_token(user, app, scope)}"})
 
 
 @pytest.fixture
@@ -64,12 +68,13 @@ def as_hie(world, hie):
 
 
 @pytest.fixture
-def populated(mh):
+def populated(mh, hie):
     """Many records of every kind in the world's organization, for paging.
 
     23 mental-health participants with an episode, a booking, a score, a medication order
     and a consent each; one participant in a substance-use program (a Part 2 record) with
-    a Part 2 consent, and one without (whose records must be withheld, never counted).
+    a Part 2 consent to the `hie` app, and one without (whose records must be withheld
+    from the app, never counted).
     Returns the withheld participant.
     """
     from datetime import UTC, datetime, timedelta
@@ -89,7 +94,7 @@ def populated(mh):
     withheld = f.participant(world.org, legal_first_name="Drew", legal_last_name="Moss")
     f.episode(consented, su, therapist=world.clinician)
     f.episode(withheld, su, therapist=world.clinician)
-    part2_consent(consented, world.clinician)
+    part2_consent(consented, world.clinician, app=hie)
     for i, p in enumerate([*people, consented, withheld]):
         if p is not world.participant and p not in (consented, withheld):
             f.episode(p, world.program, therapist=world.colleague)
