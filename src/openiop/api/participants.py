@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -88,6 +89,9 @@ class ConsentOut(Schema):
     code: UUID
     kind: str
     recipient: str
+    recipient_kind: str
+    recipient_app: str | None = Field(None, description="The registered app's client id.")
+    purpose_code: str
     purpose: str
     information: str
     disclosing_party: str
@@ -101,6 +105,10 @@ class ConsentOut(Schema):
     revocation_reason: str
     text: str
 
+    @staticmethod
+    def resolve_recipient_app(obj: Any) -> str | None:
+        return obj.recipient_app.client_id if obj.recipient_app_id else None
+
 
 _TEXT = r"^[^\x00]*$"  # no NUL characters (a database refuses them)
 
@@ -112,6 +120,14 @@ class ConsentIn(Schema):
     signed_on: date
     signer_relationship: str = Field("", max_length=60, pattern=_TEXT)
     recipient: str = Field("", max_length=200, pattern=_TEXT)
+    recipient_kind: str = Field("", max_length=20, description="For a Part 2 consent: "
+                                "person, organization, class or app (42 CFR 2.31(a)(4)).")
+    recipient_app: str = Field("", max_length=100, pattern=_TEXT,
+                               description="The client id of a registered app, when "
+                                           "recipient_kind is app.")
+    purpose_code: str = Field("", max_length=20, description="treatment, payment, "
+                              "operations, tpo, research, patient_request or other "
+                              "(42 CFR 2.31(a)(5); a TPO consent is always tpo).")
     purpose: str = Field("", max_length=200, pattern=_TEXT)
     information: str = Field("", max_length=500, pattern=_TEXT)
     disclosing_party: str = Field("", max_length=200, pattern=_TEXT)
@@ -143,6 +159,16 @@ def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Stat
         related = participant.related_people.filter(code=payload.related_person).first()
         if related is None:
             raise ValidationError({"related_person": "Not one of this participant's people."})
+    app_id = data.pop("recipient_app")
+    if app_id:
+        from oauth2_provider.models import Application
+
+        data["recipient_app"] = Application.objects.filter(
+            client_id=app_id,
+            user__staff_profile__organization_id=request.user.staff_organization_id).first()
+        if data["recipient_app"] is None:
+            raise ValidationError({"recipient_app": "Not a registered app of your "
+                                                    "organization."})
     consent = consents.consent_record(actor=request.user, participant=participant,
                                       related_person=related, request=request, **data)
     return Status(201, consent)

@@ -21,13 +21,7 @@ from openiop.intake.instruments import INSTRUMENTS
 from openiop.intake.models import LevelOfCareAssessment
 from openiop.medications.models import MedicationChange
 from openiop.outcomes.selectors import CHARTED, participant_series
-from openiop.participants.disclosure import (
-    Channel,
-    Decision,
-    Record,
-    disclosure,
-    payer_recipient,
-)
+from openiop.participants import disclosure as dis
 from openiop.participants.models import DisclosurePurpose
 from openiop.scheduling.selectors import participant_hours
 
@@ -38,16 +32,16 @@ MAX_WEEKS = 26
 
 
 def release(authorization: Authorization, *, actor: Any, request: Any = None,
-            ) -> Decision:
+            ) -> dis.Decision:
     """The disclosure decision for giving this packet to the authorization's payer, for
     payment (utilization review is part of payment, 42 CFR 2.11 "Payment"; 45 CFR
     164.501): participants.disclosure, audited there with the payer as recipient."""
     participant = authorization.coverage.participant
-    return disclosure(actor, participant, [Record("ur_packet", authorization)],
-                      channel=Channel.UR_PACKET,
-                      recipient=payer_recipient(authorization.coverage.payer),
-                      purpose=DisclosurePurpose.PAYMENT, request=request,
-                      object_type="ur_packet", object_id=authorization.code)
+    return dis.disclosure(actor, participant, [dis.Record("ur_packet", authorization)],
+                          channel=dis.Channel.UR_PACKET,
+                          recipient=dis.payer_recipient(authorization.coverage.payer),
+                          purpose=DisclosurePurpose.PAYMENT, request=request,
+                          object_type="ur_packet", object_id=authorization.code)
 
 
 def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
