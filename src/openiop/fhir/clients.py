@@ -24,6 +24,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.forms import apply_validation_error
+from openiop.participants.models import AppPurpose, DisclosurePurpose
 
 
 class ClientForm(forms.Form):
@@ -38,10 +39,16 @@ class ClientForm(forms.Form):
                   "line, so that the browser lets it read the FHIR answers (CORS).")
     confidential = forms.BooleanField(
         required=False, label="Confidential client (runs on a server and can keep a secret)")
+    purpose_code = forms.ChoiceField(
+        label="Purpose of use", choices=DisclosurePurpose.choices,
+        initial=DisclosurePurpose.TREATMENT,
+        help_text="What the app's requests are for. A 42 CFR Part 2 record goes to the app "
+                  "only under the participant's consent naming this app for this purpose.")
 
 
 def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
                     allowed_origins: list[str] | None = None,
+                    purpose_code: str = DisclosurePurpose.TREATMENT,
                     request: HttpRequest | None = None) -> tuple[Application, str]:
     """Register an app; returns it and its secret ("" for a public client)."""
     require_perm(actor, Perm.STAFF_MANAGE)
@@ -60,6 +67,8 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
         if parts.scheme != "https" or not parts.netloc or parts.path not in ("", "/"):
             raise ValidationError({"allowed_origins": f"{origin} must be an https origin "
                                                       "(https://host[:port], no path)."})
+    if purpose_code not in DisclosurePurpose.values:
+        raise ValidationError({"purpose_code": "Choose the app's purpose of use."})
     secret = generate_client_secret() if confidential else ""
     with transaction.atomic():
         app = Application.objects.create(
@@ -69,6 +78,7 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
             authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
             client_secret=secret or generate_client_secret(), algorithm="",
             allowed_origins=" ".join(o.rstrip("/") for o in allowed_origins or []))
+        AppPurpose.objects.create(application=app, purpose_code=purpose_code)
         audit_record(actor=actor, action="create", object_type="oauth.client",
                      object_id=app.client_id, organization=actor.staff_profile.organization,
                      request=request, reason=f"SMART app {app.name} registered")
@@ -87,13 +97,14 @@ def clients(request: HttpRequest) -> HttpResponse:
                 redirect_uris=form.cleaned_data["redirect_uris"].split(),
                 confidential=form.cleaned_data["confidential"],
                 allowed_origins=form.cleaned_data["allowed_origins"].split(),
+                purpose_code=form.cleaned_data["purpose_code"],
                 request=request)
             form = ClientForm()
         except ValidationError as exc:
             apply_validation_error(form, exc)
     apps = Application.objects.filter(
         user__staff_profile__organization_id=request.user.staff_organization_id,
-    ).select_related("user").order_by("name", "pk")
+    ).select_related("user", "openiop_purpose").order_by("name", "pk")
     return render(request, "fhir/clients.html", {
         "form": form, "apps": apps, "created": created,
         "smart_config": request.build_absolute_uri("/fhir/R4/.well-known/smart-configuration"),
