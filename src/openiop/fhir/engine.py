@@ -154,7 +154,7 @@ def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
         # person has Part 2 records (42 CFR 2.13(c)).
         held = withheld.filter(code=code).first() if withheld is not None else None
         if held is not None:
-            denied(request, spec, participant_of(spec, held), 1, who)
+            release(request, spec, [held], who)  # the same decision: withheld, audited
         raise FhirError(404, "not-found", f"No {spec.name} with id {code}.")
     return released[0]
 

@@ -14,7 +14,7 @@ CLASS_WORDS = ("providers", "payers", "payors", "health plans", "insurers", "my 
 ORG_WORDS = ("clinic", "hospital", "health", "center", "centre", "inc", "llc", "plan",
              "medicaid", "medicare", "insurance", "services", "department", "court",
              "practice", "pharmacy", "group", "agency", "school", "program")
-PURPOSE_WORDS = (("research", "research"), ("treat", "treatment"), ("care coordination",
+PURPOSE_WORDS = (("research", "research"), ("treat", "treatment"), ("coordination",
                  "treatment"), ("pay", "payment"), ("bill", "payment"), ("claim", "payment"),
                  ("insur", "payment"), ("reimburs", "payment"), ("operation", "operations"),
                  ("request", "patient_request"))
