@@ -24,6 +24,6 @@ def test_staff_page_and_consents_tab(demo, page):
     screenshot(page, "consents-tab")
     page.get_by_role("button", name="Record the Part 2 consent").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Recipient (name or general designation): This field is required."
-                            ).first.is_visible()
+    assert page.get_by_label("Purpose", exact=True).is_visible()
+    assert page.get_by_text("The recipient is: This field is required.").first.is_visible()
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
