@@ -16,6 +16,7 @@ from tests.conftest import login
 NOW = timezone.datetime(2026, 4, 6, 15, 0, tzinfo=timezone.get_fixed_timezone(0))
 BODY = {"kind": "part2_disclosure", "signed_by_name": "Jamie Rivera",
         "signed_on": "2026-04-06", "recipient": "Harbor Clinic", "purpose": "at my request",
+        "recipient_kind": "organization", "purpose_code": "patient_request",
         "information": "Attendance, last 30 days", "expires_at": "2026-12-31T23:59:00Z"}
 
 
@@ -29,6 +30,7 @@ def test_record_list_and_revoke_a_part2_consent(world, as_clinician):
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["recipient"] == "Harbor Clinic" and "may revoke" in body["text"]
+    assert (body["recipient_kind"], body["purpose_code"]) == ("organization", "patient_request")
     listed = as_clinician.get(_url(world)).json()
     assert [c["code"] for c in listed] == [body["code"]]
     revoked = as_clinician.post(_url(world, f"/{body['code']}/revoke"),
@@ -42,9 +44,16 @@ def test_record_list_and_revoke_a_part2_consent(world, as_clinician):
 
 @time_machine.travel(NOW, tick=False)
 def test_a_missing_element_is_a_422_naming_the_field(world, as_clinician):
-    response = as_clinician.post(_url(world), BODY | {"purpose": ""},
+    response = as_clinician.post(_url(world), BODY | {"purpose_code": ""},
                                  content_type="application/json")
-    assert response.status_code == 422 and response.json()["detail"].startswith("purpose:")
+    assert response.status_code == 422 and response.json()["detail"].startswith("purpose_code:")
+    other = as_clinician.post(_url(world), BODY | {"purpose_code": "other", "purpose": ""},
+                              content_type="application/json")
+    assert other.status_code == 422 and other.json()["detail"].startswith("purpose:")
+    app = as_clinician.post(_url(world), BODY | {"recipient_kind": "app",
+                                                 "recipient_app": "no-such-client"},
+                            content_type="application/json")
+    assert app.status_code == 422 and app.json()["detail"].startswith("recipient_app:")
     naive = as_clinician.post(_url(world), BODY | {"expires_at": "2026-12-31T23:59:00"},
                               content_type="application/json")
     assert naive.status_code == 422 and "expires_at" in naive.json()["detail"]

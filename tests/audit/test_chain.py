@@ -172,3 +172,26 @@ def test_the_django_admin_lists_events_read_only(world):
     assert client.post(f"/admin/audit/accessevent/{event.pk}/delete/", {"post": "yes"}
                        ).status_code in (403, 404)
     assert AccessEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_an_event_written_before_recipient_and_purpose_existed_still_verifies(world):
+    """The payload has the optional fields only when they are set: an event without them
+    hashes exactly as events were hashed before the fields were added."""
+    from openiop.audit.chain import link_hash
+
+    old_style = audit_record(actor=world.clinician, action="view", object_type="participant",
+                             participant=world.participant, reason="r")
+    old_fields = ("seq", "chain", "chain_seq", "occurred_at", "actor", "actor_label",
+                  "organization", "participant", "action", "object_type", "object_id", "path",
+                  "client_ip", "reason")
+    payload = old_style.payload()
+    assert tuple(payload) == old_fields
+    assert old_style.hash == link_hash(old_style.chain, old_style.prev_hash, payload)
+    disclosed = audit_record(actor=world.clinician, action="disclose", object_type="x",
+                             participant=world.participant, recipient="organization: Harbor",
+                             purpose="treatment")
+    assert disclosed.payload()["recipient"] == "organization: Harbor"
+    assert audit_verify() is None
+    _raw("UPDATE audit_accessevent SET recipient = %s WHERE id = %s", ["app #9: X",
+                                                                        disclosed.pk])
+    assert audit_verify() is not None  # the recipient is covered by the hash

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from openiop.audit.models import AccessEvent
 from openiop.billing.models import Authorization
-from openiop.clinical.pdf import PART2_NOTICE
 from openiop.medications.models import MedicationChange, MedicationOrder
 from openiop.outcomes.models import MeasureResponse
-from openiop.participants.models import Consent
+from openiop.participants.disclosure import NOTICE_FULL
+from openiop.participants.models import Consent, DisclosurePurpose, RecipientKind
 
 from ..conftest import login
 from .conftest import TODAY, TZ, attended, coverage
@@ -72,7 +72,8 @@ def test_director_sees_the_packet_and_it_is_audited_as_a_disclosure_to_the_payer
     assert "Sertraline" in html and "Dose titration" in html
     assert "secret group words" not in html
     event = AccessEvent.objects.filter(action="disclose", object_type="ur_packet").get()
-    assert event.participant_id == w.participant.pk and "Acme Health" in event.reason
+    assert event.participant_id == w.participant.pk
+    assert event.recipient == "organization: Acme Health" and event.purpose == "payment"
 
 
 def test_the_billing_role_cannot_generate_it_and_sees_no_link(clinic):
@@ -95,15 +96,23 @@ def test_part2_record_without_a_consent_for_the_payer_is_refused_without_details
     auth = _auth(clinic)
     _facts(clinic)
     Consent.objects.create(participant=w.participant, kind=Consent.Kind.PART2_DISCLOSURE,
-                           recipient="Dr. Primary Care")
+                           recipient="Dr. Primary Care", recipient_kind=RecipientKind.PERSON,
+                           purpose_code=DisclosurePurpose.TREATMENT)
+    Consent.objects.create(participant=w.participant, kind=Consent.Kind.PART2_DISCLOSURE,
+                           recipient="Acme Health", recipient_kind=RecipientKind.ORGANIZATION,
+                           purpose_code=DisclosurePurpose.RESEARCH)  # the payer, another purpose
     for name in ("billing:ur_packet", "billing:ur_packet_pdf"):
         response = login(w.director).get(_url(auth, name))
         html = response.content.decode()
         assert response.status_code == 403
-        assert "42 CFR part 2" in html
+        assert "Nothing can be released to Acme Health" in html
+        assert "Part 2" not in html.split("<main", 1)[-1].split("</main>")[0]
         assert "Sertraline" not in html and "PHQ-9" not in html
     assert not AccessEvent.objects.filter(action="disclose", object_type="ur_packet").exists()
-    assert AccessEvent.objects.filter(action="denied", object_type="ur_packet").count() == 2
+    denied = AccessEvent.objects.filter(action="denied", object_type="ur_packet")
+    assert denied.count() == 2
+    assert {(e.recipient, e.purpose) for e in denied} == {
+        ("organization: Acme Health", "payment")}
 
 
 def test_part2_record_is_released_under_a_consent_naming_the_payer_with_the_notice(
@@ -120,18 +129,21 @@ def test_part2_record_is_released_under_a_consent_naming_the_payer_with_the_noti
     _facts(clinic)
     revoked = Consent.objects.create(
         participant=w.participant, kind=Consent.Kind.PART2_DISCLOSURE, recipient="Acme Health",
+        recipient_kind=RecipientKind.ORGANIZATION, purpose_code=DisclosurePurpose.PAYMENT,
         revoked_at=datetime(2026, 3, 1, tzinfo=TZ), granted_at=datetime(2026, 1, 1, tzinfo=TZ))
     assert login(w.director).get(_url(auth)).status_code == 403
     consent = Consent.objects.create(participant=w.participant,
                                      kind=Consent.Kind.PART2_DISCLOSURE,
-                                     recipient="Acme Health (utilization review)",
+                                     recipient="acme health",
+                                     recipient_kind=RecipientKind.ORGANIZATION,
+                                     purpose_code=DisclosurePurpose.PAYMENT,
                                      granted_at=datetime(2026, 3, 2, tzinfo=TZ))
     page = login(w.director).get(_url(auth))
-    assert page.status_code == 200 and "42 CFR part 2" in page.content.decode()
+    assert page.status_code == 200 and NOTICE_FULL in page.content.decode()
     pdf = login(w.director).get(_url(auth, "billing:ur_packet_pdf"))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    assert PART2_NOTICE in texts
+    assert NOTICE_FULL in texts
     assert any("Sertraline" in t for t in texts)
     assert any(w.participant.display_name in t for t in texts)
     events = AccessEvent.objects.filter(action="disclose", object_type="ur_packet")
@@ -146,9 +158,12 @@ def test_a_consent_to_a_class_of_recipients_that_includes_the_payer_releases_it(
     w = clinic.world
     _part2(clinic)
     auth = _auth(clinic)
-    Consent.objects.create(participant=w.participant, kind=Consent.Kind.PART2_TPO,
-                           recipient="my health plans", granted_at=datetime(2026, 3, 2, tzinfo=TZ))
-    assert packet.release_check(auth) is not None
+    consent = Consent.objects.create(
+        participant=w.participant, kind=Consent.Kind.PART2_TPO, recipient="my health plans",
+        recipient_kind=RecipientKind.CLASS, purpose_code=DisclosurePurpose.TPO,
+        granted_at=datetime(2026, 3, 2, tzinfo=TZ))
+    decision = packet.release(auth, actor=w.director)
+    assert decision.released and decision.consent == consent
 
 
 def test_the_packet_page_takes_a_fixed_number_of_queries(clinic):

@@ -21,9 +21,10 @@ def test_staff_page_and_consents_tab(demo, page):
     assert page.get_by_role("heading", name=f"Consents of {target.display_name}").is_visible()
     page.get_by_text("42 CFR Part 2 consent").click()
     assert page.get_by_label("Recipient (name or general designation)").is_visible()
+    assert page.get_by_label("The recipient is").is_visible()
     screenshot(page, "consents-tab")
     page.get_by_role("button", name="Record the Part 2 consent").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Recipient (name or general designation): This field is required."
+    assert page.get_by_text("How much and what kind of information: This field is required."
                             ).first.is_visible()
     assert not [e for e in page.console_errors if "Content Security Policy" in e]

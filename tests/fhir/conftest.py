@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import secrets
+from datetime import timedelta
 
-from openiop.participants.models import Consent
+import pytest
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+
+from openiop.participants.models import AppPurpose, Consent, DisclosurePurpose, RecipientKind
 
 
 @pytest.fixture
@@ -16,20 +22,59 @@ def mh(world):
     return world
 
 
-def part2_consent(participant, recorded_by=None, **kw) -> Consent:
-    """An active 42 CFR Part 2 TPO consent (synthetic)."""
+def part2_consent(participant, recorded_by=None, app=None, **kw) -> Consent:
+    """An active 42 CFR Part 2 TPO consent (synthetic): to the registered `app` when given
+    (what an outside FHIR client needs), else to a class of recipients."""
+    named = {"recipient": app.name, "recipient_kind": RecipientKind.APP,
+             "recipient_app": app} if app is not None else {
+        "recipient": "Riverbend and payers", "recipient_kind": RecipientKind.CLASS}
     return Consent.objects.create(participant=participant, kind=Consent.Kind.PART2_TPO,
-                                  recipient="Riverbend and payers", recorded_by=recorded_by,
-                                  **kw)
+                                  purpose_code=kw.pop("purpose_code", DisclosurePurpose.TPO),
+                                  recorded_by=recorded_by, **(named | kw))
+
+
+def registered_app(owner, name="Synthetic HIE", purpose=DisclosurePurpose.TREATMENT):
+    """A registered outside app (OAuth client) with its declared purpose of use."""
+    app = Application.objects.create(
+        name=name, client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://hie.example.org/cb", user=owner, algorithm="")
+    AppPurpose.objects.create(application=app, purpose_code=purpose)
+    return app
+
+
+def issue_token(user, app, scope="user/*.rs") -> str:
+    """A bearer token for `app`, approved by `user` (as the SMART launch would issue)."""
+    return AccessToken.objects.create(
+        user=user, application=app, token=secrets.token_urlsafe(32), scope=scope,
+        expires=timezone.now() + timedelta(hours=1)).token
+
+
+def token_client(user, app, scope="user/*.rs") -> Client:
+    """A client speaking for `app` with a bearer token issued to `user`."""
+    return Client(headers={"Authorization": f"Bearer {issue_token(user, app, scope)}"})
 
 
 @pytest.fixture
-def populated(mh):
+def hie(world):
+    """An outside app (a health information exchange) registered for treatment."""
+    return registered_app(world.director)
+
+
+@pytest.fixture
+def as_hie(world, hie):
+    """The app's requests, with a token the clinician approved."""
+    return token_client(world.clinician, hie)
+
+
+@pytest.fixture
+def populated(mh, hie):
     """Many records of every kind in the world's organization, for paging.
 
     23 mental-health participants with an episode, a booking, a score, a medication order
     and a consent each; one participant in a substance-use program (a Part 2 record) with
-    a Part 2 consent, and one without (whose records must be withheld, never counted).
+    a Part 2 consent to the `hie` app, and one without (whose records must be withheld
+    from the app, never counted).
     Returns the withheld participant.
     """
     from datetime import UTC, datetime, timedelta
@@ -49,7 +94,7 @@ def populated(mh):
     withheld = f.participant(world.org, legal_first_name="Drew", legal_last_name="Moss")
     f.episode(consented, su, therapist=world.clinician)
     f.episode(withheld, su, therapist=world.clinician)
-    part2_consent(consented, world.clinician)
+    part2_consent(consented, world.clinician, app=hie)
     for i, p in enumerate([*people, consented, withheld]):
         if p is not world.participant and p not in (consented, withheld):
             f.episode(p, world.program, therapist=world.colleague)

@@ -208,14 +208,14 @@ def test_front_desk_reads_appointments(mh, world):
     assert desk.get(f"/fhir/R4/Appointment/{b.code}").status_code == 200
 
 
-def test_part2_appointments_need_consent_and_are_labelled(world, as_clinician):
+def test_part2_appointments_need_consent_and_are_labelled(world, as_hie, hie):
     """The world's co-occurring program makes the participant a Part 2 record."""
     b = book(world, at(2026, 1, 14, 18, 0))
-    assert as_clinician.get(f"/fhir/R4/Appointment/{b.code}").status_code == 403
-    refused = search(as_clinician, world)
+    assert as_hie.get(f"/fhir/R4/Appointment/{b.code}").status_code == 404
+    refused = search(as_hie, world)
     assert refused.status_code == 200 and ids(refused) == []
-    part2_consent(world.participant, world.clinician)
-    response = as_clinician.get(f"/fhir/R4/Appointment/{b.code}")
+    part2_consent(world.participant, world.clinician, app=hie)
+    response = as_hie.get(f"/fhir/R4/Appointment/{b.code}")
     assert response.status_code == 200 and "X-Redisclosure-Notice" in response
     assert {"42CFRPart2", "R"} <= {s["code"] for s in response.json()["meta"]["security"]}
     Appointment.model_validate(response.json())

@@ -96,15 +96,15 @@ def test_patient_level_export_excludes_types_outside_the_patient_compartment(
     assert response.status_code == 400 and response.json()["issue"][0]["expression"] == ["_type"]
 
 
-def test_full_export_matches_what_the_user_may_search(populated, world, exports, as_clinician):
+def test_full_export_matches_what_the_user_may_search(populated, world, exports, as_hie):
     withheld = populated
-    status_url = kick_off(as_clinician)
-    result = manifest(as_clinician, status_url)
+    status_url = kick_off(as_hie)
+    result = manifest(as_hie, status_url)
     assert result["requiresAccessToken"] is True and result["error"] == []
     assert result["request"].endswith("/fhir/R4/$export")
     datetime.fromisoformat(result["transactionTime"])
-    files = download(as_clinician, result)
-    expected = {name: search_total(as_clinician, name) for name in SPECS}
+    files = download(as_hie, result)
+    expected = {name: search_total(as_hie, name) for name in SPECS}
     assert {name: len(lines) for name, lines in files.items()} == {
         name: total for name, total in expected.items() if total}
     assert {o["type"]: o["count"] for o in result["output"]} == {
@@ -121,25 +121,39 @@ def test_full_export_matches_what_the_user_may_search(populated, world, exports,
     assert "42CFRPart2" in {s["code"] for s in labelled["meta"]["security"]}
 
 
-def test_since_keeps_only_later_changes(populated, world, exports, as_clinician):
+def test_an_export_from_a_staff_session_names_no_recipient_and_holds_no_part2_record(
+        populated, world, exports, as_clinician):
+    """The files are for taking away, and a session names no recipient a consent could
+    match: both Part 2 participants stay out, the consented one too."""
+    files = download(as_clinician, manifest(as_clinician, kick_off(as_clinician,
+                                                                   _type="Patient")))
+    patients = {r["id"] for r in files["Patient"]}
+    assert str(world.participant.code) in patients
+    for name in ("Casey", "Drew"):
+        assert str(Participant.objects.get(legal_first_name=name).code) not in patients
+    denied = AccessEvent.objects.get(action="denied", object_type="fhir.$export")
+    assert denied.recipient.startswith("no named recipient") and denied.purpose == ""
+
+
+def test_since_keeps_only_later_changes(populated, world, exports, as_hie):
     now = timezone.now()
     old = MeasureResponse.objects.order_by("pk").values_list("pk", flat=True)[:10]
     MeasureResponse.objects.filter(pk__in=list(old)).update(created_at=now - timedelta(days=10))
     cut = (now - timedelta(days=5)).astimezone(UTC).replace(microsecond=0)
-    result = manifest(as_clinician, kick_off(as_clinician, _type="Observation",
+    result = manifest(as_hie, kick_off(as_hie, _type="Observation",
                                              _since=cut.isoformat().replace("+00:00", "Z")))
-    lines = download(as_clinician, result)["Observation"]
-    later = as_clinician.get("/fhir/R4/Observation", {"_lastUpdated": f"gt{cut.isoformat()}",
+    lines = download(as_hie, result)["Observation"]
+    later = as_hie.get("/fhir/R4/Observation", {"_lastUpdated": f"gt{cut.isoformat()}",
                                                       "_count": 0}).json()["total"]
-    assert len(lines) == later == search_total(as_clinician, "Observation") - 10
+    assert len(lines) == later == search_total(as_hie, "Observation") - 10
 
 
 def test_group_export_is_that_programs_participants_only(populated, world, exports,
-                                                         as_clinician):
+                                                         as_hie):
     su = Program.objects.get(name="SU IOP")
     consented = Participant.objects.get(legal_first_name="Casey")
-    result = manifest(as_clinician, kick_off(as_clinician, f"/fhir/R4/Group/{su.code}/$export"))
-    files = download(as_clinician, result)
+    result = manifest(as_hie, kick_off(as_hie, f"/fhir/R4/Group/{su.code}/$export"))
+    files = download(as_hie, result)
     assert [r["id"] for r in files["Patient"]] == [str(consented.code)]  # Drew is withheld
     for lines in files.values():
         for resource in lines:
@@ -148,7 +162,7 @@ def test_group_export_is_that_programs_participants_only(populated, world, expor
                 assert ref == f"Patient/{consented.code}"
     assert {o["type"] for o in result["output"]} <= {
         s.name for s in SPECS.values() if s.participant is not None}
-    missing = as_clinician.get(f"/fhir/R4/Group/{world.outsider_participant.code}/$export",
+    missing = as_hie.get(f"/fhir/R4/Group/{world.outsider_participant.code}/$export",
                                headers=ASYNC)
     assert missing.status_code == 404
 
@@ -229,20 +243,20 @@ def test_delete_removes_a_finished_exports_files(mh, world, exports, as_clinicia
     assert not any(exports.iterdir())
 
 
-def test_a_worker_runs_the_export(populated, world, exports, settings, as_clinician,
+def test_a_worker_runs_the_export(populated, world, exports, settings, as_hie,
                                   run_worker):
     settings.TASKS = DATABASE
-    status_url = kick_off(as_clinician, _type="Patient,Observation")
-    assert as_clinician.get(status_url).status_code == 202
+    status_url = kick_off(as_hie, _type="Patient,Observation")
+    assert as_hie.get(status_url).status_code == 202
     run_worker()
-    counts = {o["type"]: o["count"] for o in manifest(as_clinician, status_url)["output"]}
-    assert counts == {"Patient": search_total(as_clinician, "Patient"),
-                      "Observation": search_total(as_clinician, "Observation")}
+    counts = {o["type"]: o["count"] for o in manifest(as_hie, status_url)["output"]}
+    assert counts == {"Patient": search_total(as_hie, "Patient"),
+                      "Observation": search_total(as_hie, "Observation")}
 
 
 def test_every_export_is_audited_without_clinical_content(populated, world, exports,
-                                                          as_clinician):
-    result = manifest(as_clinician, kick_off(as_clinician, _type="Patient,Observation"))
+                                                          as_hie, hie):
+    result = manifest(as_hie, kick_off(as_hie, _type="Patient,Observation"))
     event = AccessEvent.objects.get(action="export", object_type="fhir.$export")
     assert event.actor == world.clinician
     for item in result["output"]:
@@ -253,6 +267,9 @@ def test_every_export_is_audited_without_clinical_content(populated, world, expo
     assert [e.participant_id for e in disclosed] == [consented.pk]
     assert AccessEvent.objects.filter(action="denied", object_type="fhir.$export",
                                       reason__contains="withheld").count() == 1
+    assert {(e.recipient, e.purpose) for e in AccessEvent.objects.filter(
+        object_type="fhir.$export", action__in=("export", "disclose", "denied"))} == {
+        (f"app #{hie.pk}: {hie.name}", "treatment")}
 
 
 def test_status_polling_is_a_fixed_number_of_queries(populated, world, exports,

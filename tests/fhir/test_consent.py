@@ -97,17 +97,17 @@ def test_read_and_search_are_audited_once_each(mh, world, as_clinician):
     assert [(e.action, e.participant) for e in events] == [("view", world.participant)] * 2
 
 
-def test_part2_participant_consent_is_labelled(world, as_clinician):
+def test_part2_participant_consent_is_labelled(world, as_hie, hie):
     """A Part 2 participant's consent record is itself a Part 2 record."""
     now = timezone.now()
     revoked = part2_consent(world.participant, granted_at=now - timedelta(days=9),
                             revoked_at=now - timedelta(days=1))
-    assert read(as_clinician, revoked).status_code == 403
-    part2_consent(world.participant, world.clinician)
-    response = read(as_clinician, revoked)
+    assert read(as_hie, revoked).status_code == 404
+    part2_consent(world.participant, world.clinician, app=hie)
+    response = read(as_hie, revoked)
     assert response.status_code == 200 and "X-Redisclosure-Notice" in response
     assert {"42CFRPart2", "ETH"} <= {s["code"] for s in response.json()["meta"]["security"]}
-    assert len(ids(search(as_clinician, world.participant))) == 2
+    assert len(ids(search(as_hie, world.participant))) == 2
 
 
 def test_another_organization_gets_not_found(mh, world, as_outsider):

@@ -13,9 +13,10 @@ from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 from fhir.resources.R4B.patient import Patient
 
 from openiop.audit.models import AccessEvent
-from openiop.fhir.part2 import DEFAULT_NOTICE
-from openiop.participants.models import Consent
+from openiop.participants.disclosure import NOTICE_ABBREVIATED, NOTICE_FULL
 from tests import factories as f
+
+from .conftest import part2_consent, registered_app
 
 
 @pytest.fixture
@@ -66,42 +67,72 @@ def test_unauthenticated_gets_401_operation_outcome(world):
     assert response.json()["issue"][0]["code"] == "login"
 
 
-def test_part2_record_without_consent_is_refused_and_audited(part2_world, as_clinician):
-    response = as_clinician.get(f"/fhir/R4/Patient/{part2_world.code}")
-    assert response.status_code == 403
-    assert "42 CFR Part 2" in response.json()["issue"][0]["diagnostics"]
-    assert AccessEvent.objects.filter(participant=part2_world, action="denied").count() == 1
+def test_part2_record_without_consent_is_not_found_for_an_app_and_audited(part2_world, as_hie,
+                                                                         hie):
+    response = as_hie.get(f"/fhir/R4/Patient/{part2_world.code}")
+    missing = as_hie.get("/fhir/R4/Patient/00000000-0000-4000-8000-000000000000")
+    assert response.status_code == missing.status_code == 404
+    assert response.json()["issue"][0]["code"] == missing.json()["issue"][0]["code"]
+    assert "Part 2" not in response.content.decode()
+    event = AccessEvent.objects.get(participant=part2_world, action="denied")
+    assert event.recipient == f"app #{hie.pk}: {hie.name}" and event.purpose == "treatment"
 
 
-def test_part2_record_under_consent_is_labelled_with_notice(part2_world, as_clinician, world):
-    Consent.objects.create(participant=part2_world, kind=Consent.Kind.PART2_TPO,
-                           recipient="Riverbend and payers", recorded_by=world.clinician)
+def test_the_programs_own_staff_read_a_part2_record_labelled_with_the_notice(part2_world,
+                                                                            as_clinician):
+    """Within the program it is not a disclosure (42 CFR 2.12(c)(3)): no consent needed."""
     response = as_clinician.get(f"/fhir/R4/Patient/{part2_world.code}")
+    assert response.status_code == 200
+    assert "42CFRPart2" in {s["code"] for s in response.json()["meta"]["security"]}
+    assert response["X-Redisclosure-Notice"] == NOTICE_FULL
+    event = AccessEvent.objects.get(participant=part2_world, object_type="fhir.Patient")
+    assert event.action == "view"
+
+
+def test_part2_record_under_consent_is_labelled_with_notice(part2_world, as_hie, hie, world):
+    consent = part2_consent(part2_world, world.clinician, app=hie)
+    response = as_hie.get(f"/fhir/R4/Patient/{part2_world.code}")
     assert response.status_code == 200
     codes = {s["code"] for s in response.json()["meta"]["security"]}
     assert {"R", "42CFRPart2", "ETH", "NORDSCLCD"} <= codes
-    assert response["X-Redisclosure-Notice"] == DEFAULT_NOTICE
+    assert response["X-Redisclosure-Notice"] == NOTICE_FULL
     event = AccessEvent.objects.get(participant=part2_world, action="disclose")
-    assert "Part 2 consent" in event.reason
+    assert str(consent.code) in event.reason and event.recipient.endswith(hie.name)
 
 
-def test_revoked_or_expired_consent_no_longer_permits(part2_world, as_clinician, world):
+def test_the_abbreviated_notice_when_the_program_chose_it(part2_world, as_hie, hie, world):
+    world.org.part2_notice = "abbreviated"
+    world.org.save()
+    part2_consent(part2_world, world.clinician, app=hie)
+    response = as_hie.get(f"/fhir/R4/Patient/{part2_world.code}")
+    assert response["X-Redisclosure-Notice"] == NOTICE_ABBREVIATED
+
+
+def test_revoked_or_expired_consent_no_longer_permits(part2_world, as_hie, hie, world):
     now = timezone.now()
-    Consent.objects.create(participant=part2_world, kind=Consent.Kind.PART2_TPO,
-                           granted_at=now - timedelta(days=30), revoked_at=now - timedelta(hours=1))
-    Consent.objects.create(participant=part2_world, kind=Consent.Kind.PART2_TPO,
-                           granted_at=now - timedelta(days=30), expires_at=now - timedelta(days=1))
-    assert as_clinician.get(f"/fhir/R4/Patient/{part2_world.code}").status_code == 403
+    part2_consent(part2_world, app=hie, granted_at=now - timedelta(days=30),
+                  revoked_at=now - timedelta(hours=1))
+    part2_consent(part2_world, app=hie, granted_at=now - timedelta(days=30),
+                  expires_at=now - timedelta(days=1))
+    assert as_hie.get(f"/fhir/R4/Patient/{part2_world.code}").status_code == 404
 
 
-def test_patient_search_withholds_part2_records_without_consent(part2_world, world, as_clinician):
+def test_a_consent_to_another_recipient_does_not_permit(part2_world, as_hie, world):
+    other = registered_app(world.director, name="Another app")
+    part2_consent(part2_world, app=other)
+    part2_consent(part2_world)  # a class of recipients that does not name the app
+    assert as_hie.get(f"/fhir/R4/Patient/{part2_world.code}").status_code == 404
+
+
+def test_patient_search_withholds_part2_records_without_consent(part2_world, world, as_hie):
     f.participant(world.org, legal_first_name="Casey", legal_last_name="Open", mrn="MH-9")
-    response = as_clinician.get("/fhir/R4/Patient?name=Casey")
+    response = as_hie.get("/fhir/R4/Patient?name=Casey")
     assert response.status_code == 200
     bundle = Bundle.model_validate(response.json())
     matches = [e for e in bundle.entry if e.search.mode == "match"]
     assert [e.resource.name[0].family for e in matches] == ["Open"]
-    assert any(e.search.mode == "outcome" for e in bundle.entry)
+    assert bundle.total == 1
+    assert not any(e.search.mode == "outcome" for e in bundle.entry)  # nothing hints at it
 
 
 def test_patient_search_by_identifier(mh, world, as_clinician):

@@ -15,8 +15,8 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
-from openiop.fhir.part2 import DEFAULT_NOTICE
 from openiop.medications.models import MedicationChange, MedicationOrder
+from openiop.participants.disclosure import NOTICE_FULL
 from tests import factories as f
 from tests.conftest import login
 
@@ -149,22 +149,22 @@ def test_status_follows_the_order(mh, world, prescriber, as_clinician, setup, ex
 
 
 def test_moud_order_in_a_part2_program_is_refused_without_consent(mh, world, prescriber,
-                                                                  as_clinician):
+                                                                  as_hie, hie):
     """The participant's program is mental health only; the MOUD order alone is Part 2."""
     sertraline = order(world.participant, prescriber)
     moud = bupe(world.participant, prescriber)
-    response = read(as_clinician, moud)
-    assert response.status_code == 403
-    assert response.json()["issue"][0]["code"] == "suppressed"
-    assert AccessEvent.objects.get(object_type="fhir.MedicationRequest").action == "denied"
-    assert read(as_clinician, sertraline).status_code == 200  # not a Part 2 record
+    response = read(as_hie, moud)
+    assert response.status_code == 404
+    assert response.json()["issue"][0]["code"] == "not-found"
+    denied = AccessEvent.objects.get(object_type="fhir.MedicationRequest")
+    assert denied.action == "denied" and denied.recipient.endswith(hie.name)
+    assert read(as_hie, sertraline).status_code == 200  # not a Part 2 record
 
-    found = search(as_clinician, world.participant)
+    found = search(as_hie, world.participant)
     assert found.status_code == 200 and "X-Redisclosure-Notice" not in found
     assert [e.resource.id for e in matches(found)] == [str(sertraline.code)]
-    withheld = [e for e in Bundle.model_validate(found.json()).entry
-                if e.search.mode == "outcome"]
-    assert "1 matching record(s) withheld" in withheld[0].resource.issue[0].diagnostics
+    assert not [e for e in Bundle.model_validate(found.json()).entry
+                if e.search.mode == "outcome"]  # nothing hints at a withheld record
     assert str(moud.code) not in found.content.decode()
     assert "Buprenorphine" not in found.content.decode()
 
@@ -175,25 +175,25 @@ def test_moud_order_in_a_part2_program_is_refused_without_consent(mh, world, pre
     ("naltrexone_xr", "Naltrexone extended-release injectable suspension"),
     ("", "Buprenorphine 8 mg SL (outside catalog)"),
 ])
-def test_every_moud_medication_is_gated(mh, world, prescriber, as_clinician, key, name):
+def test_every_moud_medication_is_gated(mh, world, prescriber, as_hie, key, name):
     o = order(world.participant, prescriber, key=key, name=name, rxnorm="")
-    assert read(as_clinician, o).status_code == 403
+    assert read(as_hie, o).status_code == 404
 
 
 def test_moud_order_under_consent_is_labelled_with_the_notice(mh, world, prescriber,
-                                                              as_clinician):
+                                                              as_hie, hie):
     sertraline = order(world.participant, prescriber)
     moud = bupe(world.participant, prescriber)
-    consent = part2_consent(world.participant, world.clinician)
-    response = read(as_clinician, moud)
+    consent = part2_consent(world.participant, world.clinician, app=hie)
+    response = read(as_hie, moud)
     assert response.status_code == 200
     mr = MedicationRequest.model_validate(response.json())
     assert {"R", "42CFRPart2", "ETH", "NORDSCLCD"} <= {s.code for s in mr.meta.security}
     assert mr.medicationCodeableConcept.coding[0].code == "1819"
-    assert response["X-Redisclosure-Notice"] == DEFAULT_NOTICE
+    assert response["X-Redisclosure-Notice"] == NOTICE_FULL
 
-    found = search(as_clinician, world.participant)
-    assert found["X-Redisclosure-Notice"] == DEFAULT_NOTICE
+    found = search(as_hie, world.participant)
+    assert found["X-Redisclosure-Notice"] == NOTICE_FULL
     by_id = {e.resource.id: e.resource for e in matches(found)}
     assert set(by_id) == {str(sertraline.code), str(moud.code)}
     assert by_id[str(moud.code)].meta.security
@@ -211,13 +211,13 @@ def test_moud_outside_a_part2_program_is_an_ordinary_record(mh, world, prescribe
     assert response.status_code == 200 and "security" not in response.json()["meta"]
 
 
-def test_part2_participant_needs_consent_for_every_order(world, prescriber, as_clinician):
+def test_part2_participant_needs_consent_for_every_order(world, prescriber, as_hie, hie):
     """The world's co-occurring program: all the participant's records are Part 2."""
     o = order(world.participant, prescriber)
-    assert read(as_clinician, o).status_code == 403
-    assert matches(search(as_clinician, world.participant)) == []
-    part2_consent(world.participant, world.clinician)
-    response = read(as_clinician, o)
+    assert read(as_hie, o).status_code == 404
+    assert matches(search(as_hie, world.participant)) == []
+    part2_consent(world.participant, world.clinician, app=hie)
+    response = read(as_hie, o)
     assert response.status_code == 200 and response.json()["meta"]["security"]
 
 

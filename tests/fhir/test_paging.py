@@ -8,12 +8,15 @@ from django.test import Client
 from fhirpy import SyncFHIRClient
 
 from openiop.accounts.models import User
+from openiop.audit.models import AccessEvent
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.medications.models import MedicationOrder
 from openiop.organizations.models import Organization, Site
 from openiop.outcomes.models import MeasureResponse
 from openiop.participants.models import Consent, Participant
 from openiop.scheduling.models import Booking
+
+from .conftest import issue_token
 
 CLINICAL = {
     "Patient": (Participant, "organization", ""),
@@ -45,7 +48,17 @@ def expected_codes(world, withheld, rtype: str) -> set[str]:
 
 
 @pytest.fixture
-def fhir(transactional_db, world, live_server):
+def fhir(transactional_db, world, live_server, hie):
+    """The outside app `hie` (a bearer token), to which Part 2 records go only under
+    consent."""
+    token = issue_token(world.director, hie)
+    return SyncFHIRClient(f"{live_server.url}/fhir/R4",
+                          extra_headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def staff_fhir(transactional_db, world, live_server):
+    """The program's own staff (a signed-in session): nothing is withheld from them."""
     client = Client()
     client.force_login(world.director)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -74,5 +87,12 @@ def test_part2_records_without_consent_are_neither_returned_nor_counted(fhir, wo
                 if e["search"]["mode"] == "match"}
     assert f"Patient/{populated.code}" not in subjects
     assert bundle["total"] == len(subjects) == 24
-    outcome = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
-    assert "1 matching record(s) withheld" in outcome[0]["resource"]["issue"][0]["diagnostics"]
+    assert not [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    denied = AccessEvent.objects.get(action="denied", object_type="fhir.Observation")
+    assert "1 record(s) withheld" in denied.reason and denied.recipient.startswith("app #")
+
+
+def test_the_programs_staff_page_through_everything(staff_fhir, world, populated):
+    bundle = staff_fhir.execute("Observation", method="get", params={"_count": "1000"})
+    subjects = {e["resource"]["subject"]["reference"] for e in bundle["entry"]}
+    assert f"Patient/{populated.code}" in subjects and bundle["total"] == 25

@@ -19,6 +19,7 @@ from tests.conftest import login
 NOW = datetime(2026, 4, 6, 15, 0, tzinfo=timezone.get_fixed_timezone(0))
 PART2 = {"kind": "part2_disclosure", "disclosing_party": "", "information":
          "Attendance and diagnosis, last 90 days", "recipient": "Dr. Lee, Harbor Clinic",
+         "recipient_kind": "person", "purpose_code": "treatment",
          "purpose": "Coordination of care", "signed_by_name": "Jamie Rivera",
          "signer_relationship": "", "signed_on": "2026-04-06", "expires_on": "2026-10-06",
          "expiry_event": ""}
@@ -40,14 +41,36 @@ def test_a_part2_consent_is_recorded_with_every_required_element(world, as_clini
                     "Attendance and diagnosis", "until October 6, 2026",
                     "may revoke this consent at any time", "42 CFR part 2"):
         assert element in consent.text, element
+    assert (consent.recipient_kind, consent.purpose_code) == ("person", "treatment")
     event = AccessEvent.objects.get(object_type="consent", action="create")
     assert event.participant == world.participant and event.actor == world.clinician
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_part2_consent_can_name_a_registered_app_and_a_tpo_consent_is_always_tpo(
+        world, as_clinician):
+    from tests.fhir.conftest import registered_app
+
+    app = registered_app(world.director)
+    other_org_app = registered_app(world.outsider, name="Elsewhere app")
+    data = PART2 | {"kind": "part2_tpo", "recipient_kind": "app", "recipient": "",
+                    "recipient_app": str(app.pk), "purpose_code": "research"}
+    assert as_clinician.post(_url(world, "new/part2/"), data).status_code == 302
+    consent = Consent.objects.get(participant=world.participant)
+    assert consent.recipient_app == app and consent.recipient == app.name
+    assert consent.purpose_code == "tpo"
+    refused = as_clinician.post(_url(world, "new/part2/"),
+                                data | {"recipient_app": str(other_org_app.pk)})
+    assert refused.status_code == 400 and Consent.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize(("change", "field", "message"), [
-    ({"recipient": ""}, "recipient", "This field is required"),
-    ({"purpose": ""}, "purpose", "This field is required"),
+    ({"recipient": ""}, "recipient", "Name the recipient"),
+    ({"recipient_kind": ""}, "recipient_kind", "This field is required"),
+    ({"recipient_kind": "app"}, "recipient_app", "registered apps"),
+    ({"purpose_code": ""}, "purpose_code", "This field is required"),
+    ({"purpose_code": "other", "purpose": ""}, "purpose", "Describe the purpose"),
     ({"information": "   "}, "information", "This field is required"),
     ({"expires_on": ""}, "expires_on", "expiry date or the event"),
     ({"signed_on": "2026-05-01"}, "signed_on", "cannot be in the future"),

@@ -52,6 +52,12 @@ CSRF_DESCRIPTION = (
 
 
 class OpenIOPAPI(NinjaAPI):
+    def create_temporal_response(self, request: HttpRequest) -> HttpResponse:
+        # Kept on the request so that api.disclose can attach the 42 CFR 2.32 notice.
+        response = super().create_temporal_response(request)
+        request._openiop_response = response  # type: ignore[attr-defined]
+        return response
+
     def get_openapi_schema(self, *, path_prefix: str | None = None,
                            path_params: dict[str, Any] | None = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -103,6 +109,8 @@ class BearerToken(HttpBearer):
             raise HttpError(403, "Tokens may only read through this API, with the scope "
                                  "user/*.rs.")
         request.user = user
+        # An outside recipient: what it receives is decided by participants.disclosure.
+        request.oauth_client = client  # type: ignore[attr-defined]
         audit_record(actor=user, action="view", object_type="oauth.token",
                      object_id=client.client_id, request=request,
                      organization=getattr(getattr(user, "staff_profile", None),

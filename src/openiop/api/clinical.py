@@ -22,6 +22,8 @@ from openiop.core.exceptions import Conflict
 from openiop.participants.selectors import get_participant_for_user
 from openiop.scheduling.models import Session
 
+from . import disclose
+
 router = Router(tags=["clinical"])
 
 
@@ -138,15 +140,21 @@ def participant_notes(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
     participant = get_participant_for_user(request.user, code, request=request)
     if not can_see_chart_clinical(request.user, participant, request):
         raise Http404
+    notes = disclose.release(request, participant, list(notes_for_participant(participant)[:500]),
+                             object_type="notes")
     return [{"code": n.code, "kind": n.kind, "status": n.status,
              "session_title": n.session.title if n.session_id else "",
              "session_starts_at": n.session.starts_at if n.session_id else None,
-             "author": str(n.author)} for n in notes_for_participant(participant)[:500]]
+             "author": str(n.author)} for n in notes]
 
 
 @router.get("/notes/{code}", response=NoteOut)
 def get_note(request: HttpRequest, code: UUID) -> dict[str, Any]:
+    from openiop.clinical.permissions import note_participants
+
     note = _get_note(request, code)
+    for person in note_participants(note):  # a group note goes only if it may for everyone
+        disclose.release_one(request, person, note, object_type="note")
     _audit_view(request, note)
     return _note_out(note)
 

@@ -18,7 +18,10 @@ from ninja import Field, Router, Schema, Status
 from openiop.accounts.permissions import Perm
 from openiop.medications import selectors, services
 from openiop.medications.models import Allergy, MedicationOrder
+from openiop.participants.disclosure import Record
 from openiop.participants.selectors import get_participant_for_user
+
+from . import disclose
 
 router = Router(tags=["medications"])
 
@@ -113,9 +116,14 @@ def _warnings_response(request: HttpRequest, exc: services.InteractionWarningsPe
 
 @router.get("/participants/{code}/orders", response=list[OrderOut])
 def list_orders(request: HttpRequest, code: UUID) -> list[MedicationOrder]:
+    from openiop.fhir.mapping.medication_request import is_moud
+
     participant = _participant(request, code)
-    return list(MedicationOrder.objects.filter(participant=participant)
-                .select_related("prescriber").order_by("status", "name"))
+    orders = MedicationOrder.objects.filter(participant=participant).select_related(
+        "prescriber").order_by("status", "name")
+    return disclose.release(request, participant,
+                            [Record("MedicationOrder", o, is_moud(o)) for o in orders],
+                            object_type="medications")
 
 
 @router.post("/participants/{code}/orders", response={201: OrderOut})
@@ -194,7 +202,13 @@ class NoKnownAllergiesIn(Schema):
 def list_allergies(request: HttpRequest, code: UUID) -> dict:
     participant = _participant(request, code)
     status = selectors.allergy_status(participant)
-    return {"allergies": list(Allergy.objects.filter(participant=participant)),
+    items = disclose.release(request, participant, [
+        Record("AllergyStatement", status), *Allergy.objects.filter(participant=participant)],
+        object_type="allergies")
+    allergies = [item for item in items if item is not status]
+    if len(allergies) == len(items):  # withheld: answer as a chart with nothing on file
+        status = {"nkda": None, "on_file": False}
+    return {"allergies": allergies,
             "no_known_drug_allergies_on": status["nkda"].stated_on if status["nkda"] else None,
             "statement_on_file": status["on_file"]}
 

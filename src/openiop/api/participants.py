@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from openiop.accounts.permissions import Perm
 from openiop.api.pagination import offset_param
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
+
+from . import disclose
 
 # Far beyond any real list; keeps the number within what the database accepts.
 MAX_OFFSET = 1_000_000
@@ -58,13 +61,14 @@ def list_participants(
     limit: int = Query(25, ge=1, le=200),
     offset: int = offset_param(),
 ) -> dict:
-    qs = participant_list(user=request.user, query=q)
+    qs = disclose.participants_released(request, participant_list(user=request.user, query=q))
     return {"count": qs.count(), "results": list(qs[offset : offset + limit])}
 
 
 @router.get("/{code}", response=ParticipantOut)
 def get_participant(request: HttpRequest, code: UUID) -> object:
-    return get_participant_for_user(request.user, code, request=request)
+    participant = get_participant_for_user(request.user, code, request=request)
+    return disclose.release_one(request, participant, participant, object_type="participant")
 
 
 @router.post("", response={201: ParticipantOut})
@@ -85,6 +89,9 @@ class ConsentOut(Schema):
     code: UUID
     kind: str
     recipient: str
+    recipient_kind: str
+    recipient_app: str | None = Field(None, description="The registered app's client id.")
+    purpose_code: str
     purpose: str
     information: str
     disclosing_party: str
@@ -98,6 +105,10 @@ class ConsentOut(Schema):
     revocation_reason: str
     text: str
 
+    @staticmethod
+    def resolve_recipient_app(obj: Any) -> str | None:
+        return obj.recipient_app.client_id if obj.recipient_app_id else None
+
 
 _TEXT = r"^[^\x00]*$"  # no NUL characters (a database refuses them)
 
@@ -109,6 +120,14 @@ class ConsentIn(Schema):
     signed_on: date
     signer_relationship: str = Field("", max_length=60, pattern=_TEXT)
     recipient: str = Field("", max_length=200, pattern=_TEXT)
+    recipient_kind: str = Field("", max_length=20, description="For a Part 2 consent: "
+                                "person, organization, class or app (42 CFR 2.31(a)(4)).")
+    recipient_app: str = Field("", max_length=100, pattern=_TEXT,
+                               description="The client id of a registered app, when "
+                                           "recipient_kind is app.")
+    purpose_code: str = Field("", max_length=20, description="treatment, payment, "
+                              "operations, tpo, research, patient_request or other "
+                              "(42 CFR 2.31(a)(5); a TPO consent is always tpo).")
     purpose: str = Field("", max_length=200, pattern=_TEXT)
     information: str = Field("", max_length=500, pattern=_TEXT)
     disclosing_party: str = Field("", max_length=200, pattern=_TEXT)
@@ -126,7 +145,8 @@ class RevokeIn(Schema):
 def list_consents(request: HttpRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
                                            object_type="consents")
-    return list(participant.consents.order_by("-granted_at"))
+    return disclose.release(request, participant, list(participant.consents.order_by(
+        "-granted_at")), object_type="consents")
 
 
 @router.post("/{code}/consents", response={201: ConsentOut})
@@ -139,6 +159,16 @@ def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Stat
         related = participant.related_people.filter(code=payload.related_person).first()
         if related is None:
             raise ValidationError({"related_person": "Not one of this participant's people."})
+    app_id = data.pop("recipient_app")
+    if app_id:
+        from oauth2_provider.models import Application
+
+        data["recipient_app"] = Application.objects.filter(
+            client_id=app_id,
+            user__staff_profile__organization_id=request.user.staff_organization_id).first()
+        if data["recipient_app"] is None:
+            raise ValidationError({"recipient_app": "Not a registered app of your "
+                                                    "organization."})
     consent = consents.consent_record(actor=request.user, participant=participant,
                                       related_person=related, request=request, **data)
     return Status(201, consent)

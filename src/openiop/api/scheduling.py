@@ -35,6 +35,8 @@ from openiop.scheduling.hours import minimum_minutes, monday_of, week_bounds
 from openiop.scheduling.locks import attendance_lock_reason
 from openiop.scheduling.models import Booking, PlanRun, Session
 
+from . import disclose
+
 router = Router(tags=["scheduling"])
 
 # Weeks outside this range are refused (422) before any date arithmetic can overflow.
@@ -411,9 +413,11 @@ def pin_booking(request: HttpRequest, booking: UUID, payload: PinIn) -> dict[str
 # --- one participant (audited reads) ------------------------------------------------------
 
 def _participant(request: HttpRequest, code: UUID) -> Participant:
+    """The participant, when their attendance may go to the requester (else a 404)."""
     _org(request, Perm.SCHEDULE_VIEW)
-    return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.SCHEDULE_VIEW)
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.SCHEDULE_VIEW)
+    return disclose.release_one(request, participant, participant, object_type="schedule")
 
 
 @router.get("/participants/{code}/hours", response=HoursOut)

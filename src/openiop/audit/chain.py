@@ -58,9 +58,14 @@ def chain_of(organization_id: int | None) -> int:
     return organization_id or PLATFORM_CHAIN
 
 
+# Fields added after chains were first written: in the payload only when non-empty, so
+# every event written before they existed (all of them empty) hashes as it did.
+OPTIONAL_FIELDS = ("recipient", "purpose")
+
+
 def event_payload(event: Any) -> dict[str, object]:
     """The fields an event's hash covers, in a stable form (works on historical models)."""
-    return {
+    payload: dict[str, object] = {
         "seq": event.seq,
         "chain": event.chain,
         "chain_seq": event.chain_seq,
@@ -76,6 +81,11 @@ def event_payload(event: Any) -> dict[str, object]:
         "client_ip": event.client_ip,
         "reason": event.reason,
     }
+    for name in OPTIONAL_FIELDS:
+        value = getattr(event, name, "")
+        if value:
+            payload[name] = value
+    return payload
 
 
 def link_hash(chain: int, prev_hash: str, payload: dict[str, object]) -> str:

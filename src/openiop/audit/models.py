@@ -68,6 +68,10 @@ class AccessEvent(models.Model):
     path = models.CharField(max_length=300, blank=True, editable=False)
     client_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     reason = models.CharField(max_length=500, blank=True, editable=False)
+    # For a disclosure (or its refusal): to whom and why (42 CFR 2.24/2.25 accounting; the
+    # structured recipient and coded purpose of participants.disclosure). Blank otherwise.
+    recipient = models.CharField(max_length=300, blank=True, default="", editable=False)
+    purpose = models.CharField(max_length=40, blank=True, default="", editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 

@@ -57,6 +57,8 @@ def audit_record(
     organization: object | None = None,
     request: HttpRequest | None = None,
     reason: str = "",
+    recipient: str = "",
+    purpose: str = "",
 ) -> AccessEvent:
     """Append one event to its organization's chain. Side effect: one audit row."""
     if action not in Action.values:
@@ -88,6 +90,8 @@ def audit_record(
             path=(request.path[:300] if request is not None else ""),
             client_ip=client_ip(request),
             reason=reason[:500],
+            recipient=recipient[:300],
+            purpose=purpose[:40],
             prev_hash=last["hash"] if last else GENESIS_HASH,
         )
         event.hash = event.compute_hash()

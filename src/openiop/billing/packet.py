@@ -4,9 +4,10 @@ Gathers what a reviewer asks for from the apps that own it: attended hours per w
 the program minimum (scheduling), scores over time (outcomes), the current level-of-care
 assessment with the rules that fired (intake), treatment-plan goals and objective status
 (clinical) and medication changes (medications). Giving it to the payer is a disclosure:
-it is audited as one, and for a 42 CFR Part 2 record it is released only under an active
-Part 2 consent whose recipient names the payer or a class that includes it (42 CFR
-2.31(a)(4): a recipient by name or general designation), with the 2.32 notice on the PDF.
+it is decided and audited by participants.disclosure like every other channel: a 42 CFR
+Part 2 record is released only under an active Part 2 consent for payment whose recipient
+names the payer or a class that includes it (42 CFR 2.31(a)(4): a recipient by name or
+general designation), with the program's 2.32 notice on the page and the PDF.
 """
 
 from __future__ import annotations
@@ -14,55 +15,33 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from openiop.care.models import EpisodeOfCare
 from openiop.clinical.selectors import treatment_plan_for
-from openiop.fhir import part2
 from openiop.intake.instruments import INSTRUMENTS
 from openiop.intake.models import LevelOfCareAssessment
 from openiop.medications.models import MedicationChange
 from openiop.outcomes.selectors import CHARTED, participant_series
-from openiop.participants.models import Consent
+from openiop.participants import disclosure as dis
+from openiop.participants.models import DisclosurePurpose
 from openiop.scheduling.selectors import participant_hours
 
 from .models import Authorization
 from .selectors import authorization_usage
 
 MAX_WEEKS = 26
-# General designations that include any health plan (42 CFR 2.31(a)(4) allows a recipient
-# named by a general designation).
-PAYER_CLASSES = ("health plan", "insurer", "insurance", "payer", "payor", "third-party payer")
 
 
-class PacketRefused(Exception):
-    """The packet may not be released; the message says why without naming record details."""
-
-
-def consent_for(participant: Any, payer: Any) -> Consent | None:
-    """The active Part 2 consent that allows disclosure to this payer, if any."""
-    name = payer.name.casefold()
-    for consent in participant.consents.filter(
-            part2.active_consent_q(timezone.now()),
-            kind__in=(Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE),
-    ).order_by("-granted_at", "-pk"):
-        recipient = consent.recipient.casefold()
-        if recipient and (name in recipient or any(c in recipient for c in PAYER_CLASSES)):
-            return consent
-    return None
-
-
-def release_check(authorization: Authorization) -> Consent | None:
-    """None when no consent is needed; the consent when one allows it; else PacketRefused."""
+def release(authorization: Authorization, *, actor: Any, request: Any = None,
+            ) -> dis.Decision:
+    """The disclosure decision for giving this packet to the authorization's payer, for
+    payment (utilization review is part of payment, 42 CFR 2.11 "Payment"; 45 CFR
+    164.501): participants.disclosure, audited there with the payer as recipient."""
     participant = authorization.coverage.participant
-    if not part2.is_part2_record(participant):
-        return None
-    consent = consent_for(participant, authorization.coverage.payer)
-    if consent is None:
-        raise PacketRefused("This record is protected by 42 CFR part 2. The packet can be "
-                            "released to this payer only under the participant's active "
-                            "Part 2 consent naming the payer (or health plans) as recipient.")
-    return consent
+    return dis.disclosure(actor, participant, [dis.Record("ur_packet", authorization)],
+                          channel=dis.Channel.UR_PACKET,
+                          recipient=dis.payer_recipient(authorization.coverage.payer),
+                          purpose=DisclosurePurpose.PAYMENT, request=request,
+                          object_type="ur_packet", object_id=authorization.code)
 
 
 def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
@@ -102,7 +81,7 @@ def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
     }
 
 
-def packet_pdf(data: dict[str, Any], *, part2_record: bool) -> bytes:
+def packet_pdf(data: dict[str, Any], *, notice: str = "") -> bytes:
     """The packet as a PDF (the clinical PDF helpers: DejaVu fonts, footer, and the
     42 CFR 2.32 notice appended for a Part 2 record)."""
     from openiop.clinical.pdf import _build, _p, _styles, participant_identity
@@ -150,4 +129,4 @@ def packet_pdf(data: dict[str, Any], *, part2_record: bool) -> bytes:
                         s["body"]))
     if not data["med_changes"]:
         story.append(_p("No medication changes in the period.", s["body"]))
-    return _build("Utilization review packet", story, part2=part2_record)
+    return _build("Utilization review packet", story, notice=notice)

@@ -69,21 +69,6 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
-# 42 CFR 2.32 notice to accompany a disclosure of substance-use-disorder records.
-# Wording of the pre-2024 short statement (https://www.law.cornell.edu/cfr/text/42/2.32);
-# The 2024 final rule (89 FR 12472) rewrote 2.32; until its wording is checked against the
-# current eCFR text, the notice is kept in this one place so it can be replaced at once.
-PART2_NOTICE = (
-    "This record contains information protected by federal confidentiality rules "
-    "(42 CFR part 2). The federal rules prohibit you from making any further disclosure of "
-    "information in this record that identifies a patient as having or having had a "
-    "substance use disorder either directly, by reference to publicly available information, "
-    "or through verification of such identification by another person unless further "
-    "disclosure is expressly permitted by the written consent of the individual whose "
-    "information is being disclosed or as otherwise permitted by 42 CFR part 2."
-)
-
-
 def _styles() -> dict[str, ParagraphStyle]:
     _covered()
     base = getSampleStyleSheet()
@@ -106,7 +91,9 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(printable(str(text or ""))).replace("\n", "<br/>"), style)
 
 
-def _build(title: str, story: list[Any], *, part2: bool) -> bytes:
+def _build(title: str, story: list[Any], *, notice: str = "") -> bytes:
+    """The PDF; `notice` is the 42 CFR 2.32 statement that
+    participants.disclosure.disclosure decided goes with it ("" when none)."""
     buffer = io.BytesIO()
     styles = _styles()
     printed = timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")
@@ -123,15 +110,10 @@ def _build(title: str, story: list[Any], *, part2: bool) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=LETTER, title=title, author="OpenIOP",
                             leftMargin=0.75 * inch, rightMargin=0.75 * inch,
                             topMargin=0.7 * inch, bottomMargin=0.8 * inch)
-    if part2:
-        story = [*story, Spacer(1, 10), HRFlowable(width="100%"), _p(PART2_NOTICE,
-                                                                        styles["small"])]
+    if notice:
+        story = [*story, Spacer(1, 10), HRFlowable(width="100%"), _p(notice, styles["small"])]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
-
-
-def is_part2(program: Any) -> bool:
-    return getattr(program, "focus", "") in ("su", "co")
 
 
 def participant_identity(p: Any) -> str:
@@ -143,7 +125,7 @@ def participant_identity(p: Any) -> str:
 
 
 def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None,
-             integrity_warning: str = "") -> bytes:
+             integrity_warning: str = "", notice: str = "") -> bytes:
     """The note as a PDF; group entries limited to `entry_participant_ids` when given."""
     s = _styles()
     session = note.session
@@ -192,11 +174,11 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None,
         story += [_p(f"Addendum, {timezone.localtime(addendum.created_at):%Y-%m-%d %H:%M}, "
                      f"{addendum.signed_as} ({addendum.reason})", s["h3"]),
                   _p(addendum.text, s["body"])]
-    return _build("Clinical note", story, part2=is_part2(note.program))
+    return _build("Clinical note", story, notice=notice)
 
 
 def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int,
-             signature_record: dict[str, Any]) -> bytes:
+             signature_record: dict[str, Any], *, notice: str = "") -> bytes:
     s = _styles()
     p = plan.participant
     story: list[Any] = [
@@ -225,7 +207,7 @@ def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int,
                     story.append(_p(f"    • {i['modality']}, {i['frequency']}, responsible: "
                                     f"{i['responsible']}. {i['description']}", s["body"]))
     story += _signatures(signature_record, s)
-    return _build("Treatment plan", story, part2=is_part2(plan.program))
+    return _build("Treatment plan", story, notice=notice)
 
 
 def _signatures(record: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
@@ -260,4 +242,30 @@ def safety_plan_pdf(plan: Any) -> bytes:
             story.append(_p(f"• {line}", s["body"]))
     story.append(_p("Safety Planning Intervention structure: Stanley & Brown (2012).",
                     s["small"]))
-    return _build("Safety plan", story, part2=False)
+    # The participant's own copy: a disclosure to the patient needs no consent or notice
+    # (42 CFR 2.23).
+    return _build("Safety plan", story)
+
+
+def print_release(request: Any, participants: list[Any], record: Any, *, kind: str) -> str:
+    """Decide a print or PDF of `record` about `participants` (participants.disclosure):
+    a copy for the program's own use, or, with `release_to`/`recipient`/`purpose` in the
+    query, a release to that recipient. Returns the 2.32 notice to print ("" for none);
+    raises ValidationError for a malformed request and Http404 when it may not go (as if
+    there were nothing to print)."""
+    from django.http import Http404
+
+    from openiop.participants import disclosure as dis
+
+    recipient, purpose = dis.party_from_params(request.GET, request.user)
+    notice = ""
+    for person in participants:
+        decision = dis.disclosure(
+            request.user, person, [dis.Record(kind, record)], channel=dis.Channel.PRINT,
+            recipient=recipient, purpose=purpose, request=request,
+            object_type=f"print.{kind}", object_id=getattr(record, "code", ""),
+            audit=not recipient.internal)
+        if not decision.released:
+            raise Http404
+        notice = notice or decision.notice
+    return notice

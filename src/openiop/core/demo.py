@@ -522,6 +522,7 @@ def _participants(ctx: DemoContext, n: int) -> None:
             consents.append(Consent(
                 participant=ep.participant, kind=Consent.Kind.PART2_TPO,
                 recipient="Riverbend Behavioral Health and its payers",
+                recipient_kind="class", purpose_code="tpo",
                 purpose="Treatment, payment and health care operations",
                 text="I consent to the use and disclosure of my substance use disorder records "
                 "for treatment, payment and health care operations until I revoke this in "

@@ -7,10 +7,13 @@ the manifest; DELETE on it cancels the export and removes its files; files are r
 OPENIOP_EXPORT_HOURS after the export finished (periodic job in tasks.py).
 
 Access is the FHIR search's, type by type: the page's permission and the token's scopes
-(engine.require_perm), the user's organization (Spec.queryset) and the 42 CFR Part 2 gate
-(engine.gated). Each export is one audit event (`export`, resource types and counts), plus a
-`disclose` event for each participant whose Part 2 records left under a consent and a
-`denied` event when Part 2 records were withheld.
+(engine.require_perm), the user's organization (Spec.queryset) and the disclosure rule of
+`participants.disclosure` (engine.gated). An export is a disclosure to whoever takes the
+files: the registered app of the token that started it, with its declared purpose; an
+export started from a staff session names no recipient, so no consent can match and Part 2
+records stay out of it. Each export is one audit event (`export`, resource types and
+counts, with the recipient and purpose), plus a `disclose` event for each participant whose
+Part 2 records left under a consent and a `denied` event when Part 2 records were withheld.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
 from openiop.jobs.models import Job
 from openiop.jobs.services import start_job
+from openiop.participants import disclosure as dis
 from openiop.participants.models import Participant
 
-from . import engine, part2
+from . import engine
 from .http import FHIR_JSON, FhirError, fhir_view, respond
 from .registry import SPECS
 from .resources import Spec
@@ -130,6 +134,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                         "this export would contain.")
     scopes = getattr(request, "smart_scopes", None)
     patient = getattr(request, "smart_patient", None)
+    client = getattr(request, "oauth_client", None)
     job = start_job(
         actor=user, kind=KIND, label=f"FHIR bulk export ({level}): {', '.join(types)}",
         handler="openiop.fhir.bulk.run_export", organization=org, request=request,
@@ -139,6 +144,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                 "scopes": sorted(scopes) if scopes is not None else None,
                 "patient_id": patient.pk if patient is not None else None,
                 "system": getattr(request, "smart_system", False),
+                "client_id": client.pk if client is not None else None,
                 "request_url": request.build_absolute_uri()})
     status_url = request.build_absolute_uri(f"/fhir/R4/$export-status/{job.code}")
     return respond({"resourceType": "OperationOutcome", "issue": [{
@@ -164,13 +170,23 @@ def group_export(request: HttpRequest, group: str) -> HttpResponse:
 
 # --- the job ----------------------------------------------------------------------------
 
+def export_party(user: User, client_id: int | None) -> engine.Party:
+    """Who takes the files: the token's app, or no named recipient (a staff session)."""
+    from oauth2_provider.models import Application
+
+    app = Application.objects.filter(pk=client_id).first() if client_id else None
+    if app is not None:
+        return dis.Recipient.app(app), dis.app_purpose(app)
+    return dis.Recipient(dis.UNNAMED, f"bulk export by {user.username}"), ""
+
+
 def _rows(spec: Spec, user: User, *, since: datetime | None, program: Program | None,
-          token: Any = None) -> tuple[QuerySet, QuerySet | None]:
+          who: engine.Party, token: Any = None) -> tuple[QuerySet, QuerySet | None]:
     qs = engine.rows_for(token, spec, "s", user)
     if program is not None:
         members = Participant.objects.filter(episodes__program=program).values("pk")
         qs = qs.filter(**{f"{spec.participant_prefix}pk__in": members})
-    visible, held = engine.gated(spec, qs)
+    visible, held = engine.gated(spec, qs, who)
     if since is not None:
         visible = visible.filter(fhir_updated__gt=since)
         held = held.filter(fhir_updated__gt=since) if held is not None else None
@@ -184,7 +200,7 @@ def _cancelled(job: Job) -> bool:
 def run_export(*, user_id: int, types: list[str], level: str, program_id: int | None,
                since: str | None, scopes: list[str] | None, request_url: str,
                job: Job, progress: Any, patient_id: int | None = None,
-               system: bool = False) -> dict[str, Any]:
+               system: bool = False, client_id: int | None = None) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
     user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
@@ -196,14 +212,19 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
     folder.mkdir(parents=True)
     patient = Participant.objects.get(pk=patient_id) if patient_id else None
     token = _TokenScopes(set(scopes) if scopes is not None else None, patient, system)
-    output, withheld, disclosed = [], 0, {}
+    who = export_party(user, client_id)
+    recipient, purpose = who
+    output: list[dict[str, Any]] = []
+    withheld = 0
+    disclosed: dict[int, tuple[Participant, list[dis.Record]]] = {}
     for number, name in enumerate(types):
         if _cancelled(job):
             raise DomainError(CANCELLED)
         spec = SPECS[name]
         engine.require_perm(user, spec, token, "s")  # type: ignore[arg-type]  # role may change
         progress(phase=f"Writing {name}", percent=100 * number // len(types), force=True)
-        visible, held = _rows(spec, user, since=since_at, program=program, token=token)
+        visible, held = _rows(spec, user, since=since_at, program=program, who=who,
+                              token=token)
         count = 0
         with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out:
             for row in visible.iterator(chunk_size=500):
@@ -211,7 +232,8 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                 count += 1
                 if row.fhir_part2:
                     person = engine.participant_of(spec, row)
-                    disclosed[person.pk] = person
+                    disclosed.setdefault(person.pk, (person, []))[1].append(
+                        dis.Record(name, sud_record=True))
         withheld += held.count() if held is not None else 0
         if count:
             output.append({"type": name, "count": count, "file": f"{name}.ndjson"})
@@ -219,20 +241,19 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
             (folder / f"{name}.ndjson").unlink()
     summary = ", ".join(f"{o['type']} {o['count']}" for o in output) or "no resources"
     audit_record(actor=user, action="export", object_type="fhir.$export", object_id=job.code,
-                 organization=org, reason=f"FHIR bulk export ({level}"
+                 organization=org, recipient=recipient.label, purpose=purpose,
+                 reason=f"FHIR bulk export ({level}"
                  f"{', program ' + str(program.code) if program else ''}"
                  f"{', since ' + since if since else ''}): {summary}"[:500])
-    for person in disclosed.values():
-        consent = part2.active_part2_consent(person)
-        audit_record(actor=user, action="disclose", object_type="fhir.$export",
-                     object_id=person.code, participant=person, organization=org,
-                     reason=f"FHIR bulk export {job.code} under 42 CFR Part 2 consent "
-                            f"{consent.code if consent else ''}"[:500])
+    for person, records in disclosed.values():
+        # The SQL gate let these through under a matching consent; the decision (and its
+        # `disclose` event, naming the consent) is the one every channel makes.
+        dis.disclosure(user, person, records, channel=dis.Channel.BULK, recipient=recipient,
+                       purpose=purpose, object_type="fhir.$export", object_id=person.code)
     if withheld:
-        audit_record(actor=user, action="denied", object_type="fhir.$export",
-                     object_id=job.code, organization=org,
-                     reason=f"42 CFR Part 2: {withheld} record(s) withheld from bulk export, "
-                            "no active consent")
+        dis.audit_refusal(actor=user, participant=None, organization=org,
+                          channel=dis.Channel.BULK, recipient=recipient, purpose=purpose,
+                          withheld=withheld, object_type="fhir.$export", object_id=job.code)
     return {"transactionTime": transaction_time.isoformat(), "request": request_url,
             "output": output, "withheld": withheld}
 

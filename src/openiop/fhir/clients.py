@@ -34,6 +34,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.forms import apply_validation_error
+from openiop.participants.models import AppPurpose, DisclosurePurpose
 
 from .models import ClientRegistration
 from .oauth import parse_jwks
@@ -60,6 +61,11 @@ class ClientForm(forms.Form):
                   "line, so that the browser lets it read the FHIR answers (CORS).")
     confidential = forms.BooleanField(
         required=False, label="Confidential client (runs on a server and can keep a secret)")
+    purpose_code = forms.ChoiceField(
+        label="Purpose of use", choices=DisclosurePurpose.choices,
+        initial=DisclosurePurpose.TREATMENT,
+        help_text="What the app's requests are for. A 42 CFR Part 2 record goes to the app "
+                  "only under the participant's consent naming this app for this purpose.")
     launch_url = forms.CharField(
         label="Launch URL", required=False, max_length=200,
         help_text="An app staff use: where the chart's Launch button sends the staff member "
@@ -83,6 +89,7 @@ def _check_url(uri: str, field: str) -> None:
 
 def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
                     allowed_origins: list[str] | None = None, launch_url: str = "",
+                    purpose_code: str = DisclosurePurpose.TREATMENT,
                     request: HttpRequest | None = None) -> tuple[Application, str]:
     """Register an app staff use; returns it and its secret ("" for a public client)."""
     require_perm(actor, Perm.STAFF_MANAGE)
@@ -99,6 +106,8 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
         if parts.scheme != "https" or not parts.netloc or parts.path not in ("", "/"):
             raise ValidationError({"allowed_origins": f"{origin} must be an https origin "
                                                       "(https://host[:port], no path)."})
+    if purpose_code not in DisclosurePurpose.values:
+        raise ValidationError({"purpose_code": "Choose the app's purpose of use."})
     secret = generate_client_secret() if confidential else ""
     org = actor.staff_profile.organization
     with transaction.atomic():
@@ -111,6 +120,7 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
             allowed_origins=" ".join(o.rstrip("/") for o in allowed_origins or []))
         ClientRegistration.objects.create(application=app, organization=org,
                                           launch_url=launch_url)
+        AppPurpose.objects.create(application=app, purpose_code=purpose_code)
         audit_record(actor=actor, action="create", object_type="oauth.client",
                      object_id=app.client_id, organization=org,
                      request=request, reason=f"SMART app {app.name} registered")
@@ -118,6 +128,7 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
 
 
 def backend_register(*, actor: Any, name: str, jwks: str, role: str,
+                     purpose_code: str = DisclosurePurpose.TREATMENT,
                      request: HttpRequest | None = None) -> Application:
     """Register a backend service with its public keys and the role its actor reads with."""
     require_perm(actor, Perm.STAFF_MANAGE)
@@ -125,6 +136,8 @@ def backend_register(*, actor: Any, name: str, jwks: str, role: str,
         raise ValidationError({"name": "Give the service a name."})
     if role not in dict(SERVICE_ROLES):
         raise ValidationError({"role": f"Choose one of: {', '.join(dict(SERVICE_ROLES))}."})
+    if purpose_code not in DisclosurePurpose.values:
+        raise ValidationError({"purpose_code": "Choose the service's purpose of use."})
     try:
         keys = json.loads(jwks)
     except ValueError as exc:
@@ -148,6 +161,7 @@ def backend_register(*, actor: Any, name: str, jwks: str, role: str,
                                     title="Backend service (SMART)")
         ClientRegistration.objects.create(application=app, organization=org, jwks=keys,
                                           actor=robot)
+        AppPurpose.objects.create(application=app, purpose_code=purpose_code)
         audit_record(actor=actor, action="create", object_type="oauth.client",
                      object_id=app.client_id, organization=org, request=request,
                      reason=f"Backend service {app.name} registered, acting as "
@@ -167,6 +181,7 @@ def clients(request: HttpRequest) -> HttpResponse:
             if data["kind"] == BACKEND:
                 created = (backend_register(actor=request.user, name=data["name"],
                                             jwks=data["jwks"], role=data["role"],
+                                            purpose_code=data["purpose_code"],
                                             request=request), "")
             else:
                 created = client_register(
@@ -174,13 +189,14 @@ def clients(request: HttpRequest) -> HttpResponse:
                     redirect_uris=data["redirect_uris"].split(),
                     confidential=data["confidential"],
                     allowed_origins=data["allowed_origins"].split(),
-                    launch_url=data["launch_url"].strip(), request=request)
+                    launch_url=data["launch_url"].strip(),
+                    purpose_code=data["purpose_code"], request=request)
             form = ClientForm()
         except ValidationError as exc:
             apply_validation_error(form, exc)
     apps = Application.objects.filter(
         user__staff_profile__organization_id=request.user.staff_organization_id,
-    ).select_related("user", "registration__actor").order_by("name", "pk")
+    ).select_related("user", "registration__actor", "openiop_purpose").order_by("name", "pk")
     return render(request, "fhir/clients.html", {
         "form": form, "apps": apps, "created": created,
         "smart_config": request.build_absolute_uri("/fhir/R4/.well-known/smart-configuration"),

@@ -1,11 +1,14 @@
 """Read and search for every resource type in `registry.SPECS`.
 
 One path for every type: the page's permission (resources.Spec.perm), the user's
-organization (Spec.queryset), the 42 CFR Part 2 gate in SQL (so totals and pages count
-only what may be disclosed), paging with `self`/`first`/`previous`/`next` links, `_include`
-/ `_revinclude` over the references the resources emit, and one audit event per
-participant whose records leave (`view`, or `disclose` under a Part 2 consent), plus one
-`denied` event when Part 2 records were withheld.
+organization (Spec.queryset), the disclosure rule of `participants.disclosure` in SQL (so
+totals and pages count only what may go to this recipient), paging with `self`/`first`/
+`previous`/`next` links, `_include` / `_revinclude` over the references the resources
+emit, and the audit: a `view` event per participant for the program's own staff (a
+signed-in session), a `disclose` event per participant for a registered app (a bearer
+token), and a `denied` event when Part 2 records were withheld. A withheld record answers
+exactly as a missing one (404, or absent from a search and its total), so that a refusal
+does not reveal that the person has Part 2 records.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from openiop.accounts.permissions import has_perm
 from openiop.audit.services import audit_record
+from openiop.participants import disclosure as dis
 
 from . import part2
 from .http import FhirError, respond
@@ -82,18 +86,28 @@ def context(user: Any) -> Ctx:
     return Ctx(user, zoneinfo.ZoneInfo(user.staff_profile.organization.time_zone))
 
 
-def gated(spec: Spec, qs: QuerySet) -> tuple[QuerySet, QuerySet | None]:
-    """(rows that may leave, rows withheld under Part 2 or None), with `fhir_part2` and
-    `fhir_updated` on each row."""
+Party = tuple[dis.Recipient, str]  # who receives the answer, and for what purpose
+
+
+def party(request: Any) -> Party:
+    return dis.request_party(request)
+
+
+def gated(spec: Spec, qs: QuerySet, who: Party) -> tuple[QuerySet, QuerySet | None]:
+    """(rows that may go to `who`, rows withheld under Part 2 or None), with `fhir_part2`
+    and `fhir_updated` on each row."""
     qs = qs.annotate(fhir_updated=spec.updated)
     if spec.participant is None:
         return qs.annotate(fhir_part2=Value(False, output_field=BooleanField())), None
-    protected = part2.protected_q(spec.participant, spec.sud_record)
+    protected = dis.protected_q(spec.participant, spec.sud_record)
     qs = qs.annotate(fhir_part2=Case(When(protected, then=Value(True)), default=Value(False),
                                      output_field=BooleanField()))
-    consented = part2.consented_q(spec.participant, timezone.now())
-    return qs.filter(Q(fhir_part2=False) | consented), qs.filter(fhir_part2=True).exclude(
-        consented)
+    recipient, purpose = who
+    if recipient.internal:
+        return qs, None
+    released = dis.released_q(spec.participant, spec.sud_record, recipient, purpose,
+                              timezone.now())
+    return qs.filter(released), qs.exclude(released)
 
 
 def participant_of(spec: Spec, row: Any) -> Any:
@@ -119,51 +133,66 @@ def render(spec: Spec, row: Any) -> dict[str, Any]:
     return part2.label(resource) if row.fhir_part2 else resource
 
 
-def audit(request: HttpRequest, spec: Spec, rows: Iterable[Any]) -> None:
-    """One event per participant whose records leave in this answer."""
+def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
+            channel: str = dis.Channel.FHIR) -> list[Any]:
+    """The rows that go, decided per participant by `participants.disclosure` (which also
+    writes the audit: `disclose`/`denied` for an app; here a `view` for the program's staff)."""
     if spec.participant is None:
-        return
-    people: dict[int, tuple[Any, bool]] = {}
+        return rows
+    people: dict[int, tuple[Any, list[Any]]] = {}
     for row in rows:
         person = participant_of(spec, row)
-        seen = people.get(person.pk, (person, False))
-        people[person.pk] = (person, seen[1] or row.fhir_part2)
-    for person, protected in people.values():
-        consent = part2.active_part2_consent(person) if protected else None
-        audit_record(actor=request.user, action="disclose" if consent else "view",
-                     object_type=f"fhir.{spec.name}", object_id=person.code,
-                     participant=person, request=request,
-                     reason=f"42 CFR Part 2 consent {consent.code}" if consent else "")
+        people.setdefault(person.pk, (person, []))[1].append(row)
+    recipient, purpose = who
+    kept: set[int] = set()
+    for person, own in people.values():
+        decision = dis.disclosure(
+            request.user, person, [dis.Record(spec.name, r, r.fhir_part2) for r in own],
+            channel=channel, recipient=recipient, purpose=purpose, request=request,
+            object_type=f"fhir.{spec.name}", object_id=person.code)
+        kept |= {id(r) for r in decision.released}
+        if recipient.internal:
+            audit_record(actor=request.user, action="view", object_type=f"fhir.{spec.name}",
+                         object_id=person.code, participant=person, request=request)
+    return [r for r in rows if id(r) in kept]
 
 
-def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int) -> None:
-    audit_record(actor=request.user, action="denied", object_type=f"fhir.{spec.name}",
-                 object_id=participant.code if participant is not None else "search",
-                 participant=participant, organization=request.user.staff_profile.organization,
-                 request=request, reason=f"42 CFR Part 2: {withheld} record(s) withheld, "
-                                         "no active consent")
+def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
+           who: Party) -> None:
+    recipient, purpose = who
+    dis.audit_refusal(actor=request.user, participant=participant,
+                      organization=request.user.staff_profile.organization,
+                      channel=dis.Channel.FHIR, recipient=recipient, purpose=purpose,
+                      withheld=withheld, request=request, object_type=f"fhir.{spec.name}",
+                      object_id=participant.code if participant is not None else "search")
 
 
 def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
-    visible, withheld = gated(spec, rows_for(request, spec, "r"))
+    who = party(request)
+    visible, withheld = gated(spec, rows_for(request, spec, "r"), who)
     row = visible.filter(code=code).first()
-    if row is None:
+    released = release(request, spec, [row], who) if row is not None else []
+    if not released:
+        # A withheld record answers as a missing one: the refusal must not reveal that the
+        # person has Part 2 records (42 CFR 2.13(c)).
         held = withheld.filter(code=code).first() if withheld is not None else None
-        if held is None:
-            raise FhirError(404, "not-found", f"No {spec.name} with id {code}.")
-        denied(request, spec, participant_of(spec, held), 1)
-        raise FhirError(403, "suppressed", "This record is protected by 42 CFR Part 2 and "
-                        "there is no active consent that permits its disclosure.")
-    audit(request, spec, [row])
-    return row
+        if held is not None:
+            release(request, spec, [held], who)  # the same decision: withheld, audited
+        raise FhirError(404, "not-found", f"No {spec.name} with id {code}.")
+    return released[0]
 
 
-def notice_headers(resources: Iterable[dict[str, Any]]) -> dict[str, str]:
+def notice_headers(request: HttpRequest, resources: Iterable[dict[str, Any]],
+                   ) -> dict[str, str]:
+    """The 42 CFR 2.32 statement the program chose, with any answer holding a Part 2
+    record (participants.disclosure.notice_for)."""
     labelled = any(s.get("code") == "42CFRPart2" for r in resources
                    for s in r.get("meta", {}).get("security", []))
-    return {"X-Redisclosure-Notice": part2.notice_text()} if labelled else {}
+    if not labelled:
+        return {}
+    return {"X-Redisclosure-Notice": dis.notice_for(request.user.staff_profile.organization)}
 
 
 def lenient(request: HttpRequest) -> bool:
@@ -198,25 +227,22 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
                         f"{spec.name}: {', '.join(sorted(unknown))}. Supported: "
                         f"{', '.join(sorted(spec.params))} (see /fhir/R4/metadata); send "
                         "'Prefer: handling=lenient' to have unknown parameters ignored.")
-    visible, held = gated(spec, qs)
+    who = party(request)
+    visible, held = gated(spec, qs, who)
     count, offset = options["count"], options["offset"]
     total = visible.count() if options["total"] != "none" else None
     rows = list(visible.order_by(*spec.order)[offset:offset + count + 1]) if count else []
     has_next = len(rows) > count
-    rows = rows[:count]
+    rows = release(request, spec, rows[:count], who)
     withheld = held.count() if held is not None else 0
-    included = _included(request, spec, rows, options)
+    included = _included(request, spec, rows, options, who)
+    included = [(ispec, row) for ispec in {s.name: s for s, _ in included}.values()
+                for row in release(request, ispec, [r for s, r in included if s is ispec], who)]
     entries = [_entry(request, spec, row, "match") for row in rows]
     entries += [_entry(request, ispec, row, "include") for ispec, row in included]
-    audit(request, spec, rows)
-    for ispec in {s.name: s for s, _ in included}.values():
-        audit(request, ispec, [row for s, row in included if s is ispec])
     if withheld:
-        denied(request, spec, ctx.patient, withheld)
-        entries.append({"resource": {"resourceType": "OperationOutcome", "issue": [{
-            "severity": "information", "code": "suppressed",
-            "diagnostics": f"{withheld} matching record(s) withheld under 42 CFR Part 2 "
-                           "(no active consent)."}]}, "search": {"mode": "outcome"}})
+        # Audited, never shown: the answer is the same as if they did not exist.
+        denied(request, spec, ctx.patient, withheld, who)
     kept = applied + [(k, v) for k in ("_include", "_revinclude") for v in options[k]]
     if options["total"]:
         kept.append(("_total", options["total"]))
@@ -229,7 +255,7 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
         bundle["total"] = total
     if entries:
         bundle["entry"] = entries
-    return respond(bundle, headers=notice_headers(e["resource"] for e in entries))
+    return respond(bundle, headers=notice_headers(request, (e["resource"] for e in entries)))
 
 
 def _control(spec: Spec, options: dict[str, Any], key: str, value: str) -> None:
@@ -255,7 +281,7 @@ def _control(spec: Spec, options: dict[str, Any], key: str, value: str) -> None:
 
 
 def _included(request: HttpRequest, spec: Spec, rows: list[Any], options: dict[str, Any],
-              ) -> list[tuple[Spec, Any]]:
+              who: Party) -> list[tuple[Spec, Any]]:
     user = request.user
     out: list[tuple[Spec, Any]] = []
     if not rows:
@@ -265,13 +291,13 @@ def _included(request: HttpRequest, spec: Spec, rows: list[Any], options: dict[s
         target = SPECS[link.target]
         require_perm(user, target, request, "s")
         ids = {follow(row, link.path).pk for row in rows if follow(row, link.path) is not None}
-        visible, _ = gated(target, rows_for(request, target, "s"))
+        visible, _ = gated(target, rows_for(request, target, "s"), who)
         out += [(target, r) for r in visible.filter(pk__in=ids).order_by(*target.order)]
     for value in options["_revinclude"]:
         source_name, _, param = value.partition(":")
         source = SPECS[source_name]
         require_perm(user, source, request, "s")
-        visible, _ = gated(source, rows_for(request, source, "s"))
+        visible, _ = gated(source, rows_for(request, source, "s"), who)
         found = list(visible.filter(**{f"{source.links[param].path}__in": [r.pk for r in rows]})
                      .order_by(*source.order)[:MAX_INCLUDED + 1])
         if len(found) > MAX_INCLUDED:

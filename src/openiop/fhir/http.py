@@ -120,6 +120,9 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
         request.smart_scopes = None  # type: ignore[attr-defined]
         request.smart_patient = None  # type: ignore[attr-defined]
         request.smart_system = False  # type: ignore[attr-defined]
+        # The registered app a bearer token speaks for: an outside recipient
+        # (participants.disclosure.request_party); None for the program's own staff.
+        request.oauth_client = None  # type: ignore[attr-defined]
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             from .smart import bearer_token
 
@@ -132,6 +135,7 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
             request.smart_scopes = found.scopes  # type: ignore[attr-defined]
             request.smart_patient = found.patient  # type: ignore[attr-defined]
             request.smart_system = found.system  # type: ignore[attr-defined]
+            request.oauth_client = found.client  # type: ignore[attr-defined]
             who = "backend service" if found.system else "client"
             audit_record(actor=found.user, action="view", object_type="oauth.token",
                          object_id=found.client.client_id,

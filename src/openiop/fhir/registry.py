@@ -19,11 +19,11 @@ from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Pro
 from openiop.intake import instruments
 from openiop.organizations.models import Organization, Site
 from openiop.outcomes.models import MeasureResponse
+from openiop.participants import disclosure
 from openiop.participants.models import AdministrativeSex, Consent, ParticipantRevision
 from openiop.participants.selectors import participants_visible_to
 from openiop.scheduling.models import Booking
 
-from . import part2
 from .history import entered_in_error_at
 from .mapping.appointment import appointment
 from .mapping.common import mrn_system
@@ -247,7 +247,7 @@ MEDICATION_REQUEST = Spec(
 # --- Consent ------------------------------------------------------------------------------
 
 def _consent_status(value: str, ctx: Ctx) -> Q:
-    active = part2.active_consent_q(timezone.now())
+    active = disclosure.active_consent_q(timezone.now())
     return choice("", {"active": active, "inactive": ~active}).apply(value, ctx)
 
 

@@ -1,6 +1,6 @@
 """FHIR R4 REST endpoints under /fhir/R4/ (read, search, JSON); see engine.py for the rules.
 
-42 CFR Part 2 records are returned only under an active consent, labelled, with the
+42 CFR Part 2 records go as participants.disclosure decides (engine.py), labelled, with the
 redisclosure notice in the `X-Redisclosure-Notice` header, and recorded as a disclosure.
 Errors are OperationOutcome resources (http.py).
 """
@@ -39,7 +39,7 @@ def _row(request: HttpRequest, resource_type: str, code: str) -> tuple[Spec, Any
 
 
 def _answer(request: HttpRequest, resource: dict[str, Any]) -> HttpResponse:
-    headers = validators(resource) | engine.notice_headers([resource])
+    headers = validators(resource) | engine.notice_headers(request, [resource])
     if not_modified(request, resource):
         response = HttpResponse(status=304)
         for key, value in headers.items():
@@ -83,7 +83,7 @@ def instance_history(request: HttpRequest, resource_type: str, code: str) -> Htt
     bundle = {"resourceType": "Bundle", "type": "history", "total": len(entries),
               "link": [{"relation": "self", "url": request.build_absolute_uri()}],
               "entry": entries}
-    return respond(bundle, headers=engine.notice_headers(e["resource"] for e in entries))
+    return respond(bundle, headers=engine.notice_headers(request, (e["resource"] for e in entries)))
 
 
 @fhir_view

@@ -10,7 +10,7 @@ class SiteInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "time_zone")
+    list_display = ("name", "slug", "time_zone", "is_part2_program", "part2_notice")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [SiteInline]
 

@@ -31,6 +31,13 @@ class Organization(models.Model):
         default=True,
         help_text="Holds substance-use treatment records covered by 42 CFR Part 2.",
     )
+    # Which statement of 42 CFR 2.32(a) accompanies each disclosure made with consent: the
+    # full statement (a)(1) or the abbreviated (a)(2); the program chooses (final rule of
+    # 16 February 2024, 89 FR 12472). The texts are in participants.disclosure.
+    part2_notice = models.CharField(
+        "Part 2 notice with disclosures", max_length=12, default="full",
+        choices=[("full", "The full statement, 42 CFR 2.32(a)(1)"),
+                 ("abbreviated", "The abbreviated statement, 42 CFR 2.32(a)(2)")])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -22,7 +22,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
-from .models import Consent, Participant, RelatedPerson
+from .models import Consent, DisclosurePurpose, Participant, RecipientKind, RelatedPerson
 
 PART2_KINDS = (Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
 FAMILY_SCOPES = {
@@ -93,8 +93,38 @@ def _validate_common(*, signed_by_name: str, signed_on: date | None,
     return errors
 
 
+def _recipient_and_purpose(*, actor: Any, kind: str, recipient: str, recipient_kind: str,
+                           recipient_app: Any, purpose: str, purpose_code: str,
+                           errors: dict[str, str]) -> tuple[str, str, Any, str, str]:
+    """A Part 2 consent's structured recipient (who, by name or class, 2.31(a)(4)) and
+    coded purpose (2.31(a)(5)), checked; what participants.disclosure matches against."""
+    if kind == Consent.Kind.PART2_TPO:
+        # A TPO consent covers treatment, payment and health care operations (2.33(b)).
+        purpose_code = DisclosurePurpose.TPO
+    if recipient_kind not in RecipientKind.values:
+        errors["recipient_kind"] = ("Say whom the consent names: a person, an organization, "
+                                    "a class of recipients or a registered app.")
+    elif recipient_kind == RecipientKind.APP:
+        if recipient_app is None or getattr(getattr(recipient_app, "user", None),
+                                            "staff_organization_id", None) !=                 actor.staff_organization_id:
+            errors["recipient_app"] = "Choose one of your organization's registered apps."
+        else:
+            recipient = recipient.strip() or recipient_app.name
+    else:
+        recipient_app = None
+    if purpose_code not in DisclosurePurpose.values:
+        errors["purpose_code"] = "Choose the purpose of the disclosure."
+    elif purpose_code == DisclosurePurpose.OTHER and not purpose.strip():
+        errors["purpose"] = "Describe the purpose in words."
+    elif not purpose.strip():
+        purpose = DisclosurePurpose(purpose_code).label.split(" (")[0].lower()
+    return recipient, recipient_kind, recipient_app, purpose, purpose_code
+
+
 def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by_name: str,
                    signed_on: date | None, recipient: str = "", purpose: str = "",
+                   recipient_kind: str = "", recipient_app: Any = None,
+                   purpose_code: str = "",
                    information: str = "", disclosing_party: str = "",
                    related_person: RelatedPerson | None = None, scopes: list[str] | None = None,
                    expires_at: datetime | None = None, expiry_event: str = "",
@@ -106,10 +136,13 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
                               expires_at=expires_at, expiry_event=expiry_event)
     scopes = list(dict.fromkeys(scopes or []))
     if kind in PART2_KINDS:
+        recipient, recipient_kind, recipient_app, purpose, purpose_code = \
+            _recipient_and_purpose(actor=actor, kind=kind, recipient=recipient,
+                                   recipient_kind=recipient_kind, recipient_app=recipient_app,
+                                   purpose=purpose, purpose_code=purpose_code, errors=errors)
         for field, value, message in (
             ("recipient", recipient, "Name the recipient, or a general designation such as "
                                      "'my treating providers'."),
-            ("purpose", purpose, "State the purpose (e.g. 'at my request')."),
             ("information", information, "Describe how much and what kind of information."),
         ):
             if not value.strip():
@@ -120,6 +153,7 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
         if not scopes or any(s not in FAMILY_SCOPES for s in scopes):
             errors["scopes"] = "Choose what the family member may see."
         recipient = related_person.name if related_person is not None else recipient
+        recipient_kind, recipient_app, purpose_code = RecipientKind.PERSON, None, ""
         purpose = purpose or "family involvement in treatment"
     else:
         errors["kind"] = "Record a Part 2 consent or a family-access consent here."
@@ -129,6 +163,7 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
         participant=participant, kind=kind, recipient=recipient.strip(),
         related_person=related_person if kind == Consent.Kind.FAMILY_ACCESS else None,
         scopes=scopes if kind == Consent.Kind.FAMILY_ACCESS else [], purpose=purpose.strip(),
+        recipient_kind=recipient_kind, recipient_app=recipient_app, purpose_code=purpose_code,
         information=information.strip(),
         disclosing_party=disclosing_party.strip() or participant.organization.name,
         expires_at=expires_at, expiry_event=expiry_event.strip(),

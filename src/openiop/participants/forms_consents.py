@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from .consents import FAMILY_SCOPES
-from .models import Consent
+from .models import Consent, DisclosurePurpose, RecipientKind
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -31,12 +31,32 @@ class Part2ConsentForm(_Signed):
         help_text="This program by default; or a general designation.")
     information = forms.CharField(label="How much and what kind of information",
                                   max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-    recipient = forms.CharField(label="Recipient (name or general designation)",
-                                max_length=200)
-    purpose = forms.CharField(label="Purpose", max_length=200,
-                              help_text="'At my request' is enough when that is the reason.")
+    recipient_kind = forms.ChoiceField(label="The recipient is", choices=RecipientKind.choices)
+    recipient = forms.CharField(
+        label="Recipient (name or general designation)", max_length=200, required=False,
+        help_text="The person's or organization's name, or the class (e.g. 'my health "
+                  "plans'); for a registered app, its name is used when left blank.")
+    recipient_app = forms.ModelChoiceField(
+        label="Registered app", required=False, queryset=None,
+        help_text="When the recipient is an app (OAuth client) registered by your "
+                  "organization.")
+    purpose_code = forms.ChoiceField(
+        label="Purpose", choices=DisclosurePurpose.choices,
+        help_text="A TPO consent always covers treatment, payment and health care "
+                  "operations (42 CFR 2.33(b)).")
+    purpose = forms.CharField(label="Purpose in words", max_length=200, required=False,
+                              help_text="Required for 'another purpose'.")
 
-    field_order = ["kind", "disclosing_party", "information", "recipient", "purpose"]
+    field_order = ["kind", "disclosing_party", "information", "recipient_kind", "recipient",
+                   "recipient_app", "purpose_code", "purpose"]
+
+    def __init__(self, *args: object, organization_id: int | None = None,
+                 **kwargs: object) -> None:
+        from oauth2_provider.models import Application
+
+        super().__init__(*args, **kwargs)
+        self.fields["recipient_app"].queryset = Application.objects.filter(
+            user__staff_profile__organization_id=organization_id).order_by("name", "pk")
 
 
 class FamilyConsentForm(_Signed):

@@ -251,6 +251,39 @@ class Availability(models.Model):
             )
 
 
+class RecipientKind(models.TextChoices):
+    """Who a Part 2 consent names as recipient: by name (a person, an organization, a
+    registered app) or by general designation (a class), 42 CFR 2.31(a)(4) as amended by
+    the final rule of 16 February 2024 (89 FR 12472)."""
+
+    PERSON = "person", "A named person"
+    ORGANIZATION = "organization", "A named organization"
+    CLASS = "class", "A class of recipients (general designation)"
+    APP = "app", "A registered app (OAuth client)"
+
+
+class DisclosurePurpose(models.TextChoices):
+    """The purpose of a disclosure (42 CFR 2.31(a)(5)), coded. The 2024 final rule
+    (89 FR 12472) lets one consent cover all future uses and disclosures for treatment,
+    payment and health care operations (2.33(b)); research needs a consent or the
+    conditions of 2.52; any other purpose is stated in the consent's words."""
+
+    TREATMENT = "treatment", "Treatment (42 CFR 2.11, 2.33(b))"
+    PAYMENT = "payment", "Payment (42 CFR 2.11, 2.33(b))"
+    OPERATIONS = "operations", "Health care operations (42 CFR 2.11, 2.33(b))"
+    TPO = "tpo", "Treatment, payment and health care operations (42 CFR 2.33(b))"
+    RESEARCH = "research", "Research (42 CFR 2.31(a)(5), 2.52)"
+    PATIENT_REQUEST = "patient_request", "At the request of the patient (42 CFR 2.31(a)(5))"
+    OTHER = "other", "Another purpose, described (42 CFR 2.31(a)(5))"
+
+
+# The purposes a consent's coded purpose covers (a TPO consent covers each of the three).
+PURPOSE_COVERS: dict[str, frozenset[str]] = {
+    DisclosurePurpose.TPO: frozenset({DisclosurePurpose.TREATMENT, DisclosurePurpose.PAYMENT,
+                                      DisclosurePurpose.OPERATIONS, DisclosurePurpose.TPO}),
+}
+
+
 class Consent(models.Model):
     """A participant's consent: 42 CFR Part 2 TPO consent, family access, releases.
 
@@ -278,7 +311,19 @@ class Consent(models.Model):
         blank=True,
         help_text="What is shared, e.g. ['family_schedule', 'family_education', 'shared_notes'].",
     )
-    purpose = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=200, blank=True,
+                               help_text="The purpose in words (required for 'other').")
+    # The structured recipient and purpose a disclosure is matched against
+    # (participants.disclosure): `recipient` above is the name, `recipient_kind` says what
+    # it names, `recipient_app` links a registered OAuth client when the recipient is one.
+    recipient_kind = models.CharField(max_length=20, choices=RecipientKind.choices,
+                                      blank=True)
+    recipient_app = models.ForeignKey(
+        "oauth2_provider.Application", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text="The registered app the consent names as recipient, if any.")
+    purpose_code = models.CharField(max_length=20, choices=DisclosurePurpose.choices,
+                                    blank=True)
     text = models.TextField(blank=True, help_text="The consent wording the participant agreed to.")
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -327,6 +372,19 @@ class Consent(models.Model):
         if self.expires_at and self.expires_at <= now:
             return False
         return self.granted_at <= now
+
+
+class AppPurpose(models.Model):
+    """The purpose of use a registered app (OAuth client) declares when it is registered:
+    what its requests are for, matched against a consent's coded purpose before a Part 2
+    record is disclosed to it (42 CFR 2.31(a)(5); participants.disclosure)."""
+
+    application = models.OneToOneField("oauth2_provider.Application", on_delete=models.CASCADE,
+                                       related_name="openiop_purpose")
+    purpose_code = models.CharField(max_length=20, choices=DisclosurePurpose.choices)
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.purpose_code}"
 
 
 class ParticipantRevision(models.Model):

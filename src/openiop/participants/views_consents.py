@@ -50,7 +50,9 @@ def _again_initial(participant: Participant, code: str | None) -> tuple[dict, di
         return {}, common | {"related_person": old.related_person_id, "scopes": old.scopes}
     return common | {"kind": old.kind, "disclosing_party": old.disclosing_party,
                      "information": old.information, "recipient": old.recipient,
-                     "purpose": old.purpose}, {}
+                     "recipient_kind": old.recipient_kind,
+                     "recipient_app": old.recipient_app_id,
+                     "purpose_code": old.purpose_code, "purpose": old.purpose}, {}
 
 
 def render_consents(request: HttpRequest, participant: Participant, *,
@@ -70,7 +72,8 @@ def render_consents(request: HttpRequest, participant: Participant, *,
     return render(request, "participants/consents.html", chart_context(
         request, participant, active_tab=TAB) | {
         "consents": rows, "can_manage": can_manage,
-        "part2_form": part2 or Part2ConsentForm(initial=part2_initial),
+        "part2_form": part2 or Part2ConsentForm(
+            initial=part2_initial, organization_id=request.user.staff_organization_id),
         "family_form": family or FamilyConsentForm(initial=family_initial,
                                                    participant=participant),
         "again": bool(part2_initial or family_initial),
@@ -98,7 +101,8 @@ def consent_add(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.ADMIT, audit_action=None)
     if kind == "part2":
-        form: Part2ConsentForm | FamilyConsentForm = Part2ConsentForm(request.POST)
+        form: Part2ConsentForm | FamilyConsentForm = Part2ConsentForm(
+            request.POST, organization_id=request.user.staff_organization_id)
     elif kind == "family":
         form = FamilyConsentForm(request.POST, participant=participant)
     else:
@@ -113,6 +117,9 @@ def consent_add(request: HttpRequest, code: str, kind: str) -> HttpResponse:
                   "replaces": replaces}
         if kind == "part2":
             fields |= {"kind": data["kind"], "recipient": data["recipient"],
+                       "recipient_kind": data["recipient_kind"],
+                       "recipient_app": data["recipient_app"],
+                       "purpose_code": data["purpose_code"],
                        "purpose": data["purpose"], "information": data["information"],
                        "disclosing_party": data["disclosing_party"]}
         else:

@@ -15,9 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from openiop.accounts.permissions import Perm
-from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
-from openiop.fhir import part2
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -36,38 +34,27 @@ def _load(request: HttpRequest, code: Any, auth_code: Any) -> tuple[Any, Authori
     return participant, auth
 
 
-def _refused(request: HttpRequest, participant: Any, auth: Authorization,
-             exc: ur.PacketRefused) -> HttpResponse:
-    audit_record(actor=request.user, action="denied", object_type="ur_packet",
-                 object_id=auth.code, participant=participant, request=request,
-                 reason="no Part 2 consent for the payer")
+def _refused(request: HttpRequest, participant: Any, auth: Authorization) -> HttpResponse:
+    # Said the same way whatever the reason, without naming what kind of record it is.
+    refusal = (f"Nothing can be released to {auth.coverage.payer.name} for payment: the "
+               "participant has no active consent naming this payer (or health plans) for "
+               "payment.")
     context = chart_context(request, participant, active_tab="billing:participant_billing") | {
-        "authorization": auth, "refusal": exc.args[0]}
+        "authorization": auth, "refusal": refusal}
     return render(request, "billing/ur_packet.html", context, status=403)
-
-
-def _disclose(request: HttpRequest, participant: Any, auth: Authorization, consent: Any,
-              fmt: str) -> None:
-    reason = f"utilization review packet ({fmt}) to {auth.coverage.payer.name}"
-    if consent is not None:
-        reason += f" under 42 CFR Part 2 consent {consent.code}"
-    audit_record(actor=request.user, action="disclose", object_type="ur_packet",
-                 object_id=auth.code, participant=participant, request=request,
-                 reason=reason[:255])
 
 
 @staff_required(Perm.CLINICAL_VIEW)
 @require_GET
 def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
     participant, auth = _load(request, code, auth_code)
-    try:
-        consent = ur.release_check(auth)
-    except ur.PacketRefused as exc:
-        return _refused(request, participant, auth, exc)
+    decision = ur.release(auth, actor=request.user, request=request)
+    if not decision.released:
+        return _refused(request, participant, auth)
     data = ur.packet(auth, today=timezone.localdate())
-    _disclose(request, participant, auth, consent, "page")
     context = chart_context(request, participant, active_tab="billing:participant_billing") | data | {
-        "consent": consent, "part2_notice": part2.notice_text() if consent else ""}
+        "consent": decision.consent if decision.part2_released else None,
+        "part2_notice": decision.notice}
     return render(request, "billing/ur_packet.html", context)
 
 
@@ -75,13 +62,11 @@ def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
 @require_GET
 def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
     participant, auth = _load(request, code, auth_code)
-    try:
-        consent = ur.release_check(auth)
-    except ur.PacketRefused as exc:
-        return _refused(request, participant, auth, exc)
+    decision = ur.release(auth, actor=request.user, request=request)
+    if not decision.released:
+        return _refused(request, participant, auth)
     data = ur.packet(auth, today=timezone.localdate())
-    pdf = ur.packet_pdf(data, part2_record=consent is not None)
-    _disclose(request, participant, auth, consent, "PDF")
+    pdf = ur.packet_pdf(data, notice=decision.notice)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ur-packet-{auth.code}.pdf"'
     response["Cache-Control"] = "no-store"

@@ -25,11 +25,12 @@ from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
 from ..forms import AddendumForm, BreakGlassForm, SignForm
 from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
-from ..pdf import note_pdf
+from ..pdf import note_pdf, print_release
 from ..permissions import (
     can_see_chart_clinical,
     grant_break_glass,
     is_supervisor_role,
+    note_participants,
     same_organization,
     visible_entry_participants,
 )
@@ -427,6 +428,11 @@ def _is_uuid(value: str | None) -> bool:
 @require_GET
 def note_print(request: HttpRequest, code: str) -> HttpResponse:
     note = get_note_for_user(request, code)
+    try:
+        notice = print_release(request, note_participants(note), note, kind="note")
+    except ValidationError as exc:
+        return HttpResponse("; ".join(error_messages(exc)), status=400,
+                            content_type="text/plain")
     services.note_export(actor=request.user, note=note, action="print", request=request)
     context = _edit_context(request, note)
     only = request.GET.get("participant", "")
@@ -437,13 +443,18 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
         addenda = addenda_for(note, {e["entry"].participant_id for e in entries})
     return render(request, "clinical/note_print.html", {
         "note": note, "sections": context["sections"], "entries_all": entries,
-        "addenda": addenda, "only": only} | _integrity(request, note))
+        "addenda": addenda, "only": only, "part2_notice": notice} | _integrity(request, note))
 
 
 @staff_required(Perm.CLINICAL_VIEW)
 @require_GET
 def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
     note = get_note_for_user(request, code)
+    try:
+        notice = print_release(request, note_participants(note), note, kind="note")
+    except ValidationError as exc:
+        return HttpResponse("; ".join(error_messages(exc)), status=400,
+                            content_type="text/plain")
     services.note_export(actor=request.user, note=note, action="export", request=request)
     visible = visible_entry_participants(request.user, note, request)
     only = request.GET.get("participant", "")
@@ -452,7 +463,8 @@ def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
                and (not only or str(e.participant.code) == only)}
     intact = check_note_integrity(actor=request.user, note=note, request=request)
     response = HttpResponse(note_pdf(note, entry_participant_ids=allowed,
-                                     integrity_warning="" if intact else INTEGRITY_WARNING),
+                                     integrity_warning="" if intact else INTEGRITY_WARNING,
+                                     notice=notice),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="note-{note.code}.pdf"'
     return response

@@ -39,7 +39,7 @@ from ..models import (
     TreatmentPlanRevision,
     TreatmentProblem,
 )
-from ..pdf import plan_pdf, safety_plan_pdf
+from ..pdf import plan_pdf, print_release, safety_plan_pdf
 from ..permissions import can_see_chart_clinical, can_write_for
 from ..selectors import (
     current_safety_plan,
@@ -48,7 +48,7 @@ from ..selectors import (
     treatment_plan_for,
 )
 from ..services.plans import plan_snapshot
-from .common import chart_participant
+from .common import chart_participant, error_messages
 
 
 def _chart(request: HttpRequest, participant: Any) -> dict[str, Any]:
@@ -245,18 +245,24 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     plan = treatment_plan_for(participant)
     if plan is None:
         raise Http404
+    try:
+        notice = print_release(request, [participant], plan, kind="treatment_plan")
+    except ValidationError as exc:
+        return HttpResponse("; ".join(error_messages(exc)), status=400,
+                            content_type="text/plain")
     services.plan_export(actor=request.user, plan=plan,
                          action="print" if fmt == "print" else "export", request=request)
     snapshot = plan_snapshot(plan)
     signatures = plan_signature_record(plan)
     if fmt == "pdf":
-        response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures),
+        response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures,
+                                         notice=notice),
                                 content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="treatment-plan-{plan.code}.pdf"'
         return response
     return render(request, "clinical/plan_print.html", {
         "participant": participant, "plan": plan, "snapshot": snapshot,
-        "revision_number": plan.revision, "signatures": signatures})
+        "revision_number": plan.revision, "signatures": signatures, "part2_notice": notice})
 
 
 @staff_required(Perm.CLINICAL_VIEW)

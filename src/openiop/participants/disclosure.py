@@ -1,0 +1,371 @@
+"""Disclosure of a participant's records: decided once, for every channel.
+
+Every way a record leaves OpenIOP asks `disclosure(...)`: FHIR reads and searches
+(fhir/engine.py), Bulk `$export` (fhir/bulk.py), the JSON API endpoints that return clinical
+records (api/), printed records and PDFs (clinical/pdf.py views) and the utilization-review
+packet for a payer (billing/). The answer says which records go, which kinds were withheld
+and which notice goes with them; refusals and disclosures are audited with the recipient
+and the purpose.
+
+The rule, 42 CFR part 2 as amended by the final rule of 16 February 2024 (89 FR 12472,
+effective 16 April 2024; https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-2):
+
+- A record is a Part 2 record when the organization is a Part 2 program and either the
+  participant has an episode in a substance-use or co-occurring program, or the record is
+  itself a substance-use treatment record (e.g. a MOUD order) (2.11 "Part 2 program",
+  "Records").
+- Communication within the program, among its staff who need the record for the patient's
+  diagnosis, treatment or referral, is not a disclosure (2.12(c)(3)): the program's own
+  staff (a signed-in session) see what their role allows, as the chart shows it.
+- To anyone outside the program (a registered app with an OAuth token, a bulk export, a
+  printed record released to someone, a payer), a Part 2 record leaves only under the
+  participant's written consent (2.31) that is granted, unexpired and unrevoked now
+  (2.31(a)(6)-(7)), that names this recipient, by name or by a general designation that
+  includes it (2.31(a)(4)), and whose purpose covers the purpose of this request
+  (2.31(a)(5); a TPO consent covers treatment, payment and health care operations, 2.33(b)).
+- Each disclosure made with consent carries one of the two statements of 2.32(a); the
+  program chooses which (Organization.part2_notice).
+- A refusal looks like "nothing to show" to the recipient: it must not reveal that the
+  person has Part 2 records (2.13(c): acknowledging that a person is a patient is itself
+  a disclosure).
+
+docs/privacy-and-part2.md explains this in prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import (
+    PURPOSE_COVERS,
+    AppPurpose,
+    Consent,
+    DisclosurePurpose,
+    Participant,
+    RecipientKind,
+)
+
+PART2_KINDS = (Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
+SUD_FOCUSES = ("su", "co")
+
+# --- The notice (42 CFR 2.32(a), final rule of 16 February 2024, 89 FR 12472) -----------
+# Quoted from the rule; a program chooses one (Organization.part2_notice).
+NOTICE_FULL = (
+    "This record which has been disclosed to you is protected by Federal confidentiality "
+    "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
+    "or testimony that describes the information contained in this record, in any civil, "
+    "criminal, administrative, or legislative proceedings by any Federal, State, or local "
+    "authority, against the patient, unless authorized by the consent of the patient, "
+    "except as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with "
+    "42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from making any other "
+    "use or disclosure of this record unless at least one of the following applies: "
+    "(i) Further use or disclosure is expressly permitted by the written consent of the "
+    "individual whose information is being disclosed in this record or as otherwise "
+    "permitted by 42 CFR part 2. (ii) You are a covered entity or business associate and "
+    "have received the record for treatment, payment, or health care operations, or "
+    "(iii) You have received the record from a covered entity or business associate as "
+    "permitted by 45 CFR part 164, subparts A and E. A general authorization for the "
+    "release of medical or other information is NOT sufficient to meet the required "
+    "elements of written consent to further use or redisclose the record (see 42 CFR 2.31)."
+)
+NOTICE_ABBREVIATED = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+NOTICES = {"full": NOTICE_FULL, "abbreviated": NOTICE_ABBREVIATED}
+
+
+def notice_for(organization: Any) -> str:
+    """The 2.32(a) statement the organization chose (the full one by default)."""
+    return NOTICES.get(getattr(organization, "part2_notice", "full"), NOTICE_FULL)
+
+
+# --- Channels, recipients, purposes --------------------------------------------------------
+
+class Channel:
+    FHIR = "fhir"
+    BULK = "bulk"
+    API = "api"
+    PRINT = "print"
+    UR_PACKET = "ur_packet"
+
+
+PROGRAM_STAFF = "program"  # the program's own staff: not a recipient needing consent
+UNNAMED = "unnamed"  # outside, but no recipient named (e.g. an export from a staff session)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who receives the records. `kind` is a RecipientKind, or PROGRAM_STAFF for the
+    program's own staff. `designations` are words of the general designations (classes)
+    the recipient falls under, e.g. a payer is a "health plan" (2.31(a)(4))."""
+
+    kind: str
+    name: str = ""
+    app_id: int | None = None
+    designations: tuple[str, ...] = ()
+
+    @classmethod
+    def program_staff(cls, user: Any) -> Recipient:
+        return cls(PROGRAM_STAFF, getattr(user, "username", "") or "staff")
+
+    @classmethod
+    def app(cls, application: Any) -> Recipient:
+        return cls(RecipientKind.APP, application.name, application.pk)
+
+    @property
+    def internal(self) -> bool:
+        return self.kind == PROGRAM_STAFF
+
+    @property
+    def label(self) -> str:
+        """As written in the audit trail (no clinical content)."""
+        if self.internal:
+            return f"program staff: {self.name}"
+        if self.kind == UNNAMED:
+            return f"no named recipient ({self.name})"
+        if self.kind == RecipientKind.APP:
+            return f"app #{self.app_id}: {self.name}"
+        return f"{self.kind}: {self.name}"
+
+
+# General designations that include any health plan (2.31(a)(4)).
+PAYER_DESIGNATIONS = ("health plan", "insurer", "insurance", "payer", "payor",
+                      "third-party payer")
+
+
+def payer_recipient(payer: Any) -> Recipient:
+    return Recipient(RecipientKind.ORGANIZATION, payer.name, designations=PAYER_DESIGNATIONS)
+
+
+def app_purpose(application: Any) -> str:
+    """The purpose of use the app declared when registered ("" when none: matches no
+    consent)."""
+    row = AppPurpose.objects.filter(application=application).values("purpose_code").first()
+    return row["purpose_code"] if row else ""
+
+
+def request_party(request: HttpRequest) -> tuple[Recipient, str]:
+    """(recipient, purpose) of an API or FHIR request: the registered app of a bearer
+    token, with its declared purpose; else the signed-in staff member, for treatment."""
+    application = getattr(request, "oauth_client", None)
+    if application is not None:
+        return Recipient.app(application), app_purpose(application)
+    return Recipient.program_staff(request.user), DisclosurePurpose.TREATMENT
+
+
+def party_from_params(data: Any, user: Any) -> tuple[Recipient, str]:
+    """(recipient, purpose) of a printed record: `release_to` (a RecipientKind) with
+    `recipient` (the name) and `purpose` (a DisclosurePurpose) when it is released to
+    someone outside the program; nothing given means a copy for the program's own use."""
+    from django.core.exceptions import ValidationError
+
+    kind = (data.get("release_to") or "").strip()
+    if not kind:
+        return Recipient.program_staff(user), DisclosurePurpose.TREATMENT
+    errors = {}
+    if kind not in (RecipientKind.PERSON, RecipientKind.ORGANIZATION):
+        errors["release_to"] = "Release to a person or an organization, by name."
+    name = (data.get("recipient") or "").strip()
+    if not name:
+        errors["recipient"] = "Name the recipient of the printed record."
+    purpose = (data.get("purpose") or "").strip()
+    if purpose not in DisclosurePurpose.values:
+        errors["purpose"] = ("Choose the purpose: " + ", ".join(DisclosurePurpose.values) + ".")
+    if errors:
+        raise ValidationError(errors)
+    return Recipient(kind, name[:200]), purpose
+
+
+# --- Which records are Part 2 records ------------------------------------------------------
+
+def is_part2_participant(participant: Participant) -> bool:
+    """Every record of this participant is a Part 2 record."""
+    if not participant.organization.is_part2_program:
+        return False
+    return participant.episodes.filter(program__focus__in=SUD_FOCUSES).exists()
+
+
+def record_is_part2(participant: Participant, *, sud_record: bool) -> bool:
+    if not participant.organization.is_part2_program:
+        return False
+    return sud_record or is_part2_participant(participant)
+
+
+def protected_q(participant: str, sud_record: Q | None = None) -> Q:
+    """Rows that are Part 2 records, in SQL (`participant`: the path from the row to its
+    participant, "" for a participant row)."""
+    from openiop.care.models import EpisodeOfCare
+
+    ref = OuterRef(participant or "pk")
+    in_sud_program = Exists(EpisodeOfCare.objects.filter(
+        participant=ref, program__focus__in=SUD_FOCUSES))
+    prefix = f"{participant}__" if participant else ""
+    protected = in_sud_program if sud_record is None else (in_sud_program | sud_record)
+    return Q(**{f"{prefix}organization__is_part2_program": True}) & Q(protected)
+
+
+# --- Which consent permits ------------------------------------------------------------------
+
+def active_consent_q(now: Any, prefix: str = "") -> Q:
+    """`Consent.is_active_at(now)` as a filter on Consent rows (fields under `prefix`)."""
+    return (Q(**{f"{prefix}granted_at__lte": now})
+            & (Q(**{f"{prefix}revoked_at__isnull": True}) | Q(**{f"{prefix}revoked_at__gt": now}))
+            & (Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})))
+
+
+def _purposes_covering(purpose: str) -> list[str]:
+    return [code for code in DisclosurePurpose.values
+            if code == purpose or purpose in PURPOSE_COVERS.get(code, ())]
+
+
+def _recipient_q(recipient: Recipient) -> Q:
+    if recipient.kind == RecipientKind.APP:
+        return Q(recipient_kind=RecipientKind.APP, recipient_app_id=recipient.app_id)
+    named = recipient.name.strip()
+    match = Q(pk__in=[])
+    if named and recipient.kind in (RecipientKind.PERSON, RecipientKind.ORGANIZATION):
+        match |= Q(recipient_kind=recipient.kind, recipient__iexact=named)
+    for word in recipient.designations:
+        match |= Q(recipient_kind=RecipientKind.CLASS, recipient__icontains=word)
+    return match
+
+
+def consent_q(recipient: Recipient, purpose: str, now: Any) -> Q:
+    """The consents that permit disclosing Part 2 records to `recipient` for `purpose`
+    at `now` (the one rule; `matching_consent` and the SQL gates both use it)."""
+    return (active_consent_q(now) & Q(kind__in=PART2_KINDS) & _recipient_q(recipient)
+            & Q(purpose_code__in=_purposes_covering(purpose)))
+
+
+def matching_consent(participant: Participant, recipient: Recipient, purpose: str,
+                     ) -> Consent | None:
+    if not purpose:
+        return None
+    return participant.consents.filter(consent_q(recipient, purpose, timezone.now())).order_by(
+        "-granted_at", "-pk").first()
+
+
+def released_q(participant: str, sud_record: Q | None, recipient: Recipient, purpose: str,
+               now: Any) -> Q:
+    """Rows that may go to this recipient, in SQL (so that searches page and count only
+    what may leave): every row for the program's staff; for anyone else the rows that are
+    not Part 2 records, or whose participant has a matching consent."""
+    if recipient.internal:
+        return Q()
+    if not purpose:
+        return ~protected_q(participant, sud_record)
+    consented = Exists(Consent.objects.filter(consent_q(recipient, purpose, now),
+                                              participant=OuterRef(participant or "pk")))
+    return ~protected_q(participant, sud_record) | Q(consented)
+
+
+# --- The decision -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Record:
+    """One record offered for disclosure: its kind (for the audit and the answer), the
+    object, and whether it is a substance-use treatment record on its own."""
+
+    kind: str
+    obj: Any = None
+    sud_record: bool = False
+
+
+@dataclass
+class Decision:
+    released: list[Any]
+    withheld_kinds: tuple[str, ...]
+    notice: str  # the 2.32 statement to attach ("" when no Part 2 record goes)
+    consent: Consent | None
+    recipient: Recipient
+    purpose: str
+    part2_released: bool = False
+    withheld: int = 0
+    events: list[Any] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.withheld)
+
+    @property
+    def is_disclosure(self) -> bool:
+        return not self.recipient.internal
+
+
+def _as_record(item: Any) -> Record:
+    if isinstance(item, Record):
+        return item
+    meta = getattr(item, "_meta", None)
+    return Record(meta.model_name if meta is not None else type(item).__name__, item)
+
+
+def disclosure(actor: Any, participant: Participant, records: Iterable[Any], *, channel: str,
+               recipient: Recipient, purpose: str, request: HttpRequest | None = None,
+               object_type: str = "", object_id: Any = "", audit: bool = True,
+               count_only: int = 0) -> Decision:
+    """Which of `records` (Record or model instances) may go to `recipient` for `purpose`
+    through `channel`; audited (a `disclose` event for an outside recipient, a `denied`
+    event when anything was withheld), with the recipient and purpose on each event.
+
+    `count_only`: further records already withheld in SQL (searches), counted in the audit.
+    """
+    from openiop.audit.services import audit_record
+
+    items = [_as_record(r) for r in records]
+    in_part2_program = participant.organization.is_part2_program
+    whole = in_part2_program and is_part2_participant(participant) if items else False
+    part2_flags = [in_part2_program and (whole or r.sud_record) for r in items]
+    consent = None
+    if not recipient.internal and (any(part2_flags) or count_only):
+        consent = matching_consent(participant, recipient, purpose)
+    released, withheld_kinds = [], []
+    part2_released = False
+    for record, part2 in zip(items, part2_flags, strict=True):
+        if part2 and not recipient.internal and consent is None:
+            withheld_kinds.append(record.kind)
+            continue
+        released.append(record.obj)
+        part2_released = part2_released or part2
+    withheld = len(withheld_kinds) + count_only
+    decision = Decision(
+        released=released, withheld_kinds=tuple(sorted(set(withheld_kinds))),
+        notice=notice_for(participant.organization) if part2_released else "",
+        consent=consent, recipient=recipient, purpose=purpose,
+        part2_released=part2_released, withheld=withheld)
+    if not audit:
+        return decision
+    otype = object_type or f"{channel}"
+    common = {"actor": actor, "participant": participant, "request": request,
+              "object_type": otype, "object_id": object_id or participant.code,
+              "recipient": recipient.label, "purpose": purpose}
+    if released and not recipient.internal:
+        reason = f"{channel}: {len(released)} record(s)"
+        if consent is not None and part2_released:
+            reason += f" under 42 CFR Part 2 consent {consent.code}"
+        decision.events.append(audit_record(action="disclose", reason=reason[:500], **common))
+    if withheld:
+        decision.events.append(audit_refusal(
+            actor=actor, participant=participant, organization=None, channel=channel,
+            recipient=recipient, purpose=purpose, withheld=withheld, request=request,
+            object_type=otype, object_id=object_id or participant.code))
+    return decision
+
+
+def audit_refusal(*, actor: Any, participant: Participant | None, organization: Any,
+                  channel: str, recipient: Recipient, purpose: str, withheld: int,
+                  request: HttpRequest | None = None, object_type: str = "",
+                  object_id: Any = "") -> Any:
+    """The `denied` event of a refusal, with the recipient and purpose asked for (also for a
+    search that withheld records of several participants: then `participant` is None)."""
+    from openiop.audit.services import audit_record
+
+    return audit_record(
+        actor=actor, action="denied", participant=participant, organization=organization,
+        request=request, object_type=object_type or channel, object_id=object_id,
+        recipient=recipient.label, purpose=purpose,
+        reason=(f"{channel}: 42 CFR Part 2: {withheld} record(s) withheld, no active consent "
+                "naming this recipient for this purpose")[:500])

@@ -1,0 +1,204 @@
+"""participants.disclosure: one decision for every channel (42 CFR part 2 as amended by the
+final rule of 16 February 2024, 89 FR 12472): consent matched on recipient and purpose,
+active at the moment, the program's own staff exempt, the 2.32 notice, the audit."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from openiop.audit.models import AccessEvent
+from openiop.participants import disclosure as dis
+from openiop.participants.models import Consent, DisclosurePurpose, Participant, RecipientKind
+from tests.fhir.conftest import part2_consent, registered_app
+
+TREATMENT = DisclosurePurpose.TREATMENT
+
+
+@pytest.fixture
+def app(world):
+    return registered_app(world.director)
+
+
+def decide(world, recipient, purpose=TREATMENT, participant=None, records=None, **kw):
+    person = participant or world.participant
+    return dis.disclosure(world.clinician, person, records or [person], channel="test",
+                          recipient=recipient, purpose=purpose, **kw)
+
+
+def consent(world, **fields):
+    base = {"participant": world.participant, "kind": Consent.Kind.PART2_DISCLOSURE,
+            "recipient_kind": RecipientKind.ORGANIZATION, "recipient": "Harbor Clinic",
+            "purpose_code": TREATMENT}
+    return Consent.objects.create(**(base | fields))
+
+
+HARBOR = dis.Recipient(RecipientKind.ORGANIZATION, "Harbor Clinic")
+
+
+def test_a_consent_naming_the_recipient_for_the_purpose_releases_with_the_notice(world):
+    c = consent(world)
+    decision = decide(world, dis.Recipient(RecipientKind.ORGANIZATION, " harbor clinic"))
+    assert decision.released == [world.participant] and decision.consent == c
+    assert decision.notice == dis.NOTICE_FULL and not decision.refused
+    event = AccessEvent.objects.get(action="disclose")
+    assert event.recipient == "organization:  harbor clinic" and event.purpose == "treatment"
+    assert str(c.code) in event.reason
+
+
+@pytest.mark.parametrize("fields", [
+    {"recipient": "Harbor Clinic East"},  # another organization
+    {"recipient_kind": RecipientKind.PERSON},  # a person of that name, not the organization
+    {"purpose_code": DisclosurePurpose.RESEARCH},  # another purpose
+    {"purpose_code": DisclosurePurpose.PAYMENT},
+    {"kind": Consent.Kind.FAMILY_ACCESS},  # not a Part 2 consent
+])
+def test_a_consent_for_another_recipient_or_purpose_does_not_release(world, fields):
+    consent(world, **fields)
+    decision = decide(world, HARBOR)
+    assert decision.released == [] and decision.withheld_kinds == ("participant",)
+    assert decision.notice == "" and decision.consent is None
+
+
+def test_a_tpo_consent_covers_treatment_payment_and_operations_only(world):
+    consent(world, kind=Consent.Kind.PART2_TPO, purpose_code=DisclosurePurpose.TPO)
+    for purpose in (TREATMENT, DisclosurePurpose.PAYMENT, DisclosurePurpose.OPERATIONS):
+        assert decide(world, HARBOR, purpose, audit=False).released
+    assert not decide(world, HARBOR, DisclosurePurpose.RESEARCH, audit=False).released
+    assert not decide(world, HARBOR, "", audit=False).released
+
+
+@pytest.mark.parametrize("timing", ["expired", "revoked", "not yet granted"])
+def test_an_expired_revoked_or_future_consent_does_not_release(world, timing):
+    now = timezone.now()
+    consent(world, granted_at=now + timedelta(days=1) if timing == "not yet granted"
+            else now - timedelta(days=30),
+            expires_at=now - timedelta(seconds=1) if timing == "expired" else None,
+            revoked_at=now - timedelta(seconds=1) if timing == "revoked" else None)
+    assert decide(world, HARBOR).released == []
+
+
+def test_a_class_of_recipients_includes_a_payer(world):
+    recipient = dis.Recipient(RecipientKind.ORGANIZATION, "Acme Health",
+                              designations=dis.PAYER_DESIGNATIONS)
+    consent(world, recipient_kind=RecipientKind.CLASS, recipient="My health plans",
+            purpose_code=DisclosurePurpose.PAYMENT)
+    assert decide(world, recipient, DisclosurePurpose.PAYMENT).released
+    assert not decide(world, HARBOR, DisclosurePurpose.PAYMENT).released  # not a payer
+
+
+def test_an_app_matches_only_a_consent_linked_to_it(world, app):
+    other = registered_app(world.director, name="Other app")
+    part2_consent(world.participant, app=other, purpose_code=TREATMENT)
+    part2_consent(world.participant)  # a class of recipients: no app is in it
+    consent(world, recipient=app.name)  # an organization of the app's name: not the app
+    assert not decide(world, dis.Recipient.app(app)).released
+    part2_consent(world.participant, app=app)
+    assert decide(world, dis.Recipient.app(app)).released
+
+
+def test_the_programs_own_staff_need_no_consent_and_it_is_not_a_disclosure(world):
+    decision = decide(world, dis.Recipient.program_staff(world.clinician))
+    assert decision.released == [world.participant] and not decision.is_disclosure
+    assert decision.notice == dis.NOTICE_FULL  # still a Part 2 record, still the notice
+    assert not AccessEvent.objects.filter(action__in=("disclose", "denied")).exists()
+
+
+def test_records_that_are_not_part2_go_to_an_outside_recipient_without_a_notice(world):
+    world.program.focus = "mh"
+    world.program.save()
+    decision = decide(world, HARBOR)
+    assert decision.released == [world.participant] and decision.notice == ""
+    assert AccessEvent.objects.get(action="disclose").recipient == HARBOR.label
+
+
+def test_a_substance_use_record_is_part2_on_its_own(world):
+    world.program.focus = "mh"
+    world.program.save()
+    records = [dis.Record("MedicationOrder", "sertraline"),
+               dis.Record("MedicationOrder", "buprenorphine", sud_record=True)]
+    decision = decide(world, HARBOR, records=records)
+    assert decision.released == ["sertraline"] and decision.withheld_kinds == (
+        "MedicationOrder",)
+    world.org.is_part2_program = False
+    world.org.save()
+    assert len(decide(world, HARBOR, records=records).released) == 2
+
+
+def test_the_program_chooses_the_abbreviated_notice(world):
+    world.org.part2_notice = "abbreviated"
+    world.org.save()
+    consent(world)
+    notice = decide(world, HARBOR).notice
+    assert notice == "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
+def test_the_full_notice_is_the_2024_statement(world):
+    assert dis.NOTICE_FULL.startswith("This record which has been disclosed to you is "
+                                      "protected by Federal confidentiality rules")
+    assert "42 CFR 2.64 or 2.65" in dis.NOTICE_FULL and "45 CFR part 164" in dis.NOTICE_FULL
+    assert dis.notice_for(world.org) == dis.NOTICE_FULL  # the default
+
+
+def test_a_refusal_is_audited_with_the_recipient_and_purpose(world):
+    decision = decide(world, HARBOR, DisclosurePurpose.RESEARCH)
+    assert decision.refused
+    event = AccessEvent.objects.get(action="denied")
+    assert event.participant == world.participant and event.recipient == HARBOR.label
+    assert event.purpose == "research" and "withheld" in event.reason
+    assert not AccessEvent.objects.filter(action="disclose").exists()
+
+
+@pytest.mark.parametrize("case", ["match", "other purpose", "other recipient", "revoked",
+                                  "staff", "not part2"])
+def test_the_sql_gate_agrees_with_the_decision(world, case):
+    c = consent(world)
+    now = timezone.now()
+    recipient, purpose = HARBOR, TREATMENT
+    if case == "other purpose":
+        purpose = DisclosurePurpose.RESEARCH
+    elif case == "other recipient":
+        recipient = dis.Recipient(RecipientKind.ORGANIZATION, "Elsewhere")
+    elif case == "revoked":
+        Consent.objects.filter(pk=c.pk).update(revoked_at=now - timedelta(minutes=1))
+    elif case == "staff":
+        recipient = dis.Recipient.program_staff(world.clinician)
+    elif case == "not part2":
+        Consent.objects.filter(pk=c.pk).delete()
+        world.program.focus = "mh"
+        world.program.save()
+    in_sql = Participant.objects.filter(pk=world.participant.pk).filter(
+        dis.released_q("", None, recipient, purpose, now)).exists()
+    assert in_sql == bool(decide(world, recipient, purpose, audit=False).released)
+
+
+def test_the_data_migration_maps_free_text_sensibly():
+    mapping = importlib.import_module("openiop.participants.migrations.0004_disclosure_fields")
+    assert mapping.recipient_kind("part2_tpo", "Riverbend and payers") == "class"
+    assert mapping.recipient_kind("part2_disclosure", "my treating providers") == "class"
+    assert mapping.recipient_kind("part2_disclosure", "Harbor Clinic") == "organization"
+    assert mapping.recipient_kind("part2_disclosure", "Dr. Lee") == "person"
+    assert mapping.recipient_kind("family_access", "Pat Parent") == "person"
+    assert mapping.purpose_code("part2_tpo", "whatever it says") == "tpo"
+    assert mapping.purpose_code("part2_disclosure", "Coordination of care") == "treatment"
+    assert mapping.purpose_code("part2_disclosure", "billing my insurer") == "payment"
+    assert mapping.purpose_code("part2_disclosure", "at my request") == "patient_request"
+    assert mapping.purpose_code("part2_disclosure", "a study of outcomes research") == "research"
+    assert mapping.purpose_code("part2_disclosure", "court hearing") == "other"
+    assert mapping.purpose_code("family_access", "family involvement") == ""
+
+
+def test_a_printed_release_names_a_person_or_organization_and_a_coded_purpose(world):
+    from django.core.exceptions import ValidationError
+
+    assert dis.party_from_params({}, world.clinician)[0].internal
+    recipient, purpose = dis.party_from_params(
+        {"release_to": "organization", "recipient": "Harbor Clinic", "purpose": "treatment"},
+        world.clinician)
+    assert recipient == HARBOR and purpose == "treatment"
+    with pytest.raises(ValidationError) as bad:
+        dis.party_from_params({"release_to": "class", "purpose": "fun"}, world.clinician)
+    assert set(bad.value.message_dict) == {"release_to", "recipient", "purpose"}
