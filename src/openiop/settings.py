@@ -274,8 +274,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
-# The JSON API's weekly planning (POST /api/scheduling/plans) waits at most this long for
-# the CP-SAT engine; the engine also stops on its own deterministic work limit.
+# The JSON API's weekly planning (POST /api/scheduling/plans, a background job) gives the
+# CP-SAT engine at most this long; the engine also stops on its own deterministic work limit.
 OPENIOP_API_PLAN_SECONDS = float(os.environ.get("OPENIOP_API_PLAN_SECONDS") or 20)
 
 # Idle logoff: the session cookie expires after this many idle minutes
