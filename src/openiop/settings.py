@@ -424,6 +424,13 @@ TASKS = {
 OPENIOP_EXPORT_DIR = Path(os.environ.get("OPENIOP_EXPORT_DIR") or VAR_DIR / "exports")
 OPENIOP_EXPORT_HOURS = env_int("OPENIOP_EXPORT_HOURS", 24)
 
+# PDFs with more than this many characters of content (about fifteen pages) are prepared
+# by a background job instead of in the request; the file is kept OPENIOP_DOWNLOAD_HOURS
+# for the user who asked (openiop.jobs.downloads, docs/deploy.md).
+OPENIOP_PDF_BACKGROUND_CHARS = env_int("OPENIOP_PDF_BACKGROUND_CHARS", 40_000)
+OPENIOP_DOWNLOAD_DIR = Path(os.environ.get("OPENIOP_DOWNLOAD_DIR") or VAR_DIR / "downloads")
+OPENIOP_DOWNLOAD_HOURS = env_int("OPENIOP_DOWNLOAD_HOURS", 24)
+
 # Who may read /metrics (Prometheus): addresses or networks, comma-separated.
 OPENIOP_METRICS_ALLOW = [
     p.strip() for p in os.environ.get("OPENIOP_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",")

@@ -11,6 +11,7 @@ Part 2 consent whose recipient names the payer or a class that includes it (42 C
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,7 +103,8 @@ def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
     }
 
 
-def packet_pdf(data: dict[str, Any], *, part2_record: bool) -> bytes:
+def packet_pdf(data: dict[str, Any], *, part2_record: bool,
+               on_page: Callable[[int], None] | None = None) -> bytes:
     """The packet as a PDF (the clinical PDF helpers: DejaVu fonts, footer, and the
     42 CFR 2.32 notice appended for a Part 2 record)."""
     from openiop.clinical.pdf import _build, _p, _styles, participant_identity
@@ -150,4 +152,40 @@ def packet_pdf(data: dict[str, Any], *, part2_record: bool) -> bytes:
                         s["body"]))
     if not data["med_changes"]:
         story.append(_p("No medication changes in the period.", s["body"]))
-    return _build("Utilization review packet", story, part2=part2_record)
+    return _build("Utilization review packet", story, part2=part2_record, on_page=on_page)
+
+
+def packet_size(data: dict[str, Any]) -> int:
+    """Characters of content, roughly: decides whether the PDF is made in the background."""
+    return (80 * len(data["hours"]) + sum(20 * len(x["points"]) + 40 for x in data["scores"])
+            + sum(len(g["text"]) + sum(len(o["text"]) + 40 for o in g["objectives"])
+                  for g in data["goals"])
+            + 120 * len(data["med_changes"]) + 1500)
+
+
+# A large packet made in the background (openiop.jobs.downloads): the worker renders it,
+# and every download runs the page's check again (including the Part 2 release check: a
+# consent revoked since is a 404).
+
+def render_packet(*, authorization_id: int, on_page: Callable[[int], None]) -> bytes:
+    auth = Authorization.objects.select_related("coverage__payer", "coverage__participant").get(
+        pk=authorization_id)
+    consent = release_check(auth)
+    data = packet(auth, today=timezone.localdate())
+    return packet_pdf(data, part2_record=consent is not None, on_page=on_page)
+
+
+def check_packet(request: Any, *, authorization_id: int) -> None:
+    from django.http import Http404
+
+    from .views.packet import _load
+
+    auth = Authorization.objects.select_related("coverage__participant").filter(
+        pk=authorization_id).first()
+    if auth is None:
+        raise Http404
+    _load(request, auth.coverage.participant.code, auth.code)
+    try:
+        release_check(auth)
+    except PacketRefused as exc:
+        raise Http404 from exc

@@ -12,12 +12,13 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.fhir import part2
+from openiop.jobs import downloads
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -72,14 +73,22 @@ def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
 
 
 @staff_required(Perm.CLINICAL_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+    """The PDF; a long one is offered, then prepared, in the background (POST)."""
     participant, auth = _load(request, code, auth_code)
     try:
         consent = ur.release_check(auth)
     except ur.PacketRefused as exc:
         return _refused(request, participant, auth, exc)
     data = ur.packet(auth, today=timezone.localdate())
+    size = ur.packet_size(data)
+    if downloads.is_large(size) or request.method == "POST":
+        return downloads.offer_or_start(
+            request, what="ur_packet", label="Utilization review packet (PDF)",
+            params={"authorization_id": auth.pk}, filename=f"ur-packet-{auth.code}.pdf",
+            size=size, participant=participant,
+            audit=lambda: _disclose(request, participant, auth, consent, "PDF"))
     pdf = ur.packet_pdf(data, part2_record=consent is not None)
     _disclose(request, participant, auth, consent, "PDF")
     response = HttpResponse(pdf, content_type="application/pdf")
