@@ -169,7 +169,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a failed session save never turns an answer into an error.
+    "openiop.core.sessions.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -274,8 +275,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
-# The JSON API's weekly planning (POST /api/scheduling/plans) waits at most this long for
-# the CP-SAT engine; the engine also stops on its own deterministic work limit.
+# The JSON API's weekly planning (POST /api/scheduling/plans, a background job) gives the
+# CP-SAT engine at most this long; the engine also stops on its own deterministic work limit.
 OPENIOP_API_PLAN_SECONDS = float(os.environ.get("OPENIOP_API_PLAN_SECONDS") or 20)
 
 # Idle logoff: the session cookie expires after this many idle minutes
@@ -444,6 +445,13 @@ TASKS = {
 # kept after the export finishes (a periodic job removes them; docs/FHIR.md).
 OPENIOP_EXPORT_DIR = Path(os.environ.get("OPENIOP_EXPORT_DIR") or VAR_DIR / "exports")
 OPENIOP_EXPORT_HOURS = env_int("OPENIOP_EXPORT_HOURS", 24)
+
+# PDFs with more than this many characters of content (about fifteen pages) are prepared
+# by a background job instead of in the request; the file is kept OPENIOP_DOWNLOAD_HOURS
+# for the user who asked (openiop.jobs.downloads, docs/deploy.md).
+OPENIOP_PDF_BACKGROUND_CHARS = env_int("OPENIOP_PDF_BACKGROUND_CHARS", 40_000)
+OPENIOP_DOWNLOAD_DIR = Path(os.environ.get("OPENIOP_DOWNLOAD_DIR") or VAR_DIR / "downloads")
+OPENIOP_DOWNLOAD_HOURS = env_int("OPENIOP_DOWNLOAD_HOURS", 24)
 
 # Who may read /metrics (Prometheus): addresses or networks, comma-separated.
 OPENIOP_METRICS_ALLOW = [

@@ -419,15 +419,29 @@ def test_compliance_lists_who_is_under_the_minimum_and_why(sched, week, clinicia
 
 # --- plans --------------------------------------------------------------------------------
 
+def _plan(client, run_worker, body):
+    """Start planning through the API (202 and the job), run the job, return the plan."""
+    started = post(client, f"{API}/plans", body)
+    assert started.status_code == 202, started.content
+    job = started.json()
+    assert job["state"] == "queued" and started["Location"] == job["status_url"]
+    assert job["plan"] is None and job["page_url"] == f"/schedule/plan/progress/{job['job']}/"
+    run_worker()
+    status = client.get(job["status_url"])
+    assert status.status_code == 200, status.content
+    done = status.json()
+    assert done["state"] == "succeeded" and done["percent"] == 100, done
+    assert done["plan_url"] == f"{API}/plans/{done['plan']}"
+    return client.get(done["plan_url"]).json()
+
+
 @pytest.fixture
-def planned(sched, director):
+def planned(sched, director, run_worker):
     _generate(sched)
     for d in range(5):
         Availability.objects.create(participant=sched.other, kind="work", weekday=d,
                                     start_time=time(9), end_time=time(19, 30))
-    response = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
-    assert response.status_code == 201, response.content
-    return response.json()
+    return _plan(director, run_worker, {"week_start": sched.next_monday.isoformat()})
 
 
 def test_a_plan_is_made_with_its_diff_and_explanations_and_applied(sched, director, planned):
@@ -497,21 +511,71 @@ def test_plans_need_the_planning_permission_and_stay_in_the_organization(sched, 
     assert PlanRun.objects.get().status == "proposed"
 
 
-def test_the_api_gives_the_planner_the_configured_time_limit(sched, director, settings, monkeypatch):
+def test_the_api_gives_the_planner_the_configured_time_limit(sched, director, settings):
+    from openiop.jobs.models import Job
+
     settings.OPENIOP_API_PLAN_SECONDS = 3
-    seen = {}
-    real = services.plan_week
-
-    def spy(**kwargs):
-        seen["limit"] = kwargs["time_limit_seconds"]
-        return real(**kwargs)
-
-    monkeypatch.setattr(services, "plan_week", spy)
     response = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
-    assert response.status_code == 201 and seen["limit"] == 3.0
+    assert response.status_code == 202
+    assert Job.objects.get(code=response.json()["job"]).params["time_limit_seconds"] == 3.0
 
 
-def test_a_plan_names_the_due_appointments_no_plan_can_book(sched, director):
+def test_planning_through_the_api_is_a_job_the_page_also_shows(sched, director, run_worker):
+    from openiop.jobs.models import Job
+
+    _generate(sched)
+    started = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
+    job = Job.objects.get(code=started.json()["job"])
+    assert job.kind == "plan_week" and job.started_by == sched.director
+    assert not PlanRun.objects.exists()  # nothing planned in the request
+    assert AccessEvent.objects.filter(object_type="job", object_id=str(job.code)).exists()
+    page = director.get(started.json()["page_url"])
+    assert page.status_code == 200 and "Plan the week of" in page.content.decode()
+    run_worker()
+    assert PlanRun.objects.get().code.hex == director.get(
+        started.json()["status_url"]).json()["plan"].replace("-", "")
+
+
+def test_a_retried_plan_request_with_the_same_key_starts_one_job(sched, director):
+    import uuid
+
+    from openiop.jobs.models import Job
+
+    key = str(uuid.uuid4())
+    body = json.dumps({"week_start": sched.next_monday.isoformat()})
+    first = director.post(f"{API}/plans", body, content_type="application/json",
+                          HTTP_IDEMPOTENCY_KEY=key)
+    again = director.post(f"{API}/plans", body, content_type="application/json",
+                          HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 202
+    assert again.status_code == 303 and again["Location"] == first.json()["status_url"]
+    assert Job.objects.filter(kind="plan_week").count() == 1
+
+
+def test_a_plan_job_status_needs_the_permission_and_the_organization(sched, director, clinician):
+    started = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
+    url = started.json()["status_url"]
+    assert clinician.get(url).status_code == 403
+    assert login(sched.outsider).get(url).status_code == 404
+    assert director.get(f"{API}/plan-jobs/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_failed_plan_job_says_why(sched, director, run_worker, monkeypatch):
+    from openiop.core.exceptions import InvalidTransition
+    from openiop.scheduling.services import plans
+
+    def broken(**kwargs):
+        raise InvalidTransition("The planner produced an invalid plan: a room is double-booked")
+
+    started = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
+    monkeypatch.setattr(plans, "plan_week", broken)
+    run_worker()
+    status = director.get(started.json()["status_url"]).json()
+    assert status["state"] == "failed" and "double-booked" in status["error"]
+    assert status["plan"] is None and status["plan_url"] is None
+
+
+def test_a_plan_names_the_due_appointments_no_plan_can_book(sched, director, run_worker):
     from openiop.participants.models import Consent
 
     from .. import factories as f
@@ -519,9 +583,7 @@ def test_a_plan_names_the_due_appointments_no_plan_can_book(sched, director):
     f.room(sched.site, name="Family room", capacity=6)
     Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
                            purpose="family sessions")
-    response = post(director, f"{API}/plans", {"week_start": sched.next_monday.isoformat()})
-    assert response.status_code == 201, response.content
-    plan = response.json()
+    plan = _plan(director, run_worker, {"week_start": sched.next_monday.isoformat()})
     assert plan["counts"]["cadence_met"] is False and plan["counts"]["due_appointments"] == 3
     assert plan["cadence_gaps"] == [{
         "participant": str(sched.participant.code), "name": sched.participant.display_name,

@@ -218,3 +218,34 @@ def test_the_packet_shows_the_level_of_care_rules_and_the_plan_goals_with_progre
     assert "Emotional dimension rated 2" in html
     assert "Return to work half time" in html and "Walks 20 minutes daily" in html
     assert "No treatment plan recorded" not in html
+
+
+def test_a_long_packet_pdf_is_prepared_in_the_background_and_a_revoked_consent_stops_the_download(
+        clinic, settings, tmp_path, run_worker):
+    from openiop.jobs.models import Job
+
+    settings.OPENIOP_DOWNLOAD_DIR = tmp_path
+    settings.OPENIOP_PDF_BACKGROUND_CHARS = 100
+    w = clinic.world
+    _part2(clinic)
+    auth = _auth(clinic)
+    _facts(clinic)
+    consent = Consent.objects.create(participant=w.participant,
+                                     kind=Consent.Kind.PART2_DISCLOSURE, recipient="Acme Health",
+                                     recipient_kind=RecipientKind.ORGANIZATION,
+                                     purpose_code=DisclosurePurpose.PAYMENT,
+                                     granted_at=datetime(2026, 3, 2, tzinfo=TZ))
+    client = login(w.director)
+    url = _url(auth, "billing:ur_packet_pdf")
+    assert "Prepare the PDF" in client.get(url).content.decode()
+    assert not AccessEvent.objects.filter(action="disclose", object_type="ur_packet").exists()
+    started = client.post(url)
+    job = Job.objects.get(code=started["Location"].split("/")[2])
+    assert AccessEvent.objects.filter(action="disclose", object_type="ur_packet").count() == 1
+    run_worker()
+    response = client.get(f"/jobs/{job.code}/download/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    consent.revoked_at = datetime(2026, 3, 10, tzinfo=TZ)
+    consent.save()
+    assert client.get(f"/jobs/{job.code}/download/").status_code == 404

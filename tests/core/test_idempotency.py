@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
 from openiop.core.models import FormSubmission
@@ -55,7 +56,8 @@ def test_a_repeat_while_the_first_is_still_running_is_a_409_until_it_goes_stale(
 
     client = login(me)
     key = uuid.uuid4()
-    request = type("R", (), {"user": me, "path": "/portal/messages/", "session": None})()
+    request = RequestFactory().post("/portal/messages/", {"body": "Twice?", "_idem": str(key)})
+    request.user, request.session = me, None
     FormSubmission.objects.create(scope=_scope(request, key))  # a request still in flight
     busy = client.post("/portal/messages/", {"body": "Twice?", "_idem": str(key)})
     assert busy.status_code == 409 and "still being saved" in busy.content.decode()
@@ -94,3 +96,40 @@ def test_the_api_honours_an_idempotency_key_header(world):
     from openiop.participants.models import Participant
 
     assert Participant.objects.filter(legal_first_name="Ann", legal_last_name="Lee").count() == 1
+
+
+def test_a_failed_session_save_after_a_write_keeps_the_answer_so_nobody_resends(
+        world, me, monkeypatch, caplog):
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.db import OperationalError
+
+    client = login(me)
+    key = _key(client.get("/portal/messages/").content.decode())
+
+    def broken(self, must_create=False):
+        raise OperationalError("could not connect to the session store")
+
+    monkeypatch.setattr(type(client.session), "save", broken)
+    assert issubclass(type(client.session), SessionBase)
+    response = client.post("/portal/messages/", {"body": "Saved, then the store failed",
+                                                 "_idem": key})
+    # The message was committed: the answer says so (a redirect, not a 500 inviting a resend).
+    assert response.status_code == 302
+    assert Message.objects.filter(body="Saved, then the store failed").count() == 1
+    assert "session not saved (OperationalError)" in caplog.text
+    assert "Saved, then the store failed" not in caplog.text
+
+
+def test_a_session_ended_in_another_tab_does_not_turn_a_saved_write_into_an_error(
+        world, me, monkeypatch):
+    from django.contrib.sessions.exceptions import SessionInterrupted
+
+    client = login(me)
+
+    def interrupted(self, must_create=False):
+        raise SessionInterrupted("The request's session was deleted before it completed.")
+
+    monkeypatch.setattr(type(client.session), "save", interrupted)
+    response = client.post("/portal/messages/", {"body": "Sent as I signed out elsewhere"})
+    assert response.status_code == 302
+    assert Message.objects.filter(body="Sent as I signed out elsewhere").count() == 1

@@ -43,7 +43,7 @@ def test_a_write_refused_by_a_read_only_database_is_a_clear_503_then_a_banner(wo
     assert "nothing could be saved" in response.content.decode()
     assert not Message.objects.exists()
     page = login(world.director).get("/dashboard/").content.decode()
-    assert "The database is read-only for the moment" in page
+    assert "Changes cannot be saved right now" in page
 
 
 def test_the_api_and_fhir_answer_json_when_the_database_is_read_only(world):

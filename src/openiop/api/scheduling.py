@@ -19,7 +19,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
@@ -519,16 +519,59 @@ def _run(request: HttpRequest, code: UUID) -> PlanRun:
     return run
 
 
-@router.post("/plans", response={201: PlanOut})
-def create_plan(request: HttpRequest, payload: PlanIn) -> Status[dict[str, Any]]:
-    """Plan a week that has not started (the CP-SAT engine, bounded by
-    OPENIOP_API_PLAN_SECONDS); the proposal is stored, nothing is booked until applied."""
+class PlanJobOut(Schema):
+    job: UUID = Field(..., description="The planning job.")
+    state: str = Field(..., description="queued, running, succeeded or failed.")
+    phase: str = Field(..., description="What the planner is doing, in words.")
+    percent: int = Field(..., description="Progress, 0 to 100.")
+    message: str
+    error: str = Field(..., description="Why it failed, in plain words (empty otherwise).")
+    status_url: str = Field(..., description="Poll this (GET) until the state is final.")
+    page_url: str = Field(..., description="The same progress as a page, for a person.")
+    plan: UUID | None = Field(None, description="The proposed plan, once the job succeeded.")
+    plan_url: str | None = Field(None, description="GET it for the plan and its diff.")
+
+
+def _plan_job_out(job: Any) -> dict[str, Any]:
+    from django.urls import reverse
+
+    plan = (job.result or {}).get("plan") if job.state == job.State.SUCCEEDED else None
+    return {
+        "job": job.code, "state": job.state, "phase": job.phase, "percent": job.percent,
+        "message": job.message, "error": job.error,
+        "status_url": f"/api/scheduling/plan-jobs/{job.code}",
+        "page_url": reverse("scheduling:plan_progress", kwargs={"code": job.code}),
+        "plan": plan, "plan_url": f"/api/scheduling/plans/{plan}" if plan else None,
+    }
+
+
+@router.post("/plans", response={202: PlanJobOut})
+def create_plan(request: HttpRequest, payload: PlanIn,
+                response: HttpResponse) -> Status[dict[str, Any]]:
+    """Start planning a week that has not started, as the planning page does: the CP-SAT
+    engine runs in a background job (bounded by OPENIOP_API_PLAN_SECONDS). Answers 202 with
+    the job and its status URL (also in `Location`); poll
+    `GET /api/scheduling/plan-jobs/{job}` until `state` is `succeeded` (then `plan_url` gives
+    the proposal and its diff) or `failed` (`error` says why). Nothing is booked until the
+    plan is applied. Send `Idempotency-Key` to make a retry return the first job."""
     org = _org(request, Perm.SCHEDULE_PLAN)
     week = _week(payload.week_start, org, field="week_start")
-    run = services.plan_week(actor=request.user, organization=org, week_start=week,
-                             seed=payload.seed, request=request,
-                             time_limit_seconds=float(settings.OPENIOP_API_PLAN_SECONDS))
-    return Status(201, _plan_out(run))
+    job = services.plan_week_start(actor=request.user, organization=org, week_start=week,
+                                   seed=payload.seed, request=request,
+                                   time_limit_seconds=float(settings.OPENIOP_API_PLAN_SECONDS))
+    body = _plan_job_out(job)
+    response["Location"] = body["status_url"]
+    return Status(202, body)
+
+
+@router.get("/plan-jobs/{code}", response=PlanJobOut)
+def plan_job_status(request: HttpRequest, code: UUID) -> dict[str, Any]:
+    """A planning job's state and progress; its plan once it succeeded."""
+    org = _org(request, Perm.SCHEDULE_PLAN)
+    job = selectors.planning_job(org, code)
+    if job is None:
+        raise Http404
+    return _plan_job_out(job)
 
 
 @router.get("/plans/{code}", response=PlanOut)

@@ -12,8 +12,11 @@ general designation), with the program's 2.32 notice on the page and the PDF.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from openiop.care.models import EpisodeOfCare
 from openiop.clinical.selectors import treatment_plan_for
@@ -32,7 +35,7 @@ MAX_WEEKS = 26
 
 
 def release(authorization: Authorization, *, actor: Any, request: Any = None,
-            ) -> dis.Decision:
+            audit: bool = True) -> dis.Decision:
     """The disclosure decision for giving this packet to the authorization's payer, for
     payment (utilization review is part of payment, 42 CFR 2.11 "Payment"; 45 CFR
     164.501): participants.disclosure, audited there with the payer as recipient."""
@@ -41,7 +44,7 @@ def release(authorization: Authorization, *, actor: Any, request: Any = None,
                           channel=dis.Channel.UR_PACKET,
                           recipient=dis.payer_recipient(authorization.coverage.payer),
                           purpose=DisclosurePurpose.PAYMENT, request=request,
-                          object_type="ur_packet", object_id=authorization.code)
+                          object_type="ur_packet", object_id=authorization.code, audit=audit)
 
 
 def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
@@ -81,7 +84,8 @@ def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:
     }
 
 
-def packet_pdf(data: dict[str, Any], *, notice: str = "") -> bytes:
+def packet_pdf(data: dict[str, Any], *, notice: str = "",
+               on_page: Callable[[int], None] | None = None) -> bytes:
     """The packet as a PDF (the clinical PDF helpers: DejaVu fonts, footer, and the
     42 CFR 2.32 notice appended for a Part 2 record)."""
     from openiop.clinical.pdf import _build, _p, _styles, participant_identity
@@ -129,4 +133,40 @@ def packet_pdf(data: dict[str, Any], *, notice: str = "") -> bytes:
                         s["body"]))
     if not data["med_changes"]:
         story.append(_p("No medication changes in the period.", s["body"]))
-    return _build("Utilization review packet", story, notice=notice)
+    return _build("Utilization review packet", story, notice=notice, on_page=on_page)
+
+
+def packet_size(data: dict[str, Any]) -> int:
+    """Characters of content, roughly: decides whether the PDF is made in the background."""
+    return (80 * len(data["hours"]) + sum(20 * len(x["points"]) + 40 for x in data["scores"])
+            + sum(len(g["text"]) + sum(len(o["text"]) + 40 for o in g["objectives"])
+                  for g in data["goals"])
+            + 120 * len(data["med_changes"]) + 1500)
+
+
+# A large packet made in the background (openiop.jobs.downloads): the worker renders it,
+# and every download runs the page's check again (including the Part 2 release check: a
+# consent revoked since is a 404).
+
+def render_packet(*, authorization_id: int, on_page: Callable[[int], None],
+                  notice: str = "") -> bytes:
+    """`notice`: the 42 CFR 2.32 statement the disclosure decision chose when the job was
+    started (the download check decides again)."""
+    auth = Authorization.objects.select_related("coverage__payer", "coverage__participant").get(
+        pk=authorization_id)
+    data = packet(auth, today=timezone.localdate())
+    return packet_pdf(data, notice=notice, on_page=on_page)
+
+
+def check_packet(request: Any, *, authorization_id: int, notice: str = "") -> None:
+    from django.http import Http404
+
+    from .views.packet import _load
+
+    auth = Authorization.objects.select_related("coverage__participant").filter(
+        pk=authorization_id).first()
+    if auth is None:
+        raise Http404
+    _load(request, auth.coverage.participant.code, auth.code)
+    if not release(auth, actor=request.user, request=request, audit=False).released:
+        raise Http404

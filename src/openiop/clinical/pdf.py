@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -91,9 +92,11 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(printable(str(text or ""))).replace("\n", "<br/>"), style)
 
 
-def _build(title: str, story: list[Any], *, notice: str = "") -> bytes:
+def _build(title: str, story: list[Any], *, notice: str = "",
+           on_page: Callable[[int], None] | None = None) -> bytes:
     """The PDF; `notice` is the 42 CFR 2.32 statement that
-    participants.disclosure.disclosure decided goes with it ("" when none)."""
+    participants.disclosure.disclosure decided goes with it ("" when none); `on_page(n)`
+    is told of each page (a background job's progress)."""
     buffer = io.BytesIO()
     styles = _styles()
     printed = timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")
@@ -106,6 +109,8 @@ def _build(title: str, story: list[Any], *, notice: str = "") -> bytes:
                           printable(f"OpenIOP · {title} · printed {printed} · page "
                                     f"{doc.page} · Confidential health information"))
         canvas.restoreState()
+        if on_page is not None:
+            on_page(doc.page)
 
     doc = SimpleDocTemplate(buffer, pagesize=LETTER, title=title, author="OpenIOP",
                             leftMargin=0.75 * inch, rightMargin=0.75 * inch,
@@ -125,7 +130,8 @@ def participant_identity(p: Any) -> str:
 
 
 def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None,
-             integrity_warning: str = "", notice: str = "") -> bytes:
+             integrity_warning: str = "", notice: str = "",
+             on_page: Callable[[int], None] | None = None) -> bytes:
     """The note as a PDF; group entries limited to `entry_participant_ids` when given."""
     s = _styles()
     session = note.session
@@ -174,11 +180,12 @@ def note_pdf(note: Any, *, entry_participant_ids: set[int] | None = None,
         story += [_p(f"Addendum, {timezone.localtime(addendum.created_at):%Y-%m-%d %H:%M}, "
                      f"{addendum.signed_as} ({addendum.reason})", s["h3"]),
                   _p(addendum.text, s["body"])]
-    return _build("Clinical note", story, notice=notice)
+    return _build("Clinical note", story, notice=notice, on_page=on_page)
 
 
 def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int,
-             signature_record: dict[str, Any], *, notice: str = "") -> bytes:
+             signature_record: dict[str, Any], *, notice: str = "",
+             on_page: Callable[[int], None] | None = None) -> bytes:
     s = _styles()
     p = plan.participant
     story: list[Any] = [
@@ -207,7 +214,7 @@ def plan_pdf(plan: Any, snapshot: dict[str, Any], revision: int,
                     story.append(_p(f"    • {i['modality']}, {i['frequency']}, responsible: "
                                     f"{i['responsible']}. {i['description']}", s["body"]))
     story += _signatures(signature_record, s)
-    return _build("Treatment plan", story, notice=notice)
+    return _build("Treatment plan", story, notice=notice, on_page=on_page)
 
 
 def _signatures(record: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:

@@ -13,6 +13,7 @@ weeks of sessions, bookings and attendance. Then each app's optional `demo.py`
 from __future__ import annotations
 
 import importlib
+import io
 import math
 import random
 import sys
@@ -178,9 +179,13 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def build_demo(
-    *, seed: int = 2026, participants: int = 60, today: date | None = None, out: TextIO = sys.stdout
+    *, seed: int = 2026, participants: int = 60, today: date | None = None,
+    out: TextIO = sys.stdout, on_step: Callable[[int, int, str], None] | None = None,
 ) -> bool:
-    """Build the demo clinic; return False (and change nothing) when it already exists."""
+    """Build the demo clinic; return False (and change nothing) when it already exists.
+
+    `on_step(number, total, name)` is told as each step starts (the core step is 0).
+    """
     existing = Organization.objects.filter(slug=DEMO_SLUG).first()
     today = today or timezone.localdate()
     if existing is not None:
@@ -190,9 +195,11 @@ def build_demo(
     out.write(f"Building the demo clinic: seed {seed}, {participants} participants, today {today}\n")
     with transaction.atomic():
         step_started = clock.perf_counter()
+        if on_step is not None:
+            on_step(0, len(DEMO_STEPS) + 1, "core")
         ctx = _core(seed=seed, n=participants, today=today, out=out)
         ctx.progress(f"done in {_took(step_started)}")
-        for app in DEMO_STEPS:
+        for number, app in enumerate(DEMO_STEPS, start=1):
             try:
                 module = importlib.import_module(f"openiop.{app}.demo")
             except ModuleNotFoundError as exc:
@@ -200,6 +207,8 @@ def build_demo(
                     raise
                 continue
             step_started = clock.perf_counter()
+            if on_step is not None:
+                on_step(number, len(DEMO_STEPS) + 1, app)
             out.write(f"- {app}\n")
             module.build(ctx)
             ctx.progress(f"done in {_took(step_started)}")
@@ -210,6 +219,62 @@ def build_demo(
         f"{Session.objects.filter(program__organization=ctx.organization).count()} sessions.\n"
     )
     return True
+
+
+def start_demo_job(*, seed: int, participants: int, today: date | None) -> Any:
+    """Queue the demo's building for a worker (`openiop demo --background`); return the Job.
+
+    A demo job already waiting or running is returned instead of a second one.
+    """
+    from openiop.jobs.models import Job
+    from openiop.jobs.services import start_job
+
+    running = (Job.objects.filter(kind="demo", state__in=[Job.State.QUEUED, Job.State.RUNNING])
+               .order_by("created_at").first())
+    if running is not None:
+        return running
+    return start_job(actor=None, kind="demo",
+                     label=f"Build the demo clinic ({participants:,} participants)",
+                     handler="openiop.core.demo.demo_job",
+                     params={"seed": seed, "participants": participants,
+                             "today": today.isoformat() if today else None})
+
+
+class _ProgressOut(io.TextIOBase):
+    """The demo's printed lines, sent to a job's progress as its message."""
+
+    def __init__(self, report: Callable[..., None]) -> None:
+        self.report = report
+        self.buffer = ""
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        while "\n" in self.buffer:
+            line, self.buffer = self.buffer.split("\n", 1)
+            if line.strip():
+                self.report(message=line.strip()[:300])
+        return len(text)
+
+
+def demo_job(*, seed: int, participants: int, today: str | None, progress: Any) -> dict[str, Any]:
+    """The job: build the demo, each step and printed line reported as progress.
+
+    The demo is built in one transaction; the progress is written through another
+    connection (openiop.jobs.services.report_detached) so the jobs page sees it meanwhile.
+    """
+    from openiop.jobs.services import report_detached
+
+    def report(**fields: Any) -> None:
+        report_detached(progress, **fields)
+
+    def on_step(number: int, total: int, name: str) -> None:
+        report(phase=f"Step {number + 1} of {total}: {name}", percent=2 + 96 * number // total)
+
+    built = build_demo(seed=seed, participants=participants,
+                       today=date.fromisoformat(today) if today else None,
+                       out=_ProgressOut(report), on_step=on_step)
+    org = Organization.objects.get(slug=DEMO_SLUG)
+    return {"built": built, "participants": Participant.objects.filter(organization=org).count()}
 
 
 def _took(since: float) -> str:

@@ -7,7 +7,12 @@ user (or anonymous session or address) and path in its own committed row:
 - the first request runs; a 2xx/3xx answer is remembered (status and redirect target), a
   4xx/5xx forgets the key so the corrected form can be sent again;
 - a repeat of a finished key is answered with the first answer's redirect (303), without
-  running the view: the retry after a lost response, or a double click, writes nothing;
+  running the view: the retry after a lost response, or a double click, writes nothing.
+  When the first answer was a page fragment (htmx: an attendance row), the repeat asks
+  htmx to reload the page (`HX-Refresh`), which then shows what was saved;
+- the key covers the submission's content too: the same form sent again with other values
+  (another button of an attendance row after a lost answer) is a new submission, not a
+  repeat;
 - a repeat while the first is still running gets 409 (wait and reload), and so does a key
   whose request died before answering, for STALE_AFTER, after which it may run again.
 """
@@ -21,14 +26,30 @@ from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from .http import client_ip
 from .models import FormSubmission
 
 FIELD = "_idem"
+IGNORED = frozenset({FIELD, "csrfmiddlewaretoken"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 STALE_AFTER = timedelta(minutes=2)
+
+
+def _content(request: HttpRequest) -> str:
+    """A digest of what was submitted (without the CSRF token and the key itself)."""
+    if request.content_type in FORM_TYPES:
+        items = sorted((k, v) for k in request.POST if k not in IGNORED
+                       for v in request.POST.getlist(k))
+        text = repr(items)
+    else:
+        try:
+            text = request.body.decode("utf-8", "replace")
+        except RawPostDataException:
+            text = ""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _scope(request: HttpRequest, key: uuid.UUID) -> str:
@@ -39,7 +60,7 @@ def _scope(request: HttpRequest, key: uuid.UUID) -> str:
         who = f"session:{request.session.session_key}"
     else:
         who = f"ip:{client_ip(request)}"
-    return hashlib.sha256(f"{who}|{request.path}|{key}".encode()).hexdigest()
+    return hashlib.sha256(f"{who}|{request.path}|{key}|{_content(request)}".encode()).hexdigest()
 
 
 def _claim(scope: str) -> FormSubmission | None:
@@ -66,6 +87,10 @@ def _repeat(request: HttpRequest, earlier: FormSubmission) -> HttpResponse:
     if earlier.state == FormSubmission.State.DONE:
         if earlier.location:
             response = HttpResponseRedirect(earlier.location, status=303)
+        elif request.headers.get("HX-Request"):
+            # The first answer was a fragment we do not keep: reload the page, which shows
+            # what the first submission saved.
+            response = HttpResponse(status=200, headers={"HX-Refresh": "true"})
         elif api:
             response = JsonResponse({"detail": "Already done: this request was received "
                                                "before and not repeated."}, status=200)

@@ -62,7 +62,7 @@ class ClientForm(forms.Form):
     confidential = forms.BooleanField(
         required=False, label="Confidential client (runs on a server and can keep a secret)")
     purpose_code = forms.ChoiceField(
-        label="Purpose of use", choices=DisclosurePurpose.choices,
+        label="Purpose of use", choices=DisclosurePurpose.choices, required=False,
         initial=DisclosurePurpose.TREATMENT,
         help_text="What the app's requests are for. A 42 CFR Part 2 record goes to the app "
                   "only under the participant's consent naming this app for this purpose.")
@@ -181,7 +181,8 @@ def clients(request: HttpRequest) -> HttpResponse:
             if data["kind"] == BACKEND:
                 created = (backend_register(actor=request.user, name=data["name"],
                                             jwks=data["jwks"], role=data["role"],
-                                            purpose_code=data["purpose_code"],
+                                            purpose_code=data["purpose_code"] or
+                                            DisclosurePurpose.TREATMENT,
                                             request=request), "")
             else:
                 created = client_register(
@@ -190,7 +191,8 @@ def clients(request: HttpRequest) -> HttpResponse:
                     confidential=data["confidential"],
                     allowed_origins=data["allowed_origins"].split(),
                     launch_url=data["launch_url"].strip(),
-                    purpose_code=data["purpose_code"], request=request)
+                    purpose_code=data["purpose_code"] or DisclosurePurpose.TREATMENT,
+                    request=request)
             form = ClientForm()
         except ValidationError as exc:
             apply_validation_error(form, exc)

@@ -16,6 +16,17 @@ def jobs_for(user: Any) -> QuerySet[Job]:
             .select_related("started_by").order_by("-created_at"))
 
 
+def jobs_started_by(user: Any) -> QuerySet[Job]:
+    return (Job.objects.filter(started_by=user).select_related("started_by")
+            .order_by("-created_at"))
+
+
+def job_for(user: Any, code: Any, *, directors: bool) -> Job | None:
+    """A job the user started, or (for directors) any job of their organization."""
+    jobs = jobs_for(user) if directors else jobs_started_by(user)
+    return jobs.filter(code=code).first()
+
+
 def open_alerts_for(user: Any) -> QuerySet[SystemAlert]:
     org_id = user.staff_organization_id
     return SystemAlert.objects.filter(

@@ -129,6 +129,15 @@ class Progress:
                 connections.close_all()  # this thread's connections only
 
 
+def report_detached(progress: Any, **fields: Any) -> None:
+    """Report progress from inside a long transaction (building the demo): the write goes
+    through a short-lived thread's own connection, so the jobs page sees it before the
+    transaction ends. Inside a test's or a request's transaction it is kept for the end."""
+    thread = threading.Thread(target=progress, kwargs={**fields, "force": True})
+    thread.start()
+    thread.join()
+
+
 def plain_error(exc: BaseException, job: Job) -> str:
     """The failure in words a director can act on; never a traceback or a database detail."""
     if isinstance(exc, ValidationError):
@@ -201,11 +210,12 @@ def execute(job_code: str) -> str:
         except Exception as exc:
             return _fail(job, exc)
         else:
-            Job.objects.filter(pk=job.pk).update(
-                state=Job.State.SUCCEEDED, finished_at=timezone.now(), percent=100,
-                result=result if isinstance(result, dict) else {},
-                heartbeat_at=timezone.now(), **progress._pending,
-            )
+            # What the job reported last and could not write yet (from another thread inside
+            # a transaction), then the outcome: the outcome wins where both name a field.
+            Job.objects.filter(pk=job.pk).update(**{
+                **progress._pending, "state": Job.State.SUCCEEDED, "finished_at": timezone.now(),
+                "percent": 100, "result": result if isinstance(result, dict) else {},
+                "heartbeat_at": timezone.now()})
             return Job.State.SUCCEEDED
     return job.state  # unreachable: the loop returns
 

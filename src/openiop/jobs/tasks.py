@@ -9,6 +9,8 @@ from django_tasks import task
 PERIODIC = [
     # Nightly: walk the audit trail's hash chain; a broken link alerts the directors.
     ("audit-chain-verify", timedelta(hours=24), "openiop.jobs.tasks.verify_audit_chain"),
+    # PDFs prepared in the background are removed a day after they were made.
+    ("download-expiry", timedelta(minutes=15), "openiop.jobs.downloads.expire_downloads"),
 ]
 # Housekeeping (re-queueing jobs whose worker died, pruning old scheduled runs) is not a
 # job: the scheduler does it on every tick (scheduler.housekeeping).

@@ -9,10 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 
-from . import selectors
+from . import downloads, selectors
 from .models import Job
 
 
@@ -40,11 +40,40 @@ def _without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-@staff_required(Perm.PROGRAM_MANAGE)
+@staff_required()
+@require_GET
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    """What I started: PDFs being prepared or ready to download, and other jobs."""
+    page = Paginator(selectors.jobs_started_by(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "jobs/mine.html", {"page": page, "query_string": _without_page(request)})
+
+
+@staff_required()
 @require_GET
 def job_detail(request: HttpRequest, code: Any) -> HttpResponse:
-    job = selectors.jobs_for(request.user).filter(code=code).first()
+    """A job's progress: for the person who started it, and for directors."""
+    manage = has_perm(request.user, Perm.PROGRAM_MANAGE)
+    job = selectors.job_for(request.user, code, directors=manage)
     if job is None:
         raise Http404
     template = "jobs/_status.html" if request.headers.get("HX-Request") else "jobs/detail.html"
-    return render(request, template, {"job": job})
+    return render(request, template, {"job": job, "perms_manage": manage,
+                                      **_download_context(request, job)})
+
+
+def _download_context(request: HttpRequest, job: Job) -> dict[str, Any]:
+    if not downloads.is_download(job):
+        return {}
+    return {"download": downloads.available_to(job, request.user),
+            "expires_at": downloads.expires_at(job),
+            "is_mine": job.started_by_id == request.user.pk}
+
+
+@staff_required()
+@require_GET
+def job_download(request: HttpRequest, code: Any) -> HttpResponse:
+    """A prepared PDF, for the user who asked only, while they may still see the record."""
+    job = selectors.jobs_started_by(request.user).filter(code=code).first()
+    if job is None:
+        raise Http404
+    return downloads.download_response(request, job)

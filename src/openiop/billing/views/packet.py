@@ -12,10 +12,11 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from openiop.accounts.permissions import Perm
 from openiop.core.decorators import staff_required
+from openiop.jobs import downloads
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -59,13 +60,24 @@ def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
 
 
 @staff_required(Perm.CLINICAL_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+    """The PDF; a long one is offered, then prepared, in the background (POST)."""
     participant, auth = _load(request, code, auth_code)
-    decision = ur.release(auth, actor=request.user, request=request)
+    # Decided first without a record: the offer of a long PDF discloses nothing yet.
+    decision = ur.release(auth, actor=request.user, request=request, audit=False)
     if not decision.released:
+        ur.release(auth, actor=request.user, request=request)  # the refusal, audited
         return _refused(request, participant, auth)
     data = ur.packet(auth, today=timezone.localdate())
+    size = ur.packet_size(data)
+    if downloads.is_large(size) or request.method == "POST":
+        return downloads.offer_or_start(
+            request, what="ur_packet", label="Utilization review packet (PDF)",
+            params={"authorization_id": auth.pk, "notice": decision.notice},
+            filename=f"ur-packet-{auth.code}.pdf", size=size, participant=participant,
+            audit=lambda: ur.release(auth, actor=request.user, request=request))
+    ur.release(auth, actor=request.user, request=request)  # the disclosure, audited
     pdf = ur.packet_pdf(data, notice=decision.notice)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ur-packet-{auth.code}.pdf"'

@@ -10,13 +10,14 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_list_view, audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
+from openiop.jobs import downloads
 from openiop.participants.models import Participant
 from openiop.scheduling.models import Session
 
@@ -26,6 +27,7 @@ from ..forms import AddendumForm, BreakGlassForm, SignForm
 from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf, print_release
+from ..pdf_jobs import note_size
 from ..permissions import (
     can_see_chart_clinical,
     grant_break_glass,
@@ -447,20 +449,33 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @staff_required(Perm.CLINICAL_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The note's PDF; a long one (a large group's note) is offered, then prepared, in the
+    background (POST starts the job)."""
     note = get_note_for_user(request, code)
     try:
         notice = print_release(request, note_participants(note), note, kind="note")
     except ValidationError as exc:
         return HttpResponse("; ".join(error_messages(exc)), status=400,
                             content_type="text/plain")
-    services.note_export(actor=request.user, note=note, action="export", request=request)
     visible = visible_entry_participants(request.user, note, request)
     only = request.GET.get("participant", "")
     allowed = {e.participant_id for e in note.entries.all()
                if (visible is None or e.participant_id in visible)
                and (not only or str(e.participant.code) == only)}
+    size = note_size(note, allowed)
+    if downloads.is_large(size) or request.method == "POST":
+        return downloads.offer_or_start(
+            request, what="note", filename=f"note-{note.code}.pdf", size=size,
+            label=f"{note.get_kind_display()} note PDF"
+                  f"{f' ({len(allowed)} attendees)' if note.kind == 'group' else ''}",
+            params={"note_id": note.pk, "entry_participant_ids": sorted(allowed),
+                    "notice": notice},
+            participant=note.participant,
+            audit=lambda: services.note_export(actor=request.user, note=note, action="export",
+                                               request=request))
+    services.note_export(actor=request.user, note=note, action="export", request=request)
     intact = check_note_integrity(actor=request.user, note=note, request=request)
     response = HttpResponse(note_pdf(note, entry_participant_ids=allowed,
                                      integrity_warning="" if intact else INTEGRITY_WARNING,

@@ -17,6 +17,7 @@ from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
 from openiop.core.forms import apply_validation_error
+from openiop.jobs import downloads
 from openiop.participants.selectors import current_episode
 
 from .. import services
@@ -40,6 +41,7 @@ from ..models import (
     TreatmentProblem,
 )
 from ..pdf import plan_pdf, print_release, safety_plan_pdf
+from ..pdf_jobs import plan_size
 from ..permissions import can_see_chart_clinical, can_write_for
 from ..selectors import (
     current_safety_plan,
@@ -237,10 +239,13 @@ def plan_revision(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 
 @staff_required(Perm.CLINICAL_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """Print view or PDF; a long plan's PDF is offered, then prepared, in the background."""
     participant = chart_participant(request, code, audit=False)
     if not _require_access(request, participant) or fmt not in ("print", "pdf"):
+        raise Http404
+    if request.method == "POST" and fmt != "pdf":
         raise Http404
     plan = treatment_plan_for(participant)
     if plan is None:
@@ -250,9 +255,16 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponse("; ".join(error_messages(exc)), status=400,
                             content_type="text/plain")
+    snapshot = plan_snapshot(plan)
+    if fmt == "pdf" and (request.method == "POST" or downloads.is_large(plan_size(snapshot))):
+        return downloads.offer_or_start(
+            request, what="treatment_plan", filename=f"treatment-plan-{plan.code}.pdf",
+            size=plan_size(snapshot), label=f"Treatment plan PDF (revision {plan.revision})",
+            params={"plan_id": plan.pk, "notice": notice}, participant=participant,
+            audit=lambda: services.plan_export(actor=request.user, plan=plan, action="export",
+                                               request=request))
     services.plan_export(actor=request.user, plan=plan,
                          action="print" if fmt == "print" else "export", request=request)
-    snapshot = plan_snapshot(plan)
     signatures = plan_signature_record(plan)
     if fmt == "pdf":
         response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures,
