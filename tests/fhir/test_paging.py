@@ -8,6 +8,7 @@ from django.test import Client
 from fhirpy import SyncFHIRClient
 
 from openiop.accounts.models import User
+from openiop.billing.models import Coverage, Diagnosis
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.medications.models import MedicationOrder
 from openiop.organizations.models import Organization, Site
@@ -23,6 +24,8 @@ CLINICAL = {
     "Encounter": (Booking, "participant__organization", "participant"),
     "MedicationRequest": (MedicationOrder, "participant__organization", "participant"),
     "Consent": (Consent, "participant__organization", "participant"),
+    "Condition": (Diagnosis, "participant__organization", "participant"),
+    "Coverage": (Coverage, "participant__organization", "participant"),
 }
 
 

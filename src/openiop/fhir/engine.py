@@ -19,7 +19,6 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from openiop.accounts.permissions import has_perm
 from openiop.audit.services import audit_record
 
 from . import part2
@@ -45,7 +44,7 @@ def require_perm(user: Any, spec: Spec, request: HttpRequest | None = None,
                  action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
-    if not has_perm(user, spec.perm):
+    if not spec.permitted(user):
         raise FhirError(403, "forbidden", f"Your role may not read {spec.name} resources.")
     if request is not None and not allows(getattr(request, "smart_scopes", None),
                                           spec.name, action):
