@@ -55,6 +55,7 @@ from .search import date_filter, split_or, token
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 NPI = "http://hl7.org/fhir/sid/us-npi"
 LOINC = "http://loinc.org"
+EVERY = Q(pk__isnull=False)  # a code every row has (an empty Q() would vanish in an OR)
 
 
 def _latest_of(model: Any, fk: str, stamp: str) -> Subquery:
@@ -145,7 +146,7 @@ OBSERVATION = Spec(
         code=choice("instrument", _loinc_codes(), LOINC, "LOINC code of the total score"),
         date=date_param("completed_at", "When the instrument was completed"),
         status=choice("status", tuple(MeasureResponse.Status.values)),
-        category=choice("", {"survey": Q(), "screening-assessment": Q()},
+        category=choice("", {"survey": EVERY, "screening-assessment": EVERY},
                         "http://terminology.hl7.org/CodeSystem/observation-category"),
     ),
     links={"patient": Link("Patient", "participant"), "subject": Link("Patient", "participant")},
@@ -324,7 +325,7 @@ CONDITION = Spec(
                "confirmed": ~Q(status="entered-in-error"),
                "entered-in-error": Q(status="entered-in-error")},
                "http://terminology.hl7.org/CodeSystem/condition-ver-status")},
-        category=choice("", {c: Q() if c == "problem-list-item" else Q(pk__in=[])
+        category=choice("", {c: EVERY if c == "problem-list-item" else Q(pk__in=[])
                              for c in CATEGORIES},
                         "http://terminology.hl7.org/CodeSystem/condition-category",
                         "problem-list-item (every diagnosis on the chart)"),
