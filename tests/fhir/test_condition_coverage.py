@@ -207,3 +207,20 @@ def test_capability_statement_lists_both_with_their_parameters_and_profiles(clie
     assert {"patient", "status"} <= {p["name"] for p in resources["Coverage"]["searchParam"]}
     assert resources["Coverage"]["supportedProfile"] == [US_CORE + "us-core-coverage"]
     assert "Condition:patient" in resources["Patient"]["searchRevInclude"]
+
+
+def test_a_category_every_row_has_matches_every_row(mh, world, as_clinician):
+    """`category=survey` on Observation and `category=problem-list-item` on Condition match
+    all rows, alone or OR-ed with a category that matches none."""
+    from openiop.outcomes.models import MeasureResponse
+
+    score = MeasureResponse.objects.create(participant=world.participant, instrument="phq9",
+                                           answers={"q1": 1}, total=5, band="mild",
+                                           completed_at=timezone.now())
+    dx = diagnosis(world)
+    patient = f"patient=Patient/{world.participant.code}"
+    assert ids(as_clinician.get(f"/fhir/R4/Observation?{patient}&category=survey")) == [
+        str(score.code)]
+    assert ids(as_clinician.get(
+        f"/fhir/R4/Condition?{patient}&category=encounter-diagnosis,problem-list-item")) == [
+        str(dx.code)]
