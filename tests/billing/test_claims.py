@@ -240,3 +240,51 @@ def test_build_claims_rejects_a_backwards_period(clinic):
         services.build_claims(actor=clinic.billing, organization=clinic.world.org,
                               period_start=TODAY, period_end=TODAY - timedelta(days=1))
     assert "period_end" in exc.value.message_dict
+
+
+def _medicare_people(clinic, n: int, start) -> list:
+    """n participants with everything a Medicare IOP claim checks: coverage, authorization,
+    certification, principal diagnosis, an episode, and one attended program day."""
+    from openiop.billing.models import IopCertification
+    from tests import factories as f
+
+    w = clinic.world
+    doc = f.staff(w.org, "prescriber", credentials=["MD"], username=f"doc{n}")
+    people = []
+    for i in range(n):
+        p = f.participant(w.org, legal_first_name=f"Batch{n}x{i}", address1="2 Elm St",
+                          city="Columbus", state="OH", zip_code="43215")
+        ep = f.episode(p, w.program, therapist=w.clinician, admitted_on=start)
+        cov = coverage(p, clinic.medicare)
+        authorize(cov, start, TODAY)
+        IopCertification.objects.create(participant=p, episode=ep, kind="initial",
+                                        certified_by=doc, certified_on=start, covers_from=start,
+                                        next_due_on=TODAY + timedelta(days=30))
+        principal(p, w.clinician)
+        day = TODAY - timedelta(days=7)
+        for hour, kind in ((9, "group"), (10, "psychoeducation"), (11, "skills")):
+            attended(w, p, day, kind=kind, hour=hour)
+        people.append(p)
+    return people
+
+
+def test_building_a_batch_runs_the_same_number_of_queries_for_3_or_12_claims(clinic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = TODAY - timedelta(days=30)
+    few, many = _medicare_people(clinic, 3, start), _medicare_people(clinic, 12, start)
+    services.capture_charges(actor=clinic.billing, organization=clinic.world.org, start=start,
+                             end=TODAY - timedelta(days=1))
+    counts = []
+    for group in (few, many):
+        with CaptureQueriesContext(connection) as ctx:
+            claims = services.build_claims(
+                actor=clinic.billing, organization=clinic.world.org, period_start=start,
+                period_end=TODAY - timedelta(days=1), participant_ids=[p.pk for p in group])
+        assert len(claims) == len(group)
+        counts.append(len(ctx))
+    assert counts[0] == counts[1], counts
+    assert all(c.status == "ready" for c in Claim.objects.all()), [
+        c.holds for c in Claim.objects.all()]
+    assert ClaimLine.objects.count() == 3 * 15

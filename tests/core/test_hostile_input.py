@@ -148,7 +148,8 @@ def test_every_api_operation_refuses_hostile_values_with_a_4xx(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/participants/", "/api/intake/referrals"])
+@pytest.mark.parametrize("path", ["/api/participants/", "/api/intake/referrals",
+                                  "/api/billing/claims", "/api/billing/charges"])
 def test_an_offset_beyond_any_list_is_a_422_naming_offset(as_director, path):
     response = as_director.get(path, {"offset": 10**19})
     assert response.status_code == 422 and "offset" in json.dumps(response.json())

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from openiop.accounts.models import Role, StaffProfile, User
+from openiop.billing.models import Authorization, Coverage, Payer
 from openiop.clinical.models import Note, TreatmentPlan
 from openiop.intake.models import Referral
 from openiop.intake.safety import safety_task_open
@@ -31,6 +32,7 @@ class Work:
     intake: User
     front_desk: User
     associate: User
+    billing: User
 
 
 def add_caseload_person(w: World, prescriber: User, n: int) -> Any:
@@ -61,6 +63,20 @@ def add_caseload_person(w: World, prescriber: User, n: int) -> Any:
                                        frequency="daily", start_date=TODAY - timedelta(days=39))
     UseDisorder.objects.create(participant=p, substance="opioid", noted_on=TODAY - timedelta(
         days=39))
+    # Billing: a plan needing authorization, an authorization of one day (used up by
+    # Monday's group) with its concurrent review in five days, ending Friday; a session
+    # booked next Monday, which no authorization covers.
+    payer, _ = Payer.objects.get_or_create(
+        organization=w.org, name="Acme Health",
+        defaults={"kind": "commercial", "rule_set": "per_diem", "per_diem_code": "S9480"})
+    cov = Coverage.objects.create(participant=p, payer=payer, member_id=f"M{n}",
+                                  effective_on=TODAY - timedelta(days=40))
+    Authorization.objects.create(coverage=cov, units_approved=1, reference_number=f"AUTH-{n}",
+                                 starts_on=TODAY - timedelta(days=40),
+                                 ends_on=TODAY + timedelta(days=2),
+                                 review_on=TODAY + timedelta(days=5))
+    f.booking(f.session(w.program, facilitator=w.colleague, title=f"Next week {n}",
+                        starts_at=datetime(2026, 3, 9, 15, 0, tzinfo=UTC)), p)
     for source in ("finder", "self_check", "hospital"):
         Referral.objects.create(organization=w.org, program=w.program, source=source,
                                 name=f"Referred {source} {n}", reason="Looking for care",
@@ -93,10 +109,11 @@ def work(world: World, frozen: datetime) -> Work:
                         requires_cosignature=True)
     StaffProfile.objects.filter(user=associate).update(
         supervisor=StaffProfile.objects.get(user=w.clinician))
+    billing = f.staff(w.org, Role.BILLING, username="biller")
     add_caseload_person(w, prescriber, 1)
     p2 = f.participant(w.org, legal_first_name="Sam", legal_last_name="Cosign")
     f.episode(p2, w.program, therapist=associate)
     Note.objects.create(program=w.program, kind="individual", note_format="DAP", participant=p2,
                         author=associate, status="signed", needs_cosignature=True,
                         signed_by=associate, signed_at=NOW - timedelta(days=1))
-    return Work(w, prescriber, nurse, intake, front_desk, associate)
+    return Work(w, prescriber, nurse, intake, front_desk, associate, billing)

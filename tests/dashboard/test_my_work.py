@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -10,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openiop.dashboard import worklist
 from tests.conftest import login
-from tests.dashboard.conftest import add_caseload_person
+from tests.dashboard.conftest import TODAY, add_caseload_person
 
 
 def _sections(html: str) -> list[str]:
@@ -65,11 +66,44 @@ def test_the_prescriber_sees_only_their_own_medication_reviews(work):
 
 def test_the_director_sees_everything_overdue_and_counts_per_clinician(work):
     html = _page(work.world.director)
-    assert _sections(html) == ["safety", "per_clinician", "plan_reviews", "medication_reviews",
-                               "referrals_waiting"]
+    assert _sections(html) == ["safety", "authorizations", "per_clinician", "plan_reviews",
+                               "medication_reviews", "referrals_waiting"]
     assert "Family member" not in html and "Hospital (step-down) referral not started" in html
     row = re.search(r'<th scope="row">([^<]+)</th><td class="num">1</td>', html)
     assert row and row.group(1) == str(work.world.clinician)
+
+
+def test_billing_sees_authorization_warnings_one_click_from_the_authorization(work):
+    from openiop.billing.models import Authorization
+
+    html = _page(work.billing)
+    assert _sections(html) == ["authorizations"]
+    auth = Authorization.objects.get(reference_number="AUTH-1")
+    billing_tab = f"/billing/participants/{auth.coverage.participant.code}/"
+    assert "Concurrent review due: authorization AUTH-1" in html and "due Mon Mar 9" in html
+    assert "Authorization AUTH-1 nearly used up" in html
+    assert "1 of 1 days used (100 %) on authorization AUTH-1." in html
+    assert f'href="{billing_tab}#auth-{auth.code}"' in html and "Open authorization" in html
+    assert "Sessions scheduled outside an authorization" in html
+    assert "1 scheduled day from Mar 9 fall outside any active authorization." in html
+    assert f'href="{billing_tab}#auth-head"' in html
+    tab = login(work.billing).get(billing_tab).content.decode()
+    assert f'id="auth-{auth.code}"' in tab  # the link's target exists
+
+
+def test_a_review_more_than_a_week_away_is_not_listed(work):
+    from openiop.billing.models import Authorization
+
+    Authorization.objects.update(review_on=TODAY + timedelta(days=8))
+    rows = {s.key: s for s in worklist.my_work(work.billing)}["authorizations"].rows
+    assert not any(r.what.startswith("Concurrent review") for r in rows)
+    Authorization.objects.update(review_on=TODAY + timedelta(days=7))
+    rows = {s.key: s for s in worklist.my_work(work.billing)}["authorizations"].rows
+    assert any(r.what.startswith("Concurrent review") for r in rows)
+
+
+def test_clinicians_see_no_authorization_warnings(work):
+    assert "authorizations" not in {s.key for s in worklist.my_work(work.world.clinician)}
 
 
 def test_nothing_waiting_says_so_plainly(work):
@@ -105,8 +139,11 @@ def test_lists_are_bounded_with_a_show_all_link(work):
 # Query counts: the same whatever the number of items (each list is a fixed set of queries),
 # plus one for the sessions of the day. A clinician's notes to write are counted in the
 # database and listed overdue and pending apart, and the weekly minimum reads the
-# programs' minimums first: three more than when both were gathered in Python.
-PINNED = {"clinician": 22, "intake": 12, "prescriber": 18, "nurse": 18, "director": 26}  # director: + Medicare certifications
+# programs' minimums first: three more than when both were gathered in Python. Directors
+# and billing: Medicare certifications (3) and authorization warnings (4: authorizations,
+# attendance, coverages, bookings).
+PINNED = {"clinician": 22, "intake": 12, "prescriber": 18, "nurse": 18, "director": 30,
+          "billing": 14}
 
 
 @pytest.mark.parametrize("who", sorted(PINNED))

@@ -80,11 +80,14 @@ def populated(mh, hie):
     from datetime import UTC, datetime, timedelta
     from decimal import Decimal
 
+    from openiop.billing.models import Coverage, Diagnosis, Payer
     from openiop.medications.models import MedicationOrder
     from openiop.outcomes.models import MeasureResponse
     from tests import factories as f
 
     world = mh
+    payer = Payer.objects.create(organization=world.org, name="Acme Health", kind="commercial",
+                                 payer_id="60054", rule_set="per_diem", per_diem_code="S9480")
     su = f.program(world.org, world.site, name="SU IOP", focus="su")
     start = datetime(2026, 1, 5, 23, 0, tzinfo=UTC)
     people = [world.participant] + [
@@ -111,6 +114,18 @@ def populated(mh, hie):
             prescriber=world.clinician)
         if p is not consented:
             Consent.objects.create(participant=p, kind=Consent.Kind.RELEASE, recipient="PCP")
+        Diagnosis.objects.create(participant=p, icd_code="F33.1", billable=True,
+                                 description="Major depressive disorder, recurrent, moderate",
+                                 code_set_version="ICD-10-CM FY2026", recorded_by=world.clinician,
+                                 status="resolved" if i % 3 == 1 else "active",
+                                 onset_on=start.date(),
+                                 resolved_on=start.date() if i % 3 == 1 else None)
+        Coverage.objects.create(participant=p, payer=payer, member_id=f"M{i:04d}",
+                                group_number="G-100" if i % 2 else "",
+                                relationship="18" if i % 2 else "01",
+                                subscriber_first_name="" if i % 2 else "Jordan",
+                                subscriber_last_name="" if i % 2 else "Paging",
+                                effective_on=start.date())
     for i in range(3):
         f.site(world.org, name=f"Annex {i}")
         f.program(world.org, world.site, name=f"Program {i}", focus="mh")

@@ -9,6 +9,7 @@ from fhirpy import SyncFHIRClient
 
 from openiop.accounts.models import User
 from openiop.audit.models import AccessEvent
+from openiop.billing.models import Coverage, Diagnosis
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.medications.models import MedicationOrder
 from openiop.organizations.models import Organization, Site
@@ -26,6 +27,8 @@ CLINICAL = {
     "Encounter": (Booking, "participant__organization", "participant"),
     "MedicationRequest": (MedicationOrder, "participant__organization", "participant"),
     "Consent": (Consent, "participant__organization", "participant"),
+    "Condition": (Diagnosis, "participant__organization", "participant"),
+    "Coverage": (Coverage, "participant__organization", "participant"),
 }
 
 

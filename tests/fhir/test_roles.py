@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openiop.accounts.models import Role
+from openiop.billing.models import Coverage, Diagnosis, Payer
 from openiop.medications.models import MedicationOrder
 from openiop.outcomes.models import MeasureResponse
 from tests import factories as f
@@ -32,6 +33,8 @@ PAGES = {
     "Encounter": ("scheduling:participant_schedule", True),
     "MedicationRequest": ("medications:participant_medications", True),
     "Consent": ("clinical:participant_notes", True),
+    "Condition": ("billing:participant_diagnoses", True),
+    "Coverage": ("billing:participant_billing", True),
     "Practitioner": ("care:programs", False),
     "Organization": ("care:programs", False),
     "Location": ("care:programs", False),
@@ -52,8 +55,16 @@ def records(world):
         participant=p, name="Sertraline", catalog_key="sertraline", dose=Decimal("50"),
         unit="mg", route="oral", frequency="daily", prescriber=world.clinician,
         start_date=timezone.localdate() - timedelta(days=3))
+    payer = Payer.objects.create(organization=world.org, name="Acme Health", kind="commercial",
+                                 rule_set="per_diem", per_diem_code="S9480")
+    coverage = Coverage.objects.create(participant=p, payer=payer, member_id="M1",
+                                       effective_on=timezone.localdate() - timedelta(days=30))
+    diagnosis = Diagnosis.objects.create(participant=p, icd_code="F33.1", description="MDD",
+                                         code_set_version="ICD-10-CM FY2026", billable=True,
+                                         recorded_by=world.clinician)
     return {"Patient": p, "EpisodeOfCare": world.episode, "Observation": score,
             "Appointment": booking, "Encounter": booking, "MedicationRequest": order, "Consent": consent,
+            "Condition": diagnosis, "Coverage": coverage,
             "Practitioner": world.clinician, "Organization": world.org,
             "Location": world.site, "HealthcareService": world.program}
 

@@ -201,7 +201,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import clinical, finder, intake, medications, participants, scheduling
+    from . import billing, clinical, finder, intake, medications, participants, scheduling
 
     api.add_router("/participants/", participants.router)
     api.add_router("/intake/", intake.router)
@@ -209,6 +209,7 @@ def _register_routers() -> None:
     api.add_router("/finder/", finder.router)
     api.add_router("/clinical/", clinical.router)
     api.add_router("/scheduling/", scheduling.router)
+    api.add_router("/billing/", billing.router)
 
 
 _register_routers()

@@ -21,7 +21,7 @@ from openiop.scheduling.models import Attendance, Booking, Session
 
 from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
 
-REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review
+REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
 LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
 ATTENDED = ("present", "late", "left_early")
@@ -138,14 +138,16 @@ class AuthWarning:
     participant_name: str
     message: str
     due: date | None
-    url: str
+    url: str  # the authorization's row on the Billing tab (the tab itself when none covers)
+    reference: str = ""  # the authorization's reference number, when there is one
 
 
 def authorization_warnings(*, organization_id: int, today: date | None = None,
-                           participant: Any | None = None) -> list[AuthWarning]:
+                           participant: Any | None = None,
+                           review_within_days: int = REVIEW_DUE_DAYS) -> list[AuthWarning]:
     """Warnings for a worklist ("My work") or a chart: a concurrent review due within
-    REVIEW_DUE_DAYS, 80 % of units used, a session booked in the next LOOKAHEAD_DAYS on a day
-    no active authorization covers (for payers that require one). Constant query count."""
+    `review_within_days`, 80 % of units used, a session booked in the next LOOKAHEAD_DAYS on
+    a day no active authorization covers (for payers that require one). Four queries."""
     today = today or timezone.localdate()
     auths = Authorization.objects.filter(
         status=Authorization.Status.ACTIVE, coverage__participant__organization_id=organization_id,
@@ -161,16 +163,20 @@ def authorization_warnings(*, organization_id: int, today: date | None = None,
 
     for auth, usage in authorizations_with_usage(auth_list):
         p = auth.coverage.participant
-        if auth.review_on and today <= auth.review_on <= today + timedelta(days=REVIEW_DUE_DAYS):
+        row = f"{url(p)}#auth-{auth.code}"
+        if auth.review_on and today <= auth.review_on <= today + timedelta(
+                days=review_within_days):
             warnings.append(AuthWarning(
                 "review_due", str(p.code), p.display_name,
                 f"Concurrent review for authorization {auth.reference_number} is due "
-                f"{auth.review_on:%b} {auth.review_on.day}.", auth.review_on, url(p)))
+                f"{auth.review_on:%b} {auth.review_on.day}.", auth.review_on, row,
+                auth.reference_number))
         if usage.percent >= UNITS_WARNING_PERCENT:
             warnings.append(AuthWarning(
                 "units_80", str(p.code), p.display_name,
                 f"{usage.used} of {usage.approved} {auth.unit} used ({usage.percent} %) on "
-                f"authorization {auth.reference_number}.", auth.ends_on, url(p)))
+                f"authorization {auth.reference_number}.", auth.ends_on, row,
+                auth.reference_number))
     warnings += _outside_authorization(organization_id, today, auth_list, participant, url)
     return sorted(warnings, key=lambda w: (w.due or today, w.participant_name))
 
@@ -209,7 +215,7 @@ def _outside_authorization(organization_id: int, today: date, auths: list[Author
         out.append(AuthWarning(
             "outside_authorization", str(p.code), p.display_name,
             f"{len(days)} scheduled day{'s' if len(days) > 1 else ''} from {first:%b} {first.day} "
-            "fall outside any active authorization.", first, url(p)))
+            "fall outside any active authorization.", first, f"{url(p)}#auth-head"))
     return out
 
 

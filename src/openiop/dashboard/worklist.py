@@ -303,6 +303,35 @@ def certification_section(user: Any, today: date) -> Section:
                     more_url=reverse("billing:index"))
 
 
+AUTH_REVIEW_WINDOW_DAYS = 7  # My work shows concurrent reviews due within the week
+
+
+def authorization_section(user: Any, today: date) -> Section:
+    """Authorizations needing the billing office: a concurrent review due within the week,
+    80 % or more of the units used, sessions booked on days no active authorization covers
+    (billing.selectors.authorization_warnings: four queries whatever the clinic's size).
+    Each row opens the authorization's row on the participant's Billing tab."""
+    from openiop.billing.selectors import authorization_warnings
+
+    warnings = authorization_warnings(organization_id=user.staff_organization_id, today=today,
+                                      review_within_days=AUTH_REVIEW_WINDOW_DAYS)
+    rows = []
+    for w in warnings:
+        what = {"review_due": f"Concurrent review due: authorization {w.reference}",
+                "units_80": f"Authorization {w.reference} nearly used up",
+                "outside_authorization": "Sessions scheduled outside an authorization"}[w.kind]
+        if w.kind == "review_due":
+            days = (w.due - today).days if w.due else 0
+            when = "due today" if days == 0 else f"due {w.due:%a %b} {w.due.day}"
+        else:
+            when = w.message
+        rows.append(Row(what, w.participant_name, when, w.url,
+                        "info" if w.kind == "review_due" else "warn",
+                        action="Open authorization" if w.reference else "Open billing",
+                        tag="Soon" if w.kind == "review_due" else "Check"))
+    return _bounded("authorizations", "Authorizations", rows, more_url=reverse("billing:index"))
+
+
 # --- the page -------------------------------------------------------------------------------
 
 CLINICAL_ROLES = (Role.CLINICIAN, Role.PRESCRIBER, Role.NURSE)
@@ -326,7 +355,7 @@ def my_work(user: Any, *, now: datetime | None = None) -> list[Section]:
     if role == Role.INTAKE:
         sections += referrals_sections(user, now)
     if role in (Role.BILLING, Role.DIRECTOR, Role.ADMIN) and has_perm(user, Perm.BILLING_VIEW):
-        sections.append(certification_section(user, today))
+        sections += [certification_section(user, today), authorization_section(user, today)]
     if role in (Role.DIRECTOR, Role.ADMIN):
         sections += [notes_to_sign_section(user), *director_sections(user, now, today),
                      plan_reviews_section(user, today, None),

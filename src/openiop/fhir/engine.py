@@ -22,7 +22,6 @@ from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from openiop.accounts.permissions import has_perm
 from openiop.audit.services import audit_record
 from openiop.participants import disclosure as dis
 
@@ -57,7 +56,7 @@ def reach(request: Any, spec: Spec, action: str) -> str | None:
 def require_perm(user: Any, spec: Spec, request: Any = None, action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
-    if not has_perm(user, spec.perm):
+    if not spec.permitted(user):
         raise FhirError(403, "forbidden", f"Your role may not read {spec.name} resources.")
     if request is not None and reach(request, spec, action) is None:
         raise FhirError(403, "forbidden", f"The token's scopes do not cover "

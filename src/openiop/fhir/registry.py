@@ -27,7 +27,9 @@ from openiop.scheduling.models import Booking
 from .history import entered_in_error_at
 from .mapping.appointment import appointment
 from .mapping.common import mrn_system
+from .mapping.condition import CATEGORIES, condition
 from .mapping.consent import consent
+from .mapping.coverage import COVERAGE_STATUSES, coverage
 from .mapping.encounter import ATTENDED, encounter
 from .mapping.episode_of_care import episode_of_care
 from .mapping.medication_request import MEDICATION_STATUSES, medication_request, moud_q
@@ -53,6 +55,7 @@ from .search import date_filter, split_or, token
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 NPI = "http://hl7.org/fhir/sid/us-npi"
 LOINC = "http://loinc.org"
+EVERY = Q(pk__isnull=False)  # a code every row has (an empty Q() would vanish in an OR)
 
 
 def _latest_of(model: Any, fk: str, stamp: str) -> Subquery:
@@ -143,7 +146,7 @@ OBSERVATION = Spec(
         code=choice("instrument", _loinc_codes(), LOINC, "LOINC code of the total score"),
         date=date_param("completed_at", "When the instrument was completed"),
         status=choice("status", tuple(MeasureResponse.Status.values)),
-        category=choice("", {"survey": Q(), "screening-assessment": Q()},
+        category=choice("", {"survey": EVERY, "screening-assessment": EVERY},
                         "http://terminology.hl7.org/CodeSystem/observation-category"),
     ),
     links={"patient": Link("Patient", "participant"), "subject": Link("Patient", "participant")},
@@ -267,6 +270,108 @@ CONSENT = Spec(
 )
 
 
+# --- Condition (diagnoses) and Coverage ---------------------------------------------------
+
+def _diagnoses(user: User) -> QuerySet:
+    from openiop.billing.models import Diagnosis
+
+    return Diagnosis.objects.filter(
+        participant__organization_id=user.staff_organization_id
+    ).select_related("participant__organization", "recorded_by")
+
+
+def _clinical_status(value: str, ctx: Ctx) -> Q:
+    from openiop.billing.models import DiagnosisStatus
+
+    table = {"active": Q(status=DiagnosisStatus.ACTIVE),
+             "resolved": Q(status=DiagnosisStatus.RESOLVED)}
+    table |= {other: Q(pk__in=[]) for other in (
+        "recurrence", "relapse", "inactive", "remission")}
+    return choice("", table, "http://terminology.hl7.org/CodeSystem/condition-clinical"
+                  ).apply(value, ctx)
+
+
+def _icd10cm(value: str, ctx: Ctx) -> Q:
+    """code=[system|]code: ICD-10-CM codes, with or without the dot."""
+    from .mapping.condition import ICD10CM
+
+    query = Q(pk__in=[])
+    for item in split_or(value):
+        sys, code = token(item)
+        if sys is None or sys == ICD10CM:
+            bare = code.replace(".", "").upper()
+            dotted = f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare
+            query |= Q(icd_code__in=[bare, dotted])
+    return query
+
+
+def _sud_diagnosis() -> Q:
+    # ICD-10-CM F10-F19 "Mental and behavioral disorders due to psychoactive substance use"
+    # (https://www.cms.gov/medicare/coding-billing/icd-10-codes): in a Part 2 program a
+    # substance use disorder diagnosis is a substance-use treatment record on its own.
+    return Q(icd_code__startswith="F1")
+
+
+# The Diagnoses tab shows these records to clinical and billing staff alike (its
+# navigation entry names both permissions).
+CONDITION = Spec(
+    "Condition", "billing:participant_diagnoses", _diagnoses, condition,
+    ("-recorded_at", "pk"), latest(F("recorded_at"), F("changed_at")),
+    participant="participant", sud_record=_sud_diagnosis(),
+    params=common(
+        patient=patient_ref("participant"), subject=patient_ref("participant"),
+        **{"clinical-status": Param("token", _clinical_status, "active or resolved"),
+           "verification-status": choice("", {
+               "confirmed": ~Q(status="entered-in-error"),
+               "entered-in-error": Q(status="entered-in-error")},
+               "http://terminology.hl7.org/CodeSystem/condition-ver-status")},
+        category=choice("", {c: EVERY if c == "problem-list-item" else Q(pk__in=[])
+                             for c in CATEGORIES},
+                        "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "problem-list-item (every diagnosis on the chart)"),
+        code=Param("token", _icd10cm, "ICD-10-CM code ([system|]code)"),
+        **{"onset-date": date_param("onset_on", "Date of onset"),
+           "recorded-date": date_param("recorded_at", "When the diagnosis was recorded")},
+    ),
+    links={"patient": Link("Patient", "participant"), "subject": Link("Patient", "participant"),
+           "recorder": Link("Practitioner", "recorded_by")},
+    profile=US_CORE + "us-core-condition-problems-health-concerns",
+)
+
+
+def _coverages(user: User) -> QuerySet:
+    from openiop.billing.models import Coverage
+
+    return Coverage.objects.filter(
+        participant__organization_id=user.staff_organization_id,
+        payer__organization_id=user.staff_organization_id,
+    ).select_related("participant__organization", "payer")
+
+
+def _coverage_status(value: str, ctx: Ctx) -> Q:
+    today = timezone.localdate(timezone=ctx.tz)
+    ended = Q(ends_on__lt=today)
+    table = {"active": ~ended, "cancelled": ended}
+    table |= {other: Q(pk__in=[]) for other in ("draft", "entered-in-error")}
+    return choice("", {s: table[s] for s in (*COVERAGE_STATUSES, "draft", "entered-in-error")},
+                  "http://hl7.org/fhir/fm-status").apply(value, ctx)
+
+
+# Coverage is on the Billing tab (billing staff and directors; never clinical-only roles).
+COVERAGE = Spec(
+    "Coverage", "billing:participant_billing", _coverages, coverage,
+    ("order", "-effective_on", "pk"), latest(F("created_at"), F("changed_at")),
+    participant="participant",
+    params=common(
+        patient=patient_ref("participant"), beneficiary=patient_ref("participant"),
+        status=Param("token", _coverage_status, "active or cancelled (ended)"),
+    ),
+    links={"patient": Link("Patient", "participant"),
+           "beneficiary": Link("Patient", "participant")},
+    profile=US_CORE + "us-core-coverage",
+)
+
+
 # --- Directory: Practitioner, Organization, Location, HealthcareService --------------------
 
 def _npi(value: str, ctx: Ctx) -> Q:
@@ -333,4 +438,4 @@ HEALTHCARE_SERVICE = Spec(
 
 SPECS: dict[str, Spec] = {s.name: s for s in (
     PATIENT, EPISODE, OBSERVATION, APPOINTMENT, ENCOUNTER, MEDICATION_REQUEST, CONSENT,
-    PRACTITIONER, ORGANIZATION, LOCATION, HEALTHCARE_SERVICE)}
+    CONDITION, COVERAGE, PRACTITIONER, ORGANIZATION, LOCATION, HEALTHCARE_SERVICE)}

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from openiop.accounts.models import User
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.navigation import CHART_TABS, STAFF_NAV
 from openiop.participants.selectors import participants_visible_to
 
@@ -69,11 +69,16 @@ class Spec:
     profile: str = ""
 
     @property
-    def perm(self) -> Perm:
+    def perm(self) -> Perm | tuple[Perm, ...]:
+        """The page's permission: one, or several of which any one suffices."""
         for item in (*CHART_TABS, *STAFF_NAV):
             if item.url_name == self.page and item.perm is not None:
                 return item.perm
         raise LookupError(f"No navigation entry for {self.page}")
+
+    def permitted(self, user: Any) -> bool:
+        perm = self.perm
+        return any(has_perm(user, p) for p in (perm if isinstance(perm, tuple) else (perm,)))
 
     @property
     def participant_prefix(self) -> str:

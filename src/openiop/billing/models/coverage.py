@@ -100,6 +100,8 @@ class Coverage(models.Model):
     created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="The latest change after it was added.")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

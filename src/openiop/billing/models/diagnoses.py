@@ -42,6 +42,8 @@ class Diagnosis(models.Model):
     resolved_on = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="The latest change after recording (rank or status).")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

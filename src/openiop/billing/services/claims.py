@@ -30,7 +30,7 @@ from ..models import (
 from ..x12 import build as x12_build
 from ..x12.writer import write_837
 from ._common import same_org
-from .scrub import scrub
+from .scrub import ScrubData, scrub_with
 
 CLAIM_MAX_LINES = 50  # 837I allows 999 lines, 837P 50; one limit keeps claims readable
 
@@ -59,31 +59,42 @@ def build_claims(*, actor: Any, organization: Any, period_start: date, period_en
     for ch in charges:
         groups[(ch.participant_id, ch.coverage_id, ch.claim_type)].append(ch)  # type: ignore[index]
     created: list[Claim] = []
+    lines: list[list[ClaimLine]] = []
+    for (_, _, claim_type), items in groups.items():
+        for start in range(0, len(items), CLAIM_MAX_LINES):
+            claim, claim_lines = _claim_from(organization, claim_type,
+                                             items[start:start + CLAIM_MAX_LINES])
+            created.append(claim)
+            lines.append(claim_lines)
+    # A fixed number of queries whatever the number of claims: the claims and their lines
+    # are inserted in bulk, scrubbed from one load (ScrubData) and saved in one update.
     with transaction.atomic():
-        for (_, _, claim_type), items in groups.items():
-            for start in range(0, len(items), CLAIM_MAX_LINES):
-                chunk = items[start:start + CLAIM_MAX_LINES]
-                created.append(_claim_from(organization, claim_type, chunk))
+        Claim.objects.bulk_create(created, batch_size=500)
+        for claim, claim_lines in zip(created, lines, strict=True):
+            for line in claim_lines:
+                line.claim = claim
+        ClaimLine.objects.bulk_create([ln for group in lines for ln in group], batch_size=1000)
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(
             status=Charge.Status.CLAIMED)
-        for claim in created:
-            apply_scrub(claim)
+        _scrub_all(created)
         audit_record(actor=actor, action="create", object_type="claims",
                      object_id=f"{period_start}..{period_end}", organization=organization,
                      request=request, reason=f"{len(created)} claims")
     return created
 
 
-def _claim_from(organization: Any, claim_type: str, chunk: list[Charge]) -> Claim:
+def _claim_from(organization: Any, claim_type: str, chunk: list[Charge],
+                ) -> tuple[Claim, list[ClaimLine]]:
+    """An unsaved claim and its unsaved lines. The charges' participant and coverage (with
+    its payer) are already loaded: the objects are handed over so that scrubbing does not
+    fetch them again."""
     import uuid
 
     code = uuid.uuid4()
     payer = chunk[0].coverage.payer  # type: ignore[union-attr]
     conditions = list(rules.charge_rules()["medicare_iop"]["condition_codes"]) if (
         payer.rule_set == "medicare_iop" and claim_type == "I") else []
-    # The charges' participant and coverage (with its payer) are already loaded: hand the
-    # objects over so that scrubbing does not fetch them again.
-    claim = Claim.objects.create(
+    claim = Claim(
         code=code, organization=organization, participant=chunk[0].participant,
         coverage=chunk[0].coverage, claim_type=claim_type,
         control_number=_control_number(claim_type, code),
@@ -92,24 +103,37 @@ def _claim_from(organization: Any, claim_type: str, chunk: list[Charge]) -> Clai
         condition_codes=conditions,
         total_charge=sum((c.amount for c in chunk), Decimal("0.00")),
     )
-    ClaimLine.objects.bulk_create([
-        ClaimLine(claim=claim, charge=c, line_number=n, service_date=c.service_date,
-                  revenue_code=c.revenue_code, hcpcs=c.hcpcs, modifiers=c.modifiers,
-                  units=c.units, amount=c.amount)
-        for n, c in enumerate(chunk, start=1)])
-    return claim
+    lines = [ClaimLine(charge=c, line_number=n, service_date=c.service_date,
+                       revenue_code=c.revenue_code, hcpcs=c.hcpcs, modifiers=c.modifiers,
+                       units=c.units, amount=c.amount)
+             for n, c in enumerate(chunk, start=1)]
+    return claim, lines
+
+
+SCRUBBED_FIELDS = ["holds", "diagnosis_codes", "status", "scrubbed_at"]
+
+
+def _scrub_all(claims: list[Claim]) -> None:
+    """Scrub held or ready claims from one load and save them in one update."""
+    if any(c.status not in (ClaimStatus.HELD, ClaimStatus.READY) for c in claims):
+        raise InvalidTransition("Only held or ready claims are scrubbed again.")
+    data = ScrubData.load(claims)
+    now = timezone.now()
+    for claim in claims:
+        holds, codes = scrub_with(claim, data)
+        claim.holds = [h.as_dict() for h in holds]
+        claim.diagnosis_codes = codes
+        claim.status = ClaimStatus.HELD if holds else ClaimStatus.READY
+        claim.scrubbed_at = now
+    if len(claims) == 1:
+        claims[0].save(update_fields=SCRUBBED_FIELDS)
+    elif claims:
+        Claim.objects.bulk_update(claims, SCRUBBED_FIELDS, batch_size=500)
 
 
 def apply_scrub(claim: Claim) -> Claim:
     """Run the scrubber; a held or ready claim becomes held or ready accordingly."""
-    if claim.status not in (ClaimStatus.HELD, ClaimStatus.READY):
-        raise InvalidTransition("Only held or ready claims are scrubbed again.")
-    holds, codes = scrub(claim)
-    claim.holds = [h.as_dict() for h in holds]
-    claim.diagnosis_codes = codes
-    claim.status = ClaimStatus.HELD if holds else ClaimStatus.READY
-    claim.scrubbed_at = timezone.now()
-    claim.save(update_fields=["holds", "diagnosis_codes", "status", "scrubbed_at"])
+    _scrub_all([claim])
     return claim
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
@@ -136,7 +137,7 @@ def coverage_end(*, actor: Any, coverage: Coverage, ends_on: Any, version: int,
         raise ValidationError({"ends_on": "The end date is before the effective date."})
     with transaction.atomic():
         if not Coverage.objects.filter(pk=coverage.pk, version=version).update(
-                ends_on=day, version=version + 1):
+                ends_on=day, version=version + 1, changed_at=timezone.now()):
             raise Conflict("Someone changed this coverage; reload and try again.")
         audit_record(actor=actor, action="change", object_type="coverage",
                      object_id=coverage.code, participant=coverage.participant,

@@ -43,7 +43,8 @@ def diagnosis_add(
         raise ValidationError({"icd_code": f"{found.code} is already an active diagnosis."})
     with transaction.atomic():
         if rank == DiagnosisRank.PRINCIPAL:
-            active.filter(rank=DiagnosisRank.PRINCIPAL).update(rank=DiagnosisRank.SECONDARY)
+            active.filter(rank=DiagnosisRank.PRINCIPAL).update(rank=DiagnosisRank.SECONDARY,
+                                                               changed_at=timezone.now())
         dx = Diagnosis.objects.create(
             participant=participant, icd_code=found.code, description=found.description[:300],
             code_set_version=icd10.CODE_SET_VERSION, billable=found.billable, rank=rank,
@@ -65,9 +66,10 @@ def diagnosis_make_principal(*, actor: Any, diagnosis: Diagnosis, version: int,
                                            "principal."})
     with transaction.atomic():
         Diagnosis.objects.filter(participant=diagnosis.participant, status=DiagnosisStatus.ACTIVE,
-                                 rank=DiagnosisRank.PRINCIPAL).update(rank=DiagnosisRank.SECONDARY)
+                                 rank=DiagnosisRank.PRINCIPAL).update(
+            rank=DiagnosisRank.SECONDARY, changed_at=timezone.now())
         changed = Diagnosis.objects.filter(pk=diagnosis.pk, version=version).update(
-            rank=DiagnosisRank.PRINCIPAL, version=version + 1)
+            rank=DiagnosisRank.PRINCIPAL, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
         audit_record(actor=actor, action="change", object_type="diagnosis",
@@ -93,7 +95,7 @@ def diagnosis_resolve(*, actor: Any, diagnosis: Diagnosis, resolved_on: date | s
     status = DiagnosisStatus.ENTERED_IN_ERROR if entered_in_error else DiagnosisStatus.RESOLVED
     with transaction.atomic():
         changed = Diagnosis.objects.filter(pk=diagnosis.pk, version=version).update(
-            status=status, resolved_on=day, version=version + 1)
+            status=status, resolved_on=day, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
         audit_record(actor=actor, action="change", object_type="diagnosis",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from openiop.care.models import EpisodeOfCare
@@ -59,8 +58,81 @@ def _days(days: set[date]) -> str:
     return shown + (f" and {len(ordered) - 5} more" if len(ordered) > 5 else "")
 
 
-def _diagnosis_holds(claim: Claim) -> tuple[list[Hold], list[str]]:
-    active = list(Diagnosis.objects.filter(participant_id=claim.participant_id, status="active"))
+@dataclass
+class ScrubData:
+    """Everything the checks read for a set of claims, loaded with a fixed number of
+    queries whatever the number of claims (a batch is scrubbed as cheaply as one claim)."""
+
+    lines: dict[int, list[ClaimLine]]  # claim id -> lines (with their charge)
+    diagnoses: dict[int, list[Diagnosis]]  # participant id -> active diagnoses
+    attended: dict[int, list[dict[str, Any]]]  # participant id -> attended rows
+    notes: dict[int, tuple[int, int | None]]
+    entries: set[tuple[int, int]]
+    auths: dict[int, list[tuple[Authorization, Any]]]  # coverage id -> (auth, usage)
+    episodes: dict[int, list[EpisodeOfCare]]  # participant id -> episodes, latest first
+    certs: dict[int, list[IopCertification]]  # participant id -> certifications
+    claims: dict[int, list[tuple[int, date, date, list[str]]]]  # participant -> other claims
+    other_lines: dict[int, list[tuple[int, date, str, int | None]]]  # participant -> lines
+
+    @classmethod
+    def load(cls, claims: list[Claim]) -> ScrubData:
+        from ..selectors import authorizations_with_usage
+
+        if not claims:
+            return cls({}, {}, {}, {}, set(), {}, {}, {}, {}, {})
+        people = {c.participant_id for c in claims}
+        start = min(c.period_start for c in claims)
+        end = max(c.period_end for c in claims)
+        lines: dict[int, list[ClaimLine]] = defaultdict(list)
+        for ln in ClaimLine.objects.filter(claim__in=[c.pk for c in claims]).select_related(
+                "charge").order_by("claim_id", "line_number"):
+            lines[ln.claim_id].append(ln)
+        diagnoses: dict[int, list[Diagnosis]] = defaultdict(list)
+        for dx in Diagnosis.objects.filter(participant_id__in=people, status="active").order_by(
+                "rank", "recorded_at", "pk"):
+            diagnoses[dx.participant_id].append(dx)
+        attended: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        rows = attended_rows(claims[0].organization_id, start, end, list(people))
+        for r in rows:
+            attended[r["booking__participant_id"]].append(r)
+        notes, entries = signed_notes_for({r["booking__session_id"] for r in rows})
+        auth_list = list(Authorization.objects.filter(
+            coverage_id__in={c.coverage_id for c in claims}, status="active",
+        ).select_related("coverage").order_by("starts_on", "pk"))
+        auths: dict[int, list[tuple[Authorization, Any]]] = defaultdict(list)
+        for auth, usage in authorizations_with_usage(auth_list):
+            auths[auth.coverage_id].append((auth, usage))
+        episodes: dict[int, list[EpisodeOfCare]] = defaultdict(list)
+        for ep in EpisodeOfCare.objects.filter(participant_id__in=people).select_related(
+                "program").order_by("-admitted_on", "pk"):
+            episodes[ep.participant_id].append(ep)
+        certs: dict[int, list[IopCertification]] = defaultdict(list)
+        for cert in IopCertification.objects.filter(participant_id__in=people).order_by("pk"):
+            certs[cert.participant_id].append(cert)
+        others: dict[int, list[tuple[int, date, date, list[str]]]] = defaultdict(list)
+        for pk, pid, first, last, codes in Claim.objects.filter(
+                participant_id__in=people).exclude(status=ClaimStatus.VOID).values_list(
+                "pk", "participant_id", "period_start", "period_end", "condition_codes"):
+            others[pid].append((pk, first, last, codes or []))
+        days = {ln.service_date for group in lines.values() for ln in group}
+        codes = {ln.hcpcs for group in lines.values() for ln in group}
+        other_lines: dict[int, list[tuple[int, date, str, int | None]]] = defaultdict(list)
+        for claim_id, pid, day, hcpcs, session_id in ClaimLine.objects.filter(
+                claim__participant_id__in=people, service_date__in=days, hcpcs__in=codes,
+        ).exclude(claim__status=ClaimStatus.VOID).values_list(
+                "claim_id", "claim__participant_id", "service_date", "hcpcs",
+                "charge__session_id"):
+            other_lines[pid].append((claim_id, day, hcpcs, session_id))
+        return cls(lines, diagnoses, attended, notes, entries, auths, episodes, certs, others,
+                   other_lines)
+
+
+def _overlaps(first: date, last: date, claim: Claim) -> bool:
+    return first <= claim.period_end and last >= claim.period_start
+
+
+def _diagnosis_holds(claim: Claim, data: ScrubData) -> tuple[list[Hold], list[str]]:
+    active = data.diagnoses.get(claim.participant_id, [])
     principal = next((d for d in active if d.rank == DiagnosisRank.PRINCIPAL), None)
     if principal is None:
         return [Hold("diagnosis", "No principal diagnosis is recorded on the chart.")], []
@@ -72,16 +144,15 @@ def _diagnosis_holds(claim: Claim) -> tuple[list[Hold], list[str]]:
     return [], codes
 
 
-def _note_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
-    rows = attended_rows(claim.organization_id, claim.period_start, claim.period_end,
-                         [claim.participant_id])
-    notes, entries = signed_notes_for({r["booking__session_id"] for r in rows})
+def _note_holds(claim: Claim, lines: list[ClaimLine], data: ScrubData) -> list[Hold]:
     tz = timezone.get_current_timezone()
     line_days = {ln.service_date for ln in lines}
     unsigned: set[date] = set()
-    for r in rows:
+    for r in data.attended.get(claim.participant_id, []):
         day = r["booking__session__starts_at"].astimezone(tz).date()
-        if day in line_days and note_covers(notes, entries, r["booking__session_id"],
+        if not claim.period_start <= day <= claim.period_end:
+            continue
+        if day in line_days and note_covers(data.notes, data.entries, r["booking__session_id"],
                                             claim.participant_id) is None:
             unsigned.add(day)
     if not unsigned:
@@ -90,21 +161,18 @@ def _note_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
                                   "yet; the day is billed once every note is signed.")]
 
 
-def _authorization_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
+def _authorization_holds(claim: Claim, lines: list[ClaimLine], data: ScrubData) -> list[Hold]:
     payer = claim.coverage.payer
     if not payer.requires_authorization:
         return []
-    auths = list(Authorization.objects.filter(coverage_id=claim.coverage_id, status="active"))
+    auths = data.auths.get(claim.coverage_id, [])
     days = {ln.service_date for ln in lines}
-    uncovered = {d for d in days if not any(a.covers(d) for a in auths)}
+    uncovered = {d for d in days if not any(a.covers(d) for a, _ in auths)}
     holds = []
     if uncovered:
         holds.append(Hold("no_authorization", f"No active authorization covers "
                                               f"{_days(uncovered)}."))
-    from ..selectors import authorization_usage
-
-    for auth in auths:
-        usage = authorization_usage(auth)
+    for auth, usage in auths:
         if usage.used > auth.units_approved:
             holds.append(Hold("authorization_exhausted",
                               f"Authorization {auth.reference_number} approved "
@@ -112,7 +180,7 @@ def _authorization_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
     return holds
 
 
-def _minimum_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
+def _minimum_holds(claim: Claim, lines: list[ClaimLine], data: ScrubData) -> list[Hold]:
     payer = claim.coverage.payer
     holds = []
     if payer.rule_set == "per_diem":
@@ -132,10 +200,11 @@ def _minimum_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
             holds.append(Hold("below_minimum", f"Fewer than {spec['min_services_per_day']} IOP "
                                                f"services on {_days(few)}: Medicare pays no IOP "
                                                "day for these; remove or complete them."))
-        episode = (EpisodeOfCare.objects.filter(participant_id=claim.participant_id,
-                                                admitted_on__lte=claim.period_end)
-                   .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=claim.period_start))
-                   .select_related("program").first())
+        # The latest admission open during the claim's dates.
+        episode = next((ep for ep in data.episodes.get(claim.participant_id, [])
+                        if ep.admitted_on <= claim.period_end and (
+                            ep.discharged_on is None or ep.discharged_on >= claim.period_start)),
+                       None)
         weekly = spec["weekly_hours_on_plan"]
         if episode is None or episode.program.weekly_hour_minimum < weekly:
             holds.append(Hold("below_minimum", f"The plan of care does not show the {weekly} "
@@ -143,12 +212,12 @@ def _minimum_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
     return holds
 
 
-def _certification_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
+def _certification_holds(claim: Claim, lines: list[ClaimLine], data: ScrubData) -> list[Hold]:
     """Medicare pays IOP days only under a physician's certification, recertified at the
     set interval (42 CFR 424.24(b) and (d)); a day no statement covers is held."""
     if claim.coverage.payer.rule_set != "medicare_iop" or claim.claim_type != "I":
         return []
-    certs = list(IopCertification.objects.filter(participant_id=claim.participant_id))
+    certs = data.certs.get(claim.participant_id, [])
     days = {ln.service_date for ln in lines}
     uncovered = {d for d in days if not any(c.covers(d) for c in certs)}
     if not uncovered:
@@ -162,16 +231,14 @@ def _certification_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
                                   "record the recertification on the billing tab.")]
 
 
-def _php_holds(claim: Claim) -> list[Hold]:
-    overlapping = Claim.objects.filter(
-        participant_id=claim.participant_id, period_start__lte=claim.period_end,
-        period_end__gte=claim.period_start,
-    ).exclude(pk=claim.pk).exclude(status=ClaimStatus.VOID)
-    php_claim = any("41" in (c.condition_codes or []) for c in overlapping)
-    php_episode = EpisodeOfCare.objects.filter(
-        participant_id=claim.participant_id, level_of_care="PHP",
-        admitted_on__lte=claim.period_end,
-    ).filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=claim.period_start)).exists()
+def _php_holds(claim: Claim, data: ScrubData) -> list[Hold]:
+    php_claim = any("41" in codes for pk, first, last, codes in
+                    data.claims.get(claim.participant_id, [])
+                    if pk != claim.pk and _overlaps(first, last, claim))
+    php_episode = any(
+        ep.level_of_care == "PHP" and ep.admitted_on <= claim.period_end and (
+            ep.discharged_on is None or ep.discharged_on >= claim.period_start)
+        for ep in data.episodes.get(claim.participant_id, []))
     if php_claim or php_episode:
         return [Hold("php_overlap", "The participant was in partial hospitalization during these "
                                     "dates; an IOP claim may not overlap a PHP claim.")]
@@ -186,15 +253,10 @@ def _coverage_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
     return []
 
 
-def _duplicate_holds(claim: Claim, lines: list[ClaimLine]) -> list[Hold]:
-    keys = {(ln.service_date, ln.hcpcs) for ln in lines}
-    others = ClaimLine.objects.filter(
-        claim__participant_id=claim.participant_id,
-        service_date__in={d for d, _ in keys}, hcpcs__in={c for _, c in keys},
-    ).exclude(claim=claim).exclude(claim__status=ClaimStatus.VOID).values_list(
-        "service_date", "hcpcs", "charge__session_id")
+def _duplicate_holds(claim: Claim, lines: list[ClaimLine], data: ScrubData) -> list[Hold]:
     mine = {(ln.service_date, ln.hcpcs, ln.charge.session_id) for ln in lines}
-    dupes = {d for d, c, s in others if (d, c, s) in mine}
+    dupes = {d for claim_id, d, c, s in data.other_lines.get(claim.participant_id, [])
+             if claim_id != claim.pk and (d, c, s) in mine}
     if dupes:
         return [Hold("duplicate", f"A line on {_days(dupes)} is already on another claim.")]
     return []
@@ -213,22 +275,28 @@ def _demographic_holds(claim: Claim) -> list[Hold]:
     return []
 
 
-def scrub(claim: Claim) -> tuple[list[Hold], list[str]]:
-    """All holds for the claim, and the diagnosis codes it would carry (principal first)."""
-    lines = list(claim.lines.select_related("charge"))
+def scrub_with(claim: Claim, data: ScrubData) -> tuple[list[Hold], list[str]]:
+    """All holds for the claim, and the diagnosis codes it would carry (principal first);
+    reads only `data` and the claim's participant and coverage (with its payer)."""
+    lines = data.lines.get(claim.pk, [])
     if not lines:
         return [Hold("no_lines", "The claim has no lines.")], []
-    holds, codes = _diagnosis_holds(claim)
-    holds += _note_holds(claim, lines)
-    holds += _authorization_holds(claim, lines)
-    holds += _minimum_holds(claim, lines)
-    holds += _certification_holds(claim, lines)
+    holds, codes = _diagnosis_holds(claim, data)
+    holds += _note_holds(claim, lines, data)
+    holds += _authorization_holds(claim, lines, data)
+    holds += _minimum_holds(claim, lines, data)
+    holds += _certification_holds(claim, lines, data)
     if claim.claim_type == "I":
-        holds += _php_holds(claim)
+        holds += _php_holds(claim, data)
     holds += _coverage_holds(claim, lines)
-    holds += _duplicate_holds(claim, lines)
+    holds += _duplicate_holds(claim, lines, data)
     holds += _demographic_holds(claim)
     return holds, codes
+
+
+def scrub(claim: Claim) -> tuple[list[Hold], list[str]]:
+    """All holds for one claim, and the diagnosis codes it would carry (principal first)."""
+    return scrub_with(claim, ScrubData.load([claim]))
 
 
 def hold_summary(claims: list[Any]) -> dict[str, int]:
