@@ -72,7 +72,7 @@ def _run(n: int, repeat: int) -> int:
 
     from openiop.accounts.models import User
     from openiop.care.models import Enrollment, Program
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
     from openiop.participants.models import Participant
 
     print(f"==> migrating a temporary SQLite database and building a {n:,}-participant demo")

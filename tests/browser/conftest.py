@@ -72,7 +72,7 @@ def phone_page(browser: object, live_server: object) -> Iterator[object]:
 @pytest.fixture
 def demo(transactional_db: None) -> object:
     """The demo clinic, built fresh for each browser test (deterministic)."""
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
 
     build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
     return None
@@ -87,7 +87,7 @@ def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
 
 
 def sign_in(page: object, username: str, password: str | None = None) -> None:
-    from openiop.core.demo import DEMO_PASSWORD
+    from openiop.demo.generator import DEMO_PASSWORD
 
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 
 
 class Command(BaseCommand):
