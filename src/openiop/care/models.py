@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -76,7 +77,7 @@ class Program(models.Model):
             self.weekly_hour_minimum = DEFAULT_WEEKLY_MINIMUM_HOURS[self.population]
         super().save(*args, **kwargs)
 
-    def setting(self, key: str, default: object = None) -> object:
+    def setting(self, key: str, default: Any = None) -> Any:
         return (self.settings or {}).get(key, default)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -144,7 +145,7 @@ def participant_summary(participant: Participant, episode: EpisodeOfCare | None)
     labels = rules.screen_substances()
     for screen in screens:
         for r in screen.results.all():
-            r.label = labels.get(r.substance, r.substance)
+            r.label = labels.get(r.substance, r.substance)  # type: ignore[attr-defined]  # for display
     catalog = rules.catalog()
     return {
         "orders": orders,
@@ -221,7 +222,7 @@ def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
 
 def unexpected_screens(org_id: int, today: date | None = None,
                        days: int = UNEXPECTED_SCREEN_WINDOW_DAYS,
-                       participant_ids: Any = None) -> list[DrugScreen]:
+                       participant_ids: Any = None) -> Sequence[DrugScreen]:
     """Screens of the last `days` days with an unexpected result, newest first (at most 200);
     `participant_ids` (ids or a values() queryset) narrows them to a caseload."""
     today = today or timezone.localdate()
@@ -238,7 +239,7 @@ def unexpected_screens(org_id: int, today: date | None = None,
     labels = rules.screen_substances()
     for s in screens:
         for r in s.unexpected_results:
-            r.label = labels.get(r.substance, r.substance)
+            r.label = labels.get(r.substance, r.substance)  # type: ignore[attr-defined]  # for display
     return screens
 
 
