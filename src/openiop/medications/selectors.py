@@ -11,6 +11,7 @@ from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from openiop.care.models import EpisodeOfCare
+from openiop.care.program_settings import ProgramSettings
 from openiop.participants.models import Participant
 
 from . import interactions, rules
@@ -29,19 +30,14 @@ from .models import (
     UseDisorder,
 )
 
-DEFAULT_REVIEW_DAYS = 28
 UNEXPECTED_SCREEN_WINDOW_DAYS = 30
 
 
 def review_days(episode: EpisodeOfCare | None) -> int:
-    """Program.settings["medication_review_days"], default 28."""
+    """The program's medication_review_days (care.program_settings)."""
     if episode is None:
-        return DEFAULT_REVIEW_DAYS
-    value = episode.program.setting("medication_review_days", DEFAULT_REVIEW_DAYS)
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return DEFAULT_REVIEW_DAYS
+        return ProgramSettings().medication_review_days
+    return episode.program.typed_settings.medication_review_days
 
 
 def orders_for(participant: Participant) -> QuerySet[MedicationOrder]:

@@ -339,8 +339,7 @@ def attendance_flags(organization: Any, *, today: date | None = None) -> list[Fl
                     .select_related("participant", "program"))
     if not episodes:
         return []
-    longest = max(int((e.program.setting("attendance_policy") or {}).get("period_days", 14))
-                  for e in episodes)
+    longest = max(e.program.typed_settings.attendance_policy.period_days for e in episodes)
     since = datetime.combine(today - timedelta(days=longest), datetime.min.time(), tzinfo=tz)
     missed: dict[int, list[Booking]] = defaultdict(list)
     for b in (Booking.objects.filter(participant_id__in=[e.participant_id for e in episodes],
@@ -350,9 +349,8 @@ def attendance_flags(organization: Any, *, today: date | None = None) -> list[Fl
         missed[b.participant_id].append(b)
     out = []
     for ep in episodes:
-        policy = ep.program.setting("attendance_policy") or {}
-        threshold = int(policy.get("absences", 3))
-        days = int(policy.get("period_days", 14))
+        policy = ep.program.typed_settings.attendance_policy
+        threshold, days = policy.absences, policy.period_days
         cutoff = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=tz)
         lst = [b for b in missed[ep.participant_id] if b.session.starts_at >= cutoff]
         if threshold and len(lst) >= threshold:
