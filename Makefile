@@ -57,8 +57,12 @@ cluster-test: $(STAMP)
 	@mkdir -p var/bench
 	@$(PY) scripts/cluster_test.py
 
+# ruff, the app map's import contracts (pyproject.toml [tool.importlinter]), mypy with
+# django-stubs (pyproject.toml [tool.mypy]) and the migrations check.
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check src tests benchmarks
+	@$(VENV)/bin/lint-imports --no-logo
+	@$(PY) -m mypy
 	@$(PY) -m django makemigrations --check --dry-run >/dev/null && echo "migrations: up to date"
 
 clean:

@@ -78,7 +78,7 @@ def _run(n: int) -> int:
     from openiop.billing.models import BillingProfile, Charge, Claim
     from openiop.billing.x12 import build as x12_build
     from openiop.billing.x12.writer import write_837
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
 
     print(f"==> migrating a temporary SQLite database and building a {n:,}-participant demo")
     call_command("migrate", verbosity=0)

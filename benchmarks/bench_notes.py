@@ -70,7 +70,7 @@ def _run(n: int, repeat: int) -> int:
 
     from openiop.accounts.models import User
     from openiop.clinical.models import Note, TreatmentPlan
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
 
     print(f"==> migrating a temporary SQLite database and building a {n:,}-participant demo")
     call_command("migrate", verbosity=0)

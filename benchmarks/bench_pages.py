@@ -170,8 +170,8 @@ def _cases(n: int) -> list[tuple[str, str, str, str, dict[str, str]]]:
     from openiop.accounts.models import User
     from openiop.audit.models import AccessEvent
     from openiop.care.models import Enrollment, Program
-    from openiop.core.demo import DEMO_SLUG
     from openiop.core.navigation import CHART_TABS, STAFF_NAV
+    from openiop.demo.generator import DEMO_SLUG
     from openiop.participants.models import Participant
 
     users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
@@ -263,7 +263,7 @@ def _measure(n: int, repeat: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     from openiop.accounts.models import User
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
 
     print(f"==> {n:,} participants: migrating a temporary SQLite database, building the demo",
           flush=True)

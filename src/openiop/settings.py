@@ -154,6 +154,8 @@ INSTALLED_APPS = [
     "openiop.dashboard",
     "openiop.api",
     "openiop.fhir",
+    # The synthetic demo clinic: the top of the app map, imported by no other app.
+    "openiop.demo",
     # Background work (see "Runtime: background jobs, health, production" below).
     "django_tasks",
     "django_tasks_db",

@@ -20,7 +20,7 @@ from openiop.billing.models import (
     Payer,
     Remittance,
 )
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 from openiop.participants.models import Participant
 
 TODAY = date(2026, 11, 18)

@@ -87,7 +87,7 @@ def demo(transactional_db: None) -> object:
     from django.db import connection
     from django.utils import timezone
 
-    from openiop.core.demo import build_demo
+    from openiop.demo.generator import build_demo
 
     if connection.vendor != "sqlite" or not connection.is_in_memory_db():
         build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
@@ -116,7 +116,7 @@ def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
 
 
 def sign_in(page: object, username: str, password: str | None = None) -> None:
-    from openiop.core.demo import DEMO_PASSWORD
+    from openiop.demo.generator import DEMO_PASSWORD
 
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)

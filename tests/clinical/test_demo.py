@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from openiop.clinical.models import Addendum, GroupNoteEntry, Note, SafetyPlan, TreatmentPlan
 from openiop.clinical.selectors import current_safety_plan
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 from openiop.participants.models import Participant
 from openiop.scheduling.models import Attendance
 

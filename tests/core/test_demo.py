@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from openiop.accounts.models import Role, User
 from openiop.care.models import EpisodeOfCare, Program, Track
-from openiop.core.demo import build_demo, demo_logins
+from openiop.demo.generator import build_demo, demo_logins
 from openiop.participants.models import Participant
 from openiop.scheduling.models import Attendance, Session
 

@@ -13,7 +13,7 @@ import time_machine
 
 from openiop.accounts.models import User
 from openiop.clinical.models import Note
-from openiop.core.demo import DEMO_STEPS, build_demo, demo_freshness
+from openiop.demo.generator import DEMO_STEPS, build_demo, demo_freshness
 from openiop.organizations.models import Organization
 from openiop.scheduling.models import Attendance, Session
 from tests.conftest import login

@@ -8,7 +8,7 @@ import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 from openiop.intake.models import Referral
 from openiop.organizations.models import Site
 from openiop.scheduling.models import Session, SiteClosure

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Count
 
 from openiop.care.models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 from openiop.intake.models import LevelOfCareAssessment, Referral, SafetyTask
 from openiop.outcomes.models import MeasureResponse
 from openiop.outcomes.selectors import participant_charts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from openiop.core.demo import build_demo
+from openiop.demo.generator import build_demo
 from openiop.medications import rules, selectors
 from openiop.medications.models import (
     Administration,

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
+from openiop.api.request import StaffRequest
 from openiop.clinical import services
 from openiop.clinical.models import Note
 from openiop.clinical.permissions import can_see_chart_clinical, can_view_note
@@ -104,13 +105,13 @@ def _note_out(note: Note) -> dict[str, Any]:
     return {
         "code": note.code, "kind": note.kind, "note_format": note.note_format,
         "status": note.status, "version": note.version,
-        "session": note.session.code if note.session_id else None,
-        "participant": note.participant.code if note.participant_id else None,
+        "session": note.session.code if note.session else None,
+        "participant": note.participant.code if note.participant else None,
         "author": str(note.author), "sections": note.sections or {},
         "entries": [{"participant": e.participant.code,
                      "participant_name": e.participant.display_name, **e.as_dict(),
-                     "objective": e.objective.code if e.objective_id else None,
-                     "objective_text": e.objective.text if e.objective_id else ""}
+                     "objective": e.objective.code if e.objective else None,
+                     "objective_text": e.objective.text if e.objective else ""}
                     for e in note.entries.all()],
         "needs_cosignature": note.needs_cosignature, "signed_as": note.signed_as,
         "signed_at": note.signed_at, "cosigned_as": note.cosigned_as,
@@ -119,14 +120,14 @@ def _note_out(note: Note) -> dict[str, Any]:
     }
 
 
-def _get_note(request: HttpRequest, code: UUID) -> Note:
+def _get_note(request: StaffRequest, code: UUID) -> Note:
     note = note_detail_queryset().filter(code=code).first()
     if note is None or not can_view_note(request.user, note, request):
         raise Http404
     return note
 
 
-def _audit_view(request: HttpRequest, note: Note) -> None:
+def _audit_view(request: StaffRequest, note: Note) -> None:
     from openiop.audit.services import audit_record
     from openiop.clinical.permissions import note_participants
 
@@ -136,7 +137,7 @@ def _audit_view(request: HttpRequest, note: Note) -> None:
 
 
 @router.get("/participants/{code}/notes", response=list[NoteSummary])
-def participant_notes(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
+def participant_notes(request: StaffRequest, code: UUID) -> list[dict[str, Any]]:
     participant = get_participant_for_user(request.user, code, request=request)
     if not can_see_chart_clinical(request.user, participant, request):
         raise Http404
@@ -149,7 +150,7 @@ def participant_notes(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
 
 
 @router.get("/notes/{code}", response=NoteOut)
-def get_note(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_note(request: StaffRequest, code: UUID) -> dict[str, Any]:
     from openiop.clinical.permissions import note_participants
 
     note = _get_note(request, code)
@@ -160,9 +161,9 @@ def get_note(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.post("/notes", response={201: NoteOut})
-def start_note(request: HttpRequest, payload: StartIn) -> Status[dict[str, Any]]:
+def start_note(request: StaffRequest, payload: StartIn) -> Status[dict[str, Any]]:
     session = Session.objects.filter(
-        code=payload.session, program__organization_id=request.user.staff_organization_id
+        code=payload.session, program__organization_id=request.user.staff_organization_id or -1
     ).select_related("program").first()
     if session is None:
         raise Http404
@@ -171,7 +172,7 @@ def start_note(request: HttpRequest, payload: StartIn) -> Status[dict[str, Any]]
 
 
 @router.put("/notes/{code}/draft", response={200: NoteOut, 409: dict})
-def update_draft(request: HttpRequest, code: UUID, payload: DraftIn) -> Status[dict[str, Any]]:
+def update_draft(request: StaffRequest, code: UUID, payload: DraftIn) -> Status[dict[str, Any]]:
     note = _get_note(request, code)
     try:
         services.note_save_draft(actor=request.user, note=note, sections=payload.sections,
@@ -185,7 +186,7 @@ def update_draft(request: HttpRequest, code: UUID, payload: DraftIn) -> Status[d
 
 
 @router.post("/notes/{code}/sign", response=NoteOut)
-def sign_note(request: HttpRequest, code: UUID, payload: SignIn) -> dict[str, Any]:
+def sign_note(request: StaffRequest, code: UUID, payload: SignIn) -> dict[str, Any]:
     note = _get_note(request, code)
     services.note_sign(actor=request.user, note=note, override_reason=payload.override_reason,
                        request=request)

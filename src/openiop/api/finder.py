@@ -110,7 +110,7 @@ def search(request: HttpRequest, q: Query[SearchQuery]) -> dict:
             data[key] = "on"
     form = SearchForm(data)
     if not form.is_valid():
-        raise ValidationError({k: " ".join(v) for k, v in form.errors.items()})
+        raise ValidationError({k: " ".join(str(e) for e in v) for k, v in form.errors.items()})
     result = listing_search(form.criteria(), page=q.page)
     openings_map = openings_for([h.listing for h in result.hits])
     return {

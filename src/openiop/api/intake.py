@@ -7,11 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.api.pagination import offset_param
+from openiop.api.request import StaffRequest
 from openiop.care.models import Program
 from openiop.intake import services
 from openiop.intake.instruments import INSTRUMENTS, ScoringError, score
@@ -41,7 +41,7 @@ class ReferralOut(Schema):
 
     @staticmethod
     def resolve_program(obj: Referral) -> UUID | None:
-        return obj.program.code if obj.program_id else None
+        return obj.program.code if obj.program else None
 
 
 class ReferralIn(Schema):
@@ -104,7 +104,7 @@ class InstrumentOut(Schema):
 
 @router.get("/referrals", response=ReferralPage)
 def list_referrals(
-    request: HttpRequest,
+    request: StaffRequest,
     status: str = Query("", max_length=20),
     limit: int = Query(25, ge=1, le=200),
     offset: int = offset_param(),
@@ -118,7 +118,7 @@ def list_referrals(
 
 
 @router.post("/referrals", response={201: ReferralOut})
-def create_referral(request: HttpRequest, payload: ReferralIn) -> Status[Referral]:
+def create_referral(request: StaffRequest, payload: ReferralIn) -> Status[Referral]:
     require_perm(request.user, Perm.INTAKE_MANAGE)
     org = request.user.staff_profile.organization
     program = None
@@ -136,7 +136,7 @@ def create_referral(request: HttpRequest, payload: ReferralIn) -> Status[Referra
 
 
 @router.get("/instruments", response=list[InstrumentOut])
-def list_instruments(request: HttpRequest) -> list[dict]:
+def list_instruments(request: StaffRequest) -> list[dict]:
     return [
         {"code": i.code, "name": i.name, "title": i.title, "lookback": i.lookback,
          "source": i.source,
@@ -147,7 +147,7 @@ def list_instruments(request: HttpRequest) -> list[dict]:
 
 
 @router.post("/score", response=ScoreOut)
-def score_instrument(request: HttpRequest, payload: ScoreIn) -> dict:
+def score_instrument(request: StaffRequest, payload: ScoreIn) -> dict:
     """Score answers without storing anything (pure function). 422 names each bad item."""
     try:
         result = score(payload.instrument, payload.answers, sex=payload.sex)

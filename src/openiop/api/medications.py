@@ -11,14 +11,16 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.permissions import Perm
+from openiop.api.request import StaffRequest
 from openiop.medications import selectors, services
 from openiop.medications.models import Allergy, MedicationOrder
 from openiop.participants.disclosure import Record
+from openiop.participants.models import Participant
 from openiop.participants.selectors import get_participant_for_user
 
 from . import disclose
@@ -97,12 +99,12 @@ class AdjustIn(Schema):
     acknowledgements: dict[str, str] = Field(default_factory=dict)
 
 
-def _participant(request: HttpRequest, code: UUID) -> object:
+def _participant(request: StaffRequest, code: UUID) -> Participant:
     return get_participant_for_user(request.user, code, request=request,
                                     perm=Perm.MEDICATION_VIEW, object_type="medications")
 
 
-def _warnings_response(request: HttpRequest, exc: services.InteractionWarningsPending
+def _warnings_response(request: StaffRequest, exc: services.InteractionWarningsPending
                        ) -> HttpResponse:
     from .api import api
 
@@ -115,7 +117,7 @@ def _warnings_response(request: HttpRequest, exc: services.InteractionWarningsPe
 
 
 @router.get("/participants/{code}/orders", response=list[OrderOut])
-def list_orders(request: HttpRequest, code: UUID) -> list[MedicationOrder]:
+def list_orders(request: StaffRequest, code: UUID) -> list[MedicationOrder]:
     from openiop.fhir.mapping.medication_request import is_moud
 
     participant = _participant(request, code)
@@ -127,7 +129,7 @@ def list_orders(request: HttpRequest, code: UUID) -> list[MedicationOrder]:
 
 
 @router.post("/participants/{code}/orders", response={201: OrderOut})
-def create_order(request: HttpRequest, code: UUID, payload: OrderIn) -> object:
+def create_order(request: StaffRequest, code: UUID, payload: OrderIn) -> object:
     participant = _participant(request, code)
     data = payload.dict()
     acks = data.pop("acknowledgements")
@@ -144,7 +146,7 @@ def create_order(request: HttpRequest, code: UUID, payload: OrderIn) -> object:
 
 
 @router.post("/participants/{code}/orders/{order_code}/adjust", response=OrderOut)
-def adjust_order(request: HttpRequest, code: UUID, order_code: UUID, payload: AdjustIn
+def adjust_order(request: StaffRequest, code: UUID, order_code: UUID, payload: AdjustIn
                  ) -> object:
     participant = _participant(request, code)
     order = get_object_or_404(MedicationOrder, participant=participant, code=order_code)
@@ -199,7 +201,7 @@ class NoKnownAllergiesIn(Schema):
 
 
 @router.get("/participants/{code}/allergies", response=AllergyListOut)
-def list_allergies(request: HttpRequest, code: UUID) -> dict:
+def list_allergies(request: StaffRequest, code: UUID) -> dict:
     participant = _participant(request, code)
     status = selectors.allergy_status(participant)
     items = disclose.release(request, participant, [
@@ -214,7 +216,7 @@ def list_allergies(request: HttpRequest, code: UUID) -> dict:
 
 
 @router.post("/participants/{code}/allergies", response={201: AllergyOut})
-def create_allergy(request: HttpRequest, code: UUID, payload: AllergyIn) -> object:
+def create_allergy(request: StaffRequest, code: UUID, payload: AllergyIn) -> object:
     participant = _participant(request, code)
     row = services.allergy_record(actor=request.user, participant=participant,
                                   request=request, **payload.dict())
@@ -222,7 +224,7 @@ def create_allergy(request: HttpRequest, code: UUID, payload: AllergyIn) -> obje
 
 
 @router.post("/participants/{code}/allergies/none-known", response={201: AllergyListOut})
-def record_no_known_allergies(request: HttpRequest, code: UUID, payload: NoKnownAllergiesIn
+def record_no_known_allergies(request: StaffRequest, code: UUID, payload: NoKnownAllergiesIn
                               ) -> object:
     participant = _participant(request, code)
     services.no_known_allergies_record(actor=request.user, participant=participant,
@@ -237,7 +239,7 @@ class AllergyStatusIn(Schema):
 
 
 @router.post("/participants/{code}/allergies/{allergy_code}/status", response=AllergyOut)
-def set_allergy_status(request: HttpRequest, code: UUID, allergy_code: UUID,
+def set_allergy_status(request: StaffRequest, code: UUID, allergy_code: UUID,
                        payload: AllergyStatusIn) -> Allergy:
     participant = _participant(request, code)
     allergy = get_object_or_404(Allergy.objects.select_related("participant"),

@@ -7,12 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from openiop.accounts.permissions import Perm
 from openiop.api.pagination import offset_param
+from openiop.api.request import StaffRequest
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
@@ -56,7 +57,7 @@ class ParticipantPage(Schema):
 
 @router.get("", response=ParticipantPage)
 def list_participants(
-    request: HttpRequest,
+    request: StaffRequest,
     q: str = Query("", max_length=100),
     limit: int = Query(25, ge=1, le=200),
     offset: int = offset_param(),
@@ -66,13 +67,13 @@ def list_participants(
 
 
 @router.get("/{code}", response=ParticipantOut)
-def get_participant(request: HttpRequest, code: UUID) -> object:
+def get_participant(request: StaffRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request)
     return disclose.release_one(request, participant, participant, object_type="participant")
 
 
 @router.post("", response={201: ParticipantOut})
-def create_participant(request: HttpRequest, payload: ParticipantIn) -> Status:
+def create_participant(request: StaffRequest, payload: ParticipantIn) -> Status:
     profile = getattr(request.user, "staff_profile", None)
     if profile is None:
         raise ValidationError("Only clinic staff can create participants.")
@@ -142,7 +143,7 @@ class RevokeIn(Schema):
 
 
 @router.get("/{code}/consents", response=list[ConsentOut])
-def list_consents(request: HttpRequest, code: UUID) -> object:
+def list_consents(request: StaffRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
                                            object_type="consents")
     return disclose.release(request, participant, list(participant.consents.order_by(
@@ -150,12 +151,13 @@ def list_consents(request: HttpRequest, code: UUID) -> object:
 
 
 @router.post("/{code}/consents", response={201: ConsentOut})
-def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Status:
+def record_consent(request: StaffRequest, code: UUID, payload: ConsentIn) -> Status:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.ADMIT, audit_action=None)
     data = payload.dict()
     related = None
-    if data.pop("related_person") is not None:
+    data.pop("related_person")
+    if payload.related_person is not None:
         related = participant.related_people.filter(code=payload.related_person).first()
         if related is None:
             raise ValidationError({"related_person": "Not one of this participant's people."})
@@ -175,7 +177,7 @@ def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Stat
 
 
 @router.post("/{code}/consents/{consent_code}/revoke", response=ConsentOut)
-def revoke_consent(request: HttpRequest, code: UUID, consent_code: UUID,
+def revoke_consent(request: StaffRequest, code: UUID, consent_code: UUID,
                    payload: RevokeIn) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.ADMIT, audit_action=None)

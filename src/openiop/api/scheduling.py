@@ -25,6 +25,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
+from openiop.api.request import StaffRequest
 from openiop.care.models import EpisodeOfCare, Track
 from openiop.core.exceptions import Conflict, NotPermitted
 from openiop.organizations.models import Organization, Site
@@ -245,7 +246,7 @@ class ApplyOut(Schema):
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _org(request: HttpRequest, perm: Perm) -> Organization:
+def _org(request: StaffRequest, perm: Perm) -> Organization:
     require_perm(request.user, perm)
     profile = getattr(request.user, "staff_profile", None)
     if profile is None:
@@ -273,10 +274,10 @@ def _session_out(s: Session, booked: int, tz: Any, sites: dict[int, Site]) -> di
         "ends_at": timezone.localtime(s.ends_at, tz),
         "duration_minutes": s.duration_minutes,
         "site": {"code": site.code, "name": site.name} if site else None,
-        "room": {"id": s.room.pk, "name": s.room.name} if s.room_id else None,
+        "room": {"id": s.room.pk, "name": s.room.name} if s.room else None,
         "facilitator": {"id": s.facilitator.pk, "name": str(s.facilitator)}
-        if s.facilitator_id else None,
-        "track": {"code": s.track.code, "name": s.track.name} if s.track_id else None,
+        if s.facilitator else None,
+        "track": {"code": s.track.code, "name": s.track.name} if s.track else None,
         "capacity": s.capacity, "booked": booked, "status": s.status,
         "counts_toward_hours": s.counts_toward_hours,
     }
@@ -293,7 +294,7 @@ def _attendance(b: Booking) -> dict[str, Any] | None:
     return {"status": att.status, "minutes": att.minutes_attended, "version": att.version}
 
 
-def _session(request: HttpRequest, code: UUID) -> Session:
+def _session(request: StaffRequest, code: UUID) -> Session:
     return selectors.get_session_for_user(request.user, code)
 
 
@@ -316,7 +317,7 @@ def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
 
 @router.get("/sessions", response=list[SessionOut])
 def list_sessions(
-    request: HttpRequest,
+    request: StaffRequest,
     week: date | None = None,
     track: UUID | None = None,
     facilitator: int | None = Query(None, ge=1, le=DB_INT_MAX),
@@ -341,7 +342,7 @@ def list_sessions(
 
 
 @router.get("/sessions/{code}", response=SessionDetailOut)
-def get_session(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_session(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """One session with its roster (every booking, cancelled ones included)."""
     org = _org(request, Perm.SCHEDULE_VIEW)
     session = _session(request, code)
@@ -359,7 +360,7 @@ def get_session(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.post("/sessions/{code}/bookings/{booking}/attendance", response=AttendanceRecordOut)
-def record_attendance(request: HttpRequest, code: UUID, booking: UUID,
+def record_attendance(request: StaffRequest, code: UUID, booking: UUID,
                       payload: AttendanceIn) -> dict[str, Any]:
     """Record or correct one person's attendance. 409 when locked (e.g. the note is signed)
     or when `version` is stale; 422 names the field (status, minutes)."""
@@ -376,7 +377,7 @@ def record_attendance(request: HttpRequest, code: UUID, booking: UUID,
 
 
 @router.post("/sessions/{code}/all-present", response=AllPresentOut)
-def all_present(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def all_present(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """Mark everyone booked and not yet recorded as present for the full session."""
     _org(request, Perm.ATTENDANCE_RECORD)
     session = _session(request, code)
@@ -385,7 +386,7 @@ def all_present(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.post("/sessions/{code}/cancel", response=CancelOut)
-def cancel_session(request: HttpRequest, code: UUID, payload: CancelIn) -> dict[str, Any]:
+def cancel_session(request: StaffRequest, code: UUID, payload: CancelIn) -> dict[str, Any]:
     """Cancel a session; each booked participant gets an in-app notice listing up to three
     other sessions of the same kind with a free seat (always offered by the service)."""
     _org(request, Perm.SCHEDULE_PLAN)
@@ -398,7 +399,7 @@ def cancel_session(request: HttpRequest, code: UUID, payload: CancelIn) -> dict[
 
 
 @router.post("/bookings/{booking}/pin", response=PinOut)
-def pin_booking(request: HttpRequest, booking: UUID, payload: PinIn) -> dict[str, Any]:
+def pin_booking(request: StaffRequest, booking: UUID, payload: PinIn) -> dict[str, Any]:
     """Pin a booking (re-planning keeps it) or unpin it."""
     org = _org(request, Perm.SCHEDULE_PLAN)
     b = (Booking.objects.select_related("participant", "session__program")
@@ -412,7 +413,7 @@ def pin_booking(request: HttpRequest, booking: UUID, payload: PinIn) -> dict[str
 
 # --- one participant (audited reads) ------------------------------------------------------
 
-def _participant(request: HttpRequest, code: UUID) -> Participant:
+def _participant(request: StaffRequest, code: UUID) -> Participant:
     """The participant, when their attendance may go to the requester (else a 404)."""
     _org(request, Perm.SCHEDULE_VIEW)
     participant = get_participant_for_user(request.user, code, request=request,
@@ -422,7 +423,7 @@ def _participant(request: HttpRequest, code: UUID) -> Participant:
 
 @router.get("/participants/{code}/hours", response=HoursOut)
 def participant_hours(
-    request: HttpRequest, code: UUID,
+    request: StaffRequest, code: UUID,
     weeks: int = Query(8, ge=1, le=MAX_HOURS_WEEKS),
 ) -> dict[str, Any]:
     """Attended counted minutes per week (oldest first) and the program's weekly minimum
@@ -441,7 +442,7 @@ def participant_hours(
 
 @router.get("/participants/{code}/sessions", response=list[ParticipantBookingOut])
 def participant_sessions(
-    request: HttpRequest, code: UUID,
+    request: StaffRequest, code: UUID,
     week: date | None = None,
 ) -> list[dict[str, Any]]:
     """The participant's bookings of one week (cancelled ones included, with their status)."""
@@ -461,7 +462,8 @@ def participant_sessions(
     sites = _sites(org)
     return [{"booking": b.code, "status": b.status, "pinned": b.pinned,
              "attendance": _attendance(b),
-             "session": _session_out(b.session, len(b.session.booked_rows), tz, sites)}
+             "session": _session_out(b.session, len(b.session.booked_rows),  # type: ignore[attr-defined]
+                                     tz, sites)}
             for b in bookings]
 
 
@@ -469,7 +471,7 @@ def participant_sessions(
 
 @router.get("/compliance", response=list[ComplianceOut])
 def compliance(
-    request: HttpRequest,
+    request: StaffRequest,
     week: date | None = None,
 ) -> list[dict[str, Any]]:
     """Everyone in an active episode under the weekly minimum for the week, with the reason."""
@@ -511,7 +513,7 @@ def _plan_out(run: PlanRun) -> dict[str, Any]:
     }
 
 
-def _run(request: HttpRequest, code: UUID) -> PlanRun:
+def _run(request: StaffRequest, code: UUID) -> PlanRun:
     org = _org(request, Perm.SCHEDULE_PLAN)
     run = PlanRun.objects.filter(code=code, organization=org).first()
     if run is None:
@@ -546,7 +548,7 @@ def _plan_job_out(job: Any) -> dict[str, Any]:
 
 
 @router.post("/plans", response={202: PlanJobOut})
-def create_plan(request: HttpRequest, payload: PlanIn,
+def create_plan(request: StaffRequest, payload: PlanIn,
                 response: HttpResponse) -> Status[dict[str, Any]]:
     """Start planning a week that has not started, as the planning page does: the CP-SAT
     engine runs in a background job (bounded by OPENIOP_API_PLAN_SECONDS). Answers 202 with
@@ -575,12 +577,12 @@ def plan_job_status(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.get("/plans/{code}", response=PlanOut)
-def get_plan(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
     return _plan_out(_run(request, code))
 
 
 @router.post("/plans/{code}/apply", response=ApplyOut)
-def apply_plan(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def apply_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """Apply a proposed plan, all of it or nothing. 409 when the week's bookings changed
     since the plan was made (plan again) or the plan is no longer the proposed one."""
     run = _run(request, code)

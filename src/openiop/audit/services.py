@@ -8,16 +8,22 @@ Verification and checkpoints live in `verify.py` and `checkpoints.py`.
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.core.http import client_ip
 
 from .chain import GENESIS_HASH, chain_of
 from .models import AccessEvent, Action
+
+if TYPE_CHECKING:
+    from openiop.organizations.models import Organization
+    from openiop.participants.models import Participant
 from .verify import ChainProblem, audit_verify
 
 __all__ = ["ChainProblem", "audit_list_view", "audit_record", "audit_verify"]
@@ -53,8 +59,8 @@ def audit_record(
     action: str,
     object_type: str,
     object_id: object = "",
-    participant: object | None = None,
-    organization: object | None = None,
+    participant: Participant | None = None,
+    organization: Organization | None = None,
     request: HttpRequest | None = None,
     reason: str = "",
     recipient: str = "",
@@ -63,11 +69,12 @@ def audit_record(
     """Append one event to its organization's chain. Side effect: one audit row."""
     if action not in Action.values:
         raise ValueError(f"Unknown audit action {action!r}")
+    organization_id: int | None
     if organization is None and participant is not None:
         organization_id = participant.organization_id
     else:
         organization_id = getattr(organization, "pk", None)
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    actor_obj = actor if isinstance(actor, User) and actor.is_authenticated else None
     chain = chain_of(organization_id)
     with transaction.atomic():
         _lock_chain(chain)

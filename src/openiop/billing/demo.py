@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 
 from . import fees, icd10, services
 from .models import (

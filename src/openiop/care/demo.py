@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 
 from .models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange
 

@@ -100,3 +100,83 @@ class ConfirmLevelForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "confirm_%s")
         super().__init__(*args, **kwargs)
+
+
+BOOL_CHOICES = [("", "Default"), ("yes", "Yes"), ("no", "No")]
+ACKNOWLEDGE_CHOICES = [("", "Default"), ("same_day", "By the program's closing time"),
+                       ("minutes", "Within the minutes set above")]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return "none"
+    return str(value)
+
+
+class ProgramSettingsForm(forms.Form):
+    """Every program setting (care.program_settings); an empty field keeps the default."""
+
+    def __init__(self, *args: Any, stored: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        from .program_settings import DEFAULTS, _leaves, leaf_fields
+
+        super().__init__(*args, **kwargs)
+        defaults = _leaves(DEFAULTS)
+        own = _leaves(stored) if isinstance(stored, dict) else {}
+        self.paths: dict[str, str] = {}
+        for path, info in leaf_fields():
+            name = path.replace(".", "__")
+            self.paths[name] = path
+            help_text = f"Default: {_shown(defaults.get(path))}. Leave empty for the default."
+            kind = str(info.annotation)
+            field: forms.Field
+            if info.annotation is bool:
+                field = forms.ChoiceField(choices=BOOL_CHOICES, required=False)
+            elif path.endswith(".acknowledge"):
+                field = forms.ChoiceField(choices=ACKNOWLEDGE_CHOICES, required=False)
+            elif "time" in kind:
+                field = forms.TimeField(required=False, widget=forms.TimeInput(
+                    attrs={"type": "time"}, format="%H:%M"))
+            elif "tuple" in kind:
+                field = forms.CharField(required=False, max_length=200,
+                                        help_text="Separate values with commas. ")
+            else:
+                field = forms.IntegerField(required=False)
+            field.label = info.title or path
+            field.help_text = (field.help_text or "") + help_text
+            if path in own:
+                value = own[path]
+                if isinstance(field, forms.ChoiceField) and info.annotation is bool:
+                    value = {True: "yes", False: "no"}.get(value, "")
+                elif path.endswith(".acknowledge"):
+                    value = "minutes" if value is None else value
+                elif isinstance(value, list):
+                    value = ", ".join(str(v) for v in value)
+                field.initial = value
+            self.fields[name] = field
+
+    def values(self) -> dict[str, Any]:
+        """The dotted path and value of every setting filled in (the others are defaults)."""
+        out: dict[str, Any] = {}
+        for name, path in self.paths.items():
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            if path.endswith(".acknowledge"):
+                value = None if value == "minutes" else value
+            elif value in ("yes", "no"):
+                value = value == "yes"
+            elif path.endswith("weekdays"):
+                try:
+                    value = [int(part) for part in str(value).split(",") if part.strip()]
+                except ValueError:
+                    self.add_error(name, "Enter weekday numbers separated by commas "
+                                         "(0 Monday ... 6 Sunday).")
+                    continue
+            elif path.endswith("portal_checkins"):
+                value = [part.strip() for part in str(value).split(",") if part.strip()]
+            out[path] = value
+        return out

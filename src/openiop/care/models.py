@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from . import program_settings
 from .levels import DEFAULT_WEEKLY_MINIMUM_HOURS, LevelOfCare, Population
+from .program_settings import ProgramSettings
 
 
 class Focus(models.TextChoices):
@@ -76,8 +79,20 @@ class Program(models.Model):
             self.weekly_hour_minimum = DEFAULT_WEEKLY_MINIMUM_HOURS[self.population]
         super().save(*args, **kwargs)
 
-    def setting(self, key: str, default: object = None) -> object:
-        return (self.settings or {}).get(key, default)
+    @property
+    def typed_settings(self) -> ProgramSettings:
+        """The program's settings, validated, with their defaults (care.program_settings)."""
+        return program_settings.for_program(self).settings
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """One setting as JSON: the resolved value of a declared setting (its default when
+        unset or invalid), else what is stored under `key`, else `default`. Prefer
+        `typed_settings`."""
+        resolved = program_settings.for_program(self).settings.model_dump(mode="json")
+        if key in resolved:
+            return resolved[key]
+        return (self.settings or {}).get(key, default) if isinstance(self.settings, dict) \
+            else default
 
 
 class Track(models.Model):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 
 from .models import Enrollment, Program, Track
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 def tracks_with_openings(*, organization_id: int | None = None) -> QuerySet[Track]:
@@ -22,7 +27,7 @@ def programs_for_org(organization_id: int) -> QuerySet[Program]:
     return Program.objects.filter(organization_id=organization_id).select_related("site")
 
 
-def episode_timeline(participant: object) -> list[dict]:
+def episode_timeline(participant: Participant) -> list[dict]:
     """Every episode of a participant, newest first, with its events in date order:
     admission, level changes, discharge. Four queries whatever the number of episodes."""
     from django.db.models import Prefetch

@@ -464,3 +464,28 @@ def episode_discharge(
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes(f"discharged: {reason}", safety=safety))
     return discharge
+
+
+def program_settings_update(*, actor: Any, program: Program, values: dict[str, Any],
+                            request: HttpRequest | None = None) -> Program:
+    """Store the settings a program sets (`values`: dotted path -> value; every other
+    setting keeps its default). A value that is not valid is refused, naming the setting,
+    and nothing is saved."""
+    from .program_settings import leaf_fields, parse_form
+
+    require_perm(actor, Perm.PROGRAM_MANAGE)
+    _same_org(actor, program)
+    titles = dict((path, info.title or path) for path, info in leaf_fields())
+    stored, errors = parse_form(values)
+    if errors:
+        raise ValidationError({
+            path.replace(".", "__") if path in titles else "__all__":
+                f"{titles.get(path, path or 'Settings')}: {message}."
+            for path, message in errors.items()})
+    with transaction.atomic():
+        Program.objects.filter(pk=program.pk).update(settings=stored)
+        program.settings = stored
+        audit_record(actor=actor, action="change", object_type="care.Program",
+                     object_id=program.code, organization=program.organization,
+                     request=request, reason="program settings changed")
+    return program

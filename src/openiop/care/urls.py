@@ -6,6 +6,7 @@ app_name = "care"
 
 urlpatterns = [
     path("", views.program_list, name="programs"),
+    path("programs/<uuid:code>/settings/", views.program_settings, name="program_settings"),
     path("participants/<uuid:code>/", views.participant_care, name="participant_care"),
     path("participants/<uuid:code>/episodes/<uuid:episode>/level/", views.episode_level,
          name="episode_level"),

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.permissions import Perm
+from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import apply_validation_error
@@ -39,7 +39,8 @@ def program_list(request: HttpRequest) -> HttpResponse:
         program.track_rows = [t for t in tracks if t.program_id == program.pk]
         for t in program.track_rows:
             t.openings = max(t.capacity - t.enrolled, 0)
-    return render(request, "care/program_list.html", {"programs": programs})
+    return render(request, "care/program_list.html", {
+        "programs": programs, "can_manage": has_perm(request.user, Perm.PROGRAM_MANAGE)})
 
 
 def _episode(participant: Any, code: str) -> EpisodeOfCare:
@@ -226,3 +227,46 @@ def loc_confirm(request: HttpRequest, code: str, assessment: str) -> HttpRespons
             messages.success(request, "Level of care decided.")
             return redirect("care:participant_care", code=participant.code)
     return _render(request, participant, confirm_form=form, confirm_target=target, status=400)
+
+
+@staff_required(Perm.PROGRAM_MANAGE)
+def program_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """Every setting of one program with its value and where it comes from (the default or
+    set by the program); stored values that are not valid are listed for correction."""
+    from .forms import ProgramSettingsForm, _shown
+    from .models import Program
+    from .program_settings import _leaves, leaf_fields, resolve
+
+    program = (Program.objects.filter(code=code,
+                                      organization_id=request.user.staff_organization_id)
+               .select_related("organization").first())
+    if program is None:
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = ProgramSettingsForm(request.POST, stored=program.settings)
+        if form.is_valid():
+            values = form.values()
+            if form.is_valid():
+                try:
+                    services.program_settings_update(actor=request.user, program=program,
+                                                     values=values, request=request)
+                except ValidationError as exc:
+                    apply_validation_error(form, exc)
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    messages.success(request, f"Settings of {program.name} saved.")
+                    return redirect("care:program_settings", code=program.code)
+        status = 400
+    else:
+        form = ProgramSettingsForm(stored=program.settings)
+    resolved = resolve(program.settings)
+    current = _leaves(resolved.settings.model_dump(mode="json"))
+    rows = [{"path": path, "title": info.title or path, "value": _shown(current.get(path)),
+             "source": resolved.sources.get(path, "default"),
+             "field": form[path.replace(".", "__")]}
+            for path, info in leaf_fields()]
+    return render(request, "care/program_settings.html", {
+        "program": program, "form": form, "rows": rows, "problems": resolved.problems,
+    }, status=status)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import time, timedelta
 from typing import Any
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.participants.models import Consent, Participant, RelatedPerson
 from openiop.scheduling.models import Attendance, Session
 

@@ -31,7 +31,6 @@ from django.db.models.functions import Coalesce
 from openiop.care.models import Program
 from openiop.scheduling.models import GROUP_KINDS, Attendance, Session, SessionKind
 
-DEFAULT_LIMIT_HOURS = {"group": 24, "individual": 72, "family": 72, "medication": 72}
 ATTENDED = ("present", "late", "left_early")
 
 
@@ -40,11 +39,8 @@ def note_kind(session_kind: str) -> str:
 
 
 def limit_hours(program: Program, kind: str) -> int:
-    limits = program.setting("note_timeliness_hours", {}) or {}
-    try:
-        return int(limits.get(kind, DEFAULT_LIMIT_HOURS.get(kind, 72)))
-    except (TypeError, ValueError):
-        return DEFAULT_LIMIT_HOURS.get(kind, 72)
+    limits = program.typed_settings.note_timeliness_hours
+    return int(getattr(limits, kind, limits.individual))
 
 
 def late_by(delay: timedelta) -> str:

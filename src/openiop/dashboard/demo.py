@@ -7,7 +7,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from openiop.audit.services import audit_record
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.intake.models import Referral, SafetyTask, SafetyTaskEscalation
 from openiop.intake.safety import route_assignee
 from openiop.intake.safety_policy import acknowledge_deadline

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 
 from .generate import generate_listings
 from .geo import zip_point

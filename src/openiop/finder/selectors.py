@@ -119,7 +119,7 @@ def live_openings(program_ids: Iterable[int]) -> dict[int, int]:
     for track in tracks_with_openings().filter(program_id__in=ids).only(
         "pk", "program_id", "capacity"
     ):
-        out[track.program_id] += max(track.capacity - track.enrolled, 0)
+        out[track.program_id] += max(track.capacity - track.enrolled, 0)  # type: ignore[attr-defined]  # annotated
     return out
 
 
@@ -182,7 +182,7 @@ def listing_search(criteria: SearchCriteria, *, page: int = 1) -> SearchResult:
     Queries: 1 (box + filters) + 1 (live openings, only when local programs are in the
     box) + 1 (the page).
     """
-    rows = list(
+    rows: list[tuple[int, float, float, int | None, int | None]] = list(
         Listing.objects.filter(_box_q(criteria) & _filter_q(criteria))
         .values_list("pk", "latitude", "longitude", "openings", "program_id")
     )

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
@@ -103,11 +104,10 @@ def listing_publish_program(*, program: Program, actor: object | None = None,
         "is_active": program.is_published and program.is_active,
     }
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().filter(program=program).first()
-        created = listing is None
-        if created:
-            listing = Listing(program=program, description=program.description,
-                              languages=["English"])
+        found = Listing.objects.select_for_update().filter(program=program).first()
+        created = found is None
+        listing = found if found is not None else Listing(
+            program=program, description=program.description, languages=["English"])
         for key, value in derived.items():
             setattr(listing, key, value)
         listing.full_clean(exclude=["program", "website"])
@@ -247,8 +247,9 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
         existing: dict[str, Listing] = {}
         keys = list(valid)
         for i in range(0, len(keys), 900):
-            for listing in Listing.objects.filter(source_key__in=keys[i:i + 900]):
-                existing[listing.source_key] = listing
+            for known in Listing.objects.filter(source_key__in=keys[i:i + 900]):
+                if known.source_key:
+                    existing[known.source_key] = known
         to_create: list[Listing] = []
         to_update: list[Listing] = []
         for key, (data, hashed) in valid.items():
@@ -280,7 +281,7 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
         updated = len(to_update)
         run = ImportRun.objects.create(
             source_name=source_name, filename=filename[:255],
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor if isinstance(actor, User) and actor.is_authenticated else None,
             rows=len(results), created=created, updated=updated, unchanged=unchanged,
             rejected=len({e["line"] for e in errors}), errors=errors[:5000],
             warnings=warnings[:5000],
@@ -329,18 +330,20 @@ def contact_request_create(*, listing: Listing, data: dict[str, Any],
 
     `data`: name, requester, contact_method, phone, email, best_time, need, consent (bool).
     """
-    if listing.program_id is None or not listing.is_active:
+    program = listing.program
+    if program is None or not listing.is_active:
         raise ValidationError({"listing": "This program takes requests by phone or on its "
                                           "own website, not through this form."})
     if not data.get("consent"):
         raise ValidationError({"consent": "Please agree to the consent statement so the "
                                           "program may contact you."})
     method = data.get("contact_method")
+    if method not in ContactRequest.ContactMethod.values:
+        raise ValidationError({"contact_method": "Choose how the program should contact you."})
     if method in ("phone", "text") and not data.get("phone"):
         raise ValidationError({"phone": "Give a phone number, or choose email."})
     if method == "email" and not data.get("email"):
         raise ValidationError({"email": "Give an email address, or choose phone."})
-    program = listing.program
     consent = CONSENT_TEXT.format(program=program.name, organization=program.organization.name)
     with transaction.atomic():
         contact = ContactRequest.objects.create(

@@ -152,7 +152,7 @@ def contact_sent(request: HttpRequest, code: str) -> HttpResponse:
                                 code=code, program__isnull=False)
     sent = request.session.get("finder_sent") or {}
     method = sent.get("method") if sent.get("listing") == str(listing.code) else None
-    days = listing.program.setting("contact_response_business_days", 1)
+    days = listing.program.typed_settings.contact_response_business_days
     return render(request, "finder/contact_sent.html", {
         "listing": listing, "method": dict(ContactRequest.ContactMethod.choices).get(method),
         "days": days,

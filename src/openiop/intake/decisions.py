@@ -32,12 +32,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from openiop.care.program_settings import ProgramSettings
 from openiop.core.exceptions import NotPermitted
 
 from .models import SafetyTask
 
-DEFAULT_CSSRS_WINDOW_DAYS = 7
-CSSRS_WINDOW_SETTING = "cssrs_window_days"
 URGENT_PRIORITIES = (SafetyTask.Priority.EMERGENT, SafetyTask.Priority.URGENT)
 
 
@@ -53,12 +52,9 @@ def require_level_decider(actor: Any, what: str) -> None:
 
 def cssrs_window_days(program: Any) -> int:
     """The program's window for a qualifying C-SSRS, in days (1 to 90; default 7)."""
-    raw = program.setting(CSSRS_WINDOW_SETTING, DEFAULT_CSSRS_WINDOW_DAYS) if program else None
-    try:
-        days = int(raw) if raw is not None else DEFAULT_CSSRS_WINDOW_DAYS
-    except (TypeError, ValueError):
-        return DEFAULT_CSSRS_WINDOW_DAYS
-    return days if 1 <= days <= 90 else DEFAULT_CSSRS_WINDOW_DAYS
+    if not program:
+        return ProgramSettings().cssrs_window_days
+    return int(program.typed_settings.cssrs_window_days)
 
 
 def scope_responses(participant: Any, *, referral: Any = None, episode: Any = None) -> QuerySet:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from openiop.care.models import EpisodeOfCare, LevelOfCareChange
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.outcomes.models import MeasureResponse
 
 from .instruments import INSTRUMENTS, score

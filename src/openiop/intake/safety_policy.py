@@ -12,10 +12,9 @@ Sources and what they do and do not fix:
 So the numbers below are configurable program-policy defaults, not a regulation:
 emergent (imminent risk) must be acknowledged within 15 minutes while the program is open,
 urgent by the end of the program's day; an unacknowledged task escalates one step every
-15 (emergent) or 60 (urgent) minutes. A program overrides them in
-`Program.settings["safety_task_deadlines"]` and its hours in
-`Program.settings["response_hours"]` (`{"weekdays": [0, 1, 2, 3, 4], "start": "09:00",
-"end": "17:00"}`, Monday = 0). See docs/SAFETY_TASKS.md.
+15 (emergent) or 60 (urgent) minutes. A program changes them in its
+settings `safety_task_deadlines` and its hours in `response_hours` (Monday = 0), declared
+with their defaults in care.program_settings. See docs/SAFETY_TASKS.md.
 """
 
 from __future__ import annotations
@@ -25,11 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-DEFAULT_RESPONSE_HOURS = {"weekdays": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"}
-DEFAULT_DEADLINES = {
-    "emergent": {"acknowledge_minutes": 15, "escalate_every_minutes": 15},
-    "urgent": {"acknowledge": "same_day", "escalate_every_minutes": 60},
-}
+from openiop.care.program_settings import Deadline, ProgramSettings
+
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -78,39 +74,20 @@ def _clock(t: time) -> str:
     return f"{hour}:{t.minute:02d} {suffix}"
 
 
-def _parse_time(value: Any, fallback: str) -> time:
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        return time.fromisoformat(fallback)
+def _typed(program: Any) -> ProgramSettings:
+    return program.typed_settings if program is not None else ProgramSettings()
 
 
 def response_hours(program: Any) -> ResponseHours:
     tz = zoneinfo.ZoneInfo(program.organization.time_zone if program is not None
                            else "America/New_York")
-    raw = (program.setting("response_hours", None) if program is not None else None) or {}
-    merged = DEFAULT_RESPONSE_HOURS | (raw if isinstance(raw, dict) else {})
-    days = tuple(d for d in merged.get("weekdays") or [] if isinstance(d, int) and 0 <= d <= 6)
-    start = _parse_time(merged.get("start"), DEFAULT_RESPONSE_HOURS["start"])
-    end = _parse_time(merged.get("end"), DEFAULT_RESPONSE_HOURS["end"])
-    if end <= start:
-        start, end = (time.fromisoformat(DEFAULT_RESPONSE_HOURS["start"]),
-                      time.fromisoformat(DEFAULT_RESPONSE_HOURS["end"]))
-    return ResponseHours(days, start, end, tz)
+    hours = _typed(program).response_hours
+    return ResponseHours(tuple(hours.weekdays), hours.start, hours.end, tz)
 
 
-def deadlines(program: Any, priority: str) -> dict[str, Any]:
-    raw = (program.setting("safety_task_deadlines", None) if program is not None else None) or {}
-    own = raw.get(priority) if isinstance(raw, dict) else None
-    return DEFAULT_DEADLINES[priority] | (own if isinstance(own, dict) else {})
-
-
-def _minutes(value: Any, fallback: int) -> int:
-    try:
-        minutes = int(value)
-    except (TypeError, ValueError):
-        return fallback
-    return minutes if minutes > 0 else fallback
+def deadlines(program: Any, priority: str) -> Deadline:
+    rules = _typed(program).safety_task_deadlines
+    return rules.emergent if priority == "emergent" else rules.urgent
 
 
 def acknowledge_deadline(program: Any, priority: str, created: datetime) -> datetime:
@@ -118,13 +95,10 @@ def acknowledge_deadline(program: Any, priority: str, created: datetime) -> date
     open (at once when it is open), urgent by the close of the program's day."""
     hours = response_hours(program)
     rule = deadlines(program, priority)
-    if rule.get("acknowledge") == "same_day":
+    if rule.acknowledge == "same_day" or rule.acknowledge_minutes is None:
         return hours.closing_after(created)
-    minutes = _minutes(rule.get("acknowledge_minutes"), 15)
-    return hours.next_opening(created) + timedelta(minutes=minutes)
+    return hours.next_opening(created) + timedelta(minutes=rule.acknowledge_minutes)
 
 
 def escalation_interval(program: Any, priority: str) -> timedelta:
-    fallback = DEFAULT_DEADLINES[priority]["escalate_every_minutes"]
-    return timedelta(minutes=_minutes(deadlines(program, priority).get("escalate_every_minutes"),
-                                      fallback))
+    return timedelta(minutes=deadlines(program, priority).escalate_every_minutes)

@@ -281,6 +281,9 @@ def referral_assess(
     from .decisions import safety_screen
 
     participant = referral.participant
+    if participant is None:
+        raise InvalidTransition("Register the person before assessing the level of care.",
+                                field="participant")
     screen = safety_screen(participant=participant, referral=referral)
     decides = bool(getattr(actor, "may_decide_level_of_care", False))
     if decides and screen.missing:

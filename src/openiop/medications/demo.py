@@ -17,7 +17,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 
 from . import rules
 from .models import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from openiop.care.models import EpisodeOfCare
+from openiop.care.program_settings import ProgramSettings
 from openiop.participants.models import Participant
 
 from . import interactions, rules
@@ -28,19 +30,14 @@ from .models import (
     UseDisorder,
 )
 
-DEFAULT_REVIEW_DAYS = 28
 UNEXPECTED_SCREEN_WINDOW_DAYS = 30
 
 
 def review_days(episode: EpisodeOfCare | None) -> int:
-    """Program.settings["medication_review_days"], default 28."""
+    """The program's medication_review_days (care.program_settings)."""
     if episode is None:
-        return DEFAULT_REVIEW_DAYS
-    value = episode.program.setting("medication_review_days", DEFAULT_REVIEW_DAYS)
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return DEFAULT_REVIEW_DAYS
+        return ProgramSettings().medication_review_days
+    return episode.program.typed_settings.medication_review_days
 
 
 def orders_for(participant: Participant) -> QuerySet[MedicationOrder]:
@@ -144,7 +141,7 @@ def participant_summary(participant: Participant, episode: EpisodeOfCare | None)
     labels = rules.screen_substances()
     for screen in screens:
         for r in screen.results.all():
-            r.label = labels.get(r.substance, r.substance)
+            r.label = labels.get(r.substance, r.substance)  # type: ignore[attr-defined]  # for display
     catalog = rules.catalog()
     return {
         "orders": orders,
@@ -221,7 +218,7 @@ def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
 
 def unexpected_screens(org_id: int, today: date | None = None,
                        days: int = UNEXPECTED_SCREEN_WINDOW_DAYS,
-                       participant_ids: Any = None) -> list[DrugScreen]:
+                       participant_ids: Any = None) -> Sequence[DrugScreen]:
     """Screens of the last `days` days with an unexpected result, newest first (at most 200);
     `participant_ids` (ids or a values() queryset) narrows them to a caseload."""
     today = today or timezone.localdate()
@@ -238,7 +235,7 @@ def unexpected_screens(org_id: int, today: date | None = None,
     labels = rules.screen_substances()
     for s in screens:
         for r in s.unexpected_results:
-            r.label = labels.get(r.substance, r.substance)
+            r.label = labels.get(r.substance, r.substance)  # type: ignore[attr-defined]  # for display
     return screens
 
 

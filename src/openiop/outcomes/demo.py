@@ -11,7 +11,7 @@ import math
 from datetime import time, timedelta
 
 from openiop.care.models import EpisodeOfCare
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.intake.demo import phq9_answers, spread
 from openiop.intake.instruments import score
 from openiop.intake.models import SafetyTask

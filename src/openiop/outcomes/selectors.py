@@ -42,7 +42,9 @@ def chart_spec(instrument: str, rows: list[MeasureResponse]) -> tuple[dict[str, 
                   "color": "#fdecea"}]
     else:
         for band in inst.bands:
-            bands.append({"from": band.min, "to": min(band.max + 1, top), "label": band.label,
+            bands.append({"from": band.min,
+                          "to": top if band.max is None else min(band.max + 1, top),
+                          "label": band.label,
                           "color": band.color})
     return {
         "type": "line",
@@ -141,6 +143,7 @@ def referral_funnel(organization_id: int) -> dict[str, Any]:
         for received, closed in Referral.objects.filter(
             organization_id=organization_id, status=Referral.Status.ADMITTED,
             closed_at__isnull=False).values_list("received_at", "closed_at")
+        if received is not None and closed is not None
     ]
     return {"counts": [(label, counts.get(code, 0)) for code, label in Referral.Status.choices],
             "median_days": round(median(days), 1) if days else None, "admitted": len(days)}

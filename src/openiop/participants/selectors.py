@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -20,7 +23,7 @@ def participants_visible_to(user: object) -> QuerySet[Participant]:
     """
     if not getattr(user, "is_authenticated", False) or not has_perm(user, Perm.PARTICIPANT_VIEW):
         return Participant.objects.none()
-    org_id = user.staff_organization_id
+    org_id = getattr(user, "staff_organization_id", None)
     if org_id is None:
         return Participant.objects.none()
     return Participant.objects.filter(organization_id=org_id)
@@ -28,7 +31,7 @@ def participants_visible_to(user: object) -> QuerySet[Participant]:
 
 def get_participant_for_user(
     user: object,
-    code: object,
+    code: UUID | str,
     *,
     request: HttpRequest | None = None,
     perm: Perm = Perm.PARTICIPANT_VIEW,
@@ -93,7 +96,7 @@ def participant_list(
     episodes = EpisodeOfCare.objects.all()
     open_episodes = episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
 
-    def ids(rows: QuerySet[EpisodeOfCare]) -> QuerySet[EpisodeOfCare]:
+    def ids(rows: QuerySet[EpisodeOfCare]) -> QuerySet[EpisodeOfCare, Any]:
         return rows.values("participant_id")
 
     if program_code:

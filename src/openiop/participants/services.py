@@ -25,9 +25,9 @@ PARTICIPANT_FIELDS = (
 
 def mrn_in_use(*, organization_id: int, mrn: str, exclude_pk: int | None = None) -> bool:
     """True when another participant of the organization has this MRN (case-insensitive)."""
+    others = Participant.objects.filter(organization_id=organization_id, mrn__iexact=mrn)
     return (
-        Participant.objects.filter(organization_id=organization_id, mrn__iexact=mrn)
-        .exclude(pk=exclude_pk)
+        (others.exclude(pk=exclude_pk) if exclude_pk is not None else others)
         .exists()
     )
 

@@ -27,7 +27,6 @@ from openiop.outcomes.models import MeasureResponse
 from openiop.outcomes.services import measure_record, measure_record_partial_safety
 from openiop.participants.models import Participant
 
-DEFAULT_CHECKINS = ("phq9", "gad7")
 # Weekly check-ins are self-report symptom measures; the C-SSRS and the substance screens
 # are clinician-administered at intake, so a program cannot put them in the portal.
 PORTAL_INSTRUMENTS = frozenset({"phq9", "gad7"})
@@ -48,7 +47,7 @@ def assigned_instruments(participant: Participant) -> list[str]:
     episode = _open_episode(participant)
     if episode is None:
         return []
-    chosen = episode.program.setting("portal_checkins", list(DEFAULT_CHECKINS)) or []
+    chosen = episode.program.typed_settings.portal_checkins
     return [code for code in chosen if code in PORTAL_INSTRUMENTS]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.participants.models import Consent
 
 from .models import Message, SharedNote

@@ -31,10 +31,9 @@ from .models import (
     StaffHours,
 )
 
-# Cadence defaults (common practice, not a regulation: individual therapy weekly; family
-# sessions when the participant consents; medication review by the prescriber every 2-4
-# weeks). They are configurable program policies: programs override them in Program.settings.
-DEFAULT_CADENCE = {"individual_per_week": 1, "family_every_weeks": 2, "medication_review_days": 28}
+# Cadence (common practice, not a regulation: individual therapy weekly; family sessions
+# when the participant consents; medication review by the prescriber every 2-4 weeks) is a
+# program policy: its defaults are in care.program_settings, programs change them there.
 DEFAULT_CREDENTIALS = {
     "individual": ["LCSW", "LPC", "LMFT", "LISW", "PhD", "PsyD", "CADC"],
     # Family therapy by a licensed marriage and family therapist (a default; programs may widen it).
@@ -195,8 +194,10 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
         ep = enr.episode
         person = ep.participant
         program = programs[ep.program_id]
-        cadence = DEFAULT_CADENCE | {k: v for k, v in (program.settings or {}).items()
-                                     if k in DEFAULT_CADENCE}
+        typed = program.typed_settings
+        cadence = {"individual_per_week": typed.individual_per_week,
+                   "family_every_weeks": typed.family_every_weeks,
+                   "medication_review_days": typed.medication_review_days}
         pid = str(person.pk)
         kinds_fixed = {fa.kind for fa in fixed[person.pk]}
         booked_now: dict[str, Session] = {}

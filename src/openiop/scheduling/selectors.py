@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import reduce
@@ -169,7 +170,8 @@ def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
 
 
 def week_sessions(organization: Any, week_start: date, *, track: Any = None, facilitator: Any = None,
-                  room: Any = None, participant: Any = None) -> tuple[list[Session], dict[int, int]]:
+                  room: Any = None, participant: Any = None
+                  ) -> tuple[Sequence[Session], dict[int, int]]:
     """Sessions of one week for a track, clinician, room or participant, with seat counts."""
     tz = org_tz(organization)
     start, end = week_bounds(week_start, tz)
@@ -396,8 +398,8 @@ class FlagRow:
 
 def _policy(program: Any) -> tuple[int, int]:
     """(absences, period in days) of a program's attendance policy."""
-    policy = program.setting("attendance_policy") or {}
-    return int(policy.get("absences", 3)), int(policy.get("period_days", 14))
+    policy = program.typed_settings.attendance_policy
+    return policy.absences, policy.period_days
 
 
 def attendance_flags_queryset(organization: Any, *, today: date | None = None
@@ -462,7 +464,7 @@ def attendance_flags(organization: Any, *, today: date | None = None) -> list[Fl
     return attendance_flag_rows(list(attendance_flags_queryset(organization, today=today)))
 
 
-def makeup_options(booking: Booking, *, limit: int = 3) -> list[Session]:
+def makeup_options(booking: Booking, *, limit: int = 3) -> Sequence[Session]:
     """Upcoming sessions of the same kind in the program with a free seat."""
     s = booking.session
     qs = (Session.objects.filter(program_id=s.program_id, kind=s.kind, status=Session.Status.SCHEDULED,

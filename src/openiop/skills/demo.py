@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import time, timedelta
 
-from openiop.core.demo import DemoContext
+from openiop.demo.generator import DemoContext
 from openiop.scheduling.models import HOLISTIC_KINDS, Session
 
 from .library import library_sync

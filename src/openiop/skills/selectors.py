@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -223,13 +223,14 @@ def skill_practices(participant: Participant, limit: int = 50) -> list[SkillPrac
     )
 
 
-def skill_summary(participant: Participant) -> list[dict[str, Any]]:
-    return list(
+def skill_summary(participant: Participant) -> list[Mapping[str, Any]]:
+    rows: list[Mapping[str, Any]] = list(
         SkillPractice.objects.filter(participant=participant)
         .values("skill__name")
         .annotate(times=Count("id"), helpful=Avg("helpfulness"), last=Max("practiced_at"))
         .order_by("-times", "skill__name")
     )
+    return rows
 
 
 def _week_start(day: date) -> date:

@@ -40,7 +40,7 @@ from .models import (
 )
 
 # Session kinds a rotation's modules are delivered in.
-ROTATION_SESSION_KINDS = {
+ROTATION_SESSION_KINDS: dict[str, tuple[str, ...]] = {
     Rotation.Kind.PSYCHOEDUCATION: ("psychoeducation",),
     Rotation.Kind.SKILLS: ("skills",),
     Rotation.Kind.FAMILY: ("family",),
@@ -188,7 +188,8 @@ def rotation_apply(
             ).order_by("session__starts_at").values_list("session__track_id", "module_id")
         }
         index_of = {m.pk: i for i, m in enumerate(modules)}
-        cursor = {t: (index_of[m] + 1) % len(modules) for t, m in last.items() if m in index_of}
+        cursor: dict[int | None, int] = {
+            t: (index_of[m] + 1) % len(modules) for t, m in last.items() if m in index_of}
         rows = []
         for session in sessions.only("pk", "track_id"):
             if session.pk in taken:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 
@@ -15,6 +15,10 @@ def same_org(actor: Any, organization_id: int) -> None:
         raise NotPermitted("This record belongs to another organization.")
 
 
+@overload
+def require_date(value: Any, field: str, *, required: Literal[True] = ...) -> date: ...
+@overload
+def require_date(value: Any, field: str, *, required: bool) -> date | None: ...
 def require_date(value: Any, field: str, *, required: bool = True) -> date | None:
     if value in (None, ""):
         if required:

@@ -7,6 +7,7 @@ for the same dates adds only what is new (a note signed since, attendance record
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -82,7 +83,7 @@ def primary_coverage_on(coverages: list[Coverage], day: date) -> Coverage | None
 
 
 def attended_rows(organization_id: int, start: date, end: date,
-                  participant_ids: list[int] | None = None) -> list[dict[str, Any]]:
+                  participant_ids: list[int] | None = None) -> list[Mapping[str, Any]]:
     qs = Attendance.objects.filter(
         status__in=ATTENDED,
         booking__session__program__organization_id=organization_id,
@@ -112,7 +113,7 @@ def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
     result = CaptureResult()
     rows = attended_rows(organization.pk, start, end, participant_ids)
     notes, entries = signed_notes_for({r["booking__session_id"] for r in rows})
-    by_day: dict[tuple[int, date], list[dict[str, Any]]] = defaultdict(list)
+    by_day: dict[tuple[int, date], list[Mapping[str, Any]]] = defaultdict(list)
     tz = timezone.get_current_timezone()
     for r in rows:
         day = r["booking__session__starts_at"].astimezone(tz).date()
@@ -210,7 +211,8 @@ def _self_pay_fees(participant_ids: set[int]) -> dict[int, Decimal]:
         program_id__in=set(programs.values()))}
     out = {}
     for pid in self_pay:
-        schedule = schedules.get(programs.get(pid))
+        program_id = programs.get(pid)
+        schedule = schedules.get(program_id) if program_id is not None else None
         profile = profiles.get(pid)
         if schedule is None:
             out[pid] = Decimal("0.00")

@@ -91,12 +91,15 @@ def _claim_from(organization: Any, claim_type: str, chunk: list[Charge],
     import uuid
 
     code = uuid.uuid4()
-    payer = chunk[0].coverage.payer  # type: ignore[union-attr]
+    coverage = chunk[0].coverage
+    if coverage is None:  # claims are made from charges with a coverage only
+        raise ValueError("A claim needs the charges' coverage.")
+    payer = coverage.payer
     conditions = list(rules.charge_rules()["medicare_iop"]["condition_codes"]) if (
         payer.rule_set == "medicare_iop" and claim_type == "I") else []
     claim = Claim(
         code=code, organization=organization, participant=chunk[0].participant,
-        coverage=chunk[0].coverage, claim_type=claim_type,
+        coverage=coverage, claim_type=claim_type,
         control_number=_control_number(claim_type, code),
         period_start=min(c.service_date for c in chunk),
         period_end=max(c.service_date for c in chunk),

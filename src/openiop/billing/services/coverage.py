@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,10 @@ from ..models import (
 from ._common import require_date, same_org, text
 
 
+@overload
+def _money(value: Any, field: str, *, required: Literal[True] = ...) -> Decimal: ...
+@overload
+def _money(value: Any, field: str, *, required: bool) -> Decimal | None: ...
 def _money(value: Any, field: str, *, required: bool = True) -> Decimal | None:
     if value in (None, ""):
         if required:

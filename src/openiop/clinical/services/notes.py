@@ -170,6 +170,8 @@ def _family_members(note: Note, ids: list[Any]) -> list[RelatedPerson]:
         if ids:
             raise ValidationError({"family_members": "Only family notes list family members."})
         return []
+    if note.participant_id is None:
+        raise ValidationError({"family_members": "A family note is about one participant."})
     people = list(RelatedPerson.objects.filter(participant_id=note.participant_id, pk__in=ids))
     if len(people) != len(set(ids)):
         raise ValidationError({"family_members": "Pick family members of this participant."})
@@ -218,7 +220,8 @@ def _entry_objectives(entries: list[tuple[GroupNoteEntry, str | None]]
     for entry, code in entries:
         objective = found.get(code) if code else None
         if code and (objective is None
-                     or objective.plan_participant_id != entry.participant_id):
+                     # annotated by active_plan_objectives
+                     or objective.plan_participant_id != entry.participant_id):  # type: ignore[attr-defined]
             raise ValidationError({"entries.objective": "Pick an objective from "
                                    f"{entry.participant.display_name}'s current treatment "
                                    "plan."})
@@ -333,7 +336,7 @@ def _same_content(current: Note, sections: dict[str, str],
 def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
     """An entry's text and, when one is linked, its objective's code (what is signed)."""
     content = entry.as_dict()
-    content["objective"] = str(entry.objective.code) if entry.objective_id else ""
+    content["objective"] = str(entry.objective.code) if entry.objective else ""
     return content
 
 

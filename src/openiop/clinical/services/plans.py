@@ -31,17 +31,11 @@ from ..models import (
 )
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
 
-DEFAULT_REVIEW_DAYS = 30  # program setting "treatment_plan_review_days": a program policy default
 TEXT_MAX = 4_000
 
 
 def review_days(program: Any) -> int:
-    value = program.setting("treatment_plan_review_days", DEFAULT_REVIEW_DAYS)
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_REVIEW_DAYS
-    return days if days > 0 else DEFAULT_REVIEW_DAYS
+    return int(program.typed_settings.treatment_plan_review_days)
 
 
 def _text(value: Any, field: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:

@@ -66,7 +66,7 @@ def allergy_record(
         raise ValidationError({"noted_on": "Enter the date noted (not in the future)."})
     with transaction.atomic():
         row = Allergy.objects.create(
-            participant=participant, catalog_key=key, substance=(text or entry.name)[:200],
+            participant=participant, catalog_key=key, substance=(text or (entry.name if entry else ""))[:200],
             drug_class=drug_class, kind=kind, reaction=reaction.strip()[:300],
             severity=severity, noted_on=noted_on, recorded_by=actor)
         audit_record(actor=actor, action="create", object_type="allergy", object_id=row.code,

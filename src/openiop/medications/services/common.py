@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,7 +49,7 @@ def decimal_of(value: Any, field: str) -> Decimal:
     return number
 
 
-def choice(value: Any, choices: type, field: str, label: str) -> str:
+def choice(value: Any, choices: type[models.Choices], field: str, label: str) -> str:
     if value not in choices.values:
         raise ValidationError({field: f"Choose a valid {label}."})
     return value
@@ -90,7 +91,7 @@ def interaction_window(participant: Any, today: date | None = None
             .exclude(status=MedicationOrder.Status.STOPPED,
                      stop_date__lt=today - timedelta(days=longest))
             .annotate(last_given=Max("administrations__administered_at")))
-    window = []
+    window: list[tuple[MedicationOrder, str]] = []
     for order in rows:
         if order.status == MedicationOrder.Status.ACTIVE:
             window.append((order, ""))

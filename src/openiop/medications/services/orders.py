@@ -91,7 +91,7 @@ def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication:
             entry, indication):
         return
     episode = current_episode(participant)
-    if not (episode is not None and episode.program.setting("certified_otp") is True):
+    if not (episode is not None and episode.program.typed_settings.certified_otp):
         raise ValidationError({"catalog_key": controlled.OTP_REFUSAL})
 
 

@@ -260,8 +260,8 @@ def _why(
         parts.append(f"the times that suit both are taken by {n} other due appointment"
                      f"{'s' if n != 1 else ''}")
     if len(full_load) == 1:
-        ((n, mx),) = full_load.items()
-        parts.append(f"{n}'s weekly maximum of {fmt_hours(mx)} is reached")
+        ((name, mx),) = full_load.items()
+        parts.append(f"{name}'s weekly maximum of {fmt_hours(mx)} is reached")
     elif full_load:
         parts.append(f"the weekly maximum of {_join(sorted(full_load))} is reached")
     if own:

@@ -46,6 +46,7 @@ from .options import (
     W_THERAPIST_CHANGE,
     W_TRAVEL_DAY,
     W_UNMET_NEED,
+    AppointmentOption,
     Options,
     build_options,
     chosen_track,
@@ -291,7 +292,8 @@ def _start_from(options: Options, greedy: set[int], appointments: set[int]) -> s
 def _build(
     instance: Instance, options: Options, greedy: set[int], *, shared: bool,
     hard: frozenset[str] = frozenset(), deadline: float | None = None,
-) -> tuple[cp_model.CpModel, dict[int, cp_model.IntVar], dict, list]:
+) -> tuple[cp_model.CpModel, dict[int, cp_model.IntVar],
+           dict[tuple[str, str], cp_model.IntVar | int], list[tuple[cp_model.IntVar, int]]]:
     """The model; with shared=False, only each participant's own terms and constraints
     (no seats, clinician time or rooms), whose optimum is a valid lower bound. Due
     appointments named in `hard` are booked exactly once; the others at most once."""
@@ -303,11 +305,11 @@ def _build(
     for a, b in options.conflicts:
         m.add_bool_or([x[a].Not(), x[b].Not()])
 
-    terms: list[tuple[int, object]] = []
+    terms: list[tuple[int, cp_model.LinearExprT]] = []
     seats = group_capacity(instance)
     session_takers: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     pinned_count: dict[str, int] = defaultdict(int)
-    y: dict[tuple[str, str], object] = {}
+    y: dict[tuple[str, str], cp_model.IntVar | int] = {}
     # Values of the auxiliary variables under the greedy plan, so the hint is complete and
     # CP-SAT starts from the greedy solution (it is never worse than the baseline).
     aux_hint: list[tuple[cp_model.IntVar, int]] = []
@@ -324,8 +326,8 @@ def _build(
         # Track choice: fixed when the participant has one track.
         if len(p.tracks) > 1:
             for t in p.tracks:
-                y[(p.id, t)] = m.new_bool_var(f"y{p.id}:{t}")
-                aux_hint.append((y[(p.id, t)], int(greedy_tracks[p.id] == t)))
+                chose = y[(p.id, t)] = m.new_bool_var(f"y{p.id}:{t}")
+                aux_hint.append((chose, int(greedy_tracks[p.id] == t)))
             m.add_exactly_one([y[(p.id, t)] for t in p.tracks])
         elif p.tracks:
             y[(p.id, p.tracks[0])] = 1
@@ -348,7 +350,7 @@ def _build(
                 terms.append((W_CONTINUITY, 1 - y[(p.id, p.tracks[0])]))
 
         # Appointments: at most one candidate per due need.
-        appt_x = []
+        appt_x: list[tuple[AppointmentOption, cp_model.IntVar]] = []
         for nid, lst in options.appointments[p.id].items():
             chosen = [x[o.key] for o in lst]
             if nid in hard:

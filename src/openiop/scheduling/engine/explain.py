@@ -23,6 +23,9 @@ from .model import (
 )
 from .options import Options
 
+# A track's week as (start, end, counted minutes) of each group session.
+Timetable = tuple[tuple[int, int, int], ...]
+
 DASH = "\u2013"  # en dash between times and days
 
 
@@ -81,10 +84,10 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
     # each program's tracks are grouped by timetable, keeping the two highest ids of each
     # (the suggestion's tie-break), so a person is compared with a few timetables, not
     # with every track of the program.
-    def timetable(track_id: str) -> tuple:
+    def timetable(track_id: str) -> Timetable:
         return tuple((g.start, g.end, g.counted_minutes) for g in by_track.get(track_id, []))
 
-    timetables: dict[str, dict[tuple, list[str]]] = defaultdict(lambda: defaultdict(list))
+    timetables: dict[str, dict[Timetable, list[str]]] = defaultdict(lambda: defaultdict(list))
     for t in instance.tracks:
         timetables[t.program][timetable(t.id)].append(t.id)
     for per_program in timetables.values():
@@ -93,9 +96,9 @@ def explain(instance: Instance, options: Options, plan: Plan) -> list[Explanatio
     gaps = {g.need: g for g in plan.cadence_gaps}
     # Commitments repeat (the same work hours for many people): a timetable's fit is
     # computed once per distinct set of commitments, not once per person.
-    fit_cache: dict[tuple[tuple, tuple[Window, ...]], int] = {}
+    fit_cache: dict[tuple[Timetable, tuple[Window, ...]], int] = {}
 
-    def fit_of(sig: tuple, track_id: str, p: Participant) -> int:
+    def fit_of(sig: Timetable, track_id: str, p: Participant) -> int:
         key = (sig, p.busy)
         if key not in fit_cache:
             fit_cache[key] = _track_fit(by_track.get(track_id, []), p)

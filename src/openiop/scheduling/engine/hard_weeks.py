@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 
 from .generator import FAMILY, PRESCRIBERS, THERAPY, _weekly, generate
 from .model import Clinician, Instance, Need, Participant
@@ -31,7 +32,8 @@ def generate_hard(n: int, variant: str, *, seed: int = 7) -> Instance:
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     base = generate(n, seed=seed)
     rng = random.Random(f"{variant}-{n}-{seed}")
-    week = globals()[f"_{variant}"](base, rng)
+    make: Callable[[Instance, random.Random], Instance] = globals()[f"_{variant}"]
+    week = make(base, rng)
     return dataclasses.replace(week, label=f"{variant}-{n}")
 
 

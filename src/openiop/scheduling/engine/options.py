@@ -15,7 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .model import MINUTES_PER_DAY, Clinician, GroupSession, Instance, Need, Participant
+from .model import (
+    MINUTES_PER_DAY,
+    Clinician,
+    GroupSession,
+    Instance,
+    Need,
+    Participant,
+    Window,
+)
 
 # Objective weights, in priority order (participants meeting their minimum, then
 # continuity, then fewer travel days, then balanced groups). Each tier's weight exceeds
@@ -184,7 +192,8 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
         fixed_days[p.id] = {_day(fa.start) for fa in p.fixed}
         pinned = set(p.pinned_sessions)
 
-        def blocked(start: int, end: int, site: str, *, _busy=busy, _fixed=fixed) -> bool:
+        def blocked(start: int, end: int, site: str, *, _busy: tuple[Window, ...] = busy,
+                    _fixed: list[tuple[int, int, str]] = fixed) -> bool:
             if any(w.overlaps(start, end) for w in _busy):
                 return True
             return any(
@@ -227,7 +236,7 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                 no_candidate[need.id] = f"no clinician holds {creds}"
                 appts[p.id][need.id] = []
                 continue
-            ranked: list[tuple[tuple, str, int]] = []
+            ranked: list[tuple[tuple[bool, int, int, int, str], str, int]] = []
             # The usual clinician, then a few others, rotated by participant so that the
             # alternatives spread over the team instead of all naming the same person.
             # Lazily, so that a shortlist of a few clinicians costs a few steps, not a pass
@@ -278,20 +287,20 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                 if capped else (preferred + others)[:MAX_UNCAPPED_CANDIDATES])
             if not chosen:
                 no_candidate[need.id] = _no_time_reason(p, eligible)
-            lst = []
+            candidates: list[AppointmentOption] = []
             for _score, cid, start in chosen:
-                lst.append(AppointmentOption(key, p.id, need, cid, start, start + need.minutes,
+                candidates.append(AppointmentOption(key, p.id, need, cid, start, start + need.minutes,
                                              p.site, cid == need.preferred_clinician))
                 key += 1
-            appts[p.id][need.id] = lst
+            appts[p.id][need.id] = candidates
 
         # Conflicts between this participant's own options (overlap or too little travel
         # time between sites). Options of the same need are exclusive anyway.
         items: list[tuple[int, int, str, int, str]] = [
             (o.start, o.end, o.site, o.key, "g") for o in gopts
         ]
-        for nid, lst in appts[p.id].items():
-            items.extend((o.start, o.end, o.site, o.key, nid) for o in lst)
+        for nid, need_opts in appts[p.id].items():
+            items.extend((o.start, o.end, o.site, o.key, nid) for o in need_opts)
         items.sort()
         max_travel = max([instance.default_travel_minutes, *instance.travel_minutes.values()])
         for i, (s1, e1, site1, k1, n1) in enumerate(items):
@@ -333,7 +342,7 @@ def _fits(c: Clinician, busy: list[tuple[int, int]], start: int, minutes: int) -
         s < end and start < e for s, e in busy)
 
 
-def _no_time_reason(p: Participant, eligible: list) -> str:
+def _no_time_reason(p: Participant, eligible: list[Clinician]) -> str:
     from .explain import describe_windows  # explain imports this module
 
     names = ", ".join(c.name for c in eligible[:3]) + (" and others" if len(eligible) > 3 else "")
@@ -345,13 +354,13 @@ def _no_time_reason(p: Participant, eligible: list) -> str:
 
 def score_selection(
     instance: Instance, options: Options, chosen: set[int], tracks: dict[str, str] | None = None
-) -> tuple[int, dict]:
+) -> tuple[int, dict[str, int]]:
     """The objective (a penalty) of a set of chosen option keys, and its parts.
 
     The CP-SAT model encodes exactly this function; the greedy baseline and the tests use
     it directly, so both are measured on the same scale.
     """
-    parts = defaultdict(int)
+    parts: defaultdict[str, int] = defaultdict(int)
     program_sizes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for p in instance.participants:
         gsel = [o for o in options.groups[p.id] if o.key in chosen]

@@ -151,8 +151,9 @@ def add_appointment_resources(
 ) -> None:
     """Clinicians (no double booking, maximum weekly load) and rooms (never more
     appointments at once than the pool has rooms) for the appointment options in `x`."""
-    per_clinician: dict[str, list] = defaultdict(list)
-    per_pool: dict[tuple[str, str], list] = defaultdict(list)
+    per_clinician: dict[str, list[tuple[cp_model.IntervalVar, int, cp_model.IntVar]]] = (
+        defaultdict(list))
+    per_pool: dict[tuple[str, str], list[cp_model.IntervalVar]] = defaultdict(list)
     for p in instance.participants:
         for lst in options.appointments[p.id].values():
             for o in lst:
@@ -163,10 +164,10 @@ def add_appointment_resources(
                 per_clinician[o.clinician].append((iv, o.end - o.start, x[o.key]))
                 per_pool[(o.site, o.need.room_kind)].append(iv)
     max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
-    for cid, lst in per_clinician.items():
-        m.add_no_overlap([iv for iv, _, _ in lst])
+    for cid, held in per_clinician.items():
+        m.add_no_overlap([iv for iv, _, _ in held])
         room_left = max(0, max_load.get(cid, 0) - options.clinician_fixed_minutes.get(cid, 0))
-        m.add(sum(mins * v for _, mins, v in lst) <= room_left)
+        m.add(sum(mins * v for _, mins, v in held) <= room_left)
     pools = room_pools(instance)
     fixed_use = fixed_room_use(instance)
     for pool, ivs in per_pool.items():

@@ -96,8 +96,8 @@ def check_plan(instance: Instance, plan: Plan) -> list[str]:
     for cid, mine in planned_clin.items():
         if _clashes(mine, clin_items[cid]):
             problems.append(f"clinician {cid} is double-booked")
-        c = clinicians.get(cid)
-        if c and sum(e - s for s, e in clin_items[cid]) > max(c.max_weekly_minutes,
+        clin = clinicians.get(cid)
+        if clin and sum(e - s for s, e in clin_items[cid]) > max(clin.max_weekly_minutes,
                                                                fixed_load[cid]):
             problems.append(f"clinician {cid} is over the maximum weekly load")
     for rid, mine in planned_room.items():

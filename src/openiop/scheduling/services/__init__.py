@@ -88,7 +88,8 @@ def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
         site_id = program.site_id
         if day not in closed_all and (site_id, day) not in closed_site:
             for t in templates:
-                if t.weekday != day.weekday() or (t.track and not t.track.is_active):
+                if t.weekday != day.weekday() or (t.track and not t.track.is_active) or \
+                        t.start_time is None or t.end_time is None:
                     continue
                 starts = datetime.combine(day, t.start_time, tzinfo=tz)
                 ends = datetime.combine(day, t.end_time, tzinfo=tz)
@@ -400,7 +401,7 @@ def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
 
 
 def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None = None) -> None:
-    if feed.participant_id:
+    if feed.participant is not None:
         require_perm(actor, Perm.SCHEDULE_VIEW)
         same_org(actor, feed.participant.organization_id)
     elif feed.user_id != actor.pk:

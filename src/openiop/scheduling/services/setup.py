@@ -65,7 +65,7 @@ def _template_problems(t: SessionTemplate) -> dict[str, str]:
 
     problems: dict[str, str] = {}
     org_id = t.program.organization_id
-    if t.track_id and t.track.program_id != t.program_id:
+    if t.track and t.track.program_id != t.program_id:
         problems["track"] = f"Pick a track of {t.program.name}."
     if t.is_flexible and not (t.start_time or t.end_time):
         if t.kind not in APPOINTMENT_KINDS:
@@ -82,7 +82,7 @@ def _template_problems(t: SessionTemplate) -> dict[str, str]:
                                 "Edit that one instead.")
     elif t.weekday is not None and not t.track_id:
         problems["track"] = "A weekly session belongs to a track; pick one."
-    if t.room_id and t.room.site.organization_id != org_id:
+    if t.room and t.room.site.organization_id != org_id:
         problems["room"] = "Pick a room of your organization."
     if t.facilitator_id:
         profile = StaffProfile.objects.filter(user_id=t.facilitator_id, organization_id=org_id,
@@ -142,6 +142,7 @@ def template_save(*, actor: Any, template: SessionTemplate | None, data: dict[st
             t.save()
             action, reason = "create", "template created"
         else:
+            assert version is not None  # refused above when a template is edited
             updated = SessionTemplate.objects.filter(pk=t.pk, version=version).update(
                 version=version + 1, **{name: getattr(t, name) for name in TEMPLATE_FIELDS})
             if updated != 1:

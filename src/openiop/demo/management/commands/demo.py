@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from openiop.core.demo import build_demo, start_demo_job
+from openiop.demo.generator import build_demo, start_demo_job
 
 POLL_SECONDS = 2.0
 

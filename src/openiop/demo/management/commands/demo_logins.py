@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from openiop.core.demo import DEMO_PASSWORD, demo_logins
+from openiop.demo.generator import DEMO_PASSWORD, demo_logins
 
 
 class Command(BaseCommand):

@@ -77,18 +77,9 @@ STAFF = (
     ("billing", "Morgan", "Price", Role.BILLING, "Billing specialist", [], False),
 )
 
-DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
-    # Program rules are data: rules that vary by payer, state or clinic live in settings.
-    "note_timeliness_hours": {"group": 24, "individual": 72, "family": 72, "medication": 72},
-    "treatment_plan_review_days": 30,
-    "medication_review_days": 28,  # prescriber review every 2-4 weeks: program policy
-    "attendance_policy": {"absences": 3, "period_days": 14},
-    "individual_per_week": 1,
-    "family_every_weeks": 2,
-    # A C-SSRS this recent answers a suicide-risk flag before a level of care is decided
-    # (openiop.intake.decisions; docs/safety-decisions.md).
-    "cssrs_window_days": 7,
-}
+# The demo's programs keep every program setting at its default: the defaults live in
+# care.program_settings, not here.
+DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {}
 
 
 @dataclass
@@ -235,7 +226,7 @@ def start_demo_job(*, seed: int, participants: int, today: date | None) -> Any:
         return running
     return start_job(actor=None, kind="demo",
                      label=f"Build the demo clinic ({participants:,} participants)",
-                     handler="openiop.core.demo.demo_job",
+                     handler="openiop.demo.generator.demo_job",
                      params={"seed": seed, "participants": participants,
                              "today": today.isoformat() if today else None})
 
