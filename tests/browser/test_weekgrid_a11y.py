@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from openiop.accounts.models import User
 from openiop.participants.models import Participant
-from openiop.participants.selectors import is_on_care_team
+from openiop.access.decisions import is_care_team as is_on_care_team
 
 from .conftest import sign_in
 from .test_finder import axe_violations

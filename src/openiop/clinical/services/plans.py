@@ -29,6 +29,8 @@ from ..models import (
     TreatmentPlanRevision,
     TreatmentProblem,
 )
+from openiop.access.policy import Kind
+
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
 
 DEFAULT_REVIEW_DAYS = 30  # program setting "treatment_plan_review_days": a program policy default
@@ -304,7 +306,7 @@ def plan_export(*, actor: Any, plan: TreatmentPlan, action: str,
     """Record a print or PDF export of a treatment plan as a disclosure."""
     if action not in ("print", "export"):
         raise ValueError(action)
-    if not can_see_chart_clinical(actor, plan.participant, request):
+    if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the treatment plan.")
     audit_record(actor=actor, action=action, object_type="treatment_plan",
                  object_id=plan.code, participant=plan.participant, request=request,

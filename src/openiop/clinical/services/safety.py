@@ -13,6 +13,8 @@ from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
 
 from ..models import SafetyPlan
+from openiop.access.policy import Kind
+
 from ..permissions import can_see_chart_clinical, can_write_for
 
 SAFETY_FIELDS = (
@@ -77,7 +79,7 @@ def safety_plan_export(
     """Record a print or PDF export of a safety plan as a disclosure (audit only)."""
     if action not in ("print", "export"):
         raise ValueError(action)
-    if not can_see_chart_clinical(actor, plan.participant, request):
+    if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the safety plan.")
     audit_record(actor=actor, action=action, object_type="safety_plan", object_id=plan.code,
                  participant=plan.participant, request=request,

@@ -40,6 +40,8 @@ from ..models import (
     TreatmentProblem,
 )
 from ..pdf import plan_pdf, safety_plan_pdf
+from openiop.access.policy import Kind
+
 from ..permissions import can_see_chart_clinical, can_write_for
 from ..selectors import (
     current_safety_plan,
@@ -65,7 +67,7 @@ def _staff_choices(participant: Any) -> list[tuple[str, str]]:
 
 
 def _require_access(request: HttpRequest, participant: Any) -> bool:
-    return can_see_chart_clinical(request.user, participant, request)
+    return can_see_chart_clinical(request.user, participant, request, Kind.PLANS)
 
 
 def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] | None = None
