@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Kind", "require", "scope", "allows", "is_care_team", "same_organization",
-           "require_organization", "active_grant"]
+__all__ = [
+    "Kind",
+    "active_grant",
+    "allows",
+    "is_care_team",
+    "require",
+    "require_organization",
+    "same_organization",
+    "scope",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -45,6 +45,15 @@ def require_organization(actor: Any, organization_id: int | None,
         raise NotFoundHere(message)
 
 
+def is_own_participant(actor: Any, participant: Any) -> bool:
+    """The participant themself, signed in to the portal (the "self" relationship)."""
+    return (
+        getattr(actor, "role", "") == Role.PARTICIPANT
+        and getattr(participant, "user_id", None) is not None
+        and participant.user_id == getattr(actor, "pk", None)
+    )
+
+
 def _active(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", False))
 
@@ -117,7 +126,7 @@ def relationships(actor: Any, participant: Any, kind: Kind | None = None) -> set
         return rels
     role = getattr(actor, "role", "")
     if role == Role.PARTICIPANT:
-        if getattr(participant, "user_id", None) == actor.pk:
+        if is_own_participant(actor, participant):
             rels.add(Rel.SELF)
         return rels
     if role == Role.FAMILY:

@@ -14,9 +14,10 @@ from uuid import UUID
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from openiop.access.policy import Kind
 from openiop.clinical import services
 from openiop.clinical.models import Note
-from openiop.clinical.permissions import can_see_chart_clinical, can_view_note
+from openiop.clinical.permissions import can_view_note
 from openiop.clinical.selectors import note_detail_queryset, notes_for_participant
 from openiop.core.exceptions import Conflict
 from openiop.participants.selectors import get_participant_for_user
@@ -135,9 +136,8 @@ def _audit_view(request: HttpRequest, note: Note) -> None:
 
 @router.get("/participants/{code}/notes", response=list[NoteSummary])
 def participant_notes(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
-    participant = get_participant_for_user(request.user, code, request=request)
-    if not can_see_chart_clinical(request.user, participant, request):
-        raise Http404
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           kind=Kind.NOTES, action="view")
     return [{"code": n.code, "kind": n.kind, "status": n.status,
              "session_title": n.session.title if n.session_id else "",
              "session_starts_at": n.session.starts_at if n.session_id else None,

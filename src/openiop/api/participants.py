@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.api.pagination import offset_param
 from openiop.participants import consents, services
@@ -64,7 +65,8 @@ def list_participants(
 
 @router.get("/{code}", response=ParticipantOut)
 def get_participant(request: HttpRequest, code: UUID) -> object:
-    return get_participant_for_user(request.user, code, request=request)
+    return get_participant_for_user(request.user, code, request=request,
+                                    kind=Kind.DEMOGRAPHICS)
 
 
 @router.post("", response={201: ParticipantOut})
@@ -125,14 +127,15 @@ class RevokeIn(Schema):
 @router.get("/{code}/consents", response=list[ConsentOut])
 def list_consents(request: HttpRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="consents")
+                                           object_type="consents", kind=Kind.CONSENTS)
     return list(participant.consents.order_by("-granted_at"))
 
 
 @router.post("/{code}/consents", response={201: ConsentOut})
 def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Status:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.ADMIT, audit_action=None)
+                                           perm=Perm.ADMIT, audit_action=None,
+                                           kind=Kind.CONSENTS)
     data = payload.dict()
     related = None
     if data.pop("related_person") is not None:
@@ -148,7 +151,8 @@ def record_consent(request: HttpRequest, code: UUID, payload: ConsentIn) -> Stat
 def revoke_consent(request: HttpRequest, code: UUID, consent_code: UUID,
                    payload: RevokeIn) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.ADMIT, audit_action=None)
+                                           perm=Perm.ADMIT, audit_action=None,
+                                           kind=Kind.CONSENTS)
     consent = participant.consents.filter(code=consent_code).first()
     if consent is None:
         raise Http404

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.care.models import EpisodeOfCare, Track
@@ -413,7 +414,7 @@ def pin_booking(request: HttpRequest, booking: UUID, payload: PinIn) -> dict[str
 def _participant(request: HttpRequest, code: UUID) -> Participant:
     _org(request, Perm.SCHEDULE_VIEW)
     return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.SCHEDULE_VIEW)
+                                    perm=Perm.SCHEDULE_VIEW, kind=Kind.SCHEDULE)
 
 
 @router.get("/participants/{code}/hours", response=HoursOut)

@@ -163,7 +163,7 @@ def group_export(request: HttpRequest, group: str) -> HttpResponse:
 
 def _rows(spec: Spec, user: User, *, since: datetime | None, program: Program | None,
           ) -> tuple[QuerySet, QuerySet | None]:
-    qs = spec.queryset(user)
+    qs = engine.rows_for(spec, user)
     if program is not None:
         members = Participant.objects.filter(episodes__program=program).values("pk")
         qs = qs.filter(**{f"{spec.participant_prefix}pk__in": members})

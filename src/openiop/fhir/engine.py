@@ -19,6 +19,8 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from openiop.access.decisions import scope
+from openiop.access.policy import FHIR_KINDS
 from openiop.accounts.permissions import has_perm
 from openiop.audit.services import audit_record
 
@@ -55,6 +57,16 @@ def require_perm(user: Any, spec: Spec, request: HttpRequest | None = None,
 
 def context(user: Any) -> Ctx:
     return Ctx(user, zoneinfo.ZoneInfo(user.staff_profile.organization.time_zone))
+
+
+def rows_for(spec: Spec, user: Any) -> QuerySet:
+    """The user's organization's rows of this type, narrowed by the one access decision
+    (`openiop.access.scope`): for a Part 2 participant, clinical records reach only the
+    care team or a break-the-glass grant, exactly as on the pages."""
+    if spec.participant is None:
+        return spec.queryset(user)
+    return scope(spec.queryset(user), user, FHIR_KINDS[spec.name],
+                 participant_path=spec.participant)
 
 
 def gated(spec: Spec, qs: QuerySet) -> tuple[QuerySet, QuerySet | None]:
@@ -122,7 +134,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int) ->
 def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
-    visible, withheld = gated(spec, spec.queryset(request.user))
+    visible, withheld = gated(spec, rows_for(spec, request.user))
     row = visible.filter(code=code).first()
     if row is None:
         held = withheld.filter(code=code).first() if withheld is not None else None
@@ -150,7 +162,7 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     user = request.user
     require_perm(user, spec, request, "s")
     ctx = context(user)
-    qs = spec.queryset(user).annotate(fhir_updated=spec.updated)
+    qs = rows_for(spec, user).annotate(fhir_updated=spec.updated)
     applied: list[tuple[str, str]] = []
     unknown: set[str] = set()
     options: dict[str, Any] = {"count": DEFAULT_COUNT, "offset": 0, "total": None,
@@ -239,13 +251,13 @@ def _included(request: HttpRequest, spec: Spec, rows: list[Any], options: dict[s
         target = SPECS[link.target]
         require_perm(user, target, request, "s")
         ids = {follow(row, link.path).pk for row in rows if follow(row, link.path) is not None}
-        visible, _ = gated(target, target.queryset(user))
+        visible, _ = gated(target, rows_for(target, user))
         out += [(target, r) for r in visible.filter(pk__in=ids).order_by(*target.order)]
     for value in options["_revinclude"]:
         source_name, _, param = value.partition(":")
         source = SPECS[source_name]
         require_perm(user, source, request, "s")
-        visible, _ = gated(source, source.queryset(user))
+        visible, _ = gated(source, rows_for(source, user))
         found = list(visible.filter(**{f"{source.links[param].path}__in": [r.pk for r in rows]})
                      .order_by(*source.order)[:MAX_INCLUDED + 1])
         if len(found) > MAX_INCLUDED:

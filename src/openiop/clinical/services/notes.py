@@ -16,11 +16,11 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.decisions import is_care_team
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.access.decisions import is_care_team
 from openiop.scheduling.models import GROUP_KINDS, Attendance
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings

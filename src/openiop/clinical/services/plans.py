@@ -16,6 +16,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -29,8 +30,6 @@ from ..models import (
     TreatmentPlanRevision,
     TreatmentProblem,
 )
-from openiop.access.policy import Kind
-
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
 
 DEFAULT_REVIEW_DAYS = 30  # program setting "treatment_plan_review_days": a program policy default

@@ -8,13 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
 
 from ..models import SafetyPlan
-from openiop.access.policy import Kind
-
 from ..permissions import can_see_chart_clinical, can_write_for
 
 SAFETY_FIELDS = (

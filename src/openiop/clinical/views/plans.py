@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
@@ -40,8 +41,6 @@ from ..models import (
     TreatmentProblem,
 )
 from ..pdf import plan_pdf, safety_plan_pdf
-from openiop.access.policy import Kind
-
 from ..permissions import can_see_chart_clinical, can_write_for
 from ..selectors import (
     current_safety_plan,
