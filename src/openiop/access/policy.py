@@ -336,9 +336,11 @@ def render_markdown() -> str:
         "only the care team reads it, or someone who breaks the glass.",
         "- Break the glass always gives **view** only, for 60 minutes, with a reason; every "
         "grant is audited and listed for the program director.",
-        "- A user of another organization is answered 404 (not found) for everything; a "
-        "refused user of the same organization is answered 403, or 404 where the role has no "
-        "such page at all.",
+        "- A user of another organization is answered \"not found\" for everything. A "
+        "refused user of the same organization: the pages answer \"not found\" too (a page "
+        "does not confirm what exists), the JSON API answers 403 with the reason, FHIR "
+        "reads answer 404 and FHIR searches leave the records out. The Notes and Treatment "
+        "plan tabs instead show the break-the-glass form.",
         "",
         "Record kinds that follow the care-team rule for a Part 2 participant: "
         + ", ".join(KIND_LABELS[k] for k in Kind if k in PART2_CARE_TEAM_KINDS) + ".",
