@@ -166,8 +166,6 @@ TABLE: dict[Kind, dict[str, dict[Rel, Rule]]] = {
     },
     Kind.MEASURES: {
         **{role: _org_unless_part2() for role in CLINICAL_ROLES},
-        # Intake records the screening measures before admission (no chart page).
-        INTAKE: {R.SAME_ORGANIZATION: C2},
         PARTICIPANT: {R.SELF: C},
     },
     Kind.MESSAGES: {

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from openiop.access.decisions import is_own_participant, require
+from openiop.access.decisions import is_own_participant, require, require_organization
 from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
@@ -28,10 +28,14 @@ def _check_actor(actor: Any, participant: Any) -> str:
     if getattr(actor, "is_authenticated", False):
         if is_own_participant(actor, participant):
             return MeasureResponse.Source.PORTAL
-        if has_perm(actor, Perm.CLINICAL_WRITE) or has_perm(actor, Perm.INTAKE_MANAGE):
+        if has_perm(actor, Perm.CLINICAL_WRITE):
             # The one access decision (another organization: not found; a Part 2 record:
             # the care team only).
             require(actor, Kind.MEASURES, participant, action="change")
+            return MeasureResponse.Source.STAFF
+        if has_perm(actor, Perm.INTAKE_MANAGE):
+            # Intake records the screening measures it gives (it reads no measures page).
+            require_organization(actor, participant.organization_id)
             return MeasureResponse.Source.STAFF
     raise NotPermitted("Only the participant or their clinic's clinical or intake staff can "
                        "record a measure.")
