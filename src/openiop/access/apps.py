@@ -7,8 +7,9 @@ class AccessConfig(AppConfig):
     verbose_name = "Access decisions"
 
     def ready(self) -> None:
-        from openiop.core.chart import register_flag_provider
+        from openiop.core.chart import register_flag_provider, register_tab_filter
 
-        from .flags import break_glass_flags
+        from .flags import break_glass_flags, tab_filter
 
         register_flag_provider(break_glass_flags)
+        register_tab_filter(tab_filter)

@@ -152,11 +152,13 @@ def _permits(rule: Rule | None, action: str, part2: Any) -> bool:
 
 
 def decide(actor: Any, kind: Kind, participant: Any, *, action: str = "view",
-           rels: set[Rel] | None = None) -> bool:
-    """May `actor` do `action` ("view" or "change") on this participant's `kind` records?"""
+           rels: set[Rel] | None = None, cache: list[bool] | None = None) -> bool:
+    """May `actor` do `action` ("view" or "change") on this participant's `kind` records?
+
+    `cache` (a list) keeps the Part 2 answer across calls about the same participant."""
     rels = relationships(actor, participant, kind) if rels is None else rels
     rules = TABLE[Kind(kind)].get(getattr(actor, "role", ""), {})
-    cache: list[bool] = []
+    cache = [] if cache is None else cache
 
     def part2() -> bool:
         if not cache:
