@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "openiop.core",
     "openiop.accounts",
     "openiop.audit",
+    "openiop.access",
     "openiop.organizations",
     "openiop.participants",
     "openiop.care",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("find/", include("openiop.finder.urls")),
     path("portal/", include("openiop.portal.urls")),
     path("audit/", include("openiop.audit.urls")),
+    path("access/", include("openiop.access.urls")),
     path("jobs/", include("openiop.jobs.urls")),
     path("api/", include("openiop.api.urls")),
     path("fhir/R4/", include("openiop.fhir.urls")),

@@ -117,8 +117,18 @@ def test_the_tab_is_shown_to_clinicians_and_billing_but_not_to_the_front_desk(wo
     chart = reverse("participants:chart", kwargs={"code": world.participant.code})
     assert url in login(world.clinician).get(chart).content.decode()
     billing = login(clinic.billing)
-    assert url in billing.get(chart).content.decode()
-    page = billing.get(url).content.decode()
+    # The world's participant is a 42 CFR Part 2 record: its problems are the care team's
+    # (openiop.access.policy), so billing sees the tab only for a participant who is not.
+    assert url not in billing.get(chart).content.decode()
+    assert billing.get(url).status_code == 404
+    from tests import factories as f
+
+    plain = f.participant(world.org)
+    f.episode(plain, f.program(world.org, world.site, name="Mood IOP", focus="mh"))
+    plain_url = reverse("billing:participant_diagnoses", kwargs={"code": plain.code})
+    plain_chart = reverse("participants:chart", kwargs={"code": plain.code})
+    assert plain_url in billing.get(plain_chart).content.decode()
+    page = billing.get(plain_url).content.decode()
     assert "Add a diagnosis" not in page
     desk = login(clinic.frontdesk)
     assert url not in desk.get(chart).content.decode()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
+from openiop.access.decisions import is_care_team as is_on_care_team
 from openiop.accounts.models import User
 from openiop.clinical.selectors import treatment_plan_for
 from openiop.intake.models import Referral
 from openiop.participants.models import Participant
-from openiop.participants.selectors import is_on_care_team
 
 from .conftest import screenshot, sign_in
 

@@ -13,13 +13,13 @@ import re
 
 from django.utils import timezone
 
+from openiop.access.decisions import is_care_team as is_on_care_team
 from openiop.accounts.models import User
 from openiop.clinical.models import Note
 from openiop.clinical.selectors import current_safety_plan, treatment_plan_for
 from openiop.finder.models import Listing
 from openiop.intake.models import Referral
 from openiop.participants.models import Participant
-from openiop.participants.selectors import is_on_care_team
 from openiop.scheduling.models import Session
 
 from .conftest import screenshot, sign_in

@@ -4,9 +4,9 @@ eight columns (hours and seven days) with events placed inside their day."""
 
 from __future__ import annotations
 
+from openiop.access.decisions import is_care_team as is_on_care_team
 from openiop.accounts.models import User
 from openiop.participants.models import Participant
-from openiop.participants.selectors import is_on_care_team
 
 from .conftest import sign_in
 from .test_finder import axe_violations

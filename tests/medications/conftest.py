@@ -38,8 +38,11 @@ class MedWorld:
 def med(world: World) -> MedWorld:
     prescriber = f.staff(world.org, Role.PRESCRIBER, credentials=["MD"], username="doc")
     nurse = f.staff(world.org, Role.NURSE, credentials=["RN"], username="rn")
+    # The world's participant is a 42 CFR Part 2 record: medication records reach only the
+    # care team (openiop.access.policy), so the nurse is on it as the case manager.
     world.episode.prescriber = prescriber
-    world.episode.save(update_fields=["prescriber"])
+    world.episode.case_manager = nurse
+    world.episode.save(update_fields=["prescriber", "case_manager"])
     # Most tests are about other checks: the chart states "no known drug allergies".
     # tests/medications/test_allergies.py covers charts without a statement.
     AllergyStatement.objects.create(participant=world.participant,

@@ -248,8 +248,10 @@ class TestFlagsAndDashboard:
 
         def add_one(i: int) -> None:
             p = f.participant(med.w.org, legal_last_name=f"Case{i}")
+            # Part 2 records: the writers below are on the care team (openiop.access).
             f.episode(p, med.w.program, admitted_on=TODAY() - timedelta(days=60),
-                      prescriber=med.prescriber)
+                      prescriber=med.prescriber, therapist=med.w.clinician,
+                      case_manager=med.nurse)
             services.no_known_allergies_record(actor=med.w.clinician, participant=p)
             services.order_create(actor=med.prescriber, participant=p, data={
                 "catalog_key": "buprenorphine", "source": "clinic", "prescriber": med.prescriber,

@@ -62,7 +62,7 @@ def test_dashboard_query_count_does_not_grow_with_participants(world, as_directo
 
     for _ in range(5):
         p = f.participant(world.org)
-        ep = f.episode(p, world.program)
+        ep = f.episode(p, world.program, therapist=world.clinician)  # care team (Part 2)
         measure_record(actor=world.clinician, participant=p, instrument="phq9",
                        answers=[2] * 8 + [0], episode=ep)
     with CaptureQueriesContext(connection) as ctx:

@@ -14,10 +14,11 @@ from uuid import UUID
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
+from openiop.access.policy import Kind
 from openiop.api.request import StaffRequest
 from openiop.clinical import services
 from openiop.clinical.models import Note
-from openiop.clinical.permissions import can_see_chart_clinical, can_view_note
+from openiop.clinical.permissions import can_view_note
 from openiop.clinical.selectors import note_detail_queryset, notes_for_participant
 from openiop.core.exceptions import Conflict
 from openiop.participants.selectors import get_participant_for_user
@@ -138,9 +139,8 @@ def _audit_view(request: StaffRequest, note: Note) -> None:
 
 @router.get("/participants/{code}/notes", response=list[NoteSummary])
 def participant_notes(request: StaffRequest, code: UUID) -> list[dict[str, Any]]:
-    participant = get_participant_for_user(request.user, code, request=request)
-    if not can_see_chart_clinical(request.user, participant, request):
-        raise Http404
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           kind=Kind.NOTES, action="view")
     notes = disclose.release(request, participant, list(notes_for_participant(participant)[:500]),
                              object_type="notes")
     return [{"code": n.code, "kind": n.kind, "status": n.status,

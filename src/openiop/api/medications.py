@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.api.request import StaffRequest
 from openiop.medications import selectors, services
@@ -101,7 +102,8 @@ class AdjustIn(Schema):
 
 def _participant(request: StaffRequest, code: UUID) -> Participant:
     return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.MEDICATION_VIEW, object_type="medications")
+                                    perm=Perm.MEDICATION_VIEW, object_type="medications",
+                                    kind=Kind.MEDICATIONS)
 
 
 def _warnings_response(request: StaffRequest, exc: services.InteractionWarningsPending

@@ -11,6 +11,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.api.pagination import offset_param
 from openiop.api.request import StaffRequest
@@ -68,7 +69,8 @@ def list_participants(
 
 @router.get("/{code}", response=ParticipantOut)
 def get_participant(request: StaffRequest, code: UUID) -> object:
-    participant = get_participant_for_user(request.user, code, request=request)
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           kind=Kind.DEMOGRAPHICS)
     return disclose.release_one(request, participant, participant, object_type="participant")
 
 
@@ -145,7 +147,7 @@ class RevokeIn(Schema):
 @router.get("/{code}/consents", response=list[ConsentOut])
 def list_consents(request: StaffRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="consents")
+                                           object_type="consents", kind=Kind.CONSENTS)
     return disclose.release(request, participant, list(participant.consents.order_by(
         "-granted_at")), object_type="consents")
 
@@ -153,7 +155,8 @@ def list_consents(request: StaffRequest, code: UUID) -> object:
 @router.post("/{code}/consents", response={201: ConsentOut})
 def record_consent(request: StaffRequest, code: UUID, payload: ConsentIn) -> Status:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.ADMIT, audit_action=None)
+                                           perm=Perm.ADMIT, audit_action=None,
+                                           kind=Kind.CONSENTS)
     data = payload.dict()
     related = None
     data.pop("related_person")
@@ -180,7 +183,8 @@ def record_consent(request: StaffRequest, code: UUID, payload: ConsentIn) -> Sta
 def revoke_consent(request: StaffRequest, code: UUID, consent_code: UUID,
                    payload: RevokeIn) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.ADMIT, audit_action=None)
+                                           perm=Perm.ADMIT, audit_action=None,
+                                           kind=Kind.CONSENTS)
     consent = participant.consents.filter(code=consent_code).first()
     if consent is None:
         raise Http404

@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.api.request import StaffRequest
@@ -417,7 +418,7 @@ def _participant(request: StaffRequest, code: UUID) -> Participant:
     """The participant, when their attendance may go to the requester (else a 404)."""
     _org(request, Perm.SCHEDULE_VIEW)
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.SCHEDULE_VIEW)
+                                           perm=Perm.SCHEDULE_VIEW, kind=Kind.SCHEDULE)
     return disclose.release_one(request, participant, participant, object_type="schedule")
 
 

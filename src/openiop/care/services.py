@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
-from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
+from openiop.core.exceptions import Conflict, InvalidTransition
 
 from .levels import POPULATION_AGES, LevelOfCare, is_step_up
 from .models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange, Program, Track
@@ -41,10 +41,19 @@ class TrackFull(Conflict):
 
 
 def _same_org(actor: Any, *objs: Any) -> None:
-    org_id = getattr(actor, "staff_organization_id", None)
+    """The one access decision: a participant's episodes of care may be changed by this
+    actor (another organization: not found); any other row must be the actor's
+    organization's."""
+    from openiop.access.decisions import require, require_organization
+    from openiop.access.policy import Kind
+    from openiop.participants.models import Participant
+
     for obj in objs:
-        if obj is not None and getattr(obj, "organization_id", None) != org_id:
-            raise NotPermitted("That record belongs to another organization.")
+        if isinstance(obj, Participant):
+            require(actor, Kind.CARE, obj, action="change")
+        elif obj is not None:
+            require_organization(actor, getattr(obj, "organization_id", None),
+                                 "That record belongs to another organization.")
 
 
 def _require_decider(actor: Any, what: str) -> None:

@@ -90,10 +90,24 @@ def chart_flags(participant: Any, episode: Any, user: Any = None) -> list[Flag]:
             else replace(f, url="") for f in flags]
 
 
+# A tab filter: fn(user, participant) -> (url_name -> bool), registered by the access app so
+# that a tab the access policy refuses is not shown (core does not import the policy).
+TabFilter = Callable[[Any, Any], Callable[[str], bool]]
+_TAB_FILTERS: list[TabFilter] = []
+
+
+def register_tab_filter(factory: TabFilter) -> None:
+    if factory not in _TAB_FILTERS:
+        _TAB_FILTERS.append(factory)
+
+
 def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:
     tabs = []
+    filters = [factory(user, participant) for factory in _TAB_FILTERS]
     for item in CHART_TABS:
         if not item.allowed(user):
+            continue
+        if not all(keep(item.url_name) for keep in filters):
             continue
         try:
             url = reverse(item.url_name, kwargs={"code": participant.code})

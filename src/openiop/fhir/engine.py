@@ -22,6 +22,8 @@ from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from openiop.access.decisions import scope
+from openiop.access.policy import FHIR_KINDS
 from openiop.audit.services import audit_record
 from openiop.participants import disclosure as dis
 
@@ -72,9 +74,15 @@ def only_patient(request: Any, spec: Spec, action: str) -> Any:
 
 
 def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySet:
-    """Spec.queryset (the user's organization), limited to the launch context's participant
-    for a patient-level token (types outside the patient compartment are not limited)."""
-    qs = spec.queryset(user if user is not None else request.user)
+    """Spec.queryset (the user's organization), narrowed by the one access decision
+    (`openiop.access.scope`: for a Part 2 participant, clinical records reach only the care
+    team or a break-the-glass grant, exactly as on the pages), and limited to the launch
+    context's participant for a patient-level token (types outside the patient compartment
+    are not limited)."""
+    user = user if user is not None else request.user
+    qs = spec.queryset(user)
+    if spec.participant is not None:
+        qs = scope(qs, user, FHIR_KINDS[spec.name], participant_path=spec.participant)
     patient = only_patient(request, spec, action)
     if patient is not None and spec.participant is not None:
         qs = qs.filter(**{f"{spec.participant_prefix}pk": patient.pk})

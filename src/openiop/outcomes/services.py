@@ -10,6 +10,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.decisions import is_own_participant, require, require_organization
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
@@ -24,12 +26,16 @@ def _check_actor(actor: Any, participant: Any) -> str:
     """Staff of the participant's organization who may write clinical or intake records, or
     the participant through the portal. Returns the response's source."""
     if getattr(actor, "is_authenticated", False):
-        own = getattr(participant, "user_id", None)
-        if own is not None and own == actor.pk:
+        if is_own_participant(actor, participant):
             return MeasureResponse.Source.PORTAL
-        if getattr(actor, "staff_organization_id", None) == participant.organization_id and (
-            has_perm(actor, Perm.CLINICAL_WRITE) or has_perm(actor, Perm.INTAKE_MANAGE)
-        ):
+        if has_perm(actor, Perm.CLINICAL_WRITE):
+            # The one access decision (another organization: not found; a Part 2 record:
+            # the care team only).
+            require(actor, Kind.MEASURES, participant, action="change")
+            return MeasureResponse.Source.STAFF
+        if has_perm(actor, Perm.INTAKE_MANAGE):
+            # Intake records the screening measures it gives (it reads no measures page).
+            require_organization(actor, participant.organization_id)
             return MeasureResponse.Source.STAFF
     raise NotPermitted("Only the participant or their clinic's clinical or intake staff can "
                        "record a measure.")

@@ -8,7 +8,6 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
@@ -37,17 +36,33 @@ def get_participant_for_user(
     perm: Perm = Perm.PARTICIPANT_VIEW,
     audit_action: str | None = "view",
     object_type: str = "participant",
+    kind: str | None = None,
+    action: str | None = None,
 ) -> Participant:
     """The participant with this code if the user may see it, else Http404.
 
+    The record kind asked for (`kind`, or the page's kind in `access.policy.PAGE_KINDS`
+    found from the request's URL) goes to the one access decision, `openiop.access.require`
+    (403 when the policy refuses a user of the same organization): "view" for a read,
+    "change" for a POST unless `action` says otherwise.
+
     Side effect: records an audit event (a read is an access) unless audit_action is None.
     """
+    from openiop.access.decisions import require
+    from openiop.access.policy import page_kind
+
     if not has_perm(user, perm):
         raise Http404
     try:
         participant = participants_visible_to(user).select_related("organization").get(code=code)
     except (Participant.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+    if kind is None and request is not None:
+        kind = page_kind(request)
+    if kind is not None:
+        if action is None:
+            action = "change" if request is not None and request.method == "POST" else "view"
+        require(user, kind, participant, action=action)
     if audit_action:
         audit_record(
             actor=user,
@@ -121,13 +136,3 @@ def current_episode(participant: Participant) -> EpisodeOfCare | None:
         .order_by("-admitted_on")
         .first()
     )
-
-
-def is_on_care_team(user: object, participant: Participant) -> bool:
-    """True when the user is on the care team of one of the participant's open episodes."""
-    uid = getattr(user, "pk", None)
-    if uid is None:
-        return False
-    return participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES).filter(
-        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
-    ).exists() or getattr(user, "role", "") in (Role.DIRECTOR, Role.ADMIN)

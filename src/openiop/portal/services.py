@@ -9,11 +9,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.decisions import is_own_participant, require
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
-from openiop.core.exceptions import InvalidTransition, NotPermitted
+from openiop.core.exceptions import InvalidTransition
 from openiop.participants.models import Consent, Participant
-from openiop.skills.services import is_own_participant
 
 from .models import Message, SharedNote
 
@@ -21,9 +22,9 @@ MESSAGE_LIMIT = 4000
 
 
 def _require_team(actor: Any, participant: Participant) -> None:
+    """Clinical staff the access policy lets write this participant's portal messages."""
     require_perm(actor, Perm.CLINICAL_WRITE)
-    if getattr(actor, "staff_organization_id", None) != participant.organization_id:
-        raise NotPermitted("This participant belongs to another organization.")
+    require(actor, Kind.MESSAGES, participant, action="change")
 
 
 def message_send(

@@ -14,6 +14,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from openiop.access.decisions import allows
+from openiop.access.policy import Kind
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
@@ -554,7 +556,9 @@ def staff_messages(request: HttpRequest, code: str) -> HttpResponse:
                 target.add_error(None, exc.message)
             else:
                 return redirect("portal:staff_messages", code=participant.code)
-    elif has_perm(request.user, Perm.CLINICAL_WRITE):
+    elif has_perm(request.user, Perm.CLINICAL_WRITE) and allows(
+            request.user, Kind.MESSAGES, participant, action="change"):
+        # Someone reading under a break-the-glass grant leaves the messages unread.
         services.messages_mark_read(actor=request.user, participant=participant)
     thread = Message.objects.filter(participant=participant).select_related("sender").order_by("sent_at")
     notes = SharedNote.objects.filter(participant=participant).select_related("shared_by")[:10]

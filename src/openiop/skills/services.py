@@ -16,7 +16,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from openiop.accounts.models import Role
+from openiop.access.decisions import is_own_participant, require, require_organization
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
@@ -53,25 +54,24 @@ FUTURE_SLACK = timedelta(minutes=10)
 # --- permission helpers -------------------------------------------------------------
 
 
-def is_own_participant(actor: Any, participant: Participant) -> bool:
-    return (
-        getattr(actor, "role", "") == Role.PARTICIPANT
-        and participant.user_id is not None
-        and participant.user_id == getattr(actor, "pk", None)
-    )
-
-
 def _require_staff_of(actor: Any, organization_id: int, perm: Perm = Perm.CLINICAL_WRITE) -> None:
+    """Staff with `perm` writing a row of their own organization (not a participant's)."""
     require_perm(actor, perm)
-    if getattr(actor, "staff_organization_id", None) != organization_id:
-        raise NotPermitted("This record belongs to another organization.")
+    require_organization(actor, organization_id, "This record belongs to another organization.")
+
+
+def _require_team_for(actor: Any, participant: Participant) -> None:
+    """Clinical staff allowed to change this participant's skills records (the one access
+    decision: for a Part 2 record, the care team only)."""
+    require_perm(actor, Perm.CLINICAL_WRITE)
+    require(actor, Kind.SKILLS, participant, action="change")
 
 
 def _require_self_or_team(actor: Any, participant: Participant) -> None:
-    """The participant themself (portal) or clinical staff of their organization."""
+    """The participant themself (portal) or clinical staff allowed by the access policy."""
     if is_own_participant(actor, participant):
         return
-    _require_staff_of(actor, participant.organization_id)
+    _require_team_for(actor, participant)
 
 
 def _score(value: Any, field: str, label: str) -> int:
@@ -295,7 +295,7 @@ def homework_assign(
     request: HttpRequest | None = None,
 ) -> Homework:
     """A clinician assigns homework tied to a module or a treatment-plan objective."""
-    _require_staff_of(actor, participant.organization_id)
+    _require_team_for(actor, participant)
     title = _text(title, "title", 200, required=True, label="Title")
     instructions = _text(instructions, "instructions", 5000, required=True, label="Instructions")
     objective = _text(plan_objective, "plan_objective", 300)
@@ -368,7 +368,7 @@ def homework_review(
     request: HttpRequest | None = None,
 ) -> Homework:
     """A clinician reviews a completed homework (and may close it at once)."""
-    _require_staff_of(actor, homework.participant.organization_id)
+    _require_team_for(actor, homework.participant)
     if homework.status != Homework.Status.COMPLETED:
         raise InvalidTransition(
             f"Only completed homework can be reviewed; this one is {homework.get_status_display().lower()}.",
@@ -395,7 +395,7 @@ def homework_review(
 
 def homework_close(*, actor: Any, homework: Homework, request: HttpRequest | None = None) -> Homework:
     """Close a homework; afterwards the participant can no longer hand it in."""
-    _require_staff_of(actor, homework.participant.organization_id)
+    _require_team_for(actor, homework.participant)
     if homework.status == Homework.Status.CLOSED:
         raise InvalidTransition("This homework is already closed.", field="status")
     with transaction.atomic():

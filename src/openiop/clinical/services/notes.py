@@ -16,11 +16,11 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.decisions import is_care_team
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.participants.selectors import is_on_care_team
 from openiop.scheduling.models import GROUP_KINDS, Attendance
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings
@@ -126,7 +126,7 @@ def note_start(*, actor: Any, session: Any, request: HttpRequest | None = None) 
                                    "needs exactly one booked participant."})
         participant = booked[0].participant
     allowed = actor.pk == session.facilitator_id or (
-        participant is not None and is_on_care_team(actor, participant)
+        participant is not None and is_care_team(actor, participant)
         and not is_supervisor_role(actor)
     )
     if not allowed:

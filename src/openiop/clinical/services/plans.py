@@ -16,6 +16,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -298,7 +299,7 @@ def plan_export(*, actor: Any, plan: TreatmentPlan, action: str,
     """Record a print or PDF export of a treatment plan as a disclosure."""
     if action not in ("print", "export"):
         raise ValueError(action)
-    if not can_see_chart_clinical(actor, plan.participant, request):
+    if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the treatment plan.")
     audit_record(actor=actor, action=action, object_type="treatment_plan",
                  object_id=plan.code, participant=plan.participant, request=request,

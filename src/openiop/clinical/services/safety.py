@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -77,7 +78,7 @@ def safety_plan_export(
     """Record a print or PDF export of a safety plan as a disclosure (audit only)."""
     if action not in ("print", "export"):
         raise ValueError(action)
-    if not can_see_chart_clinical(actor, plan.participant, request):
+    if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the safety plan.")
     audit_record(actor=actor, action=action, object_type="safety_plan", object_id=plan.code,
                  participant=plan.participant, request=request,

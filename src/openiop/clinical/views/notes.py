@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.access.services import break_glass_grant
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_list_view, audit_record
@@ -30,10 +31,8 @@ from ..pdf import note_pdf, print_release
 from ..pdf_jobs import note_size
 from ..permissions import (
     can_see_chart_clinical,
-    grant_break_glass,
     is_supervisor_role,
     note_participants,
-    same_organization,
     visible_entry_participants,
 )
 from ..selectors import (
@@ -546,16 +545,17 @@ def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpRes
 def break_glass(request: HttpRequest, code: str) -> HttpResponse:
     participant = chart_participant(request, code, audit=False)
     form = BreakGlassForm(request.POST)
-    if not form.is_valid() or not same_organization(request.user,
-                                                    participant.organization_id):
+    if not form.is_valid():
         messages.error(request, "Emergency access needs a reason.")
         return redirect("clinical:participant_notes", code=participant.code)
-    until = grant_break_glass(request, participant)
-    audit_record(actor=request.user, action="break_glass", object_type="clinical_record",
-                 object_id=participant.code, participant=participant, request=request,
-                 reason=form.cleaned_data["reason"])
+    try:
+        grant = break_glass_grant(actor=request.user, participant=participant,
+                                  reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc)))
+        return redirect("clinical:participant_notes", code=participant.code)
     messages.warning(request, "Emergency access granted until "
-                     f"{timezone.localtime(until):%H:%M}. This access is logged.")
+                     f"{timezone.localtime(grant.expires_at):%H:%M}. This access is logged.")
     target = request.POST.get("next") or ""
     if target == "plan":
         return redirect("clinical:participant_plan", code=participant.code)

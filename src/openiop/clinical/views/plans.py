@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
@@ -67,7 +68,7 @@ def _staff_choices(participant: Any) -> list[tuple[str, str]]:
 
 
 def _require_access(request: HttpRequest, participant: Any) -> bool:
-    return can_see_chart_clinical(request.user, participant, request)
+    return can_see_chart_clinical(request.user, participant, request, Kind.PLANS)
 
 
 def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] | None = None

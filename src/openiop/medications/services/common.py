@@ -14,8 +14,10 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.decisions import require
+from openiop.access.policy import Kind
 from openiop.audit.services import audit_record
-from openiop.core.exceptions import DomainError, NotPermitted
+from openiop.core.exceptions import DomainError
 
 from .. import interactions, rules
 from ..models import InteractionAcknowledgement, MedicationOrder
@@ -55,9 +57,10 @@ def choice(value: Any, choices: type[models.Choices], field: str, label: str) ->
     return value
 
 
-def same_org(actor: Any, participant: Any) -> None:
-    if getattr(actor, "staff_organization_id", None) != participant.organization_id:
-        raise NotPermitted("This participant belongs to another organization.")
+def same_org(actor: Any, participant: Any, kind: Kind = Kind.MEDICATIONS) -> None:
+    """A write on this participant's medication records: the one access decision
+    (another organization: not found; a Part 2 record: the care team only)."""
+    require(actor, kind, participant, action="change")
 
 
 def facts(order: MedicationOrder, label: str = "") -> interactions.MedFacts:

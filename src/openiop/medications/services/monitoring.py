@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.access.policy import Kind
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
@@ -47,7 +48,7 @@ def use_disorder_record(
     request: HttpRequest | None = None,
 ) -> UseDisorder:
     require_perm(actor, Perm.CLINICAL_WRITE)
-    same_org(actor, participant)
+    same_org(actor, participant, Kind.PROBLEMS)
     choice(substance, UseDisorder.Substance, "substance", "substance")
     if noted_on > timezone.localdate():
         raise ValidationError({"noted_on": "The date noted cannot be in the future."})
@@ -71,7 +72,7 @@ def use_disorder_resolve(
     opioid use disorder no longer counts for the naloxone check (it reads open entries).
     """
     require_perm(actor, Perm.CLINICAL_WRITE)
-    same_org(actor, row.participant)
+    same_org(actor, row.participant, Kind.PROBLEMS)
     if not isinstance(resolved_on, date):
         raise ValidationError({"resolved_on": "Enter a date."})
     if resolved_on > timezone.localdate():
@@ -213,7 +214,7 @@ def screen_record(
 ) -> DrugScreen:
     """Record a drug screen; each result is interpreted against what was prescribed then."""
     require_perm(actor, Perm.CLINICAL_WRITE)
-    same_org(actor, participant)
+    same_org(actor, participant, Kind.DRUG_SCREENS)
     choice(specimen, DrugScreen.Specimen, "specimen", "specimen")
     if collected_on > timezone.localdate():
         raise ValidationError({"collected_on": "The collection date cannot be in the future."})

@@ -1,0 +1,259 @@
+"""The access decision every channel asks: `require` for one participant, `scope` for lists.
+
+Relationships are worked out once here (same organization, care team, self, family under a
+consent, break the glass), then the declared table (`policy.TABLE`) decides. Other
+organizations get a 404 (a URL does not confirm what exists); a refused user of the same
+organization gets `AccessDenied`, which is both a `PermissionDenied` (pages answer 403) and a
+`NotPermitted` (services and the JSON API answer it as they always have).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from openiop.accounts.models import Role
+from openiop.core.exceptions import NotPermitted
+
+from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
+
+
+class AccessDenied(NotPermitted, PermissionDenied):
+    """Refused by the access policy (same organization, no relationship that allows it)."""
+
+
+class NotFoundHere(Http404, NotPermitted):
+    """Another organization's record: answered as not found."""
+
+    def __init__(self, message: str = "That record belongs to another organization.") -> None:
+        NotPermitted.__init__(self, message)
+
+
+def same_organization(actor: Any, organization_id: int | None) -> bool:
+    org = getattr(actor, "staff_organization_id", None)
+    return org is not None and org == organization_id
+
+
+def require_organization(actor: Any, organization_id: int | None,
+                         message: str = "That belongs to another organization.") -> None:
+    """Refuse anything on another organization's rows (a write service's first check)."""
+    if not same_organization(actor, organization_id):
+        raise NotFoundHere(message)
+
+
+def is_own_participant(actor: Any, participant: Any) -> bool:
+    """The participant themself, signed in to the portal (the "self" relationship)."""
+    return (
+        getattr(actor, "role", "") == Role.PARTICIPANT
+        and getattr(participant, "user_id", None) is not None
+        and participant.user_id == getattr(actor, "pk", None)
+    )
+
+
+def _active(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", False))
+
+
+def participant_of(obj: Any) -> Any:
+    """The participant a record belongs to (the participant itself for a participant)."""
+    from openiop.participants.models import Participant
+
+    if isinstance(obj, Participant):
+        return obj
+    participant = getattr(obj, "participant", None)
+    if participant is None and getattr(obj, "episode", None) is not None:
+        participant = obj.episode.participant
+    if participant is None:
+        raise TypeError(f"{type(obj).__name__} has no participant")
+    return participant
+
+
+def is_care_team(actor: Any, participant: Any) -> bool:
+    """Primary therapist, prescriber or case manager of an open episode, or the program
+    director of the participant's organization. The Administrator is not care team for
+    clinical records (they break the glass like anyone else)."""
+    from openiop.care.models import EpisodeOfCare
+
+    uid = getattr(actor, "pk", None)
+    if uid is None or not same_organization(actor, participant.organization_id):
+        return False
+    if getattr(actor, "role", "") == Role.DIRECTOR:
+        return True
+    return participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES).filter(
+        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
+    ).exists()
+
+
+def active_grant(actor: Any, participant: Any) -> Any:
+    """The actor's current break-the-glass grant for this participant, or None."""
+    from .models import BreakGlassGrant
+
+    if getattr(actor, "pk", None) is None:
+        return None
+    return BreakGlassGrant.objects.active(timezone.now()).filter(
+        actor_id=actor.pk, participant_id=participant.pk).order_by("-expires_at").first()
+
+
+def is_part2(participant: Any) -> bool:
+    """42 CFR Part 2 record: the same test the FHIR gate applies."""
+    from openiop.fhir.part2 import is_part2_record
+
+    return is_part2_record(participant)
+
+
+def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:
+    from openiop.participants.models import RelatedPerson
+    from openiop.portal.access import family_scopes
+
+    related = RelatedPerson.objects.filter(user=actor, participant=participant).first()
+    if related is None:
+        return frozenset()
+    kinds: set[Kind] = set()
+    for scope in family_scopes(related):
+        kinds |= FAMILY_SCOPE_KINDS.get(scope, frozenset())
+    return frozenset(kinds)
+
+
+def relationships(actor: Any, participant: Any, kind: Kind | None = None) -> set[Rel]:
+    """Which relationships hold between the actor and the participant (for `kind`, when a
+    family member's consent matters)."""
+    rels: set[Rel] = set()
+    if not _active(actor):
+        return rels
+    role = getattr(actor, "role", "")
+    if role == Role.PARTICIPANT:
+        if is_own_participant(actor, participant):
+            rels.add(Rel.SELF)
+        return rels
+    if role == Role.FAMILY:
+        if kind is not None and kind in _family_kinds(actor, participant):
+            rels.add(Rel.FAMILY)
+        return rels
+    if not same_organization(actor, participant.organization_id):
+        return rels
+    rels.add(Rel.SAME_ORGANIZATION)
+    if is_care_team(actor, participant):
+        rels.add(Rel.CARE_TEAM)
+    if active_grant(actor, participant) is not None:
+        rels.add(Rel.BREAK_GLASS)
+    return rels
+
+
+def _permits(rule: Rule | None, action: str, part2: Any) -> bool:
+    if rule is None:
+        return False
+    if action != "view" and not rule.allows_change:
+        return False
+    return not (rule.part2_excluded and part2())
+
+
+def decide(actor: Any, kind: Kind, participant: Any, *, action: str = "view",
+           rels: set[Rel] | None = None, cache: list[bool] | None = None) -> bool:
+    """May `actor` do `action` ("view" or "change") on this participant's `kind` records?
+
+    `cache` (a list) keeps the Part 2 answer across calls about the same participant."""
+    rels = relationships(actor, participant, kind) if rels is None else rels
+    rules = TABLE[Kind(kind)].get(getattr(actor, "role", ""), {})
+    cache = [] if cache is None else cache
+
+    def part2() -> bool:
+        if not cache:
+            cache.append(is_part2(participant))
+        return cache[0]
+
+    return any(_permits(rules.get(rel), action, part2) for rel in rels)
+
+
+def allows(actor: Any, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> bool:
+    return decide(actor, kind, participant_of(participant_or_obj), action=action)
+
+
+def require(actor: Any, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> Any:
+    """Refuse unless the table allows it; return the participant.
+
+    Http404 (`NotFoundHere`) when the actor has no relationship to the participant at all
+    (another organization, someone else's portal); `AccessDenied` otherwise.
+    """
+    participant = participant_of(participant_or_obj)
+    rels = relationships(actor, participant, kind)
+    if not rels:
+        raise NotFoundHere()
+    if not decide(actor, kind, participant, action=action, rels=rels):
+        if Rel.SAME_ORGANIZATION in rels and Kind(kind) in _glass_kinds():
+            raise AccessDenied("Only the participant's care team may do this; others need "
+                               "emergency access (break the glass) with a reason.")
+        raise AccessDenied("Your role may not do this with this participant's records.")
+    return participant
+
+
+def _glass_kinds() -> set[Kind]:
+    return {k for k, roles in TABLE.items()
+            if any(Rel.BREAK_GLASS in rules for rules in roles.values())}
+
+
+# --- Lists ------------------------------------------------------------------------------
+
+def care_team_q(actor: Any, path: str = "participant") -> Q:
+    """Rows whose participant (`path`, "" for participant rows) has the actor on its care
+    team (the `is_care_team` test in SQL)."""
+    from openiop.care.models import EpisodeOfCare
+
+    prefix = f"{path}__" if path else ""
+    org = Q(**{f"{prefix}organization_id": getattr(actor, "staff_organization_id", None)})
+    if getattr(actor, "role", "") == Role.DIRECTOR:
+        return org
+    uid = actor.pk
+    team = Exists(EpisodeOfCare.objects.filter(
+        participant=OuterRef(path or "pk"), status__in=EpisodeOfCare.OPEN_STATUSES).filter(
+        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)))
+    return org & Q(team)
+
+
+def break_glass_q(actor: Any, path: str = "participant") -> Q:
+    from .models import BreakGlassGrant
+
+    prefix = f"{path}__" if path else ""
+    org = Q(**{f"{prefix}organization_id": getattr(actor, "staff_organization_id", None)})
+    grants = BreakGlassGrant.objects.active(timezone.now()).filter(
+        actor_id=actor.pk, participant=OuterRef(path or "pk"))
+    return org & Q(Exists(grants))
+
+
+def scope(queryset: QuerySet, actor: Any, kind: Kind, *, participant_path: str = "participant",
+          action: str = "view") -> QuerySet:
+    """The rows of `queryset` (each belonging to a participant at `participant_path`, "" when
+    the rows are participants) whose `kind` the actor may see: the table as a filter."""
+    from openiop.fhir.part2 import protected_q
+
+    if not _active(actor):
+        return queryset.none()
+    prefix = f"{participant_path}__" if participant_path else ""
+    rules = TABLE[Kind(kind)].get(getattr(actor, "role", ""), {})
+    allowed = Q(pk__in=[])
+    for rel, rule in rules.items():
+        if action != "view" and not rule.allows_change:
+            continue
+        if rel == Rel.SAME_ORGANIZATION:
+            q = Q(**{f"{prefix}organization_id": getattr(actor, "staff_organization_id", None)})
+            if getattr(actor, "staff_organization_id", None) is None:
+                continue
+        elif rel == Rel.CARE_TEAM:
+            if getattr(actor, "staff_organization_id", None) is None:
+                continue
+            q = care_team_q(actor, participant_path)
+        elif rel == Rel.BREAK_GLASS:
+            if getattr(actor, "staff_organization_id", None) is None:
+                continue
+            q = break_glass_q(actor, participant_path)
+        elif rel == Rel.SELF:
+            q = Q(**{f"{prefix}user_id": actor.pk})
+        else:  # family: the portal's own views decide consent scopes one participant at a time
+            continue
+        if rule.part2_excluded:
+            q &= ~protected_q(participant_path)
+        allowed |= q
+    return queryset.filter(allowed)

@@ -1,0 +1,357 @@
+"""Who may see or change which of a participant's records: the declared table.
+
+Every channel (the pages, the JSON API, FHIR, the portal) asks `openiop.access.require`
+or `openiop.access.scope`, and both read this table; `docs/access-policy.md` is this
+table rendered for a compliance officer (a test keeps the two equal).
+
+A cell is (role, record kind, relationship) -> rule. The rule is one of
+- VIEW: may read;
+- CHANGE: may read and write (the role's own permission for the write still applies);
+- VIEW_UNLESS_PART2 / CHANGE_UNLESS_PART2: the same, but not when the participant's record
+  is a 42 CFR Part 2 record; then only the care team (or an audited break-the-glass grant)
+  reaches it.
+An absent cell refuses.
+
+Sources: HIPAA minimum necessary (45 CFR 164.502(b), 164.514(d)): workforce members see
+the records their job needs; emergency access procedure (45 CFR 164.312(a)(2)(ii)): the
+break-the-glass grant, with a reason, audited and time-limited; 42 CFR 2.12(c)(3) and
+2.13: within a Part 2 program, patient-identifying SUD records go only to those who need
+them to provide the diagnosis, treatment or referral for treatment (the care team).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from openiop.accounts.models import Role
+
+
+class Kind(StrEnum):
+    DEMOGRAPHICS = "demographics"
+    CARE = "care"
+    SCHEDULE = "schedule"
+    NOTES = "notes"
+    PLANS = "plans"
+    SKILLS = "skills"
+    MEASURES = "measures"
+    MESSAGES = "messages"
+    MEDICATIONS = "medications"
+    DRUG_SCREENS = "drug_screens"
+    PROBLEMS = "problems"
+    BILLING = "billing"
+    CONSENTS = "consents"
+    AUDIT = "audit"
+
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.DEMOGRAPHICS: "Demographics (name, contact, portal accounts, availability)",
+    Kind.CARE: "Episodes of care (admission, level of care, discharge)",
+    Kind.SCHEDULE: "Schedule and attendance",
+    Kind.NOTES: "Clinical notes",
+    Kind.PLANS: "Treatment and safety plans",
+    Kind.SKILLS: "Skills work (homework, relapse-prevention plan)",
+    Kind.MEASURES: "Measures and outcomes",
+    Kind.MESSAGES: "Portal messages",
+    Kind.MEDICATIONS: "Medications and allergies",
+    Kind.DRUG_SCREENS: "Drug screens",
+    Kind.PROBLEMS: "Problems and diagnoses",
+    Kind.BILLING: "Billing (coverage, charges, claims, statements)",
+    Kind.CONSENTS: "Consents",
+    Kind.AUDIT: "Access log",
+}
+
+
+class Rel(StrEnum):
+    CARE_TEAM = "care_team"
+    SAME_ORGANIZATION = "same_organization"
+    SELF = "self"
+    FAMILY = "family"
+    BREAK_GLASS = "break_glass"
+
+
+REL_LABELS: dict[Rel, str] = {
+    Rel.CARE_TEAM: "Care team",
+    Rel.SAME_ORGANIZATION: "Same organization",
+    Rel.SELF: "Self (participant)",
+    Rel.FAMILY: "Family (consented scope)",
+    Rel.BREAK_GLASS: "Break the glass",
+}
+
+REL_MEANINGS: dict[Rel, str] = {
+    Rel.CARE_TEAM: "Primary therapist, prescriber or case manager of one of the participant's "
+                   "open episodes, or the program director of the participant's organization. "
+                   "The clinic Administrator is not care team.",
+    Rel.SAME_ORGANIZATION: "Staff of the participant's organization.",
+    Rel.SELF: "The participant, signed in to the portal.",
+    Rel.FAMILY: "A family member whose family-access consent is in force and whose scope "
+                "covers the record kind.",
+    Rel.BREAK_GLASS: "Staff of the participant's organization holding an unexpired, "
+                     "unrevoked emergency-access grant for this participant (a reason is "
+                     "required; the grant is audited and lasts 60 minutes).",
+}
+
+
+class Rule(StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+    VIEW_UNLESS_PART2 = "view, not Part 2"
+    CHANGE_UNLESS_PART2 = "change, not Part 2"
+
+    @property
+    def allows_change(self) -> bool:
+        return self in (Rule.CHANGE, Rule.CHANGE_UNLESS_PART2)
+
+    @property
+    def part2_excluded(self) -> bool:
+        return self in (Rule.VIEW_UNLESS_PART2, Rule.CHANGE_UNLESS_PART2)
+
+
+# The kinds that, for a Part 2 participant, only the care team (or break the glass) reads.
+PART2_CARE_TEAM_KINDS: frozenset[Kind] = frozenset({
+    Kind.NOTES, Kind.PLANS, Kind.SKILLS, Kind.MEASURES, Kind.MESSAGES, Kind.MEDICATIONS,
+    Kind.DRUG_SCREENS, Kind.PROBLEMS,
+})
+
+# What each family-access consent scope lets a family member see (participants.consents).
+FAMILY_SCOPE_KINDS: dict[str, frozenset[Kind]] = {
+    "family_schedule": frozenset({Kind.SCHEDULE}),
+    "family_education": frozenset(),
+    "shared_notes": frozenset({Kind.MESSAGES}),
+}
+
+R = Rel
+V, C = Rule.VIEW, Rule.CHANGE
+V2, C2 = Rule.VIEW_UNLESS_PART2, Rule.CHANGE_UNLESS_PART2
+
+ADMIN, DIRECTOR = Role.ADMIN, Role.DIRECTOR
+CLINICIAN, PRESCRIBER, NURSE = Role.CLINICIAN, Role.PRESCRIBER, Role.NURSE
+INTAKE, FRONT_DESK, BILLING = Role.INTAKE, Role.FRONT_DESK, Role.BILLING
+PARTICIPANT, FAMILY = Role.PARTICIPANT, Role.FAMILY
+
+CLINICAL_ROLES = (ADMIN, DIRECTOR, CLINICIAN, PRESCRIBER, NURSE)
+
+
+def _team_only() -> dict[Rel, Rule]:
+    """Care team reads and writes; anyone else on the staff only by breaking the glass."""
+    return {R.CARE_TEAM: C, R.BREAK_GLASS: V}
+
+
+def _org_unless_part2() -> dict[Rel, Rule]:
+    """Staff of the organization, except for a Part 2 record: then care team or the glass."""
+    return {R.CARE_TEAM: C, R.SAME_ORGANIZATION: C2, R.BREAK_GLASS: V}
+
+
+TABLE: dict[Kind, dict[str, dict[Rel, Rule]]] = {
+    Kind.DEMOGRAPHICS: {
+        **{role: {R.SAME_ORGANIZATION: C} for role in (*CLINICAL_ROLES, INTAKE, FRONT_DESK)},
+        BILLING: {R.SAME_ORGANIZATION: V},
+        PARTICIPANT: {R.SELF: V},
+    },
+    Kind.CARE: {
+        **{role: {R.SAME_ORGANIZATION: C} for role in (*CLINICAL_ROLES, INTAKE)},
+        FRONT_DESK: {R.SAME_ORGANIZATION: V},
+        BILLING: {R.SAME_ORGANIZATION: V},
+    },
+    Kind.SCHEDULE: {
+        **{role: {R.SAME_ORGANIZATION: C}
+           for role in (*CLINICAL_ROLES, INTAKE, FRONT_DESK, BILLING)},
+        PARTICIPANT: {R.SELF: V},
+        FAMILY: {R.FAMILY: V},
+    },
+    Kind.NOTES: {role: _team_only() for role in CLINICAL_ROLES},
+    Kind.PLANS: {role: _team_only() for role in CLINICAL_ROLES},
+    Kind.SKILLS: {
+        **{role: _org_unless_part2() for role in CLINICAL_ROLES},
+        PARTICIPANT: {R.SELF: C},
+    },
+    Kind.MEASURES: {
+        **{role: _org_unless_part2() for role in CLINICAL_ROLES},
+        PARTICIPANT: {R.SELF: C},
+    },
+    Kind.MESSAGES: {
+        **{role: _org_unless_part2() for role in CLINICAL_ROLES},
+        PARTICIPANT: {R.SELF: C},
+        FAMILY: {R.FAMILY: V},
+    },
+    Kind.MEDICATIONS: {role: _org_unless_part2() for role in CLINICAL_ROLES},
+    Kind.DRUG_SCREENS: {role: _org_unless_part2() for role in CLINICAL_ROLES},
+    Kind.PROBLEMS: {
+        **{role: _org_unless_part2() for role in CLINICAL_ROLES},
+        # Billing reads the diagnosis codes a claim carries (payment), not for a Part 2
+        # record without a care-team relationship.
+        BILLING: {R.SAME_ORGANIZATION: V2},
+    },
+    Kind.BILLING: {role: {R.SAME_ORGANIZATION: C} for role in (ADMIN, DIRECTOR, BILLING)},
+    Kind.CONSENTS: {
+        **{role: {R.SAME_ORGANIZATION: C}
+           for role in (*CLINICAL_ROLES, INTAKE, FRONT_DESK, BILLING)},
+        PARTICIPANT: {R.SELF: V},
+    },
+    Kind.AUDIT: {role: {R.SAME_ORGANIZATION: V} for role in (ADMIN, DIRECTOR)},
+}
+
+
+def rule(role: str, kind: Kind, rel: Rel) -> Rule | None:
+    return TABLE[kind].get(role, {}).get(rel)
+
+
+# Which record kind each participant page shows (URL name -> kind); the persona walk in
+# tests/access compares every participant URL with the table through this map. None: the
+# page is the way in (asking for emergency access), open to the organization's clinical staff.
+PAGE_KINDS: dict[str, Kind | None] = {
+    "participants:chart": Kind.DEMOGRAPHICS,
+    "participants:edit": Kind.DEMOGRAPHICS,
+    "participants:availability_add": Kind.DEMOGRAPHICS,
+    "participants:availability_remove": Kind.DEMOGRAPHICS,
+    "participants:related_person_add": Kind.DEMOGRAPHICS,
+    "participants:portal_active": Kind.DEMOGRAPHICS,
+    "participants:portal_link": Kind.DEMOGRAPHICS,
+    "participants:portal_invite": Kind.DEMOGRAPHICS,
+    "participants:consents": Kind.CONSENTS,
+    "participants:consent_print": Kind.CONSENTS,
+    "participants:consent_revoke": Kind.CONSENTS,
+    "participants:consent_add": Kind.CONSENTS,
+    "care:participant_care": Kind.CARE,
+    "care:loc_confirm": Kind.CARE,
+    "care:episode_authorized": Kind.CARE,
+    "care:episode_discharge": Kind.CARE,
+    "care:episode_from_waitlist": Kind.CARE,
+    "care:episode_level": Kind.CARE,
+    "scheduling:participant_schedule": Kind.SCHEDULE,
+    "scheduling:booking_pin": Kind.SCHEDULE,
+    "scheduling:participant_feed_create": Kind.SCHEDULE,
+    "scheduling:participant_feed_revoke": Kind.SCHEDULE,
+    "scheduling:track_move": Kind.SCHEDULE,
+    "clinical:participant_notes": Kind.NOTES,
+    "clinical:participant_note": Kind.NOTES,
+    "clinical:break_glass": None,
+    "clinical:participant_plan": Kind.PLANS,
+    "clinical:plan_action": Kind.PLANS,
+    "clinical:plan_export": Kind.PLANS,
+    "clinical:plan_revision": Kind.PLANS,
+    "clinical:safety_plan": Kind.PLANS,
+    "clinical:safety_plan_export": Kind.PLANS,
+    "skills:participant_skills": Kind.SKILLS,
+    "skills:homework_assign": Kind.SKILLS,
+    "skills:homework_review": Kind.SKILLS,
+    "skills:relapse_plan": Kind.SKILLS,
+    "outcomes:participant_measures": Kind.MEASURES,
+    "outcomes:record_measure": Kind.MEASURES,
+    "portal:staff_messages": Kind.MESSAGES,
+    "medications:participant_medications": Kind.MEDICATIONS,
+    "medications:adherence_add": Kind.MEDICATIONS,
+    "medications:administer": Kind.MEDICATIONS,
+    "medications:allergies": Kind.MEDICATIONS,
+    "medications:allergy_status": Kind.MEDICATIONS,
+    "medications:no_known_allergies": Kind.MEDICATIONS,
+    "medications:naloxone_add": Kind.MEDICATIONS,
+    "medications:order_adjust": Kind.MEDICATIONS,
+    "medications:order_stop": Kind.MEDICATIONS,
+    "medications:order_new": Kind.MEDICATIONS,
+    "medications:reconcile": Kind.MEDICATIONS,
+    "medications:review_add": Kind.MEDICATIONS,
+    "medications:side_effect_add": Kind.MEDICATIONS,
+    "medications:screen_new": Kind.DRUG_SCREENS,
+    "medications:use_disorder_add": Kind.PROBLEMS,
+    "medications:use_disorder_resolve": Kind.PROBLEMS,
+    "billing:participant_diagnoses": Kind.PROBLEMS,
+    "billing:diagnosis_change": Kind.PROBLEMS,
+    "billing:participant_billing": Kind.BILLING,
+    "billing:ur_packet": Kind.BILLING,
+    "billing:ur_packet_pdf": Kind.BILLING,
+    "billing:certification_add": Kind.BILLING,
+    "billing:coverage_add": Kind.BILLING,
+    "billing:authorization_add": Kind.BILLING,
+    "billing:financial_profile": Kind.BILLING,
+    "billing:statement": Kind.BILLING,
+    "audit:participant_events": Kind.AUDIT,
+}
+
+# Pages that show the break-the-glass form themselves instead of refusing: their views
+# ask the policy and render the form (the persona walk checks the form is there).
+GATE_PAGES: frozenset[str] = frozenset({
+    "clinical:participant_notes", "clinical:participant_plan",
+})
+
+
+def page_kind(request: object) -> Kind | None:
+    """The record kind of the page being served, or None (not a declared page, or a gate
+    page whose view decides itself)."""
+    match = getattr(request, "resolver_match", None)
+    name = getattr(match, "view_name", None)
+    if name is None or name in GATE_PAGES:
+        return None
+    return PAGE_KINDS.get(name)
+
+
+# Which record kind each FHIR resource type carries.
+FHIR_KINDS: dict[str, Kind] = {
+    "Patient": Kind.DEMOGRAPHICS,
+    "EpisodeOfCare": Kind.CARE,
+    "Appointment": Kind.SCHEDULE,
+    "Encounter": Kind.SCHEDULE,
+    "Observation": Kind.MEASURES,
+    "MedicationRequest": Kind.MEDICATIONS,
+    "Condition": Kind.PROBLEMS,
+    "Coverage": Kind.BILLING,
+    "Consent": Kind.CONSENTS,
+}
+
+
+# --- The table for people: docs/access-policy.md ------------------------------------------
+
+ROLE_ORDER = (ADMIN, DIRECTOR, CLINICIAN, PRESCRIBER, NURSE, INTAKE, FRONT_DESK, BILLING,
+              PARTICIPANT, FAMILY)
+
+
+def _cell(rules: dict[Rel, Rule]) -> str:
+    if not rules:
+        return "—"
+    return "; ".join(f"{REL_LABELS[rel]}: {rules[rel]}" for rel in Rel if rel in rules)
+
+
+def render_markdown() -> str:
+    """The table as a compliance officer reads it (docs/access-policy.md)."""
+    lines = [
+        "# Who may see what: the access policy",
+        "",
+        "This page is generated from `src/openiop/access/policy.py` "
+        "(`python -m openiop.access.render > docs/access-policy.md`); a test fails when the "
+        "two differ. Every page, the JSON API and the FHIR server ask the same table.",
+        "",
+        "## Relationships",
+        "",
+    ]
+    lines += [f"- **{REL_LABELS[rel]}**: {REL_MEANINGS[rel]}" for rel in Rel]
+    lines += [
+        "",
+        "## Rules",
+        "",
+        "- **view**: may read. **change**: may read and write (the role's write permission "
+        "still applies, e.g. only prescribers prescribe).",
+        "- **not Part 2**: not when the participant's record is a 42 CFR Part 2 record (a "
+        "Part 2 program, and an episode in a substance-use or co-occurring program); then "
+        "only the care team reads it, or someone who breaks the glass.",
+        "- Break the glass always gives **view** only, for 60 minutes, with a reason; every "
+        "grant is audited and listed for the program director.",
+        "- A user of another organization is answered \"not found\" for everything. A "
+        "refused user of the same organization: the pages answer \"not found\" too (a page "
+        "does not confirm what exists), the JSON API answers 403 with the reason, FHIR "
+        "reads answer 404 and FHIR searches leave the records out. The Notes and Treatment "
+        "plan tabs instead show the break-the-glass form.",
+        "",
+        "Record kinds that follow the care-team rule for a Part 2 participant: "
+        + ", ".join(KIND_LABELS[k] for k in Kind if k in PART2_CARE_TEAM_KINDS) + ".",
+        "",
+    ]
+    for kind in Kind:
+        lines += [f"## {KIND_LABELS[kind]} (`{kind}`)", "", "| Role | Who |", "| --- | --- |"]
+        for role in ROLE_ORDER:
+            lines.append(f"| {Role(role).label} | {_cell(TABLE[kind].get(role, {}))} |")
+        lines.append("")
+    lines += ["## Family-access consent scopes", ""]
+    for scope, kinds in FAMILY_SCOPE_KINDS.items():
+        shown = ", ".join(KIND_LABELS[k] for k in Kind if k in kinds) or "no chart records"
+        lines.append(f"- `{scope}`: {shown}")
+    lines.append("")
+    return "\n".join(lines)
