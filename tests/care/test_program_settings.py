@@ -68,7 +68,7 @@ def test_normalizing_makes_valid_values_canonical_and_keeps_bad_ones_for_a_direc
 def test_the_data_migration_normalizes_what_is_stored(world):
     Program.objects.filter(pk=world.program.pk).update(settings={"individual_per_week": "2"})
     migration = importlib.import_module(
-        "openiop.care.migrations.0005_normalize_program_settings")
+        "openiop.care.migrations.0006_normalize_program_settings")
     migration.forward(django_apps, None)
     assert Program.objects.get(pk=world.program.pk).settings == {"individual_per_week": 2}
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.management import call_command
 
-from openiop.core.management.commands import demo as demo_command
+from openiop.demo.management.commands import demo as demo_command
 from openiop.jobs import services as job_services
 from openiop.jobs.models import Job
 from openiop.participants.models import Participant

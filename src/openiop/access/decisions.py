@@ -99,10 +99,11 @@ def active_grant(actor: Any, participant: Any) -> Any:
 
 
 def is_part2(participant: Any) -> bool:
-    """42 CFR Part 2 record: the same test the FHIR gate applies."""
-    from openiop.fhir.part2 import is_part2_record
+    """42 CFR Part 2 record: the test the disclosure decision applies
+    (participants.disclosure.is_part2_participant)."""
+    from openiop.participants.disclosure import is_part2_participant
 
-    return is_part2_record(participant)
+    return is_part2_participant(participant)
 
 
 def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:
@@ -227,7 +228,7 @@ def scope(queryset: QuerySet, actor: Any, kind: Kind, *, participant_path: str =
           action: str = "view") -> QuerySet:
     """The rows of `queryset` (each belonging to a participant at `participant_path`, "" when
     the rows are participants) whose `kind` the actor may see: the table as a filter."""
-    from openiop.fhir.part2 import protected_q
+    from openiop.participants.disclosure import protected_q
 
     if not _active(actor):
         return queryset.none()

@@ -265,6 +265,8 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "billing:financial_profile": Kind.BILLING,
     "billing:statement": Kind.BILLING,
     "audit:participant_events": Kind.AUDIT,
+    # SMART EHR launch from the chart: the app then reads only what the staff member may.
+    "oauth2_provider:launch": Kind.DEMOGRAPHICS,
 }
 
 # Pages that show the break-the-glass form themselves instead of refusing: their views
