@@ -27,7 +27,7 @@ if [ "$pg_ok" = 0 ] && [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then
   exit 1
 fi
 
-run() {  # run <instant> <sqlite|postgres> [extra pytest args...]
+run() {  # run <instant> <sqlite|postgres|browser> [extra pytest args...]
   local when="$1" db="$2"; shift 2
   local seed
   seed=$($PY -c 'import random; print(random.randrange(1, 2**31))')
@@ -37,19 +37,28 @@ run() {  # run <instant> <sqlite|postgres> [extra pytest args...]
     if [ "$pg_ok" = 0 ]; then db=sqlite; else url="$PG_URL"; fi
   fi
   echo "==> clock $when on $db, seed $seed"
-  if [ -n "$url" ]; then
+  local rc=0
+  if [ "$db" = browser ]; then
+    # A file database, so the live server's threads do not share one SQLite connection.
+    local shm
+    shm="$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)"
+    OPENIOP_TEST_NOW="$when" OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" \
+      env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
+      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
+    rm -rf "$shm"
+  elif [ -n "$url" ]; then
     OPENIOP_TEST_NOW="$when" DATABASE_URL="$url" $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@"
+      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
   else
     OPENIOP_TEST_NOW="$when" env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@"
+      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
   fi
-  local rc=$?
   echo "==> clock $when on $db: status $rc in $(( $(date +%s) - t0 )) s"
   if [ $rc -ne 0 ]; then status=1; failed+=("$when ($db, seed $seed)"); fi
 }
 
-run 2026-11-29T10:00 sqlite
+run 2026-11-29T10:00 sqlite -m "not browser"
+run 2026-11-29T10:00 browser -m browser
 run 2026-11-30T08:30 postgres -m "not browser"
 run 2026-03-08T12:00 sqlite -m "not browser"
 run 2026-11-01T12:00 postgres -m "not browser"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -108,12 +109,17 @@ def _sqlite(creation: Any, key: str, verbosity: int, serialize: bool) -> str:
             os.replace(building, template)
     conn = creation.connection
     conn.close()  # the on-disk database it had open; an in-memory one lives while open
+    if not creation.is_in_memory_db(test_name):  # a file (browser tests): copy the file
+        for leftover in (test_name, f"{test_name}-wal", f"{test_name}-shm"):
+            Path(leftover).unlink(missing_ok=True)
+        shutil.copyfile(template, test_name)
     _point_at(creation, test_name, serialize=False)
-    source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
-    try:
-        source.backup(conn.connection)
-    finally:
-        source.close()
+    if creation.is_in_memory_db(test_name):
+        source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
+        try:
+            source.backup(conn.connection)
+        finally:
+            source.close()
     if serialize:
         conn._test_serialized_contents = creation.serialize_db_to_string()
     return test_name
@@ -143,8 +149,7 @@ def _postgres(creation: Any, key: str, verbosity: int, serialize: bool) -> str:
 def create_test_db(self: Any, verbosity: int = 1, autoclobber: bool = False,
                    serialize: bool = True, keepdb: bool = False) -> str:
     vendor = self.connection.vendor
-    in_memory = vendor == "sqlite" and self.is_in_memory_db(self._get_test_db_name())
-    if keepdb or not enabled() or not (in_memory or vendor == "postgresql"):
+    if keepdb or not enabled() or vendor not in ("sqlite", "postgresql"):
         return _original_create_test_db(self, verbosity, autoclobber, serialize, keepdb)
     key = migrations_key(self.connection)
     if vendor == "sqlite":

@@ -238,6 +238,16 @@ if os.environ.get("TEST_DATABASE_NAME") and DATABASES["default"]["ENGINE"] != (
     # database. SQLite tests stay in memory (a name there would be a shared file).
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 
+if os.environ.get("OPENIOP_TEST_SQLITE_FILE") and DATABASES["default"]["ENGINE"] == (
+    "django.db.backends.sqlite3"
+):
+    # Browser tests: a test database in a file (tmpfs), so that the live server's request
+    # threads each open their own connection. With the in-memory default they share the
+    # test's one sqlite3 connection, and two threads on one connection can deadlock the
+    # whole process (one holds SQLite's mutex waiting for the GIL inside a Python SQL
+    # function, the other holds the GIL waiting for the mutex).
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["OPENIOP_TEST_SQLITE_FILE"]}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

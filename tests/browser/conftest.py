@@ -89,7 +89,7 @@ def demo(transactional_db: None) -> object:
 
     from openiop.demo.generator import build_demo
 
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if connection.vendor != "sqlite":
         build_demo(seed=DEMO_TODAY_SEED, participants=60, out=io.StringIO())
         return None
     key = (timezone.localdate().isoformat(), os.environ.get("OPENIOP_TEST_NOW", ""))
