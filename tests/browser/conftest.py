@@ -118,6 +118,12 @@ def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
 def sign_in(page: object, username: str, password: str | None = None) -> None:
     from openiop.demo.generator import DEMO_PASSWORD
 
+    # Leave the current page before clearing cookies: a request it still has in flight (the
+    # My work count poll re-saves the session) could otherwise answer after the clearing
+    # and set the previous user's session cookie again - the next page would then be
+    # served to the wrong person (a 404 for the new user's pages).
+    page.goto("about:blank")
+    page.context.clear_cookies()
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password or DEMO_PASSWORD)

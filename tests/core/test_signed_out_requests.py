@@ -34,3 +34,24 @@ def test_the_background_poll_neither_navigates_nor_reads_the_messages(world):
     assert response.content == b""
     page = client.get("/accounts/login/").content.decode()
     assert "You were signed out after" in page
+
+
+def test_the_background_poll_does_not_write_the_session_back(world):
+    """A poll that read the session before a form saved its message must not save its stale
+    copy afterwards (the message would be lost), nor extend the idle limit."""
+    from django.contrib.sessions.models import Session
+
+    client = login(world.clinician)
+    key = client.session.session_key
+    before = Session.objects.get(session_key=key).expire_date
+    response = client.get("/dashboard/count/", headers={
+        "HX-Request": "true", "X-OpenIOP-Background": "1"})
+    assert response.status_code == 200
+    assert settings_cookie_name() not in response.cookies
+    assert Session.objects.get(session_key=key).expire_date == before
+
+
+def settings_cookie_name() -> str:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME

@@ -23,6 +23,14 @@ logger = logging.getLogger("openiop.sessions")
 
 class SessionMiddleware(DjangoSessionMiddleware):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        from .decorators import BACKGROUND_HEADER
+
+        if request.headers.get(BACKGROUND_HEADER):
+            # A background poll (the My work count) neither extends the session - it is not
+            # activity, so the idle logoff still comes - nor writes it back: saved after a
+            # request that ran meanwhile, its stale copy would erase what that request
+            # stored (a "saved" message, a sign-in).
+            return response
         try:
             return super().process_response(request, response)
         except Exception as exc:  # any store failure: the answer must stand
