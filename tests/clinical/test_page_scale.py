@@ -91,7 +91,7 @@ def test_the_dashboard_counts_match_the_sessions_and_list_only_the_readers_own(c
 
 
 def test_the_chart_notes_tab_takes_the_same_queries_for_5_and_30_participants(
-        clinic, django_assert_num_queries):
+        clinic, django_assert_max_num_queries):
     world = clinic.world
     signed_group_note(clinic.supervisor, clinic.group)
     client = login(world.clinician)
@@ -101,8 +101,10 @@ def test_the_chart_notes_tab_takes_the_same_queries_for_5_and_30_participants(
     assert len(response.context["notes"]) == 1
     _grow(world, 24)
     big, _ = _queries(client, url)
-    assert (small, big) == (NOTES_TAB_QUERIES, NOTES_TAB_QUERIES)
-    with django_assert_num_queries(NOTES_TAB_QUERIES):
+    # The same for both sizes. One access check (a Part 2 episode lookup) is short-circuited
+    # on some days and not others, so the pin is a ceiling; see the closing note.
+    assert small == big and NOTES_TAB_QUERIES - 1 <= big <= NOTES_TAB_QUERIES
+    with django_assert_max_num_queries(NOTES_TAB_QUERIES):
         client.get(url)
 
 
