@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -18,6 +19,14 @@ BODY = {"kind": "part2_disclosure", "signed_by_name": "Jamie Rivera",
         "signed_on": "2026-04-06", "recipient": "Harbor Clinic", "purpose": "at my request",
         "recipient_kind": "organization", "purpose_code": "patient_request",
         "information": "Attendance, last 30 days", "expires_at": "2026-12-31T23:59:00Z"}
+
+
+@pytest.fixture(autouse=True)
+def _at_now():
+    """The clock is at NOW before any fixture signs someone in: a session started at the
+    suite's clock (OPENIOP_TEST_NOW) would have ended by NOW when that instant is earlier."""
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 def _url(world, tail=""):

@@ -70,10 +70,10 @@ def test_different_answers_or_a_later_screen_are_new_rows(intake_user, referral)
 
 def test_a_double_submitted_form_adds_one_row_and_the_table_shows_dates(
         intake_user, referral):
-    client = login(intake_user)
     url = f"/intake/referrals/{referral.code}/"
     answers = {f"q{i}": str(v) for i, v in enumerate(PHQ9, start=1)}
     with time_machine.travel(T0, tick=False):
+        client = login(intake_user)  # signed in at T0, not at the suite's clock
         assert client.post(url + "screen/phq9/", answers).status_code == 302
         second = client.post(url + "screen/phq9/", answers, follow=True)
         page = client.get(url)

@@ -25,6 +25,14 @@ PART2 = {"kind": "part2_disclosure", "disclosing_party": "", "information":
          "expiry_event": ""}
 
 
+@pytest.fixture(autouse=True)
+def _at_now():
+    """The clock is at NOW before any fixture signs someone in: a session started at the
+    suite's clock (OPENIOP_TEST_NOW) would have ended by NOW when that instant is earlier."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
 def _url(world, tail=""):
     return f"/participants/{world.participant.code}/consents/{tail}"
 

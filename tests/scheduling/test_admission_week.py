@@ -65,8 +65,8 @@ def test_compliance_skips_the_week_before_and_prorates_the_week_of_admission(
 
 def test_the_schedule_tab_and_the_compliance_page_say_partial(admitted_wednesday):
     world = admitted_wednesday
-    client = login(world.clinician)
     with time_machine.travel(NOW, tick=False):
+        client = login(world.clinician)  # signed in at NOW, not at the suite's clock
         tab = client.get(reverse("scheduling:participant_schedule",
                                  kwargs={"code": world.participant.code})).content.decode()
         page = client.get(reverse("scheduling:compliance") + f"?week={WEEK}").content.decode()
