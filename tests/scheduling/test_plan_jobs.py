@@ -155,7 +155,16 @@ def test_a_real_worker_process_plans_the_week_reporting_from_the_solver(sched):
     env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}",
            "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"}
     env.pop("TEST_DATABASE_NAME", None)
-    done = subprocess.run([sys.executable, "-m", "django", "jobs_worker", "--batch"], env=env,
+    # The worker's clock starts where the test's is (the suite may run at a set instant,
+    # OPENIOP_TEST_NOW): the week it plans must still be ahead of it.
+    from django.utils import timezone
+
+    env["OPENIOP_WORKER_TEST_NOW"] = timezone.now().isoformat()
+    worker = ("import os, time_machine; from datetime import datetime; "
+              "time_machine.travel(datetime.fromisoformat(os.environ['OPENIOP_WORKER_TEST_NOW']),"
+              " tick=True).start(); from django.core.management import execute_from_command_line;"
+              " execute_from_command_line(['django', 'jobs_worker', '--batch'])")
+    done = subprocess.run([sys.executable, "-c", worker], env=env,
                           cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     job.refresh_from_db()
