@@ -283,6 +283,17 @@ def get_authorization(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 # --- the office's lists ---------------------------------------------------------------------
 
+def _page(request: HttpRequest, qs: Any, status: str | None, participant: UUID | None,
+          offset: int, limit: int, row: Any) -> dict[str, Any]:
+    """One page of an office list, narrowed by status and participant (the participant
+    through the same check as every participant read)."""
+    if status:
+        qs = qs.filter(status=status)
+    if participant:
+        qs = qs.filter(participant=_participant(request, participant))
+    return {"count": qs.count(), "results": [row(x) for x in qs[offset:offset + limit]]}
+
+
 @router.get("/charges", response=ChargePage)
 def list_charges(request: HttpRequest, status: ChargeStatusParam | None = None,
                  participant: UUID | None = None, limit: int = LIMIT,
@@ -291,11 +302,7 @@ def list_charges(request: HttpRequest, status: ChargeStatusParam | None = None,
     org_id = _office(request)
     qs = Charge.objects.filter(organization_id=org_id).select_related(
         "participant", "coverage__payer").order_by("service_date", "pk")
-    if status:
-        qs = qs.filter(status=status)
-    if participant:
-        qs = qs.filter(participant=_participant(request, participant))
-    return {"count": qs.count(), "results": [_charge(c) for c in qs[offset:offset + limit]]}
+    return _page(request, qs, status, participant, offset, limit, _charge)
 
 
 @router.get("/claims", response=ClaimPage)
@@ -306,11 +313,7 @@ def list_claims(request: HttpRequest, status: ClaimStatusParam | None = None,
     org_id = _office(request)
     qs = Claim.objects.filter(organization_id=org_id).select_related(
         "participant", "coverage__payer").order_by("-period_end", "pk")
-    if status:
-        qs = qs.filter(status=status)
-    if participant:
-        qs = qs.filter(participant=_participant(request, participant))
-    return {"count": qs.count(), "results": [_claim(c) for c in qs[offset:offset + limit]]}
+    return _page(request, qs, status, participant, offset, limit, _claim)
 
 
 @router.get("/claims/{code}", response=ClaimDetailOut)
