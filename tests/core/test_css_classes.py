@@ -151,7 +151,9 @@ def test_every_template_class_is_defined_in_the_stylesheet_or_allow_listed():
     missing = []
     for path, name in found:
         app = path.relative_to(SRC).parts[0]
-        defined = by_app.setdefault(app, stylesheet_for(path))
+        if app not in by_app:  # not setdefault: that would re-read the stylesheets per class
+            by_app[app] = stylesheet_for(path)
+        defined = by_app[app]
         if not is_styled(name, defined):
             missing.append(f"{path.relative_to(SRC)}: .{name.replace(DYNAMIC, '{{…}}')}")
     assert not missing, "classes no stylesheet defines:\n" + "\n".join(sorted(set(missing)))
