@@ -8,6 +8,10 @@
 # (scripts/test_dates.sh runs the suite at the awkward days of the calendar).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Keep compiled and assertion-rewritten test modules between processes: with
+# PYTHONDONTWRITEBYTECODE set (some shells set it) every xdist worker of every run
+# recompiled and re-rewrote the whole suite (about 9 s of CPU each).
+unset PYTHONDONTWRITEBYTECODE
 PY=.venv/bin/python
 PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
 WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
@@ -28,9 +32,12 @@ if [ "$SKIP_BROWSER" != "1" ]; then
   # Browser tests on a file database (tmpfs), so the live server's threads do not share one
   # SQLite connection (see OPENIOP_TEST_SQLITE_FILE in settings.py).
   shm="$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)"
+  # Collect only tests/browser (where the marker is given) unless paths were passed.
+  where=(tests/browser)
+  for arg in "$@"; do case "$arg" in tests/*|./tests/*) where=() ;; esac; done
   echo "==> browser tests on SQLite ($WORKERS workers, database files in $shm)"
   env -u DATABASE_URL OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" $PY -m pytest \
-    -p no:cacheprovider -n "$WORKERS" -p randomly --randomly-seed="$SEED" -m browser "$@" \
+    -p no:cacheprovider -n "$WORKERS" -p randomly --randomly-seed="$SEED" -m browser "${where[@]}" "$@" \
     || status=$?
   rm -rf "$shm"
   echo "==> browser run done after $(( $(date +%s) - started )) s"

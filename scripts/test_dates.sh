@@ -18,6 +18,10 @@
 # tests/scheduling/test_engine_reads_no_calendar.py checks at every instant.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Keep compiled and assertion-rewritten test modules between processes: with
+# PYTHONDONTWRITEBYTECODE set (some shells set it) every xdist worker of every run
+# recompiled and re-rewrote the whole suite (about 9 s of CPU each).
+unset PYTHONDONTWRITEBYTECODE
 PY=.venv/bin/python
 PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
 WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
@@ -71,7 +75,7 @@ run() {  # run <instant> <sqlite|postgres|browser> [extra pytest args...]
 
 ENGINE=--ignore=tests/scheduling/engine
 run 2026-11-29T10:00 sqlite -m "not browser"
-run 2026-11-29T10:00 browser -m browser
+run 2026-11-29T10:00 browser -m browser tests/browser
 run 2026-11-30T08:30 postgres -m "not browser" "$ENGINE"
 run 2026-03-08T12:00 sqlite -m "not browser" "$ENGINE"
 run 2026-11-01T12:00 postgres -m "not browser" "$ENGINE"

@@ -69,7 +69,9 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     page.wait_for_selector(f"#row-{booked[1].code} >> text={late_minutes} min")
     screenshot(page, "attendance-roster")
     page.get_by_role("button", name=re.compile(r"All present")).click()
-    page.wait_for_load_state("networkidle")
+    # htmx posts, then the page reloads with the count: wait for that, not for an idle
+    # network (which a loaded machine can reach before the post has even started).
+    page.get_by_text(re.compile(r"marked present for the full")).wait_for(timeout=30_000)
     records = {a.booking_id: a for a in Attendance.objects.filter(booking__session=group)}
     assert len(records) == len(booked)
     assert records[booked[1].pk].status == "late"
