@@ -127,20 +127,34 @@ def staff_pages() -> list[tuple[str, str, str, str]]:
     ]
 
 
-def visit_staff_pages(gallery: Gallery, *, prefix: str = "") -> None:
+def visit_staff_pages(gallery: Gallery, *, prefix: str = "", clinician: bool | None = None) -> None:
+    """Visit every staff page; `clinician=True`/`False` keeps only the clinician's pages or
+    only the other roles' pages (so the work splits across test workers)."""
     signed_in = None
     for username, name, url, heading in staff_pages():
+        if clinician is not None and (username == "clinician") != clinician:
+            continue
         if username != signed_in:
             gallery.sign_in_as(username)
             signed_in = username
         gallery.visit(prefix + name, url, heading)
 
 
-def test_every_main_page_renders_its_heading_without_console_errors(demo, page, phone_page):
+# The gallery is split in four tests (each a few dozen pages) so test workers share it.
+def test_every_clinician_page_renders_its_heading_without_console_errors(demo, page):
     desk = Gallery(page)
-    visit_staff_pages(desk)
+    visit_staff_pages(desk, clinician=True)
+    assert not desk.problems, "pages that look broken:\n" + "\n".join(desk.problems)
 
-    page.context.clear_cookies()
+
+def test_every_other_staff_page_renders_its_heading_without_console_errors(demo, page):
+    desk = Gallery(page)
+    visit_staff_pages(desk, clinician=False)
+    assert not desk.problems, "pages that look broken:\n" + "\n".join(desk.problems)
+
+
+def test_every_public_page_renders_on_a_desktop_and_a_phone(demo, page, phone_page):
+    desk = Gallery(page)
     listings = list(Listing.objects.filter(is_active=True).order_by("name")[:2])
     desk.visit("find", "/find/", "^Find an intensive outpatient program$")
     desk.visit("find-results", "/find/?zip=43215&radius=50", "^Find an intensive outpatient")
@@ -155,7 +169,12 @@ def test_every_main_page_renders_its_heading_without_console_errors(demo, page, 
     phone.visit("phone-find-listing", f"/find/{listings[0].code}/", re.escape(listings[0].name))
     phone.visit("phone-find-compare", compare, "^Compare programs$")
     phone.visit("phone-self-check", "/intake/self-check/", "^Is an intensive outpatient")
+    problems = desk.problems + phone.problems
+    assert not problems, "pages that look broken:\n" + "\n".join(problems)
 
+
+def test_every_portal_page_renders_on_a_phone(demo, phone_page):
+    phone = Gallery(phone_page, phone=True)
     phone.sign_in_as("participant")
     for name, url, heading in [
         ("home", "/portal/", "^Hi "),
@@ -181,5 +200,4 @@ def test_every_main_page_renders_its_heading_without_console_errors(demo, page, 
     ]:
         phone.visit(f"family-{name}", url, heading)
 
-    problems = desk.problems + phone.problems
-    assert not problems, "pages that look broken:\n" + "\n".join(problems)
+    assert not phone.problems, "pages that look broken:\n" + "\n".join(phone.problems)

@@ -4,13 +4,16 @@ wrapping into rows. Screenshots: var/screenshots/phone-staff-<page>.png."""
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import screenshot
 from .test_gallery import PHONE_WIDTH, Gallery, visit_staff_pages
 
 
-def test_every_staff_page_fits_a_phone(demo, phone_page):
+@pytest.mark.parametrize("clinician", [True, False], ids=["clinician", "other-roles"])
+def test_every_staff_page_fits_a_phone(demo, phone_page, clinician):
     phone = Gallery(phone_page, phone=True)
-    visit_staff_pages(phone, prefix="phone-staff-")
+    visit_staff_pages(phone, prefix="phone-staff-", clinician=clinician)
     assert not phone.problems, "pages that do not fit a phone:\n" + "\n".join(phone.problems)
 
 
