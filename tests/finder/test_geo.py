@@ -80,3 +80,25 @@ def test_bounding_box_splits_at_the_antimeridian():
     box = bounding_box(52.0, 179.9, 50)  # the Aleutians
     assert len(box.lon_ranges) == 2
     assert any(lo <= -179.5 <= hi for lo, hi in box.lon_ranges)
+
+
+def test_the_zip_table_is_kept_for_the_next_process_and_survives_a_broken_cache(settings, tmp_path):
+    from openiop.finder import geo
+
+    settings.VAR_DIR = tmp_path
+    geo._zip_table.cache_clear()
+    try:
+        columbus = geo.zip_point("43215")
+        (cache,) = (tmp_path / "cache").glob("zipcodes-*.marshal")
+        assert cache.stat().st_size > 100_000
+        # The next process reads the file instead of the package: same answers.
+        geo._zip_table.cache_clear()
+        assert geo.zip_point("43215") == columbus and columbus.state == "OH"
+        # A damaged file is not trusted: the table is rebuilt from the package and rewritten.
+        cache.write_bytes(b"\x00garbage")
+        geo._zip_table.cache_clear()
+        assert geo.zip_point("43215") == columbus
+        assert cache.stat().st_size > 100_000
+        assert geo.zip_point("00000") is None and geo.zip_point("") is None
+    finally:
+        geo._zip_table.cache_clear()

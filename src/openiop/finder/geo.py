@@ -11,9 +11,13 @@ radius, so the database can discard far rows on an index before the exact distan
 
 from __future__ import annotations
 
+import importlib.metadata
+import marshal
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -32,29 +36,69 @@ class ZipPoint:
         return f"{self.city}, {self.state}"
 
 
-@lru_cache(maxsize=1)
-def _zip_table() -> dict[str, ZipPoint]:
+def _zip_rows() -> dict[str, tuple[float, float, str, str, str]]:
+    """ZIP code -> (latitude, longitude, city, state, first area code), from the package."""
     import zipcodes
 
-    table: dict[str, ZipPoint] = {}
+    rows: dict[str, tuple[float, float, str, str, str]] = {}
     for row in zipcodes.list_all():
         try:
             lat, lon = float(row["lat"]), float(row["long"])
         except (TypeError, ValueError):
             continue
         codes = row.get("area_codes") or [""]
-        table[row["zip_code"]] = ZipPoint(row["zip_code"], lat, lon, row["city"], row["state"],
-                                          codes[0])
-    return table
+        rows[row["zip_code"]] = (lat, lon, row["city"], row["state"], codes[0])
+    return rows
+
+
+def _cache_file() -> Path | None:
+    """Where a process keeps the parsed table for the next one (var/cache), or None."""
+    try:
+        from django.conf import settings
+
+        base = Path(settings.VAR_DIR)
+    except Exception:  # outside a configured Django project: no cache
+        return None
+    return base / "cache" / f"zipcodes-{importlib.metadata.version('zipcodes')}.marshal"
+
+
+@lru_cache(maxsize=1)
+def _zip_table() -> dict[str, tuple[float, float, str, str, str]]:
+    # Parsing the package's 42,000 ZIP codes costs about a second of CPU per process (each
+    # web worker's first search, each test worker); a marshal file of the parsed rows,
+    # named by the package version, loads in a few milliseconds. The cache is an
+    # optimisation only: an unreadable or unwritable one falls back to the package.
+    path = _cache_file()
+    rows = None
+    if path is not None and path.is_file():
+        try:
+            # Our own file in the app's private var directory (which also holds its database
+            # and secret key), written below; not data from outside.
+            rows = marshal.loads(path.read_bytes())  # noqa: S302
+        except (OSError, ValueError, EOFError, TypeError):
+            rows = None
+    if not isinstance(rows, dict) or not rows:
+        rows = _zip_rows()
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(marshal.dumps(rows))
+                os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+            except OSError:
+                pass
+    return rows
 
 
 def zip_point(zip_code: str) -> ZipPoint | None:
     """The centroid of a 5-digit ZIP code, or None when the package does not know it."""
-    return _zip_table().get((zip_code or "").strip())
+    code = (zip_code or "").strip()
+    row = _zip_table().get(code)
+    return ZipPoint(code, *row) if row else None
 
 
 def all_zip_points() -> list[ZipPoint]:
-    return list(_zip_table().values())
+    return [ZipPoint(code, *row) for code, row in _zip_table().items()]
 
 
 def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
