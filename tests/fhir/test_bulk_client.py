@@ -18,7 +18,7 @@ from openiop.audit.models import AccessEvent
 from openiop.outcomes.models import MeasureResponse
 
 from .conftest import issue_token, registered_app
-from .test_validation_medplum import medplum, validate  # noqa: F401, F811 (the fixture)
+from .test_validation_medplum import validate
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None,
                                 reason="Node.js is not installed (Medplum's client runs in "

@@ -11,7 +11,6 @@ status, intent, medication, subject, requester)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import subprocess
@@ -22,25 +21,11 @@ import pytest
 from openiop.fhir.registry import SPECS
 from openiop.participants.models import Participant
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "fhir-validate"
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None,
                                 reason="Node.js is not installed (Medplum's validator runs "
                                        "in Node.js; CI has it)")
-
-
-@pytest.fixture(scope="session")
-def medplum() -> Path:
-    """The tool with its pinned packages installed (`npm ci` from the lockfile, once)."""
-    with (TOOL / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers may start it at once
-        if not (TOOL / "node_modules" / "@medplum" / "core").is_dir():
-            npm = shutil.which("npm")
-            assert npm, "Node.js is installed without npm: cannot install the validator"
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=TOOL, check=True, timeout=600)
-    return TOOL
 
 
 def validate(tool: Path, resources: list[dict]) -> list[dict]:
