@@ -29,6 +29,8 @@ Environment variables (all optional for a local demo):
   again (default 600)
 - OPENIOP_TASKS_BACKEND: immediate runs background jobs inside the request (scripts, tests)
 - OPENIOP_LOG_FORMAT: json or plain (default json in production)
+- OPENIOP_JWKS_HTTP_LOCALHOST: 1 lets a backend service's jwks_uri be plain http on
+  localhost (default: as DEBUG; https is required otherwise)
 - OPENIOP_API_PLAN_SECONDS: wall-clock limit of one weekly plan made through the JSON API
   (default 20, what the "Plan next week" page gives the engine)
 """
@@ -401,6 +403,8 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <no-reply@localhost>")
 OPENIOP_SITE_URL = os.environ.get("OPENIOP_SITE_URL", "")
+# A backend service's keys at an http jwks_uri: loopback only, for development (fhir/jwks.py).
+OPENIOP_JWKS_HTTP_LOCALHOST = env_bool("OPENIOP_JWKS_HTTP_LOCALHOST", DEBUG)
 OPENIOP_COUNT_POLL_SECONDS = 60  # the navigation's My work count; not user activity
 OPENIOP_SMS_BACKEND = os.environ.get("OPENIOP_SMS_BACKEND",
                                      "openiop.notifications.sms.ConsoleSMSBackend")

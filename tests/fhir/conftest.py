@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import secrets
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -130,3 +134,20 @@ def populated(mh, hie):
         f.site(world.org, name=f"Annex {i}")
         f.program(world.org, world.site, name=f"Program {i}", focus="mh")
     return withheld
+
+
+# Medplum's validator and bulk client in Node.js (test_validation_medplum, test_bulk_client).
+MEDPLUM_TOOL = Path(__file__).resolve().parents[2] / "tools" / "fhir-validate"
+
+
+@pytest.fixture(scope="session")
+def medplum() -> Path:
+    """The tool with its pinned packages installed (`npm ci` from the lockfile, once)."""
+    with (MEDPLUM_TOOL / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers may start it at once
+        if not (MEDPLUM_TOOL / "node_modules" / "@medplum" / "core").is_dir():
+            npm = shutil.which("npm")
+            assert npm, "Node.js is installed without npm: cannot install the validator"
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=MEDPLUM_TOOL, check=True, timeout=600)
+    return MEDPLUM_TOOL

@@ -321,3 +321,38 @@ def test_a_failed_export_answers_an_operation_outcome(mh, world, exports, as_cli
     assert issue["code"] == "exception" and "mapper broke" not in issue["diagnostics"]
     assert Job.objects.get().state == Job.State.FAILED
     assert not AccessEvent.objects.filter(action="export").exists()
+
+
+def test_a_token_may_kick_off_with_post_and_a_parameters_body(populated, world, exports,
+                                                               as_hie, as_clinician):
+    """Bulk Data 2.0 lets servers take a POST kick-off with a Parameters resource; the
+    parameters mean what they mean in a GET, and a body and URL parameters together, a
+    malformed body, or a POST from a browser session are refused."""
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "_type", "valueString": "Patient"},
+        {"name": "_outputFormat", "valueString": "application/fhir+ndjson"}]}
+    started = as_hie.post("/fhir/R4/$export", json.dumps(body),
+                          content_type="application/fhir+json", headers=ASYNC)
+    assert started.status_code == 202, started.content
+    done = manifest(as_hie, started["Content-Location"])
+    assert [o["type"] for o in done["output"]] == ["Patient"]
+    assert done["output"][0]["count"] == search_total(as_hie, "Patient")
+    in_url = as_hie.post("/fhir/R4/$export?_type=Patient", headers=ASYNC)  # empty body
+    assert in_url.status_code == 202, in_url.content
+    for url, payload, expected in [
+        ("/fhir/R4/$export?_type=Patient", json.dumps(body), "either in the URL"),
+        ("/fhir/R4/$export", "{not json", "Parameters resource"),
+        ("/fhir/R4/$export", json.dumps({"resourceType": "Patient"}), "Parameters resource"),
+        ("/fhir/R4/$export", json.dumps({"resourceType": "Parameters", "parameter": [
+            {"name": "_type"}]}), "one string"),
+        ("/fhir/R4/$export", json.dumps({"resourceType": "Parameters", "parameter": [
+            {"name": "_since", "valueString": "last week"}]}), "_since"),
+    ]:
+        refused = as_hie.post(url, payload, content_type="application/fhir+json",
+                              headers=ASYNC)
+        assert refused.status_code == 400, (url, payload, refused.content)
+        assert expected in refused.json()["issue"][0]["diagnostics"]
+    form = as_hie.post("/fhir/R4/$export", {"_type": "Patient"}, headers=ASYNC)
+    assert form.status_code == 400 and "not as a form" in form.content.decode()
+    session = as_clinician.post("/fhir/R4/$export", headers=ASYNC)
+    assert session.status_code == 405 and "bearer token" in session.content.decode()

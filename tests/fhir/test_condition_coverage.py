@@ -211,6 +211,10 @@ def test_capability_statement_lists_both_with_their_parameters_and_profiles(clie
     assert {"patient", "status"} <= {p["name"] for p in resources["Coverage"]["searchParam"]}
     assert resources["Coverage"]["supportedProfile"] == [US_CORE + "us-core-coverage"]
     assert "Condition:patient" in resources["Patient"]["searchRevInclude"]
+    for rtype in ("Condition", "Coverage"):
+        assert {"read", "vread", "history-instance"} <= {
+            i["code"] for i in resources[rtype]["interaction"]}
+        assert resources[rtype]["readHistory"] is True
 
 
 def test_a_category_every_row_has_matches_every_row(mh, world, as_clinician):

@@ -1,5 +1,6 @@
-"""Versions: vread and _history for Patient, Observation, MedicationRequest and Consent,
-rebuilt from the history the system keeps; the newest version is the current read."""
+"""Versions: vread and _history for Patient, Observation, MedicationRequest, Consent,
+Condition and Coverage, rebuilt from the history the system keeps; the newest version is
+the current read."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import time_machine
+from django.utils import timezone
 
+from openiop.accounts.models import Role
+from openiop.audit.services import audit_record
+from openiop.billing.models import Coverage, Payer
+from openiop.billing.services import coverage_add, coverage_end, diagnosis_add, diagnosis_resolve
 from openiop.medications.models import MedicationChange, MedicationOrder
 from openiop.outcomes.services import measure_mark_entered_in_error, measure_record
 from openiop.participants.models import Consent
 from openiop.participants.services import participant_create, participant_update
+from tests import factories as f
+from tests.conftest import login
 
 T0 = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
 
@@ -133,3 +141,90 @@ def test_history_of_a_part2_record_needs_consent(world, as_hie):
     c = Consent.objects.create(participant=world.participant, kind=Consent.Kind.RELEASE,
                                recipient="PCP")
     assert as_hie.get(f"/fhir/R4/Consent/{c.code}/_history").status_code == 404
+
+
+def test_a_resolved_condition_has_two_versions_with_etags(mh, world):
+    with time_machine.travel(T0, tick=False):
+        dx = diagnosis_add(actor=world.clinician, participant=world.participant,
+                           icd_code="F33.1", onset_on=date(2026, 1, 5))
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        first = login(world.clinician).get(f"/fhir/R4/Condition/{dx.code}")
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        diagnosis_resolve(actor=world.clinician, diagnosis=dx, version=dx.version,
+                          resolved_on=date(2026, 2, 3))
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        as_clinician = login(world.clinician)  # signed in at the moved clock
+        resources = check_versions(as_clinician, "Condition", dx.code,
+                                   history(as_clinician, "Condition", dx.code))
+        stale = as_clinician.get(f"/fhir/R4/Condition/{dx.code}",
+                                 headers={"If-None-Match": first["ETag"]})
+        current = as_clinician.get(f"/fhir/R4/Condition/{dx.code}",
+                                   headers={"If-None-Match": stale["ETag"]})
+    assert [r["clinicalStatus"]["coding"][0]["code"] for r in resources] == [
+        "resolved", "active"]
+    assert resources[0]["abatementDateTime"] == "2026-02-03"
+    assert "abatementDateTime" not in resources[1]
+    assert resources[1] == first.json()  # the earlier version is what was read then
+    assert [datetime.fromisoformat(r["meta"]["lastUpdated"]) for r in resources] == [
+        T0 + timedelta(days=2), T0]
+    assert stale.status_code == 200 and current.status_code == 304
+    assert current["ETag"] == f'W/"{resources[0]["meta"]["versionId"]}"'
+
+
+def test_a_coverage_ended_twice_has_three_versions(mh, world):
+    billing = f.staff(world.org, Role.BILLING, username="biller")
+    payer = Payer.objects.create(organization=world.org, name="Acme Health", kind="commercial",
+                                 payer_id="60054", rule_set="per_diem", per_diem_code="S9480")
+    with time_machine.travel(T0, tick=False):
+        cov = coverage_add(actor=billing, participant=world.participant, data={
+            "payer": payer, "member_id": "M-1", "effective_on": date(2026, 1, 1),
+            "ends_on": date(2026, 6, 30)})
+        first = login(billing).get(f"/fhir/R4/Coverage/{cov.code}")
+    for day, ends in ((1, date(2026, 3, 31)), (2, date(2026, 2, 28))):
+        with time_machine.travel(T0 + timedelta(days=day), tick=False):
+            cov.refresh_from_db()
+            coverage_end(actor=billing, coverage=cov, ends_on=ends, version=cov.version)
+    with time_machine.travel(T0 + timedelta(days=3), tick=False):
+        client = login(billing)  # signed in at the moved clock (sessions end when idle)
+        resources = check_versions(client, "Coverage", cov.code,
+                                   history(client, "Coverage", cov.code))
+        since = client.get(f"/fhir/R4/Coverage/{cov.code}",
+                           headers={"If-Modified-Since": "Thu, 05 Feb 2026 00:00:00 GMT"})
+        older = client.get(f"/fhir/R4/Coverage/{cov.code}",
+                           headers={"If-Modified-Since": "Tue, 03 Feb 2026 00:00:00 GMT"})
+    assert [r["period"]["end"] for r in resources] == ["2026-02-28", "2026-03-31", "2026-06-30"]
+    assert resources[-1] == first.json()
+    assert since.status_code == 304 and older.status_code == 200
+
+
+def test_a_coverage_change_without_its_earlier_end_date_keeps_only_the_current_version(
+        mh, world):
+    billing = f.staff(world.org, Role.BILLING, username="biller")
+    payer = Payer.objects.create(organization=world.org, name="Acme Health", kind="self_pay",
+                                 rule_set="per_diem", per_diem_code="S9480")
+    with time_machine.travel(T0, tick=False):
+        cov = coverage_add(actor=billing, participant=world.participant, data={
+            "payer": payer, "effective_on": date(2026, 1, 1)})
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        # a change recorded before the audit event named the earlier end date
+        Coverage.objects.filter(pk=cov.pk).update(ends_on=date(2026, 2, 1),
+                                                  changed_at=timezone.now())
+        audit_record(actor=billing, action="change", object_type="coverage",
+                     object_id=cov.code, participant=world.participant, reason="ended")
+        bundle = history(login(billing), "Coverage", cov.code)
+    assert [e["resource"]["period"].get("end") for e in bundle["entry"]] == ["2026-02-01"]
+
+
+def test_condition_and_coverage_history_follow_the_read_permission(mh, world):
+    dx = diagnosis_add(actor=world.clinician, participant=world.participant, icd_code="F33.1")
+    billing = f.staff(world.org, Role.BILLING, username="biller")
+    payer = Payer.objects.create(organization=world.org, name="Acme Health", kind="self_pay",
+                                 rule_set="per_diem", per_diem_code="S9480")
+    cov = coverage_add(actor=billing, participant=world.participant, data={
+        "payer": payer, "effective_on": date(2026, 1, 1)})
+    desk = login(f.staff(world.org, Role.FRONT_DESK, username="desk"))
+    clinician = login(world.clinician)
+    assert desk.get(f"/fhir/R4/Condition/{dx.code}/_history").status_code == 403
+    assert clinician.get(f"/fhir/R4/Coverage/{cov.code}/_history").status_code == 403
+    vid = login(billing).get(f"/fhir/R4/Coverage/{cov.code}").json()["meta"]["versionId"]
+    assert clinician.get(f"/fhir/R4/Coverage/{cov.code}/_history/{vid}").status_code == 403

@@ -27,7 +27,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from openiop.accounts.models import User
@@ -101,7 +102,49 @@ def _types(request: HttpRequest, level: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _post_parameters(request: HttpRequest) -> None:
+    """A POST kick-off: the parameters as a FHIR Parameters resource in the body (Bulk Data
+    2.0, "Bulk Data Kick-off Request": servers MAY take POST with a Parameters resource),
+    or with an empty body in the URL, as some clients send them. They are then read as a
+    GET's are. Only with a bearer token: a browser session kicks off with GET."""
+    if request.smart_scopes is None:  # type: ignore[attr-defined]
+        raise FhirError(405, "not-supported", "A POST kick-off needs a bearer token; from a "
+                        "browser session use GET.")
+    try:
+        raw = request.body
+    except RawPostDataException:  # a form body, already parsed by a middleware
+        raw = b"" if not request.POST else b"form"
+    if request.POST:
+        raise FhirError(400, "invalid", "Give the kick-off parameters in a Parameters "
+                        "resource (application/fhir+json), not as a form.")
+    if not raw.strip():
+        return
+    if request.GET:
+        raise FhirError(400, "invalid", "Give the kick-off parameters either in the URL or "
+                        "in a Parameters body, not both.")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise FhirError(400, "invalid", "The POST body must be a FHIR Parameters resource "
+                        "in JSON.") from exc
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters" or not \
+            isinstance(body.get("parameter", []), list):
+        raise FhirError(400, "invalid", "The POST body must be a FHIR Parameters resource.")
+    query = QueryDict(mutable=True)
+    for item in body.get("parameter", []):
+        name = item.get("name") if isinstance(item, dict) else None
+        values = [v for k, v in (item.items() if isinstance(item, dict) else [])
+                  if k.startswith("value") and isinstance(v, str)]
+        if not isinstance(name, str) or len(values) != 1:
+            raise FhirError(400, "invalid", "Each Parameters.parameter needs a name and one "
+                            "string, instant or code value.", "parameter")
+        query.appendlist(name, values[0])
+    request.GET = query  # type: ignore[assignment]
+
+
 def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
+    if request.method == "POST":
+        _post_parameters(request)
     accept = request.headers.get("Accept", "")
     if FHIR_JSON not in accept:
         raise FhirError(400, "invalid", "The kick-off request needs 'Accept: "
@@ -153,19 +196,24 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
         headers={"Content-Location": status_url})
 
 
-@fhir_view
-def system_export(request: HttpRequest) -> HttpResponse:
+KICKOFF_METHODS = ("GET", "HEAD", "POST")
+
+
+def _system_export(request: HttpRequest) -> HttpResponse:
     return _kickoff(request, "system")
 
 
-@fhir_view
-def patient_export(request: HttpRequest) -> HttpResponse:
+def _patient_export(request: HttpRequest) -> HttpResponse:
     return _kickoff(request, "patient")
 
 
-@fhir_view
-def group_export(request: HttpRequest, group: str) -> HttpResponse:
+def _group_export(request: HttpRequest, group: str) -> HttpResponse:
     return _kickoff(request, "group", group)
+
+
+system_export = fhir_view(_system_export, methods=KICKOFF_METHODS)
+patient_export = fhir_view(_patient_export, methods=KICKOFF_METHODS)
+group_export = fhir_view(_group_export, methods=KICKOFF_METHODS)
 
 
 # --- the job ----------------------------------------------------------------------------

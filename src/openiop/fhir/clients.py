@@ -7,8 +7,8 @@ Two kinds:
   for development (OAuth 2.0 Security Best Current Practice, RFC 9700 section 2.1). With a
   launch URL it can be launched from a participant's chart (SMART EHR launch).
 - A backend service (SMART Backend Services, system-level scopes): no person signs in; it
-  authenticates with a JWT signed by its private key, checked against the public keys (a
-  JWK Set) registered here, and acts as a named non-human actor of this organization whose
+  authenticates with a JWT signed by its private key, checked against the public keys
+  registered here (a JWK Set, or the https `jwks_uri` where the service publishes them), and acts as a named non-human actor of this organization whose
   role decides what it may read. The actor cannot sign in (no usable password) and is kept
   off staff lists (inactive staff profile).
 """
@@ -36,8 +36,8 @@ from openiop.core.decorators import staff_required
 from openiop.core.forms import apply_validation_error
 from openiop.participants.models import AppPurpose, DisclosurePurpose
 
+from .jwks import check_uri, keys_at, parse_jwks
 from .models import ClientRegistration
-from .oauth import parse_jwks
 
 APP, BACKEND = "app", "backend"
 # Roles a backend service may act with: reading roles, none that manages staff or settings.
@@ -74,6 +74,11 @@ class ClientForm(forms.Form):
         label="Public keys (JWK Set)", required=False, widget=forms.Textarea(attrs={"rows": 5}),
         help_text='A backend service: its public keys as JSON, {"keys": [...]}: RSA 2048 '
                   "bits or more (RS384) or EC P-384 (ES384). Never the private key.")
+    jwks_uri = forms.CharField(
+        label="Or: public keys URL (jwks_uri)", required=False, max_length=500,
+        help_text="A backend service that publishes its JWK Set at an https URL (so it can "
+                  "rotate its keys): give the URL instead of the keys. Read now, then "
+                  "re-read every few minutes.")
     role = forms.ChoiceField(
         choices=SERVICE_ROLES, required=False, label="Acts with the role of",
         help_text="A backend service reads what this role may read in your organization.")
@@ -127,10 +132,11 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
     return app, secret
 
 
-def backend_register(*, actor: Any, name: str, jwks: str, role: str,
-                     purpose_code: str = DisclosurePurpose.TREATMENT,
+def backend_register(*, actor: Any, name: str, jwks: str = "", jwks_uri: str = "",
+                     role: str, purpose_code: str = DisclosurePurpose.TREATMENT,
                      request: HttpRequest | None = None) -> Application:
-    """Register a backend service with its public keys and the role its actor reads with."""
+    """Register a backend service with its public keys (a JWK Set, or the URL where it
+    publishes them) and the role its actor reads with."""
     require_perm(actor, Perm.STAFF_MANAGE)
     if not name.strip():
         raise ValidationError({"name": "Give the service a name."})
@@ -138,14 +144,7 @@ def backend_register(*, actor: Any, name: str, jwks: str, role: str,
         raise ValidationError({"role": f"Choose one of: {', '.join(dict(SERVICE_ROLES))}."})
     if purpose_code not in DisclosurePurpose.values:
         raise ValidationError({"purpose_code": "Choose the service's purpose of use."})
-    try:
-        keys = json.loads(jwks)
-    except ValueError as exc:
-        raise ValidationError({"jwks": "The public keys must be JSON (a JWK Set)."}) from exc
-    try:
-        parse_jwks(keys)
-    except ValueError as exc:
-        raise ValidationError({"jwks": f"The public keys are not usable: {exc}."}) from exc
+    keys = _check_keys(jwks.strip(), jwks_uri.strip())
     org = actor.staff_profile.organization
     with transaction.atomic():
         app = Application.objects.create(
@@ -160,7 +159,7 @@ def backend_register(*, actor: Any, name: str, jwks: str, role: str,
         StaffProfile.objects.create(user=robot, organization=org, is_active=False,
                                     title="Backend service (SMART)")
         ClientRegistration.objects.create(application=app, organization=org, jwks=keys,
-                                          actor=robot)
+                                          jwks_uri=jwks_uri.strip(), actor=robot)
         AppPurpose.objects.create(application=app, purpose_code=purpose_code)
         audit_record(actor=actor, action="create", object_type="oauth.client",
                      object_id=app.client_id, organization=org, request=request,
@@ -168,6 +167,31 @@ def backend_register(*, actor: Any, name: str, jwks: str, role: str,
                             f"{robot.display_name} with the {robot.get_role_display()} "
                             "role"[:500])
     return app
+
+
+def _check_keys(jwks: str, jwks_uri: str) -> dict[str, Any] | None:
+    """The JWK Set registered by value (None with a jwks_uri), after checking that the
+    keys, or those the URL publishes now, are usable public keys."""
+    if bool(jwks) == bool(jwks_uri):
+        raise ValidationError({"jwks": "Give the public keys or their URL (jwks_uri), "
+                                       "one of the two."})
+    if jwks_uri:
+        try:
+            check_uri(jwks_uri)
+            keys_at(jwks_uri)
+        except ValueError as exc:  # JwksUnavailable too
+            raise ValidationError({"jwks_uri": f"The public keys URL is not usable: "
+                                               f"{exc}."}) from exc
+        return None
+    try:
+        keys = json.loads(jwks)
+    except ValueError as exc:
+        raise ValidationError({"jwks": "The public keys must be JSON (a JWK Set)."}) from exc
+    try:
+        parse_jwks(keys)
+    except ValueError as exc:
+        raise ValidationError({"jwks": f"The public keys are not usable: {exc}."}) from exc
+    return keys
 
 
 @staff_required(Perm.STAFF_MANAGE)
@@ -180,7 +204,8 @@ def clients(request: HttpRequest) -> HttpResponse:
         try:
             if data["kind"] == BACKEND:
                 created = (backend_register(actor=request.user, name=data["name"],
-                                            jwks=data["jwks"], role=data["role"],
+                                            jwks=data["jwks"],
+                                            jwks_uri=data["jwks_uri"], role=data["role"],
                                             purpose_code=data["purpose_code"] or
                                             DisclosurePurpose.TREATMENT,
                                             request=request), "")

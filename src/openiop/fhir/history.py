@@ -1,5 +1,5 @@
-"""Earlier versions of Patient, Observation, MedicationRequest and Consent, rebuilt from
-the history the system already keeps (vread and `_history`):
+"""Earlier versions of Patient, Observation, MedicationRequest, Consent, Condition and
+Coverage, rebuilt from the history the system already keeps (vread and `_history`):
 
 - Patient: `participants.ParticipantRevision`, one row per create or edit.
 - Observation: recorded, then (if so) marked entered in error; the time of that change is
@@ -8,6 +8,14 @@ the history the system already keeps (vread and `_history`):
   stop, with the dose, unit and frequency from then; other fields are shown as they are
   now (the change rows do not keep them).
 - Consent: granted, then (if so) revoked; nothing else about a consent changes.
+- Condition (billing.Diagnosis): recorded active, then (if so) resolved or marked entered
+  in error, once (only an active diagnosis changes status). Its rank (principal or
+  secondary) is not in the resource: a rank change moves lastUpdated, and the version
+  before it reads the same.
+- Coverage (billing.Coverage): added, then (if so) ended, possibly more than once. The end
+  date a coverage had before each `ended` change is in that change's audit event
+  (billing.services.coverage.coverage_end writes "ended; end date was <date or none>");
+  a change recorded without it leaves only the current version.
 
 The newest version is always the resource as read now, with the same versionId.
 """
@@ -15,6 +23,7 @@ The newest version is always the resource as read now, with the same versionId.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +33,7 @@ from django.utils import timezone
 
 from .resources import Spec
 
-SUPPORTED = ("Patient", "Observation", "MedicationRequest", "Consent")
+SUPPORTED = ("Patient", "Observation", "MedicationRequest", "Consent", "Condition", "Coverage")
 
 
 def entered_in_error_at() -> Subquery:
@@ -87,8 +96,38 @@ def _consent(row: Any) -> list[Any]:
     return [_state(row, row.granted_at, revoked_at=None)]
 
 
+def _condition(row: Any) -> list[Any]:
+    from openiop.billing.models import DiagnosisStatus
+
+    if row.changed_at is None or row.changed_at <= row.recorded_at:
+        return []
+    return [_state(row, row.recorded_at, status=DiagnosisStatus.ACTIVE, resolved_on=None)]
+
+
+ENDED_WAS = re.compile(r"^ended; end date was (none|\d{4}-\d{2}-\d{2})$")
+
+
+def _coverage(row: Any) -> list[Any]:
+    from openiop.audit.models import AccessEvent
+
+    if row.changed_at is None:
+        return []
+    changes = list(AccessEvent.objects.filter(
+        participant_id=row.participant_id, object_type="coverage", action="change",
+        object_id__in=[str(row.code), row.code.hex]).order_by("seq").values_list(
+        "occurred_at", "reason"))
+    before = [ENDED_WAS.match(reason) for _, reason in changes]
+    if not changes or not all(before):
+        return []
+    ends = [None if m.group(1) == "none" else date.fromisoformat(m.group(1))
+            for m in before if m]
+    moments = [row.created_at, *(at for at, _ in changes[:-1])]
+    return [_state(row, moment, ends_on=end) for moment, end in zip(moments, ends, strict=True)]
+
+
 _EARLIER = {"Patient": _patient, "Observation": _observation,
-            "MedicationRequest": _medication_request, "Consent": _consent}
+            "MedicationRequest": _medication_request, "Consent": _consent,
+            "Condition": _condition, "Coverage": _coverage}
 
 
 def versions(spec: Spec, row: Any) -> list[Any]:

@@ -1,8 +1,9 @@
 """What SMART on FHIR needs beside django-oauth-toolkit's own tables.
 
 - `ClientRegistration`: the clinic's side of a registered app (oauth2_provider.Application):
-  its organization, its EHR launch URL, and for a backend service its public keys (JWKS)
-  and the named non-human actor it acts as.
+  its organization, its EHR launch URL, and for a backend service its public keys (a JWK
+  Set by value, or the `jwks_uri` where it publishes them) and the named non-human actor
+  it acts as.
 - `LaunchContext`: an EHR launch started from a participant's chart (the opaque `launch`
   value handed to the app).
 - `TokenContext`: the participant a patient-level grant, access token or refresh token is
@@ -30,6 +31,10 @@ class ClientRegistration(models.Model):
     jwks = models.JSONField(
         null=True, blank=True, help_text="Public keys (a JWK Set) of a backend service; its "
                                          "signed client assertions are checked against them.")
+    jwks_uri = models.URLField(
+        max_length=500, blank=True,
+        help_text="Where a backend service publishes its public keys (https), instead of "
+                  "registering them by value: it can then rotate them itself.")
     actor = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="smart_client",

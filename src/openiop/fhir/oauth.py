@@ -9,14 +9,14 @@
 - Backend services (https://hl7.org/fhir/smart-app-launch/STU2/backend-services.html): the
   client credentials grant, the client authenticated by a JWT it signed with its private
   key (`private_key_jwt`, RFC 7523 section 2.2): RS384 or ES384, checked against the JWK
-  Set registered for it; `iss` = `sub` = its client id, `aud` = the token URL, `exp` no
-  more than five minutes ahead, and a `jti` never seen before. Its access tokens live five
-  minutes and act as the client's named actor (models.ClientRegistration.actor).
+  Set registered for it (by value, or published at its `jwks_uri`: jwks.py); `iss` =
+  `sub` = its client id, `aud` = the token URL, `exp` no more than five minutes ahead,
+  and a `jti` never seen before. Its access tokens live five minutes and act as the
+  client's named actor (models.ClientRegistration.actor).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -45,6 +45,7 @@ from openiop.core.decorators import staff_required
 from openiop.participants.models import Participant
 from openiop.participants.selectors import get_participant_for_user, participants_visible_to
 
+from .jwks import JwksUnavailable, keys_at, parse_jwks
 from .models import AssertionJti, ClientRegistration, LaunchContext, TokenContext
 from .smart import is_backend
 
@@ -68,27 +69,25 @@ def _refuse(description: str, request: Any) -> InvalidClientError:
     return InvalidClientError(description=description, request=request)
 
 
-def parse_jwks(value: Any) -> jwk.JWKSet:
-    """A JWK Set of public RSA (2048 bits or more) or P-384 keys, else ValueError."""
-    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
-        raise ValueError('a JWK Set is a JSON object with a non-empty "keys" list')
-    try:
-        keys = jwk.JWKSet.from_json(json.dumps(value))
-    except (JWException, ValueError, TypeError) as exc:
-        raise ValueError(f"not a valid JWK Set ({exc or 'a key is malformed'})") from exc
-    for key in keys:
-        if key.has_private:
-            raise ValueError("it holds a private key: register the public keys only")
-        kty = key.get("kty")
-        if not (kty == "RSA" or (kty == "EC" and key.get("crv") == "P-384")):
-            raise ValueError("keys must be RSA (for RS384) or EC P-384 (for ES384)")
+def _registered_keys(registration: ClientRegistration, header: dict[str, Any],
+                     request: Any) -> jwk.JWKSet:
+    """The keys registered by value, or those published at the registered jwks_uri."""
+    jku = header.get("jku")
+    if jku is not None and jku != registration.jwks_uri:
+        # SMART: a jku header must be the JWKS URL registered for this client.
+        raise _refuse("client_assertion jku is not the jwks_uri registered for this client",
+                      request)
+    if registration.jwks_uri:
+        kid = header.get("kid")
         try:
-            public = key.get_op_key("verify")
-        except (JWException, ValueError, TypeError) as exc:
-            raise ValueError(f"a key is not valid ({exc or 'malformed'})") from exc
-        if kty == "RSA" and public.key_size < 2048:
-            raise ValueError("RSA keys must have 2048 bits or more")
-    return keys
+            return keys_at(registration.jwks_uri, kid=kid if isinstance(kid, str) else None)
+        except JwksUnavailable as exc:
+            raise _refuse(f"the keys at the registered jwks_uri are unavailable: {exc}",
+                          request) from exc
+    try:
+        return parse_jwks(registration.jwks)
+    except ValueError as exc:
+        raise _refuse("the registered keys are not usable", request) from exc
 
 
 def verify_assertion(assertion: str, token_urls: set[str], request: Any) -> Application:
@@ -113,14 +112,11 @@ def verify_assertion(assertion: str, token_urls: set[str], request: Any) -> Appl
         raise _refuse("client_id does not match the assertion's iss", request)
     registration = ClientRegistration.objects.select_related("application", "actor").filter(
         application__client_id=client_id).first()
-    if registration is None or not registration.jwks or not is_backend(
-            registration.application):
+    if registration is None or not (registration.jwks or registration.jwks_uri) or not (
+            is_backend(registration.application)):
         raise _refuse("no backend service is registered with this client id", request)
-    try:
-        keys = parse_jwks(registration.jwks)
-    except ValueError as exc:
-        raise _refuse("the registered keys are not usable", request) from exc
     kid = header.get("kid")
+    keys = _registered_keys(registration, header, request)
     candidates = [k for k in keys if kid is None or k.get("kid") == kid]
     for key in candidates:
         try:
@@ -129,6 +125,8 @@ def verify_assertion(assertion: str, token_urls: set[str], request: Any) -> Appl
         except (JWException, ValueError, TypeError):
             continue
     else:
+        if not candidates:
+            raise _refuse(f"no registered key has the client_assertion's kid {kid!r}", request)
         raise _refuse("client_assertion signature does not match a registered key", request)
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]

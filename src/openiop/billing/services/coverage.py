@@ -140,12 +140,17 @@ def coverage_end(*, actor: Any, coverage: Coverage, ends_on: Any, version: int,
     if day < coverage.effective_on:
         raise ValidationError({"ends_on": "The end date is before the effective date."})
     with transaction.atomic():
+        previous = Coverage.objects.filter(pk=coverage.pk, version=version).values_list(
+            "ends_on", flat=True).first()
         if not Coverage.objects.filter(pk=coverage.pk, version=version).update(
                 ends_on=day, version=version + 1, changed_at=timezone.now()):
             raise Conflict("Someone changed this coverage; reload and try again.")
+        # The end date it had before: FHIR's Coverage history (vread) rebuilds the earlier
+        # version from it (openiop/fhir/history.py reads this exact wording).
         audit_record(actor=actor, action="change", object_type="coverage",
                      object_id=coverage.code, participant=coverage.participant,
-                     request=request, reason="ended")
+                     request=request,
+                     reason=f"ended; end date was {previous.isoformat() if previous else 'none'}")
     coverage.refresh_from_db()
     return coverage
 

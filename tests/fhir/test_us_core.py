@@ -1,0 +1,67 @@
+"""US Core 6.1 content the profiles ask for: a Patient's administrative sex, sex assigned
+at birth and gender identity (with the "asked but declined" answers), and the LOINC codes
+of screening scores (DAST-10 coded; the C-SSRS screen as text only, having no total-score
+code)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from openiop.outcomes.models import MeasureResponse
+from openiop.participants.models import Participant
+
+from .test_validation import assert_valid
+
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+
+
+def extensions(resource: dict) -> dict[str, dict]:
+    return {e["url"].removeprefix(US_CORE): e for e in resource.get("extension", [])}
+
+
+@pytest.mark.parametrize(("sex", "birth", "identity", "expected_identity"), [
+    ("female", "F", "446141000124107", ("http://snomed.info/sct", "446141000124107")),
+    ("unknown", "ASKU", "ASKU",
+     ("http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "ASKU")),
+])
+def test_patient_carries_sex_birth_sex_and_gender_identity(mh, world, as_clinician, sex, birth,
+                                                           identity, expected_identity):
+    Participant.objects.filter(pk=world.participant.pk).update(
+        administrative_sex=sex, sex_at_birth=birth, gender_identity=identity)
+    patient = as_clinician.get(f"/fhir/R4/Patient/{world.participant.code}").json()
+    assert_valid(patient)
+    assert patient["meta"]["profile"] == [US_CORE + "us-core-patient"]
+    assert patient["gender"] == sex
+    found = extensions(patient)
+    assert found["us-core-birthsex"]["valueCode"] == birth
+    coding = found["us-core-genderIdentity"]["valueCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == expected_identity
+
+
+def test_patient_without_answers_has_unknown_gender_and_no_extensions(mh, world, as_clinician):
+    Participant.objects.filter(pk=world.participant.pk).update(
+        administrative_sex="unknown", sex_at_birth="", gender_identity="")
+    patient = as_clinician.get(f"/fhir/R4/Patient/{world.participant.code}").json()
+    assert patient["gender"] == "unknown" and "extension" not in patient
+
+
+@pytest.mark.parametrize(("instrument", "loinc"), [
+    ("phq9", "44261-6"), ("gad7", "70274-6"), ("auditc", "75626-2"), ("dast10", "82667-7"),
+    ("cssrs", None)])
+def test_screening_scores_carry_their_loinc_code_or_text_only(mh, world, as_clinician,
+                                                              instrument, loinc):
+    score = MeasureResponse.objects.create(
+        participant=world.participant, instrument=instrument, answers={"q1": 1}, total=2,
+        band="low", completed_at=timezone.now())
+    observation = as_clinician.get(f"/fhir/R4/Observation/{score.code}").json()
+    assert_valid(observation)
+    assert observation["meta"]["profile"] == [
+        US_CORE + "us-core-observation-screening-assessment"]
+    assert observation["category"][0]["coding"][0]["code"] == "survey"
+    if loinc:
+        assert observation["code"]["coding"] == [
+            {"system": "http://loinc.org", "code": loinc,
+             "display": observation["code"]["text"]}]
+    else:  # the C-SSRS screen has no total-score code: text only
+        assert "coding" not in observation["code"] and observation["code"]["text"]
