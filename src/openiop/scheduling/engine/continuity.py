@@ -20,7 +20,80 @@ from .model import (
     TherapistChange,
     fmt_hours,
 )
-from .options import Options
+from .options import AppointmentOption, GroupOption, Options
+from .resources import Ledger
+
+
+def keep_usual(instance: Instance, options: Options, chosen: set[int]) -> set[int]:
+    """The selection with every stand-in appointment moved back to the usual clinician
+    wherever the usual clinician has a free start in it (clinician time, weekly maximum,
+    rooms, and the participant's other choices), listed or past the shortlist's cut
+    (Options.usual_reserve; a start taken from there becomes a listed candidate). Used
+    after greedy and after a solver stopped by its time limit: each move removes a change
+    of clinician, which outweighs anything moving one appointment can cost
+    (options.W_THERAPIST_CHANGE), and the minutes stay the same. Linear in the selection.
+    """
+    chosen = set(chosen)
+    stand_ins = [o for p in instance.participants for lst in options.appointments[p.id].values()
+                 for o in lst if o.key in chosen and o.need.preferred_clinician and not o.preferred]
+    if not stand_ins:
+        return chosen
+    clash: dict[int, set[int]] = defaultdict(set)
+    for a, b in options.conflicts:
+        clash[a].add(b)
+        clash[b].add(a)
+    ledger = Ledger(instance, options)
+    for p in instance.participants:
+        for lst in options.appointments[p.id].values():
+            for o in lst:
+                if o.key in chosen:
+                    ledger.take_appointment(o)
+    for o in stand_ins:
+        ledger.release_appointment(o)
+        chosen.discard(o.key)
+        back = next((c for c in options.appointments[o.participant][o.need.id] if c.preferred
+                     and not (clash[c.key] & chosen) and ledger.appointment_ok(c)), None)
+        if back is None:
+            back = _from_reserve(instance, options, o, chosen, ledger, clash) or o
+        ledger.take_appointment(back)
+        chosen.add(back.key)
+    return chosen
+
+
+def _from_reserve(instance: Instance, options: Options, o: AppointmentOption, chosen: set[int],
+                  ledger: Ledger, clash: dict[int, set[int]]) -> AppointmentOption | None:
+    """The first free start of the usual clinician past the shortlist's cut, added to the
+    options as a candidate of the need (with its conflicts, so a model built later stays
+    exact)."""
+    starts = options.usual_reserve.get(o.need.id)
+    if not starts:
+        return None
+    mine = [x for x in options.groups[o.participant]] + [
+        x for lst in options.appointments[o.participant].values() for x in lst
+        if x.need.id != o.need.id]
+
+    def apart(x: GroupOption | AppointmentOption, start: int, end: int) -> bool:
+        gap = instance.travel(o.site, x.site)
+        return not (x.start < end + gap and start < x.end + gap)
+
+    usual = o.need.preferred_clinician or ""
+    for start in starts:
+        end = start + o.need.minutes
+        cand = AppointmentOption(options.next_key, o.participant, o.need, usual, start, end,
+                                 o.site, True)
+        if not ledger.appointment_ok(cand) or not all(
+                apart(x, start, end) for x in mine if x.key in chosen):
+            continue
+        options.next_key += 1
+        starts.remove(start)
+        options.appointments[o.participant][o.need.id].append(cand)
+        for x in mine:
+            if not apart(x, start, end):
+                options.conflicts.append((x.key, cand.key))
+                clash[x.key].add(cand.key)
+                clash[cand.key].add(x.key)
+        return cand
+    return None
 
 
 def therapist_changes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from .continuity import keep_usual
 from .model import Instance, Plan
 from .options import Options, build_options
 from .plan import make_plan
@@ -51,8 +52,8 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                     break
             if booked or groups is None:
                 continue
-            # Seats decided beforehand must not cost appt due appointment (cadence comes
-            # first): give up the fewest unpinned sessions in the way of appt free time.
+            # Seats decided beforehand must not cost a due appointment (cadence comes
+            # first): give up the fewest unpinned sessions in the way of its free time.
             best = None
             for appt in lst:
                 blocking = conflicts.get(appt.key, set()) & chosen
@@ -66,13 +67,35 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                     ledger.taken[group_keys[k].session.id] -= 1
                 ledger.take_appointment(appt)
                 chosen.add(appt.key)
-    return chosen
+    # Continuity is a rule: a stand-in booked early (before a later participant's own
+    # appointments took their times) goes back to the usual clinician where that is free.
+    return keep_usual(instance, options, chosen)
+
+
+def changed_needs(options: Options, chosen: set[int]) -> frozenset[str]:
+    """Due appointments a selection gives to someone other than the usual clinician."""
+    return frozenset(o.need.id for lst in options.appointments.values() for opts in lst.values()
+                     for o in opts if o.key in chosen and o.need.preferred_clinician
+                     and not o.preferred)
+
+
+def greedy_selection(instance: Instance) -> tuple[Options, set[int], frozenset[str]]:
+    """Greedy's options and selection, and the appointments whose usual clinician's every
+    free start is listed: when greedy gives an appointment to a stand-in, that clinician's
+    whole week is offered for it and greedy runs once more, so the model sees those times
+    too (greedy_choice's last step, continuity.keep_usual, covers the rest)."""
+    options = build_options(instance)
+    chosen = greedy_choice(instance, options)
+    changed = changed_needs(options, chosen)
+    if changed:
+        options = build_options(instance, usual_uncapped=changed)
+        chosen = greedy_choice(instance, options)
+    return options, chosen, changed
 
 
 def solve_greedy(instance: Instance) -> Plan:
     started = time.perf_counter()
-    options = build_options(instance)
-    chosen = greedy_choice(instance, options)
+    options, chosen, _ = greedy_selection(instance)
     return make_plan(instance, options, chosen, None, bound=0, status="GREEDY",
                      seconds=time.perf_counter() - started, method="greedy",
                      missing_reason="the greedy baseline found no free time left for it")
