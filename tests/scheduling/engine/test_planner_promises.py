@@ -336,3 +336,30 @@ def test_a_tiny_time_limit_still_returns_at_least_greedys_plan_and_says_which_wa
         assert (plan.status == "GREEDY_FALLBACK") == (plan.method != "cp-sat")
         assert plan.method in {"cp-sat", "greedy", "seats-first", "cadence-first"}
     assert solve(inst, SolveSettings(seed=1, time_limit_seconds=0.01)).status == "GREEDY_FALLBACK"
+
+
+@pytest.mark.parametrize("minimum, keeps_usual", [(480, True), (540, False)])
+def test_a_group_session_gives_way_to_the_usual_therapist_unless_the_minimum_needs_it(
+        minimum, keeps_usual):
+    """The usual therapist's only hour is during the person's first Monday group (90 of
+    their 590 planned minutes). Continuity ranks above one group session, the weekly
+    minimum above continuity: against a minimum of 480 the group gives way (500 minutes
+    left); against 540 it does not, and the stand-in is named with the reason."""
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([0], (18, 0), (19, 0))),
+        Clinician("alt", "Alex Other", LPC, week([2], (10, 0), (12, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", minimum_minutes=minimum, needs=(individual("p1"),))],
+                  clinicians=clinicians)
+    for plan in (solve_greedy(inst), solve(inst, QUICK)):
+        assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
+        (appt,) = plan.appointments
+        assert plan.meeting_minimum(inst) == 1
+        if keeps_usual:
+            assert (appt.clinician, appt.start) == ("ther", at(0, 18))
+            assert "eve-0-g" not in plan.group_bookings["p1"] and plan.therapist_changes == ()
+        else:
+            assert appt.clinician == "alt" and len(plan.group_bookings["p1"]) == 6
+            (change,) = plan.therapist_changes
+            assert "clash with the participant's sessions" in change.reason

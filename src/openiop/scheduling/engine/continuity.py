@@ -1,10 +1,14 @@
-"""Why an appointment went to another clinician than the participant's usual one.
+"""Continuity of the usual clinician: keeping it, and saying why when it cannot be kept.
 
 Continuity is a rule of the objective (options.W_THERAPIST_CHANGE): the usual clinician is
-replaced only when they cannot take the appointment this week. For every replacement the
-plan states which of these held for each of the usual clinician's candidate times, in
-plain words, so the diff can show a "therapist changes" section with reasons. Everything
-is indexed once per plan (by clinician and day), so the cost is linear in the week.
+replaced only when they cannot take the appointment this week. `keep_usual` makes that
+hold for any selection (greedy's, or a solver's stopped by its time limit) by moving each
+stand-in appointment back to the usual clinician wherever they and the participant are
+both free; verify.avoidable_changes re-checks it from the instance. For every replacement
+left, the plan states which of these held for each of the usual clinician's candidate
+times, in plain words, so the diff can show a "therapist changes" section with reasons.
+Everything is indexed once per plan (by clinician and day), so the cost is linear in the
+week.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ from .model import (
     TherapistChange,
     fmt_hours,
 )
-from .options import AppointmentOption, GroupOption, Options
+from .options import (
+    W_SHORT_MINUTE,
+    W_SKIPPED_GROUP,
+    W_THERAPIST_CHANGE,
+    AppointmentOption,
+    GroupOption,
+    Options,
+)
 from .resources import Ledger
 
 
@@ -28,72 +39,118 @@ def keep_usual(instance: Instance, options: Options, chosen: set[int]) -> set[in
     """The selection with every stand-in appointment moved back to the usual clinician
     wherever the usual clinician has a free start in it (clinician time, weekly maximum,
     rooms, and the participant's other choices), listed or past the shortlist's cut
-    (Options.usual_reserve; a start taken from there becomes a listed candidate). Used
-    after greedy and after a solver stopped by its time limit: each move removes a change
-    of clinician, which outweighs anything moving one appointment can cost
-    (options.W_THERAPIST_CHANGE), and the minutes stay the same. Linear in the selection.
+    (Options.usual_reserve; a start taken from there becomes a listed candidate).
+
+    A start that clashes only with group sessions the participant could skip is taken too,
+    giving those up, when that leaves the person's weekly minimum as it was and costs less
+    than a change of clinician on the objective's scale (the weights rank continuity above
+    a group session and below the minimum). Used after greedy and after a solver stopped
+    by its time limit; every move lowers the objective and keeps the people at the
+    minimum. Linear in the selection.
     """
     chosen = set(chosen)
     stand_ins = [o for p in instance.participants for lst in options.appointments[p.id].values()
                  for o in lst if o.key in chosen and o.need.preferred_clinician and not o.preferred]
     if not stand_ins:
         return chosen
+    # Clashes matter only among the options of the people with a stand-in.
+    theirs: set[int] = set()
+    for pid in {s.participant for s in stand_ins}:
+        theirs.update(g.key for g in options.groups[pid])
+        theirs.update(x.key for lst in options.appointments[pid].values() for x in lst)
     clash: dict[int, set[int]] = defaultdict(set)
     for a, b in options.conflicts:
-        clash[a].add(b)
-        clash[b].add(a)
+        if a in theirs:
+            clash[a].add(b)
+            clash[b].add(a)
     ledger = Ledger(instance, options)
     for p in instance.participants:
         for lst in options.appointments[p.id].values():
             for o in lst:
                 if o.key in chosen:
                     ledger.take_appointment(o)
+    people = {p.id: p for p in instance.participants}
     for o in stand_ins:
         ledger.release_appointment(o)
         chosen.discard(o.key)
-        back = next((c for c in options.appointments[o.participant][o.need.id] if c.preferred
-                     and not (clash[c.key] & chosen) and ledger.appointment_ok(c)), None)
-        if back is None:
-            back = _from_reserve(instance, options, o, chosen, ledger, clash) or o
+        back, give_up = _usual_start(instance, options, people[o.participant], o, chosen,
+                                     ledger, clash)
+        chosen -= give_up
         ledger.take_appointment(back)
         chosen.add(back.key)
     return chosen
 
 
-def _from_reserve(instance: Instance, options: Options, o: AppointmentOption, chosen: set[int],
-                  ledger: Ledger, clash: dict[int, set[int]]) -> AppointmentOption | None:
-    """The first free start of the usual clinician past the shortlist's cut, added to the
-    options as a candidate of the need (with its conflicts, so a model built later stays
-    exact)."""
-    starts = options.usual_reserve.get(o.need.id)
-    if not starts:
-        return None
-    mine = [x for x in options.groups[o.participant]] + [
-        x for lst in options.appointments[o.participant].values() for x in lst
-        if x.need.id != o.need.id]
+def _usual_start(
+    instance: Instance, options: Options, p: Participant, o: AppointmentOption,
+    chosen: set[int], ledger: Ledger, clash: dict[int, set[int]],
+) -> tuple[AppointmentOption, set[int]]:
+    """The usual clinician's first free start for `o`'s need and the group sessions to give
+    up for it (none when a start is free outright), or `o` itself when there is none."""
+    mine: list[GroupOption | AppointmentOption] = [
+        *options.groups[p.id],
+        *(x for lst in options.appointments[p.id].values() for x in lst if x.need.id != o.need.id)]
+    skippable = {g.key: g for g in options.groups[p.id] if g.key in chosen and not g.pinned}
+    # The appointment's own minutes count wherever it is booked.
+    minutes = (options.fixed_minutes[p.id] + o.counted
+               + sum(x.counted for x in mine if x.key in chosen))
+
+    def worth_it(blocking: set[int]) -> bool:
+        if not blocking <= skippable.keys():
+            return False
+        after = minutes - sum(skippable[k].counted for k in blocking)
+        if minutes >= p.minimum_minutes > after:
+            return False  # the minimum comes before continuity
+        short = max(0, p.minimum_minutes - after) - max(0, p.minimum_minutes - minutes)
+        # Left under the change's weight: room for the small tiers (travel, moves, balance).
+        return (W_SKIPPED_GROUP * len(blocking) + W_SHORT_MINUTE * short
+                < W_THERAPIST_CHANGE - 1_000)
+
+    best: tuple[AppointmentOption, set[int]] | None = None
+    for c in options.appointments[p.id][o.need.id]:
+        if not c.preferred or not ledger.appointment_ok(c):
+            continue
+        blocking = clash[c.key] & chosen
+        if not blocking:
+            return c, set()
+        if (best is None or len(blocking) < len(best[1])) and worth_it(blocking):
+            best = (c, blocking)
 
     def apart(x: GroupOption | AppointmentOption, start: int, end: int) -> bool:
         gap = instance.travel(o.site, x.site)
         return not (x.start < end + gap and start < x.end + gap)
 
     usual = o.need.preferred_clinician or ""
-    for start in starts:
+    reserve = options.usual_reserve.get(o.need.id, [])
+    found: tuple[int, set[int]] | None = None
+    for start in reserve:
         end = start + o.need.minutes
-        cand = AppointmentOption(options.next_key, o.participant, o.need, usual, start, end,
-                                 o.site, True)
-        if not ledger.appointment_ok(cand) or not all(
-                apart(x, start, end) for x in mine if x.key in chosen):
+        if not ledger.appointment_ok(AppointmentOption(-1, p.id, o.need, usual, start, end,
+                                                       o.site, True)):
             continue
-        options.next_key += 1
-        starts.remove(start)
-        options.appointments[o.participant][o.need.id].append(cand)
-        for x in mine:
-            if not apart(x, start, end):
-                options.conflicts.append((x.key, cand.key))
-                clash[x.key].add(cand.key)
-                clash[cand.key].add(x.key)
-        return cand
-    return None
+        blocking = {x.key for x in mine if x.key in chosen and not apart(x, start, end)}
+        if not blocking:
+            found = (start, set())
+            break
+        if (best is None and (found is None or len(blocking) < len(found[1]))
+                and worth_it(blocking)):
+            found = (start, blocking)
+    if found is None:
+        return best if best is not None else (o, set())
+    # A reserve start becomes a listed candidate, with its conflicts (a model built later
+    # stays exact).
+    start, blocking = found
+    end = start + o.need.minutes
+    cand = AppointmentOption(options.next_key, p.id, o.need, usual, start, end, o.site, True)
+    options.next_key += 1
+    reserve.remove(start)
+    options.appointments[p.id][o.need.id].append(cand)
+    for x in mine:
+        if not apart(x, start, end):
+            options.conflicts.append((x.key, cand.key))
+            clash[x.key].add(cand.key)
+            clash[cand.key].add(x.key)
+    return cand, blocking
 
 
 def therapist_changes(
