@@ -303,3 +303,19 @@ def test_a_plan_that_keeps_every_usual_clinician_says_so(sched):
     page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
     assert "stays with the participant&#x27;s usual clinician" in page or \
         "stays with the participant's usual clinician" in page
+
+
+def test_the_plan_page_says_which_plan_was_kept(sched):
+    from django.utils.html import escape
+
+    from ..conftest import login
+
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    m = run.proposal.metrics
+    # Never worse than the quick first plan, whichever was kept.
+    assert m.share_meeting_minimum >= m.greedy_share_meeting_minimum
+    assert m.objective <= m.greedy_objective
+    page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
+    assert escape(m.kept) in page and m.kept.startswith("Kept ")
