@@ -363,3 +363,20 @@ def test_a_group_session_gives_way_to_the_usual_therapist_unless_the_minimum_nee
             assert appt.clinician == "alt" and len(plan.group_bookings["p1"]) == 6
             (change,) = plan.therapist_changes
             assert "clash with the participant's sessions" in change.reason
+
+
+def test_a_stand_in_in_the_solvers_answer_goes_back_to_the_usual_therapist(monkeypatch):
+    """A solver stopped early may leave a stand-in the usual therapist could take; the
+    answer is repaired before it is compared. Here the model is told a change costs
+    nothing, so it prefers a colleague on the participant's group days (a trip saved);
+    the repair gives the appointment back to the usual therapist, free on Wednesday."""
+    monkeypatch.setattr(cpsat, "W_THERAPIST_CHANGE", 0)
+    clinicians = (
+        Clinician("ther", "Therapist", LPC, week([2], (10, 0), (12, 0))),
+        Clinician("near", "Near therapist", LPC, week([0, 1, 3], (16, 0), (18, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(individual("p1"),))], clinicians=clinicians)
+    plan = solve(inst, QUICK)
+    assert plan.method == "cp-sat" and check_plan(inst, plan) == []
+    assert [a.clinician for a in plan.appointments] == ["ther"] and plan.therapist_changes == ()
