@@ -53,16 +53,6 @@ def keep_usual(instance: Instance, options: Options, chosen: set[int]) -> set[in
                  for o in lst if o.key in chosen and o.need.preferred_clinician and not o.preferred]
     if not stand_ins:
         return chosen
-    # Clashes matter only among the options of the people with a stand-in.
-    theirs: set[int] = set()
-    for pid in {s.participant for s in stand_ins}:
-        theirs.update(g.key for g in options.groups[pid])
-        theirs.update(x.key for lst in options.appointments[pid].values() for x in lst)
-    clash: dict[int, set[int]] = defaultdict(set)
-    for a, b in options.conflicts:
-        if a in theirs:
-            clash[a].add(b)
-            clash[b].add(a)
     ledger = Ledger(instance, options)
     for p in instance.participants:
         for lst in options.appointments[p.id].values():
@@ -74,7 +64,7 @@ def keep_usual(instance: Instance, options: Options, chosen: set[int]) -> set[in
         ledger.release_appointment(o)
         chosen.discard(o.key)
         back, give_up = _usual_start(instance, options, people[o.participant], o, chosen,
-                                     ledger, clash)
+                                     ledger)
         chosen -= give_up
         ledger.take_appointment(back)
         chosen.add(back.key)
@@ -83,17 +73,26 @@ def keep_usual(instance: Instance, options: Options, chosen: set[int]) -> set[in
 
 def _usual_start(
     instance: Instance, options: Options, p: Participant, o: AppointmentOption,
-    chosen: set[int], ledger: Ledger, clash: dict[int, set[int]],
+    chosen: set[int], ledger: Ledger,
 ) -> tuple[AppointmentOption, set[int]]:
     """The usual clinician's first free start for `o`'s need and the group sessions to give
-    up for it (none when a start is free outright), or `o` itself when there is none."""
+    up for it (none when a start is free outright), or `o` itself when there is none.
+    Clashes are the options' own rule (overlap, or less than the travel time between
+    sites), tested against this person's options only."""
     mine: list[GroupOption | AppointmentOption] = [
         *options.groups[p.id],
         *(x for lst in options.appointments[p.id].values() for x in lst if x.need.id != o.need.id)]
+    booked = [x for x in mine if x.key in chosen]
+
+    def apart(x: GroupOption | AppointmentOption, start: int, end: int) -> bool:
+        gap = instance.travel(o.site, x.site)
+        return not (x.start < end + gap and start < x.end + gap)
+
+    def in_the_way(start: int, end: int) -> set[int]:
+        return {x.key for x in booked if not apart(x, start, end)}
     skippable = {g.key: g for g in options.groups[p.id] if g.key in chosen and not g.pinned}
     # The appointment's own minutes count wherever it is booked.
-    minutes = (options.fixed_minutes[p.id] + o.counted
-               + sum(x.counted for x in mine if x.key in chosen))
+    minutes = options.fixed_minutes[p.id] + o.counted + sum(x.counted for x in booked)
 
     def worth_it(blocking: set[int]) -> bool:
         if not blocking <= skippable.keys():
@@ -110,15 +109,11 @@ def _usual_start(
     for c in options.appointments[p.id][o.need.id]:
         if not c.preferred or not ledger.appointment_ok(c):
             continue
-        blocking = clash[c.key] & chosen
+        blocking = in_the_way(c.start, c.end)
         if not blocking:
             return c, set()
         if (best is None or len(blocking) < len(best[1])) and worth_it(blocking):
             best = (c, blocking)
-
-    def apart(x: GroupOption | AppointmentOption, start: int, end: int) -> bool:
-        gap = instance.travel(o.site, x.site)
-        return not (x.start < end + gap and start < x.end + gap)
 
     usual = o.need.preferred_clinician or ""
     reserve = options.usual_reserve.get(o.need.id, [])
@@ -128,7 +123,7 @@ def _usual_start(
         if not ledger.appointment_ok(AppointmentOption(-1, p.id, o.need, usual, start, end,
                                                        o.site, True)):
             continue
-        blocking = {x.key for x in mine if x.key in chosen and not apart(x, start, end)}
+        blocking = in_the_way(start, end)
         if not blocking:
             found = (start, set())
             break
@@ -148,8 +143,6 @@ def _usual_start(
     for x in mine:
         if not apart(x, start, end):
             options.conflicts.append((x.key, cand.key))
-            clash[x.key].add(cand.key)
-            clash[cand.key].add(x.key)
     return cand, blocking
 
 
