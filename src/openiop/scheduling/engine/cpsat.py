@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from .cadence import settle, unmet
 from .continuity import keep_usual
-from .greedy import greedy_choice, greedy_selection
+from .greedy import changed_needs, greedy_choice
 from .model import MINUTES_PER_DAY, Instance, Plan
 from .options import (
     W_BALANCE,
@@ -121,7 +121,8 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     settings = settings or SolveSettings()
     started = time.perf_counter()
     limit = settings.time_limit_seconds
-    options, greedy, usual_uncapped = greedy_selection(instance)
+    options = build_options(instance)
+    greedy = greedy_choice(instance, options)
     # The greedy baseline exactly as solve_greedy() makes it (same options, same choice).
     n_people = len(instance.participants)
     baseline: dict[str, float] = {
@@ -135,7 +136,10 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     if left:
         # The shortlists could not place these: give them every candidate before deciding
         # that a cadence rule cannot be met.
-        options = build_options(instance, uncapped=frozenset(left), usual_uncapped=usual_uncapped)
+        # (and the usual clinician's whole week to the appointments greedy gave to a
+        # stand-in, so the model sees those times too)
+        options = build_options(instance, uncapped=frozenset(left),
+                                usual_uncapped=changed_needs(options, greedy))
         greedy = greedy_choice(instance, options)
     _report(settings, "Checking which due appointments can be booked",
             int(baseline["objective"]), None)

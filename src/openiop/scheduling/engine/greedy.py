@@ -79,23 +79,10 @@ def changed_needs(options: Options, chosen: set[int]) -> frozenset[str]:
                      and not o.preferred)
 
 
-def greedy_selection(instance: Instance) -> tuple[Options, set[int], frozenset[str]]:
-    """Greedy's options and selection, and the appointments whose usual clinician's every
-    free start is listed: when greedy gives an appointment to a stand-in, that clinician's
-    whole week is offered for it and greedy runs once more, so the model sees those times
-    too (greedy_choice's last step, continuity.keep_usual, covers the rest)."""
-    options = build_options(instance)
-    chosen = greedy_choice(instance, options)
-    changed = changed_needs(options, chosen)
-    if changed:
-        options = build_options(instance, usual_uncapped=changed)
-        chosen = greedy_choice(instance, options)
-    return options, chosen, changed
-
-
 def solve_greedy(instance: Instance) -> Plan:
     started = time.perf_counter()
-    options, chosen, _ = greedy_selection(instance)
+    options = build_options(instance)
+    chosen = greedy_choice(instance, options)
     return make_plan(instance, options, chosen, None, bound=0, status="GREEDY",
                      seconds=time.perf_counter() - started, method="greedy",
                      missing_reason="the greedy baseline found no free time left for it")
