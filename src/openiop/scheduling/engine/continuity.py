@@ -174,7 +174,10 @@ def therapist_changes(
         name = c.name if c else "The usual clinician"
         booked = own[p.id] + [(groups[s].start, groups[s].end) for s in group_bookings.get(p.id, ())
                               if s in groups]
-        candidates = [o for o in options.appointments[p.id].get(need.id, []) if o.preferred]
+        # The usual clinician's listed times and those past the shortlist's cut.
+        candidates = [(o.start, o.end) for o in options.appointments[p.id].get(need.id, [])
+                      if o.preferred] + [(t, t + need.minutes)
+                                         for t in options.usual_reserve.get(need.id, ())]
         if c is None:
             reason = "the usual clinician is not on this week's roster"
         elif need.credentials and not (c.credentials & need.credentials):
@@ -186,11 +189,11 @@ def therapist_changes(
             reason = f"{name}'s weekly maximum of {fmt_hours(c.max_weekly_minutes)} is reached"
         else:
             taken = clash = 0
-            for o in candidates:
-                if any(s < o.end and o.start < e for s, e in booked if (s, e) != (a.start, a.end)):
+            for start, end in candidates:
+                if any(s < end and start < e for s, e in booked if (s, e) != (a.start, a.end)):
                     clash += 1
-                elif any(b.start < o.end and o.start < b.end
-                         for b in by_clinician_day.get((usual, o.start // MINUTES_PER_DAY), ())):
+                elif any(b.start < end and start < b.end
+                         for b in by_clinician_day.get((usual, start // MINUTES_PER_DAY), ())):
                     taken += 1
             parts = []
             if taken:
