@@ -175,7 +175,7 @@ def measure(variant: str, n: int, limit: float) -> dict:
 
 
 HEADER = (f"{'variant':>9} {'n':>5} {'limit':>5} | {'share':>6} {'greedy':>6} {'upper':>6} | "
-          f"{'booked':>11} {'greedy':>6} | {'same thr':>8} {'greedy':>6} | {'gap':>6} "
+          f"{'booked':>11} {'greedy':>6} | {'same thr':>8} {'greedy':>6} {'avoid':>5} | {'gap':>6} "
           f"{'wall s':>7} {'MB':>6} {'status':>15} | target met")
 
 
@@ -184,7 +184,8 @@ def line(r: dict) -> str:
             f"{r['share_meeting_minimum']:>6.1%} {r['greedy_share_meeting_minimum']:>6.1%} "
             f"{r['upper_bound_share_meeting_minimum']:>6.1%} | "
             f"{r['due_booked']:>5}/{r['due_appointments']:<5} {r['greedy_due_booked']:>6} | "
-            f"{r['continuity_kept']:>8.1%} {r['greedy_continuity_kept']:>6.1%} | {r['gap']:>6.1%} "
+            f"{r['continuity_kept']:>8.1%} {r['greedy_continuity_kept']:>6.1%} "
+            f"{r['avoidable_changes']:>5} | {r['gap']:>6.1%} "
             f"{r['wall_seconds']:>7.1f} {r['peak_memory_mb']:>6} {r['status']:>15} | "
             f"{'yes' if r['target_met'] else 'NO'}")
 
