@@ -7,15 +7,16 @@ participants. Each (variant, size) runs in its own process, so its peak memory (
 process's maximum resident set, which includes OR-Tools' C++ memory) is its own.
 
 For each row, next to greedy: share of participants at the weekly minimum, due
-appointments booked, continuity kept (appointments with the usual clinician), wall time
-including options, settling, model building and explanations, peak memory, the solver's
-bound, and an independent upper bound on the share at the minimum (an exact seat and track
-model that ignores clinicians, rooms for appointments and clashes with appointments).
+appointments booked, continuity kept (appointments with the usual clinician; a change the
+usual clinician could have taken fails the row), wall time including options, settling,
+model building and explanations, peak memory, the solver's bound, and an independent
+upper bound on the share at the minimum (an exact seat and track model that ignores
+clinicians, rooms for appointments and clashes with appointments).
 
 Targets per row (the "target met" column): never worse than greedy on the objective or the
-share at minimum; wall time within the limit + 10 %; peak memory <= 1 GB up to 1,000
-participants and <= 2 GB at 2,000; on evening-heavy weeks of 300 and 1,000, within 2
-points of the upper bound. Run it alone on a quiet machine; the load average is printed.
+share at minimum; no avoidable therapist change; wall time within the limit + 10 %; peak
+memory <= 1 GB up to 1,000 participants and <= 2 GB at 2,000; on evening-heavy weeks of
+300 and 1,000, within 2 points of the upper bound. Run it alone on a quiet machine; the load average is printed.
 
     python benchmarks/bench_scheduler.py                       # everything (long)
     python benchmarks/bench_scheduler.py --sizes 100           # a quick check
@@ -50,6 +51,7 @@ from openiop.scheduling.engine import (  # noqa: E402
 from openiop.scheduling.engine.generator import generate  # noqa: E402
 from openiop.scheduling.engine.hard_weeks import VARIANTS, generate_hard  # noqa: E402
 from openiop.scheduling.engine.options import build_options  # noqa: E402
+from openiop.scheduling.engine.verify import avoidable_changes  # noqa: E402
 
 SIZES = (100, 300, 1000, 2000)
 LIMITS = {100: 20.0, 300: 30.0, 1000: 60.0, 2000: 120.0}
@@ -142,6 +144,10 @@ def measure(variant: str, n: int, limit: float) -> dict:
         "continuity_kept": round(continuity(instance, plan), 4),
         "greedy_continuity_kept": round(continuity(instance, greedy), 4),
         "therapist_changes": len(plan.therapist_changes),
+        "greedy_therapist_changes": len(greedy.therapist_changes),
+        # Changes the usual clinician could have taken (the continuity rule, re-checked).
+        "avoidable_changes": len(avoidable_changes(instance, plan)),
+        "greedy_avoidable_changes": len(avoidable_changes(instance, greedy)),
         "objective": plan.objective,
         "greedy_objective": greedy.objective,
         "bound": plan.bound,
@@ -160,6 +166,7 @@ def measure(variant: str, n: int, limit: float) -> dict:
         plan.meeting_minimum(instance) >= greedy.meeting_minimum(instance),
         wall <= limit * 1.1,
         peak <= memory_cap,
+        row["avoidable_changes"] == 0,
     ]
     if variant == "evening" and n in (300, 1000):
         checks.append(row["upper_bound_share_meeting_minimum"] - row["share_meeting_minimum"] <= 0.02)
@@ -168,7 +175,7 @@ def measure(variant: str, n: int, limit: float) -> dict:
 
 
 HEADER = (f"{'variant':>9} {'n':>5} {'limit':>5} | {'share':>6} {'greedy':>6} {'upper':>6} | "
-          f"{'booked':>11} {'greedy':>6} | {'same thr':>8} {'greedy':>6} | {'gap':>6} "
+          f"{'booked':>11} {'greedy':>6} | {'same thr':>8} {'greedy':>6} {'avoid':>5} | {'gap':>6} "
           f"{'wall s':>7} {'MB':>6} {'status':>15} | target met")
 
 
@@ -177,7 +184,8 @@ def line(r: dict) -> str:
             f"{r['share_meeting_minimum']:>6.1%} {r['greedy_share_meeting_minimum']:>6.1%} "
             f"{r['upper_bound_share_meeting_minimum']:>6.1%} | "
             f"{r['due_booked']:>5}/{r['due_appointments']:<5} {r['greedy_due_booked']:>6} | "
-            f"{r['continuity_kept']:>8.1%} {r['greedy_continuity_kept']:>6.1%} | {r['gap']:>6.1%} "
+            f"{r['continuity_kept']:>8.1%} {r['greedy_continuity_kept']:>6.1%} "
+            f"{r['avoidable_changes']:>5} | {r['gap']:>6.1%} "
             f"{r['wall_seconds']:>7.1f} {r['peak_memory_mb']:>6} {r['status']:>15} | "
             f"{'yes' if r['target_met'] else 'NO'}")
 

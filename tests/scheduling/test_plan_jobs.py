@@ -171,3 +171,17 @@ def test_a_real_worker_process_plans_the_week_reporting_from_the_solver(sched):
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.best["bound"] is not None and job.heartbeat_at >= job.started_at
     assert PlanRun.objects.get(code=job.result["plan"]).created_by == sched.director
+
+
+@pytest.mark.parametrize("method, words", [
+    ("cp-sat", "Kept the solver's plan"),
+    ("greedy", "Kept the quick first plan: the solver found nothing better"),
+    ("seats-first", "Kept a plan with seats and tracks decided first"),
+    ("cadence-first", "Kept a plan that books the due appointments the quick first plan missed"),
+])
+def test_the_plan_says_which_plan_was_kept(method, words):
+    m = PlanMetrics(participants=3, status="FEASIBLE" if method == "cp-sat" else "GREEDY_FALLBACK",
+                    method=method, objective=1000, bound=900, gap=0.1, solve_seconds=1.0,
+                    share_meeting_minimum=1.0, greedy_share_meeting_minimum=1.0,
+                    greedy_objective=1200, appointments=3, due_appointments=3, cadence_met=True)
+    assert m.kept.startswith(words)

@@ -257,6 +257,42 @@ def test_the_plan_page_lists_therapist_changes_as_their_own_section(sched):
     assert "weekly maximum of 1 h is reached" in page
 
 
+def test_applying_counts_the_approved_therapist_changes(sched):
+    """The director approves the therapist changes section: applying books each change as
+    listed and says how many of the appointments added were therapist changes."""
+    from openiop.accounts.models import StaffProfile
+    from openiop.scheduling.models import Session
+
+
+    _generate(sched)
+    StaffProfile.objects.filter(user=sched.clinician).update(max_weekly_hours=1)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    (change,) = run.proposal.therapist_changes
+    counts = services.plan_apply(actor=sched.director, run=run)
+    assert counts["therapist_changes"] == 1
+    assert counts["appointments_added"] == len(run.proposal.appointments) == 2
+    booked = Session.objects.get(kind="individual", starts_at=change.at,
+                                 bookings__participant__pk=int(change.participant))
+    assert booked.facilitator == sched.colleague
+
+
+
+def test_the_apply_page_says_how_many_appointments_were_therapist_changes(sched):
+    from openiop.accounts.models import StaffProfile
+
+    from ..conftest import login
+
+    _generate(sched)
+    StaffProfile.objects.filter(user=sched.clinician).update(max_weekly_hours=1)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    assert len(run.proposal.therapist_changes) == 1
+    response = login(sched.director).post(f"/schedule/plan/{run.code}/apply/", follow=True)
+    assert response.status_code == 200
+    assert "2 appointments added (1 as approved therapist changes)" in response.content.decode()
+
+
 def test_a_plan_that_keeps_every_usual_clinician_says_so(sched):
     from ..conftest import login
 
@@ -267,3 +303,19 @@ def test_a_plan_that_keeps_every_usual_clinician_says_so(sched):
     page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
     assert "stays with the participant&#x27;s usual clinician" in page or \
         "stays with the participant's usual clinician" in page
+
+
+def test_the_plan_page_says_which_plan_was_kept(sched):
+    from django.utils.html import escape
+
+    from ..conftest import login
+
+    _generate(sched)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    m = run.proposal.metrics
+    # Never worse than the quick first plan, whichever was kept.
+    assert m.share_meeting_minimum >= m.greedy_share_meeting_minimum
+    assert m.objective <= m.greedy_objective
+    page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
+    assert escape(m.kept) in page and m.kept.startswith("Kept ")

@@ -44,6 +44,23 @@ class PlanMetrics:
                 "of time before it could prove a better one does not exist.")
 
 
+    @property
+    def kept(self) -> str:
+        """Which plan the planner kept: the solver's answer is kept only when it is at
+        least as good as the starting plan (the quick first plan, or one built from it) on
+        the objective and on people at their weekly minimum; otherwise the starting plan."""
+        if self.method == "cp-sat":
+            return "Kept the solver's plan: at least as good as the quick first plan."
+        start = {
+            "greedy": "the quick first plan",
+            "seats-first": "a plan with seats and tracks decided first, better than the quick "
+                           "first plan",
+            "cadence-first": "a plan that books the due appointments the quick first plan "
+                             "missed",
+        }.get(self.method, "the quick first plan")
+        return f"Kept {start}: the solver found nothing better in the time given."
+
+
 @dataclass(frozen=True)
 class CadenceGap:
     participant: str

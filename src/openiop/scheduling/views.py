@@ -180,10 +180,14 @@ def plan_apply(request: HttpRequest, code: Any) -> HttpResponse:
     except (ValidationError, DomainError) as exc:
         messages.error(request, f"Nothing was applied. {_error_text(exc)}")
         return redirect("scheduling:plan_detail", code=run.code)
+    # Therapist changes are part of the appointments added: said next to them.
+    stand_ins = counts.pop("therapist_changes", 0)
     changed = {k: v for k, v in counts.items() if v}
-    messages.success(request, "Plan applied: " + ", ".join(
-        f"{v} {k.replace('_', ' ')}" for k, v in sorted(changed.items())) + "."
-        if changed else "Plan applied: no changes.")
+    parts = [f"{v} {k.replace('_', ' ')}" + (
+        f" ({stand_ins} as approved therapist changes)"
+        if k == "appointments_added" and stand_ins else "") for k, v in sorted(changed.items())]
+    messages.success(request, "Plan applied: " + ", ".join(parts) + "." if changed
+                     else "Plan applied: no changes.")
     return redirect(f"{reverse('scheduling:index')}?week={run.week_start.isoformat()}")
 
 

@@ -20,7 +20,8 @@ from openiop.scheduling.engine import (
 )
 from openiop.scheduling.engine.explain import explain
 from openiop.scheduling.engine.hard_weeks import VARIANTS, generate_hard
-from openiop.scheduling.engine.options import build_options
+from openiop.scheduling.engine.options import build_options, score_selection
+from openiop.scheduling.engine.verify import avoidable_changes
 from tests.scheduling.engine.test_engine import (
     LPC,
     at,
@@ -92,6 +93,9 @@ def test_hard_generated_weeks_are_valid_and_never_worse_than_greedy(variant):
     assert plan.objective <= greedy.objective
     assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
     assert len(plan.cadence_gaps) <= len(greedy.cadence_gaps)
+    # Continuity is a rule: no appointment goes to a stand-in while the usual clinician
+    # and the participant are both free (re-checked from the instance, every start).
+    assert avoidable_changes(inst, plan) == [] and avoidable_changes(inst, greedy) == []
     # The baseline measured inside solve() is greedy's own plan (no second greedy run).
     assert plan.baseline["objective"] == greedy.objective
     assert plan.baseline["meeting_minimum"] == greedy.meeting_minimum(inst)
@@ -234,3 +238,145 @@ def test_model_building_stops_at_its_deadline_and_the_starting_plan_is_returned(
     assert plan.objective <= greedy.objective
     assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
     assert plan.solve_seconds < QUICK.time_limit_seconds
+
+
+def test_the_usual_therapist_keeps_the_appointment_past_the_shortlists_cut(monkeypatch):
+    """Four people share a therapist and one office; the shortlist names a single start of
+    the therapist for each (the same one). Continuity is a rule, so the therapist's other
+    free times are used rather than a stand-in: both planners keep everyone with them."""
+    from openiop.scheduling.engine import options as options_module
+
+    monkeypatch.setattr(options_module, "MAX_PREFERRED_CANDIDATES", 1)
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([0, 1, 2, 3, 4], (9, 0), (17, 0))),
+        Clinician("alt", "Alex Other", LPC, week([0, 1, 2, 3, 4], (9, 0), (17, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    rooms = (Room("GR", "A", 12, "group"), Room("O1", "A", 1, "office"))
+    inst = clinic([person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(4)],
+                  clinicians=clinicians, rooms=rooms)
+    options = build_options(inst)
+    assert {len(options.appointments[f"p{i}"][f"p{i}-ind"]) for i in range(4)} == {1 + 16}
+    for plan in (solve_greedy(inst), solve(inst, QUICK)):
+        assert check_plan(inst, plan) == []
+        assert [a.clinician for a in plan.appointments] == ["ther"] * 4
+        assert plan.therapist_changes == () and avoidable_changes(inst, plan) == []
+
+
+def test_a_stand_in_is_kept_only_when_the_usual_therapist_has_no_time_left():
+    """Two people, one therapist with exactly one free hour: one keeps the therapist, the
+    other goes to a colleague with the reason; moving that one back is refused."""
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([2], (10, 0), (11, 0))),
+        Clinician("alt", "Alex Other", LPC, week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    rooms = (Room("GR", "A", 12, "group"), Room("O1", "A", 1, "office"), Room("O2", "A", 1, "office"))
+    inst = clinic([person(f"p{i}", needs=(individual(f"p{i}"),)) for i in range(2)],
+                  clinicians=clinicians, rooms=rooms)
+    for plan in (solve_greedy(inst), solve(inst, QUICK)):
+        assert sorted(a.clinician for a in plan.appointments) == ["alt", "ther"]
+        (change,) = plan.therapist_changes
+        assert change.reason == "Dana Usual's free times are taken by other due appointments."
+        assert avoidable_changes(inst, plan) == []
+
+
+def test_the_continuity_check_catches_a_needless_stand_in():
+    import dataclasses
+
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([2], (10, 0), (14, 0))),
+        Clinician("alt", "Alex Other", LPC, week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(individual("p1"),))], clinicians=clinicians)
+    plan = solve_greedy(inst)
+    assert avoidable_changes(inst, plan) == []
+    (appt,) = plan.appointments
+    plan.appointments = (dataclasses.replace(appt, clinician="alt"),)
+    (problem,) = avoidable_changes(inst, plan)
+    assert problem.startswith("p1-ind went to alt although ther and p1 are both free")
+
+
+def test_greedys_plan_is_a_complete_hint_the_solver_accepts_as_it_is():
+    """The hint is greedy's whole plan (every option and every auxiliary variable): fixed
+    to its hinted values, the model is feasible and scores exactly greedy's objective, so
+    CP-SAT's first incumbent is greedy's plan."""
+    from ortools.sat.python import cp_model
+
+    from openiop.scheduling.engine.greedy import greedy_choice
+
+    inst = generate_hard(30, "evening", seed=3)
+    options = build_options(inst)
+    start = greedy_choice(inst, options)
+    m, x, _y, aux = cpsat._build(inst, options, start, shared=True)
+    for key, var in x.items():
+        m.add_hint(var, key in start)
+    for var, value in aux:
+        m.add_hint(var, value)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 20
+    assert solver.solve(m) == cp_model.OPTIMAL
+    assert {k for k, v in x.items() if solver.boolean_value(v)} == start
+    assert solver.objective_value == score_selection(inst, options, start)[0]
+
+
+@pytest.mark.parametrize("variant", ["evening", "contended"])
+def test_a_tiny_time_limit_still_returns_at_least_greedys_plan_and_says_which_was_kept(variant):
+    inst = generate_hard(60, variant, seed=4)
+    greedy = solve_greedy(inst)
+    for limit in (0.01, 1.5):
+        plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=limit, deterministic_limit=0.5))
+        assert check_plan(inst, plan) == []
+        assert plan.objective <= greedy.objective
+        assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst)
+        # Which plan was kept: the solver's (cp-sat) or the starting plan, by name.
+        assert (plan.status == "GREEDY_FALLBACK") == (plan.method != "cp-sat")
+        assert plan.method in {"cp-sat", "greedy", "seats-first", "cadence-first"}
+    assert solve(inst, SolveSettings(seed=1, time_limit_seconds=0.01)).status == "GREEDY_FALLBACK"
+
+
+@pytest.mark.parametrize("minimum, keeps_usual", [(480, True), (540, False)])
+def test_a_group_session_gives_way_to_the_usual_therapist_unless_the_minimum_needs_it(
+        minimum, keeps_usual):
+    """The usual therapist's only hour is during the person's first Monday group (90 of
+    their 590 planned minutes). Continuity ranks above one group session, the weekly
+    minimum above continuity: against a minimum of 480 the group gives way (500 minutes
+    left); against 540 it does not, and the stand-in is named with the reason."""
+    clinicians = (
+        Clinician("ther", "Dana Usual", LPC, week([0], (18, 0), (19, 0))),
+        Clinician("alt", "Alex Other", LPC, week([2], (10, 0), (12, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", minimum_minutes=minimum, needs=(individual("p1"),))],
+                  clinicians=clinicians)
+    for plan in (solve_greedy(inst), solve(inst, QUICK)):
+        assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
+        (appt,) = plan.appointments
+        assert plan.meeting_minimum(inst) == 1
+        if keeps_usual:
+            assert (appt.clinician, appt.start) == ("ther", at(0, 18))
+            assert "eve-0-g" not in plan.group_bookings["p1"] and plan.therapist_changes == ()
+        else:
+            assert appt.clinician == "alt" and len(plan.group_bookings["p1"]) == 6
+            (change,) = plan.therapist_changes
+            assert "clash with the participant's sessions" in change.reason
+
+
+def test_a_stand_in_in_the_solvers_answer_goes_back_to_the_usual_therapist(monkeypatch):
+    """A solver stopped early may leave a stand-in the usual therapist could take; the
+    answer is repaired before it is compared. Here the model is told a change costs
+    nothing, so it prefers a colleague on the participant's group days (a trip saved);
+    the repair gives the appointment back to the usual therapist, free on Wednesday."""
+    monkeypatch.setattr(cpsat, "W_THERAPIST_CHANGE", 0)
+    clinicians = (
+        Clinician("ther", "Therapist", LPC, week([2], (10, 0), (12, 0))),
+        Clinician("near", "Near therapist", LPC, week([0, 1, 3], (16, 0), (18, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(individual("p1"),))], clinicians=clinicians)
+    plan = solve(inst, QUICK)
+    assert plan.method == "cp-sat" and check_plan(inst, plan) == []
+    assert [a.clinician for a in plan.appointments] == ["ther"] and plan.therapist_changes == ()

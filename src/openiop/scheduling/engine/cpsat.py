@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .cadence import settle, unmet
-from .greedy import greedy_choice
+from .continuity import keep_usual
+from .greedy import changed_needs, greedy_choice
 from .model import MINUTES_PER_DAY, Instance, Plan
 from .options import (
     W_BALANCE,
@@ -135,7 +136,10 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     if left:
         # The shortlists could not place these: give them every candidate before deciding
         # that a cadence rule cannot be met.
-        options = build_options(instance, uncapped=frozenset(left))
+        # (and the usual clinician's whole week to the appointments greedy gave to a
+        # stand-in, so the model sees those times too)
+        options = build_options(instance, uncapped=frozenset(left),
+                                usual_uncapped=changed_needs(options, greedy))
         greedy = greedy_choice(instance, options)
     _report(settings, "Checking which due appointments can be booked",
             int(baseline["objective"]), None)
@@ -160,7 +164,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
                        if settings.deterministic_limit else None),
     )
     gaps = settlement.gaps
-    start = _start_from(options, greedy, settlement.start)
+    start = keep_usual(instance, options, _start_from(options, greedy, settlement.start))
     plan_started = time.perf_counter()
     fallback = make_plan(instance, options, start, None, bound=0, status="GREEDY_FALLBACK",
                          seconds=0.0, method=("greedy" if start == plain_greedy else
@@ -228,7 +232,10 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         # No solution within the limit: the starting plan (the greedy one whenever it
         # meets every placeable cadence rule), with whatever bound was proven.
         return give_fallback(relaxation_bound)
-    chosen = {k for k, v in x.items() if solver.boolean_value(v)}
+    # Continuity is a rule: a stand-in the usual clinician could replace in the solver's
+    # answer (a search stopped by its limit) goes back to the usual clinician.
+    chosen = keep_usual(instance, options,
+                        {k for k, v in x.items() if solver.boolean_value(v)})
     tracks = {}
     for p in instance.participants:
         for t in p.tracks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from .continuity import keep_usual
 from .model import Instance, Plan
 from .options import Options, build_options
 from .plan import make_plan
@@ -51,8 +52,8 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                     break
             if booked or groups is None:
                 continue
-            # Seats decided beforehand must not cost appt due appointment (cadence comes
-            # first): give up the fewest unpinned sessions in the way of appt free time.
+            # Seats decided beforehand must not cost a due appointment (cadence comes
+            # first): give up the fewest unpinned sessions in the way of its free time.
             best = None
             for appt in lst:
                 blocking = conflicts.get(appt.key, set()) & chosen
@@ -66,7 +67,16 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                     ledger.taken[group_keys[k].session.id] -= 1
                 ledger.take_appointment(appt)
                 chosen.add(appt.key)
-    return chosen
+    # Continuity is a rule: a stand-in booked early (before a later participant's own
+    # appointments took their times) goes back to the usual clinician where that is free.
+    return keep_usual(instance, options, chosen)
+
+
+def changed_needs(options: Options, chosen: set[int]) -> frozenset[str]:
+    """Due appointments a selection gives to someone other than the usual clinician."""
+    return frozenset(o.need.id for lst in options.appointments.values() for opts in lst.values()
+                     for o in opts if o.key in chosen and o.need.preferred_clinician
+                     and not o.preferred)
 
 
 def solve_greedy(instance: Instance) -> Plan:

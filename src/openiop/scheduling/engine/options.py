@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import (
     MINUTES_PER_DAY,
@@ -113,6 +113,10 @@ class Options:
     attendable: dict[tuple[str, str], int]  # (participant, track) -> attendable sessions
     no_candidate: dict[str, str]  # need id -> why no candidate exists
     truncated: frozenset[str] = frozenset()  # uncapped needs whose candidates were cut
+    # Free starts of the usual clinician past the shortlist's cut, per need (best first):
+    # not in the model, but continuity.keep_usual may take one for a stand-in appointment.
+    usual_reserve: dict[str, list[int]] = field(default_factory=dict)
+    next_key: int = 0  # the key a candidate added later gets
 
     def all_options(self) -> list[GroupOption | AppointmentOption]:
         out: list[GroupOption | AppointmentOption] = []
@@ -128,10 +132,13 @@ def _day(minute: int) -> int:
     return minute // MINUTES_PER_DAY
 
 
-def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) -> Options:
+def build_options(instance: Instance, uncapped: frozenset[str] = frozenset(),
+                  usual_uncapped: frozenset[str] = frozenset()) -> Options:
     """Every choice of the week. Needs named in `uncapped` get every candidate (each
     eligible clinician at every free start) instead of the ranked shortlist, so that a
-    need the shortlist cannot place is proved unplaceable, not merely unlucky."""
+    need the shortlist cannot place is proved unplaceable, not merely unlucky. Needs named
+    in `usual_uncapped` keep the shortlist of others but get every free start of their
+    usual clinician: a change of clinician is then never due to the shortlist's cut."""
     groups_by_track: dict[str, list[GroupSession]] = defaultdict(list)
     for g in instance.groups:
         groups_by_track[g.track].append(g)
@@ -160,6 +167,7 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
     attendable: dict[tuple[str, str], int] = {}
     no_candidate: dict[str, str] = {}
     truncated: set[str] = set()
+    usual_reserve: dict[str, list[int]] = {}
 
     starts_cache: dict[tuple[str, int], list[int]] = {}
     eligible_cache: dict[frozenset[str], list[Clinician]] = {}
@@ -282,8 +290,12 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
             others = sorted(r for r in ranked if r[1] != need.preferred_clinician)
             if not capped and len(preferred) + len(others) > MAX_UNCAPPED_CANDIDATES:
                 truncated.add(need.id)
+            n_preferred = (len(preferred) if need.id in usual_uncapped
+                           else MAX_PREFERRED_CANDIDATES)
+            if capped and len(preferred) > n_preferred:
+                usual_reserve[need.id] = [start for _s, _c, start in preferred[n_preferred:]]
             chosen = current + (
-                preferred[:MAX_PREFERRED_CANDIDATES] + others[:MAX_OTHER_CANDIDATES]
+                preferred[:n_preferred] + others[:MAX_OTHER_CANDIDATES]
                 if capped else (preferred + others)[:MAX_UNCAPPED_CANDIDATES])
             if not chosen:
                 no_candidate[need.id] = _no_time_reason(p, eligible)
@@ -314,7 +326,7 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset()) ->
                     conflicts.append((k1, k2))
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
-                   attendable, no_candidate, frozenset(truncated))
+                   attendable, no_candidate, frozenset(truncated), usual_reserve, key)
 
 
 def _rotated(eligible: list[Clinician], usual: int | None, shift: int) -> Iterator[Clinician]:

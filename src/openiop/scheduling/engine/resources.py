@@ -119,10 +119,10 @@ class Ledger:
             for s, e, _ in lst:
                 self._mark(k, s, e)
 
-    def _mark(self, pool: tuple[str, str], start: int, end: int) -> None:
+    def _mark(self, pool: tuple[str, str], start: int, end: int, step: int = 1) -> None:
         use = self.pool_use[pool]
         for t in range(max(start, 0), min(end, WEEK)):
-            use[t] += 1
+            use[t] += step
 
     def group_ok(self, o: GroupOption) -> bool:
         return o.pinned or self.taken[o.session.id] < self.seats[o.session.id]
@@ -144,6 +144,11 @@ class Ledger:
         self.clin_busy[o.clinician].append((o.start, o.end))
         self.clin_load[o.clinician] = self.clin_load.get(o.clinician, 0) + (o.end - o.start)
         self._mark((o.site, o.need.room_kind), o.start, o.end)
+
+    def release_appointment(self, o: AppointmentOption) -> None:
+        self.clin_busy[o.clinician].remove((o.start, o.end))
+        self.clin_load[o.clinician] -= o.end - o.start
+        self._mark((o.site, o.need.room_kind), o.start, o.end, -1)
 
 
 def add_appointment_resources(

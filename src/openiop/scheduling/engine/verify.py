@@ -135,3 +135,87 @@ def _clashes(mine: list[tuple[int, int]], everything: list[tuple[int, int]]) -> 
         if own:
             end_planned = max(end_planned, e)
     return False
+
+
+def avoidable_changes(instance: Instance, plan: Plan) -> list[str]:
+    """Therapist changes the usual clinician could have taken, in words; empty when the
+    continuity rule holds.
+
+    Continuity is a rule: an appointment goes to someone else only when the usual
+    clinician has no time this week that is free for both of them in this plan. Checked
+    straight from the instance, every start on the appointment grid: the usual clinician
+    works then and holds the credential, leads no group and sees nobody else then, stays
+    under the weekly maximum, a room of the kind is free at the site; and the participant
+    is outside their commitments and away from everything else booked for them (the
+    groups the plan gives them included, with the travel time between sites).
+    """
+    clinicians = {c.id: c for c in instance.clinicians}
+    groups = {g.id: g for g in instance.groups}
+    needs = {n.id: (p, n) for p in instance.participants for n in p.needs}
+    pool_size: dict[tuple[str, str], int] = defaultdict(int)
+    room_pool = {r.id: (r.site, r.kind) for r in instance.rooms}
+    for r in instance.rooms:
+        pool_size[(r.site, r.kind)] += 1
+    busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    load: dict[str, int] = defaultdict(int)
+    pool_use: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    own: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
+    for g in instance.groups:
+        if g.facilitator:
+            busy[g.facilitator].append((g.start, g.end))
+            load[g.facilitator] += g.end - g.start
+    for p in instance.participants:
+        for fa in p.fixed:
+            own[p.id].append((fa.start, fa.end, fa.site, fa.id))
+            if fa.clinician:
+                busy[fa.clinician].append((fa.start, fa.end))
+                load[fa.clinician] += fa.end - fa.start
+            if fa.room in room_pool:
+                pool_use[room_pool[fa.room]].append((fa.start, fa.end))
+    for pid, sids in plan.group_bookings.items():
+        for sid in sids:
+            g = groups[sid]
+            own[pid].append((g.start, g.end, g.site, sid))
+    for a in plan.appointments:
+        busy[a.clinician].append((a.start, a.end))
+        load[a.clinician] += a.end - a.start
+        pool_use[(a.site, needs[a.need][1].room_kind)].append((a.start, a.end))
+        own[a.participant].append((a.start, a.end, a.site, a.need))
+
+    def overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> int:
+        return sum(1 for s, e in spans if s < end and start < e)
+
+    problems = []
+    for a in plan.appointments:
+        p, need = needs[a.need]
+        usual = clinicians.get(need.preferred_clinician or "")
+        if usual is None or a.clinician == usual.id:
+            continue
+        if need.credentials and not (usual.credentials & need.credentials):
+            continue
+        if load[usual.id] + need.minutes > usual.max_weekly_minutes:
+            continue
+        pool = (a.site, need.room_kind)
+        others = [(s, e, site) for s, e, site, what in own[p.id] if what != a.need]
+        for w in usual.windows:
+            day = w.start // 1440 * 1440
+            start = max(w.start, day + instance.day_start)
+            start += -(start - day) % instance.slot_step
+            while start + need.minutes <= min(w.end, day + instance.day_end):
+                end = start + need.minutes
+                gone = (a.start, a.end)  # the appointment moves: its room is free again
+                use = overlaps(start, end, pool_use[pool]) - (gone[0] < end and start < gone[1])
+                if (not overlaps(start, end, busy[usual.id])
+                        and not any(b.overlaps(start, end) for b in p.busy)
+                        and not any(s < end + instance.travel(a.site, site)
+                                    and start < e + instance.travel(a.site, site)
+                                    for s, e, site in others)
+                        and use < pool_size[pool]):
+                    problems.append(f"{a.need} went to {a.clinician} although {usual.id} and "
+                                    f"{p.id} are both free at minute {start}")
+                    break
+                start += instance.slot_step
+            else:
+                continue
+            break
+    return problems

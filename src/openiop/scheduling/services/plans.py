@@ -216,12 +216,14 @@ def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) 
     Pinned bookings and anything with attendance stay; other bookings of the week are
     replaced by the plan. Refused when the week changed since the plan was made, and when
     the plan was already applied (applying twice changes nothing). The counts returned are
-    the rows actually changed, which are the diff the director approved.
+    the rows actually changed, which are the diff the director approved;
+    `therapist_changes` counts the added appointments that are rows of the approved
+    "therapist changes" section (booked with someone other than the usual clinician).
     """
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, run.organization_id)
     counts = {"group_added": 0, "group_removed": 0, "appointments_added": 0,
-              "appointments_removed": 0}
+              "appointments_removed": 0, "therapist_changes": 0}
     with transaction.atomic():
         # Lock the run: two clicks (or two nodes) applying the same plan apply it once.
         locked = PlanRun.objects.select_for_update().get(pk=run.pk)
@@ -251,6 +253,7 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
 
     rooms = {str(r.pk): r for r in Room.objects.filter(site__organization=run.organization)}
     staff = {str(u.pk): u for u in User.objects.filter(staff_profile__organization=run.organization)}
+    approved_changes = {(t.participant, t.when) for t in proposal.therapist_changes}
     for pid, person in ctx.participants.items():
         proposed = set(proposal.groups.get(pid, []))
         current = ctx.current_groups.get(pid, set())
@@ -293,6 +296,7 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
             )
             Booking.objects.create(session=session, participant=person)
             counts["appointments_added"] += 1
+            counts["therapist_changes"] += (pid, a.start) in approved_changes
 
 
 def _refuse_overlaps(ctx: Any) -> None:
