@@ -39,6 +39,12 @@ class OpenIOPLoginView(LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_success_url(self) -> str:
+        user = self.request.user
+        if user.role in ("participant", "family"):
+            return "/portal/"
+        return super().get_success_url()
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Signing in writes: the lockout counters (a failure counts toward the lock, NIST SP
         800-63B section 5.2.2), the record of the sign-in (log-in monitoring, 45 CFR
@@ -64,12 +70,6 @@ def _sign_in_paused() -> HttpResponse:
     html = loader.get_template("503_read_only.html").render({
         "title": "Signing in is paused", "reading": True, "message": SIGN_IN_PAUSED})
     return HttpResponse(html, status=503, headers={"Retry-After": "60"})
-
-    def get_success_url(self) -> str:
-        user = self.request.user
-        if user.role in ("participant", "family"):
-            return "/portal/"
-        return super().get_success_url()
 
 
 @require_POST
