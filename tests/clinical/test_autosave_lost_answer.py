@@ -174,3 +174,20 @@ def test_the_api_takes_the_same_ids(clinic):
     assert response.status_code == 200 and response.json()["version"] == 3
     bad = client.put(url, body | {"save_id": "no spaces"}, content_type="application/json")
     assert bad.status_code == 422
+
+
+def test_only_the_last_draft_saves_are_remembered(clinic, monkeypatch):
+    from openiop.clinical.services import notes as note_services
+
+    monkeypatch.setattr(note_services, "DRAFT_SAVES_KEPT", 3)
+    note = note_start(actor=clinic.supervisor, session=clinic.individual)
+    for n in range(1, 7):
+        _save(clinic, note, f"text {n}", version=n, save_id=f"s{n}")
+    assert list(NoteDraftSave.objects.filter(note=note).values_list("version", flat=True)
+                ) == [5, 6, 7]
+    # Within what is remembered, an unanswered page still continues ...
+    assert _save(clinic, note, "text 8", version=5, save_id="s8").version == 8
+    # ... beyond it, it conflicts and its text is kept.
+    with pytest.raises(Conflict):
+        _save(clinic, note, "text from long ago", version=2, save_id="s9")
+    assert NoteConflictCopy.objects.get(note=note).sections["data"] == "text from long ago"

@@ -60,6 +60,9 @@ FAMILY_CONSENT_KINDS = (
     Consent.Kind.FAMILY_INVOLVEMENT, Consent.Kind.FAMILY_ACCESS, Consent.Kind.RELEASE,
 )
 ENTRY_KEYS = tuple(f.key for f in ENTRY_FIELDS)
+# Draft saves remembered per note (NoteDraftSave): a page that missed more answers than
+# this in a row gets a conflict, with its text kept, instead of a continuation.
+DRAFT_SAVES_KEPT = 50
 
 
 def note_kind_for_session(session_kind: str) -> str:
@@ -331,6 +334,9 @@ def note_save_draft(
             if editor and save_id:
                 NoteDraftSave.objects.create(note=note, version=base + 1, base_version=version,
                                              editor=editor, save_id=save_id)
+                # Only the last few versions can still be a page's base: keep those.
+                NoteDraftSave.objects.filter(
+                    note=note, version__lte=base + 1 - DRAFT_SAVES_KEPT).delete()
             _audit_note(actor, note, "change", request, reason="draft saved")
     if updated != 1:
         current = Note.objects.get(pk=note.pk)
