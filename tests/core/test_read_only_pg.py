@@ -104,6 +104,8 @@ def test_sign_in_on_a_read_only_database_is_a_clear_503_and_signs_nobody_in(worl
         assert "Signing in is paused" in text and "read-only" in text
         # Nobody was signed in: the next page asks for a sign-in again.
         assert client.get("/dashboard/")["Location"].startswith("/accounts/login/")
+    # The load balancer hears it too: this node is not ready.
+    assert Client().get("/readyz").status_code == 503
     with connection.cursor() as cursor:
         cursor.execute("SET default_transaction_read_only = off")
     signed_in = Client().post("/accounts/login/", {"username": world.clinician.username,
