@@ -69,8 +69,8 @@ clean:
 	rm -rf $(VENV) var
 
 # The suite copies a migrated template database per worker (tests/template_db.py); a stale
-# one is never used again, this removes them all.
+# one is never used again, this removes them all (and the cluster test's kept schema).
 clean-test-templates:
-	rm -rf var/test-templates
+	rm -rf var/test-templates var/cluster-templates
 	-psql "$(PG_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'openiop_tpl_%'" 2>/dev/null \
 	  | while read -r db; do psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\""; done

@@ -10,9 +10,11 @@ worker (restarting them a few seconds later) and restarts PostgreSQL.
 
 Afterwards it checks that every acknowledged write is in the database, that no job ran twice
 or was lost, that sessions survived moving between nodes and that `openiop audit verify`
-passes, writes var/bench/cluster.json and exits non-zero on a lost write, a duplicate run or
-a failed audit verification. Every process it started and the temporary cluster are removed
-on exit.
+passes, writes var/bench/cluster.json and exits non-zero on a lost write, a duplicate run,
+a false autosave conflict or a failed audit verification. Every process it started and the
+temporary cluster are removed on exit; what a run killed with SIGKILL left is removed by the
+next run. The migrated schema comes from a kept dump or the test suite's template database
+when one matches the migrations (see restore_schema).
 """
 
 # ruff: noqa: S603, S607 - it runs this repository's own commands and PostgreSQL's tools
@@ -49,10 +51,13 @@ REFERRERS = 2
 T_KILL, T_RESTART_KILLED, T_PG_RESTART = 18.0, 24.0, 42.0
 FAULT_WINDOW = 15.0  # errors this long after a fault count as "during the faults"
 REDIS_DB = 9
+# A build step (migrate, the demo) slower than this means a machine too busy to measure on.
+BUILD_STEP_SECONDS = float(os.environ.get("CLUSTER_BUILD_STEP_SECONDS", 240))
 RUN = secrets.token_hex(4)
 
 PROCS: dict[str, subprocess.Popen] = {}
 TMP = Path(tempfile.mkdtemp(prefix="openiop-cluster-"))
+(TMP / "owner.pid").write_text(str(os.getpid()))
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
 AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -109,6 +114,37 @@ def start(name: str, argv: list[str]) -> None:
     out = open(TMP / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
     PROCS[name] = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    with open(TMP / "groups", "a") as groups:  # for reap_stale_runs, should this run be killed
+        groups.write(f"{PROCS[name].pid}\n")
+
+
+def reap_stale_runs() -> None:
+    """Stop what an earlier run left behind when it was killed without its `finally`
+    (SIGKILL, a CI timeout): its web nodes, workers and PostgreSQL, and its directory. A
+    run whose owner is alive (another checkout's) is left alone."""
+    for old in Path(tempfile.gettempdir()).glob("openiop-cluster-*"):
+        if old == TMP or _alive(old / "owner.pid"):
+            continue
+        if not (old / "owner.pid").exists() and time.time() - old.stat().st_mtime < 3600:
+            continue  # not ours to judge yet (a run that is just starting)
+        groups = (old / "groups").read_text().split() if (old / "groups").exists() else []
+        for pid in groups:
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            with contextlib.suppress(OSError, ValueError):
+                if b"openiop" in cmdline.read_bytes():
+                    os.killpg(int(pid), signal.SIGKILL)
+        if PG_BIN is not None and (old / "pg" / "postmaster.pid").exists():
+            pg("pg_ctl", "-D", str(old / "pg"), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(old, ignore_errors=True)
+        log(f"removed what a killed run left in {old}")
+
+
+def _alive(pidfile: Path) -> bool:
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def start_web(i: int) -> None:
@@ -160,9 +196,10 @@ def manage(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def build_cluster() -> None:
+def build_cluster(phases: dict[str, float]) -> None:
     if PG_BIN is None:
         raise RuntimeError("PostgreSQL's initdb was not found under /usr/lib/postgresql/*/bin")
+    mark = time.monotonic()
     if AS_POSTGRES:
         shutil.chown(TMP, "postgres")
     pg("initdb", "-D", str(TMP / "pg"), "-A", "trust", "-U", "openiop", "-E", "UTF8")
@@ -170,15 +207,91 @@ def build_cluster() -> None:
     pg("createdb", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "openiop", "openiop")
     subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True,
                    stdout=subprocess.DEVNULL)
+    phases["postgresql"] = time.monotonic() - mark
+    mark = time.monotonic()
+    restored = restore_schema()
+    phases["schema_restore"] = time.monotonic() - mark
     for step in (("migrate", "--noinput"), ("demo", "--participants", "60")):
-        done = manage(*step)
+        mark = time.monotonic()
+        done = manage(*step, timeout=BUILD_STEP_SECONDS)
         if done.returncode:
             raise RuntimeError(f"openiop {' '.join(step)} failed:\n{done.stdout[-3000:]}")
+        phases[step[0]] = time.monotonic() - mark
+        if step[0] == "migrate" and not restored:
+            try:
+                keep_schema()
+            except Exception as exc:  # only a saving for the next run
+                log(f"the migrated schema was not kept: {exc!r}")
+    mark = time.monotonic()
     for i in (0, 1):
         start_web(i)
         start_worker(i)
     for base in NODES:
         wait_ready(base)
+    phases["nodes_ready"] = time.monotonic() - mark
+
+
+# Migrating an empty database is most of the build (minutes on a busy 2-core machine), so
+# the migrated schema is reused: a dump kept by an earlier run for the same migrations, or
+# the test suite's template database on the machine's PostgreSQL (`make test` builds
+# `openiop_tpl_<hash>` just before CI runs this). `migrate` still runs after a restore and
+# applies whatever the dump lacked. CLUSTER_TEMPLATE=0 migrates from scratch.
+SCHEMA_DIR = ROOT / "var" / "cluster-templates"
+SHARED_PG = ["-h", "127.0.0.1", "-p", "5432", "-U", os.environ.get("CLUSTER_SHARED_PG_USER", "root")]
+
+
+def schema_key() -> str:
+    sys.path.insert(0, str(ROOT))
+    from django.db import connection
+
+    from tests.template_db import migrations_key  # the test suite's template has this name
+
+    return migrations_key(connection)
+
+
+def restore_schema() -> bool:
+    """Fill the empty database from a migrated schema; False when there is none to use."""
+    if os.environ.get("CLUSTER_TEMPLATE", "1") == "0":
+        return False
+    try:
+        key = schema_key()
+    except ImportError:  # a copy without the tests folder
+        return False
+    dump, kept = TMP / "schema.dump", SCHEMA_DIR / f"pg-{key}.dump"
+    if kept.exists():
+        shutil.copyfile(kept, dump)
+        source = kept.name
+    elif pg("pg_dump", "-Fc", *SHARED_PG, "-d", f"openiop_tpl_{key}", "-f", str(dump),
+            check=False).returncode == 0:
+        source = f"openiop_tpl_{key} on the machine's PostgreSQL"
+    else:
+        return False
+    if AS_POSTGRES:
+        shutil.chown(dump, "postgres")
+    done = pg("pg_restore", "--no-owner", "--no-privileges", "-h", "127.0.0.1", "-p",
+              str(PG_PORT), "-U", "openiop", "-d", "openiop", str(dump), check=False)
+    if done.returncode:
+        log(f"restoring {source} failed; migrating from scratch:\n{done.stdout[-1500:]}")
+        for tool in ("dropdb", "createdb"):
+            pg(tool, "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "openiop", "openiop")
+        return False
+    log(f"schema restored from {source}")
+    return True
+
+
+def keep_schema() -> None:
+    """After migrating from scratch: keep the schema for the next run (before the demo)."""
+    if os.environ.get("CLUSTER_TEMPLATE", "1") == "0":
+        return
+    dump = TMP / "schema.dump"
+    if pg("pg_dump", "-Fc", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "openiop",
+          "-d", "openiop", "-f", str(dump), check=False).returncode == 0:
+        SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
+        for old in SCHEMA_DIR.glob("pg-*.dump"):  # one set of migrations at a time
+            old.unlink()
+        building = SCHEMA_DIR / f".{os.getpid()}.building"
+        shutil.copyfile(dump, building)
+        os.replace(building, SCHEMA_DIR / f"pg-{schema_key()}.dump")
 
 
 # --- what the load works on (read once from the database) ---------------------------------
@@ -231,7 +344,8 @@ def discover() -> tuple[list[Work], str, list[str]]:
             keys = [sec.key for sec in sections_for(note.kind, note.note_format)]
             if keys:
                 work.notes.append({"code": str(note.code), "keys": keys,
-                                   "values": dict(note.sections or {}), "version": note.version})
+                                   "values": dict(note.sections or {}), "version": note.version,
+                                   "editor": uuid.uuid4().hex})
     # Each booking whose attendance can be taken now goes to one clinician who can see it
     # (each keeps its own ledger of what it sent last).
     sessions = (Session.objects.filter(starts_at__gte=timezone.now() - timedelta(days=7),
@@ -287,6 +401,7 @@ class Ledger:
     notes_acked: dict[str, int] = field(default_factory=dict)
     referrals: list[str] = field(default_factory=list)  # acknowledged markers
     plans: list[dict] = field(default_factory=list)  # week, job, plan, applied
+    autosave_conflicts: int = 0  # each note has one writer: every conflict is a false one
     session_moves: int = 0
     session_lost: int = 0
 
@@ -387,7 +502,11 @@ def clinician(work: Work, index: int) -> None:
                 LEDGER.notes[note["code"]] = seq
             data = {f"section-{k}": note["values"].get(k, "") for k in note["keys"]}
             data[f"section-{note['keys'][0]}"] = f"cluster {RUN} autosave {seq}"
-            data["version"] = str(note["version"])
+            # As the note page does: the version it last heard of, its own editor id, and
+            # a new save id (the same one when it sends the save again after no answer).
+            data |= {"version": str(note["version"]), "editor": note["editor"],
+                     "save_id": uuid.uuid4().hex}
+            # (A request without an answer is sent again to the other node: same save id.)
             resp = client.call("autosave", "POST", f"/notes/{note['code']}/save/", data=data,
                                headers={"HX-Request": "true"})
             if ok(resp) and "Saved" in resp.text and "HX-Retarget" not in resp.headers:
@@ -396,11 +515,15 @@ def clinician(work: Work, index: int) -> None:
                 found = re.search(r'id="note-version" value="(\d+)"', resp.text)
                 if found:
                     note["version"] = int(found.group(1))
-            else:  # a conflict or a lost answer: read the version the page shows now
-                page = client.call("note_page", "GET", f"/notes/{note['code']}/")
-                found = page is not None and re.search(r'name="version"[^>]*value="(\d+)"', page.text)
-                if found:
+            elif resp is not None and "HX-Retarget" in resp.headers:
+                # Only this thread writes this note: any conflict is a false one.
+                with LOCK:
+                    LEDGER.autosave_conflicts += 1
+                found = re.search(r'name="version" value="(\d+)"', resp.text)
+                if found:  # "keep my text": the next save goes on from the saved version
                     note["version"] = int(found.group(1))
+            # No answer or an error page: the next save goes out with the same version,
+            # as the page's would, and the server takes it as this editor's continuation.
         time.sleep(0.05)
 
 
@@ -618,6 +741,7 @@ def verify(since: Any) -> dict[str, Any]:
                  "plan_jobs": job_rows},
         "jobs_lost": len(unfinished),
         "plans": LEDGER.plans,
+        "autosave_conflicts": LEDGER.autosave_conflicts,
         "sessions": {"requests_moving_between_nodes": LEDGER.session_moves,
                      "signed_out": LEDGER.session_lost},
         "audit_verify": {"ok": audit.returncode == 0, "output": audit.stdout.strip()[-400:]},
@@ -669,10 +793,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        reap_stale_runs()
+        django_setup()  # settings only (the migrations' names); it connects later
         log(f"temporary cluster in {TMP}: PostgreSQL on {PG_PORT}, web on {WEB_PORTS}")
-        build_cluster()
-        log(f"cluster up in {time.monotonic() - started:.0f} s")
-        django_setup()
+        phases: dict[str, float] = {}
+        build_cluster(phases)
+        log(f"cluster up in {time.monotonic() - started:.0f} s: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in phases.items()))
         from django.utils import timezone
 
         since = timezone.now()
@@ -696,10 +823,16 @@ def main() -> int:
         for t in [*threads, fault_thread]:
             t.join(timeout=30)
         plan_thread.join(timeout=240)
+        phases["load"] = time.monotonic() - T0
         log(f"load done: {len(SAMPLES)} requests; waiting for jobs")
+        mark = time.monotonic()
         drain_jobs(since)
+        phases["drain_jobs"] = time.monotonic() - mark
+        mark = time.monotonic()
         report = {"run": RUN, "load_seconds": LOAD_SECONDS, **latency_report(events),
                   **verify(since)}
+        phases["verify"] = time.monotonic() - mark
+        report["phase_seconds"] = {k: round(v, 1) for k, v in phases.items()}
         report["total_seconds"] = round(time.monotonic() - started, 1)
         out = ROOT / "var" / "bench" / "cluster.json"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -708,9 +841,11 @@ def main() -> int:
         print(json.dumps({k: report[k] for k in (
             "requests", "errors", "seconds_to_recover", "acknowledged_writes",
             "acknowledged_writes_lost", "duplicate_writes", "duplicate_task_runs", "jobs_lost",
-            "sessions", "audit_verify", "total_seconds")}, indent=2))
+            "autosave_conflicts", "sessions", "audit_verify", "phase_seconds",
+            "total_seconds")}, indent=2))
         failed = (report["acknowledged_writes_lost"] or report["duplicate_task_runs"]
                   or report["duplicate_writes"] or report["jobs_lost"]
+                  or report["autosave_conflicts"]
                   or report["sessions"]["signed_out"] or not report["audit_verify"]["ok"])
         return 1 if failed else 0
     finally:

@@ -152,3 +152,11 @@ def test_admin_and_api_docs_are_served_under_the_csp(world, settings):
         assert "script-src 'self'" in response["Content-Security-Policy"], url
     docs = client.get("/api/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+
+
+def test_a_participant_signing_in_lands_on_the_portal(world):
+    from tests.skills.helpers import portal_user
+
+    user = portal_user(world.participant)
+    response = _login(Client(), user.username, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/portal/"

@@ -119,3 +119,44 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
     assert page.get_by_text(re.compile("Next review due")).is_visible()
     screenshot(page, "treatment-plan")
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
+
+def test_an_autosave_whose_answer_is_lost_is_continued_not_a_conflict(demo, page):
+    """The server saves, the answer never arrives (a node died on the way back): the page
+    says the text is not saved yet, and its next save, still naming the old version, is
+    written as its own continuation instead of showing a conflict."""
+    from openiop.clinical.models import NoteConflictCopy
+
+    session = _group_without_note()
+    person = Attendance.objects.filter(
+        booking__session=session, status__in=("present", "late", "left_early"),
+    ).select_related("booking__participant").first().booking.participant
+    sign_in(page, session.facilitator.username)
+    page.goto(f"/notes/participants/{person.code}/")
+    page.locator(f"tr[data-session='{session.code}'] button").click()
+    page.wait_for_load_state("networkidle")
+
+    lost: list[str] = []
+
+    def lose_the_first_answer(route):
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server does the work ...
+        lost.append(route.request.url)
+        route.abort("connectionreset")  # ... and the answer is lost
+
+    page.route("**/notes/*/save/", lose_the_first_answer)
+    page.get_by_label("Topic").fill("Weekend plans")
+    page.wait_for_selector("#autosave-status .error:has-text('Not saved yet')")
+    note = Note.objects.get(session=session)
+    assert lost and note.version == 2 and note.sections["topic"] == "Weekend plans"
+
+    page.get_by_label("Topic").fill("Weekend plans and who to call")
+    page.wait_for_selector("#autosave-status .saved-at:has-text('Saved')")
+    note.refresh_from_db()
+    assert note.sections["topic"] == "Weekend plans and who to call" and note.version >= 3
+    assert not NoteConflictCopy.objects.filter(note=note).exists()
+    assert page.locator("#conflict-panel").inner_text().strip() == ""
+    assert not page.page_errors
+    screenshot(page, "note-autosave-after-lost-answer")

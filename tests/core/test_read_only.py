@@ -72,3 +72,31 @@ def test_other_database_errors_are_not_taken_for_read_only():
     assert not readonly.is_read_only_error(InternalError("deadlock detected"))
     assert readonly.is_read_only_error(_read_only_error())
     assert not readonly.recently_read_only()
+
+
+def test_sign_in_refused_by_a_read_only_database_is_a_clear_503_not_a_sign_in(world, monkeypatch):
+    from django.db import models
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    client = Client()
+
+    def refuse(*args, **kwargs):
+        raise _read_only_error()
+
+    with monkeypatch.context() as patched:
+        # Every row written through a model (the session, the sign-in record, last_login).
+        patched.setattr(models.Model, "save", refuse)
+        response = client.post("/accounts/login/", {"username": world.clinician.username,
+                                                    "password": PASSWORD})
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+    text = response.content.decode()
+    assert "Signing in is paused" in text and "Nobody was signed in" in text
+    assert client.get("/dashboard/")["Location"].startswith("/accounts/login/")
+    world.clinician.refresh_from_db()
+    assert world.clinician.last_login is None
+    # The login page says so while the flag is up; once writes work, signing in works.
+    assert "Signing in is paused" in client.get("/accounts/login/").content.decode()
+    assert client.post("/accounts/login/", {"username": world.clinician.username,
+                                            "password": PASSWORD}).status_code == 302

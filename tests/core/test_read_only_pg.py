@@ -84,3 +84,30 @@ def test_a_read_only_database_keeps_reading_pages_and_refuses_writes_clearly(wor
     # Back to normal: the chart opens again and its opening is recorded.
     assert clinician.get(f"/participants/{world.participant.code}/").status_code == 200
     assert AccessEvent.objects.count() == events + 1
+
+
+def test_sign_in_on_a_read_only_database_is_a_clear_503_and_signs_nobody_in(world, read_only):
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    read_only()
+    for password in (PASSWORD, "wrong-password"):
+        client = Client()
+        page = client.get("/accounts/login/")
+        assert page.status_code == 200
+        assert "Signing in is paused" in page.content.decode()
+        response = client.post("/accounts/login/", {"username": world.clinician.username,
+                                                    "password": password})
+        assert response.status_code == 503 and response["Retry-After"] == "60"
+        text = response.content.decode()
+        assert "Signing in is paused" in text and "read-only" in text
+        # Nobody was signed in: the next page asks for a sign-in again.
+        assert client.get("/dashboard/")["Location"].startswith("/accounts/login/")
+    # The load balancer hears it too: this node is not ready.
+    assert Client().get("/readyz").status_code == 503
+    with connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_read_only = off")
+    signed_in = Client().post("/accounts/login/", {"username": world.clinician.username,
+                                                   "password": PASSWORD})
+    assert signed_in.status_code == 302, signed_in.status_code

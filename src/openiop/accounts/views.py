@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -10,17 +11,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import LoginView
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from openiop.core import readonly
+
 from .forms import LoginForm, TokenForm
 from .views_staff import ENROL_SESSION_KEY
+
+SIGN_IN_PAUSED = (
+    "Signing in is paused: the database is read-only for the moment (maintenance or a switch "
+    "to the backup server), and every sign-in must be recorded. Nobody was signed in. Try "
+    "again in a few minutes; people already signed in can keep reading.")
 
 
 class OpenIOPLoginView(LoginView):
@@ -33,6 +44,32 @@ class OpenIOPLoginView(LoginView):
         if user.role in ("participant", "family"):
             return "/portal/"
         return super().get_success_url()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Signing in writes: the lockout counters (a failure counts toward the lock, NIST SP
+        800-63B section 5.2.2), the record of the sign-in (log-in monitoring, 45 CFR
+        164.308(a)(5)(ii)(C)), the last sign-in time and, without Redis, the session. On a
+        read-only database none of them can be written, and signing in without them would
+        let password guessing go uncounted: the sign-in is refused with a page that says
+        why, and whatever the attempt had put in the session is dropped."""
+        if readonly.probe_read_only():  # known before any write (PostgreSQL, every few s)
+            return _sign_in_paused()
+        try:
+            with transaction.atomic():
+                return super().post(request, *args, **kwargs)
+        except DatabaseError as exc:
+            if not readonly.is_read_only_error(exc):
+                raise
+            readonly.mark_read_only()
+            request.session.clear()
+            request.user = AnonymousUser()
+            return _sign_in_paused()
+
+
+def _sign_in_paused() -> HttpResponse:
+    html = loader.get_template("503_read_only.html").render({
+        "title": "Signing in is paused", "reading": True, "message": SIGN_IN_PAUSED})
+    return HttpResponse(html, status=503, headers={"Retry-After": "60"})
 
 
 @require_POST

@@ -92,6 +92,12 @@ class DraftIn(Schema):
         None, description="participant code -> entry fields (participation, response, "
         "progress, plan; objective: an objective code from that participant's current "
         "treatment plan, or empty for none).")
+    editor: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description=(
+        "Your client's name for this editing session, kept across its saves."))
+    save_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description=(
+        "A new id for each save, the same when a save is sent again after a lost answer. "
+        "With `editor`, a save from the client that made every version since `version` "
+        "is written instead of conflicting."))
 
 
 class SignIn(Schema):
@@ -177,6 +183,7 @@ def update_draft(request: StaffRequest, code: UUID, payload: DraftIn) -> Status[
     try:
         services.note_save_draft(actor=request.user, note=note, sections=payload.sections,
                                  entries=payload.entries, version=payload.version,
+                                 editor=payload.editor, save_id=payload.save_id,
                                  request=request)
     except Conflict as exc:
         return Status(409, {"detail": exc.message, "field": "version",

@@ -7,6 +7,7 @@ from .notes import (
     GroupNoteEntry,
     Note,
     NoteConflictCopy,
+    NoteDraftSave,
     NoteKind,
     NoteStatus,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "GroupNoteEntry",
     "Note",
     "NoteConflictCopy",
+    "NoteDraftSave",
     "NoteKind",
     "NoteStatus",
     "SafetyPlan",

@@ -217,3 +217,30 @@ class NoteConflictCopy(models.Model):
 
     def __str__(self) -> str:
         return f"Conflict copy of {self.note_id} (v{self.based_on_version})"
+
+
+class NoteDraftSave(models.Model):
+    """Which editor (one open page of the note) produced a draft version, under which save id.
+
+    An autosave whose answer is lost leaves the page at the version it had: its next save
+    names a version that is no longer current although only that page wrote since. These
+    rows let the server tell that continuation, and a save sent twice, from a change made
+    elsewhere (another tab or device), which still conflicts.
+    """
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="draft_saves")
+    version = models.PositiveIntegerField(help_text="The version this save produced.")
+    base_version = models.PositiveIntegerField(help_text="The version the page sent.")
+    editor = models.CharField(max_length=64, help_text="Chosen by the page when it is shown.")
+    save_id = models.CharField(max_length=64, help_text="Chosen by the page for each save.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "version"], name="clinical_draftsave_version"),
+            models.UniqueConstraint(fields=["note", "save_id"], name="clinical_draftsave_save_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft save {self.save_id} of {self.note_id} (v{self.version})"

@@ -37,6 +37,7 @@ from ..models import (
     GroupNoteEntry,
     Note,
     NoteConflictCopy,
+    NoteDraftSave,
     NoteKind,
     NoteStatus,
     TreatmentObjective,
@@ -59,6 +60,9 @@ FAMILY_CONSENT_KINDS = (
     Consent.Kind.FAMILY_INVOLVEMENT, Consent.Kind.FAMILY_ACCESS, Consent.Kind.RELEASE,
 )
 ENTRY_KEYS = tuple(f.key for f in ENTRY_FIELDS)
+# Draft saves remembered per note (NoteDraftSave): a page that missed more answers than
+# this in a row gets a conflict, with its text kept, instead of a continuation.
+DRAFT_SAVES_KEPT = 50
 
 
 def note_kind_for_session(session_kind: str) -> str:
@@ -238,17 +242,26 @@ def note_save_draft(
     entries: dict[str, dict[str, Any]] | None = None,
     family_member_ids: list[Any] | None = None,
     objective_codes: list[Any] | None = None,
+    editor: str = "",
+    save_id: str = "",
     request: HttpRequest | None = None,
 ) -> Note:
-    """Save the draft if nobody saved since `version`; returns the note at version + 1.
+    """Save the draft if nobody saved since `version`; returns the note as saved.
 
     `entries` maps an attendee's participant code to their entry fields. A save against an
     older version raises Conflict and writes nothing to the note; the refused text is kept
     as a NoteConflictCopy so the author can still choose it.
+
+    `editor` (chosen by the page when it is shown) and `save_id` (chosen for each save) make
+    a lost answer harmless: a save sent again with the same id is not written twice, and a
+    save from the editor that wrote every version since `version` is its own continuation
+    (the page never heard of the versions its earlier saves produced) and is written.
     """
     require_perm(actor, Perm.CLINICAL_WRITE)
     _require_author(actor, note, "edit")
     _require_draft(note)
+    editor = _client_token(editor, field="editor")
+    save_id = _client_token(save_id, field="save_id")
     allowed = {s.key for s in sections_for(note.kind, note.note_format)}
     unknown = set(sections) - allowed
     if unknown:
@@ -290,9 +303,27 @@ def note_save_draft(
     family = _family_members(note, family_member_ids) if family_member_ids is not None else None
     objectives = _objectives(note, objective_codes) if objective_codes is not None else None
     with transaction.atomic():
-        updated = Note.objects.filter(
-            pk=note.pk, version=version, status=NoteStatus.DRAFT
-        ).update(sections=clean, version=F("version") + 1, updated_at=timezone.now())
+        base = version
+        sent_before = (NoteDraftSave.objects.filter(note=note, save_id=save_id).first()
+                       if save_id else None)
+        if sent_before is not None:
+            if sent_before.editor != editor:
+                raise ValidationError({"save_id": "This save id belongs to another page."})
+            # Sent again after a lost answer: written already. What this editor saved after
+            # it is newer and stays; a change made elsewhere since is a conflict below.
+            current = Note.objects.get(pk=note.pk)
+            if current.is_draft and _written_only_by(note, editor, after=sent_before.version,
+                                                     upto=current.version):
+                return current
+            updated = 0
+        else:
+            updated = _write_draft(note, base, clean)
+            if updated != 1 and editor:
+                current = Note.objects.select_for_update().get(pk=note.pk)
+                if current.is_draft and _written_only_by(note, editor, after=version,
+                                                         upto=current.version):
+                    base = current.version
+                    updated = _write_draft(note, base, clean)
         if updated == 1:
             if entry_rows:
                 GroupNoteEntry.objects.bulk_update(entry_rows, [*ENTRY_KEYS, "objective"])
@@ -300,6 +331,12 @@ def note_save_draft(
                 note.family_members.set(family)
             if objectives is not None:
                 note.objectives.set(objectives)
+            if editor and save_id:
+                NoteDraftSave.objects.create(note=note, version=base + 1, base_version=version,
+                                             editor=editor, save_id=save_id)
+                # Only the last few versions can still be a page's base: keep those.
+                NoteDraftSave.objects.filter(
+                    note=note, version__lte=base + 1 - DRAFT_SAVES_KEPT).delete()
             _audit_note(actor, note, "change", request, reason="draft saved")
     if updated != 1:
         current = Note.objects.get(pk=note.pk)
@@ -319,6 +356,31 @@ def note_save_draft(
         )
     note.refresh_from_db()
     return note
+
+
+def _write_draft(note: Note, base: int, sections: dict[str, str]) -> int:
+    """The optimistic write: 1 when the note was still a draft at version `base`, else 0."""
+    return Note.objects.filter(pk=note.pk, version=base, status=NoteStatus.DRAFT).update(
+        sections=sections, version=F("version") + 1, updated_at=timezone.now())
+
+
+def _written_only_by(note: Note, editor: str, *, after: int, upto: int) -> bool:
+    """Whether every version after `after`, up to `upto`, came from a save by `editor`.
+    A version made any other way (another editor, a save without an id, an added group
+    entry) has no row of this editor, so the count falls short."""
+    if upto <= after:
+        return upto == after
+    editors = list(NoteDraftSave.objects.filter(
+        note=note, version__gt=after, version__lte=upto).values_list("editor", flat=True))
+    return len(editors) == upto - after and set(editors) == {editor}
+
+
+def _client_token(value: Any, *, field: str) -> str:
+    """An id chosen by the page (letters, digits, '-' and '_'), at most 64 characters."""
+    text = "" if value is None else str(value).strip()
+    if len(text) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
+        raise ValidationError({field: "Letters, digits, '-' and '_' only, at most 64."})
+    return text
 
 
 def _same_content(current: Note, sections: dict[str, str],

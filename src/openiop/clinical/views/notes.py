@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -127,7 +128,8 @@ def _posted_draft(request: HttpRequest, note: Note) -> dict[str, Any]:
                   if f"entry-{code}-{key}" in post}
         if fields:
             entries[code] = fields
-    data: dict[str, Any] = {"sections": sections, "entries": entries or None}
+    data: dict[str, Any] = {"sections": sections, "entries": entries or None,
+                            "editor": post.get("editor", ""), "save_id": post.get("save_id", "")}
     if note.kind == "family" and "family_members_sent" in post:
         data["family_member_ids"] = [int(i) for i in post.getlist("family_members")
                                      if i.isdigit()]
@@ -175,6 +177,9 @@ def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, A
     return {
         "note": note, "sections": sections, "entries": entries,
         "editable": editable,
+        # This page's name for its saves (see services.note_save_draft); the script gives
+        # each autosave its own save id, the one here serves a submit without the script.
+        "editor_id": uuid.uuid4().hex, "save_id": uuid.uuid4().hex,
         "warnings": services.note_warnings(note) if note.is_draft else [],
         "sign_form": extra.pop("sign_form", SignForm()),
         "addendum_form": extra.pop("addendum_form", AddendumForm(

@@ -29,6 +29,37 @@
       try { sessionStorage.removeItem(key); } catch (err) { /* ignore */ }
     }
   });
+  // Every save carries this page's editor id (a hidden field) and a save id of its own: when
+  // an answer is lost the next save still names the old version, and the server, seeing
+  // that only this page wrote since, takes it as the continuation it is (no false conflict).
+  function newSaveId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+  form.addEventListener("htmx:configRequest", function (e) {
+    e.detail.parameters.save_id = newSaveId();
+  });
+  // No answer at all (network down, node restarting): say so and try again shortly.
+  var retry = null;
+  function noAnswer(e) {
+    if (e.detail.elt !== form) { return; }
+    var status = document.getElementById("autosave-status");
+    if (status) {
+      status.innerHTML = '<span class="error" role="alert">Not saved yet: no answer from ' +
+        "the server. Trying again…</span>";
+    }
+    window.clearTimeout(retry);
+    retry = window.setTimeout(function () { htmx.trigger(form, "change"); }, 5000);
+  }
+  form.addEventListener("htmx:sendError", noAnswer);
+  form.addEventListener("htmx:timeout", noAnswer);
+  form.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.xhr && e.detail.xhr.status >= 500) { noAnswer(e); }
+  });
+
   // Show the 401 "session expired" message instead of dropping it.
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     if (e.detail.xhr && e.detail.xhr.status === 401) {
