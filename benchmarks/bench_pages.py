@@ -7,7 +7,11 @@ Django's test client as the demo user whose role opens it: a few warm-up request
 the participant list (first, deep, search, filter, search as you type), the week grid
 (track, clinician, room), the weekly-minimum (compliance) list, the attendance flags, the
 notes dashboard (clinician and director), the audit log (first page, an older page, a date
-range, counted), the outcomes report, the billing lists and the participants API.
+range, counted), the outcomes report, the billing lists, the participants and compliance
+API pages, and the other staff lists (schedule templates, staff hours, my calendar,
+notifications, emergency-access review, medication catalog, holistic sessions, cohort
+progress, my jobs). tests/core/test_pages_at_two_sizes.py pins the query count of the
+same pages at two clinic sizes.
 
 Prints per page and size: p50, p95, p95 against its budget, queries; then the ratio of
 the largest size to the smallest (p50 and queries) for every page. A page that does not
@@ -245,6 +249,17 @@ def _cases(n: int) -> list[tuple[str, str, str, str, dict[str, str]]]:
         ("report", "audit log: counted", "director", "/audit/?count=1", {}),
         ("report", "outcomes report", "director", "/outcomes/", {}),
         ("api", "api: participants page", "clinician", "/api/participants/?limit=25&offset=2500", {}),
+        ("api", "api: compliance page", "director", "/api/scheduling/compliance?limit=50", {}),
+        ("list", "schedule templates", "director", "/schedule/templates/", {}),
+        ("list", "staff hours", "director", "/schedule/staff/", {}),
+        ("list", "my calendar", "clinician", "/schedule/my-calendar/", {}),
+        ("list", "notifications", "clinician", "/dashboard/notifications/", {}),
+        ("list", "emergency access review", "director", "/access/break-glass/", {}),
+        ("list", "medication catalog", "clinician", "/medications/catalog/", {}),
+        ("list", "holistic sessions", "director", "/skills/holistic/", {}),
+        ("report", "program cohort progress", "director",
+         f"/skills/programs/{program.code}/progress/", {}),
+        ("list", "my jobs", "director", "/jobs/mine/", {}),
     ]
     for url_name in ("charges", "claims", "batches", "remittances", "denials", "aging"):
         try:

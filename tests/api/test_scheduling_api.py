@@ -405,7 +405,7 @@ def test_reading_the_schedule_needs_the_schedule_permission(sched, week):
 def test_compliance_lists_who_is_under_the_minimum_and_why(sched, week, clinician):
     response = clinician.get(f"{API}/compliance", {"week": sched.next_monday.isoformat()})
     assert response.status_code == 200, response.content
-    rows = {r["participant"]: r for r in response.json()}
+    rows = {r["participant"]: r for r in response.json()["results"]}
     need = minimum_minutes(sched.program.weekly_hour_minimum)
     jamie, sam = rows[str(sched.participant.code)], rows[str(sched.other.code)]
     assert (jamie["minutes"], jamie["minimum"], jamie["scheduled"]) == (0, need, 6 * 90)

@@ -24,7 +24,7 @@ AUDIT_EXTRA = 1 if connection.vendor == "postgresql" else 0
 DASHBOARD_QUERIES = {"clinician": 22 + AUDIT_EXTRA, "director": 19 + AUDIT_EXTRA}
 # Includes the access module's checks for the chart frame and the tab (openiop.access);
 # the point is that the count does not grow with the clinic.
-NOTES_TAB_QUERIES = 29 + AUDIT_EXTRA
+NOTES_TAB_QUERIES = 28 + AUDIT_EXTRA
 
 
 def _individual_sessions(world, people, facilitator, *, hours_ago):
@@ -91,7 +91,7 @@ def test_the_dashboard_counts_match_the_sessions_and_list_only_the_readers_own(c
 
 
 def test_the_chart_notes_tab_takes_the_same_queries_for_5_and_30_participants(
-        clinic, django_assert_max_num_queries):
+        clinic, django_assert_num_queries):
     world = clinic.world
     signed_group_note(clinic.supervisor, clinic.group)
     client = login(world.clinician)
@@ -101,10 +101,10 @@ def test_the_chart_notes_tab_takes_the_same_queries_for_5_and_30_participants(
     assert len(response.context["notes"]) == 1
     _grow(world, 24)
     big, _ = _queries(client, url)
-    # The same for both sizes. One access check (a Part 2 episode lookup) is short-circuited
-    # on some days and not others, so the pin is a ceiling; see the closing note.
-    assert small == big and NOTES_TAB_QUERIES - 1 <= big <= NOTES_TAB_QUERIES
-    with django_assert_max_num_queries(NOTES_TAB_QUERIES):
+    # The same for both sizes, exactly: the access checks ask the Part 2 question in a
+    # fixed order (it once depended on the process's string hashing).
+    assert (small, big) == (NOTES_TAB_QUERIES, NOTES_TAB_QUERIES)
+    with django_assert_num_queries(NOTES_TAB_QUERIES):
         client.get(url)
 
 

@@ -6,7 +6,8 @@ user's organization (404 across organizations). Reads of one participant's hours
 sessions go through get_participant_for_user, so they are audited.
 
 Weeks are Mondays (`YYYY-MM-DD`); another day is a 422 naming the field. Times carry the
-organization's UTC offset.
+organization's UTC offset. The compliance list is read a page at a time (`limit`, and the
+`next` cursor of the previous page), counted only when asked.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -176,6 +177,13 @@ class ComplianceOut(Schema):
     percent: int
     reason: str
     partial: bool = Field(False, description="The week of admission: minimum pro-rated.")
+
+
+class CompliancePage(Schema):
+    results: list[ComplianceOut]
+    next: UUID | None = Field(None, description="Pass as `cursor` for the next page; null "
+                                                "on the last page.")
+    count: int | None = Field(None, description="Rows in the whole list, with count=true.")
 
 
 class PinIn(Schema):
@@ -470,18 +478,55 @@ def participant_sessions(
 
 # --- compliance ---------------------------------------------------------------------------
 
-@router.get("/compliance", response=list[ComplianceOut])
+COMPLIANCE_LIMIT = 50
+COMPLIANCE_CURSOR = Query(None, description="The `next` value of the previous page.")
+
+
+def _compliance_after(qs: Any, org: Organization, cursor: UUID) -> Any:
+    """The rows after the cursor's in the list's order (name, participant, episode): a
+    range on the sort key rather than an offset, so a deep page costs what the first does.
+    The cursor is the episode of the previous page's last row; it still pages correctly
+    when that person has since reached the minimum (the key is read from the episode)."""
+    key = (EpisodeOfCare.objects.filter(code=cursor, program__organization=org)
+           .values_list("participant__legal_last_name", "participant_id", "pk").first())
+    if key is None:
+        raise ValidationError({"cursor": "Not a page link of this list: pass the `next` value "
+                                         "of the previous page."})
+    name, person, pk = key
+    return qs.filter(Q(participant__legal_last_name__gt=name)
+                     | Q(participant__legal_last_name=name, participant_id__gt=person)
+                     | Q(participant__legal_last_name=name, participant_id=person, pk__gt=pk))
+
+
+@router.get("/compliance", response=CompliancePage)
 def compliance(
     request: StaffRequest,
     week: date | None = None,
-) -> list[dict[str, Any]]:
-    """Everyone in an active episode under the weekly minimum for the week, with the reason."""
+    limit: int = Query(COMPLIANCE_LIMIT, ge=1, le=200,
+                       description="Rows per page (1 to 200)."),
+    cursor: UUID | None = COMPLIANCE_CURSOR,
+    count: bool = Query(False, description="Also count the whole list (one more query)."),
+) -> dict[str, Any]:
+    """Everyone in an active episode under the weekly minimum for the week, with the reason,
+    by name, `limit` rows a page. Follow `next` (as `cursor`) until it is null. The list is
+    counted only when asked (`count=true`). 422: `week` not a Monday or out of range,
+    `limit` out of 1-200, `cursor` not a page link of this list."""
     org = _org(request, Perm.SCHEDULE_VIEW)
-    rows = selectors.compliance(org, _week(week, org))
-    return [{"participant": r.participant.code, "participant_name": r.participant.display_name,
-             "minutes": r.attended, "minimum": r.minimum, "scheduled": r.scheduled,
-             "absences": r.absences, "excused": r.excused, "percent": r.percent,
-             "reason": r.reason, "partial": r.partial} for r in rows]
+    week_start = _week(week, org)
+    qs = selectors.compliance_queryset(org, week_start)
+    page_qs = _compliance_after(qs, org, cursor) if cursor else qs
+    episodes = list(page_qs[:limit + 1])
+    more, episodes = len(episodes) > limit, episodes[:limit]
+    rows = selectors.compliance_rows(org, week_start, episodes)
+    return {
+        "results": [{"participant": r.participant.code,
+                     "participant_name": r.participant.display_name, "minutes": r.attended,
+                     "minimum": r.minimum, "scheduled": r.scheduled, "absences": r.absences,
+                     "excused": r.excused, "percent": r.percent, "reason": r.reason,
+                     "partial": r.partial} for r in rows],
+        "next": episodes[-1].code if more else None,
+        "count": qs.count() if count else None,
+    }
 
 
 # --- weekly plans -------------------------------------------------------------------------

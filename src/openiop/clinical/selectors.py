@@ -115,18 +115,22 @@ def plan_signature_record(plan: TreatmentPlan) -> dict[str, Any]:
     return {"clinician": signature_label(clinician), "lines": lines}
 
 
-def treatment_plan_for(participant: Any) -> TreatmentPlan | None:
-    """The participant's current plan (for the open episode if any, else the latest)."""
-    objectives = TreatmentObjective.objects.prefetch_related("interventions__responsible")
-    goals = TreatmentGoal.objects.prefetch_related(Prefetch("objectives", queryset=objectives))
-    problems = TreatmentProblem.objects.prefetch_related(Prefetch("goals", queryset=goals))
-    return (
-        TreatmentPlan.objects.filter(participant=participant)
-        .select_related("program", "episode", "created_by")
-        .prefetch_related(Prefetch("problems", queryset=problems))
-        .order_by("-episode__status", "-started_on", "-pk")
-        .first()
-    )
+def treatment_plan_for(participant: Any, *, tree: bool = True) -> TreatmentPlan | None:
+    """The participant's current plan (for the open episode if any, else the latest).
+
+    With `tree`, its problems, goals, objectives and interventions come along in one query
+    per level, in the models' order (what `plan_snapshot(plan, loaded=True)` reads); a
+    request that changes the plan or reads a stored revision leaves them out."""
+    qs = (TreatmentPlan.objects.filter(participant=participant)
+          .select_related("program", "episode", "created_by")
+          .order_by("-episode__status", "-started_on", "-pk"))
+    if tree:
+        objectives = TreatmentObjective.objects.prefetch_related("interventions__responsible")
+        goals = TreatmentGoal.objects.prefetch_related(
+            Prefetch("objectives", queryset=objectives))
+        problems = TreatmentProblem.objects.prefetch_related(Prefetch("goals", queryset=goals))
+        qs = qs.prefetch_related(Prefetch("problems", queryset=problems))
+    return qs.first()
 
 
 def open_objectives(participant: Any) -> QuerySet[TreatmentObjective]:

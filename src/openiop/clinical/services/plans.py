@@ -55,12 +55,16 @@ def _check_writer(actor: Any, plan_or_participant: Any) -> None:
         raise NotPermitted("Only the participant's care team can change the treatment plan.")
 
 
-def plan_snapshot(plan: TreatmentPlan) -> dict[str, Any]:
-    """The whole plan as plain data (what a revision freezes)."""
+def plan_snapshot(plan: TreatmentPlan, *, loaded: bool = False) -> dict[str, Any]:
+    """The whole plan as plain data (what a revision freezes).
+
+    `loaded`: the plan comes from `selectors.treatment_plan_for` with its tree prefetched
+    and unchanged since (a page reading it), so the tree is not read a second time. A
+    service that has just changed the plan leaves it False and reads the tree afresh."""
+    tree = plan.problems.all() if loaded else plan.problems.prefetch_related(
+        "goals__objectives__interventions__responsible").order_by("position", "pk")
     problems = []
-    for problem in plan.problems.prefetch_related(
-        "goals__objectives__interventions__responsible"
-    ).order_by("position", "pk"):
+    for problem in tree:
         goals = []
         for goal in problem.goals.all():
             objectives = []

@@ -99,7 +99,7 @@ def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] 
     if plan is not None:
         revisions = list(plan.revisions.select_related("created_by")[:50])
         context |= {
-            "plan_snapshot": plan_snapshot(plan),
+            "plan_snapshot": plan_snapshot(plan, loaded=True),
             "revisions": revisions,
             "draft": next((r for r in revisions if r.number == plan.revision and r.is_draft),
                           None),
@@ -180,7 +180,7 @@ def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     participant = chart_participant(request, code, audit=False)
     if not _require_access(request, participant) or action not in PLAN_ACTIONS:
         raise Http404
-    plan = treatment_plan_for(participant)
+    plan = treatment_plan_for(participant, tree=False)  # the services read what they change
     if plan is None and action != "start":
         raise Http404
     form_class, prefix, parent_model, scope, heading = PLAN_ACTIONS[action]
@@ -227,7 +227,7 @@ def plan_revision(request: HttpRequest, code: str, number: int) -> HttpResponse:
     participant = chart_participant(request, code)
     if not _require_access(request, participant):
         raise Http404
-    plan = treatment_plan_for(participant)
+    plan = treatment_plan_for(participant, tree=False)  # the revision carries its own tree
     revision = TreatmentPlanRevision.objects.filter(plan=plan, number=number).select_related(
         "created_by").first() if plan else None
     if revision is None:
@@ -256,7 +256,7 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponse("; ".join(error_messages(exc)), status=400,
                             content_type="text/plain")
-    snapshot = plan_snapshot(plan)
+    snapshot = plan_snapshot(plan, loaded=True)
     if fmt == "pdf" and (request.method == "POST" or downloads.is_large(plan_size(snapshot))):
         return downloads.offer_or_start(
             request, what="treatment_plan", filename=f"treatment-plan-{plan.code}.pdf",
