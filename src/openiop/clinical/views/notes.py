@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.access.decisions import scope
+from openiop.access.policy import Kind
 from openiop.access.services import break_glass_grant
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
@@ -63,10 +65,11 @@ def index(request: HttpRequest) -> HttpResponse:
     to_cosign = note_queryset().filter(
         status=NoteStatus.SIGNED, needs_cosignature=True,
         author__staff_profile__supervisor__user=user).order_by("signed_at")[:50]
-    plans = TreatmentPlan.objects.filter(
+    # Only the plans the viewer may open (the care team's; the Administrator is not).
+    plans = scope(TreatmentPlan.objects.filter(
         program__organization_id=org_id, episode__status="active",
         next_review_due__lte=timezone.localdate() + timezone.timedelta(days=7),
-    ).select_related("participant").order_by("next_review_due")
+    ), user, Kind.PLANS).select_related("participant").order_by("next_review_due")
     if not everyone:
         plans = plans.filter(episode__primary_therapist=user)
     context = {
