@@ -231,7 +231,7 @@ STATEMENT_1 = [
 
 
 def test_the_notices_are_the_2024_statements_word_for_word():
-    assert dis.NOTICE_FULL == " ".join(STATEMENT_1)
+    assert " ".join(STATEMENT_1) == dis.NOTICE_FULL
     # 2.32(a)(2): "use or disclosure" since 2024 (the 2018 text said "disclosure").
     assert dis.NOTICE_ABBREVIATED == (
         "42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
