@@ -26,7 +26,7 @@ from openiop.scheduling.models import Session
 
 from .. import services
 from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
-from ..forms import AddendumForm, BreakGlassForm, SignForm
+from ..forms import AddendumForm, BreakGlassForm, ReleaseForm, SignForm
 from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf, print_release
@@ -563,3 +563,33 @@ def break_glass(request: HttpRequest, code: str) -> HttpResponse:
     if target == "plan":
         return redirect("clinical:participant_plan", code=participant.code)
     return redirect("clinical:participant_notes", code=participant.code)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def release_record(request: HttpRequest, code: str) -> HttpResponse:
+    """Release a signed note of this participant to a named recipient: staff choose the
+    note, the recipient and the purpose; the print then asks the disclosure decision
+    (`print_release`), which releases a Part 2 record only under a consent naming that
+    recipient and purpose, prints the 42 CFR 2.32 notice and audits the disclosure with the
+    recipient. A refused release answers as if there were nothing to print."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from openiop.participants.views import chart_context
+
+    participant = chart_participant(request, code, audit=False)
+    notes = list(notes_for_participant(participant).exclude(status=NoteStatus.DRAFT)
+                 .select_related("session")[:50])
+    form = ReleaseForm(request.GET or None, notes=notes)
+    if form.is_valid():
+        data = form.cleaned_data
+        query = {"release_to": data["release_to"], "recipient": data["recipient"],
+                 "purpose": data["purpose"], "participant": str(participant.code)}
+        return redirect(reverse("clinical:note_print", kwargs={"code": data["note"]})
+                        + "?" + urlencode(query))
+    return render(request, "clinical/release.html",
+                  chart_context(request, participant, active_tab="participants:consents")
+                  | {"form": form, "has_notes": bool(notes)},
+                  status=400 if form.errors else 200)
