@@ -136,8 +136,9 @@ def _kinds_of(scopes: set[str]) -> frozenset[Kind]:
 def _related_person(actor: Any, participant: Any) -> Any:
     from openiop.participants.models import RelatedPerson
 
-    return RelatedPerson.objects.filter(user_id=getattr(actor, "pk", None),
-                                        participant_id=participant.pk).first()
+    if getattr(actor, "pk", None) is None:
+        return None
+    return RelatedPerson.objects.filter(user_id=actor.pk, participant_id=participant.pk).first()
 
 
 def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:

@@ -57,7 +57,7 @@ PURPOSES: dict[str, list[dict[str, str]]] = {
     DisclosurePurpose.PATIENT_REQUEST: [
         {"system": ACT_REASON, "code": "PATRQT", "display": "patient requested"}],
 }
-RECIPIENT_TYPES = {
+RECIPIENT_TYPES: dict[str, str] = {
     RecipientKind.PERSON: "Practitioner",
     RecipientKind.ORGANIZATION: "Organization",
     RecipientKind.APP: "Device",
@@ -69,10 +69,11 @@ IRCP = {"coding": [{
 
 
 def _recipient(c: Consent) -> dict[str, str] | None:
-    name = c.recipient or (c.related_person.name if c.related_person_id else "")
+    related = c.related_person
+    name = c.recipient or (related.name if related is not None else "")
     if not name:
         return None
-    kind = RECIPIENT_TYPES.get(c.recipient_kind, "RelatedPerson" if c.related_person_id else "")
+    kind = RECIPIENT_TYPES.get(c.recipient_kind, "RelatedPerson" if related is not None else "")
     return {"type": kind, "display": name} if kind else {"display": name}
 
 
