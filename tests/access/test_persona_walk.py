@@ -4,13 +4,22 @@ The isolation walk (tests/participants/test_isolation.py) proves other organizat
 nothing; this one proves that inside the organization each persona reaches exactly what
 `openiop.access.policy.TABLE` says, for a 42 CFR Part 2 participant and for one who is not.
 The expectation is read from the table cells directly (rule(role, kind, relationship)),
-not from the code that enforces them.
+not from the code that enforces them. Every argument of a route is a real record of the
+participant (an order, a note, a consent, a booking...), so a refusal is the policy's and
+not "no such record".
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+from datetime import time, timedelta
+from decimal import Decimal
+from typing import Any
+
 import pytest
 from django.urls import get_resolver
+from django.utils import timezone
 
 from openiop.access.policy import GATE_PAGES, PAGE_KINDS, Rel, rule
 from openiop.accounts.permissions import Perm, has_perm
@@ -51,10 +60,11 @@ def test_every_participant_url_matches_the_table(clinic, persona, which):
     user = clinic.personas[persona]
     participant = clinic.w.participant if which == "part2" else clinic.plain
     # The plain participant's care team is the world's clinician too (tests/access/conftest).
+    args = records_of(clinic, participant)
     client = login(user)
     checked = 0
     for route in participant_routes():
-        url = fill(route, str(participant.code))
+        url = resolved(route, participant, args)
         name = get_resolver().resolve(url).view_name
         kind = PAGE_KINDS[name]
         if kind is None:
@@ -85,3 +95,99 @@ def test_every_participant_url_matches_the_table(clinic, persona, which):
             assert post in (404, 405), (persona, name, post)
         checked += 1
     assert checked >= 50
+
+
+def records_of(clinic: Any, p: Any) -> dict[str, str]:
+    """One real record of participant `p` for every argument a participant route takes."""
+    from openiop.billing.models import Authorization, Coverage, Diagnosis, Payer
+    from openiop.clinical.models import SafetyPlan, TreatmentPlan, TreatmentPlanRevision
+    from openiop.intake.models import LevelOfCareAssessment
+    from openiop.medications.models import Allergy, MedicationOrder, UseDisorder
+    from openiop.participants.models import Availability, Consent, RelatedPerson
+    from openiop.scheduling.models import CalendarFeed
+    from openiop.skills.models import Homework
+    from tests import factories as f
+    from tests.clinical.helpers import signed_individual_note
+
+    w, today, now = clinic.w, timezone.localdate(), timezone.now()
+    by = w.clinician
+    episode = p.episodes.get()
+    payer = Payer.objects.create(organization=w.org, name=f"Synthetic plan {p.pk}",
+                                 kind="commercial", rule_set="per_diem")
+    coverage = Coverage.objects.create(participant=p, payer=payer, effective_on=today)
+    auth = Authorization.objects.create(coverage=coverage, units_approved=10, starts_on=today,
+                                        ends_on=today + timedelta(days=30),
+                                        reference_number=f"AUTH-{p.pk}")
+    dx = Diagnosis.objects.create(participant=p, icd_code="F33.1", description="Synthetic",
+                                  code_set_version="2026", billable=True, recorded_by=by)
+    allergy = Allergy.objects.create(participant=p, substance="penicillin", reaction="rash",
+                                     severity="mild", noted_on=today)
+    order = MedicationOrder.objects.create(participant=p, name="Sertraline", dose=Decimal(50),
+                                           unit="mg", route="oral", frequency="daily",
+                                           start_date=today, prescriber=clinic.personas["prescriber"])
+    problem = UseDisorder.objects.create(participant=p, substance="alcohol", noted_on=today)
+    session = f.session(episode.program, kind="individual", facilitator=by, minutes=50,
+                        starts_at=now - timedelta(days=1))
+    booking = f.booking(session, p)
+    f.attendance(booking, "present")
+    note = signed_individual_note(by, session)
+    plan = TreatmentPlan.objects.create(participant=p, episode=episode, program=episode.program,
+                                        started_on=today, next_review_due=today, created_by=by)
+    revision = TreatmentPlanRevision.objects.create(plan=plan, number=1, snapshot={},
+                                                    summary="Started", created_by=by)
+    safety = SafetyPlan.objects.create(
+        participant=p, version=1, warning_signs=["Synthetic"], internal_coping=["Walk"],
+        social_distractions=["Cafe"], help_contacts=["Friend"], environment_safety=["Lock"],
+        reasons_for_living=["Family"], created_by=by)
+    window = Availability.objects.create(participant=p, weekday=0, start_time=time(9),
+                                         end_time=time(17))
+    consent = Consent.objects.create(participant=p, kind=Consent.Kind.PART2_TPO,
+                                     recipient="Synthetic payers", recipient_kind="class",
+                                     purpose_code="tpo")
+    RelatedPerson.objects.create(participant=p, name="Pat Parent", relationship="parent")
+    loc = LevelOfCareAssessment.objects.create(
+        participant=p, episode=episode, withdrawal=0, biomedical=0, emotional=1, readiness=1,
+        relapse=1, environment=1, hours_available=Decimal(12), recommended_level="IOP",
+        decided_level="IOP", assessed_by=by, assessed_at=now, status="proposed")
+    feed = CalendarFeed.objects.create(token=secrets.token_urlsafe(16), participant=p,
+                                       created_by=by)
+    homework = Homework.objects.create(participant=p, title="Synthetic", instructions="Try",
+                                       plan_objective="Practise a coping skill",
+                                       assigned_at=now)
+    return {
+        "auth_code": str(auth.code), "coverage_code": str(coverage.code),
+        "dx_code": str(dx.code), "allergy_code": str(allergy.code),
+        "order_code": str(order.code), "problem_id": str(problem.pk),
+        "note_code": str(note.code), "action": "problem", "fmt": "print",
+        "number": str(revision.number), "version": str(safety.version),
+        "instrument": "phq9", "window_id": str(window.pk), "consent_code": str(consent.code),
+        "kind": "part2", "who": "participant", "assessment": str(loc.code),
+        "episode": str(episode.code), "booking": str(booking.code), "feed_id": str(feed.pk),
+        "homework": str(homework.code),
+    }
+
+
+# Arguments whose value depends on the route, not only on the argument's name.
+ROUTE_ARGS = {
+    "<uuid:code>/portal-accounts/<str:who>/<str:action>/": {"action": "deactivate"},
+    "safety-plan/v<int:version>/<str:fmt>/": {"fmt": "view"},
+}
+
+
+def resolved(route: str, participant: Any, args: dict[str, str]) -> str:
+    """The route with the participant's code and a real record for every other argument
+    (a route with an argument the walk does not know fails here: add its record above)."""
+    values = dict(args)
+    for tail, extra in ROUTE_ARGS.items():
+        if route.endswith(tail):
+            values |= extra
+    url = route.replace("<uuid:code>", str(participant.code))
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1).split(":")[-1]
+        assert name in values, f"{route}: no record for <{match.group(1)}>"
+        return values[name]
+
+    url = re.sub(r"<([^>]+)>", one, url)
+    assert fill(url, "") == "/" + url.lstrip("/"), url  # nothing left to fill
+    return "/" + url.lstrip("/")

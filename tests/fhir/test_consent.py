@@ -13,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent as FhirConsent
 
 from openiop.audit.models import AccessEvent
-from openiop.participants.models import Consent
+from openiop.participants.models import Consent, DisclosurePurpose
 from tests import factories as f
 
 from .conftest import part2_consent
@@ -139,3 +139,63 @@ def test_search_query_count_does_not_grow_with_consents(mh, world, as_clinician)
     for entry in response.json()["entry"]:
         FhirConsent.model_validate(entry["resource"])
     assert len(five) == len(one)
+
+
+def _disclosure_consent(world, **kw) -> Consent:
+    """A Part 2 consent to a named recipient (synthetic)."""
+    return Consent.objects.create(participant=world.participant,
+                                  kind=Consent.Kind.PART2_DISCLOSURE,
+                                  **({"recipient": "Synthetic Clinic",
+                                      "recipient_kind": "organization"} | kw))
+
+
+@pytest.mark.parametrize(("kind", "fhir_type"), [
+    ("person", "Practitioner"), ("organization", "Organization"), ("app", "Device"),
+    ("class", "Group"),
+])
+def test_the_recipient_is_the_provision_actor_with_its_kind(mh, world, as_clinician, kind,
+                                                            fhir_type):
+    c = _disclosure_consent(world, recipient="Synthetic Recipient", recipient_kind=kind,
+                            purpose_code=DisclosurePurpose.TREATMENT)
+    actor = FhirConsent.model_validate(read(as_clinician, c).json()).provision.actor
+    assert len(actor) == 1
+    assert (actor[0].role.coding[0].system, actor[0].role.coding[0].code) == (
+        "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP")
+    assert (actor[0].reference.type, actor[0].reference.display) == (
+        fhir_type, "Synthetic Recipient")
+
+
+@pytest.mark.parametrize(("purpose", "codes"), [
+    (DisclosurePurpose.TREATMENT, {"TREAT"}),
+    (DisclosurePurpose.PAYMENT, {"HPAYMT"}),
+    (DisclosurePurpose.OPERATIONS, {"HOPERAT"}),
+    (DisclosurePurpose.TPO, {"TREAT", "HPAYMT", "HOPERAT"}),
+    (DisclosurePurpose.RESEARCH, {"HRESCH"}),
+    (DisclosurePurpose.PATIENT_REQUEST, {"PATRQT"}),
+])
+def test_the_coded_purpose_is_the_provision_purpose(mh, world, as_clinician, purpose, codes):
+    c = _disclosure_consent(world, purpose_code=purpose)
+    resource = FhirConsent.model_validate(read(as_clinician, c).json())
+    assert {p.system for p in resource.provision.purpose} == {
+        "http://terminology.hl7.org/CodeSystem/v3-ActReason"}
+    assert {p.code for p in resource.provision.purpose} == codes
+
+
+def test_a_purpose_in_words_only_sends_no_purpose_code(mh, world, as_clinician):
+    c = _disclosure_consent(world, purpose_code=DisclosurePurpose.OTHER,
+                            purpose="Synthetic court matter")
+    response = read(as_clinician, c)
+    assert FhirConsent.model_validate(response.json()).provision.purpose is None
+    assert "Synthetic court matter" not in response.content.decode()
+
+
+def test_a_family_access_consent_names_the_related_person(mh, world, as_clinician):
+    from openiop.participants.models import RelatedPerson
+
+    person = RelatedPerson.objects.create(participant=world.participant, name="Pat Parent",
+                                          relationship="parent")
+    c = Consent.objects.create(participant=world.participant, kind=Consent.Kind.FAMILY_ACCESS,
+                               related_person=person, scopes=["family_schedule"])
+    actor = FhirConsent.model_validate(read(as_clinician, c).json()).provision.actor
+    assert (actor[0].reference.type, actor[0].reference.display) == ("RelatedPerson",
+                                                                     "Pat Parent")

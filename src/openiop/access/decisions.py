@@ -106,17 +106,67 @@ def is_part2(participant: Any) -> bool:
     return is_part2_participant(participant)
 
 
-def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:
-    from openiop.participants.models import RelatedPerson
-    from openiop.portal.access import family_scopes
+def family_consents(related: Any) -> list[Any]:
+    """The family-access consents of this related person that are in force right now
+    (revocation takes effect on the next request)."""
+    from openiop.participants.models import Consent
 
-    related = RelatedPerson.objects.filter(user=actor, participant=participant).first()
-    if related is None:
-        return frozenset()
+    now = timezone.now()
+    consents = Consent.objects.filter(
+        participant_id=related.participant_id, related_person=related,
+        kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True)
+    return [c for c in consents if c.is_active_at(now)]
+
+
+def family_scopes(related: Any) -> set[str]:
+    """The consent scopes (`participants.consents.FAMILY_SCOPES`) in force for this person."""
+    scopes: set[str] = set()
+    for consent in family_consents(related):
+        scopes.update(s for s in (consent.scopes or []) if s in FAMILY_SCOPE_KINDS)
+    return scopes
+
+
+def _kinds_of(scopes: set[str]) -> frozenset[Kind]:
     kinds: set[Kind] = set()
-    for scope in family_scopes(related):
-        kinds |= FAMILY_SCOPE_KINDS.get(scope, frozenset())
+    for consent_scope in scopes:
+        kinds |= FAMILY_SCOPE_KINDS.get(consent_scope, frozenset())
     return frozenset(kinds)
+
+
+def _related_person(actor: Any, participant: Any) -> Any:
+    from openiop.participants.models import RelatedPerson
+
+    if getattr(actor, "pk", None) is None:
+        return None
+    return RelatedPerson.objects.filter(user_id=actor.pk, participant_id=participant.pk).first()
+
+
+def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:
+    related = _related_person(actor, participant)
+    return frozenset() if related is None else _kinds_of(family_scopes(related))
+
+
+def family_allows(actor: Any, participant: Any, consent_scope: str) -> bool:
+    """May this family member see what one consent scope shares (the portal's family
+    pages)? The participant's family-access consent must grant the scope, and the table
+    must let a family member see every record kind the scope shows (`FAMILY_SCOPE_KINDS`;
+    family education shows no chart record, so the consent alone decides it)."""
+    if not _active(actor) or getattr(actor, "role", "") != Role.FAMILY:
+        return False
+    related = _related_person(actor, participant)
+    if related is None or consent_scope not in family_scopes(related):
+        return False
+    return all(decide(actor, kind, participant)
+               for kind in FAMILY_SCOPE_KINDS.get(consent_scope, frozenset()))
+
+
+def family_participant_ids(actor: Any, kind: Kind) -> list[int]:
+    """The participants whose `kind` records this family member's consents open (a family
+    member is related to one or two participants, so the list is short)."""
+    from openiop.participants.models import RelatedPerson
+
+    return [r.participant_id for r in RelatedPerson.objects.filter(user_id=actor.pk)
+            if kind in _kinds_of(family_scopes(r))]
 
 
 def relationships(actor: Any, participant: Any, kind: Kind | None = None) -> set[Rel]:
@@ -260,7 +310,11 @@ def scope(queryset: QuerySet, actor: Any, kind: Kind, *, participant_path: str =
             q = break_glass_q(actor, participant_path)
         elif rel == Rel.SELF:
             q = Q(**{f"{prefix}user_id": actor.pk})
-        else:  # family: the portal's own views decide consent scopes one participant at a time
+        elif rel == Rel.FAMILY:
+            if getattr(actor, "role", "") != Role.FAMILY:
+                continue
+            q = Q(**{f"{prefix}pk__in": family_participant_ids(actor, Kind(kind))})
+        else:
             continue
         if rule.part2_excluded:
             q &= ~protected_q(participant_path)

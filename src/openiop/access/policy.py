@@ -225,6 +225,7 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "clinical:participant_notes": Kind.NOTES,
     "clinical:participant_note": Kind.NOTES,
     "clinical:break_glass": None,
+    "clinical:release_record": Kind.NOTES,
     "clinical:participant_plan": Kind.PLANS,
     "clinical:plan_action": Kind.PLANS,
     "clinical:plan_export": Kind.PLANS,

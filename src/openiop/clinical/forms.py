@@ -115,3 +115,24 @@ class SafetyPlanForm(forms.ModelForm):
                   "professional_contacts", "crisis_line", "environment_safety",
                   "reasons_for_living"]
         widgets = {f: forms.Textarea(attrs={"rows": 3}) for f in fields if f != "crisis_line"}
+
+
+class ReleaseForm(forms.Form):
+    """Release a printed note to a named recipient outside the program: who receives it
+    and why (42 CFR 2.31(a)(4)-(5)); the disclosure decision checks the matching consent."""
+
+    note = forms.ChoiceField(label="Note to release")
+    release_to = forms.ChoiceField(label="Recipient is", choices=[
+        ("person", "A named person"), ("organization", "A named organization")])
+    recipient = forms.CharField(label="Recipient's name", max_length=200)
+    purpose = forms.ChoiceField(label="Purpose of the release")
+
+    def __init__(self, *args: Any, notes: Any = (), **kwargs: Any) -> None:
+        from openiop.participants.models import DisclosurePurpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["note"].choices = [
+            (str(n.code), f"{n.session.title if n.session_id else 'Note'}, "
+                          f"{n.get_kind_display().lower()} ({n.get_status_display().lower()})")
+            for n in notes]
+        self.fields["purpose"].choices = DisclosurePurpose.choices

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from openiop.access.decisions import scope
+from openiop.access.policy import Kind
 from openiop.care.models import EpisodeOfCare
 
 from .models import (
@@ -167,13 +169,17 @@ def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
 
 
 def plan_reviews_due(*, organization_id: int, today: date, within_days: int = 7,
-                     therapist_id: int | None = None) -> QuerySet[TreatmentPlan]:
+                     therapist_id: int | None = None, actor: Any = None
+                     ) -> QuerySet[TreatmentPlan]:
     """Treatment plans of open episodes whose review is due within `within_days` days or
-    overdue (of one primary therapist's participants when given), most overdue first."""
+    overdue (of one primary therapist's participants when given; of the plans `actor` may
+    open, when given: the care team's, as the plan page decides), most overdue first."""
     qs = TreatmentPlan.objects.filter(
         program__organization_id=organization_id,
         episode__status__in=EpisodeOfCare.OPEN_STATUSES,
         next_review_due__lte=today + timedelta(days=within_days))
     if therapist_id is not None:
         qs = qs.filter(episode__primary_therapist_id=therapist_id)
+    if actor is not None:
+        qs = scope(qs, actor, Kind.PLANS)
     return qs.select_related("participant", "episode").order_by("next_review_due", "pk")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("participants/<uuid:code>/notes/<uuid:note_code>/", notes.participant_note,
          name="participant_note"),
     path("participants/<uuid:code>/break-glass/", notes.break_glass, name="break_glass"),
+    path("participants/<uuid:code>/release/", notes.release_record, name="release_record"),
     path("participants/<uuid:code>/plan/", plans.participant_plan, name="participant_plan"),
     path("participants/<uuid:code>/plan/revisions/<int:number>/", plans.plan_revision,
          name="plan_revision"),

@@ -1,7 +1,9 @@
 """"My work": what needs this staff member now, most urgent first, per role.
 
 Every list comes from the owning app's selectors; this module only chooses, bounds and
-orders them. Each section keeps its total and the first `LIMIT` rows, with a link to the
+orders them. Every row is one the user may open: the selectors get the user as `actor`
+and apply `openiop.access.scope` (a Part 2 participant's rows reach only the care team).
+Each section keeps its total and the first `LIMIT` rows, with a link to the
 full list where one exists. Rows carry the one URL that opens the action.
 """
 
@@ -150,7 +152,8 @@ def notes_to_sign_section(user: Any) -> Section:
 
 def plan_reviews_section(user: Any, today: date, therapist_id: int | None) -> Section:
     qs = plan_reviews_due(organization_id=user.staff_organization_id, today=today,
-                          within_days=PLAN_REVIEW_WINDOW_DAYS, therapist_id=therapist_id)
+                          within_days=PLAN_REVIEW_WINDOW_DAYS, therapist_id=therapist_id,
+                          actor=user)
     rows = []
     for plan in qs[:LIMIT]:
         late = (today - plan.next_review_due).days
@@ -165,7 +168,7 @@ def plan_reviews_section(user: Any, today: date, therapist_id: int | None) -> Se
 
 def drug_screens_section(user: Any, today: date) -> Section:
     screens = meds.unexpected_screens(user.staff_organization_id, today,
-                                      participant_ids=_caseload(user))
+                                      participant_ids=_caseload(user), actor=user)
     rows = [Row("Unexpected drug-screen result: "
                 + ", ".join(r.label for r in s.unexpected_results), s.participant.display_name,
                 f"collected {s.collected_on:%b %-d}",
@@ -235,17 +238,19 @@ def medication_sections(user: Any, today: date) -> list[Section]:
 
     reviews = [Row("Medication review", r["participant"].display_name,
                    _days(r["days_overdue"]), med_url(r["participant"]), "warn", "Review")
-               for r in meds.overdue_reviews(org_id, today, prescriber_id=prescriber_id)]
+               for r in meds.overdue_reviews(org_id, today, prescriber_id=prescriber_id,
+                                                    actor=user)]
     warnings = [Row(f"Interaction warning not acknowledged: {r['warning'].title}",
                     r["participant"].display_name, r["warning"].severity,
                     med_url(r["participant"]), "danger" if r["warning"].severity == "high"
                     else "warn", "Review")
-                for r in meds.unacknowledged_interactions(org_id, prescriber_id=prescriber_id)]
+                for r in meds.unacknowledged_interactions(org_id, prescriber_id=prescriber_id,
+                                                               actor=user)]
     naloxone = [Row("No naloxone on hand" if not r["never_checked"] else "Naloxone never asked",
                     r["participant"].display_name,
                     f"checked {r['checked_on']:%b %-d}" if r["checked_on"] else "never checked",
                     med_url(r["participant"]), "warn", "Record")
-                for r in meds.naloxone_gaps(org_id)]
+                for r in meds.naloxone_gaps(org_id, actor=user)]
     index = reverse("medications:index")
     return [_bounded("medication_reviews", "Medication reviews due", reviews, more_url=index),
             _bounded("interactions", "Unacknowledged interaction warnings", warnings,

@@ -260,7 +260,7 @@ CONSENT = Spec(
     "Consent", "clinical:participant_notes",
     lambda user: Consent.objects.filter(
         participant__organization_id=user.staff_organization_id
-    ).select_related("participant__organization"),
+    ).select_related("participant__organization", "related_person"),
     consent, ("-granted_at", "pk"), latest(F("granted_at"), F("revoked_at")),
     participant="participant",
     params=common(patient=patient_ref("participant"),

@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
+from openiop.access.decisions import scope
+from openiop.access.policy import Kind
 from openiop.care.models import EpisodeOfCare
 from openiop.care.program_settings import ProgramSettings
 from openiop.participants.models import Participant
@@ -173,11 +175,19 @@ def _open_episodes(org_id: int) -> QuerySet[EpisodeOfCare]:
             .select_related("participant", "program", "prescriber"))
 
 
+def _scoped(qs: QuerySet[Any], actor: Any, kind: Kind) -> QuerySet[Any]:
+    """Rows whose `kind` the actor may open (the chart's own decision, as a filter: a Part 2
+    participant's rows only for the care team or a break-the-glass grant); every row when
+    no actor is given (background work, counts)."""
+    return qs if actor is None else scope(qs, actor, kind)
+
+
 def overdue_reviews(org_id: int, today: date | None = None,
-                    prescriber_id: int | None = None) -> list[dict[str, Any]]:
+                    prescriber_id: int | None = None, *, actor: Any = None
+                    ) -> list[dict[str, Any]]:
     """Participants in an open episode with a clinic prescriber, on at least one active
     medication, whose medication review is past due (a fixed number of queries, whatever
-    the clinic size)."""
+    the clinic size); only those whose medications `actor` may open, when given."""
     today = today or timezone.localdate()
     last = (MedicationReview.objects.filter(participant=OuterRef("participant_id"))
             .order_by("-reviewed_on").values("reviewed_on")[:1])
@@ -185,7 +195,8 @@ def overdue_reviews(org_id: int, today: date | None = None,
         participant__organization_id=org_id, status=MedicationOrder.Status.ACTIVE)
         .values_list("participant_id", flat=True))
     rows = []
-    episodes = _open_episodes(org_id).filter(prescriber__isnull=False)
+    episodes = _scoped(_open_episodes(org_id).filter(prescriber__isnull=False), actor,
+                       Kind.MEDICATIONS)
     if prescriber_id is not None:
         episodes = episodes.filter(prescriber_id=prescriber_id)
     for ep in episodes.annotate(last_review=Subquery(last)):
@@ -200,9 +211,9 @@ def overdue_reviews(org_id: int, today: date | None = None,
     return rows
 
 
-def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
+def naloxone_gaps(org_id: int, *, actor: Any = None) -> list[dict[str, Any]]:
     """Everyone with an open opioid use disorder whose latest check says no naloxone (or
-    who was never asked)."""
+    who was never asked); only those whose problem list `actor` may open, when given."""
     latest = (NaloxoneCheck.objects.filter(participant=OuterRef("participant_id"))
               .order_by("-checked_on", "-pk"))
     rows = (UseDisorder.objects.filter(participant__organization_id=org_id, substance="opioid",
@@ -211,6 +222,7 @@ def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
             .annotate(on_hand=Subquery(latest.values("on_hand")[:1]),
                       checked_on=Subquery(latest.values("checked_on")[:1]))
             .select_related("participant").distinct())
+    rows = _scoped(rows, actor, Kind.PROBLEMS)
     return [{"participant": r.participant, "checked_on": r.checked_on,
              "never_checked": r.on_hand is None}
             for r in rows if not r.on_hand]
@@ -218,14 +230,17 @@ def naloxone_gaps(org_id: int) -> list[dict[str, Any]]:
 
 def unexpected_screens(org_id: int, today: date | None = None,
                        days: int = UNEXPECTED_SCREEN_WINDOW_DAYS,
-                       participant_ids: Any = None) -> Sequence[DrugScreen]:
+                       participant_ids: Any = None, *, actor: Any = None
+                       ) -> Sequence[DrugScreen]:
     """Screens of the last `days` days with an unexpected result, newest first (at most 200);
-    `participant_ids` (ids or a values() queryset) narrows them to a caseload."""
+    `participant_ids` (ids or a values() queryset) narrows them to a caseload, `actor` to
+    the screens that person may open."""
     today = today or timezone.localdate()
     qs = DrugScreen.objects.filter(participant__organization_id=org_id, has_unexpected=True,
                                    collected_on__gte=today - timedelta(days=days))
     if participant_ids is not None:
         qs = qs.filter(participant_id__in=participant_ids)
+    qs = _scoped(qs, actor, Kind.DRUG_SCREENS)
     screens = list(
         qs
         .select_related("participant")
@@ -240,16 +255,18 @@ def unexpected_screens(org_id: int, today: date | None = None,
 
 
 def unacknowledged_interactions(org_id: int, prescriber_id: int | None = None,
-                                limit: int = 200) -> list[dict[str, Any]]:
+                                limit: int = 200, *, actor: Any = None
+                                ) -> list[dict[str, Any]]:
     """Interaction warnings among a participant's active medications that no order of the
     participant has acknowledged (by rule), for participants in an open episode (of one
     prescriber when given). Two queries; the rules run in memory."""
     episodes = _open_episodes(org_id)
     if prescriber_id is not None:
         episodes = episodes.filter(prescriber_id=prescriber_id)
-    orders = list(MedicationOrder.objects.filter(
+    orders = list(_scoped(MedicationOrder.objects.filter(
         participant_id__in=episodes.values("participant_id"),
-        status=MedicationOrder.Status.ACTIVE).select_related("participant")
+        status=MedicationOrder.Status.ACTIVE), actor, Kind.MEDICATIONS)
+        .select_related("participant")
         .prefetch_related("acknowledgements").order_by("participant_id", "pk"))
     by_participant: dict[int, list[MedicationOrder]] = {}
     for order in orders:

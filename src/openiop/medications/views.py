@@ -403,9 +403,10 @@ def administer(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.MEDICATION_VIEW)
 def index(request: HttpRequest) -> HttpResponse:
     org_id = request.user.staff_organization_id
-    overdue = selectors.overdue_reviews(org_id)
-    gaps = selectors.naloxone_gaps(org_id)
-    screens = selectors.unexpected_screens(org_id)
+    # Each list shows only the rows whose chart tab the viewer may open (openiop.access).
+    overdue = selectors.overdue_reviews(org_id, actor=request.user)
+    gaps = selectors.naloxone_gaps(org_id, actor=request.user)
+    screens = selectors.unexpected_screens(org_id, actor=request.user)
     audit_record(actor=request.user, action="view", object_type="medication_dashboard",
                  organization=request.user.staff_profile.organization, request=request)
     return render(request, "medications/index.html", {

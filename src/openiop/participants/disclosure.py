@@ -23,8 +23,9 @@ effective 16 April 2024; https://www.ecfr.gov/current/title-42/chapter-I/subchap
   (2.31(a)(6)-(7)), that names this recipient, by name or by a general designation that
   includes it (2.31(a)(4)), and whose purpose covers the purpose of this request
   (2.31(a)(5); a TPO consent covers treatment, payment and health care operations, 2.33(b)).
-- Each disclosure made with consent carries one of the two statements of 2.32(a); the
-  program chooses which (Organization.part2_notice).
+- Each disclosure made with consent carries one of the two statements of 2.32(a): the full
+  one of 2.32(a)(1) or the abbreviated one of 2.32(a)(2); the program chooses which
+  (Organization.part2_notice).
 - A refusal looks like "nothing to show" to the recipient: it must not reveal that the
   person has Part 2 records (2.13(c): acknowledging that a person is a patient is itself
   a disclosure).
@@ -55,7 +56,13 @@ PART2_KINDS = (Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
 SUD_FOCUSES = ("su", "co")
 
 # --- The notice (42 CFR 2.32(a), final rule of 16 February 2024, 89 FR 12472) -----------
-# Quoted from the rule; a program chooses one (Organization.part2_notice).
+# 2.32 "Notice and copy of consent to accompany disclosure" as amended: "(a) Each disclosure
+# made with the patient's written consent must be accompanied by one of the following
+# written statements (i.e., paragraph (a)(1) or (2) of this section)". Quoted word for word
+# (the amended rule writes "Federal" capitalized and "use or disclosure" where the 2018 text
+# said "disclosure" only); a program chooses one (Organization.part2_notice). 2.32(b) also
+# asks for a copy of the consent or a clear explanation of its scope with each disclosure.
+# 2.32(a)(1), "Statement 1" (items (i) to (iii) run on here as one paragraph):
 NOTICE_FULL = (
     "This record which has been disclosed to you is protected by Federal confidentiality "
     "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
@@ -74,6 +81,7 @@ NOTICE_FULL = (
     "release of medical or other information is NOT sufficient to meet the required "
     "elements of written consent to further use or redisclose the record (see 42 CFR 2.31)."
 )
+# 2.32(a)(2), "Statement 2":
 NOTICE_ABBREVIATED = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 NOTICES = {"full": NOTICE_FULL, "abbreviated": NOTICE_ABBREVIATED}
 

@@ -72,6 +72,8 @@ def render_consents(request: HttpRequest, participant: Participant, *,
     return render(request, "participants/consents.html", chart_context(
         request, participant, active_tab=TAB) | {
         "consents": rows, "can_manage": can_manage,
+        # Releasing a note prints it: the notes' reader (the release page asks again).
+        "can_release": has_perm(request.user, Perm.CLINICAL_VIEW),
         "part2_form": part2 or Part2ConsentForm(
             initial=part2_initial, organization_id=request.user.staff_organization_id),
         "family_form": family or FamilyConsentForm(initial=family_initial,

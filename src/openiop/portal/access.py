@@ -2,7 +2,8 @@
 
 A participant sees only their own record; a family member sees only the parts the
 participant consented to (participants.Consent of kind family_access, active now:
-revocation takes effect on the next request). Anything else is a 404, and the attempt is
+revocation takes effect on the next request), as the access module decides
+(`openiop.access.decisions.family_allows`: the consent's scope, then the policy table). Anything else is a 404, and the attempt is
 written to the audit trail as "denied" (a 404 says nothing about whether the record exists).
 """
 
@@ -15,12 +16,15 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 
+from openiop.access.decisions import family_allows, family_consents, family_scopes
 from openiop.accounts.models import Role
 from openiop.audit.services import audit_record
 from openiop.participants.consents import FAMILY_SCOPES
-from openiop.participants.models import Consent, Participant, RelatedPerson
+from openiop.participants.models import Participant, RelatedPerson
+
+__all__ = ["FAMILY_SCOPES", "audit_view", "deny", "family_consents", "family_portal",
+           "family_scopes", "own_object", "participant_portal"]
 
 
 def deny(request: HttpRequest, *, object_type: str, object_id: object = "",
@@ -47,23 +51,6 @@ def _related_person_of(user: Any) -> RelatedPerson | None:
         return RelatedPerson.objects.select_related("participant", "participant__organization").get(user=user)
     except RelatedPerson.DoesNotExist:
         return None
-
-
-def family_consents(related: RelatedPerson) -> list[Consent]:
-    """The family-access consents of this person that are in force right now."""
-    now = timezone.now()
-    consents = Consent.objects.filter(
-        participant_id=related.participant_id, related_person=related,
-        kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True,
-    )
-    return [c for c in consents if c.is_active_at(now)]
-
-
-def family_scopes(related: RelatedPerson) -> set[str]:
-    scopes: set[str] = set()
-    for consent in family_consents(related):
-        scopes.update(s for s in (consent.scopes or []) if s in FAMILY_SCOPES)
-    return scopes
 
 
 def participant_portal(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -94,7 +81,7 @@ def family_portal(scope: str | None = None) -> Callable:
             if related is None:
                 raise deny(request, object_type="family_portal", reason="not a family account")
             scopes = family_scopes(related)
-            if scope is not None and scope not in scopes:
+            if scope is not None and not family_allows(request.user, related.participant, scope):
                 raise deny(request, object_type="family_portal", object_id=scope,
                            participant=related.participant, reason=f"no consent for {scope}")
             request.related_person = related

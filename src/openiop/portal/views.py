@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.access.decisions import allows
+from openiop.access.decisions import scope as access_scope
 from openiop.access.policy import Kind
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
@@ -499,7 +500,8 @@ def family_module(request: HttpRequest, slug: str) -> HttpResponse:
 
 @family_portal("shared_notes")
 def family_notes(request: HttpRequest) -> HttpResponse:
-    notes = SharedNote.objects.filter(participant=request.participant).select_related("shared_by")
+    notes = access_scope(SharedNote.objects.filter(participant=request.participant),
+                         request.user, Kind.MESSAGES).select_related("shared_by")
     return render(request, "portal/family_notes.html", _family_ctx(request, "shared_notes", notes=notes))
 
 
@@ -515,11 +517,13 @@ def portal_root(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.CLINICAL_VIEW)
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Participants of this organization with messages the team has not read yet."""
+    """Participants of this organization with messages the team has not read yet: those
+    whose messages the user may open (a Part 2 participant's: the care team's)."""
     from django.db.models import Count, Max, Q
 
     rows = (
-        participants_visible_to(request.user)
+        access_scope(participants_visible_to(request.user), request.user, Kind.MESSAGES,
+                     participant_path="")
         .filter(portal_messages__isnull=False)
         .annotate(
             unread=Count("portal_messages", filter=Q(portal_messages__from_participant=True,

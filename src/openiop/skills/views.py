@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from openiop.access.decisions import scope
+from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.core.decorators import staff_required
@@ -143,8 +145,10 @@ def rotation_apply(request: HttpRequest, program: str, kind: str) -> HttpRespons
 def cohort(request: HttpRequest, program: str) -> HttpResponse:
     """Which participant has covered which module: a participants x modules table."""
     prog = _program(request, program)
+    # Only the participants whose skills work the user may open (openiop.access).
     episodes = (
-        EpisodeOfCare.objects.filter(program=prog, status=EpisodeOfCare.Status.ACTIVE)
+        scope(EpisodeOfCare.objects.filter(program=prog, status=EpisodeOfCare.Status.ACTIVE),
+              request.user, Kind.SKILLS)
         .select_related("participant")
         .order_by("participant__legal_last_name", "participant__legal_first_name", "pk")
     )

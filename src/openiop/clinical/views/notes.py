@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.access.decisions import scope
+from openiop.access.policy import Kind
 from openiop.access.services import break_glass_grant
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
@@ -25,7 +27,7 @@ from openiop.scheduling.models import Session
 
 from .. import services
 from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
-from ..forms import AddendumForm, BreakGlassForm, SignForm
+from ..forms import AddendumForm, BreakGlassForm, ReleaseForm, SignForm
 from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf, print_release
@@ -64,10 +66,11 @@ def index(request: HttpRequest) -> HttpResponse:
     to_cosign = note_queryset().filter(
         status=NoteStatus.SIGNED, needs_cosignature=True,
         author__staff_profile__supervisor__user=user).order_by("signed_at")[:50]
-    plans = TreatmentPlan.objects.filter(
+    # Only the plans the viewer may open (the care team's; the Administrator is not).
+    plans = scope(TreatmentPlan.objects.filter(
         program__organization_id=org_id, episode__status="active",
         next_review_due__lte=timezone.localdate() + timezone.timedelta(days=7),
-    ).select_related("participant").order_by("next_review_due")
+    ), user, Kind.PLANS).select_related("participant").order_by("next_review_due")
     if not everyone:
         plans = plans.filter(episode__primary_therapist=user)
     context = {
@@ -565,3 +568,33 @@ def break_glass(request: HttpRequest, code: str) -> HttpResponse:
     if target == "plan":
         return redirect("clinical:participant_plan", code=participant.code)
     return redirect("clinical:participant_notes", code=participant.code)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_GET
+def release_record(request: HttpRequest, code: str) -> HttpResponse:
+    """Release a signed note of this participant to a named recipient: staff choose the
+    note, the recipient and the purpose; the print then asks the disclosure decision
+    (`print_release`), which releases a Part 2 record only under a consent naming that
+    recipient and purpose, prints the 42 CFR 2.32 notice and audits the disclosure with the
+    recipient. A refused release answers as if there were nothing to print."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from openiop.participants.views import chart_context
+
+    participant = chart_participant(request, code, audit=False)
+    notes = list(notes_for_participant(participant).exclude(status=NoteStatus.DRAFT)
+                 .select_related("session")[:50])
+    form = ReleaseForm(request.GET or None, notes=notes)
+    if form.is_valid():
+        data = form.cleaned_data
+        query = {"release_to": data["release_to"], "recipient": data["recipient"],
+                 "purpose": data["purpose"], "participant": str(participant.code)}
+        return redirect(reverse("clinical:note_print", kwargs={"code": data["note"]})
+                        + "?" + urlencode(query))
+    return render(request, "clinical/release.html",
+                  chart_context(request, participant, active_tab="participants:consents")
+                  | {"form": form, "has_notes": bool(notes)},
+                  status=400 if form.errors else 200)
