@@ -166,7 +166,10 @@ def decide(actor: Any, kind: Kind, participant: Any, *, action: str = "view",
             cache.append(is_part2(participant))
         return cache[0]
 
-    return any(_permits(rules.get(rel), action, part2) for rel in rels)
+    # In the order the relationships are declared, not the set's (which changes with the
+    # process's string hashing): the care team first, so whether the Part 2 question is
+    # asked at all, and a page's query count with it, is the same in every process.
+    return any(_permits(rules.get(rel), action, part2) for rel in Rel if rel in rels)
 
 
 def allows(actor: Any, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> bool:
