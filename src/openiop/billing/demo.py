@@ -207,7 +207,10 @@ def _charges_and_claims(ctx: DemoContext, biller: Any) -> None:
         claim.sent_on = ctx.today - timedelta(days=rng.choice([3, 12, 40, 75, 100]))
     Claim.objects.bulk_update(sent, ["sent_on"])
     if sent:
-        _post_835(ctx, biller, sent[: max(len(sent) * 2 // 3, 1)])
+        # Two thirds answered by the 835 (at least three when four or more were sent, so a
+        # small clinic still shows paid, partly paid and denied), the rest still waiting.
+        answered = max(len(sent) * 2 // 3, min(3, len(sent) - 1), 1)
+        _post_835(ctx, biller, sent[:answered])
     if len(kept) >= 2:  # one claim voided (billed by mistake), the others stay ready
         services.claim_void(actor=biller, claim=Claim.objects.get(pk=kept[-1]))
 
