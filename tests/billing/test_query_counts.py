@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from openiop.accounts.models import Role, User
@@ -32,6 +33,11 @@ API = {
     "charges": 8, "claims": 8, "remittances": 8, "coverages": 13, "authorizations": 14,
     "claim": 13, "remittance": 15,
 }
+# Lists whose reading is audited: on PostgreSQL the audit write takes its chain's advisory
+# lock, one query more (audit/services.py).
+AUDITED = {"billing:participant_billing", "billing:statement", "billing:participant_diagnoses",
+           "billing:claim_detail", "billing:my_costs", "coverages", "authorizations", "claim",
+           "remittance"}
 
 
 def _post_835(clinic, claims, trace):
@@ -147,7 +153,8 @@ def _measure(targets, assert_max):
     """Each list's query count, each held to its pin. One request first: a client's first
     request may also save its session, which is not the list's doing."""
     counts = {}
-    bounds = PAGES | API
+    lock = 1 if connection.vendor == "postgresql" else 0
+    bounds = {k: v + (lock if k in AUDITED else 0) for k, v in (PAGES | API).items()}
     for label, client, url in targets:
         client.get(url)
         with assert_max(bounds[label], info=label) as ctx:
