@@ -27,7 +27,7 @@ PAGES = {
     "billing:remittances": 9, "billing:denials": 9, "billing:aging": 7,
     "billing:participant_billing": 42, "billing:statement": 30,
     "billing:participant_diagnoses": 28, "billing:claim_detail": 15,
-    "billing:remittance_detail": 9, "billing:my_costs": 17,
+    "billing:remittance_detail": 15, "billing:my_costs": 17,
 }
 API = {
     "charges": 8, "claims": 8, "remittances": 8, "coverages": 13, "authorizations": 14,
@@ -36,7 +36,7 @@ API = {
 # Lists whose reading is audited: on PostgreSQL the audit write takes its chain's advisory
 # lock, one query more (audit/services.py).
 AUDITED = {"billing:participant_billing", "billing:statement", "billing:participant_diagnoses",
-           "billing:claim_detail", "billing:my_costs", "coverages", "authorizations", "claim",
+           "billing:claim_detail", "billing:remittance_detail", "billing:my_costs", "coverages", "authorizations", "claim",
            "remittance"}
 
 
