@@ -1,13 +1,16 @@
-"""Medicare IOP certification and recertification (42 CFR 424.24(d)): the log, due dates,
-warnings for My work, the billing tab block and the scrubber hold."""
+"""Medicare IOP certification and recertification (42 CFR 424.24(d): recertification no
+less often than every other month; OpenIOP's 60-day default, at most 62): the log, due
+dates, the setting's bound, warnings for My work, the billing tab block and the scrubber
+hold."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,8 +21,8 @@ from openiop.core.exceptions import NotPermitted
 
 from .. import factories as f
 from ..conftest import login
-from .conftest import TODAY, certify, coverage, physician
-from .test_claims import medicare_month
+from .conftest import TODAY, TZ, attended, certify, coverage, physician, principal
+from .test_claims import authorize, build, medicare_month
 
 
 def _record(clinic, doc, day):
@@ -37,7 +40,8 @@ def test_first_statement_covers_from_admission_and_recertification_follows_the_i
     w.episode.save()
     first = _record(clinic, doc, admitted + timedelta(days=2))
     assert (first.kind, first.covers_from) == ("initial", admitted)
-    assert first.next_due_on == admitted + timedelta(days=32)
+    # The first recertification is due the interval after admission, not after signature.
+    assert first.next_due_on == admitted + timedelta(days=30)
     on_time = _record(clinic, doc, first.next_due_on - timedelta(days=1))
     assert on_time.kind == "recert"
     assert on_time.covers_from == first.next_due_on + timedelta(days=1)
@@ -196,3 +200,77 @@ def test_my_work_lists_certifications_for_billing_and_directors_not_clinicians(c
     assert not [s for s in worklist.my_work(w.clinician) if s.key == "certifications"]
     certify(w, w.episode.admitted_on, TODAY + timedelta(days=60))
     assert not [s for s in worklist.my_work(clinic.billing) if s.key == "certifications"]
+
+
+def test_the_interval_is_60_days_by_default_and_the_setting_refuses_more_than_62(clinic):
+    profile = clinic.profile
+    assert profile.iop_recertification_days == 60
+    assert services.certification.recertification_days(profile.organization_id) == 60
+    for shorter in (30, 62):
+        profile.iop_recertification_days = shorter
+        profile.full_clean()  # a program may shorten it, up to every other month
+    profile.iop_recertification_days = 90
+    with pytest.raises(ValidationError) as exc:
+        profile.full_clean()
+    [message] = exc.value.message_dict["iop_recertification_days"]
+    assert "iop_recertification_days" in message and "at most 62 days" in message
+    assert "42 CFR 424.24(d)" in message
+    # The database refuses it too, whatever path writes it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(profile).objects.filter(pk=profile.pk).update(iop_recertification_days=90)
+
+
+def test_a_recertification_due_on_day_60_shows_on_my_work_7_days_before(clinic):
+    from openiop.dashboard import worklist
+
+    w = clinic.world
+    coverage(w.participant, clinic.medicare)
+    admitted = TODAY - timedelta(days=10)
+    w.episode.admitted_on = admitted
+    w.episode.save()
+    first = _record(clinic, physician(w), admitted + timedelta(days=1))
+    assert first.next_due_on == admitted + timedelta(days=60)
+
+    def rows_on(day):
+        with time_machine.travel(datetime.combine(day, time(9), tzinfo=TZ), tick=False):
+            sections = [s for s in worklist.my_work(clinic.billing) if s.key == "certifications"]
+            html = login(clinic.billing).get(reverse("dashboard:my_work")).content.decode()
+        return [r.what for s in sections for r in s.rows], html
+
+    early, early_html = rows_on(admitted + timedelta(days=52))
+    assert early == [] and "Medicare IOP recertification due" not in early_html
+    week_before, html = rows_on(admitted + timedelta(days=53))
+    assert week_before == ["Medicare IOP recertification due"]
+    due = first.next_due_on
+    assert "Medicare IOP recertification due" in html and f"due {due:%a %b} {due.day}" in html
+    late, _ = rows_on(admitted + timedelta(days=61))
+    assert late == ["Medicare IOP recertification overdue"]
+
+
+def test_a_day_past_the_first_period_is_held_until_a_recertification_covers_it(clinic):
+    w = clinic.world
+    cov = coverage(w.participant, clinic.medicare)
+    admitted = TODAY - timedelta(days=70)
+    w.episode.admitted_on = admitted
+    w.episode.save()
+    doc = physician(w)
+    first = _record(clinic, doc, admitted)
+    covered, uncovered = first.next_due_on - timedelta(days=2), first.next_due_on + timedelta(days=2)
+    authorize(cov, admitted, TODAY)
+    principal(w.participant, w.clinician)
+    for day in (covered, uncovered):
+        for hour, kind in ((9, "group"), (10, "psychoeducation"), (11, "skills")):
+            attended(w, w.participant, day, kind=kind, hour=hour)
+    start = TODAY - timedelta(days=30)
+    services.capture_charges(actor=clinic.billing, organization=w.org, start=start,
+                             end=TODAY - timedelta(days=1))
+    [claim] = build(clinic, start)
+    assert claim.status == "held"
+    [hold] = [h["message"] for h in claim.holds if h["code"] == "certification"]
+    assert f"{uncovered:%b} {uncovered.day}" in hold
+    assert f"{covered:%b} {covered.day}" not in hold
+    # A recertification signed before the first period ended covers the day after it.
+    recert = _record(clinic, doc, first.next_due_on - timedelta(days=3))
+    assert recert.covers_from == first.next_due_on + timedelta(days=1) <= uncovered
+    claim = services.rescrub(actor=clinic.billing, claim=claim)
+    assert claim.status == "ready", claim.holds

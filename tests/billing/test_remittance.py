@@ -127,3 +127,22 @@ def test_reason_codes_in_words_come_from_the_data_file():
     assert codes.rarc("N54").startswith("The claim does not match")
     assert codes.carc("9999") == "Adjustment reason 9999"
     assert codes.group("PR") == "Patient responsibility"
+
+
+def test_reading_a_remittance_page_is_audited_it_names_the_participants_paid(clinic):
+    from django.urls import reverse
+
+    from openiop.audit.models import AccessEvent
+
+    from ..conftest import login
+
+    claim = sent_claim(clinic)
+    remittance = services.remittance_post(actor=clinic.billing, organization=clinic.world.org,
+                                          text=remit_for(claim, paid=Decimal("100")))
+    url = reverse("billing:remittance_detail", kwargs={"remittance_code": remittance.code})
+    response = login(clinic.billing).get(url)
+    assert response.status_code == 200
+    assert claim.participant.legal_last_name in response.content.decode()
+    assert AccessEvent.objects.filter(actor=clinic.billing, action="view",
+                                      object_type="remittance",
+                                      object_id=str(remittance.code)).count() == 1

@@ -135,17 +135,23 @@ def _certifications(ctx: DemoContext, coverages: list[Coverage], episodes: dict,
                 or ep.admitted_on > today or rng.random() < 0.1:
             continue  # a few are left missing so "My work" has something to show
         doctor = rng.choice(doctors)
-        start, kind = ep.admitted_on, "initial"
         end = min(today, ep.discharged_on or today)
+        signed = min(ep.admitted_on + timedelta(days=rng.randint(0, 2)), end)
+        previous = None
         while True:
-            signed = min(start + timedelta(days=rng.randint(0, 2)), end)
-            due = signed + timedelta(days=interval)
+            # The service's own rule for the dates; recertifications signed a few days
+            # before the previous period ends, as an office that keeps up would.
+            start, due = services.certification.period_covered(
+                admitted_on=ep.admitted_on, certified_on=signed, interval=interval,
+                previous_due=previous)
             rows.append(IopCertification(
-                participant_id=cov.participant_id, episode=ep, kind=kind, certified_by=doctor,
+                participant_id=cov.participant_id, episode=ep,
+                kind="initial" if previous is None else "recert", certified_by=doctor,
                 certified_on=signed, covers_from=start, next_due_on=due, recorded_by=biller))
             if due >= end:
                 break
-            start, kind = due + timedelta(days=1), "recert"
+            previous = due
+            signed = min(due - timedelta(days=rng.randint(0, min(6, interval - 1))), end)
     ctx.bulk_create(rows, label="Medicare IOP certifications")
 
 
@@ -201,7 +207,10 @@ def _charges_and_claims(ctx: DemoContext, biller: Any) -> None:
         claim.sent_on = ctx.today - timedelta(days=rng.choice([3, 12, 40, 75, 100]))
     Claim.objects.bulk_update(sent, ["sent_on"])
     if sent:
-        _post_835(ctx, biller, sent[: max(len(sent) * 2 // 3, 1)])
+        # Two thirds answered by the 835 (at least three when four or more were sent, so a
+        # small clinic still shows paid, partly paid and denied), the rest still waiting.
+        answered = max(len(sent) * 2 // 3, min(3, len(sent) - 1), 1)
+        _post_835(ctx, biller, sent[:answered])
     if len(kept) >= 2:  # one claim voided (billed by mistake), the others stay ready
         services.claim_void(actor=biller, claim=Claim.objects.get(pk=kept[-1]))
 

@@ -1,10 +1,14 @@
-"""Medicare IOP physician certification and recertification (42 CFR 424.24(d)).
+"""Medicare IOP physician certification and recertification.
 
 Medicare Part B pays for intensive outpatient services only when a physician certifies
-that the individual needs them (at least 9 hours a week, under a written plan of care) and
-recertifies at the interval the regulation sets. Certification statements are kept in the
-record, not sent with the claim; this model is the clinic's log of them, with the date the
-next recertification is due. See docs/billing.md, "Medicare IOP certification".
+that the individual needs them (at least 9 hours a week, under an individualized written
+plan of treatment) and recertifies the need no less often than every other month: Social
+Security Act §1835(a)(2)(F) as amended by the Consolidated Appropriations Act, 2023,
+§4124, codified at 42 CFR 424.24(d) by the CY 2024 OPPS/ASC final rule with comment
+period (CMS-1786-FC, 88 FR 81540, Nov 22, 2023; correction 89 FR 9002, Feb 9, 2024).
+Certification statements are kept in the record, not sent with the claim; this model is
+the clinic's log of them, with the date the next recertification is due. See
+docs/billing.md, "Medicare IOP certification and recertification".
 """
 
 from __future__ import annotations
@@ -13,6 +17,21 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+
+# "No less often than every other month" (42 CFR 424.24(d)). OpenIOP counts it as days:
+# 60 by default, the first recertification due 60 days after admission. A program may
+# choose fewer days; never more than 62, the longest two consecutive calendar months
+# (July and August, or December and January), so no setting can outlast the rule.
+RECERT_DEFAULT_DAYS = 60
+RECERT_MAX_DAYS = 62
+RECERT_MAX_MESSAGE = (
+    f"Medicare IOP recertification interval (iop_recertification_days): at most "
+    f"{RECERT_MAX_DAYS} days. Medicare requires recertification no less often than every "
+    "other month (42 CFR 424.24(d)); choose a shorter interval, never a longer one.")
+RECERT_RANGE_MESSAGE = ("Medicare IOP recertification interval (iop_recertification_days): "
+                        f"from 1 to {RECERT_MAX_DAYS} days.")
+RECERT_MIN_MESSAGE = ("Medicare IOP recertification interval (iop_recertification_days): "
+                      "at least 1 day.")
 
 
 class IopCertification(models.Model):

@@ -9,6 +9,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from .certification import (
+    RECERT_DEFAULT_DAYS,
+    RECERT_MAX_DAYS,
+    RECERT_MAX_MESSAGE,
+    RECERT_MIN_MESSAGE,
+    RECERT_RANGE_MESSAGE,
+)
+
 MONEY = {"max_digits": 10, "decimal_places": 2, "default": Decimal("0.00")}
 
 
@@ -47,14 +55,28 @@ class BillingProfile(models.Model):
         help_text="The physician named as attending on institutional claims (their NPI).",
     )
     iop_recertification_days = models.PositiveSmallIntegerField(
-        "Medicare IOP recertification interval (days)", default=60,
-        validators=[MinValueValidator(1), MaxValueValidator(366)],
-        help_text="Days a Medicare IOP certification covers before recertification is due "
-                  "(42 CFR 424.24(d)); confirm against the current regulation text.",
+        "Medicare IOP recertification interval (days)", default=RECERT_DEFAULT_DAYS,
+        validators=[MinValueValidator(1, message=RECERT_MIN_MESSAGE),
+                    MaxValueValidator(RECERT_MAX_DAYS, message=RECERT_MAX_MESSAGE)],
+        help_text="Days from admission to the first Medicare IOP recertification, and from "
+                  "each signed recertification to the next. Medicare requires recertification "
+                  "no less often than every other month (42 CFR 424.24(d); Social Security Act "
+                  "§1835(a)(2)(F) as amended by the Consolidated Appropriations Act, 2023, "
+                  "§4124; CY 2024 OPPS/ASC final rule, 88 FR 81540): 60 days by default, "
+                  f"shorter if the program wants, never more than {RECERT_MAX_DAYS}.",
     )
     standard_rates = models.JSONField(default=dict, blank=True,
                                       help_text="The clinic's charge per unit by code.")
     interchange_counter = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(iop_recertification_days__gte=1,
+                            iop_recertification_days__lte=RECERT_MAX_DAYS),
+                name="billing_profile_recert_days_range",
+                violation_error_message=RECERT_RANGE_MESSAGE),
+        ]
 
     def __str__(self) -> str:
         return self.legal_name

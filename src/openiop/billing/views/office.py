@@ -232,6 +232,9 @@ def remittances(request: HttpRequest) -> HttpResponse:
 def remittance_detail(request: HttpRequest, remittance_code: Any) -> HttpResponse:
     remittance = get_object_or_404(Remittance, organization_id=request.user.staff_organization_id,
                                    code=remittance_code)
+    # It names the participants it paid: a read of their records, audited as the API's is.
+    audit_record(actor=request.user, action="view", object_type="remittance",
+                 object_id=remittance.code, organization=remittance.organization, request=request)
     payments = list(remittance.payments.select_related("claim__participant")
                     .prefetch_related("adjustments"))
     rows = [{"payment": p, "status": codes.claim_status(p.status_code),
