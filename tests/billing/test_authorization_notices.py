@@ -93,3 +93,19 @@ def test_cancelled_authorizations_and_other_clinics_are_left_alone(clinic):
                                  reference_number="O", starts_on=TODAY, ends_on=TODAY)
     assert authorization_notices_send(now=FROZEN) == 1  # the other clinic's
     assert list(Notification.objects.values_list("user", flat=True)) == [clinic.world.outsider.pk]
+
+
+def test_the_scheduler_runs_it_on_a_worker_and_the_jobs_page_lists_the_run(clinic, run_worker):
+    from openiop.jobs.models import Job
+    from openiop.jobs.scheduler import run_due
+    from tests.conftest import login
+
+    _auth(clinic, ends_in=2)
+    jobs = [p for p in periodic.registered() if p.name == "authorization-notices"]
+    assert run_due(now=FROZEN, jobs=jobs) == ["authorization-notices"]
+    run_worker()
+    job = Job.objects.get(kind="periodic:authorization-notices")
+    assert job.state == Job.State.SUCCEEDED and job.result == {"notices_sent": 1}
+    assert Notification.objects.get().user == clinic.billing
+    page = login(clinic.world.director).get("/jobs/?scheduled=1")
+    assert "Scheduled: authorization notices" in page.content.decode()

@@ -160,3 +160,24 @@ def test_reminders_take_a_fixed_number_of_queries_per_reminder(reachable,
     # (its chain lock, last row, sequence, insert), notification.
     with django_assert_max_num_queries(16):
         assert session_reminders_send(now=NOW) == 1
+
+
+def test_the_scheduler_runs_it_on_a_worker_and_the_jobs_page_lists_the_run(reachable,
+                                                                          run_worker):
+    import time_machine
+
+    from openiop.jobs.models import Job
+    from openiop.jobs.scheduler import run_due
+    from tests.conftest import login
+
+    _book(reachable)
+    jobs = [p for p in periodic.registered() if p.name == "session-reminders"]
+    with time_machine.travel(NOW, tick=False):
+        assert run_due(now=NOW, jobs=jobs) == ["session-reminders"]
+        assert run_due(now=NOW + timedelta(minutes=5), jobs=jobs) == []  # not due again yet
+        run_worker()
+    job = Job.objects.get(kind="periodic:session-reminders")
+    assert job.state == Job.State.SUCCEEDED and job.result == {"reminders_sent": 1} and job.started_by is None
+    assert SessionReminder.objects.count() == 1
+    page = login(reachable.director).get("/jobs/?scheduled=1")
+    assert "Scheduled: session reminders" in page.content.decode()

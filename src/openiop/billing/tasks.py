@@ -15,8 +15,9 @@ PERIODIC = [
 
 
 @task()
-def send_authorization_notices() -> int:
-    """Tell billing staff of authorizations 80 % used or ending soon; returns how many."""
+def send_authorization_notices() -> dict:
+    """Tell billing staff of authorizations 80 % used or ending soon; the job's result says
+    how many authorizations were told about."""
     from .services.notices import authorization_notices_send
 
-    return authorization_notices_send()
+    return {"notices_sent": authorization_notices_send()}

@@ -15,8 +15,8 @@ PERIODIC = [
 
 
 @task()
-def send_session_reminders() -> int:
-    """Send the day-before reminders due now; returns how many were sent."""
+def send_session_reminders() -> dict:
+    """Send the day-before reminders due now; the job's result says how many were sent."""
     from .services.reminders import session_reminders_send
 
-    return session_reminders_send()
+    return {"reminders_sent": session_reminders_send()}
