@@ -109,3 +109,15 @@ def test_the_scheduler_runs_it_on_a_worker_and_the_jobs_page_lists_the_run(clini
     assert Notification.objects.get().user == clinic.billing
     page = login(clinic.world.director).get("/jobs/?scheduled=1")
     assert "Scheduled: authorization notices" in page.content.decode()
+
+
+def test_my_work_shows_billing_staff_what_the_notice_is_about(clinic):
+    from tests.conftest import login
+
+    auth = _auth(clinic, ends_in=3, reference="END-3")
+    authorization_notices_send(now=FROZEN)
+    (note,) = Notification.objects.filter(user=clinic.billing)
+    html = login(clinic.billing).get("/dashboard/").content.decode()
+    assert "Authorization END-3 ends soon" in html
+    assert f'href="{note.url}"' in html and note.url.endswith(f"#auth-{auth.code}")
+    assert "Authorization END-3 ends Mar 19." in html

@@ -23,6 +23,11 @@ from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
 
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
+# "Ends soon" a week before the last covered day: payers under the CMS Interoperability and
+# Prior Authorization final rule (CMS-0057-F, 89 FR 8758, 2024) have up to 7 calendar days to
+# decide a standard request, so a continued-stay request made later may not be decided before
+# the authorization ends.
+AUTH_ENDING_DAYS = 7
 LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
 ATTENDED = ("present", "late", "left_early")
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"

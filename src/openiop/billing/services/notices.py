@@ -27,11 +27,7 @@ from openiop.organizations.models import Organization
 from .. import selectors
 from ..models import Authorization, AuthorizationNotice
 
-# Ask for a continued-stay authorization a week before the last covered day: payers under the
-# CMS Interoperability and Prior Authorization final rule (CMS-0057-F, 89 FR 8758, 2024) have
-# up to 7 calendar days to decide a standard request, so a request made later may not be
-# decided before the authorization ends.
-AUTH_ENDING_DAYS = 7
+AUTH_ENDING_DAYS = selectors.AUTH_ENDING_DAYS  # why a week: see there
 
 NOTICE_KINDS = {"units_80": AuthorizationNotice.Kind.UNITS_80,
                 "ends_soon": AuthorizationNotice.Kind.ENDS_SOON}
