@@ -12,6 +12,7 @@ from openiop.billing.services.notices import AUTH_ENDING_DAYS, authorization_not
 from openiop.core import periodic
 from openiop.notifications.models import Notification
 
+from .. import factories as f
 from .conftest import FROZEN, TODAY, attended, coverage
 
 EIGHTY = "An authorization has used 80 % of its units"
@@ -121,3 +122,20 @@ def test_my_work_shows_billing_staff_what_the_notice_is_about(clinic):
     assert "Authorization END-3 ends soon" in html
     assert f'href="{note.url}"' in html and note.url.endswith(f"#auth-{auth.code}")
     assert "Authorization END-3 ends Mar 19." in html
+
+
+def test_reading_what_is_due_takes_a_fixed_number_of_queries(clinic,
+                                                              django_assert_max_num_queries):
+    for n in range(5):
+        cov = coverage(f.participant(clinic.world.org), clinic.commercial)
+        auth = Authorization.objects.create(coverage=cov, units_approved=5, reference_number=f"N{n}",
+                                            starts_on=TODAY - timedelta(days=10),
+                                            ends_on=TODAY + timedelta(days=2))
+        AuthorizationNotice.objects.create(authorization=auth, kind="ends_soon",
+                                           basis=auth.ends_on.isoformat(), notified_at=FROZEN)
+    _auth(clinic, ends_in=2)
+    # organizations (2), the warnings (4), their authorizations, the notices sent, billing
+    # staff; then the one new notice: savepoints, its row, the audit event (PostgreSQL adds
+    # the chain's advisory lock), notification. The same with one or fifty told already.
+    with django_assert_max_num_queries(21):
+        assert authorization_notices_send(now=FROZEN) == 1

@@ -69,10 +69,16 @@ def authorization_notices_send(*, now: datetime | None = None) -> int:
         auths = {str(a.code): a for a in Authorization.objects.filter(
             code__in={w.authorization_code for w in warnings}).select_related(
             "coverage__participant")}
+        told = set(AuthorizationNotice.objects.filter(authorization__in=auths.values())
+                   .values_list("authorization_id", "kind", "basis"))
+        due = [(auths[w.authorization_code], NOTICE_KINDS[w.kind], w.url) for w in warnings]
+        due = [(a, kind, url) for a, kind, url in due
+               if (a.pk, kind, _basis(kind, a)) not in told]
+        if not due:
+            continue
         people = billing_staff(org.pk)
-        for w in warnings:
-            auth = auths[w.authorization_code]
-            if _notify_once(auth, NOTICE_KINDS[w.kind], w.url, people, org, now):
+        for auth, kind, url in due:
+            if _notify_once(auth, kind, url, people, org, now):
                 sent += 1
     return sent
 
