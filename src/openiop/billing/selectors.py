@@ -23,6 +23,11 @@ from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
 
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
+# "Ends soon" a week before the last covered day: payers under the CMS Interoperability and
+# Prior Authorization final rule (CMS-0057-F, 89 FR 8758, 2024) have up to 7 calendar days to
+# decide a standard request, so a continued-stay request made later may not be decided before
+# the authorization ends.
+AUTH_ENDING_DAYS = 7
 LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
 ATTENDED = ("present", "late", "left_early")
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -133,21 +138,25 @@ def authorizations_with_usage(auths: list[Authorization]) -> list[tuple[Authoriz
 
 @dataclass(frozen=True)
 class AuthWarning:
-    kind: str  # review_due | units_80 | outside_authorization
+    kind: str  # review_due | units_80 | outside_authorization | ends_soon
     participant_code: str
     participant_name: str
     message: str
     due: date | None
     url: str  # the authorization's row on the Billing tab (the tab itself when none covers)
     reference: str = ""  # the authorization's reference number, when there is one
+    authorization_code: str = ""  # the authorization's code, when the warning is about one
 
 
 def authorization_warnings(*, organization_id: int, today: date | None = None,
                            participant: Any | None = None,
-                           review_within_days: int = REVIEW_DUE_DAYS) -> list[AuthWarning]:
+                           review_within_days: int = REVIEW_DUE_DAYS,
+                           ending_within_days: int | None = None) -> list[AuthWarning]:
     """Warnings for a worklist ("My work") or a chart: a concurrent review due within
     `review_within_days`, 80 % of units used, a session booked in the next LOOKAHEAD_DAYS on
-    a day no active authorization covers (for payers that require one). Four queries."""
+    a day no active authorization covers (for payers that require one); with
+    `ending_within_days`, also an authorization ending within that many days (the periodic
+    notice to the billing office asks for it). Four queries."""
     today = today or timezone.localdate()
     auths = Authorization.objects.filter(
         status=Authorization.Status.ACTIVE, coverage__participant__organization_id=organization_id,
@@ -170,13 +179,20 @@ def authorization_warnings(*, organization_id: int, today: date | None = None,
                 "review_due", str(p.code), p.display_name,
                 f"Concurrent review for authorization {auth.reference_number} is due "
                 f"{auth.review_on:%b} {auth.review_on.day}.", auth.review_on, row,
-                auth.reference_number))
+                auth.reference_number, str(auth.code)))
         if usage.percent >= UNITS_WARNING_PERCENT:
             warnings.append(AuthWarning(
                 "units_80", str(p.code), p.display_name,
                 f"{usage.used} of {usage.approved} {auth.unit} used ({usage.percent} %) on "
                 f"authorization {auth.reference_number}.", auth.ends_on, row,
-                auth.reference_number))
+                auth.reference_number, str(auth.code)))
+        if ending_within_days is not None and today <= auth.ends_on <= today + timedelta(
+                days=ending_within_days):
+            warnings.append(AuthWarning(
+                "ends_soon", str(p.code), p.display_name,
+                f"Authorization {auth.reference_number} ends {auth.ends_on:%b} "
+                f"{auth.ends_on.day}.", auth.ends_on, row, auth.reference_number,
+                str(auth.code)))
     warnings += _outside_authorization(organization_id, today, auth_list, participant, url)
     return sorted(warnings, key=lambda w: (w.due or today, w.participant_name))
 
@@ -227,7 +243,8 @@ def chart_flags(participant: Any, episode: Any) -> list:
     for w in authorization_warnings(organization_id=participant.organization_id,
                                     participant=participant):
         label = {"review_due": "Authorization review due", "units_80": "Authorization 80 % used",
-                 "outside_authorization": "Sessions outside authorization"}[w.kind]
+                 "outside_authorization": "Sessions outside authorization",
+                 "ends_soon": "Authorization ends soon"}[w.kind]
         flags.append(Flag(label, "warn", w.message))
     return flags
 

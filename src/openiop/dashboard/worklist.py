@@ -313,17 +313,20 @@ AUTH_REVIEW_WINDOW_DAYS = 7  # My work shows concurrent reviews due within the w
 
 def authorization_section(user: Any, today: date) -> Section:
     """Authorizations needing the billing office: a concurrent review due within the week,
-    80 % or more of the units used, sessions booked on days no active authorization covers
+    80 % or more of the units used, ending within AUTH_ENDING_DAYS (what the periodic notice
+    to billing staff is about), sessions booked on days no active authorization covers
     (billing.selectors.authorization_warnings: four queries whatever the clinic's size).
     Each row opens the authorization's row on the participant's Billing tab."""
-    from openiop.billing.selectors import authorization_warnings
+    from openiop.billing.selectors import AUTH_ENDING_DAYS, authorization_warnings
 
     warnings = authorization_warnings(organization_id=user.staff_organization_id, today=today,
-                                      review_within_days=AUTH_REVIEW_WINDOW_DAYS)
+                                      review_within_days=AUTH_REVIEW_WINDOW_DAYS,
+                                      ending_within_days=AUTH_ENDING_DAYS)
     rows = []
     for w in warnings:
         what = {"review_due": f"Concurrent review due: authorization {w.reference}",
                 "units_80": f"Authorization {w.reference} nearly used up",
+                "ends_soon": f"Authorization {w.reference} ends soon",
                 "outside_authorization": "Sessions scheduled outside an authorization"}[w.kind]
         if w.kind == "review_due":
             days = (w.due - today).days if w.due else 0

@@ -404,3 +404,21 @@ class StaffHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class SessionReminder(models.Model):
+    """That the day-before reminder of one booking was sent to one person (the participant's
+    or a consenting family member's account). The unique key makes the periodic job send it
+    once, however often it runs and however many workers run it."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "user"], name="session_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder of booking {self.booking_id} to user {self.user_id}"

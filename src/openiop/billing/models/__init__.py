@@ -13,6 +13,7 @@ from .claims import (
 )
 from .coverage import (
     Authorization,
+    AuthorizationNotice,
     ChargeRuleSet,
     Coverage,
     FinancialProfile,
@@ -24,7 +25,7 @@ from .coverage import (
 from .diagnoses import Diagnosis, DiagnosisRank, DiagnosisStatus
 
 __all__ = [
-    "Adjustment", "Authorization", "BillingProfile", "Charge", "ChargeRuleSet", "Claim",
+    "Adjustment", "Authorization", "AuthorizationNotice", "BillingProfile", "Charge", "ChargeRuleSet", "Claim",
     "ClaimBatch", "ClaimLine", "ClaimPayment", "ClaimStatus", "ClaimType", "Coverage",
     "Diagnosis", "DiagnosisRank", "DiagnosisStatus", "FinancialProfile", "IopCertification", "Payer", "PayerKind",
     "Relationship", "Remittance", "SlidingFeeSchedule",

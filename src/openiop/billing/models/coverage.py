@@ -200,3 +200,31 @@ class SlidingFeeSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Sliding fee for {self.program_id}"
+
+
+class AuthorizationNotice(models.Model):
+    """That the billing office was told once about an authorization crossing a threshold.
+
+    `basis` is what the threshold was measured against (the end date for `ends_soon`, the
+    approved units for `units_80`): an authorization extended or given more units is a new
+    question and is told about again. The unique key makes the periodic job idempotent.
+    """
+
+    class Kind(models.TextChoices):
+        ENDS_SOON = "ends_soon", "Ends soon"
+        UNITS_80 = "units_80", "80 % of units used"
+
+    authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE,
+                                      related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    basis = models.CharField(max_length=20)
+    notified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authorization", "kind", "basis"],
+                                    name="billing_auth_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice for authorization {self.authorization_id}"

@@ -12,10 +12,11 @@ from .coverage import (
     sliding_fee_schedule_set,
 )
 from .diagnoses import diagnosis_add, diagnosis_make_principal, diagnosis_resolve
+from .notices import authorization_notices_send
 from .remittance import remittance_post
 
 __all__ = [
-    "CaptureResult", "authorization_add", "batch_create", "build_claims", "capture_charges",
+    "CaptureResult", "authorization_add", "authorization_notices_send", "batch_create", "build_claims", "capture_charges",
     "certification_record", "claim_void", "coverage_add", "coverage_end", "diagnosis_add", "diagnosis_make_principal",
     "diagnosis_resolve", "financial_profile_set", "payer_create", "remittance_post", "rescrub",
     "sliding_fee_schedule_set",
