@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0003_changed_at'),
+        ('billing', '0004_recertification_bound'),
     ]
 
     operations = [
