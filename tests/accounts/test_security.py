@@ -160,3 +160,23 @@ def test_a_participant_signing_in_lands_on_the_portal(world):
     user = portal_user(world.participant)
     response = _login(Client(), user.username, PASSWORD)
     assert response.status_code == 302 and response["Location"] == "/portal/"
+
+
+def test_the_session_key_changes_when_the_second_factor_is_verified(world, settings):
+    # Session fixation (OWASP ASVS 3.2.1): the key a client held after the password step
+    # (which an attacker may have planted) is not the key of the fully signed-in session.
+    settings.OPENIOP_REQUIRE_MFA = True
+    device = TOTPDevice.objects.create(user=world.clinician, name="phone", confirmed=True)
+    client = Client()
+    _login(client, "clin", PASSWORD)
+    after_password = client.cookies[settings.SESSION_COOKIE_NAME].value
+    token = f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"
+    done = client.post("/accounts/mfa/", {"token": token, "next": "/participants/"})
+    assert done.status_code == 302
+    after_mfa = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after_mfa != after_password
+    assert client.get("/participants/").status_code == 200
+    # The key from before the second factor opens nothing.
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = after_password
+    assert stale.get("/participants/").status_code == 302
