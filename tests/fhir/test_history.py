@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import time_machine
 
+from openiop.intake.measures import measure_mark_entered_in_error, measure_record
 from openiop.medications.models import MedicationChange, MedicationOrder
-from openiop.outcomes.services import measure_mark_entered_in_error, measure_record
 from openiop.participants.models import Consent
 from openiop.participants.services import participant_create, participant_update
 

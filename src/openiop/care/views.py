@@ -25,6 +25,7 @@ from .forms import (
     FromWaitlistForm,
     LevelChangeForm,
 )
+from .gates import intake_desk
 from .levels import LEVEL_ORDER
 from .models import EpisodeOfCare
 from .selectors import episode_timeline, programs_for_org, tracks_with_openings
@@ -52,18 +53,14 @@ def _episode(participant: Any, code: str) -> EpisodeOfCare:
 
 def _render(request: HttpRequest, participant: Any, *, status: int = 200,
             **forms: Any) -> HttpResponse:
-    from openiop.intake.decisions import open_urgent_tasks
-    from openiop.intake.models import LevelOfCareAssessment
-
+    desk = intake_desk()
     org_id = request.user.staff_organization_id
     context = chart_context(request, participant, active_tab="care:participant_care")
     episodes = episode_timeline(participant)
     current = context["episode"]
     context |= {
-        "open_tasks": open_urgent_tasks(participant),
-        "proposals": list(LevelOfCareAssessment.objects.filter(
-            participant=participant, status=LevelOfCareAssessment.Status.PROPOSED)
-            .select_related("assessed_by").order_by("-assessed_at")[:5]),
+        "open_tasks": desk.open_urgent_tasks(participant),
+        "proposals": desk.proposals(participant),
         "may_decide": request.user.may_decide_level_of_care,
         "waitlist_form": forms.get("waitlist_form") or FromWaitlistForm(),
         "confirm_form": forms.get("confirm_form") or ConfirmLevelForm(),
@@ -205,20 +202,18 @@ def episode_from_waitlist(request: HttpRequest, code: str, episode: str) -> Http
 @require_POST
 def loc_confirm(request: HttpRequest, code: str, assessment: str) -> HttpResponse:
     """A licensed clinician confirms a proposed level of care (or decides another)."""
-    from openiop.intake.models import LevelOfCareAssessment
-    from openiop.intake.services import loc_confirm as confirm
-
+    desk = intake_desk()
     participant = _participant_for_write(request, code)
-    target = LevelOfCareAssessment.objects.filter(participant=participant,
-                                                  code=assessment).first()
+    target = desk.proposal(participant, assessment)
     if target is None:
         raise Http404
     form = ConfirmLevelForm(request.POST)
     if form.is_valid():
         try:
-            confirm(actor=request.user, assessment=target,
-                    decided_level=form.cleaned_data["decided_level"] or None,
-                    override_reason=form.cleaned_data["override_reason"], request=request)
+            desk.confirm_proposal(actor=request.user, assessment=target,
+                                  decided_level=form.cleaned_data["decided_level"] or None,
+                                  override_reason=form.cleaned_data["override_reason"],
+                                  request=request)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         except DomainError as exc:

@@ -17,8 +17,8 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Program
 from openiop.intake import instruments
+from openiop.intake.models import MeasureResponse
 from openiop.organizations.models import Organization, Site
-from openiop.outcomes.models import MeasureResponse
 from openiop.participants import disclosure
 from openiop.participants.models import AdministrativeSex, Consent, ParticipantRevision
 from openiop.participants.selectors import participants_visible_to

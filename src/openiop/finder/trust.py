@@ -113,7 +113,7 @@ def weekly_hours(program: Program, *, today: datetime | None = None) -> Stat:
 
 def score_change(program: Program, instrument: str, label: str) -> Stat:
     try:
-        response_model = apps.get_model("outcomes", "MeasureResponse")
+        response_model = apps.get_model("intake", "MeasureResponse")
     except LookupError:
         return Stat(label, None, 0, "Not measured yet")
     rows = (

@@ -1,7 +1,7 @@
 """Safety tasks raised by screening flags (PHQ-9 item 9, C-SSRS): open, route, acknowledge,
 resolve and escalate.
 
-Kept apart from `intake.services` so that `outcomes.services.measure_record` can open a task
+Kept apart from `intake.services` so that `intake.measures.measure_record` can open a task
 without importing the referral workflow. The person who answered is shown the crisis line
 (`CRISIS_LINE`, 988 in the US) by whichever page took the answers; this module tells the
 care team.

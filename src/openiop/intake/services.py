@@ -22,7 +22,8 @@ from openiop.participants.models import PHONE_VALIDATOR, Participant
 
 from .instruments import ScoreResult, ScoringError, score
 from .loc import LocInputError, recommend
-from .models import LevelOfCareAssessment, Referral
+from .measures import measure_record
+from .models import LevelOfCareAssessment, MeasureResponse, Referral
 from .safety import safety_tasks_attach_referral
 
 # Sources a person may use without signing in (the public finder and self-check).
@@ -188,10 +189,8 @@ def referral_record_screen(
     sex: str | None = None,
     request: HttpRequest | None = None,
 ) -> Any:
-    """Record one intake screener for the referred person (an outcomes.MeasureResponse with
+    """Record one intake screener for the referred person (an intake.MeasureResponse with
     context "intake"). A safety flag opens an urgent task and marks the referral urgent."""
-    from openiop.outcomes.services import measure_record
-
     require_perm(actor, Perm.INTAKE_MANAGE)
     if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT,
                                Referral.Status.WAITLISTED):
@@ -219,8 +218,6 @@ def _recent_same_screen(referral: Referral, instrument: str,
                         answers: dict[str, Any] | list[Any], sex: str | None) -> Any:
     """The intake response to the same instrument with the same answers recorded within
     DUPLICATE_SCREEN_WINDOW, if any (answers compared after scoring normalizes them)."""
-    from openiop.outcomes.models import MeasureResponse
-
     try:
         result = score(instrument, answers, sex=sex or None)
     except ScoringError:
@@ -354,7 +351,9 @@ def loc_confirm(
 ) -> LevelOfCareAssessment:
     """A licensed clinician confirms a proposed level (or decides another one, with a
     reason). The C-SSRS rule applies as for any decision."""
-    from .decisions import require_level_decider, require_safety_screen
+    from openiop.care.services import require_level_decider
+
+    from .decisions import require_safety_screen
 
     require_perm(actor, Perm.ADMIT)
     require_level_decider(actor, "confirm a level of care")

@@ -18,7 +18,6 @@ from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition
 from openiop.core.forms import apply_validation_error
-from openiop.outcomes.models import MeasureResponse
 
 from . import services
 from .decisions import open_urgent_tasks
@@ -31,7 +30,7 @@ from .forms import (
     StartScreeningForm,
 )
 from .instruments import INSTRUMENTS
-from .models import Referral, SafetyTask
+from .models import MeasureResponse, Referral, SafetyTask
 from .safety import CRISIS_LINE
 from .selectors import (
     get_referral_for_user,

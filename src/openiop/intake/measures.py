@@ -1,4 +1,6 @@
-"""Recording outcome measures: score, store with items, raise safety tasks."""
+"""Recording measures (intake screens, weekly check-ins, discharge and follow-up): score,
+store with items, raise safety tasks. Intake, outcomes and the portal all record through
+here."""
 
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
-from openiop.intake.instruments import ScoringError, score, score_partial_safety
-from openiop.intake.safety import safety_task_open
 
+from .instruments import ScoringError, score, score_partial_safety
 from .models import MeasureResponse
+from .safety import safety_task_open
 
 
 def _check_actor(actor: Any, participant: Any) -> str:
