@@ -312,7 +312,7 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
         name="Riverbend Behavioral Health", slug=DEMO_SLUG, time_zone="America/New_York",
         phone="(614) 555-0100", website="https://riverbend.example.org",
     )
-    tz = zoneinfo.ZoneInfo(org.time_zone)
+    tz = org.zone
     main_lat, main_lon = _zip_point("43215")
     north_lat, north_lon = _zip_point("43214")
     main = Site.objects.create(

@@ -51,7 +51,7 @@ HOUR_PX = 44
 
 
 def org_tz(organization: Any) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(organization.time_zone)
+    return organization.zone
 
 
 def sessions_visible_to(user: Any) -> QuerySet[Session]:

@@ -10,7 +10,6 @@ booking's code, like the Appointment it fulfils (`appointment`). No clinical con
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from fhir.resources.R4B.encounter import Encounter
@@ -26,7 +25,7 @@ ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status
 def encounter(booking: Booking) -> dict[str, Any]:
     session = booking.session
     attendance = booking.attendance
-    tz = zoneinfo.ZoneInfo(booking.participant.organization.time_zone)
+    tz = booking.participant.organization.zone
     data: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": str(booking.code),

@@ -69,9 +69,7 @@ def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
         raise ValidationError({"end": "The end date must be on or after the start date."})
     if (end - start).days > 92:
         raise ValidationError({"end": "Generate at most 13 weeks at a time."})
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    tz = program.organization.zone
     templates = list(SessionTemplate.objects.filter(program=program, is_active=True,
                                                     weekday__isnull=False)
                      .select_related("track", "room"))
@@ -152,9 +150,7 @@ def session_cancel(*, actor: Any, session: Session, reason: str,
 
 
 def _tz(session: Session) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(session.program.organization.time_zone)
+    return session.program.organization.zone
 
 
 # --- attendance ---------------------------------------------------------------------------
@@ -289,9 +285,7 @@ def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
     same_org(actor, program.organization_id)
     if end_date < enrollment.start_date:
         raise ValidationError({"end_date": "The end date cannot be before the membership started."})
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    tz = program.organization.zone
     cutoff = max(datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=tz),
                  timezone.now())
     participant = enrollment.episode.participant
@@ -318,9 +312,7 @@ def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_d
         raise ValidationError({"track": "Pick a track of the participant's program."})
     if not episode.is_open:
         raise InvalidTransition("The episode of care is closed.")
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(track.program.organization.time_zone)
+    tz = track.program.organization.zone
     start = max(datetime.combine(start_date, datetime.min.time(), tzinfo=tz), timezone.now())
     participant = episode.participant
     with transaction.atomic():
@@ -343,9 +335,7 @@ def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_d
 
 
 def zoneinfo_of(program: Program) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(program.organization.time_zone)
+    return program.organization.zone
 
 
 def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, start_date: date,

@@ -8,7 +8,6 @@ stores a typed `PlanProposal`. `plan_apply` books exactly what the approved diff
 from __future__ import annotations
 
 import time as clock
-import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -46,7 +45,7 @@ ProgressFn = Callable[..., None]
 def _check_week(organization: Any, week_start: date) -> None:
     if week_start.weekday() != 0:
         raise ValidationError({"week_start": "A week starts on a Monday."})
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization.zone
     if week_bounds(week_start, tz)[0] <= timezone.now():
         raise ValidationError({"week_start": "Only a week that has not started can be planned."})
 

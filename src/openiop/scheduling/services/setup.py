@@ -194,9 +194,8 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
     with alternatives (session_cancel). Returns the closure and how many were cancelled."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, organization.pk)
-    import zoneinfo
 
-    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(organization.time_zone)).date()
+    today = timezone.localtime(timezone.now(), organization.zone).date()
     errors: dict[str, str] = {}
     if day < today:
         errors["date"] = "Pick today or a later date; past days cannot be closed."
@@ -235,9 +234,8 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
 
 def _sessions_on(organization: Any, site: Any, day: date) -> list[Session]:
     """Scheduled sessions that have not started, on a local day, at a site (or all)."""
-    import zoneinfo
 
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization.zone
     start = datetime.combine(day, time(0), tzinfo=tz)
     qs = (Session.objects.filter(program__organization=organization, status=Session.Status.SCHEDULED,
                                  starts_at__gte=max(start, timezone.now()),
