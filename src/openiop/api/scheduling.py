@@ -19,7 +19,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
@@ -568,7 +568,7 @@ def create_plan(request: StaffRequest, payload: PlanIn,
 
 
 @router.get("/plan-jobs/{code}", response=PlanJobOut)
-def plan_job_status(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def plan_job_status(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """A planning job's state and progress; its plan once it succeeded."""
     org = _org(request, Perm.SCHEDULE_PLAN)
     job = selectors.planning_job(org, code)

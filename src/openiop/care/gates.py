@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from openiop.accounts.models import User
+
 
 class IntakeDesk(Protocol):
     """The intake records an episode's verbs and the Care tab consult."""
@@ -43,7 +45,7 @@ class IntakeDesk(Protocol):
     def proposal(self, participant: Any, code: Any) -> Any | None:
         """One proposal of the participant by its code, or None."""
 
-    def confirm_proposal(self, *, actor: Any, assessment: Any, decided_level: str | None,
+    def confirm_proposal(self, *, actor: User, assessment: Any, decided_level: str | None,
                          override_reason: str, request: Any = None) -> Any:
         """A licensed clinician decides the level of a proposal."""
 

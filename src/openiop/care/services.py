@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
@@ -41,7 +42,7 @@ class TrackFull(Conflict):
         self.waiting = waiting
 
 
-def _same_org(actor: Any, *objs: Any) -> None:
+def _same_org(actor: User, *objs: Any) -> None:
     """The one access decision: a participant's episodes of care may be changed by this
     actor (another organization: not found); any other row must be the actor's
     organization's."""
@@ -57,7 +58,7 @@ def _same_org(actor: Any, *objs: Any) -> None:
                                  "That record belongs to another organization.")
 
 
-def require_level_decider(actor: Any, what: str) -> None:
+def require_level_decider(actor: User, what: str) -> None:
     """Only a licensed clinician (a credential in accounts.models.ASSESSMENT_CREDENTIALS)
     decides or overrides a level of care; NotPermitted names what was refused."""
     if not getattr(actor, "may_decide_level_of_care", False):
@@ -78,7 +79,7 @@ def _with_notes(reason: str, *, exception: str = "", safety: str = "") -> str:
     return "; ".join([reason, *notes])
 
 
-def _check_team(actor: Any, members: dict[str, Any]) -> None:
+def _check_team(actor: User, members: dict[str, Any]) -> None:
     org_id = actor.staff_organization_id
     errors = {}
     for field, user in members.items():
@@ -106,7 +107,7 @@ def active_count(track: Track) -> int:
 
 def episode_admit(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     program: Program,
     track: Track,
@@ -221,7 +222,7 @@ def episode_admit(
 
 
 def waitlist_admit(
-    *, actor: Any, episode: EpisodeOfCare, admitted_on: date | None = None,
+    *, actor: User, episode: EpisodeOfCare, admitted_on: date | None = None,
     safety_decision: str = "", request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
     """Give a waitlisted episode the seat that opened in its track; its referral (status
@@ -274,7 +275,7 @@ def _cas_episode(episode: EpisodeOfCare, *, expected: Sequence[str], version: in
 
 def episode_change_level(
     *,
-    actor: Any,
+    actor: User,
     episode: EpisodeOfCare,
     to_level: str,
     effective_on: date,
@@ -374,7 +375,7 @@ def episode_step_up(**kwargs: Any) -> LevelOfCareChange:
 
 
 def episode_set_authorized_level(
-    *, actor: Any, episode: EpisodeOfCare, level: str, version: int | None = None,
+    *, actor: User, episode: EpisodeOfCare, level: str, version: int | None = None,
     request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
     """Record the level the payer authorized; it may differ from the clinical level, and the
@@ -395,7 +396,7 @@ def episode_set_authorized_level(
 
 def episode_discharge(
     *,
-    actor: Any,
+    actor: User,
     episode: EpisodeOfCare,
     discharged_on: date,
     reason: str,
@@ -462,7 +463,7 @@ def episode_discharge(
     return discharge
 
 
-def program_settings_update(*, actor: Any, program: Program, values: dict[str, Any],
+def program_settings_update(*, actor: User, program: Program, values: dict[str, Any],
                             request: HttpRequest | None = None) -> Program:
     """Store the settings a program sets (`values`: dotted path -> value; every other
     setting keeps its default). A value that is not valid is refused, naming the setting,

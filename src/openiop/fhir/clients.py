@@ -16,7 +16,6 @@ Two kinds:
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import urlparse
 
 from django import forms
@@ -87,7 +86,7 @@ def _check_url(uri: str, field: str) -> None:
                                       "(http only on localhost)."})
 
 
-def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
+def client_register(*, actor: User, name: str, redirect_uris: list[str], confidential: bool,
                     allowed_origins: list[str] | None = None, launch_url: str = "",
                     purpose_code: str = DisclosurePurpose.TREATMENT,
                     request: HttpRequest | None = None) -> tuple[Application, str]:
@@ -127,7 +126,7 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
     return app, secret
 
 
-def backend_register(*, actor: Any, name: str, jwks: str, role: str,
+def backend_register(*, actor: User, name: str, jwks: str, role: str,
                      purpose_code: str = DisclosurePurpose.TREATMENT,
                      request: HttpRequest | None = None) -> Application:
     """Register a backend service with its public keys and the role its actor reads with."""

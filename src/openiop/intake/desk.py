@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from openiop.accounts.models import User
+
 from .decisions import open_urgent_tasks, require_safety_decision, require_safety_screen
 from .models import LevelOfCareAssessment, Referral
 from .services import (
@@ -52,7 +54,7 @@ class IntakeDesk:
     def proposal(self, participant: Any, code: Any) -> LevelOfCareAssessment | None:
         return LevelOfCareAssessment.objects.filter(participant=participant, code=code).first()
 
-    def confirm_proposal(self, *, actor: Any, assessment: LevelOfCareAssessment,
+    def confirm_proposal(self, *, actor: User, assessment: LevelOfCareAssessment,
                          decided_level: str | None, override_reason: str,
                          request: HttpRequest | None = None) -> LevelOfCareAssessment:
         return loc_confirm(actor=actor, assessment=assessment, decided_level=decided_level,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from openiop.access.decisions import is_own_participant, require, require_organization
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
@@ -24,7 +25,7 @@ from .models import MeasureResponse
 from .safety import safety_task_open
 
 
-def _check_actor(actor: Any, participant: Any) -> str:
+def _check_actor(actor: User, participant: Any) -> str:
     """Staff of the participant's organization who may write clinical or intake records, or
     the participant through the portal. Returns the response's source."""
     if getattr(actor, "is_authenticated", False):
@@ -45,7 +46,7 @@ def _check_actor(actor: Any, participant: Any) -> str:
 
 def measure_record(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     instrument: str,
     answers: dict[str, Any] | list[Any],
@@ -106,7 +107,7 @@ def measure_record(
 
 def measure_record_partial_safety(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     instrument: str,
     answers: dict[str, Any],
@@ -150,7 +151,7 @@ def measure_record_partial_safety(
 
 
 def measure_mark_entered_in_error(
-    *, actor: Any, response: MeasureResponse, reason: str, request: HttpRequest | None = None
+    *, actor: User, response: MeasureResponse, reason: str, request: HttpRequest | None = None
 ) -> MeasureResponse:
     """Take a wrongly entered response out of charts and rules; the row is kept (FHIR
     shows it as status entered-in-error, with the earlier version in its history)."""

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.levels import LevelOfCare
@@ -43,7 +44,7 @@ def referral_create(
     phone: str = "",
     email: str = "",
     program: Any = None,
-    actor: Any = None,
+    actor: User | None = None,
     consent_text: str = "",
     date_of_birth: date | None = None,
     referrer_name: str = "",
@@ -137,7 +138,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def referral_start_screening(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     date_of_birth: date | None = None,
     participant: Participant | None = None,
@@ -182,7 +183,7 @@ def referral_start_screening(
 
 def referral_record_screen(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     instrument: str,
     answers: dict[str, Any] | list[Any],
@@ -253,7 +254,7 @@ def scoped_screening(*, participant: Participant, referral: Referral | None = No
 
 def referral_assess(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     dimensions: dict[str, Any],
     hours_available: Any,
@@ -294,7 +295,7 @@ def referral_assess(
                    cssrs=screen.cssrs, decides=decides, request=request)
 
 
-def _assess(*, actor: Any, participant: Participant, referral: Referral | None, episode: Any,
+def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: Any,
             screening: dict[str, ScoreResult], dimensions: dict[str, Any],
             hours_available: Any, decided_level: str | None, override_reason: str,
             cssrs: Any, decides: bool, request: HttpRequest | None) -> LevelOfCareAssessment:
@@ -343,7 +344,7 @@ def _assess(*, actor: Any, participant: Participant, referral: Referral | None, 
 
 def loc_confirm(
     *,
-    actor: Any,
+    actor: User,
     assessment: LevelOfCareAssessment,
     decided_level: str | None = None,
     override_reason: str = "",
@@ -407,7 +408,7 @@ def decided_assessment(*, participant: Participant,
 
 def referral_close(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     status: str,
     note: str,

@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.care.models import EpisodeOfCare
 from openiop.intake import instruments
 from openiop.intake.measures import measure_record, measure_record_partial_safety
@@ -113,14 +114,14 @@ def items_for_form(definition: instruments.Instrument, answers: dict[str, str],
     ]
 
 
-def submit(*, actor: Any, participant: Participant, instrument: str, answers: dict[str, str],
+def submit(*, actor: User, participant: Participant, instrument: str, answers: dict[str, str],
            request: HttpRequest | None = None) -> MeasureResponse:
     """Score and store through the outcomes service (which raises the safety task)."""
     return measure_record(actor=actor, participant=participant, instrument=instrument, answers=answers,
                           context=MeasureResponse.Context.WEEKLY, request=request)
 
 
-def submit_partial(*, actor: Any, participant: Participant, instrument: str,
+def submit_partial(*, actor: User, participant: Participant, instrument: str,
                    answers: dict[str, str], request: HttpRequest | None = None
                    ) -> MeasureResponse | None:
     """An incomplete form is kept (and the task raised) when an answer signals risk."""

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.clinical.models import GroupNoteEntry, Note
@@ -99,7 +100,7 @@ def attended_rows(organization_id: int, start: date, end: date,
     ))
 
 
-def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
+def capture_charges(*, actor: User, organization: Any, start: date, end: date,
                     participant_ids: list[int] | None = None,
                     request: HttpRequest | None = None) -> CaptureResult:
     require_perm(actor, Perm.BILLING_MANAGE)

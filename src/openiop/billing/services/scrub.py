@@ -7,6 +7,7 @@ and their sources are listed in docs/billing.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -65,7 +66,7 @@ class ScrubData:
 
     lines: dict[int, list[ClaimLine]]  # claim id -> lines (with their charge)
     diagnoses: dict[int, list[Diagnosis]]  # participant id -> active diagnoses
-    attended: dict[int, list[dict[str, Any]]]  # participant id -> attended rows
+    attended: dict[int, list[Mapping[str, Any]]]  # participant id -> attended rows
     notes: dict[int, tuple[int, int | None]]
     entries: set[tuple[int, int]]
     auths: dict[int, list[tuple[Authorization, Any]]]  # coverage id -> (auth, usage)
@@ -91,7 +92,7 @@ class ScrubData:
         for dx in Diagnosis.objects.filter(participant_id__in=people, status="active").order_by(
                 "rank", "recorded_at", "pk"):
             diagnoses[dx.participant_id].append(dx)
-        attended: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        attended: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         rows = attended_rows(claims[0].organization_id, start, end, list(people))
         for r in rows:
             attended[r["booking__participant_id"]].append(r)

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.access.decisions import is_care_team
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
@@ -77,7 +78,7 @@ def signature_label(user: Any) -> str:
     return f"{name}, {creds}" if creds else f"{name} ({user.get_role_display()})"
 
 
-def _audit_note(actor: Any, note: Note, action: str, request: HttpRequest | None,
+def _audit_note(actor: User, note: Note, action: str, request: HttpRequest | None,
                 reason: str = "", participants: list[Any] | None = None) -> None:
     """One event per participant concerned (all of the note's, or `participants`), so each
     chart's access log shows it."""
@@ -101,7 +102,7 @@ def _attended_bookings(session: Any) -> dict[int, Any]:
 
 
 @transaction.atomic
-def note_start(*, actor: Any, session: Any, request: HttpRequest | None = None) -> Note:
+def note_start(*, actor: User, session: Any, request: HttpRequest | None = None) -> Note:
     """The note for a session: the existing one, or a new draft by `actor`.
 
     Group notes get one entry per participant who attended (from scheduling.Attendance).
@@ -160,7 +161,7 @@ def _require_draft(note: Note) -> None:
         raise InvalidTransition(SIGNED_MESSAGE, field="status")
 
 
-def _require_author(actor: Any, note: Note, verb: str) -> None:
+def _require_author(actor: User, note: Note, verb: str) -> None:
     if actor.pk != note.author_id:
         raise NotPermitted(f"Only the author ({note.author}) can {verb} this note.")
 
@@ -231,7 +232,7 @@ def _entry_objectives(entries: list[tuple[GroupNoteEntry, str | None]]
 
 def note_save_draft(
     *,
-    actor: Any,
+    actor: User,
     note: Note,
     sections: dict[str, Any],
     version: int,
@@ -340,7 +341,7 @@ def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
     return content
 
 
-def group_entry_add(*, actor: Any, note: Note, participant: Any,
+def group_entry_add(*, actor: User, note: Note, participant: Any,
                     request: HttpRequest | None = None) -> GroupNoteEntry:
     """Add an attendee's entry to a draft group note; refused unless they attended."""
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -406,7 +407,7 @@ def _sign_errors(note: Note) -> dict[str, str]:
     return errors
 
 
-def note_sign(*, actor: Any, note: Note, override_reason: str = "",
+def note_sign(*, actor: User, note: Note, override_reason: str = "",
               request: HttpRequest | None = None) -> Note:
     """Sign a draft with the author's name and credentials.
 
@@ -450,7 +451,7 @@ def note_sign(*, actor: Any, note: Note, override_reason: str = "",
     return note
 
 
-def note_cosign(*, actor: Any, note: Note, request: HttpRequest | None = None) -> Note:
+def note_cosign(*, actor: User, note: Note, request: HttpRequest | None = None) -> Note:
     """The author's supervisor co-signs a signed note that needs supervision."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status != NoteStatus.SIGNED or not note.needs_cosignature:
@@ -472,7 +473,7 @@ def note_cosign(*, actor: Any, note: Note, request: HttpRequest | None = None) -
     return note
 
 
-def note_lock(*, actor: Any, note: Note, request: HttpRequest | None = None) -> Note:
+def note_lock(*, actor: User, note: Note, request: HttpRequest | None = None) -> Note:
     """Lock a fully signed note (after co-signature when one is needed)."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status == NoteStatus.SIGNED and note.needs_cosignature:
@@ -498,7 +499,7 @@ def note_lock(*, actor: Any, note: Note, request: HttpRequest | None = None) -> 
 ADDENDUM_WHOLE = "whole"
 
 
-def addendum_add(*, actor: Any, note: Note, text: str, reason: str, scope: str = "",
+def addendum_add(*, actor: User, note: Note, text: str, reason: str, scope: str = "",
                  confirm_whole: bool = False,
                  request: HttpRequest | None = None) -> Addendum:
     """A dated addendum, signed by `actor`, to a signed, co-signed or locked note.
@@ -559,7 +560,7 @@ def _addendum_target(note: Note, scope: str, confirm_whole: bool) -> Any:
                            "entry or for the whole group note."})
 
 
-def note_export(*, actor: Any, note: Note, action: str,
+def note_export(*, actor: User, note: Note, action: str,
                 request: HttpRequest | None = None) -> None:
     """Record a print ("print") or PDF ("export") of a note as a disclosure."""
     if action not in ("print", "export"):
