@@ -226,7 +226,9 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "clinical:participant_note": Kind.NOTES,
     "clinical:break_glass": None,
     "clinical:participant_plan": Kind.PLANS,
-    "clinical:plan_action": Kind.PLANS,
+    **{f"clinical:plan_{verb}": Kind.PLANS for verb in (
+        "start", "problem", "goal", "objective", "intervention", "status", "review",
+        "acknowledge", "finish")},
     "clinical:plan_export": Kind.PLANS,
     "clinical:plan_revision": Kind.PLANS,
     "clinical:safety_plan": Kind.PLANS,
