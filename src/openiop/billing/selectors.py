@@ -24,7 +24,6 @@ from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
 LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
-ATTENDED = ("present", "late", "left_early")
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
@@ -97,7 +96,7 @@ class Usage:
 def _attended(participant_ids: set[int], start: date, end: date) -> dict[int, list[Any]]:
     """participant id -> start datetimes of attended sessions between the dates (live)."""
     rows = Attendance.objects.filter(
-        booking__participant_id__in=participant_ids, status__in=ATTENDED,
+        booking__participant_id__in=participant_ids, status__in=Attendance.ATTENDED,
         booking__session__starts_at__date__gte=start, booking__session__starts_at__date__lte=end,
     ).values_list("booking__participant_id", "booking__session__starts_at")
     out: dict[int, list[Any]] = defaultdict(list)

@@ -118,7 +118,8 @@ def score_change(program: Program, instrument: str, label: str) -> Stat:
         return Stat(label, None, 0, "Not measured yet")
     rows = (
         response_model.objects.filter(episode__program=program, instrument=instrument,
-                                      status="final", total__isnull=False)
+                                      status=response_model.Status.FINAL,
+                                      total__isnull=False)
         .order_by("episode_id", "completed_at")
         .values_list("episode_id", "total")
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
+from openiop.care.models import EpisodeOfCare
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition
@@ -241,7 +242,7 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            if episode.status == "waitlist":
+            if episode.status == EpisodeOfCare.Status.WAITLIST:
                 messages.info(request, f"{referral.participant.display_name} is waitlisted in "
                               f"{data['program'].name} ({data['track'].name}).")
             else:

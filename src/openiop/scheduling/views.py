@@ -232,7 +232,7 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
     raw = request.POST.get("minutes", "").strip()
     minutes = None
     status = request.POST.get("status", "")
-    if raw and status in ("present", "late", "left_early"):
+    if raw and status in Attendance.ATTENDED:
         try:
             minutes = int(raw)
         except ValueError:

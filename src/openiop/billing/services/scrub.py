@@ -24,6 +24,7 @@ from ..models import (
     ClaimStatus,
     Diagnosis,
     DiagnosisRank,
+    DiagnosisStatus,
     IopCertification,
 )
 from .charges import attended_rows, note_covers, signed_notes_for
@@ -89,7 +90,8 @@ class ScrubData:
                 "charge").order_by("claim_id", "line_number"):
             lines[ln.claim_id].append(ln)
         diagnoses: dict[int, list[Diagnosis]] = defaultdict(list)
-        for dx in Diagnosis.objects.filter(participant_id__in=people, status="active").order_by(
+        for dx in Diagnosis.objects.filter(participant_id__in=people,
+                                              status=DiagnosisStatus.ACTIVE).order_by(
                 "rank", "recorded_at", "pk"):
             diagnoses[dx.participant_id].append(dx)
         attended: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
@@ -98,7 +100,7 @@ class ScrubData:
             attended[r["booking__participant_id"]].append(r)
         notes, entries = signed_notes_for({r["booking__session_id"] for r in rows})
         auth_list = list(Authorization.objects.filter(
-            coverage_id__in={c.coverage_id for c in claims}, status="active",
+            coverage_id__in={c.coverage_id for c in claims}, status=Authorization.Status.ACTIVE,
         ).select_related("coverage").order_by("starts_on", "pk"))
         auths: dict[int, list[tuple[Authorization, Any]]] = defaultdict(list)
         for auth, usage in authorizations_with_usage(auth_list):

@@ -22,7 +22,7 @@ from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.scheduling.models import GROUP_KINDS, Attendance
+from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings
 from ..formats import (
@@ -94,7 +94,7 @@ def _audit_note(actor: User, note: Note, action: str, request: HttpRequest | Non
 def _attended_bookings(session: Any) -> dict[int, Any]:
     """participant id -> attendance, for attendees marked present, late or left early."""
     rows = Attendance.objects.filter(
-        booking__session=session, booking__status="booked",
+        booking__session=session, booking__status=Booking.Status.BOOKED,
         status__in=(Attendance.Status.PRESENT, Attendance.Status.LATE,
                     Attendance.Status.LEFT_EARLY),
     ).select_related("booking")
@@ -121,7 +121,7 @@ def note_start(*, actor: User, session: Any, request: HttpRequest | None = None)
     kind = note_kind_for_session(session.kind)
     participant = None
     if kind != NoteKind.GROUP:
-        booked = list(session.bookings.filter(status="booked").select_related("participant"))
+        booked = list(session.bookings.filter(status=Booking.Status.BOOKED).select_related("participant"))
         if len(booked) != 1:
             raise ValidationError({"session": "An individual, family or medication session "
                                    "needs exactly one booked participant."})

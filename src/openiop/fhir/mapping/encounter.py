@@ -14,12 +14,10 @@ from typing import Any
 
 from fhir.resources.R4B.encounter import Encounter
 
-from openiop.scheduling.models import Attendance, Booking
+from openiop.scheduling.models import Booking
 
 from .appointment import APPOINTMENT_TYPES
 from .common import ref, validated
-
-ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY)
 
 
 def encounter(booking: Booking) -> dict[str, Any]:

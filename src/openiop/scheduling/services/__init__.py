@@ -54,7 +54,6 @@ from .setup import (
     template_set_active,
 )
 
-ATTENDED = {Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY}
 DEFAULT_LATE_MINUTES = 15
 
 
@@ -229,7 +228,8 @@ def attendance_all_present(*, actor: User, session: Session,
                     .select_related("participant", "session__program__organization"))
     with transaction.atomic():
         for b in bookings:
-            attendance_record(actor=actor, booking=b, status="present", request=request)
+            attendance_record(actor=actor, booking=b, status=Attendance.Status.PRESENT,
+                              request=request)
     return len(bookings)
 
 
