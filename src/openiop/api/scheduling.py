@@ -27,7 +27,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.api.request import StaffRequest
-from openiop.care.models import EpisodeOfCare, Track
+from openiop.care.models import Track
 from openiop.core.exceptions import Conflict, NotPermitted
 from openiop.organizations.models import Organization, Site
 from openiop.participants.models import Participant
@@ -430,9 +430,7 @@ def participant_hours(
     """Attended counted minutes per week (oldest first) and the program's weekly minimum
     (null when the participant has no open episode)."""
     participant = _participant(request, code)
-    episode = (EpisodeOfCare.objects.filter(participant=participant,
-                                            status__in=EpisodeOfCare.OPEN_STATUSES)
-               .select_related("program").order_by("-admitted_on").first())
+    episode = participant.episodes.select_related("program").current()
     minimum = minimum_minutes(episode.program.weekly_hour_minimum) if episode else None
     weeks_out = [w | {"minimum_minutes": w.get("minimum", minimum),
                       "partial": w.get("partial", False)}

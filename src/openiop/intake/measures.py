@@ -74,10 +74,7 @@ def measure_record(
     except ScoringError as exc:
         raise ValidationError(exc.errors) from None
     if episode is None:
-        episode = (
-            participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-            .order_by("-admitted_on").first()
-        )
+        episode = participant.episodes.current()
     elif episode.participant_id != participant.pk:
         raise ValidationError({"episode": "That episode belongs to someone else."})
     when = completed_at or timezone.now()
@@ -126,8 +123,7 @@ def measure_record_partial_safety(
         return None
     if result is None:
         return None
-    episode = (participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-               .select_related("program", "primary_therapist").order_by("-admitted_on").first())
+    episode = participant.episodes.select_related("program", "primary_therapist").current()
     response = MeasureResponse(
         participant=participant, episode=episode, instrument=result.instrument,
         context=context, source=source, answers=dict(result.answers), total=None,

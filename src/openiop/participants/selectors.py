@@ -134,9 +134,5 @@ def participant_list(
 
 
 def current_episode(participant: Participant) -> EpisodeOfCare | None:
-    return (
-        participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-        .select_related("program", "primary_therapist", "prescriber", "case_manager")
-        .order_by("-admitted_on")
-        .first()
-    )
+    return participant.episodes.select_related(
+        "program", "primary_therapist", "prescriber", "case_manager").current()
