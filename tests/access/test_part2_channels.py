@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from openiop.access.services import break_glass_grant
+from openiop.intake.models import MeasureResponse
 from openiop.medications.models import MedicationOrder
-from openiop.outcomes.models import MeasureResponse
 from tests.conftest import login
 from tests.fhir.conftest import part2_consent
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from openiop.audit.models import AccessEvent
 from openiop.billing.models import Authorization
+from openiop.intake.models import MeasureResponse
 from openiop.medications.models import MedicationChange, MedicationOrder
-from openiop.outcomes.models import MeasureResponse
 from openiop.participants.disclosure import NOTICE_FULL
 from openiop.participants.models import Consent, DisclosurePurpose, RecipientKind
 

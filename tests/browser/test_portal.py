@@ -6,7 +6,7 @@ import re
 
 from django.utils import timezone
 
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from openiop.participants.models import Consent
 from openiop.skills.models import CravingLog, SkillPractice
 

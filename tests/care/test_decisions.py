@@ -19,6 +19,7 @@ from openiop.care.services import (
     episode_step_up,
 )
 from openiop.core.exceptions import NotPermitted
+from openiop.intake.measures import measure_record
 from openiop.intake.models import Referral, SafetyTask
 from openiop.intake.services import (
     referral_assess,
@@ -26,7 +27,6 @@ from openiop.intake.services import (
     referral_record_screen,
     referral_start_screening,
 )
-from openiop.outcomes.services import measure_record
 from tests import factories as f
 from tests.conftest import login
 

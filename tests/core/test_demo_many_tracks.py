@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 
 from openiop.care.models import Enrollment, EpisodeOfCare, Track
-from openiop.demo.generator import episodes_with_tracks
+from openiop.demo.people import episodes_with_tracks
 from openiop.participants.models import Participant
 from tests import factories as f
 

@@ -85,8 +85,8 @@ def populated(mh, hie):
     from decimal import Decimal
 
     from openiop.billing.models import Coverage, Diagnosis, Payer
+    from openiop.intake.models import MeasureResponse
     from openiop.medications.models import MedicationOrder
-    from openiop.outcomes.models import MeasureResponse
     from tests import factories as f
 
     world = mh

@@ -21,7 +21,7 @@ from openiop.audit.models import AccessEvent
 from openiop.fhir.clients import backend_register
 from openiop.fhir.models import AssertionJti, ClientRegistration
 from openiop.fhir.oauth import JWT_BEARER, remove_spent_jtis
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from tests.conftest import login
 
 from .test_bulk_export import ASYNC, IMMEDIATE

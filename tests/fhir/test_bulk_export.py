@@ -16,8 +16,8 @@ from openiop.audit.models import AccessEvent
 from openiop.care.models import Program
 from openiop.fhir.bulk import remove_expired_exports
 from openiop.fhir.registry import SPECS
+from openiop.intake.models import MeasureResponse
 from openiop.jobs.models import Job
-from openiop.outcomes.models import MeasureResponse
 from openiop.participants.models import Participant
 from tests import factories as f
 from tests.conftest import login

@@ -220,7 +220,7 @@ def test_capability_statement_lists_both_with_their_parameters_and_profiles(clie
 def test_a_category_every_row_has_matches_every_row(mh, world, as_clinician):
     """`category=survey` on Observation and `category=problem-list-item` on Condition match
     all rows, alone or OR-ed with a category that matches none."""
-    from openiop.outcomes.models import MeasureResponse
+    from openiop.intake.models import MeasureResponse
 
     score = MeasureResponse.objects.create(participant=world.participant, instrument="phq9",
                                            answers={"q1": 1}, total=5, band="mild",

@@ -182,7 +182,7 @@ def test_organization_location_practitioner_service(world, as_clinician, as_outs
 def test_observation_of_a_phq9_score_carries_its_loinc_code(mh, world, as_clinician):
     from fhir.resources.R4B.observation import Observation
 
-    from openiop.outcomes.services import measure_record
+    from openiop.intake.measures import measure_record
 
     m = measure_record(actor=world.clinician, participant=world.participant, instrument="phq9",
                        answers=[2, 2, 1, 1, 1, 1, 1, 1, 0], context="intake")

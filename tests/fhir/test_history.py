@@ -14,8 +14,8 @@ from openiop.accounts.models import Role
 from openiop.audit.services import audit_record
 from openiop.billing.models import Coverage, Payer
 from openiop.billing.services import coverage_add, coverage_end, diagnosis_add, diagnosis_resolve
+from openiop.intake.measures import measure_mark_entered_in_error, measure_record
 from openiop.medications.models import MedicationChange, MedicationOrder
-from openiop.outcomes.services import measure_mark_entered_in_error, measure_record
 from openiop.participants.models import Consent
 from openiop.participants.services import participant_create, participant_update
 from tests import factories as f

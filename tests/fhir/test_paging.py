@@ -11,9 +11,9 @@ from openiop.accounts.models import User
 from openiop.audit.models import AccessEvent
 from openiop.billing.models import Coverage, Diagnosis
 from openiop.care.models import EpisodeOfCare, Program
+from openiop.intake.models import MeasureResponse
 from openiop.medications.models import MedicationOrder
 from openiop.organizations.models import Organization, Site
-from openiop.outcomes.models import MeasureResponse
 from openiop.participants.models import Consent, Participant
 from openiop.scheduling.models import Booking
 

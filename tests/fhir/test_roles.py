@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from openiop.accounts.models import Role
 from openiop.billing.models import Coverage, Diagnosis, Payer
+from openiop.intake.models import MeasureResponse
 from openiop.medications.models import MedicationOrder
-from openiop.outcomes.models import MeasureResponse
 from tests import factories as f
 from tests.conftest import login
 

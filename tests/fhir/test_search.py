@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from tests import factories as f
 
 FIXED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from oauth2_provider.models import Application
 
 from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from tests import factories as f
 from tests.conftest import login
 

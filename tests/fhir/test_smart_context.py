@@ -20,7 +20,7 @@ from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
 from openiop.fhir.clients import client_register
 from openiop.fhir.models import TokenContext
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from tests import factories as f
 from tests.conftest import login
 

@@ -15,7 +15,7 @@ from fhirclient.models.patient import Patient
 from oauth2_provider.models import Application
 
 from openiop.audit.models import AccessEvent
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 
 REDIRECT = "http://localhost:8765/callback"
 

@@ -9,8 +9,7 @@ from django.db.models import Count
 
 from openiop.care.models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange
 from openiop.demo.generator import build_demo
-from openiop.intake.models import LevelOfCareAssessment, Referral, SafetyTask
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import LevelOfCareAssessment, MeasureResponse, Referral, SafetyTask
 from openiop.outcomes.selectors import participant_charts
 
 TODAY = date(2026, 11, 18)

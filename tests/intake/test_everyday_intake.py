@@ -9,13 +9,12 @@ import pytest
 import time_machine
 
 from openiop.accounts.models import Role
-from openiop.intake.models import Referral
+from openiop.intake.models import MeasureResponse, Referral
 from openiop.intake.services import (
     referral_create,
     referral_record_screen,
     referral_start_screening,
 )
-from openiop.outcomes.models import MeasureResponse
 from tests import factories as f
 from tests.conftest import login
 

@@ -14,6 +14,7 @@ from openiop.care.models import EpisodeOfCare
 from openiop.care.services import episode_step_down
 from openiop.core.exceptions import NotPermitted
 from openiop.intake.loc import recommend
+from openiop.intake.measures import measure_record
 from openiop.intake.models import LevelOfCareAssessment, SafetyTask
 from openiop.intake.services import (
     loc_confirm,
@@ -22,7 +23,6 @@ from openiop.intake.services import (
     referral_record_screen,
     referral_start_screening,
 )
-from openiop.outcomes.services import measure_record
 from tests import factories as f
 
 DIMS = {"withdrawal": 0, "biomedical": 0, "emotional": 2, "readiness": 1, "relapse": 1,
@@ -184,7 +184,7 @@ def test_only_a_licensed_clinician_steps_a_level(world):
 
 
 def test_contradictory_cssrs_answers_are_confirmed_by_staff_never_dropped(world, intake_user):
-    from openiop.outcomes.models import MeasureResponse
+    from openiop.intake.models import MeasureResponse
     from tests.conftest import login
 
     referral = _referral(world, intake_user)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from openiop.accounts.models import Role
 from openiop.audit.models import AccessEvent
 from openiop.core.exceptions import InvalidTransition, NotPermitted
+from openiop.intake.measures import measure_record
 from openiop.intake.models import SafetyTask
 from openiop.intake.safety import (
     safety_task_acknowledge,
@@ -19,7 +20,6 @@ from openiop.intake.safety import (
 )
 from openiop.intake.safety_policy import acknowledge_deadline, response_hours
 from openiop.notifications.models import Notification
-from openiop.outcomes.services import measure_record
 from tests import factories as f
 from tests.intake.safety_helpers import SAT_11AM, WED_8PM, WED_10AM, imminent, on_call, phq9_item9
 

@@ -11,11 +11,11 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 
 from openiop.accounts.models import User
+from openiop.intake.measures import measure_record
 from openiop.intake.models import SafetyTask
 from openiop.notifications import sms
 from openiop.notifications.models import ContactPreference, Notification
 from openiop.notifications.services import deliver, notify, task_message
-from openiop.outcomes.services import measure_record
 
 NEUTRAL = "A task for a participant of Adult IOP needs you — open OpenIOP"
 

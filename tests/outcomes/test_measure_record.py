@@ -8,9 +8,8 @@ from django.core.exceptions import ValidationError
 from openiop.accounts.models import Role, User
 from openiop.audit.models import AccessEvent
 from openiop.core.exceptions import NotPermitted
-from openiop.intake.models import SafetyTask
-from openiop.outcomes.models import MeasureResponse
-from openiop.outcomes.services import measure_record
+from openiop.intake.measures import measure_record
+from openiop.intake.models import MeasureResponse, SafetyTask
 from tests import factories as f
 
 

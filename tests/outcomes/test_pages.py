@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from openiop.care.services import episode_step_down
-from openiop.outcomes.models import MeasureResponse
-from openiop.outcomes.services import measure_record
+from openiop.intake.measures import measure_record
+from openiop.intake.models import MeasureResponse
 
 
 def history(world, totals):

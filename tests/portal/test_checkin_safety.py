@@ -7,8 +7,7 @@ import pytest
 import time_machine
 
 from openiop.care.models import EpisodeOfCare
-from openiop.intake.models import SafetyTask
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse, SafetyTask
 from tests.conftest import login
 from tests.intake.safety_helpers import WED_8PM, WED_10AM
 from tests.skills.helpers import portal_user

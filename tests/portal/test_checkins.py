@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openiop.audit.models import AccessEvent
-from openiop.intake.models import SafetyTask
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse, SafetyTask
 from tests.conftest import login
 from tests.skills.helpers import portal_user
 

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from openiop.accounts.models import Role
+from openiop.accounts.models import Role, User
 from openiop.core.exceptions import NotPermitted
 
 from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
@@ -33,19 +33,19 @@ class NotFoundHere(Http404, NotPermitted):
         NotPermitted.__init__(self, message)
 
 
-def same_organization(actor: Any, organization_id: int | None) -> bool:
+def same_organization(actor: User, organization_id: int | None) -> bool:
     org = getattr(actor, "staff_organization_id", None)
     return org is not None and org == organization_id
 
 
-def require_organization(actor: Any, organization_id: int | None,
+def require_organization(actor: User, organization_id: int | None,
                          message: str = "That belongs to another organization.") -> None:
     """Refuse anything on another organization's rows (a write service's first check)."""
     if not same_organization(actor, organization_id):
         raise NotFoundHere(message)
 
 
-def is_own_participant(actor: Any, participant: Any) -> bool:
+def is_own_participant(actor: User, participant: Any) -> bool:
     """The participant themself, signed in to the portal (the "self" relationship)."""
     return (
         getattr(actor, "role", "") == Role.PARTICIPANT
@@ -54,7 +54,7 @@ def is_own_participant(actor: Any, participant: Any) -> bool:
     )
 
 
-def _active(actor: Any) -> bool:
+def _active(actor: User) -> bool:
     return bool(getattr(actor, "is_authenticated", False) and getattr(actor, "is_active", False))
 
 
@@ -72,7 +72,7 @@ def participant_of(obj: Any) -> Any:
     return participant
 
 
-def is_care_team(actor: Any, participant: Any) -> bool:
+def is_care_team(actor: User, participant: Any) -> bool:
     """Primary therapist, prescriber or case manager of an open episode, or the program
     director of the participant's organization. The Administrator is not care team for
     clinical records (they break the glass like anyone else)."""
@@ -88,7 +88,7 @@ def is_care_team(actor: Any, participant: Any) -> bool:
     ).exists()
 
 
-def active_grant(actor: Any, participant: Any) -> Any:
+def active_grant(actor: User, participant: Any) -> Any:
     """The actor's current break-the-glass grant for this participant, or None."""
     from .models import BreakGlassGrant
 
@@ -141,12 +141,12 @@ def _related_person(actor: Any, participant: Any) -> Any:
     return RelatedPerson.objects.filter(user_id=actor.pk, participant_id=participant.pk).first()
 
 
-def _family_kinds(actor: Any, participant: Any) -> frozenset[Kind]:
+def _family_kinds(actor: User, participant: Any) -> frozenset[Kind]:
     related = _related_person(actor, participant)
     return frozenset() if related is None else _kinds_of(family_scopes(related))
 
 
-def family_allows(actor: Any, participant: Any, consent_scope: str) -> bool:
+def family_allows(actor: User, participant: Any, consent_scope: str) -> bool:
     """May this family member see what one consent scope shares (the portal's family
     pages)? The participant's family-access consent must grant the scope, and the table
     must let a family member see every record kind the scope shows (`FAMILY_SCOPE_KINDS`;
@@ -160,7 +160,7 @@ def family_allows(actor: Any, participant: Any, consent_scope: str) -> bool:
                for kind in FAMILY_SCOPE_KINDS.get(consent_scope, frozenset()))
 
 
-def family_participant_ids(actor: Any, kind: Kind) -> list[int]:
+def family_participant_ids(actor: User, kind: Kind) -> list[int]:
     """The participants whose `kind` records this family member's consents open (a family
     member is related to one or two participants, so the list is short)."""
     from openiop.participants.models import RelatedPerson
@@ -169,7 +169,7 @@ def family_participant_ids(actor: Any, kind: Kind) -> list[int]:
             if kind in _kinds_of(family_scopes(r))]
 
 
-def relationships(actor: Any, participant: Any, kind: Kind | None = None) -> set[Rel]:
+def relationships(actor: User, participant: Any, kind: Kind | None = None) -> set[Rel]:
     """Which relationships hold between the actor and the participant (for `kind`, when a
     family member's consent matters)."""
     rels: set[Rel] = set()
@@ -202,7 +202,7 @@ def _permits(rule: Rule | None, action: str, part2: Any) -> bool:
     return not (rule.part2_excluded and part2())
 
 
-def decide(actor: Any, kind: Kind, participant: Any, *, action: str = "view",
+def decide(actor: User, kind: Kind, participant: Any, *, action: str = "view",
            rels: set[Rel] | None = None, cache: list[bool] | None = None) -> bool:
     """May `actor` do `action` ("view" or "change") on this participant's `kind` records?
 
@@ -227,11 +227,11 @@ def _needs_part2(rule: Rule | None) -> bool:
     return rule is not None and rule.part2_excluded
 
 
-def allows(actor: Any, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> bool:
+def allows(actor: User, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> bool:
     return decide(actor, kind, participant_of(participant_or_obj), action=action)
 
 
-def require(actor: Any, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> Any:
+def require(actor: User, kind: Kind, participant_or_obj: Any, *, action: str = "view") -> Any:
     """Refuse unless the table allows it; return the participant.
 
     Http404 (`NotFoundHere`) when the actor has no relationship to the participant at all
@@ -256,7 +256,7 @@ def _glass_kinds() -> set[Kind]:
 
 # --- Lists ------------------------------------------------------------------------------
 
-def care_team_q(actor: Any, path: str = "participant") -> Q:
+def care_team_q(actor: User, path: str = "participant") -> Q:
     """Rows whose participant (`path`, "" for participant rows) has the actor on its care
     team (the `is_care_team` test in SQL)."""
     from openiop.care.models import EpisodeOfCare
@@ -272,7 +272,7 @@ def care_team_q(actor: Any, path: str = "participant") -> Q:
     return org & Q(team)
 
 
-def break_glass_q(actor: Any, path: str = "participant") -> Q:
+def break_glass_q(actor: User, path: str = "participant") -> Q:
     from .models import BreakGlassGrant
 
     prefix = f"{path}__" if path else ""
@@ -282,7 +282,7 @@ def break_glass_q(actor: Any, path: str = "participant") -> Q:
     return org & Q(Exists(grants))
 
 
-def scope(queryset: QuerySet, actor: Any, kind: Kind, *, participant_path: str = "participant",
+def scope(queryset: QuerySet, actor: User, kind: Kind, *, participant_path: str = "participant",
           action: str = "view") -> QuerySet:
     """The rows of `queryset` (each belonging to a participant at `participant_path`, "" when
     the rows are participants) whose `kind` the actor may see: the table as a filter."""

@@ -227,7 +227,9 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "clinical:break_glass": None,
     "clinical:release_record": Kind.NOTES,
     "clinical:participant_plan": Kind.PLANS,
-    "clinical:plan_action": Kind.PLANS,
+    **{f"clinical:plan_{verb}": Kind.PLANS for verb in (
+        "start", "problem", "goal", "objective", "intervention", "status", "review",
+        "acknowledge", "finish")},
     "clinical:plan_export": Kind.PLANS,
     "clinical:plan_revision": Kind.PLANS,
     "clinical:safety_plan": Kind.PLANS,

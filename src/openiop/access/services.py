@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 
@@ -20,7 +21,7 @@ BREAK_GLASS_MINUTES = 60
 REASON_LIMIT = 500
 
 
-def break_glass_grant(*, actor: Any, participant: Any, reason: str,
+def break_glass_grant(*, actor: User, participant: Any, reason: str,
                       request: HttpRequest | None = None) -> BreakGlassGrant:
     """Emergency read access to this participant's clinical records for 60 minutes.
 
@@ -48,7 +49,7 @@ def break_glass_grant(*, actor: Any, participant: Any, reason: str,
     return grant
 
 
-def break_glass_revoke(*, actor: Any, grant: BreakGlassGrant,
+def break_glass_revoke(*, actor: User, grant: BreakGlassGrant,
                        request: HttpRequest | None = None) -> BreakGlassGrant:
     """End a grant early: its holder, or a director/administrator reviewing grants."""
     require_organization(actor, grant.participant.organization_id)

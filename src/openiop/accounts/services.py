@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -39,21 +38,21 @@ def issue_link(*, user: User, created_by: User | None, purpose: str) -> str:
     return token
 
 
-def grantable_roles(actor: Any) -> list[str]:
+def grantable_roles(actor: User) -> list[str]:
     """Staff roles `actor` may give: an administrator any; a director all but administrator."""
     if actor.role == Role.ADMIN:
         return [r for r in Role.values if r in STAFF_ROLES]
     return [r for r in Role.values if r in STAFF_ROLES and r != Role.ADMIN]
 
 
-def _same_org_staff(actor: Any, user: User) -> StaffProfile:
+def _same_org_staff(actor: User, user: User) -> StaffProfile:
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.organization_id != actor.staff_organization_id:
         raise NotPermitted("That person is not on your organization's staff.")
     return profile
 
 
-def staff_invite(*, actor: Any, username: str, first_name: str, last_name: str, email: str,
+def staff_invite(*, actor: User, username: str, first_name: str, last_name: str, email: str,
                  role: str, title: str = "", request: HttpRequest | None = None
                  ) -> tuple[User, str]:
     """Create a staff account without a password in the actor's organization and a
@@ -63,13 +62,15 @@ def staff_invite(*, actor: Any, username: str, first_name: str, last_name: str, 
         raise ValidationError({"role": "Choose a staff role you may give."})
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username '{username}' is taken."})
+    org_id = actor.staff_organization_id
+    if org_id is None:
+        raise NotPermitted("Only an organization's staff invite staff to it.")
     with transaction.atomic():
         user = User(username=username, first_name=first_name, last_name=last_name,
                     email=email, role=role)
         user.set_unusable_password()
         user.save()
-        StaffProfile.objects.create(user=user, organization_id=actor.staff_organization_id,
-                                    title=title)
+        StaffProfile.objects.create(user=user, organization_id=org_id, title=title)
         token = issue_link(user=user, created_by=actor, purpose=InvitationPurpose.INVITE)
         audit_record(actor=actor, action="create", object_type="staff", object_id=user.code,
                      organization=actor.staff_profile.organization, request=request,
@@ -77,7 +78,7 @@ def staff_invite(*, actor: Any, username: str, first_name: str, last_name: str, 
     return user, token
 
 
-def staff_reset_link(*, actor: Any, user: User, request: HttpRequest | None = None) -> str:
+def staff_reset_link(*, actor: User, user: User, request: HttpRequest | None = None) -> str:
     """A new set-up link for a colleague who lost a password or authenticator: the old
     password and authenticators stop working at once."""
     require_perm(actor, Perm.STAFF_MANAGE)
@@ -96,7 +97,7 @@ def staff_reset_link(*, actor: Any, user: User, request: HttpRequest | None = No
     return token
 
 
-def staff_set_active(*, actor: Any, user: User, active: bool, reason: str = "",
+def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
                      request: HttpRequest | None = None) -> None:
     """Deactivate (sign-in refused at once, open links void) or reactivate a colleague."""
     require_perm(actor, Perm.STAFF_MANAGE)

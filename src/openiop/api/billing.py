@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
@@ -24,9 +24,11 @@ from openiop.audit.services import audit_record
 from openiop.billing import codes, selectors
 from openiop.billing.models import Authorization, Charge, Claim, Coverage, Remittance
 from openiop.billing.services.scrub import HOLD_LABELS
+from openiop.core.exceptions import NotPermitted
 from openiop.participants.selectors import get_participant_for_user
 
 from .pagination import offset_param
+from .request import StaffRequest
 
 router = Router(tags=["billing"])
 
@@ -177,12 +179,15 @@ ClaimStatusParam = Literal["held", "ready", "sent", "paid", "partial", "denied",
 ChargeStatusParam = Literal["open", "claimed", "void"]
 
 
-def _office(request: HttpRequest) -> int:
+def _office(request: StaffRequest) -> int:
     require_perm(request.user, Perm.BILLING_VIEW)
-    return request.user.staff_organization_id  # type: ignore[union-attr]
+    org_id = request.user.staff_organization_id
+    if org_id is None:
+        raise NotPermitted("Only clinic staff use the billing API.")
+    return org_id
 
 
-def _participant(request: HttpRequest, code: UUID) -> Any:
+def _participant(request: StaffRequest, code: UUID) -> Any:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.BILLING_VIEW, object_type="billing")
     if not selectors.may_read_billing(request.user, participant):
@@ -213,7 +218,7 @@ def _authorization(auth: Authorization, usage: selectors.Usage) -> dict[str, Any
 def _charge(ch: Charge) -> dict[str, Any]:
     return {"code": ch.code, "participant": ch.participant.code,
             "participant_name": ch.participant.display_name,
-            "payer": ch.coverage.payer.name if ch.coverage_id else None,
+            "payer": ch.coverage.payer.name if ch.coverage is not None else None,
             "service_date": ch.service_date, "claim_type": ch.claim_type,
             "revenue_code": ch.revenue_code, "hcpcs": ch.hcpcs,
             "modifiers": list(ch.modifiers or []), "units": ch.units, "minutes": ch.minutes,
@@ -239,20 +244,21 @@ def _claim(claim: Claim) -> dict[str, Any]:
 def _remittance(r: Remittance) -> dict[str, Any]:
     return {"code": r.code, "payer_name": r.payer_name, "trace_number": r.trace_number,
             "payment_date": r.payment_date, "total_paid": r.total_paid,
-            "claim_count": r.claim_count}
+            # Every caller annotates Count("payments").
+            "claim_count": r.claim_count}  # type: ignore[attr-defined]
 
 
 # --- a participant's coverage and authorizations -------------------------------------------
 
 @router.get("/participants/{code}/coverages", response=list[CoverageOut])
-def list_coverages(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
+def list_coverages(request: StaffRequest, code: UUID) -> list[dict[str, Any]]:
     participant = _participant(request, code)
     return [_coverage(c) for c in Coverage.objects.filter(participant=participant)
             .select_related("payer", "participant").order_by("order", "-effective_on", "pk")]
 
 
 @router.get("/coverages/{code}", response=CoverageOut)
-def get_coverage(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_coverage(request: StaffRequest, code: UUID) -> dict[str, Any]:
     org_id = _office(request)
     cov = get_object_or_404(Coverage.objects.select_related("payer", "participant"),
                             code=code, participant__organization_id=org_id)
@@ -261,7 +267,7 @@ def get_coverage(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.get("/participants/{code}/authorizations", response=list[AuthorizationOut])
-def list_authorizations(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
+def list_authorizations(request: StaffRequest, code: UUID) -> list[dict[str, Any]]:
     """Every authorization of the participant's coverages, latest first, with the units
     used so far (counted from recorded attendance, days or sessions)."""
     participant = _participant(request, code)
@@ -271,7 +277,7 @@ def list_authorizations(request: HttpRequest, code: UUID) -> list[dict[str, Any]
 
 
 @router.get("/authorizations/{code}", response=AuthorizationOut)
-def get_authorization(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_authorization(request: StaffRequest, code: UUID) -> dict[str, Any]:
     org_id = _office(request)
     auth = get_object_or_404(
         Authorization.objects.select_related("coverage__payer", "coverage__participant"),
@@ -283,7 +289,7 @@ def get_authorization(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 # --- the office's lists ---------------------------------------------------------------------
 
-def _page(request: HttpRequest, qs: Any, status: str | None, participant: UUID | None,
+def _page(request: StaffRequest, qs: Any, status: str | None, participant: UUID | None,
           offset: int, limit: int, row: Any) -> dict[str, Any]:
     """One page of an office list, narrowed by status and participant (the participant
     through the same check as every participant read)."""
@@ -295,7 +301,7 @@ def _page(request: HttpRequest, qs: Any, status: str | None, participant: UUID |
 
 
 @router.get("/charges", response=ChargePage)
-def list_charges(request: HttpRequest, status: ChargeStatusParam | None = None,
+def list_charges(request: StaffRequest, status: ChargeStatusParam | None = None,
                  participant: UUID | None = None, limit: int = LIMIT,
                  offset: int = offset_param()) -> dict[str, Any]:
     """Charge lines, oldest service first: the service and its codes, never note text."""
@@ -306,7 +312,7 @@ def list_charges(request: HttpRequest, status: ChargeStatusParam | None = None,
 
 
 @router.get("/claims", response=ClaimPage)
-def list_claims(request: HttpRequest, status: ClaimStatusParam | None = None,
+def list_claims(request: StaffRequest, status: ClaimStatusParam | None = None,
                 participant: UUID | None = None, limit: int = LIMIT,
                 offset: int = offset_param()) -> dict[str, Any]:
     """Claims, latest period first; a held claim lists every hold in words."""
@@ -317,7 +323,7 @@ def list_claims(request: HttpRequest, status: ClaimStatusParam | None = None,
 
 
 @router.get("/claims/{code}", response=ClaimDetailOut)
-def get_claim(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_claim(request: StaffRequest, code: UUID) -> dict[str, Any]:
     org_id = _office(request)
     claim = get_object_or_404(Claim.objects.select_related("participant", "coverage__payer"),
                               organization_id=org_id, code=code)
@@ -331,7 +337,7 @@ def get_claim(request: HttpRequest, code: UUID) -> dict[str, Any]:
 
 
 @router.get("/remittances", response=RemittancePage)
-def list_remittances(request: HttpRequest, limit: int = LIMIT,
+def list_remittances(request: StaffRequest, limit: int = LIMIT,
                      offset: int = offset_param()) -> dict[str, Any]:
     from django.db.models import Count
 
@@ -343,19 +349,20 @@ def list_remittances(request: HttpRequest, limit: int = LIMIT,
 
 
 @router.get("/remittances/{code}", response=RemittanceDetailOut)
-def get_remittance(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def get_remittance(request: StaffRequest, code: UUID) -> dict[str, Any]:
     from django.db.models import Count
 
     org_id = _office(request)
-    remittance = get_object_or_404(Remittance.objects.annotate(claim_count=Count("payments")),
+    remittance = get_object_or_404(Remittance.objects.annotate(claim_count=Count("payments"))
+                                   .select_related("organization"),
                                    organization_id=org_id, code=code)
     payments = remittance.payments.select_related("claim").prefetch_related(
         "adjustments").order_by("pk")
     audit_record(actor=request.user, action="view", object_type="remittance",
-                 object_id=remittance.code, organization=request.user.staff_profile.organization,
+                 object_id=remittance.code, organization=remittance.organization,
                  request=request)
     return _remittance(remittance) | {"payments": [{
-        "claim": p.claim.code if p.claim_id else None, "control_number": p.control_number,
+        "claim": p.claim.code if p.claim is not None else None, "control_number": p.control_number,
         "status_code": p.status_code, "charge_amount": p.charge_amount,
         "paid_amount": p.paid_amount, "patient_responsibility": p.patient_responsibility,
         "payer_claim_number": p.payer_claim_number,

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from openiop.participants import disclosure as dis
 
+from .request import StaffRequest
+
 NOTICE_HEADER = "X-Redisclosure-Notice"
 
 
@@ -29,7 +31,7 @@ def _attach_notice(request: HttpRequest, notice: str) -> None:
         response[NOTICE_HEADER] = notice
 
 
-def release(request: HttpRequest, participant: Any, records: Iterable[Any], *,
+def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
             object_type: str) -> list[Any]:
     """The records that may go to the requester (all of them for the program's staff)."""
     recipient, purpose = dis.request_party(request)
@@ -42,7 +44,7 @@ def release(request: HttpRequest, participant: Any, records: Iterable[Any], *,
     return decision.released
 
 
-def release_one(request: HttpRequest, participant: Any, record: Any, *,
+def release_one(request: StaffRequest, participant: Any, record: Any, *,
                 object_type: str) -> Any:
     released = release(request, participant, [record], object_type=object_type)
     if not released:

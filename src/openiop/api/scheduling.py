@@ -20,7 +20,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
@@ -438,9 +438,7 @@ def participant_hours(
     """Attended counted minutes per week (oldest first) and the program's weekly minimum
     (null when the participant has no open episode)."""
     participant = _participant(request, code)
-    episode = (EpisodeOfCare.objects.filter(participant=participant,
-                                            status__in=EpisodeOfCare.OPEN_STATUSES)
-               .select_related("program").order_by("-admitted_on").first())
+    episode = participant.episodes.select_related("program").current()
     minimum = minimum_minutes(episode.program.weekly_hour_minimum) if episode else None
     weeks_out = [w | {"minimum_minutes": w.get("minimum", minimum),
                       "partial": w.get("partial", False)}
@@ -613,7 +611,7 @@ def create_plan(request: StaffRequest, payload: PlanIn,
 
 
 @router.get("/plan-jobs/{code}", response=PlanJobOut)
-def plan_job_status(request: HttpRequest, code: UUID) -> dict[str, Any]:
+def plan_job_status(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """A planning job's state and progress; its plan once it succeeded."""
     org = _org(request, Perm.SCHEDULE_PLAN)
     job = selectors.planning_job(org, code)

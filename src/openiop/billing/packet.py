@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.care.models import EpisodeOfCare
 from openiop.clinical.selectors import treatment_plan_for
 from openiop.intake.instruments import INSTRUMENTS
@@ -34,7 +35,7 @@ from .selectors import authorization_usage
 MAX_WEEKS = 26
 
 
-def release(authorization: Authorization, *, actor: Any, request: Any = None,
+def release(authorization: Authorization, *, actor: User, request: Any = None,
             audit: bool = True) -> dis.Decision:
     """The disclosure decision for giving this packet to the authorization's payer, for
     payment (utilization review is part of payment, 42 CFR 2.11 "Payment"; 45 CFR

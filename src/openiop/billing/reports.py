@@ -11,6 +11,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
+from openiop.care.models import Enrollment
+
 from . import codes, fees
 from .models import (
     Adjustment,
@@ -154,7 +156,7 @@ def cost_estimate(participant: Any, episode: Any, today: date | None = None) -> 
     weeks = 8
     if episode is not None:
         weeks = episode.program.typical_length_weeks
-        enrollment = episode.enrollments.filter(status="active").select_related("track").first()
+        enrollment = episode.enrollments.filter(status=Enrollment.Status.ACTIVE).select_related("track").first()
         if enrollment is not None:
             days = len(enrollment.track.weekdays) or days
     coverage = (Coverage.objects.filter(participant=participant, effective_on__lte=today)

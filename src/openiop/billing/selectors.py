@@ -29,7 +29,6 @@ UNITS_WARNING_PERCENT = 80
 # the authorization ends.
 AUTH_ENDING_DAYS = 7
 LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
-ATTENDED = ("present", "late", "left_early")
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
@@ -102,7 +101,7 @@ class Usage:
 def _attended(participant_ids: set[int], start: date, end: date) -> dict[int, list[Any]]:
     """participant id -> start datetimes of attended sessions between the dates (live)."""
     rows = Attendance.objects.filter(
-        booking__participant_id__in=participant_ids, status__in=ATTENDED,
+        booking__participant_id__in=participant_ids, status__in=Attendance.ATTENDED,
         booking__session__starts_at__date__gte=start, booking__session__starts_at__date__lte=end,
     ).values_list("booking__participant_id", "booking__session__starts_at")
     out: dict[int, list[Any]] = defaultdict(list)

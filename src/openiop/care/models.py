@@ -158,6 +158,17 @@ def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 
 
+class EpisodeQuerySet(models.QuerySet["EpisodeOfCare"]):
+    def open(self) -> EpisodeQuerySet:
+        """Episodes not closed: planned, waitlisted, active or on hold."""
+        return self.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
+
+    def current(self) -> EpisodeOfCare | None:
+        """The person's current episode: the latest admitted of the open ones (use on
+        `participant.episodes`)."""
+        return self.open().order_by("-admitted_on").first()
+
+
 class EpisodeOfCare(models.Model):
     """One admission to a program (FHIR EpisodeOfCare); holds the current level of care."""
 
@@ -209,6 +220,8 @@ class EpisodeOfCare(models.Model):
         "safety task was open.")
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = EpisodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-admitted_on"]

@@ -18,10 +18,12 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
-from openiop.core.exceptions import Conflict, InvalidTransition
+from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
+from .gates import intake_desk
 from .levels import POPULATION_AGES, LevelOfCare, is_step_up
 from .models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange, Program, Track
 
@@ -40,7 +42,7 @@ class TrackFull(Conflict):
         self.waiting = waiting
 
 
-def _same_org(actor: Any, *objs: Any) -> None:
+def _same_org(actor: User, *objs: Any) -> None:
     """The one access decision: a participant's episodes of care may be changed by this
     actor (another organization: not found); any other row must be the actor's
     organization's."""
@@ -56,10 +58,14 @@ def _same_org(actor: Any, *objs: Any) -> None:
                                  "That record belongs to another organization.")
 
 
-def _require_decider(actor: Any, what: str) -> None:
-    from openiop.intake.decisions import require_level_decider
-
-    require_level_decider(actor, what)
+def require_level_decider(actor: User, what: str) -> None:
+    """Only a licensed clinician (a credential in accounts.models.ASSESSMENT_CREDENTIALS)
+    decides or overrides a level of care; NotPermitted names what was refused."""
+    if not getattr(actor, "may_decide_level_of_care", False):
+        raise NotPermitted(
+            f"Only a licensed clinician (a credential that permits assessment, such as LCSW, "
+            f"LPC, LMFT, psychologist, MD or NP) can {what}. You can record screenings and "
+            "propose a level for one to confirm.")
 
 
 def _with_notes(reason: str, *, exception: str = "", safety: str = "") -> str:
@@ -73,7 +79,7 @@ def _with_notes(reason: str, *, exception: str = "", safety: str = "") -> str:
     return "; ".join([reason, *notes])
 
 
-def _check_team(actor: Any, members: dict[str, Any]) -> None:
+def _check_team(actor: User, members: dict[str, Any]) -> None:
     org_id = actor.staff_organization_id
     errors = {}
     for field, user in members.items():
@@ -101,7 +107,7 @@ def active_count(track: Track) -> int:
 
 def episode_admit(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     program: Program,
     track: Track,
@@ -129,16 +135,14 @@ def episode_admit(
       `admission_exception`, the written reason, kept on the episode and audited; a level
       other than the decided one is an override only a licensed clinician makes.
     - While an emergent or urgent safety task is open, `safety_decision` documents why the
-      admission goes ahead (intake.decisions rule 2).
+      admission goes ahead (docs/safety-decisions.md, section 5).
     - Side effects: EpisodeOfCare + Enrollment, the referral (if any) marked admitted (or
       waitlisted in this program), audit events.
     """
-    from openiop.intake.decisions import require_safety_decision
-    from openiop.intake.services import decided_assessment
-
+    desk = intake_desk()
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, participant, program)
-    decision = decided_assessment(participant=participant, referral=referral)
+    decision = desk.decided_assessment(participant=participant, referral=referral)
     exception = (admission_exception or "").strip()
     if decision is None:
         if not exception:
@@ -146,11 +150,11 @@ def episode_admit(
                 "There is no intake screening with a decided level-of-care assessment for "
                 "this person. Complete them, or write down why the admission cannot wait "
                 "(a licensed clinician admits then).")})
-        _require_decider(actor, "admit without a level-of-care assessment")
+        require_level_decider(actor, "admit without a level-of-care assessment")
     else:
         exception = ""
         if level_of_care and level_of_care != decision.decided_level:
-            _require_decider(actor, f"admit at {level_of_care} when the decided level is "
+            require_level_decider(actor, f"admit at {level_of_care} when the decided level is "
                              f"{decision.decided_level}")
     level_of_care = level_of_care or (decision.decided_level if decision else None)
     admitted_on = admitted_on or timezone.localdate()
@@ -174,8 +178,8 @@ def episode_admit(
     if referral is not None and not referral.is_open:
         raise InvalidTransition(f"The referral is already {referral.get_status_display().lower()}.",
                                 field="referral")
-    safety = require_safety_decision(participant=participant, decision=safety_decision,
-                                     action="admission")
+    safety = desk.require_safety_decision(participant=participant, decision=safety_decision,
+                                          action="admission")
     try:
         with transaction.atomic():
             locked = Track.objects.select_for_update().get(pk=track.pk)
@@ -204,13 +208,7 @@ def episode_admit(
                 status=Enrollment.Status.WAITLISTED if on_waitlist else Enrollment.Status.ACTIVE,
             )
             if referral is not None:
-                from openiop.intake.services import (
-                    referral_mark_admitted,
-                    referral_mark_waitlisted,
-                )
-
-                mark = referral_mark_waitlisted if on_waitlist else referral_mark_admitted
-                mark(referral=referral, episode=episode)
+                desk.mark_referral(episode=episode, referral=referral, waitlisted=on_waitlist)
             audit_record(actor=actor, action="create", object_type="episode",
                          object_id=episode.code, participant=participant, request=request,
                          reason=_with_notes("waitlisted" if on_waitlist else "admitted",
@@ -224,22 +222,21 @@ def episode_admit(
 
 
 def waitlist_admit(
-    *, actor: Any, episode: EpisodeOfCare, admitted_on: date | None = None,
+    *, actor: User, episode: EpisodeOfCare, admitted_on: date | None = None,
     safety_decision: str = "", request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
     """Give a waitlisted episode the seat that opened in its track; its referral (status
     "waitlisted") is marked admitted. An open emergent or urgent safety task needs
     `safety_decision`."""
-    from openiop.intake.decisions import require_safety_decision
-
+    desk = intake_desk()
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
     if episode.status != EpisodeOfCare.Status.WAITLIST:
         raise InvalidTransition("Only a waitlisted episode can be admitted from the waitlist.",
                                 field="status")
     admitted_on = admitted_on or timezone.localdate()
-    safety = require_safety_decision(participant=episode.participant,
-                                     decision=safety_decision, action="admission")
+    safety = desk.require_safety_decision(participant=episode.participant,
+                                          decision=safety_decision, action="admission")
     with transaction.atomic():
         enrollment = episode.enrollments.select_related("track").get(
             status=Enrollment.Status.WAITLISTED)
@@ -252,15 +249,7 @@ def waitlist_admit(
         changes: dict[str, Any] = {"admission_safety_decision": safety} if safety else {}
         _cas_episode(episode, expected=(EpisodeOfCare.Status.WAITLIST,),
                      status=EpisodeOfCare.Status.ACTIVE, admitted_on=admitted_on, **changes)
-        from openiop.intake.models import Referral
-
-        referral = (episode.referrals.filter(status__in=Referral.OPEN_STATUSES).first()
-                    or episode.participant.referrals.filter(
-                        status__in=Referral.OPEN_STATUSES).first())
-        if referral is not None:
-            from openiop.intake.services import referral_mark_admitted
-
-            referral_mark_admitted(referral=referral, episode=episode)
+        desk.mark_referral(episode=episode)
         audit_record(actor=actor, action="change", object_type="episode",
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes("admitted from waitlist", safety=safety))
@@ -286,7 +275,7 @@ def _cas_episode(episode: EpisodeOfCare, *, expected: Sequence[str], version: in
 
 def episode_change_level(
     *,
-    actor: Any,
+    actor: User,
     episode: EpisodeOfCare,
     to_level: str,
     effective_on: date,
@@ -305,14 +294,13 @@ def episode_change_level(
     With `to_track` the person moves to that track's seat (capacity enforced).
     Only a licensed clinician decides (`User.may_decide_level_of_care`). A step-down after a
     suicide-risk flag needs a C-SSRS of this episode within the program's window, and while
-    an emergent or urgent safety task is open a `safety_decision` (intake.decisions); a
-    step-up, toward more care, is never held back for them.
+    an emergent or urgent safety task is open a `safety_decision` (docs/safety-decisions.md);
+    a step-up, toward more care, is never held back for them.
     """
-    from openiop.intake.decisions import require_safety_decision, require_safety_screen
-
+    desk = intake_desk()
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
-    _require_decider(actor, "step a level of care up or down")
+    require_level_decider(actor, "step a level of care up or down")
     if episode.status != EpisodeOfCare.Status.ACTIVE:
         raise InvalidTransition(
             f"Only an active episode changes level; this one is {episode.get_status_display().lower()}.",
@@ -346,9 +334,9 @@ def episode_change_level(
     if actual == "down":
         # A step-up moves toward more care and is never held back for a screen; a step-down
         # after a risk flag needs the C-SSRS and, with a task open, a documented decision.
-        require_safety_screen(participant=episode.participant, episode=episode)
-        safety = require_safety_decision(participant=episode.participant,
-                                         decision=safety_decision, action="step-down")
+        desk.require_safety_screen(participant=episode.participant, episode=episode)
+        safety = desk.require_safety_decision(participant=episode.participant,
+                                              decision=safety_decision, action="step-down")
     criteria = [c.strip() for c in criteria_met if c and c.strip()]
     with transaction.atomic():
         current = episode.enrollments.filter(status=Enrollment.Status.ACTIVE).select_related(
@@ -387,7 +375,7 @@ def episode_step_up(**kwargs: Any) -> LevelOfCareChange:
 
 
 def episode_set_authorized_level(
-    *, actor: Any, episode: EpisodeOfCare, level: str, version: int | None = None,
+    *, actor: User, episode: EpisodeOfCare, level: str, version: int | None = None,
     request: HttpRequest | None = None,
 ) -> EpisodeOfCare:
     """Record the level the payer authorized; it may differ from the clinical level, and the
@@ -408,7 +396,7 @@ def episode_set_authorized_level(
 
 def episode_discharge(
     *,
-    actor: Any,
+    actor: User,
     episode: EpisodeOfCare,
     discharged_on: date,
     reason: str,
@@ -425,10 +413,10 @@ def episode_discharge(
     Refused for an episode that is not open (discharging twice), a date before admission or
     in the future, and a planned discharge (completed, stepped down/up, transferred)
     without a next provider. While an emergent or urgent safety task is open,
-    `safety_decision` documents why the discharge goes ahead (intake.decisions rule 2).
+    `safety_decision` documents why the discharge goes ahead (docs/safety-decisions.md,
+    section 5).
     """
-    from openiop.intake.decisions import require_safety_decision
-
+    desk = intake_desk()
     require_perm(actor, Perm.ADMIT)
     _same_org(actor, episode.participant)
     if not episode.is_open:
@@ -454,8 +442,8 @@ def episode_discharge(
         errors["next_provider"] = "A planned discharge names the next provider for aftercare."
     if errors:
         raise ValidationError(errors)
-    safety = require_safety_decision(participant=episode.participant,
-                                     decision=safety_decision, action="discharge")
+    safety = desk.require_safety_decision(participant=episode.participant,
+                                          decision=safety_decision, action="discharge")
     with transaction.atomic():
         _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES,
                      status=EpisodeOfCare.Status.FINISHED, discharged_on=discharged_on)
@@ -475,7 +463,7 @@ def episode_discharge(
     return discharge
 
 
-def program_settings_update(*, actor: Any, program: Program, values: dict[str, Any],
+def program_settings_update(*, actor: User, program: Program, values: dict[str, Any],
                             request: HttpRequest | None = None) -> Program:
     """Store the settings a program sets (`values`: dotted path -> value; every other
     setting keeps its default). A value that is not valid is refused, naming the setting,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import apply_validation_error, submit
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -25,6 +25,7 @@ from .forms import (
     FromWaitlistForm,
     LevelChangeForm,
 )
+from .gates import intake_desk
 from .levels import LEVEL_ORDER
 from .models import EpisodeOfCare
 from .selectors import episode_timeline, programs_for_org, tracks_with_openings
@@ -52,18 +53,14 @@ def _episode(participant: Any, code: str) -> EpisodeOfCare:
 
 def _render(request: HttpRequest, participant: Any, *, status: int = 200,
             **forms: Any) -> HttpResponse:
-    from openiop.intake.decisions import open_urgent_tasks
-    from openiop.intake.models import LevelOfCareAssessment
-
+    desk = intake_desk()
     org_id = request.user.staff_organization_id
     context = chart_context(request, participant, active_tab="care:participant_care")
     episodes = episode_timeline(participant)
     current = context["episode"]
     context |= {
-        "open_tasks": open_urgent_tasks(participant),
-        "proposals": list(LevelOfCareAssessment.objects.filter(
-            participant=participant, status=LevelOfCareAssessment.Status.PROPOSED)
-            .select_related("assessed_by").order_by("-assessed_at")[:5]),
+        "open_tasks": desk.open_urgent_tasks(participant),
+        "proposals": desk.proposals(participant),
         "may_decide": request.user.may_decide_level_of_care,
         "waitlist_form": forms.get("waitlist_form") or FromWaitlistForm(),
         "confirm_form": forms.get("confirm_form") or ConfirmLevelForm(),
@@ -116,25 +113,19 @@ def episode_level(request: HttpRequest, code: str, episode: str) -> HttpResponse
     participant = _participant_for_write(request, code)
     ep = _episode(participant, episode)
     form = LevelChangeForm(request.POST, organization_id=request.user.staff_organization_id)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            change = services.episode_change_level(
-                actor=request.user, episode=ep, to_level=data["to_level"],
-                effective_on=data["effective_on"], reason=data["reason"],
-                criteria_met=form.criteria(), to_track=data["to_track"],
-                version=data["version"], safety_decision=data["safety_decision"],
-                request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            if ep.status != EpisodeOfCare.Status.ACTIVE:
-                messages.error(request, exc.message)
-        else:
-            messages.success(request, f"{change.get_direction_display()} recorded: "
-                             f"{change.from_level} to {change.to_level}.")
-            return redirect("care:participant_care", code=participant.code)
+    saved = submit(form, lambda data: services.episode_change_level(
+        actor=request.user, episode=ep, to_level=data["to_level"],
+        effective_on=data["effective_on"], reason=data["reason"],
+        criteria_met=form.criteria(), to_track=data["to_track"], version=data["version"],
+        safety_decision=data["safety_decision"], request=request))
+    if saved is not None:
+        change = saved.result
+        messages.success(request, f"{change.get_direction_display()} recorded: "
+                         f"{change.from_level} to {change.to_level}.")
+        return redirect("care:participant_care", code=participant.code)
+    if form.non_field_errors() and ep.status != EpisodeOfCare.Status.ACTIVE:
+        # The form is hidden once the episode is no longer active.
+        messages.error(request, " ".join(form.non_field_errors()))
     return _render(request, participant, level_form=form, status=400)
 
 
@@ -144,19 +135,11 @@ def episode_authorized(request: HttpRequest, code: str, episode: str) -> HttpRes
     participant = _participant_for_write(request, code)
     ep = _episode(participant, episode)
     form = AuthorizedLevelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.episode_set_authorized_level(
-                actor=request.user, episode=ep,
-                level=form.cleaned_data["authorized_level_of_care"],
-                version=form.cleaned_data["version"], request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Authorized level saved.")
-            return redirect("care:participant_care", code=participant.code)
+    if submit(form, lambda data: services.episode_set_authorized_level(
+            actor=request.user, episode=ep, level=data["authorized_level_of_care"],
+            version=data["version"], request=request)):
+        messages.success(request, "Authorized level saved.")
+        return redirect("care:participant_care", code=participant.code)
     return _render(request, participant, auth_form=form, status=400)
 
 
@@ -166,18 +149,13 @@ def episode_discharge(request: HttpRequest, code: str, episode: str) -> HttpResp
     participant = _participant_for_write(request, code)
     ep = _episode(participant, episode)
     form = DischargeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.episode_discharge(actor=request.user, episode=ep, request=request,
-                                       **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-            messages.error(request, exc.message)  # the form is hidden once the episode closed
-        else:
-            messages.success(request, f"{participant.display_name} was discharged.")
-            return redirect("care:participant_care", code=participant.code)
+    if submit(form, lambda data: services.episode_discharge(
+            actor=request.user, episode=ep, request=request, **data)):
+        messages.success(request, f"{participant.display_name} was discharged.")
+        return redirect("care:participant_care", code=participant.code)
+    if form.non_field_errors():
+        # The form is hidden once the episode closed.
+        messages.error(request, " ".join(form.non_field_errors()))
     return _render(request, participant, discharge_form=form, status=400)
 
 
@@ -205,27 +183,17 @@ def episode_from_waitlist(request: HttpRequest, code: str, episode: str) -> Http
 @require_POST
 def loc_confirm(request: HttpRequest, code: str, assessment: str) -> HttpResponse:
     """A licensed clinician confirms a proposed level of care (or decides another)."""
-    from openiop.intake.models import LevelOfCareAssessment
-    from openiop.intake.services import loc_confirm as confirm
-
+    desk = intake_desk()
     participant = _participant_for_write(request, code)
-    target = LevelOfCareAssessment.objects.filter(participant=participant,
-                                                  code=assessment).first()
+    target = desk.proposal(participant, assessment)
     if target is None:
         raise Http404
     form = ConfirmLevelForm(request.POST)
-    if form.is_valid():
-        try:
-            confirm(actor=request.user, assessment=target,
-                    decided_level=form.cleaned_data["decided_level"] or None,
-                    override_reason=form.cleaned_data["override_reason"], request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Level of care decided.")
-            return redirect("care:participant_care", code=participant.code)
+    if submit(form, lambda data: desk.confirm_proposal(
+            actor=request.user, assessment=target, decided_level=data["decided_level"] or None,
+            override_reason=data["override_reason"], request=request)):
+        messages.success(request, "Level of care decided.")
+        return redirect("care:participant_care", code=participant.code)
     return _render(request, participant, confirm_form=form, confirm_target=target, status=400)
 
 

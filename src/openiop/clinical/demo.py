@@ -34,7 +34,6 @@ from .services.notes import note_kind_for_session, signature_label
 from .services.plans import review_days
 
 NOTE_WINDOW_DAYS = 21
-ATTENDED = ("present", "late", "left_early")
 
 TOPICS = ["Coping with cravings", "Managing anxious thoughts", "Sleep and mood",
           "Communication skills", "Relapse warning signs", "Distress tolerance (TIPP)",
@@ -163,7 +162,7 @@ def _notes(ctx: DemoContext) -> None:
     )
     attended: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for session_id, participant_id, attendance_id in Attendance.objects.filter(
-        booking__session__in=[s.pk for s in sessions], status__in=ATTENDED
+        booking__session__in=[s.pk for s in sessions], status__in=Attendance.ATTENDED
     ).order_by("booking__session_id", "booking__participant_id", "pk").values_list(
         "booking__session_id", "booking__participant_id", "pk").iterator(
         chunk_size=5000

@@ -11,10 +11,10 @@ integrity warning and the mismatch is written to the audit trail (HIPAA 45 CFR
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.http import HttpRequest
 
+from openiop.accounts.models import User
 from openiop.audit.services import audit_record
 
 from .models import Note
@@ -45,7 +45,7 @@ def note_content_intact(note: Note) -> bool:
     return note.content_hash in {note.compute_hash(entries), note.compute_hash(by_code)}
 
 
-def check_note_integrity(*, actor: Any, note: Note, request: HttpRequest | None = None) -> bool:
+def check_note_integrity(*, actor: User, note: Note, request: HttpRequest | None = None) -> bool:
     """Recompute the signed note's hash; on a mismatch write an `integrity` audit event per
     participant in the note and log the note's id (never its content). Returns intact."""
     if note_content_intact(note):

@@ -148,7 +148,7 @@ def active_plan_objectives(participant_ids: Any) -> QuerySet[TreatmentObjective]
     return (
         TreatmentObjective.objects.filter(
             goal__problem__plan__participant_id__in=list(participant_ids),
-            goal__problem__plan__episode__status="active",
+            goal__problem__plan__episode__status=EpisodeOfCare.Status.ACTIVE,
         )
         .annotate(plan_participant_id=F("goal__problem__plan__participant_id"))
         .order_by("target_date", "pk")

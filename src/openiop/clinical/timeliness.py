@@ -29,9 +29,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from openiop.care.models import Program
-from openiop.scheduling.models import GROUP_KINDS, Attendance, Session, SessionKind
+from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking, Session, SessionKind
 
-ATTENDED = ("present", "late", "left_early")
+from .models import NoteStatus
 
 
 def note_kind(session_kind: str) -> str:
@@ -105,7 +105,8 @@ def note_timeliness(*, organization_id: int, now: datetime, window_days: int = 3
     if not programs:
         return []
     attended = Attendance.objects.filter(booking__session=OuterRef("pk"),
-                                         booking__status="booked", status__in=ATTENDED)
+                                         booking__status=Booking.Status.BOOKED,
+                                         status__in=Attendance.ATTENDED)
     base = (
         Session.objects.filter(program_id__in=list(programs), ends_at__lte=now,
                                ends_at__gte=now - timedelta(days=window_days),
@@ -118,8 +119,8 @@ def note_timeliness(*, organization_id: int, now: datetime, window_days: int = 3
     )
     if clinician_id is not None:
         base = base.filter(who=clinician_id)
-    signed = Q(note_status__isnull=False) & ~Q(note_status="draft")
-    unsigned = Q(note_status__isnull=True) | Q(note_status="draft")
+    signed = Q(note_status__isnull=False) & ~Q(note_status=NoteStatus.DRAFT)
+    unsigned = Q(note_status__isnull=True) | Q(note_status=NoteStatus.DRAFT)
     counts = (base.order_by().values("who").annotate(
         overdue=Count("pk", filter=unsigned & Q(deadline__lt=now)),
         pending=Count("pk", filter=unsigned & Q(deadline__gte=now)),

@@ -29,7 +29,9 @@ urlpatterns = [
          name="plan_revision"),
     path("participants/<uuid:code>/plan/export/<str:fmt>/", plans.plan_export,
          name="plan_export"),
-    path("participants/<uuid:code>/plan/<str:action>/", plans.plan_action, name="plan_action"),
+    # One named URL per plan verb, clinical:plan_<verb> (start, problem, goal, ...).
+    *(path(f"participants/<uuid:code>/plan/{verb}/", plans.plan_action, {"action": verb},
+           name=f"plan_{verb}") for verb in plans.PLAN_SERVICES),
     path("participants/<uuid:code>/safety-plan/", plans.safety_plan, name="safety_plan"),
     path("participants/<uuid:code>/safety-plan/v<int:version>/<str:fmt>/",
          plans.safety_plan_export, name="safety_plan_export"),

@@ -9,9 +9,6 @@ class CoreConfig(AppConfig):
         from django import forms
         from django.core.validators import MaxValueValidator, MinValueValidator
 
-        from .metrics import register_collector
-
-        register_collector()
         # Every whole number a form accepts fits the database's 64-bit integers, so a value
         # such as 10**30 in any form (a hidden version field, a count) is a form error naming
         # the field, never a database overflow. Fields with their own min/max keep them too.

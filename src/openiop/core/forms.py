@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from .exceptions import DomainError
+
+T = TypeVar("T")
 
 # Time fields: say what a valid time is, also when the field arrives empty (a browser's
 # time box sends nothing when what was typed, e.g. 25:99, is not a time).
@@ -26,3 +33,35 @@ def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(None, message)
     if NON_FIELD_ERRORS in form.errors and not form.errors[NON_FIELD_ERRORS]:
         del form.errors[NON_FIELD_ERRORS]
+
+
+class Saved(Generic[T]):
+    """What `submit` returns when the service ran: its result (which may be None)."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: T) -> None:
+        self.result = result
+
+
+def submit(form: forms.BaseForm, service: Callable[[dict[str, Any]], T]) -> Saved[T] | None:
+    """The one form -> service -> error step of a view.
+
+    Validates `form` and calls `service(form.cleaned_data)`. Returns `Saved(result)` when
+    the service ran; None when nothing was saved, with the reason on the form: a
+    ValidationError beside each field it names, a DomainError (NotPermitted,
+    InvalidTransition, Conflict) beside its field when the form has it, else above the
+    form. The view answers None with the form again (status 400).
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return Saved(service(form.cleaned_data))
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+    except DomainError as exc:
+        field = form.fields.get(exc.field or "")
+        # A hidden field (the record's version) cannot show an error: put it above the form.
+        shown = field is not None and not field.widget.is_hidden
+        form.add_error(exc.field if shown else None, exc.message)
+    return None

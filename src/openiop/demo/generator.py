@@ -1,13 +1,13 @@
 """The synthetic demo clinic.
 
-Every person here is invented from the name lists below; no real data is ever used.
+Every person here is invented from the name lists in `people.py`; no real data is ever used.
 `build_demo` is deterministic for a seed and a `today`, and idempotent: when the demo
 organization exists it does nothing.
 
-The core step builds the organization, sites, rooms, staff, programs and tracks,
-participants with availability and family contacts, episodes and enrollments, and six
-weeks of sessions, bookings and attendance. Then each app's optional `demo.py`
-(`build(ctx)`) adds its own data, in DEMO_STEPS order.
+The core step builds the organization, sites, rooms, staff, programs and tracks here,
+participants with availability and family contacts, episodes and enrollments
+(`people.py`), and six weeks of sessions, bookings and attendance (`history.py`). Then
+each app's optional `demo.py` (`build(ctx)`) adds its own data, in DEMO_STEPS order.
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from typing import Any, TextIO
 import zipcodes
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from openiop.accounts.models import Role, StaffProfile, User
-from openiop.care.models import Enrollment, EpisodeOfCare, Focus, NoteFormat, Program, Track
+from openiop.care.models import EpisodeOfCare, Focus, NoteFormat, Program, Track
 from openiop.organizations.models import Organization, Room, Site
-from openiop.participants.models import Availability, Consent, Participant, RelatedPerson
-from openiop.scheduling.models import Attendance, Booking, Session
+from openiop.participants.models import Consent, Participant
+from openiop.scheduling.models import Session
+
+from .history import build_history
+from .people import build_participants
 
 DEMO_SLUG = "riverbend-demo"
 DEMO_PASSWORD = "demo-openiop-2026"  # noqa: S105 - published demo credential, synthetic data only
@@ -54,11 +56,6 @@ DEMO_STEPS = (
     "portal",
     "dashboard",
 )
-
-FIRST_NAMES = ["Avery", "Jordan", "Taylor", "Morgan", "Riley", "Casey", "Jamie", "Quinn", "Rowan", "Skyler", "Elena", "Marcus", "Priya", "Darnell", "Sofia", "Mateo", "Aisha", "Kenji", "Hannah", "Omar", "Grace", "Luis", "Naomi", "Tyrone", "Mei", "Daniel", "Fatima", "Caleb", "Rosa", "Ethan", "Lena", "Andre", "Yusuf", "Chloe", "Malik", "Isabel", "Trevor", "Leah", "Jonah", "Keisha", "Victor", "Amara", "Noah", "Bianca", "Samuel", "Zoe", "Hector", "Nadia", "Gavin", "Ruth", "Devon", "Lucia", "Felix", "Imani", "Owen", "Selena", "Arjun", "Tessa", "Brandon", "Ada"]
-LAST_NAMES = ["Alvarez", "Brooks", "Chen", "Dawson", "Ellis", "Fischer", "Garcia", "Hughes", "Ibrahim", "Jensen", "Kowalski", "Lopez", "Mitchell", "Nguyen", "Okafor", "Patel", "Quinlan", "Ramirez", "Sullivan", "Thompson", "Underwood", "Vasquez", "Whitaker", "Xu", "Young", "Zimmerman", "Abbott", "Bennett", "Castillo", "Delgado", "Everett", "Foster", "Grant", "Hoffman", "Irving", "Jacobs", "Kim", "Lambert", "Morales", "Nash", "Ortega", "Park", "Reyes", "Stone", "Tran", "Vaughn", "Walsh", "Yates", "Bishop", "Carver", "Dunn"]
-PRONOUNS = ("she/her", "he/him", "they/them", "she/her", "he/him", "")
-LANGUAGES = ("English",) * 8 + ("Spanish", "Vietnamese")
 
 STAFF = (
     # username, first, last, role, title, credentials, requires cosignature
@@ -312,7 +309,7 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
         name="Riverbend Behavioral Health", slug=DEMO_SLUG, time_zone="America/New_York",
         phone="(614) 555-0100", website="https://riverbend.example.org",
     )
-    tz = zoneinfo.ZoneInfo(org.time_zone)
+    tz = org.zone
     main_lat, main_lon = _zip_point("43215")
     north_lat, north_lon = _zip_point("43214")
     main = Site.objects.create(
@@ -412,8 +409,8 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
         rooms=rooms, staff=staff, programs=programs, tracks=tracks, participants=[],
         episodes=[], scale=n, out=out, password_hash=password_hash,
     )
-    _participants(ctx, n)
-    _history(ctx)
+    build_participants(ctx, n)
+    build_history(ctx)
     _portal_accounts(ctx)
     return ctx
 
@@ -444,398 +441,6 @@ def _portal_accounts(ctx: DemoContext) -> None:
     )
     ctx.extra["demo_participant"] = person
     ctx.extra["demo_family_participant"] = teen.participant
-
-
-def _birth_date(rng: random.Random, today: date, low: int, high: int) -> date:
-    age = rng.randint(low, high)
-    return today - timedelta(days=age * 365 + rng.randint(20, 340))
-
-
-def _participants(ctx: DemoContext, n: int) -> None:
-    rng, today = ctx.rng, ctx.today
-    ctx.progress(f"creating {n} participants")
-    teen_tracks = [t for t in ctx.tracks if t.program.population == "adolescent"]
-    adult_tracks = [t for t in ctx.tracks if t.program.population == "adult"]
-    n_active = int(n * 0.66)
-    n_discharged = int(n * 0.17)
-    n_teen_active = max(1, round(n_active * sum(t.capacity - 1 for t in teen_tracks)
-                                 / sum(t.capacity - 1 for t in ctx.tracks)))
-    people: list[Participant] = []
-    plan: list[tuple[str, Track | None]] = []
-    for i in range(n):
-        if i < n_active:
-            is_teen = i < n_teen_active
-            pool = teen_tracks if is_teen else adult_tracks
-            track = pool[i % len(pool)]
-            state = "active"
-        elif i < n_active + n_discharged:
-            is_teen = rng.random() < 0.15
-            track = rng.choice(teen_tracks if is_teen else adult_tracks)
-            state = "discharged"
-        else:
-            is_teen = rng.random() < 0.15
-            track = None
-            state = "none"
-        first = rng.choice(FIRST_NAMES)
-        last = rng.choice(LAST_NAMES)
-        dob = _birth_date(rng, today, 13, 17) if is_teen else _birth_date(rng, today, 19, 68)
-        preferred = rng.choice(FIRST_NAMES) if rng.random() < 0.12 else ""
-        people.append(Participant(
-            organization=ctx.organization, mrn=f"RB{100000 + i}",
-            legal_first_name=first, legal_last_name=last, preferred_name=preferred,
-            pronouns=rng.choice(PRONOUNS), date_of_birth=dob,
-            preferred_language=rng.choice(LANGUAGES),
-            phone=f"(614) 555-{1000 + i % 9000:04d}",
-            email=f"{first.lower()}.{last.lower()}{i}@example.net",
-            address1=f"{rng.randint(10, 4999)} {rng.choice(['Oak', 'High', 'Elm', 'Summit', 'Broad', 'Park'])} Street",
-            city="Columbus", state="OH",
-            zip_code=rng.choice(["43201", "43202", "43205", "43206", "43214", "43215", "43211"]),
-            emergency_contact_name=f"{rng.choice(FIRST_NAMES)} {last}",
-            emergency_contact_phone=f"(614) 555-{(2000 + i * 7) % 10000:04d}",
-            emergency_contact_relationship="parent" if is_teen else rng.choice(
-                ["spouse", "sibling", "friend", "parent"]),
-        ))
-        plan.append((state, track))
-    Participant.objects.bulk_create(people, batch_size=1000)
-    people = list(Participant.objects.filter(organization=ctx.organization).order_by("mrn"))
-    ctx.participants = people
-
-    ctx.progress("availability windows and family contacts")
-    windows: list[Availability] = []
-    relatives: list[RelatedPerson] = []
-    for person, (_state, track) in zip(people, plan, strict=True):
-        teen = person.age < 18
-        if teen:
-            for d in range(5):
-                windows.append(Availability(participant=person, kind="school", weekday=d,
-                                            start_time=time(7, 45), end_time=time(14, 50)))
-        elif track is not None and track.kind == Track.Kind.MORNING:
-            if rng.random() < 0.6:  # evening or weekend jobs
-                for d in range(0, 5):
-                    windows.append(Availability(participant=person, kind="work", weekday=d,
-                                                start_time=time(14), end_time=time(22),
-                                                note="Restaurant shift"))
-        else:
-            if rng.random() < 0.85:
-                start = rng.choice([time(8), time(8, 30), time(9)])
-                end = rng.choice([time(16), time(16, 30), time(17)])
-                for d in range(5):
-                    windows.append(Availability(participant=person, kind="work", weekday=d,
-                                                start_time=start, end_time=end, note="Day job"))
-            if rng.random() < 0.2:
-                windows.append(Availability(participant=person, kind="caregiving", weekday=5,
-                                            start_time=time(9), end_time=time(13),
-                                            note="Childcare"))
-        relation = "parent" if teen else rng.choice(["spouse", "sibling", "friend", "sponsor"])
-        relatives.append(RelatedPerson(
-            participant=person, name=person.emergency_contact_name, relationship=relation,
-            phone=person.emergency_contact_phone, may_contact=teen or rng.random() < 0.7,
-            is_emergency_contact=True,
-        ))
-    ctx.bulk_create(windows, label="availability windows")
-    ctx.bulk_create(relatives, label="family and support people", batch_size=1000)
-
-    ctx.progress("episodes of care and enrollments")
-    therapists = [ctx.staff[u] for u in ("clinician", "lmft", "counselor", "associate")]
-    prescribers = [ctx.staff["prescriber"], ctx.staff["np"]]
-    episodes: list[EpisodeOfCare] = []
-    enrollment_tracks: list[tuple[EpisodeOfCare, Track, str, date, date | None]] = []
-    for i, (person, (state, track)) in enumerate(zip(people, plan, strict=True)):
-        if track is None:
-            continue
-        program = track.program
-        if state == "active":
-            admitted = ctx.today - timedelta(days=rng.randint(10, 60))
-            status, discharged = EpisodeOfCare.Status.ACTIVE, None
-        else:
-            admitted = ctx.today - timedelta(days=rng.randint(75, 110))
-            discharged = admitted + timedelta(days=rng.randint(42, 63))
-            status = EpisodeOfCare.Status.FINISHED
-        therapist = therapists[i % len(therapists)]
-        if program.population == "adolescent" or i % 7 == 0:
-            therapist = ctx.staff["lmft"] if i % 2 else ctx.staff["clinician"]
-        ep = EpisodeOfCare(
-            participant=person, program=program, status=status, level_of_care="IOP",
-            authorized_level_of_care=("OP" if i % 17 == 3 else "IOP"),
-            admitted_on=admitted, discharged_on=discharged, primary_therapist=therapist,
-            prescriber=prescribers[i % 2] if (program.focus != "mh" or i % 3 == 0) else None,
-            case_manager=ctx.staff["counselor"] if program.focus == "su" else None,
-        )
-        episodes.append(ep)
-        enrollment_tracks.append((ep, track, "active" if state == "active" else "ended",
-                                  admitted, discharged))
-    EpisodeOfCare.objects.bulk_create(episodes, batch_size=1000)
-    Enrollment.objects.bulk_create(
-        [Enrollment(episode=ep, track=tr, status=st, start_date=start, end_date=end)
-         for ep, tr, st, start, end in enrollment_tracks],
-        batch_size=1000,
-    )
-    ctx.episodes = list(episodes_with_tracks(ctx.organization))
-
-    consents = []
-    for ep in ctx.episodes:
-        if ep.program.focus in ("su", "co"):
-            consents.append(Consent(
-                participant=ep.participant, kind=Consent.Kind.PART2_TPO,
-                recipient="Riverbend Behavioral Health and its payers",
-                recipient_kind="class", purpose_code="tpo",
-                purpose="Treatment, payment and health care operations",
-                text="I consent to the use and disclosure of my substance use disorder records "
-                "for treatment, payment and health care operations until I revoke this in "
-                "writing. (Synthetic demo consent.)",
-                granted_at=ctx.at(ep.admitted_on, time(10)), recorded_by=ctx.staff["intake"],
-            ))
-    Consent.objects.bulk_create(consents, batch_size=1000)
-
-
-def episodes_with_tracks(organization: Organization) -> Any:
-    """The organization's episodes with their enrollments and tracks, in creation order.
-
-    Tracks come through a join, not `prefetch_related("enrollments__track")`: Django
-    fetches prefetched foreign keys with one `id = x OR id = y ...` term per track, and a
-    large clinic (more than 1,000 parallel tracks at 20,000 participants) exceeds SQLite's
-    expression depth limit (SQLITE_MAX_EXPR_DEPTH, 1000 by default:
-    https://www.sqlite.org/limits.html).
-    """
-    return (EpisodeOfCare.objects.filter(program__organization=organization)
-            .select_related("participant", "program")
-            .prefetch_related(Prefetch("enrollments",
-                                       queryset=Enrollment.objects.select_related("track")))
-            .order_by("pk"))
-
-
-# Session layout of one track day: (kind, title, minutes). Adult tracks are 3 h, teen 2 h.
-ADULT_DAY = (
-    ("group", "Process group", 90),
-    ("psychoeducation", "Psychoeducation", 60),
-    ("holistic", "", 30),
-)
-TEEN_DAY = (("group", "Teen process group", 60), ("skills", "Skills group", 60))
-HOLISTIC_ROTATION = (
-    ("mindfulness", "Mindfulness practice"), ("yoga", "Gentle yoga"),
-    ("art", "Art therapy"), ("exercise", "Movement and exercise"),
-)
-
-ATTENDANCE_WEIGHTS = (
-    (Attendance.Status.PRESENT, 84), (Attendance.Status.LATE, 5),
-    (Attendance.Status.LEFT_EARLY, 3), (Attendance.Status.ABSENT, 6),
-    (Attendance.Status.EXCUSED, 2),
-)
-
-
-def _holiday_closures(ctx: DemoContext, start: date, end: date) -> set[tuple[int, date]]:
-    """Close every site on its public holidays between start and end (SiteClosure rows, as
-    the director's "add public holidays" does), before any session is placed; returns the
-    closed (site id, day) pairs the demo schedule skips."""
-    from openiop.scheduling.models import SiteClosure
-    from openiop.scheduling.services.setup import site_holidays
-
-    closures = [
-        SiteClosure(organization=ctx.organization, site=site, date=day, reason=name[:120])
-        for site in ctx.sites for year in range(start.year, end.year + 1)
-        for day, name in sorted(site_holidays(site, year).items()) if start <= day <= end
-    ]
-    SiteClosure.objects.bulk_create(closures)
-    ctx.progress(f"{len(closures)} public-holiday closures")
-    return {(c.site_id, c.date) for c in closures}
-
-
-def _history(ctx: DemoContext) -> None:
-    """Sessions from six weeks ago through the next two weeks, with bookings and
-    attendance; none on a site's closed days (its public holidays)."""
-    rng = ctx.rng
-    start = ctx.history_start
-    end = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(days=20)
-    now = ctx.now
-    closed = _holiday_closures(ctx, start, end)
-    ctx.progress(f"sessions {start} to {end}")
-    facilitators = {
-        "group": [ctx.staff["clinician"], ctx.staff["counselor"], ctx.staff["lmft"]],
-        "psychoeducation": [ctx.staff["counselor"], ctx.staff["associate"], ctx.staff["clinician"]],
-        "skills": [ctx.staff["associate"], ctx.staff["clinician"]],
-        "holistic": [ctx.staff["yoga"]],
-    }
-    members: dict[int, list[tuple[Participant, date, date | None]]] = {}
-    for ep in ctx.episodes:
-        for enr in ep.enrollments.all():
-            members.setdefault(enr.track_id, []).append((ep.participant, enr.start_date, enr.end_date))
-
-    sessions: list[Session] = []
-    session_members: list[list[Participant]] = []
-    day = start
-    day_index = 0
-    group_busy: dict[int, list[tuple[datetime, datetime]]] = {}
-    while day <= end:
-        for track in ctx.tracks:
-            if day.weekday() not in track.weekdays or (track.program.site_id, day) in closed:
-                continue
-            layout = TEEN_DAY if track.program.population == "adolescent" else ADULT_DAY
-            cursor = ctx.at(day, track.start_time)
-            roster = [p for p, s, e in members.get(track.pk, []) if s <= day and (e is None or day <= e)]
-            for n, (kind, title, minutes) in enumerate(layout):
-                if kind == "holistic":
-                    kind, title = HOLISTIC_ROTATION[(day_index + track.pk) % len(HOLISTIC_ROTATION)]
-                pool = facilitators.get(kind, facilitators["holistic"])
-                room = ctx.rooms["Studio"] if kind == "yoga" and track.room.site_id == ctx.sites[0].pk else track.room
-                # Rotate facilitators, skipping anyone already leading a group then
-                # (parallel cohorts of a very large demo may still share one).
-                rotation = [pool[(day_index + n + track.pk + j) % len(pool)]
-                            for j in range(len(pool))]
-                slot = (cursor, cursor + timedelta(minutes=minutes))
-                lead = next((u for u in rotation if all(
-                    slot[1] <= a or slot[0] >= b for a, b in group_busy.get(u.pk, ()))),
-                    rotation[0])
-                group_busy.setdefault(lead.pk, []).append(slot)
-                sessions.append(Session(
-                    program=track.program, track=track, kind=kind,
-                    title=f"{title} ({track.name})", starts_at=cursor,
-                    ends_at=cursor + timedelta(minutes=minutes), site=track.program.site,
-                    room=room, facilitator=lead,
-                    capacity=track.capacity,
-                    status="completed" if cursor + timedelta(minutes=minutes) < now else "scheduled",
-                ))
-                session_members.append(roster)
-                cursor += timedelta(minutes=minutes)
-        day += timedelta(days=1)
-        day_index += 1
-
-    # Individual therapy weekly, medication review every 4 weeks for those with a
-    # prescriber, family sessions every 2 weeks for teens: each in the first free slot
-    # that double-books no clinician, room or participant and avoids the participant's
-    # work and school windows (what a scheduler would do).
-    def minutes_of(t: time) -> int:
-        return t.hour * 60 + t.minute
-
-    busy: dict[tuple[str, int, date], list[tuple[int, int]]] = {}
-
-    def is_free(key: tuple[str, int, date], a: int, b: int) -> bool:
-        return all(b <= s0 or a >= e0 for s0, e0 in busy.get(key, ()))
-
-    def occupy(key: tuple[str, int, date], a: int, b: int) -> None:
-        busy.setdefault(key, []).append((a, b))
-
-    for s_ in sessions:
-        local = s_.starts_at.astimezone(ctx.tz)
-        a = local.hour * 60 + local.minute
-        b = a + int((s_.ends_at - s_.starts_at).total_seconds() // 60)
-        occupy(("staff", s_.facilitator_id, local.date()), a, b)
-        occupy(("room", s_.room_id, local.date()), a, b)
-
-    windows_by_person: dict[int, list[tuple[int, int, int]]] = {}
-    for w_ in Availability.objects.filter(participant__organization=ctx.organization).order_by(
-        "participant_id", "weekday", "start_time", "pk"
-    ).values_list(
-        "participant_id", "weekday", "start_time", "end_time"
-    ):
-        windows_by_person.setdefault(w_[0], []).append(
-            (w_[1], minutes_of(w_[2]), minutes_of(w_[3])))
-
-    offices = [r for k, r in ctx.rooms.items() if k.startswith("Office")]
-    candidate_starts = [minutes_of(time(h, m)) for h in range(8, 20) for m in (0, 30)]
-
-    def place(ep: EpisodeOfCare, track: Track, week: date, who: User, minutes: int,
-              rooms: list[Room], day_order: list[int]) -> tuple[datetime, Room] | None:
-        person = ep.participant_id
-        for weekday in day_order:
-            day = week + timedelta(days=weekday)
-            if (ep.program.site_id, day) in closed:
-                continue
-            blocked = [(s0, e0) for wd, s0, e0 in windows_by_person.get(person, ())
-                       if wd == weekday]
-            if weekday in track.weekdays:
-                blocked.append((minutes_of(track.start_time), minutes_of(track.end_time)))
-            preferred = [minutes_of(track.end_time), minutes_of(track.start_time) - minutes - 10]
-            for a in preferred + candidate_starts:
-                b = a + minutes
-                if a < 8 * 60 or b > 21 * 60:
-                    continue
-                if any(not (b + 10 <= s0 or a >= e0 + 10) for s0, e0 in blocked):
-                    continue
-                if not is_free(("staff", who.pk, day), a, b) or not is_free(
-                        ("person", person, day), a, b):
-                    continue
-                room = next((r for r in rooms if is_free(("room", r.pk, day), a, b)), None)
-                if room is None:
-                    continue
-                occupy(("staff", who.pk, day), a, b)
-                occupy(("room", room.pk, day), a, b)
-                occupy(("person", person, day), a, b)
-                return ctx.at(day, time(a // 60, a % 60)), room
-        return None
-
-    for ep in ctx.episodes:
-        enr = next(iter(ep.enrollments.all()), None)
-        if enr is None:
-            continue
-        track = enr.track
-        site_rooms = [r for r in offices if r.site_id == ep.program.site_id] or offices
-        track_days = sorted(track.weekdays)
-        other_days = [d for d in range(5) if d not in track_days]
-        week = start
-        w = 0
-        while week <= end:
-            monday_in = enr.start_date <= week + timedelta(days=6)
-            still_in = enr.end_date is None or week <= enr.end_date
-            if monday_in and still_in:
-                appts = [("individual", "Individual therapy", ep.primary_therapist, 50,
-                          site_rooms)]
-                if ep.prescriber and w % 4 == ep.pk % 4:
-                    appts.append(("medication", "Medication review", ep.prescriber, 25,
-                                  site_rooms))
-                if ep.program.population == "adolescent" and w % 2 == 0:
-                    appts.append(("family", "Family session", ctx.staff["lmft"], 50,
-                                  [ctx.rooms["Family Room"], *site_rooms]))
-                for k, (kind, title, who, minutes, rooms) in enumerate(appts):
-                    order = track_days[k % len(track_days):] + track_days[:k % len(track_days)]
-                    spot = place(ep, track, week, who, minutes, rooms, order + other_days)
-                    if spot is None:
-                        continue
-                    starts, room = spot
-                    if starts.date() < enr.start_date or (
-                            enr.end_date and starts.date() > enr.end_date):
-                        continue
-                    sessions.append(Session(
-                        program=ep.program, track=None, kind=kind, title=title,
-                        starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
-                        site=ep.program.site, room=room, facilitator=who,
-                        capacity=6 if kind == "family" else 1,
-                        status="completed" if starts + timedelta(minutes=minutes) < now
-                        else "scheduled",
-                    ))
-                    session_members.append([ep.participant])
-            week += timedelta(weeks=1)
-            w += 1
-
-    ctx.progress(f"{len(sessions):,} sessions")
-    ctx.bulk_create(sessions, label="sessions", batch_size=1000)
-    bookings = [
-        Booking(session_id=session.pk, participant_id=person.pk)
-        for session, roster in zip(sessions, session_members, strict=True)
-        for person in roster
-    ]
-    ctx.progress(f"{len(bookings):,} bookings and their attendance")
-    ctx.bulk_create(bookings, label="bookings")
-    by_session = {s.pk: s for s in sessions}
-    statuses = [s for s, _ in ATTENDANCE_WEIGHTS]
-    weights = [w for _, w in ATTENDANCE_WEIGHTS]
-    recorder = ctx.staff["frontdesk"]
-    attendance: list[Attendance] = []
-    for booking in bookings:
-        session = by_session[booking.session_id]
-        if session.ends_at >= now:
-            continue
-        status = rng.choices(statuses, weights)[0]
-        length = session.duration_minutes
-        minutes = {
-            Attendance.Status.PRESENT: length,
-            Attendance.Status.LATE: max(length - rng.choice([10, 15, 20]), 0),
-            Attendance.Status.LEFT_EARLY: max(length - rng.choice([15, 20, 30]), 0),
-        }.get(status, 0)
-        attendance.append(Attendance(booking_id=booking.pk, status=status,
-                                     minutes_attended=minutes, recorded_by_id=recorder.pk))
-    ctx.bulk_create(attendance, label="attendance")
-    ctx.progress(f"{len(bookings):,} bookings, {len(attendance):,} attendance records")
-    ctx.extra["session_kinds"] = sorted({s.kind for s in sessions})
 
 
 def demo_user(ctx: DemoContext, *, username: str, role: str, first: str, last: str) -> User:

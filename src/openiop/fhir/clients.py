@@ -92,7 +92,7 @@ def _check_url(uri: str, field: str) -> None:
                                       "(http only on localhost)."})
 
 
-def client_register(*, actor: Any, name: str, redirect_uris: list[str], confidential: bool,
+def client_register(*, actor: User, name: str, redirect_uris: list[str], confidential: bool,
                     allowed_origins: list[str] | None = None, launch_url: str = "",
                     purpose_code: str = DisclosurePurpose.TREATMENT,
                     request: HttpRequest | None = None) -> tuple[Application, str]:
@@ -132,7 +132,7 @@ def client_register(*, actor: Any, name: str, redirect_uris: list[str], confiden
     return app, secret
 
 
-def backend_register(*, actor: Any, name: str, jwks: str = "", jwks_uri: str = "",
+def backend_register(*, actor: User, name: str, jwks: str = "", jwks_uri: str = "",
                      role: str, purpose_code: str = DisclosurePurpose.TREATMENT,
                      request: HttpRequest | None = None) -> Application:
     """Register a backend service with its public keys (a JWK Set, or the URL where it

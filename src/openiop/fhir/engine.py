@@ -13,7 +13,6 @@ does not reveal that the person has Part 2 records.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -90,7 +89,7 @@ def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySe
 
 
 def context(user: Any) -> Ctx:
-    return Ctx(user, zoneinfo.ZoneInfo(user.staff_profile.organization.time_zone))
+    return Ctx(user, user.staff_profile.organization.zone)
 
 
 Party = tuple[dis.Recipient, str]  # who receives the answer, and for what purpose

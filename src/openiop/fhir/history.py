@@ -3,7 +3,7 @@ Coverage, rebuilt from the history the system already keeps (vread and `_history
 
 - Patient: `participants.ParticipantRevision`, one row per create or edit.
 - Observation: recorded, then (if so) marked entered in error; the time of that change is
-  the audit trail's `change` event for the response (outcomes.services).
+  the audit trail's `change` event for the response (intake.measures).
 - MedicationRequest: `medications.MedicationChange`, one row per start, adjustment and
   stop, with the dose, unit and frequency from then; other fields are shown as they are
   now (the change rows do not keep them).
@@ -65,7 +65,7 @@ def _patient(row: Any) -> list[Any]:
 
 
 def _observation(row: Any) -> list[Any]:
-    from openiop.outcomes.models import MeasureResponse
+    from openiop.intake.models import MeasureResponse
 
     if row.status != MeasureResponse.Status.ENTERED_IN_ERROR or row.fhir_updated == \
             row.created_at:

@@ -17,12 +17,12 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Program
 from openiop.intake import instruments
+from openiop.intake.models import MeasureResponse
 from openiop.organizations.models import Organization, Site
-from openiop.outcomes.models import MeasureResponse
 from openiop.participants import disclosure
 from openiop.participants.models import AdministrativeSex, Consent, ParticipantRevision
 from openiop.participants.selectors import participants_visible_to
-from openiop.scheduling.models import Booking
+from openiop.scheduling.models import Attendance, Booking
 
 from .history import entered_in_error_at
 from .mapping.appointment import appointment
@@ -30,7 +30,7 @@ from .mapping.common import mrn_system
 from .mapping.condition import CATEGORIES, condition
 from .mapping.consent import consent
 from .mapping.coverage import COVERAGE_STATUSES, coverage
-from .mapping.encounter import ATTENDED, encounter
+from .mapping.encounter import encounter
 from .mapping.episode_of_care import episode_of_care
 from .mapping.medication_request import MEDICATION_STATUSES, medication_request, moud_q
 from .mapping.observation import observation
@@ -182,7 +182,7 @@ APPOINTMENT = Spec(
 
 ENCOUNTER = Spec(
     "Encounter", "scheduling:participant_schedule",
-    lambda user: APPOINTMENT.queryset(user).filter(attendance__status__in=ATTENDED),
+    lambda user: APPOINTMENT.queryset(user).filter(attendance__status__in=Attendance.ATTENDED),
     encounter, ("session__starts_at", "pk"), F("attendance__recorded_at"),
     participant="participant",
     params=common(

@@ -155,7 +155,7 @@ def _check_import(source_name: str, raw: bytes) -> str:
     return source_name
 
 
-def listing_import_start(*, actor: Any, source_name: str, filename: str, raw: bytes,
+def listing_import_start(*, actor: User, source_name: str, filename: str, raw: bytes,
                          request: HttpRequest | None = None) -> Any:
     """Queue an import (a background job: large files take a minute); return the Job.
 

@@ -113,12 +113,13 @@ def weekly_hours(program: Program, *, today: datetime | None = None) -> Stat:
 
 def score_change(program: Program, instrument: str, label: str) -> Stat:
     try:
-        response_model = apps.get_model("outcomes", "MeasureResponse")
+        response_model = apps.get_model("intake", "MeasureResponse")
     except LookupError:
         return Stat(label, None, 0, "Not measured yet")
     rows = (
         response_model.objects.filter(episode__program=program, instrument=instrument,
-                                      status="final", total__isnull=False)
+                                      status=response_model.Status.FINAL,
+                                      total__isnull=False)
         .order_by("episode_id", "completed_at")
         .values_list("episode_id", "total")
     )

@@ -33,21 +33,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from openiop.care.program_settings import ProgramSettings
-from openiop.core.exceptions import NotPermitted
 
-from .models import SafetyTask
+from .models import MeasureResponse, SafetyTask
 
 URGENT_PRIORITIES = (SafetyTask.Priority.EMERGENT, SafetyTask.Priority.URGENT)
-
-
-def require_level_decider(actor: Any, what: str) -> None:
-    """Only a licensed clinician (a credential in accounts.models.ASSESSMENT_CREDENTIALS)
-    decides or overrides a level of care; NotPermitted names what was refused."""
-    if not getattr(actor, "may_decide_level_of_care", False):
-        raise NotPermitted(
-            f"Only a licensed clinician (a credential that permits assessment, such as LCSW, "
-            f"LPC, LMFT, psychologist, MD or NP) can {what}. You can record screenings and "
-            "propose a level for one to confirm.")
 
 
 def cssrs_window_days(program: Any) -> int:
@@ -60,8 +49,6 @@ def cssrs_window_days(program: Any) -> int:
 def scope_responses(participant: Any, *, referral: Any = None, episode: Any = None) -> QuerySet:
     """Final measure responses of one referral (completed since it was received) or one
     episode (linked to it, plus the pre-admission screens of the referral that led to it)."""
-    from openiop.outcomes.models import MeasureResponse
-
     qs = MeasureResponse.objects.filter(participant=participant,
                                         status=MeasureResponse.Status.FINAL)
     if episode is not None:
@@ -91,7 +78,7 @@ class SafetyScreen:
 
     trigger_label: str  # "" when no risk flag is in scope
     trigger_at: datetime | None
-    cssrs: Any  # outcomes.MeasureResponse or None
+    cssrs: Any  # MeasureResponse or None
     window_days: int
     scope: str  # "referral" or "episode"
 

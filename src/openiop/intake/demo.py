@@ -14,11 +14,10 @@ from typing import Any
 
 from openiop.care.models import EpisodeOfCare, LevelOfCareChange
 from openiop.demo.generator import DemoContext
-from openiop.outcomes.models import MeasureResponse
 
 from .instruments import INSTRUMENTS, score
 from .loc import recommend
-from .models import LevelOfCareAssessment, Referral, SafetyTask
+from .models import LevelOfCareAssessment, MeasureResponse, Referral, SafetyTask
 
 SOURCES = ("self", "family", "hospital", "therapist", "court", "employer", "finder")
 SOURCE_WEIGHTS = (22, 14, 20, 24, 6, 6, 8)

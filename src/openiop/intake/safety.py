@@ -1,7 +1,7 @@
 """Safety tasks raised by screening flags (PHQ-9 item 9, C-SSRS): open, route, acknowledge,
 resolve and escalate.
 
-Kept apart from `intake.services` so that `outcomes.services.measure_record` can open a task
+Kept apart from `intake.services` so that `intake.measures.measure_record` can open a task
 without importing the referral workflow. The person who answered is shown the crisis line
 (`CRISIS_LINE`, 988 in the US) by whichever page took the answers; this module tells the
 care team.
@@ -83,7 +83,7 @@ def safety_task_open(
     measure_response: Any = None,
     assigned_to: Any = None,
     program: Any = None,
-    actor: Any = None,
+    actor: User | None = None,
     request: HttpRequest | None = None,
 ) -> SafetyTask | None:
     """Open a task for the care team when `result` carries a safety flag.
@@ -150,13 +150,13 @@ def safety_tasks_attach_referral(*, tasks: Any, referral: Any) -> None:
 
 # --- acknowledge and resolve ---------------------------------------------------------------
 
-def _check_holder(actor: Any, task: SafetyTask) -> None:
+def _check_holder(actor: User, task: SafetyTask) -> None:
     if not can_hold_task(actor, task.organization_id):
         raise NotPermitted("Only clinical staff of the participant's organization can act on a "
                            "safety task.")
 
 
-def safety_task_acknowledge(*, actor: Any, task: SafetyTask,
+def safety_task_acknowledge(*, actor: User, task: SafetyTask,
                             request: HttpRequest | None = None) -> SafetyTask:
     """Record who saw the task and when; stops escalation. Once only."""
     _check_holder(actor, task)
@@ -175,7 +175,7 @@ def safety_task_acknowledge(*, actor: Any, task: SafetyTask,
 
 
 def safety_task_resolve(
-    *, actor: Any, task: SafetyTask, resolution: str, outcome: str = "",
+    *, actor: User, task: SafetyTask, resolution: str, outcome: str = "",
     request: HttpRequest | None = None,
 ) -> SafetyTask:
     """Close a task with the action taken (a structured outcome) and a note. Resolving also

@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from openiop.care.program_settings import Deadline, ProgramSettings
+from openiop.organizations.models import Organization
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -79,8 +80,8 @@ def _typed(program: Any) -> ProgramSettings:
 
 
 def response_hours(program: Any) -> ResponseHours:
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone if program is not None
-                           else "America/New_York")
+    # Without a program: the zone a new organization starts with.
+    tz = (program.organization if program is not None else Organization()).zone
     hours = _typed(program).response_hours
     return ResponseHours(tuple(hours.weekdays), hours.start, hours.end, tz)
 

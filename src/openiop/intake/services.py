@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.levels import LevelOfCare
@@ -22,7 +23,8 @@ from openiop.participants.models import PHONE_VALIDATOR, Participant
 
 from .instruments import ScoreResult, ScoringError, score
 from .loc import LocInputError, recommend
-from .models import LevelOfCareAssessment, Referral
+from .measures import measure_record
+from .models import LevelOfCareAssessment, MeasureResponse, Referral
 from .safety import safety_tasks_attach_referral
 
 # Sources a person may use without signing in (the public finder and self-check).
@@ -42,7 +44,7 @@ def referral_create(
     phone: str = "",
     email: str = "",
     program: Any = None,
-    actor: Any = None,
+    actor: User | None = None,
     consent_text: str = "",
     date_of_birth: date | None = None,
     referrer_name: str = "",
@@ -136,7 +138,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def referral_start_screening(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     date_of_birth: date | None = None,
     participant: Participant | None = None,
@@ -181,17 +183,15 @@ def referral_start_screening(
 
 def referral_record_screen(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     instrument: str,
     answers: dict[str, Any] | list[Any],
     sex: str | None = None,
     request: HttpRequest | None = None,
 ) -> Any:
-    """Record one intake screener for the referred person (an outcomes.MeasureResponse with
+    """Record one intake screener for the referred person (an intake.MeasureResponse with
     context "intake"). A safety flag opens an urgent task and marks the referral urgent."""
-    from openiop.outcomes.services import measure_record
-
     require_perm(actor, Perm.INTAKE_MANAGE)
     if referral.status not in (Referral.Status.SCREENING, Referral.Status.ASSESSMENT,
                                Referral.Status.WAITLISTED):
@@ -219,8 +219,6 @@ def _recent_same_screen(referral: Referral, instrument: str,
                         answers: dict[str, Any] | list[Any], sex: str | None) -> Any:
     """The intake response to the same instrument with the same answers recorded within
     DUPLICATE_SCREEN_WINDOW, if any (answers compared after scoring normalizes them)."""
-    from openiop.outcomes.models import MeasureResponse
-
     try:
         result = score(instrument, answers, sex=sex or None)
     except ScoringError:
@@ -256,7 +254,7 @@ def scoped_screening(*, participant: Participant, referral: Referral | None = No
 
 def referral_assess(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     dimensions: dict[str, Any],
     hours_available: Any,
@@ -297,7 +295,7 @@ def referral_assess(
                    cssrs=screen.cssrs, decides=decides, request=request)
 
 
-def _assess(*, actor: Any, participant: Participant, referral: Referral | None, episode: Any,
+def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: Any,
             screening: dict[str, ScoreResult], dimensions: dict[str, Any],
             hours_available: Any, decided_level: str | None, override_reason: str,
             cssrs: Any, decides: bool, request: HttpRequest | None) -> LevelOfCareAssessment:
@@ -346,7 +344,7 @@ def _assess(*, actor: Any, participant: Participant, referral: Referral | None, 
 
 def loc_confirm(
     *,
-    actor: Any,
+    actor: User,
     assessment: LevelOfCareAssessment,
     decided_level: str | None = None,
     override_reason: str = "",
@@ -354,7 +352,9 @@ def loc_confirm(
 ) -> LevelOfCareAssessment:
     """A licensed clinician confirms a proposed level (or decides another one, with a
     reason). The C-SSRS rule applies as for any decision."""
-    from .decisions import require_level_decider, require_safety_screen
+    from openiop.care.services import require_level_decider
+
+    from .decisions import require_safety_screen
 
     require_perm(actor, Perm.ADMIT)
     require_level_decider(actor, "confirm a level of care")
@@ -408,7 +408,7 @@ def decided_assessment(*, participant: Participant,
 
 def referral_close(
     *,
-    actor: Any,
+    actor: User,
     referral: Referral,
     status: str,
     note: str,

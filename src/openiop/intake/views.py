@@ -14,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
+from openiop.care.models import EpisodeOfCare
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition
-from openiop.core.forms import apply_validation_error
-from openiop.outcomes.models import MeasureResponse
+from openiop.core.forms import apply_validation_error, submit
 
 from . import services
 from .decisions import open_urgent_tasks
@@ -31,7 +31,7 @@ from .forms import (
     StartScreeningForm,
 )
 from .instruments import INSTRUMENTS
-from .models import Referral, SafetyTask
+from .models import MeasureResponse, Referral, SafetyTask
 from .safety import CRISIS_LINE
 from .selectors import (
     get_referral_for_user,
@@ -151,19 +151,11 @@ def referral_detail(request: HttpRequest, ref: str) -> HttpResponse:
 def referral_start_screening(request: HttpRequest, ref: str) -> HttpResponse:
     referral = get_referral_for_user(request.user, ref, request=request)
     form = StartScreeningForm(request.POST)
-    if form.is_valid():
-        try:
-            services.referral_start_screening(
-                actor=request.user, referral=referral,
-                date_of_birth=form.cleaned_data["date_of_birth"],
-                version=form.cleaned_data["version"], request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Screening started; the person's record is open.")
-            return redirect("intake:referral", ref=referral.code)
+    if submit(form, lambda data: services.referral_start_screening(
+            actor=request.user, referral=referral, date_of_birth=data["date_of_birth"],
+            version=data["version"], request=request)):
+        messages.success(request, "Screening started; the person's record is open.")
+        return redirect("intake:referral", ref=referral.code)
     return _detail(request, referral, start_form=form, status=400)
 
 
@@ -206,20 +198,13 @@ def referral_screen(request: HttpRequest, ref: str, instrument: str) -> HttpResp
 def referral_assess(request: HttpRequest, ref: str) -> HttpResponse:
     referral = get_referral_for_user(request.user, ref, request=request)
     form = AssessmentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.referral_assess(
-                actor=request.user, referral=referral, dimensions=form.dimensions(),
-                hours_available=form.cleaned_data["hours_available"],
-                decided_level=form.cleaned_data["decided_level"] or None,
-                override_reason=form.cleaned_data["override_reason"], request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Level-of-care recommendation recorded.")
-            return redirect(f"{referral_url(referral)}#recommendation")
+    if submit(form, lambda data: services.referral_assess(
+            actor=request.user, referral=referral, dimensions=form.dimensions(),
+            hours_available=data["hours_available"],
+            decided_level=data["decided_level"] or None,
+            override_reason=data["override_reason"], request=request)):
+        messages.success(request, "Level-of-care recommendation recorded.")
+        return redirect(f"{referral_url(referral)}#recommendation")
     return _detail(request, referral, assess_form=form, status=400)
 
 
@@ -257,7 +242,7 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            if episode.status == "waitlist":
+            if episode.status == EpisodeOfCare.Status.WAITLIST:
                 messages.info(request, f"{referral.participant.display_name} is waitlisted in "
                               f"{data['program'].name} ({data['track'].name}).")
             else:

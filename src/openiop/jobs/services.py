@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from openiop.accounts.models import User
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import DomainError
 
@@ -42,7 +43,7 @@ BACKOFF_SECONDS = 0.5
 STALE_AFTER = timedelta(seconds=settings.OPENIOP_JOB_STALE_SECONDS)
 
 
-def start_job(*, actor: Any, kind: str, label: str, handler: str, params: dict | None = None,
+def start_job(*, actor: User, kind: str, label: str, handler: str, params: dict | None = None,
               organization: Any = None, key: str | None = None, payload: bytes | None = None,
               request: HttpRequest | None = None) -> Job:
     """Queue `handler(**params)` to run in a worker; return its Job.

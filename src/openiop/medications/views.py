@@ -174,7 +174,7 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
         "order": order, "form": form, "stop_form": stop_form, "warnings": warnings,
         "acks": _acks(request), "changes": order.changes.select_related("changed_by"),
         "timelines": selectors.dose_timeline_specs([order]),
-        "can_change": order.status == "active" and (
+        "can_change": order.status == MedicationOrder.Status.ACTIVE and (
             has_perm(request.user, Perm.MEDICATION_PRESCRIBE)
             or (order.source == "outside" and has_perm(request.user, Perm.CLINICAL_WRITE))),
     }
@@ -212,7 +212,7 @@ def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse
 def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ReconcileForm(request.POST or None)
-    active = list(MedicationOrder.objects.filter(participant=participant, status="active")
+    active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE)
                   .select_related("prescriber"))
     if request.method == "POST" and form.is_valid():
         decisions = {str(o.code): request.POST.get(f"decision_{o.code}", "") for o in active}
@@ -259,7 +259,7 @@ def _is_uuid(raw: str) -> bool:
 @require_POST
 def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
-    active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
+    active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE))
     form = forms.AdherenceForm(request.POST, orders=active)
     return _tab_post(
         request, participant, form, "adherence", "Adherence check-in recorded.",
@@ -273,7 +273,7 @@ def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
 @require_POST
 def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
-    active = list(MedicationOrder.objects.filter(participant=participant, status="active"))
+    active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE))
     form = forms.SideEffectForm(request.POST, orders=active)
     return _tab_post(
         request, participant, form, "side_effect", "Side effect recorded.",
@@ -368,7 +368,7 @@ def administer(request: HttpRequest, code: Any) -> HttpResponse:
     """Record a dose given in clinic: first choose the order, then the form asks only for
     what its route needs (body site and lot number for injections)."""
     participant = _participant(request, code)
-    active = list(MedicationOrder.objects.filter(participant=participant, status="active",
+    active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE,
                                                  source=MedicationOrder.Source.CLINIC))
     chosen = request.POST.get("order") or request.GET.get("order", "")
     order = next((o for o in active if str(o.code) == chosen), None)
@@ -449,7 +449,7 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Thank you. Your care team will see your check-in.")
             return redirect("medications:my_adherence")
-    active = MedicationOrder.objects.filter(participant=participant, status="active")
+    active = MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE)
     recent = participant.adherence_checks.all()[:5]
     return render(request, "medications/my_adherence.html", {
         "form": form, "active": active, "recent": recent, "participant": participant,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ def on_call_for(program: Any, at: datetime) -> Any | None:
     or None. When blocks overlap, the one that started latest wins."""
     if program is None:
         return None
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    tz = program.organization.zone
     local = at.astimezone(tz)
     shifts = [s for s in OnCallShift.objects.filter(program=program, weekday=local.weekday(),
                                                     user__is_active=True).select_related("user")

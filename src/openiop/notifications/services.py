@@ -17,6 +17,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from openiop.accounts.models import User
+
 from .models import ContactPreference, Notification, OnCallShift
 from .sms import send_sms
 
@@ -77,7 +79,7 @@ def deliver(*, user_ids: list[int], text: str, url: str) -> None:
                 log.exception("notification SMS to user %s failed", user.pk)
 
 
-def notification_mark_read(*, actor: Any, notification_ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, actor: User, notification_ids: Iterable[int] | None = None) -> int:
     """Mark the actor's notifications read (all of them when no ids are given)."""
     qs = Notification.objects.filter(user=actor, read_at__isnull=True)
     if notification_ids is not None:
@@ -87,7 +89,7 @@ def notification_mark_read(*, actor: Any, notification_ids: Iterable[int] | None
 
 # --- on-call rota ------------------------------------------------------------------------
 
-def _check_rota_manager(actor: Any, program: Any) -> None:
+def _check_rota_manager(actor: User, program: Any) -> None:
     from openiop.accounts.permissions import Perm, require_perm
     from openiop.core.exceptions import NotPermitted
 
@@ -96,7 +98,7 @@ def _check_rota_manager(actor: Any, program: Any) -> None:
         raise NotPermitted("That program belongs to another organization.")
 
 
-def on_call_shift_add(*, actor: Any, program: Any, weekday: int, start_time: Any,
+def on_call_shift_add(*, actor: User, program: Any, weekday: int, start_time: Any,
                       end_time: Any, user: Any, request: Any = None) -> OnCallShift:
     """Add one weekly on-call block. The clinician must be able to open a safety task
     (clinical write permission, same organization)."""
@@ -120,7 +122,7 @@ def on_call_shift_add(*, actor: Any, program: Any, weekday: int, start_time: Any
     return shift
 
 
-def on_call_shift_remove(*, actor: Any, shift: OnCallShift, request: Any = None) -> None:
+def on_call_shift_remove(*, actor: User, shift: OnCallShift, request: Any = None) -> None:
     from openiop.audit.services import audit_record
 
     _check_rota_manager(actor, shift.program)

@@ -14,9 +14,7 @@ from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 from openiop.intake.demo import phq9_answers, spread
 from openiop.intake.instruments import score
-from openiop.intake.models import SafetyTask
-
-from .models import MeasureResponse
+from openiop.intake.models import MeasureResponse, SafetyTask
 
 MAX = {"phq9": 27, "gad7": 21}
 

@@ -10,9 +10,8 @@ from django.db.models import Count
 
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.intake.instruments import INSTRUMENTS
-from openiop.intake.models import Referral
+from openiop.intake.models import MeasureResponse, Referral
 
-from .models import MeasureResponse
 from .rules import SOURCES, Point, evaluate
 
 CHARTED = ("phq9", "gad7", "auditc", "dast10")

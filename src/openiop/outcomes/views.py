@@ -14,14 +14,13 @@ from openiop.core.exceptions import DomainError
 from openiop.core.forms import apply_validation_error
 from openiop.intake.forms import InstrumentForm
 from openiop.intake.instruments import INSTRUMENTS
-from openiop.intake.models import SafetyTask
+from openiop.intake.measures import measure_record
+from openiop.intake.models import MeasureResponse, SafetyTask
 from openiop.intake.safety import CRISIS_LINE
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
-from .models import MeasureResponse
 from .selectors import RULE_SOURCES, participant_charts, program_dashboard, referral_funnel
-from .services import measure_record
 
 
 @staff_required(Perm.CLINICAL_VIEW)

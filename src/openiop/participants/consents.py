@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import InvalidTransition, NotPermitted
@@ -41,7 +42,7 @@ REDISCLOSURE_STATEMENT = (
     "HIPAA, may not be further disclosed unless this consent or 42 CFR part 2 permits it.")
 
 
-def require_consent_manager(actor: Any, participant: Participant) -> None:
+def require_consent_manager(actor: User, participant: Participant) -> None:
     """Consents and portal accounts: the admitting roles, in the participant's organization."""
     require_perm(actor, Perm.ADMIT)
     if participant.organization_id != actor.staff_organization_id:
@@ -93,7 +94,7 @@ def _validate_common(*, signed_by_name: str, signed_on: date | None,
     return errors
 
 
-def _recipient_and_purpose(*, actor: Any, kind: str, recipient: str, recipient_kind: str,
+def _recipient_and_purpose(*, actor: User, kind: str, recipient: str, recipient_kind: str,
                            recipient_app: Any, purpose: str, purpose_code: str,
                            errors: dict[str, str]) -> tuple[str, str, Any, str, str]:
     """A Part 2 consent's structured recipient (who, by name or class, 2.31(a)(4)) and
@@ -121,7 +122,7 @@ def _recipient_and_purpose(*, actor: Any, kind: str, recipient: str, recipient_k
     return recipient, recipient_kind, recipient_app, purpose, purpose_code
 
 
-def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by_name: str,
+def consent_record(*, actor: User, participant: Participant, kind: str, signed_by_name: str,
                    signed_on: date | None, recipient: str = "", purpose: str = "",
                    recipient_kind: str = "", recipient_app: Any = None,
                    purpose_code: str = "",
@@ -179,7 +180,7 @@ def consent_record(*, actor: Any, participant: Participant, kind: str, signed_by
     return consent
 
 
-def consent_revoke(*, actor: Any, consent: Consent, reason: str,
+def consent_revoke(*, actor: User, consent: Consent, reason: str,
                    request: HttpRequest | None = None) -> Consent:
     """Revoke at once, recording who and why."""
     require_consent_manager(actor, consent.participant)

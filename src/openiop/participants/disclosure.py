@@ -43,6 +43,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
+
 from .models import (
     PURPOSE_COVERS,
     AppPurpose,
@@ -311,7 +313,7 @@ def _as_record(item: Any) -> Record:
     return Record(meta.model_name if meta is not None else type(item).__name__, item)
 
 
-def disclosure(actor: Any, participant: Participant, records: Iterable[Any], *, channel: str,
+def disclosure(actor: User, participant: Participant, records: Iterable[Any], *, channel: str,
                recipient: Recipient, purpose: str, request: HttpRequest | None = None,
                object_type: str = "", object_id: Any = "", audit: bool = True,
                count_only: int = 0) -> Decision:
@@ -363,7 +365,7 @@ def disclosure(actor: Any, participant: Participant, records: Iterable[Any], *, 
     return decision
 
 
-def audit_refusal(*, actor: Any, participant: Participant | None, organization: Any,
+def audit_refusal(*, actor: User, participant: Participant | None, organization: Any,
                   channel: str, recipient: Recipient, purpose: str, withheld: int,
                   request: HttpRequest | None = None, object_type: str = "",
                   object_id: Any = "") -> Any:

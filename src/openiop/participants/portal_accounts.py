@@ -4,8 +4,6 @@ an active family-access consent allows, so a family member is invited only under
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -26,7 +24,7 @@ def _holder(participant: Participant, related_person: RelatedPerson | None
     return related_person or participant
 
 
-def portal_invite(*, actor: Any, participant: Participant, username: str, email: str = "",
+def portal_invite(*, actor: User, participant: Participant, username: str, email: str = "",
                   related_person: RelatedPerson | None = None,
                   request: HttpRequest | None = None) -> tuple[User, str]:
     """Create the portal account without a password; return it and its set-up link token."""
@@ -62,7 +60,7 @@ def portal_invite(*, actor: Any, participant: Participant, username: str, email:
     return user, token
 
 
-def portal_new_link(*, actor: Any, participant: Participant,
+def portal_new_link(*, actor: User, participant: Participant,
                     related_person: RelatedPerson | None = None,
                     request: HttpRequest | None = None) -> str:
     """A new set-up link (forgotten password): the old password stops working now."""
@@ -81,7 +79,7 @@ def portal_new_link(*, actor: Any, participant: Participant,
     return token
 
 
-def portal_set_active(*, actor: Any, participant: Participant, active: bool,
+def portal_set_active(*, actor: User, participant: Participant, active: bool,
                       related_person: RelatedPerson | None = None, reason: str = "",
                       request: HttpRequest | None = None) -> User:
     """Deactivate (sign-in refused at once) or reactivate a portal account."""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
 
 from .models import Participant
+
+if TYPE_CHECKING:
+    from openiop.access.policy import Kind
 
 
 def participants_visible_to(user: object) -> QuerySet[Participant]:
@@ -29,14 +33,14 @@ def participants_visible_to(user: object) -> QuerySet[Participant]:
 
 
 def get_participant_for_user(
-    user: object,
+    user: User,
     code: UUID | str,
     *,
     request: HttpRequest | None = None,
     perm: Perm = Perm.PARTICIPANT_VIEW,
     audit_action: str | None = "view",
     object_type: str = "participant",
-    kind: str | None = None,
+    kind: Kind | None = None,
     action: str | None = None,
 ) -> Participant:
     """The participant with this code if the user may see it, else Http404.
@@ -130,9 +134,5 @@ def participant_list(
 
 
 def current_episode(participant: Participant) -> EpisodeOfCare | None:
-    return (
-        participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-        .select_related("program", "primary_therapist", "prescriber", "case_manager")
-        .order_by("-admitted_on")
-        .first()
-    )
+    return participant.episodes.select_related(
+        "program", "primary_therapist", "prescriber", "case_manager").current()

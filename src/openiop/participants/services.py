@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict
@@ -42,7 +43,7 @@ def _validate_unique_mrn(participant: Participant) -> None:
         raise ValidationError({"mrn": duplicate_mrn_message(participant.mrn)})
 
 
-def _revision(participant: Participant, actor: Any) -> None:
+def _revision(participant: Participant, actor: User) -> None:
     """Keep the demographics as saved, one row per version (the record's history)."""
     data = {f: getattr(participant, f) for f in PARTICIPANT_FIELDS}
     data["date_of_birth"] = participant.date_of_birth.isoformat()
@@ -52,7 +53,7 @@ def _revision(participant: Participant, actor: Any) -> None:
 
 
 def participant_create(
-    *, actor: Any, organization: Any, data: dict[str, Any], request: HttpRequest | None = None
+    *, actor: User, organization: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> Participant:
     """Create a participant. Raises ValidationError naming the field; writes nothing then."""
     require_perm(actor, Perm.PARTICIPANT_CREATE)
@@ -72,7 +73,7 @@ def participant_create(
 
 def participant_update(
     *,
-    actor: Any,
+    actor: User,
     participant: Participant,
     data: dict[str, Any],
     version: int,
@@ -104,7 +105,7 @@ def participant_update(
 
 
 def availability_add(
-    *, actor: Any, participant: Participant, data: dict[str, Any], request: HttpRequest | None = None
+    *, actor: User, participant: Participant, data: dict[str, Any], request: HttpRequest | None = None
 ) -> Availability:
     require_perm(actor, Perm.PARTICIPANT_EDIT)
     window = Availability(participant=participant, **data)
@@ -117,7 +118,7 @@ def availability_add(
 
 
 def availability_remove(
-    *, actor: Any, window: Availability, request: HttpRequest | None = None
+    *, actor: User, window: Availability, request: HttpRequest | None = None
 ) -> None:
     require_perm(actor, Perm.PARTICIPANT_EDIT)
     participant = window.participant
@@ -130,7 +131,7 @@ def availability_remove(
 
 
 def related_person_add(
-    *, actor: Any, participant: Participant, data: dict[str, Any], request: HttpRequest | None = None
+    *, actor: User, participant: Participant, data: dict[str, Any], request: HttpRequest | None = None
 ) -> RelatedPerson:
     require_perm(actor, Perm.PARTICIPANT_EDIT)
     person = RelatedPerson(participant=participant, **data)

@@ -1,7 +1,7 @@
 """Weekly check-ins assigned by the program (PHQ-9, GAD-7 by default).
 
 Scoring and safety-flag handling are not repeated here: `openiop.intake.instruments` scores
-and `openiop.outcomes.services.measure_record` stores the response and opens the care team's
+and `openiop.intake.measures.measure_record` stores the response and opens the care team's
 safety task (PHQ-9 item 9 above 0; source in intake/instruments/data/phq9.json). This page
 shows the person the crisis line when the response carries a safety flag
 (intake.safety.CRISIS_LINE).
@@ -19,12 +19,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.care.models import EpisodeOfCare
 from openiop.intake import instruments
+from openiop.intake.measures import measure_record, measure_record_partial_safety
+from openiop.intake.models import MeasureResponse
 from openiop.intake.safety import CRISIS_LINE
 from openiop.intake.safety_policy import response_hours
-from openiop.outcomes.models import MeasureResponse
-from openiop.outcomes.services import measure_record, measure_record_partial_safety
 from openiop.participants.models import Participant
 
 # Weekly check-ins are self-report symptom measures; the C-SSRS and the substance screens
@@ -113,14 +114,14 @@ def items_for_form(definition: instruments.Instrument, answers: dict[str, str],
     ]
 
 
-def submit(*, actor: Any, participant: Participant, instrument: str, answers: dict[str, str],
+def submit(*, actor: User, participant: Participant, instrument: str, answers: dict[str, str],
            request: HttpRequest | None = None) -> MeasureResponse:
     """Score and store through the outcomes service (which raises the safety task)."""
     return measure_record(actor=actor, participant=participant, instrument=instrument, answers=answers,
                           context=MeasureResponse.Context.WEEKLY, request=request)
 
 
-def submit_partial(*, actor: Any, participant: Participant, instrument: str,
+def submit_partial(*, actor: User, participant: Participant, instrument: str,
                    answers: dict[str, str], request: HttpRequest | None = None
                    ) -> MeasureResponse | None:
     """An incomplete form is kept (and the task raised) when an answer signals risk."""

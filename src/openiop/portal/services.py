@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -11,6 +9,7 @@ from django.utils import timezone
 
 from openiop.access.decisions import is_own_participant, require
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import InvalidTransition
@@ -21,14 +20,14 @@ from .models import Message, SharedNote
 MESSAGE_LIMIT = 4000
 
 
-def _require_team(actor: Any, participant: Participant) -> None:
+def _require_team(actor: User, participant: Participant) -> None:
     """Clinical staff the access policy lets write this participant's portal messages."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     require(actor, Kind.MESSAGES, participant, action="change")
 
 
 def message_send(
-    *, actor: Any, participant: Participant, body: str, request: HttpRequest | None = None
+    *, actor: User, participant: Participant, body: str, request: HttpRequest | None = None
 ) -> Message:
     """A message from the participant to their care team, or from the team to them."""
     from_participant = is_own_participant(actor, participant)
@@ -49,7 +48,7 @@ def message_send(
     return message
 
 
-def messages_mark_read(*, actor: Any, participant: Participant) -> int:
+def messages_mark_read(*, actor: User, participant: Participant) -> int:
     """Mark the other side's messages as read when this side opens the conversation."""
     from_participant = is_own_participant(actor, participant)
     if not from_participant:
@@ -60,7 +59,7 @@ def messages_mark_read(*, actor: Any, participant: Participant) -> int:
 
 
 def shared_note_create(
-    *, actor: Any, participant: Participant, title: str, body: str, request: HttpRequest | None = None
+    *, actor: User, participant: Participant, title: str, body: str, request: HttpRequest | None = None
 ) -> SharedNote:
     """A note the team writes for the family; visible only under the shared_notes scope."""
     _require_team(actor, participant)
@@ -79,7 +78,7 @@ def shared_note_create(
     return note
 
 
-def family_access_withdraw(*, actor: Any, consent: Consent, request: HttpRequest | None = None) -> Consent:
+def family_access_withdraw(*, actor: User, consent: Consent, request: HttpRequest | None = None) -> Consent:
     """The participant withdraws a family member's access; it ends with this request."""
     participant = consent.participant
     if not is_own_participant(actor, participant):
@@ -97,7 +96,7 @@ def family_access_withdraw(*, actor: Any, consent: Consent, request: HttpRequest
     return consent
 
 
-def family_access_regrant(*, actor: Any, consent: Consent, request: HttpRequest | None = None
+def family_access_regrant(*, actor: User, consent: Consent, request: HttpRequest | None = None
                           ) -> Consent:
     """The participant gives a family member back the access they withdrew: a new consent
     with the same person, scopes and wording, from now (the withdrawn one stays on record)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from openiop.demo.generator import ADULT_DAY, HOLISTIC_ROTATION, TEEN_DAY, DemoContext
+from openiop.demo.generator import DemoContext
+from openiop.demo.history import ADULT_DAY, HOLISTIC_ROTATION, TEEN_DAY
 from openiop.participants.models import Consent
 
 from .models import SessionTemplate, SiteClosure, StaffHours

@@ -32,14 +32,13 @@ def summary_for(session: Session) -> str:
 UID_DOMAIN = "openiop"
 
 
-def build_calendar(sessions: Iterable[Session], *, name: str, tz_name: str) -> bytes:
-    tz = zoneinfo.ZoneInfo(tz_name)
+def build_calendar(sessions: Iterable[Session], *, name: str, tz: zoneinfo.ZoneInfo) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//OpenIOP//Schedule//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", tz_name)
+    cal.add("x-wr-timezone", tz.key)
     now = timezone.now()
     for s in sessions:
         ev = Event()

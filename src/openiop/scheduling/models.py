@@ -17,6 +17,8 @@ from django.db.models import F, Q
 
 from openiop.participants.models import Weekday
 
+from .hours import ATTENDED_STATUSES
+
 
 class SessionKind(models.TextChoices):
     GROUP = "group", "Group therapy"
@@ -150,6 +152,10 @@ class Attendance(models.Model):
         LEFT_EARLY = "left_early", "Left early"
         ABSENT = "absent", "Absent"
         EXCUSED = "excused", "Excused"
+
+    # The statuses in which the person took part (and whose minutes count toward hours):
+    # the one list, from the hour rules.
+    ATTENDED: tuple[str, ...] = tuple(sorted(ATTENDED_STATUSES))
 
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="attendance")
     status = models.CharField(max_length=20, choices=Status.choices)

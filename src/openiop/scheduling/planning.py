@@ -94,7 +94,7 @@ def _windows(rows: list[tuple[int, time, time]], label: str = "") -> tuple[engin
 
 def build_week(organization: Organization, week_start: date) -> WeekContext:
     """The engine instance for one organization's week (a Monday)."""
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization.zone
     start, end = week_bounds(week_start, tz)
     week_end_day = week_start + timedelta(days=6)
     programs = {p.pk: p for p in Program.objects.filter(organization=organization, is_active=True)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import (
     Case,
@@ -45,13 +45,25 @@ from .hours import (
 )
 from .models import APPOINTMENT_KINDS, Attendance, Booking, Session
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _FlagFields(TypedDict):
+    """What attendance_flags_queryset annotates on each episode."""
+
+    flag_since: datetime
+    flag_threshold: int
+    flag_days: int
+    flag_absences: int
+
 GRID_START_HOUR = 7
 GRID_END_HOUR = 22
 HOUR_PX = 44
 
 
 def org_tz(organization: Any) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(organization.time_zone)
+    return organization.zone
 
 
 def sessions_visible_to(user: Any) -> QuerySet[Session]:
@@ -403,7 +415,7 @@ def _policy(program: Any) -> tuple[int, int]:
 
 
 def attendance_flags_queryset(organization: Any, *, today: date | None = None
-                              ) -> QuerySet[EpisodeOfCare]:
+                              ) -> QuerySet[WithAnnotations[EpisodeOfCare, _FlagFields]]:
     """Active episodes whose unexcused absences in their program's period reached its
     threshold, most absences first: counted and paged in the database (the policy of each
     program becomes one SQL branch)."""
@@ -417,7 +429,9 @@ def attendance_flags_queryset(organization: Any, *, today: date | None = None
         threshold_whens.append(When(program_id=program.pk, then=Value(threshold)))
         days_whens.append(When(program_id=program.pk, then=Value(days)))
     if not since_whens:
-        return EpisodeOfCare.objects.none()
+        # No rows, so none lacks the annotations.
+        return cast("QuerySet[WithAnnotations[EpisodeOfCare, _FlagFields]]",
+                    EpisodeOfCare.objects.none())
     absences = (Booking.objects
                 .filter(participant_id=OuterRef("participant_id"),
                         attendance__status=Attendance.Status.ABSENT,
@@ -436,7 +450,8 @@ def attendance_flags_queryset(organization: Any, *, today: date | None = None
             .order_by("-flag_absences", "participant__legal_last_name", "participant_id", "pk"))
 
 
-def attendance_flag_rows(episodes: list[EpisodeOfCare]) -> list[FlagRow]:
+def attendance_flag_rows(episodes: list[WithAnnotations[EpisodeOfCare, _FlagFields]]
+                         ) -> list[FlagRow]:
     """The rows of `episodes` (a page of attendance_flags_queryset) with the sessions each
     person missed: one query for the page."""
     if not episodes:
@@ -502,11 +517,13 @@ def makeup_options_for(bookings: list[Booking], *, limit: int = 3) -> dict[int, 
                                      participant_id__in={b.participant_id for b in bookings},
                                      status=Booking.Status.BOOKED)
               .values_list("session_id", "participant_id")) if candidates else set()
-    out = {}
+    out: dict[int, list[Session]] = {}
     for b in bookings:
-        out[b.pk] = [c for c in candidates
-                     if c.program_id == b.session.program_id and c.kind == b.session.kind
-                     and (c.pk, b.participant_id) not in own][:limit]
+        fits: list[Session] = [c for c in candidates
+                               if c.program_id == b.session.program_id
+                               and c.kind == b.session.kind
+                               and (c.pk, b.participant_id) not in own]
+        out[b.pk] = fits[:limit]
     return out
 
 

@@ -236,7 +236,7 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
     raw = request.POST.get("minutes", "").strip()
     minutes = None
     status = request.POST.get("status", "")
-    if raw and status in ("present", "late", "left_early"):
+    if raw and status in Attendance.ATTENDED:
         try:
             minutes = int(raw)
         except ValueError:
@@ -479,7 +479,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         org = f.user.staff_profile.organization
         qs = qs.filter(Q(facilitator=f.user)).exclude(status=Session.Status.CANCELLED)
         name = "My clinic schedule"
-    body = build_calendar(qs.order_by("starts_at").distinct(), name=name, tz_name=org.time_zone)
+    body = build_calendar(qs.order_by("starts_at").distinct(), name=name, tz=org.zone)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"

@@ -27,7 +27,6 @@ from .models import (
     SkillPractice,
 )
 
-ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY)
 MISSED = (Attendance.Status.ABSENT, Attendance.Status.EXCUSED)
 MAKEUP_LIMIT = 2
 
@@ -124,7 +123,7 @@ def _delivery_status(bookings: Iterable[Booking], now: datetime) -> dict[int, tu
             status = "upcoming"
         elif attendance is None:
             status = "unrecorded"
-        elif attendance.status in ATTENDED:
+        elif attendance.status in Attendance.ATTENDED:
             status = "covered"
         else:
             status = "missed"

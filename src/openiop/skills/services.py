@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from openiop.access.decisions import is_own_participant, require, require_organization
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
@@ -54,20 +55,20 @@ FUTURE_SLACK = timedelta(minutes=10)
 # --- permission helpers -------------------------------------------------------------
 
 
-def _require_staff_of(actor: Any, organization_id: int, perm: Perm = Perm.CLINICAL_WRITE) -> None:
+def _require_staff_of(actor: User, organization_id: int, perm: Perm = Perm.CLINICAL_WRITE) -> None:
     """Staff with `perm` writing a row of their own organization (not a participant's)."""
     require_perm(actor, perm)
     require_organization(actor, organization_id, "This record belongs to another organization.")
 
 
-def _require_team_for(actor: Any, participant: Participant) -> None:
+def _require_team_for(actor: User, participant: Participant) -> None:
     """Clinical staff allowed to change this participant's skills records (the one access
     decision: for a Part 2 record, the care team only)."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     require(actor, Kind.SKILLS, participant, action="change")
 
 
-def _require_self_or_team(actor: Any, participant: Participant) -> None:
+def _require_self_or_team(actor: User, participant: Participant) -> None:
     """The participant themself (portal) or clinical staff allowed by the access policy."""
     if is_own_participant(actor, participant):
         return
@@ -114,7 +115,7 @@ def _text(value: str, field: str, limit: int, *, required: bool = False, label: 
 
 def rotation_set(
     *,
-    actor: Any,
+    actor: User,
     program: Program,
     kind: str,
     modules: Sequence[Module],
@@ -154,7 +155,7 @@ def rotation_set(
 
 def rotation_apply(
     *,
-    actor: Any,
+    actor: User,
     rotation: Rotation,
     start: date,
     end: date | None = None,
@@ -205,7 +206,7 @@ def rotation_apply(
 
 
 def session_module_set(
-    *, actor: Any, session: Session, module: Module | None, request: HttpRequest | None = None
+    *, actor: User, session: Session, module: Module | None, request: HttpRequest | None = None
 ) -> SessionModule | None:
     """Record which module a session delivered (None clears it)."""
     _require_staff_of(actor, session.program.organization_id)
@@ -228,7 +229,7 @@ def session_module_set(
 
 def skill_practice_log(
     *,
-    actor: Any,
+    actor: User,
     participant: Participant,
     skill: Skill,
     helpfulness: Any,
@@ -255,7 +256,7 @@ def skill_practice_log(
 
 def craving_log(
     *,
-    actor: Any,
+    actor: User,
     participant: Participant,
     intensity: Any,
     occurred_at: datetime | None = None,
@@ -285,7 +286,7 @@ def craving_log(
 
 def homework_assign(
     *,
-    actor: Any,
+    actor: User,
     participant: Participant,
     title: str,
     instructions: str,
@@ -318,7 +319,7 @@ def homework_assign(
 
 def homework_submit(
     *,
-    actor: Any,
+    actor: User,
     homework: Homework,
     response: str,
     expected_version: int | None = None,
@@ -360,7 +361,7 @@ def homework_submit(
 
 def homework_review(
     *,
-    actor: Any,
+    actor: User,
     homework: Homework,
     comment: str,
     close: bool = False,
@@ -393,7 +394,7 @@ def homework_review(
     return homework
 
 
-def homework_close(*, actor: Any, homework: Homework, request: HttpRequest | None = None) -> Homework:
+def homework_close(*, actor: User, homework: Homework, request: HttpRequest | None = None) -> Homework:
     """Close a homework; afterwards the participant can no longer hand it in."""
     _require_team_for(actor, homework.participant)
     if homework.status == Homework.Status.CLOSED:
@@ -413,7 +414,7 @@ def homework_close(*, actor: Any, homework: Homework, request: HttpRequest | Non
 
 def relapse_plan_save(
     *,
-    actor: Any,
+    actor: User,
     participant: Participant,
     sections: dict[str, str],
     expected_version: int | None,
@@ -454,7 +455,7 @@ def relapse_plan_save(
 
 def holistic_note_save(
     *,
-    actor: Any,
+    actor: User,
     session: Session,
     activity: str,
     note: str = "",
@@ -484,7 +485,7 @@ def holistic_note_save(
 
 
 def program_holistic_set(
-    *, actor: Any, program: Program, counts: bool, request: HttpRequest | None = None
+    *, actor: User, program: Program, counts: bool, request: HttpRequest | None = None
 ) -> int:
     """Decide whether the program's holistic sessions count toward weekly therapy hours.
 

@@ -22,7 +22,7 @@ from openiop.core.exceptions import DomainError
 from openiop.core.forms import apply_validation_error
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
-from openiop.scheduling.models import HOLISTIC_KINDS, Booking, Session
+from openiop.scheduling.models import HOLISTIC_KINDS, Attendance, Booking, Session
 
 from . import selectors, services
 from .forms import (
@@ -218,7 +218,7 @@ def _attended_counts(session_ids: list[int]) -> dict[int, int]:
     rows = (
         Booking.objects.filter(session_id__in=session_ids)
         .values("session_id")
-        .annotate(n=Count("id", filter=Q(attendance__status__in=selectors.ATTENDED)))
+        .annotate(n=Count("id", filter=Q(attendance__status__in=Attendance.ATTENDED)))
     )
     return {r["session_id"]: r["n"] for r in rows}
 

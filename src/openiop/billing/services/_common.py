@@ -7,10 +7,11 @@ from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 
+from openiop.accounts.models import User
 from openiop.core.exceptions import NotPermitted
 
 
-def same_org(actor: Any, organization_id: int) -> None:
+def same_org(actor: User, organization_id: int) -> None:
     if getattr(actor, "staff_organization_id", None) != organization_id:
         raise NotPermitted("This record belongs to another organization.")
 

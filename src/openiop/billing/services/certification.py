@@ -68,7 +68,7 @@ def physicians(organization_id: int) -> Any:
             if PHYSICIAN_CREDENTIALS & set(u.staff_profile.credentials or [])]
 
 
-def certification_record(*, actor: Any, episode: EpisodeOfCare, data: dict[str, Any],
+def certification_record(*, actor: User, episode: EpisodeOfCare, data: dict[str, Any],
                          request: HttpRequest | None = None) -> IopCertification:
     """Log a signed certification (the first for the episode) or a recertification.
 

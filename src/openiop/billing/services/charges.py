@@ -18,17 +18,17 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
-from openiop.clinical.models import GroupNoteEntry, Note
+from openiop.clinical.models import GroupNoteEntry, Note, NoteStatus
 from openiop.scheduling.models import Attendance
 
 from .. import fees, rules
 from ..models import BillingProfile, Charge, ChargeRuleSet, Coverage, PayerKind
 from ._common import same_org
 
-SIGNED_NOTE_STATUSES = ("signed", "cosigned", "locked")
-ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY)
+SIGNED_NOTE_STATUSES = (NoteStatus.SIGNED, NoteStatus.COSIGNED, NoteStatus.LOCKED)
 MAX_CAPTURE_DAYS = 62
 
 
@@ -54,7 +54,7 @@ def signed_notes_for(session_ids: set[int]) -> tuple[dict[int, tuple[int, int | 
     for row in Note.objects.filter(session_id__in=session_ids,
                                    status__in=SIGNED_NOTE_STATUSES).values(
             "pk", "session_id", "participant_id", "kind", "status", "needs_cosignature"):
-        if row["status"] == "signed" and row["needs_cosignature"]:
+        if row["status"] == NoteStatus.SIGNED and row["needs_cosignature"]:
             continue
         notes[row["session_id"]] = (row["pk"], row["participant_id"])
         if row["kind"] == "group":
@@ -85,7 +85,7 @@ def primary_coverage_on(coverages: list[Coverage], day: date) -> Coverage | None
 def attended_rows(organization_id: int, start: date, end: date,
                   participant_ids: list[int] | None = None) -> list[Mapping[str, Any]]:
     qs = Attendance.objects.filter(
-        status__in=ATTENDED,
+        status__in=Attendance.ATTENDED,
         booking__session__program__organization_id=organization_id,
         booking__session__starts_at__date__gte=start,
         booking__session__starts_at__date__lte=end,
@@ -99,7 +99,7 @@ def attended_rows(organization_id: int, start: date, end: date,
     ))
 
 
-def capture_charges(*, actor: Any, organization: Any, start: date, end: date,
+def capture_charges(*, actor: User, organization: Any, start: date, end: date,
                     participant_ids: list[int] | None = None,
                     request: HttpRequest | None = None) -> CaptureResult:
     require_perm(actor, Perm.BILLING_MANAGE)

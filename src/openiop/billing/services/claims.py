@@ -13,6 +13,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import InvalidTransition
@@ -39,7 +40,7 @@ def _control_number(claim_type: str, code: Any) -> str:
     return f"{claim_type}{code.hex[:15].upper()}"
 
 
-def build_claims(*, actor: Any, organization: Any, period_start: date, period_end: date,
+def build_claims(*, actor: User, organization: Any, period_start: date, period_end: date,
                  participant_ids: list[int] | None = None,
                  request: HttpRequest | None = None) -> list[Claim]:
     """Put open charges of insured coverages in these dates on claims (one per participant,
@@ -140,7 +141,7 @@ def apply_scrub(claim: Claim) -> Claim:
     return claim
 
 
-def rescrub(*, actor: Any, claim: Claim, request: HttpRequest | None = None) -> Claim:
+def rescrub(*, actor: User, claim: Claim, request: HttpRequest | None = None) -> Claim:
     require_perm(actor, Perm.BILLING_MANAGE)
     same_org(actor, claim.organization_id)
     with transaction.atomic():
@@ -150,7 +151,7 @@ def rescrub(*, actor: Any, claim: Claim, request: HttpRequest | None = None) -> 
     return claim
 
 
-def claim_void(*, actor: Any, claim: Claim, request: HttpRequest | None = None) -> Claim:
+def claim_void(*, actor: User, claim: Claim, request: HttpRequest | None = None) -> Claim:
     """Void a claim that was not sent; its charges become open again."""
     require_perm(actor, Perm.BILLING_MANAGE)
     same_org(actor, claim.organization_id)
@@ -167,7 +168,7 @@ def claim_void(*, actor: Any, claim: Claim, request: HttpRequest | None = None) 
     return claim
 
 
-def batch_create(*, actor: Any, organization: Any, claim_type: str,
+def batch_create(*, actor: User, organization: Any, claim_type: str,
                  request: HttpRequest | None = None, usage: str = "P") -> ClaimBatch:
     """Write every ready claim of this type into one 837 and mark them sent."""
     require_perm(actor, Perm.BILLING_MANAGE)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.levels import LevelOfCare
@@ -48,7 +49,7 @@ def _money(value: Any, field: str, *, required: bool = True) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def payer_create(*, actor: Any, organization: Any, data: dict[str, Any],
+def payer_create(*, actor: User, organization: Any, data: dict[str, Any],
                  request: HttpRequest | None = None) -> Payer:
     require_perm(actor, Perm.BILLING_MANAGE)
     same_org(actor, organization.pk)
@@ -83,7 +84,7 @@ def payer_create(*, actor: Any, organization: Any, data: dict[str, Any],
     return payer
 
 
-def coverage_add(*, actor: Any, participant: Any, data: dict[str, Any],
+def coverage_add(*, actor: User, participant: Any, data: dict[str, Any],
                  request: HttpRequest | None = None) -> Coverage:
     """Add a coverage; two coverages of the same order may not overlap in time."""
     require_perm(actor, Perm.BILLING_MANAGE)
@@ -132,7 +133,7 @@ def coverage_add(*, actor: Any, participant: Any, data: dict[str, Any],
     return coverage
 
 
-def coverage_end(*, actor: Any, coverage: Coverage, ends_on: Any, version: int,
+def coverage_end(*, actor: User, coverage: Coverage, ends_on: Any, version: int,
                  request: HttpRequest | None = None) -> Coverage:
     require_perm(actor, Perm.BILLING_MANAGE)
     same_org(actor, coverage.participant.organization_id)
@@ -155,7 +156,7 @@ def coverage_end(*, actor: Any, coverage: Coverage, ends_on: Any, version: int,
     return coverage
 
 
-def authorization_add(*, actor: Any, coverage: Coverage, data: dict[str, Any],
+def authorization_add(*, actor: User, coverage: Coverage, data: dict[str, Any],
                       request: HttpRequest | None = None) -> Authorization:
     require_perm(actor, Perm.BILLING_MANAGE)
     same_org(actor, coverage.participant.organization_id)
@@ -190,7 +191,7 @@ def authorization_add(*, actor: Any, coverage: Coverage, data: dict[str, Any],
     return auth
 
 
-def financial_profile_set(*, actor: Any, participant: Any, household_size: Any,
+def financial_profile_set(*, actor: User, participant: Any, household_size: Any,
                           annual_income: Any, verified_on: Any = None,
                           request: HttpRequest | None = None) -> FinancialProfile:
     require_perm(actor, Perm.BILLING_MANAGE)
@@ -210,7 +211,7 @@ def financial_profile_set(*, actor: Any, participant: Any, household_size: Any,
     return profile
 
 
-def sliding_fee_schedule_set(*, actor: Any, program: Any, full_fee_per_day: Any, tiers: Any,
+def sliding_fee_schedule_set(*, actor: User, program: Any, full_fee_per_day: Any, tiers: Any,
                              guideline_year: int = fees.DEFAULT_GUIDELINE_YEAR,
                              request: HttpRequest | None = None) -> SlidingFeeSchedule:
     require_perm(actor, Perm.PROGRAM_MANAGE)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition
@@ -20,7 +21,7 @@ from ._common import require_date, same_org
 
 
 def diagnosis_add(
-    *, actor: Any, participant: Any, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
+    *, actor: User, participant: Any, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
     onset_on: date | str | None = None, request: HttpRequest | None = None,
 ) -> Diagnosis:
     """Add an active diagnosis. A new principal demotes the current one to secondary."""
@@ -55,7 +56,7 @@ def diagnosis_add(
     return dx
 
 
-def diagnosis_make_principal(*, actor: Any, diagnosis: Diagnosis, version: int,
+def diagnosis_make_principal(*, actor: User, diagnosis: Diagnosis, version: int,
                              request: HttpRequest | None = None) -> Diagnosis:
     require_perm(actor, Perm.CLINICAL_WRITE)
     same_org(actor, diagnosis.participant.organization_id)
@@ -79,7 +80,7 @@ def diagnosis_make_principal(*, actor: Any, diagnosis: Diagnosis, version: int,
     return diagnosis
 
 
-def diagnosis_resolve(*, actor: Any, diagnosis: Diagnosis, resolved_on: date | str | None,
+def diagnosis_resolve(*, actor: User, diagnosis: Diagnosis, resolved_on: date | str | None,
                       version: int, entered_in_error: bool = False,
                       request: HttpRequest | None = None) -> Diagnosis:
     """Resolve (with a date) or mark entered in error; the row is kept either way."""

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 
@@ -29,7 +30,7 @@ WRITE_OFF_GROUPS = ("CO", "OA", "PI", "CR")
 ZERO = Decimal("0.00")
 
 
-def remittance_post(*, actor: Any, organization: Any, text: str,
+def remittance_post(*, actor: User, organization: Any, text: str,
                     request: HttpRequest | None = None) -> Remittance:
     """Parse the 835 and post it. Unknown claim numbers are kept (unmatched) for review.
     Posting the same trace number twice is refused."""

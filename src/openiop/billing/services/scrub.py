@@ -7,6 +7,7 @@ and their sources are listed in docs/billing.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +24,7 @@ from ..models import (
     ClaimStatus,
     Diagnosis,
     DiagnosisRank,
+    DiagnosisStatus,
     IopCertification,
 )
 from .charges import attended_rows, note_covers, signed_notes_for
@@ -65,7 +67,7 @@ class ScrubData:
 
     lines: dict[int, list[ClaimLine]]  # claim id -> lines (with their charge)
     diagnoses: dict[int, list[Diagnosis]]  # participant id -> active diagnoses
-    attended: dict[int, list[dict[str, Any]]]  # participant id -> attended rows
+    attended: dict[int, list[Mapping[str, Any]]]  # participant id -> attended rows
     notes: dict[int, tuple[int, int | None]]
     entries: set[tuple[int, int]]
     auths: dict[int, list[tuple[Authorization, Any]]]  # coverage id -> (auth, usage)
@@ -88,16 +90,17 @@ class ScrubData:
                 "charge").order_by("claim_id", "line_number"):
             lines[ln.claim_id].append(ln)
         diagnoses: dict[int, list[Diagnosis]] = defaultdict(list)
-        for dx in Diagnosis.objects.filter(participant_id__in=people, status="active").order_by(
+        for dx in Diagnosis.objects.filter(participant_id__in=people,
+                                              status=DiagnosisStatus.ACTIVE).order_by(
                 "rank", "recorded_at", "pk"):
             diagnoses[dx.participant_id].append(dx)
-        attended: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        attended: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         rows = attended_rows(claims[0].organization_id, start, end, list(people))
         for r in rows:
             attended[r["booking__participant_id"]].append(r)
         notes, entries = signed_notes_for({r["booking__session_id"] for r in rows})
         auth_list = list(Authorization.objects.filter(
-            coverage_id__in={c.coverage_id for c in claims}, status="active",
+            coverage_id__in={c.coverage_id for c in claims}, status=Authorization.Status.ACTIVE,
         ).select_related("coverage").order_by("starts_on", "pk"))
         auths: dict[int, list[tuple[Authorization, Any]]] = defaultdict(list)
         for auth, usage in authorizations_with_usage(auth_list):

@@ -17,11 +17,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.access.decisions import is_care_team
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.scheduling.models import GROUP_KINDS, Attendance
+from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings
 from ..formats import (
@@ -81,7 +82,7 @@ def signature_label(user: Any) -> str:
     return f"{name}, {creds}" if creds else f"{name} ({user.get_role_display()})"
 
 
-def _audit_note(actor: Any, note: Note, action: str, request: HttpRequest | None,
+def _audit_note(actor: User, note: Note, action: str, request: HttpRequest | None,
                 reason: str = "", participants: list[Any] | None = None) -> None:
     """One event per participant concerned (all of the note's, or `participants`), so each
     chart's access log shows it."""
@@ -97,7 +98,7 @@ def _audit_note(actor: Any, note: Note, action: str, request: HttpRequest | None
 def _attended_bookings(session: Any) -> dict[int, Any]:
     """participant id -> attendance, for attendees marked present, late or left early."""
     rows = Attendance.objects.filter(
-        booking__session=session, booking__status="booked",
+        booking__session=session, booking__status=Booking.Status.BOOKED,
         status__in=(Attendance.Status.PRESENT, Attendance.Status.LATE,
                     Attendance.Status.LEFT_EARLY),
     ).select_related("booking")
@@ -105,7 +106,7 @@ def _attended_bookings(session: Any) -> dict[int, Any]:
 
 
 @transaction.atomic
-def note_start(*, actor: Any, session: Any, request: HttpRequest | None = None) -> Note:
+def note_start(*, actor: User, session: Any, request: HttpRequest | None = None) -> Note:
     """The note for a session: the existing one, or a new draft by `actor`.
 
     Group notes get one entry per participant who attended (from scheduling.Attendance).
@@ -124,7 +125,7 @@ def note_start(*, actor: Any, session: Any, request: HttpRequest | None = None) 
     kind = note_kind_for_session(session.kind)
     participant = None
     if kind != NoteKind.GROUP:
-        booked = list(session.bookings.filter(status="booked").select_related("participant"))
+        booked = list(session.bookings.filter(status=Booking.Status.BOOKED).select_related("participant"))
         if len(booked) != 1:
             raise ValidationError({"session": "An individual, family or medication session "
                                    "needs exactly one booked participant."})
@@ -164,7 +165,7 @@ def _require_draft(note: Note) -> None:
         raise InvalidTransition(SIGNED_MESSAGE, field="status")
 
 
-def _require_author(actor: Any, note: Note, verb: str) -> None:
+def _require_author(actor: User, note: Note, verb: str) -> None:
     if actor.pk != note.author_id:
         raise NotPermitted(f"Only the author ({note.author}) can {verb} this note.")
 
@@ -235,7 +236,7 @@ def _entry_objectives(entries: list[tuple[GroupNoteEntry, str | None]]
 
 def note_save_draft(
     *,
-    actor: Any,
+    actor: User,
     note: Note,
     sections: dict[str, Any],
     version: int,
@@ -402,7 +403,7 @@ def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
     return content
 
 
-def group_entry_add(*, actor: Any, note: Note, participant: Any,
+def group_entry_add(*, actor: User, note: Note, participant: Any,
                     request: HttpRequest | None = None) -> GroupNoteEntry:
     """Add an attendee's entry to a draft group note; refused unless they attended."""
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -468,7 +469,7 @@ def _sign_errors(note: Note) -> dict[str, str]:
     return errors
 
 
-def note_sign(*, actor: Any, note: Note, override_reason: str = "",
+def note_sign(*, actor: User, note: Note, override_reason: str = "",
               request: HttpRequest | None = None) -> Note:
     """Sign a draft with the author's name and credentials.
 
@@ -512,7 +513,7 @@ def note_sign(*, actor: Any, note: Note, override_reason: str = "",
     return note
 
 
-def note_cosign(*, actor: Any, note: Note, request: HttpRequest | None = None) -> Note:
+def note_cosign(*, actor: User, note: Note, request: HttpRequest | None = None) -> Note:
     """The author's supervisor co-signs a signed note that needs supervision."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status != NoteStatus.SIGNED or not note.needs_cosignature:
@@ -534,7 +535,7 @@ def note_cosign(*, actor: Any, note: Note, request: HttpRequest | None = None) -
     return note
 
 
-def note_lock(*, actor: Any, note: Note, request: HttpRequest | None = None) -> Note:
+def note_lock(*, actor: User, note: Note, request: HttpRequest | None = None) -> Note:
     """Lock a fully signed note (after co-signature when one is needed)."""
     require_perm(actor, Perm.CLINICAL_WRITE)
     if note.status == NoteStatus.SIGNED and note.needs_cosignature:
@@ -560,7 +561,7 @@ def note_lock(*, actor: Any, note: Note, request: HttpRequest | None = None) -> 
 ADDENDUM_WHOLE = "whole"
 
 
-def addendum_add(*, actor: Any, note: Note, text: str, reason: str, scope: str = "",
+def addendum_add(*, actor: User, note: Note, text: str, reason: str, scope: str = "",
                  confirm_whole: bool = False,
                  request: HttpRequest | None = None) -> Addendum:
     """A dated addendum, signed by `actor`, to a signed, co-signed or locked note.
@@ -621,7 +622,7 @@ def _addendum_target(note: Note, scope: str, confirm_whole: bool) -> Any:
                            "entry or for the whole group note."})
 
 
-def note_export(*, actor: Any, note: Note, action: str,
+def note_export(*, actor: User, note: Note, action: str,
                 request: HttpRequest | None = None) -> None:
     """Record a print ("print") or PDF ("export") of a note as a disclosure."""
     if action not in ("print", "export"):

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -48,7 +49,7 @@ def _text(value: Any, field: str, *, required: bool = True, limit: int = TEXT_MA
     return text
 
 
-def _check_writer(actor: Any, plan_or_participant: Any) -> None:
+def _check_writer(actor: User, plan_or_participant: Any) -> None:
     require_perm(actor, Perm.CLINICAL_WRITE)
     participant = getattr(plan_or_participant, "participant", plan_or_participant)
     if not can_write_for(actor, participant):
@@ -91,7 +92,7 @@ def plan_snapshot(plan: TreatmentPlan, *, loaded: bool = False) -> dict[str, Any
     }
 
 
-def _open_draft(plan: TreatmentPlan, actor: Any) -> TreatmentPlanRevision | None:
+def _open_draft(plan: TreatmentPlan, actor: User) -> TreatmentPlanRevision | None:
     """The plan's current revision if it is a draft of this actor's (the sitting goes on)."""
     return TreatmentPlanRevision.objects.filter(
         plan=plan, finalized_at__isnull=True, created_by=actor).order_by("-number").first()
@@ -107,7 +108,7 @@ def _joined(summary: str, more: str) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _bump(*, actor: Any, plan: TreatmentPlan, version: int, summary: str,
+def _bump(*, actor: User, plan: TreatmentPlan, version: int, summary: str,
           request: HttpRequest | None, extra: dict[str, Any] | None = None,
           new_revision: bool = True) -> TreatmentPlan:
     """Inside a transaction: move the plan to version+1 and record the change in the
@@ -137,7 +138,7 @@ def _bump(*, actor: Any, plan: TreatmentPlan, version: int, summary: str,
     return plan
 
 
-def plan_start(*, actor: Any, participant: Any, episode: Any | None, statement: str = "",
+def plan_start(*, actor: User, participant: Any, episode: Any | None, statement: str = "",
                started_on: date | None = None, request: HttpRequest | None = None
                ) -> TreatmentPlan:
     """Open a treatment plan for the participant's episode (one plan per episode)."""
@@ -162,7 +163,7 @@ def plan_start(*, actor: Any, participant: Any, episode: Any | None, statement: 
     return plan
 
 
-def plan_add_problem(*, actor: Any, plan: TreatmentPlan, text: str, participant_words: str = "",
+def plan_add_problem(*, actor: User, plan: TreatmentPlan, text: str, participant_words: str = "",
                      version: int, request: HttpRequest | None = None) -> TreatmentProblem:
     _check_writer(actor, plan)
     text = _text(text, "text")
@@ -176,7 +177,7 @@ def plan_add_problem(*, actor: Any, plan: TreatmentPlan, text: str, participant_
     return problem
 
 
-def plan_add_goal(*, actor: Any, problem: TreatmentProblem, text: str,
+def plan_add_goal(*, actor: User, problem: TreatmentProblem, text: str,
                   participant_words: str = "", version: int,
                   request: HttpRequest | None = None) -> TreatmentGoal:
     plan = problem.plan
@@ -190,7 +191,7 @@ def plan_add_goal(*, actor: Any, problem: TreatmentProblem, text: str,
     return goal
 
 
-def plan_add_objective(*, actor: Any, goal: TreatmentGoal, text: str, target_date: date | None,
+def plan_add_objective(*, actor: User, goal: TreatmentGoal, text: str, target_date: date | None,
                        version: int, request: HttpRequest | None = None) -> TreatmentObjective:
     plan = goal.problem.plan
     _check_writer(actor, plan)
@@ -208,7 +209,7 @@ def plan_add_objective(*, actor: Any, goal: TreatmentGoal, text: str, target_dat
     return objective
 
 
-def plan_add_intervention(*, actor: Any, objective: TreatmentObjective, modality: str,
+def plan_add_intervention(*, actor: User, objective: TreatmentObjective, modality: str,
                           frequency: str, responsible: Any, description: str = "",
                           version: int, request: HttpRequest | None = None
                           ) -> TreatmentIntervention:
@@ -228,7 +229,7 @@ def plan_add_intervention(*, actor: Any, objective: TreatmentObjective, modality
     return intervention
 
 
-def plan_set_objective_status(*, actor: Any, objective: TreatmentObjective, status: str,
+def plan_set_objective_status(*, actor: User, objective: TreatmentObjective, status: str,
                               version: int, request: HttpRequest | None = None
                               ) -> TreatmentObjective:
     plan = objective.goal.problem.plan
@@ -245,7 +246,7 @@ def plan_set_objective_status(*, actor: Any, objective: TreatmentObjective, stat
     return objective
 
 
-def plan_review(*, actor: Any, plan: TreatmentPlan, summary: str, version: int,
+def plan_review(*, actor: User, plan: TreatmentPlan, summary: str, version: int,
                 reviewed_on: date | None = None, request: HttpRequest | None = None
                 ) -> TreatmentPlanReview:
     """Record the team's review; the next one is due N days later (program setting)."""
@@ -267,7 +268,7 @@ def plan_review(*, actor: Any, plan: TreatmentPlan, summary: str, version: int,
     return review
 
 
-def plan_finish_revision(*, actor: Any, plan: TreatmentPlan, version: int,
+def plan_finish_revision(*, actor: User, plan: TreatmentPlan, version: int,
                          request: HttpRequest | None = None) -> TreatmentPlan:
     """Finish editing: the current draft revision is finalized, ready to acknowledge, and
     the next change starts a new revision."""
@@ -281,7 +282,7 @@ def plan_finish_revision(*, actor: Any, plan: TreatmentPlan, version: int,
     return plan
 
 
-def plan_acknowledge(*, actor: Any, plan: TreatmentPlan, method: str, version: int,
+def plan_acknowledge(*, actor: User, plan: TreatmentPlan, method: str, version: int,
                      request: HttpRequest | None = None) -> TreatmentPlan:
     """Record that the participant reviewed and agreed to the current revision."""
     _check_writer(actor, plan)
@@ -298,7 +299,7 @@ def plan_acknowledge(*, actor: Any, plan: TreatmentPlan, method: str, version: i
     return plan
 
 
-def plan_export(*, actor: Any, plan: TreatmentPlan, action: str,
+def plan_export(*, actor: User, plan: TreatmentPlan, action: str,
                 request: HttpRequest | None = None) -> None:
     """Record a print or PDF export of a treatment plan as a disclosure."""
     if action not in ("print", "export"):

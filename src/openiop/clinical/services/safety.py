@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, NotPermitted
@@ -25,7 +26,7 @@ SAFETY_MAX_CHARS = 5_000
 
 def safety_plan_save(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     data: dict[str, Any],
     based_on_version: int | None,
@@ -73,7 +74,7 @@ def safety_plan_save(
 
 
 def safety_plan_export(
-    *, actor: Any, plan: SafetyPlan, action: str, request: HttpRequest | None = None
+    *, actor: User, plan: SafetyPlan, action: str, request: HttpRequest | None = None
 ) -> None:
     """Record a print or PDF export of a safety plan as a disclosure (audit only)."""
     if action not in ("print", "export"):

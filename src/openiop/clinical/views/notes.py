@@ -19,11 +19,12 @@ from openiop.access.services import break_glass_grant
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_list_view, audit_record
+from openiop.care.models import EpisodeOfCare
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.jobs import downloads
 from openiop.participants.models import Participant
-from openiop.scheduling.models import Session
+from openiop.scheduling.models import Attendance, Session
 
 from .. import services
 from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
@@ -68,7 +69,7 @@ def index(request: HttpRequest) -> HttpResponse:
         author__staff_profile__supervisor__user=user).order_by("signed_at")[:50]
     # Only the plans the viewer may open (the care team's; the Administrator is not).
     plans = scope(TreatmentPlan.objects.filter(
-        program__organization_id=org_id, episode__status="active",
+        program__organization_id=org_id, episode__status=EpisodeOfCare.Status.ACTIVE,
         next_review_due__lte=timezone.localdate() + timezone.timedelta(days=7),
     ), user, Kind.PLANS).select_related("participant").order_by("next_review_due")
     if not everyone:
@@ -110,7 +111,7 @@ def _name_clients(items: list[dict[str, Any]]) -> None:
     if not codes:
         return
     clients = {b.session.code: b.participant for b in Booking.objects.filter(
-        session__code__in=codes, status="booked").select_related("session", "participant")}
+        session__code__in=codes, status=Booking.Status.BOOKED).select_related("session", "participant")}
     for item in items:
         item["client"] = clients.get(item["session_code"])
 
@@ -507,7 +508,7 @@ def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
     now = timezone.now()
     candidates = Session.objects.filter(
         bookings__participant=participant,
-        bookings__attendance__status__in=("present", "late", "left_early"),
+        bookings__attendance__status__in=Attendance.ATTENDED,
         notes__isnull=True, ends_at__lte=now, ends_at__gte=now - timezone.timedelta(days=14),
     ).exclude(status="cancelled")
     if not allowed:

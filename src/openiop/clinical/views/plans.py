@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -142,40 +144,58 @@ PLAN_ACTIONS: dict[str, tuple[Any, str | None, Any, str, str]] = {
 }
 
 
-def _run_action(request: HttpRequest, action: str, plan: Any, participant: Any,
-                form: Any, parent: Any, version: int) -> None:
-    """Call the service for one plan verb with the form's cleaned data."""
-    actor, data = request.user, dict(form.cleaned_data) if form is not None else {}
-    common = {"actor": actor, "request": request}
-    if action == "start":
-        services.plan_start(participant=participant, episode=current_episode(participant),
-                            statement=data["statement"], **common)
-    elif action == "problem":
-        services.plan_add_problem(plan=plan, version=version, **data, **common)
-    elif action == "goal":
-        services.plan_add_goal(problem=parent, version=version, **data, **common)
-    elif action == "objective":
-        services.plan_add_objective(goal=parent, version=version, **data, **common)
-    elif action == "intervention":
-        responsible = User.objects.filter(code=data.pop("responsible")).first()
-        services.plan_add_intervention(objective=parent, responsible=responsible,
-                                       version=version, **data, **common)
-    elif action == "status":
-        services.plan_set_objective_status(objective=parent, version=version, **data,
-                                           **common)
-    elif action == "review":
-        services.plan_review(plan=plan, version=version, **data, **common)
-    elif action == "acknowledge":
-        services.plan_acknowledge(plan=plan, version=version, **data, **common)
-    elif action == "finish":
-        services.plan_finish_revision(plan=plan, version=version, **common)
+@dataclass
+class _Verb:
+    """One plan verb as posted: the form's cleaned data and what it hangs under."""
+
+    request: HttpRequest
+    plan: Any
+    participant: Any
+    data: dict[str, Any]
+    parent: Any
+    version: int
+
+    @property
+    def common(self) -> dict[str, Any]:
+        return {"actor": self.request.user, "request": self.request}
+
+
+def _add_intervention(v: _Verb) -> Any:
+    responsible = User.objects.filter(code=v.data.pop("responsible")).first()
+    return services.plan_add_intervention(objective=v.parent, responsible=responsible,
+                                          version=v.version, **v.data, **v.common)
+
+
+# verb -> the service it calls. Each verb has its own named URL, `clinical:plan_<verb>`
+# (clinical/urls.py), all served by `plan_action`.
+PLAN_SERVICES: dict[str, Callable[[_Verb], Any]] = {
+    "start": lambda v: services.plan_start(
+        participant=v.participant, episode=current_episode(v.participant),
+        statement=v.data["statement"], **v.common),
+    "problem": lambda v: services.plan_add_problem(plan=v.plan, version=v.version, **v.data,
+                                                   **v.common),
+    "goal": lambda v: services.plan_add_goal(problem=v.parent, version=v.version, **v.data,
+                                             **v.common),
+    "objective": lambda v: services.plan_add_objective(goal=v.parent, version=v.version,
+                                                       **v.data, **v.common),
+    "intervention": _add_intervention,
+    "status": lambda v: services.plan_set_objective_status(objective=v.parent,
+                                                           version=v.version, **v.data,
+                                                           **v.common),
+    "review": lambda v: services.plan_review(plan=v.plan, version=v.version, **v.data,
+                                             **v.common),
+    "acknowledge": lambda v: services.plan_acknowledge(plan=v.plan, version=v.version,
+                                                       **v.data, **v.common),
+    "finish": lambda v: services.plan_finish_revision(plan=v.plan, version=v.version,
+                                                      **v.common),
+}
 
 
 @staff_required(Perm.CLINICAL_WRITE)
 @require_POST
 def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    """One endpoint per plan verb (PLAN_ACTIONS). Every change carries the plan version it
-    was made against. When nothing is saved, the page comes back with the form as typed
+    """One named URL per plan verb (`clinical:plan_<verb>`, PLAN_ACTIONS). Every change
+    carries the plan version it was made against. When nothing is saved, the page comes back with the form as typed
     and an error beside each field."""
     participant = chart_participant(request, code, audit=False)
     if not _require_access(request, participant) or action not in PLAN_ACTIONS:
@@ -199,7 +219,8 @@ def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     problem: str | None = None
     if form is None or form.is_valid():
         try:
-            _run_action(request, action, plan, participant, form, parent, version)
+            data = dict(form.cleaned_data) if form is not None else {}
+            PLAN_SERVICES[action](_Verb(request, plan, participant, data, parent, version))
         except ValidationError as exc:
             if form is None:
                 problem = " ".join(exc.messages)
@@ -215,7 +236,7 @@ def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if form is None:
             return redirect("clinical:participant_plan", code=participant.code)
         return _plan_page(request, participant, retry={
-            "action": action, "form": form, "heading": heading, "parent": parent,
+            "action": action, "url_name": f"clinical:plan_{action}", "form": form, "heading": heading, "parent": parent,
             "parent_code": post.get("parent", "")})
     messages.success(request, "Treatment plan updated.")
     return redirect("clinical:participant_plan", code=participant.code)

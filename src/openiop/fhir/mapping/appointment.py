@@ -18,7 +18,6 @@ kind of service. Times carry the organization's UTC offset.
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from fhir.resources.R4B.appointment import Appointment
@@ -57,7 +56,7 @@ def appointment_status(booking: Booking) -> str:
 
 def appointment(booking: Booking) -> dict[str, Any]:
     session = booking.session
-    tz = zoneinfo.ZoneInfo(booking.participant.organization.time_zone)
+    tz = booking.participant.organization.zone
     status = appointment_status(booking)
     place = session.site.name + (f", {session.room.name}" if session.room_id else "")
     participants: list[dict[str, Any]] = [{

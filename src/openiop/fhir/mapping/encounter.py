@@ -10,23 +10,20 @@ booking's code, like the Appointment it fulfils (`appointment`). No clinical con
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from fhir.resources.R4B.encounter import Encounter
 
-from openiop.scheduling.models import Attendance, Booking
+from openiop.scheduling.models import Booking
 
 from .appointment import APPOINTMENT_TYPES
 from .common import ref, validated
-
-ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY)
 
 
 def encounter(booking: Booking) -> dict[str, Any]:
     session = booking.session
     attendance = booking.attendance
-    tz = zoneinfo.ZoneInfo(booking.participant.organization.time_zone)
+    tz = booking.participant.organization.zone
     data: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": str(booking.code),

@@ -18,7 +18,6 @@ see `is_moud` and views.medication_request_*.
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -99,7 +98,7 @@ def _dose(order: MedicationOrder) -> dict[str, Any]:
 
 def medication_request(order: MedicationOrder, today: date | None = None) -> dict[str, Any]:
     if today is None:
-        zone = zoneinfo.ZoneInfo(order.participant.organization.time_zone)
+        zone = order.participant.organization.zone
         today = timezone.localdate(timezone=zone)
     bounds: dict[str, str] = {"start": order.start_date.isoformat()}
     if order.stop_date:

@@ -16,7 +16,7 @@ from typing import Any
 from fhir.resources.R4B.observation import Observation
 
 from openiop.intake import instruments
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 
 from .common import ref, validated
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict
@@ -38,7 +39,7 @@ MISSING_STATEMENT = "allergy_status_unknown"
 
 
 def allergy_record(
-    *, actor: Any, participant: Any, reaction: str, severity: str, noted_on: date,
+    *, actor: User, participant: Any, reaction: str, severity: str, noted_on: date,
     substance: str = "", catalog_key: str = "", drug_class: str = "",
     kind: str = Allergy.Kind.ALLERGY, request: HttpRequest | None = None,
 ) -> Allergy:
@@ -75,7 +76,7 @@ def allergy_record(
 
 
 def allergy_set_status(
-    *, actor: Any, allergy: Allergy, version: int, status: str,
+    *, actor: User, allergy: Allergy, version: int, status: str,
     request: HttpRequest | None = None,
 ) -> Allergy:
     """Mark an allergy inactive, resolved or entered in error (or active again)."""
@@ -96,7 +97,7 @@ def allergy_set_status(
 
 
 def no_known_allergies_record(
-    *, actor: Any, participant: Any, stated_on: date | None = None, note: str = "",
+    *, actor: User, participant: Any, stated_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> AllergyStatement:
     """Record "no known drug allergies" as of a date. Refused while an allergy is active."""

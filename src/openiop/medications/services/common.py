@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from openiop.access.decisions import require
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import DomainError
 
@@ -57,7 +58,7 @@ def choice(value: Any, choices: type[models.Choices], field: str, label: str) ->
     return value
 
 
-def same_org(actor: Any, participant: Any, kind: Kind = Kind.MEDICATIONS) -> None:
+def same_org(actor: User, participant: Any, kind: Kind = Kind.MEDICATIONS) -> None:
     """A write on this participant's medication records: the one access decision
     (another organization: not found; a Part 2 record: the care team only)."""
     require(actor, kind, participant, action="change")
@@ -116,7 +117,7 @@ def require_acknowledged(warnings: list[interactions.Warning],
 
 
 def save_acks(order: MedicationOrder, warnings: list[interactions.Warning],
-              acks: dict[str, str], actor: Any, request: HttpRequest | None) -> None:
+              acks: dict[str, str], actor: User, request: HttpRequest | None) -> None:
     for w in warnings:
         InteractionAcknowledgement.objects.create(
             order=order, rule_id=w.rule_id, title=w.title[:200], medications=w.involved[:500],

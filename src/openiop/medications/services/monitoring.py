@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.access.policy import Kind
-from openiop.accounts.models import Role
+from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import InvalidTransition, NotPermitted
@@ -44,7 +44,7 @@ from .orders import order_stop
 # --- problem list (how opioid use disorder is recorded) --------------------------------
 
 def use_disorder_record(
-    *, actor: Any, participant: Any, substance: str, noted_on: date, note: str = "",
+    *, actor: User, participant: Any, substance: str, noted_on: date, note: str = "",
     request: HttpRequest | None = None,
 ) -> UseDisorder:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -64,7 +64,7 @@ def use_disorder_record(
 
 
 def use_disorder_resolve(
-    *, actor: Any, row: UseDisorder, resolved_on: date, request: HttpRequest | None = None,
+    *, actor: User, row: UseDisorder, resolved_on: date, request: HttpRequest | None = None,
 ) -> UseDisorder:
     """Mark a problem-list entry resolved on `resolved_on`. The row is kept (history).
 
@@ -98,7 +98,7 @@ RECONCILE_DECISIONS = ("continue", "stop")
 
 
 def reconciliation_record(
-    *, actor: Any, participant: Any, point: str, decisions: dict[str, str], note: str = "",
+    *, actor: User, participant: Any, point: str, decisions: dict[str, str], note: str = "",
     request: HttpRequest | None = None,
 ) -> Reconciliation:
     """Review every active medication at a transition: continue or stop each.
@@ -144,7 +144,7 @@ def _order_of(participant: Any, order: MedicationOrder | None) -> MedicationOrde
 
 
 def adherence_record(
-    *, actor: Any, participant: Any, doses_missed: int, checked_on: date | None = None,
+    *, actor: User, participant: Any, doses_missed: int, checked_on: date | None = None,
     order: MedicationOrder | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> AdherenceCheck:
     """Record an adherence check-in by staff, or by the participant about themself."""
@@ -177,7 +177,7 @@ def adherence_record(
 
 
 def side_effect_record(
-    *, actor: Any, participant: Any, effect: str, severity: str, onset_on: date,
+    *, actor: User, participant: Any, effect: str, severity: str, onset_on: date,
     order: MedicationOrder | None = None, action: str = "", request: HttpRequest | None = None,
 ) -> SideEffectReport:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -208,7 +208,7 @@ def expected_on(participant: Any, day: date) -> set[str]:
 
 
 def screen_record(
-    *, actor: Any, participant: Any, collected_on: date, results: dict[str, bool],
+    *, actor: User, participant: Any, collected_on: date, results: dict[str, bool],
     specimen: str = DrugScreen.Specimen.URINE, note: str = "",
     request: HttpRequest | None = None,
 ) -> DrugScreen:
@@ -246,7 +246,7 @@ def screen_record(
 
 
 def review_record(
-    *, actor: Any, participant: Any, reviewed_on: date | None = None, note: str = "",
+    *, actor: User, participant: Any, reviewed_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> MedicationReview:
     require_perm(actor, Perm.MEDICATION_PRESCRIBE)
@@ -263,7 +263,7 @@ def review_record(
 
 
 def naloxone_record(
-    *, actor: Any, participant: Any, on_hand: bool, kit_dispensed: bool = False,
+    *, actor: User, participant: Any, on_hand: bool, kit_dispensed: bool = False,
     checked_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> NaloxoneCheck:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -281,7 +281,7 @@ def naloxone_record(
 
 
 def administration_record(
-    *, actor: Any, participant: Any, order: MedicationOrder | None, administered_at: datetime,
+    *, actor: User, participant: Any, order: MedicationOrder | None, administered_at: datetime,
     dose: Any, unit: str, site: str = "", lot: str = "", route: str | None = None,
     expires_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> Administration:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
@@ -107,7 +108,7 @@ def check_refills(*, participant: Any, entry: rules.CatalogEntry | None, refills
         raise ValidationError({"refills": problem})
 
 
-def check_dose(*, actor: Any, entry: rules.CatalogEntry | None, dose: Decimal, unit: str,
+def check_dose(*, actor: User, entry: rules.CatalogEntry | None, dose: Decimal, unit: str,
                route: str, frequency: str, max_doses_per_day: int | None,
                previous: tuple[Decimal, str] | None, confirm_dose_change: bool,
                override_reason: str) -> str:
@@ -160,7 +161,7 @@ def _previous_dose(participant: Any, entry: rules.CatalogEntry | None, name: str
 # --- create ----------------------------------------------------------------------------
 
 def order_create(
-    *, actor: Any, participant: Any, data: dict[str, Any],
+    *, actor: User, participant: Any, data: dict[str, Any],
     acknowledgements: dict[str, str] | None = None, request: HttpRequest | None = None,
 ) -> MedicationOrder:
     """Add a medication: a clinic order (prescribers only) or an outside prescription.
@@ -230,7 +231,7 @@ def _int_or_none(value: Any, field: str, low: int, high: int) -> int | None:
     return number
 
 
-def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: Any
+def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: User
                  ) -> tuple[MedicationOrder, str]:
     indication = (data.get("indication") or "").strip()
     entry, coding, name = resolve_coding(catalog_key=data.get("catalog_key") or "",
@@ -273,7 +274,7 @@ def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: 
 
 # --- adjust and stop -------------------------------------------------------------------
 
-def _require_changeable(actor: Any, order: MedicationOrder) -> None:
+def _require_changeable(actor: User, order: MedicationOrder) -> None:
     if order.source == MedicationOrder.Source.CLINIC:
         if not has_perm(actor, Perm.MEDICATION_PRESCRIBE):
             raise NotPermitted("Only a prescriber may change a clinic medication order.")
@@ -286,7 +287,7 @@ def _require_changeable(actor: Any, order: MedicationOrder) -> None:
 
 
 def order_adjust(
-    *, actor: Any, order: MedicationOrder, version: int, reason: str,
+    *, actor: User, order: MedicationOrder, version: int, reason: str,
     dose: Any = None, unit: str | None = None, frequency: str | None = None,
     route: str | None = None, quantity: int | None = None, refills: int | None = None,
     max_doses_per_day: int | None = None, effective_date: date | None = None, note: str = "",
@@ -360,7 +361,7 @@ def order_adjust(
 
 
 def order_stop(
-    *, actor: Any, order: MedicationOrder, version: int, reason: str,
+    *, actor: User, order: MedicationOrder, version: int, reason: str,
     stop_date: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> MedicationOrder:
     _require_changeable(actor, order)

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
@@ -53,13 +54,12 @@ from .setup import (
     template_set_active,
 )
 
-ATTENDED = {Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY}
 DEFAULT_LATE_MINUTES = 15
 
 
 # --- sessions -----------------------------------------------------------------------------
 
-def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
+def sessions_generate(*, actor: User, program: Program, start: date, end: date,
                       request: HttpRequest | None = None) -> int:
     """Dated sessions from the program's fixed templates for [start, end], skipping site
     closures and holidays and sessions that already exist. Returns how many were made."""
@@ -69,9 +69,7 @@ def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
         raise ValidationError({"end": "The end date must be on or after the start date."})
     if (end - start).days > 92:
         raise ValidationError({"end": "Generate at most 13 weeks at a time."})
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    tz = program.organization.zone
     templates = list(SessionTemplate.objects.filter(program=program, is_active=True,
                                                     weekday__isnull=False)
                      .select_related("track", "room"))
@@ -108,7 +106,7 @@ def sessions_generate(*, actor: Any, program: Program, start: date, end: date,
     return len(new)
 
 
-def session_cancel(*, actor: Any, session: Session, reason: str,
+def session_cancel(*, actor: User, session: Session, reason: str,
                    request: HttpRequest | None = None) -> list[Notification]:
     """Cancel a session; each booked participant gets an in-app notice with alternatives."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
@@ -152,14 +150,12 @@ def session_cancel(*, actor: Any, session: Session, reason: str,
 
 
 def _tz(session: Session) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(session.program.organization.time_zone)
+    return session.program.organization.zone
 
 
 # --- attendance ---------------------------------------------------------------------------
 
-def attendance_record(*, actor: Any, booking: Booking, status: str, minutes: int | None = None,
+def attendance_record(*, actor: User, booking: Booking, status: str, minutes: int | None = None,
                       note: str = "", version: int | None = None, reason: str = "",
                       request: HttpRequest | None = None) -> Attendance:
     """Record or correct one person's attendance.
@@ -225,18 +221,19 @@ def attendance_record(*, actor: Any, booking: Booking, status: str, minutes: int
         return existing
 
 
-def attendance_all_present(*, actor: Any, session: Session,
+def attendance_all_present(*, actor: User, session: Session,
                            request: HttpRequest | None = None) -> int:
     """Mark everyone booked and not yet recorded as present for the full session."""
     bookings = list(session.bookings.filter(status=Booking.Status.BOOKED, attendance__isnull=True)
                     .select_related("participant", "session__program__organization"))
     with transaction.atomic():
         for b in bookings:
-            attendance_record(actor=actor, booking=b, status="present", request=request)
+            attendance_record(actor=actor, booking=b, status=Attendance.Status.PRESENT,
+                              request=request)
     return len(bookings)
 
 
-def makeup_offer(*, actor: Any, booking: Booking, session: Session,
+def makeup_offer(*, actor: User, booking: Booking, session: Session,
                  request: HttpRequest | None = None) -> Notification:
     """Offer a make-up session for a missed one: book it and tell the participant."""
     require_perm(actor, Perm.ATTENDANCE_RECORD)
@@ -263,7 +260,7 @@ def makeup_offer(*, actor: Any, booking: Booking, session: Session,
     return n
 
 
-def booking_set_pinned(*, actor: Any, booking: Booking, pinned: bool,
+def booking_set_pinned(*, actor: User, booking: Booking, pinned: bool,
                        request: HttpRequest | None = None) -> Booking:
     """Pin (keep on re-planning) or unpin a booking."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
@@ -279,7 +276,7 @@ def booking_set_pinned(*, actor: Any, booking: Booking, pinned: bool,
 
 # --- membership ---------------------------------------------------------------------------
 
-def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
+def membership_leave(*, actor: User, enrollment: Enrollment, end_date: date,
                      request: HttpRequest | None = None) -> int:
     """End a track membership; cancels only bookings of that track's sessions after
     end_date that have not happened. Past sessions, attendance and notes stay as they are.
@@ -289,9 +286,7 @@ def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
     same_org(actor, program.organization_id)
     if end_date < enrollment.start_date:
         raise ValidationError({"end_date": "The end date cannot be before the membership started."})
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(program.organization.time_zone)
+    tz = program.organization.zone
     cutoff = max(datetime.combine(end_date + timedelta(days=1), datetime.min.time(), tzinfo=tz),
                  timezone.now())
     participant = enrollment.episode.participant
@@ -308,7 +303,7 @@ def membership_leave(*, actor: Any, enrollment: Enrollment, end_date: date,
     return n
 
 
-def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_date: date,
+def membership_join(*, actor: User, episode: EpisodeOfCare, track: Track, start_date: date,
                     request: HttpRequest | None = None) -> tuple[Enrollment, int]:
     """Join a track from start_date: books the track's upcoming sessions that have a seat.
     Returns the enrollment and the number of bookings made."""
@@ -318,9 +313,7 @@ def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_d
         raise ValidationError({"track": "Pick a track of the participant's program."})
     if not episode.is_open:
         raise InvalidTransition("The episode of care is closed.")
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(track.program.organization.time_zone)
+    tz = track.program.organization.zone
     start = max(datetime.combine(start_date, datetime.min.time(), tzinfo=tz), timezone.now())
     participant = episode.participant
     with transaction.atomic():
@@ -343,12 +336,10 @@ def membership_join(*, actor: Any, episode: EpisodeOfCare, track: Track, start_d
 
 
 def zoneinfo_of(program: Program) -> Any:
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(program.organization.time_zone)
+    return program.organization.zone
 
 
-def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, start_date: date,
+def membership_move(*, actor: User, enrollment: Enrollment, track: Track | None, start_date: date,
                     request: HttpRequest | None = None) -> tuple[Enrollment | None, int, int]:
     """Move a participant from their track to another of the program from start_date (or
     only leave it when track is None), in one transaction.
@@ -383,7 +374,7 @@ def membership_move(*, actor: Any, enrollment: Enrollment, track: Track | None, 
 
 # --- calendars ----------------------------------------------------------------------------
 
-def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
+def feed_create(*, actor: User, participant: Any = None, user: Any = None,
                 request: HttpRequest | None = None) -> CalendarFeed:
     """A new secret calendar URL (the old ones stay until revoked)."""
     if participant is not None:
@@ -400,7 +391,7 @@ def feed_create(*, actor: Any, participant: Any = None, user: Any = None,
     return feed
 
 
-def feed_revoke(*, actor: Any, feed: CalendarFeed, request: HttpRequest | None = None) -> None:
+def feed_revoke(*, actor: User, feed: CalendarFeed, request: HttpRequest | None = None) -> None:
     if feed.participant is not None:
         require_perm(actor, Perm.SCHEDULE_VIEW)
         same_org(actor, feed.participant.organization_id)

@@ -8,7 +8,6 @@ stores a typed `PlanProposal`. `plan_apply` books exactly what the approved diff
 from __future__ import annotations
 
 import time as clock
-import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition
@@ -46,12 +46,12 @@ ProgressFn = Callable[..., None]
 def _check_week(organization: Any, week_start: date) -> None:
     if week_start.weekday() != 0:
         raise ValidationError({"week_start": "A week starts on a Monday."})
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization.zone
     if week_bounds(week_start, tz)[0] <= timezone.now():
         raise ValidationError({"week_start": "Only a week that has not started can be planned."})
 
 
-def plan_week_start(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
+def plan_week_start(*, actor: User, organization: Any, week_start: date, seed: int = 2026,
                     time_limit_seconds: float = 20.0, request: HttpRequest | None = None) -> Any:
     """Queue the planning of a week; return the Job (the page follows its progress)."""
     from openiop.jobs.services import start_job
@@ -107,7 +107,7 @@ def _gap_words(gap: float, proven: bool) -> str:
     return f"Best plan so far: within {max(1, round(gap * 100 + 0.4999))} % of the best possible."
 
 
-def plan_week(*, actor: Any, organization: Any, week_start: date, seed: int = 2026,
+def plan_week(*, actor: User, organization: Any, week_start: date, seed: int = 2026,
               time_limit_seconds: float = 20.0, request: HttpRequest | None = None,
               progress: ProgressFn | None = None) -> PlanRun:
     """Run the engine for a week that has not started and store the proposal with its diff."""
@@ -210,7 +210,7 @@ def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[DiffRow]:
     return rows
 
 
-def plan_apply(*, actor: Any, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
+def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
     """Apply a proposed plan in one transaction: all of it or nothing.
 
     Pinned bookings and anything with attendance stay; other bookings of the week are

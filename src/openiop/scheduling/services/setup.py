@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import Program
@@ -96,7 +97,7 @@ def _template_problems(t: SessionTemplate) -> dict[str, str]:
     return problems
 
 
-def template_save(*, actor: Any, template: SessionTemplate | None, data: dict[str, Any],
+def template_save(*, actor: User, template: SessionTemplate | None, data: dict[str, Any],
                   program: Program | None = None, version: int | None = None,
                   request: HttpRequest | None = None) -> SessionTemplate:
     """Create a session template of `program`, or update `template` if nobody saved it since
@@ -156,7 +157,7 @@ def template_save(*, actor: Any, template: SessionTemplate | None, data: dict[st
     return t
 
 
-def template_set_active(*, actor: Any, template: SessionTemplate, active: bool,
+def template_set_active(*, actor: User, template: SessionTemplate, active: bool,
                         request: HttpRequest | None = None) -> SessionTemplate:
     """Deactivate (no new sessions or plans use it) or reactivate a template. Never deletes:
     generated sessions keep pointing at it."""
@@ -180,12 +181,12 @@ def template_set_active(*, actor: Any, template: SessionTemplate, active: bool,
     return template
 
 
-def template_deactivate(*, actor: Any, template: SessionTemplate,
+def template_deactivate(*, actor: User, template: SessionTemplate,
                         request: HttpRequest | None = None) -> SessionTemplate:
     return template_set_active(actor=actor, template=template, active=False, request=request)
 
 
-def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: str,
+def closure_add(*, actor: User, organization: Any, day: date, site: Any, reason: str,
                 cancel_sessions: bool = False,
                 request: HttpRequest | None = None) -> tuple[SiteClosure, int]:
     """Close a site (or every site when site is None) on a day: no sessions are generated
@@ -194,9 +195,8 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
     with alternatives (session_cancel). Returns the closure and how many were cancelled."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, organization.pk)
-    import zoneinfo
 
-    today = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(organization.time_zone)).date()
+    today = timezone.localtime(timezone.now(), organization.zone).date()
     errors: dict[str, str] = {}
     if day < today:
         errors["date"] = "Pick today or a later date; past days cannot be closed."
@@ -235,9 +235,8 @@ def closure_add(*, actor: Any, organization: Any, day: date, site: Any, reason: 
 
 def _sessions_on(organization: Any, site: Any, day: date) -> list[Session]:
     """Scheduled sessions that have not started, on a local day, at a site (or all)."""
-    import zoneinfo
 
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    tz = organization.zone
     start = datetime.combine(day, time(0), tzinfo=tz)
     qs = (Session.objects.filter(program__organization=organization, status=Session.Status.SCHEDULED,
                                  starts_at__gte=max(start, timezone.now()),
@@ -260,7 +259,7 @@ def site_holidays(site: Any, year: int) -> dict[date, str]:
     return {day: str(name) for day, name in days.items()}
 
 
-def closures_add_holidays(*, actor: Any, organization: Any, year: int,
+def closures_add_holidays(*, actor: User, organization: Any, year: int,
                           request: HttpRequest | None = None) -> list[SiteClosure]:
     """Close every site on the public holidays of a year (US federal holidays and those of
     the site's state, observed days included), from the `holidays` package. Days already
@@ -290,7 +289,7 @@ def closures_add_holidays(*, actor: Any, organization: Any, year: int,
     return new
 
 
-def closure_remove(*, actor: Any, closure: SiteClosure, request: HttpRequest | None = None) -> None:
+def closure_remove(*, actor: User, closure: SiteClosure, request: HttpRequest | None = None) -> None:
     """Reopen an upcoming day (sessions for it can then be generated)."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, closure.organization_id)
@@ -306,7 +305,7 @@ def closure_remove(*, actor: Any, closure: SiteClosure, request: HttpRequest | N
 MAX_WEEKLY_HOURS = 80
 
 
-def _staff_profile(actor: Any, user: Any) -> Any:
+def _staff_profile(actor: User, user: Any) -> Any:
     profile = getattr(user, "staff_profile", None)
     if profile is None:
         raise NotPermitted("That person is not staff of your organization.")
@@ -314,7 +313,7 @@ def _staff_profile(actor: Any, user: Any) -> Any:
     return profile
 
 
-def staff_hours_add(*, actor: Any, user: Any, weekday: int, start_time: Any, end_time: Any,
+def staff_hours_add(*, actor: User, user: Any, weekday: int, start_time: Any, end_time: Any,
                     request: HttpRequest | None = None) -> StaffHours:
     """Add a weekly window when a staff member sees people. Their first window replaces
     the default (Monday to Friday 8:00-20:00) for the planner."""
@@ -335,7 +334,7 @@ def staff_hours_add(*, actor: Any, user: Any, weekday: int, start_time: Any, end
     return window
 
 
-def staff_hours_remove(*, actor: Any, window: StaffHours, request: HttpRequest | None = None) -> None:
+def staff_hours_remove(*, actor: User, window: StaffHours, request: HttpRequest | None = None) -> None:
     require_perm(actor, Perm.SCHEDULE_PLAN)
     profile = _staff_profile(actor, window.user)
     with transaction.atomic():
@@ -344,7 +343,7 @@ def staff_hours_remove(*, actor: Any, window: StaffHours, request: HttpRequest |
         window.delete()
 
 
-def staff_max_hours_set(*, actor: Any, user: Any, max_weekly_hours: int,
+def staff_max_hours_set(*, actor: User, user: Any, max_weekly_hours: int,
                         request: HttpRequest | None = None) -> Any:
     """The most hours a week the planner may book for this staff member (1 to 80)."""
     require_perm(actor, Perm.SCHEDULE_PLAN)

@@ -10,8 +10,7 @@ invites staff at /accounts/staff/.
 
 from __future__ import annotations
 
-import zoneinfo
-
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.utils.text import slugify
 
 from openiop.accounts.models import InvitationPurpose, Role, StaffProfile, User
 from openiop.accounts.services import LINK_DAYS, issue_link
-from openiop.organizations.models import Organization
+from openiop.organizations.models import Organization, validate_time_zone
 
 
 class Command(BaseCommand):
@@ -43,8 +42,8 @@ class Command(BaseCommand):
         if Organization.objects.filter(slug=slug).exists():
             raise CommandError(f"--slug: an organization '{slug}' already exists.")
         try:
-            zoneinfo.ZoneInfo(options["time_zone"])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            validate_time_zone(options["time_zone"])
+        except ValidationError as exc:
             raise CommandError(
                 f"--time-zone: '{options['time_zone']}' is not a time zone name, "
                 "e.g. America/Chicago."

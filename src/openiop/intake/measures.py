@@ -1,4 +1,6 @@
-"""Recording outcome measures: score, store with items, raise safety tasks."""
+"""Recording measures (intake screens, weekly check-ins, discharge and follow-up): score,
+store with items, raise safety tasks. Intake, outcomes and the portal all record through
+here."""
 
 from __future__ import annotations
 
@@ -12,17 +14,18 @@ from django.utils import timezone
 
 from openiop.access.decisions import is_own_participant, require, require_organization
 from openiop.access.policy import Kind
+from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
-from openiop.intake.instruments import ScoringError, score, score_partial_safety
-from openiop.intake.safety import safety_task_open
 
+from .instruments import ScoringError, score, score_partial_safety
 from .models import MeasureResponse
+from .safety import safety_task_open
 
 
-def _check_actor(actor: Any, participant: Any) -> str:
+def _check_actor(actor: User, participant: Any) -> str:
     """Staff of the participant's organization who may write clinical or intake records, or
     the participant through the portal. Returns the response's source."""
     if getattr(actor, "is_authenticated", False):
@@ -43,7 +46,7 @@ def _check_actor(actor: Any, participant: Any) -> str:
 
 def measure_record(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     instrument: str,
     answers: dict[str, Any] | list[Any],
@@ -71,10 +74,7 @@ def measure_record(
     except ScoringError as exc:
         raise ValidationError(exc.errors) from None
     if episode is None:
-        episode = (
-            participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-            .order_by("-admitted_on").first()
-        )
+        episode = participant.episodes.current()
     elif episode.participant_id != participant.pk:
         raise ValidationError({"episode": "That episode belongs to someone else."})
     when = completed_at or timezone.now()
@@ -104,7 +104,7 @@ def measure_record(
 
 def measure_record_partial_safety(
     *,
-    actor: Any,
+    actor: User,
     participant: Any,
     instrument: str,
     answers: dict[str, Any],
@@ -123,8 +123,7 @@ def measure_record_partial_safety(
         return None
     if result is None:
         return None
-    episode = (participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES)
-               .select_related("program", "primary_therapist").order_by("-admitted_on").first())
+    episode = participant.episodes.select_related("program", "primary_therapist").current()
     response = MeasureResponse(
         participant=participant, episode=episode, instrument=result.instrument,
         context=context, source=source, answers=dict(result.answers), total=None,
@@ -148,7 +147,7 @@ def measure_record_partial_safety(
 
 
 def measure_mark_entered_in_error(
-    *, actor: Any, response: MeasureResponse, reason: str, request: HttpRequest | None = None
+    *, actor: User, response: MeasureResponse, reason: str, request: HttpRequest | None = None
 ) -> MeasureResponse:
     """Take a wrongly entered response out of charts and rules; the row is kept (FHIR
     shows it as status entered-in-error, with the earlier version in its history)."""
