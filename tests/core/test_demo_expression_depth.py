@@ -19,7 +19,8 @@ import pytest
 from django.db import OperationalError, connection
 
 from openiop.care.models import Enrollment, EpisodeOfCare, Track
-from openiop.demo.generator import DEMO_SLUG, build_demo, episodes_with_tracks
+from openiop.demo.generator import DEMO_SLUG, build_demo
+from openiop.demo.people import episodes_with_tracks
 from openiop.participants.models import Participant
 from tests import factories as f
 

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from openiop.audit.models import AccessEvent
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 
 from .conftest import issue_token, registered_app
 from .test_validation_medplum import validate

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from openiop.outcomes.models import MeasureResponse
+from openiop.intake.models import MeasureResponse
 from openiop.participants.models import Participant
 
 from .test_validation import assert_valid
