@@ -143,7 +143,9 @@ def test_part2_record_is_released_under_a_consent_naming_the_payer_with_the_noti
     pdf = login(w.director).get(_url(auth, "billing:ur_packet_pdf"))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    assert NOTICE_FULL in texts
+    # The 2.32(a) notice, then the consent's scope (2.32(b)): to whom, for what.
+    assert any(t.startswith(NOTICE_FULL) and "42 CFR 2.32(b)" in t and "to: acme health" in t
+               for t in texts)
     assert any("Sertraline" in t for t in texts)
     assert any(w.participant.display_name in t for t in texts)
     events = AccessEvent.objects.filter(action="disclose", object_type="ur_packet")

@@ -196,3 +196,50 @@ def test_the_ur_packet_decides_through_disclosure(world, calls):
                                                "auth_code": auth.code})
     assert login(world.director).get(url).status_code == 403  # no consent for the payer
     assert calls == ["ur_packet"]
+
+
+# --- 42 CFR 2.32(b): the consent's scope goes with each disclosure under it --------------
+
+def test_the_consent_scope_states_the_consents_elements_on_one_line(world, app):
+    consent = part2_consent(world.participant, app=app, information="Attendance and notes",
+                            expiry_event="the end of treatment")
+    text = dis.consent_scope(consent)
+    assert "\n" not in text and "42 CFR 2.32(b)" in text
+    assert f"to: {app.name}" in text and "information: Attendance and notes" in text
+    assert "until: the end of treatment" in text and "may revoke" in text
+    assert "Treatment, payment and health care operations" in text  # the coded purpose
+
+
+def test_the_api_and_fhir_send_the_consents_scope_with_a_disclosure(world, as_app, app):
+    part2_consent(world.participant, app=app, information="Attendance and notes")
+    api = as_app.get(f"/api/participants/{world.participant.code}")
+    assert api.status_code == 200 and "information: Attendance and notes" in api["X-Part2-Consent-Scope"]
+    fhir = as_app.get(f"/fhir/R4/Patient/{world.participant.code}")
+    assert fhir.status_code == 200 and fhir["X-Redisclosure-Notice"]
+    assert "information: Attendance and notes" in fhir["X-Part2-Consent-Scope"]
+
+
+def test_the_programs_own_staff_get_the_notice_but_no_consent_scope(world, as_clinician):
+    response = as_clinician.get(f"/api/participants/{world.participant.code}")
+    assert response.status_code == 200 and "X-Part2-Consent-Scope" not in response
+
+
+def test_a_released_pdf_carries_the_consents_scope_after_the_notice(clinic, monkeypatch):  # noqa: F811
+    from openiop.clinical import pdf as pdf_module
+    from tests.conftest import login
+
+    texts: list[str] = []
+    original = pdf_module._p
+    monkeypatch.setattr(pdf_module, "_p", lambda text, style: texts.append(str(text))
+                        or original(text, style))
+    w = clinic.world
+    note = _note(clinic)
+    Consent.objects.create(participant=w.participant, kind=Consent.Kind.PART2_DISCLOSURE,
+                           recipient="Harbor Clinic", recipient_kind=RecipientKind.ORGANIZATION,
+                           purpose_code=DisclosurePurpose.TREATMENT,
+                           information="The named clinical note")
+    url = reverse("clinical:note_pdf", kwargs={"code": note.code})
+    assert login(w.clinician).get(url, RELEASE).status_code == 200
+    (statement,) = [t for t in texts if dis.NOTICE_FULL in t]
+    assert statement.index(dis.NOTICE_FULL) < statement.index("42 CFR 2.32(b)")
+    assert "to: Harbor Clinic" in statement and "information: The named clinical note" in statement

@@ -23,12 +23,15 @@ from openiop.participants import disclosure as dis
 from .request import StaffRequest
 
 NOTICE_HEADER = "X-Redisclosure-Notice"
+SCOPE_HEADER = "X-Part2-Consent-Scope"
 
 
-def _attach_notice(request: HttpRequest, notice: str) -> None:
+def _attach_notice(request: HttpRequest, notice: str, scope: str = "") -> None:
     response = getattr(request, "_openiop_response", None)
     if notice and response is not None:
         response[NOTICE_HEADER] = notice
+    if scope and response is not None:
+        response[SCOPE_HEADER] = scope  # 42 CFR 2.32(b): the consent's scope goes with it
 
 
 def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
@@ -40,7 +43,7 @@ def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
         recipient=recipient, purpose=purpose, request=request,
         object_type=f"api.{object_type}", object_id=participant.code,
         audit=not recipient.internal)
-    _attach_notice(request, decision.notice)
+    _attach_notice(request, decision.notice, decision.consent_scope)
     return decision.released
 
 

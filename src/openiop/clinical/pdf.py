@@ -274,5 +274,5 @@ def print_release(request: Any, participants: list[Any], record: Any, *, kind: s
             audit=not recipient.internal)
         if not decision.released:
             raise Http404
-        notice = notice or decision.notice
+        notice = notice or decision.statement  # 2.32(a) notice and 2.32(b) scope
     return notice

@@ -157,6 +157,11 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
             channel=channel, recipient=recipient, purpose=purpose, request=request,
             object_type=f"fhir.{spec.name}", object_id=person.code)
         kept |= {id(r) for r in decision.released}
+        if decision.consent_scope:  # 42 CFR 2.32(b), sent beside the notice (notice_headers)
+            scopes = getattr(request, "_openiop_consent_scopes", [])
+            if decision.consent_scope not in scopes:
+                scopes.append(decision.consent_scope)
+            request._openiop_consent_scopes = scopes  # type: ignore[attr-defined]
         if recipient.internal:
             audit_record(actor=request.user, action="view", object_type=f"fhir.{spec.name}",
                          object_id=person.code, participant=person, request=request)
@@ -198,7 +203,11 @@ def notice_headers(request: HttpRequest, resources: Iterable[dict[str, Any]],
                    for s in r.get("meta", {}).get("security", []))
     if not labelled:
         return {}
-    return {"X-Redisclosure-Notice": dis.notice_for(request.user.staff_profile.organization)}
+    headers = {"X-Redisclosure-Notice": dis.notice_for(request.user.staff_profile.organization)}
+    scopes = getattr(request, "_openiop_consent_scopes", [])
+    if scopes:
+        headers["X-Part2-Consent-Scope"] = " | ".join(scopes)
+    return headers
 
 
 def lenient(request: HttpRequest) -> bool:

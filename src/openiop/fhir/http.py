@@ -59,7 +59,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD",
     "Access-Control-Allow-Headers": "Authorization, Accept, Prefer, If-None-Match, "
                                     "If-Modified-Since",
-    "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Redisclosure-Notice",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Redisclosure-Notice, X-Part2-Consent-Scope",
     "Access-Control-Max-Age": "600",
 }
 

@@ -93,6 +93,32 @@ def notice_for(organization: Any) -> str:
     return NOTICES.get(getattr(organization, "part2_notice", "full"), NOTICE_FULL)
 
 
+def consent_scope(consent: Consent) -> str:
+    """2.32(b) (as amended in 2024): each disclosure made with the patient's written consent
+    goes with a copy of the consent or a clear explanation of its scope. This is that
+    explanation, on one line (it also travels as an HTTP header): the elements 2.31(a)
+    requires a consent to state, as this consent states them. No clinical content."""
+    signed = consent.signed_on or timezone.localtime(consent.granted_at).date()
+    purpose = (consent.get_purpose_code_display() if consent.purpose_code else "")
+    if consent.purpose:
+        purpose = f"{purpose}: {consent.purpose}" if purpose else consent.purpose
+    if consent.expires_at:
+        until = timezone.localtime(consent.expires_at).date().isoformat()
+    else:
+        until = consent.expiry_event or "revoked"
+    parts = [
+        f"Disclosed under the patient's written consent signed {signed.isoformat()} "
+        f"(42 CFR 2.31; scope explained as 42 CFR 2.32(b) requires)",
+        f"to: {consent.recipient or consent.get_recipient_kind_display() or 'the named recipient'}",
+        f"purpose: {purpose or 'as the consent states'}",
+        f"information: {consent.information or 'as the consent states'}",
+        f"until: {until}",
+        "the patient may revoke it at any time, except where it has already been acted on",
+    ]
+    text = "; ".join(parts) + "."
+    return " ".join(text.split())  # one line: no line breaks in a header
+
+
 # --- Channels, recipients, purposes --------------------------------------------------------
 
 class Channel:
@@ -300,6 +326,20 @@ class Decision:
     @property
     def refused(self) -> bool:
         return bool(self.withheld)
+
+    @property
+    def consent_scope(self) -> str:
+        """The 2.32(b) explanation of the consent a Part 2 record went out under ("" when
+        none did: the program's own staff, or no Part 2 record released)."""
+        if not self.part2_released or self.consent is None or self.recipient.internal:
+            return ""
+        return consent_scope(self.consent)
+
+    @property
+    def statement(self) -> str:
+        """What a printed or PDF disclosure carries: the 2.32(a) notice, then the consent's
+        scope (2.32(b))."""
+        return " ".join(t for t in (self.notice, self.consent_scope) if t)
 
     @property
     def is_disclosure(self) -> bool:

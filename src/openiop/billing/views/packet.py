@@ -55,7 +55,7 @@ def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
     data = ur.packet(auth, today=timezone.localdate())
     context = chart_context(request, participant, active_tab="billing:participant_billing") | data | {
         "consent": decision.consent if decision.part2_released else None,
-        "part2_notice": decision.notice}
+        "part2_notice": decision.statement}
     return render(request, "billing/ur_packet.html", context)
 
 
@@ -74,11 +74,11 @@ def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpRespon
     if downloads.is_large(size) or request.method == "POST":
         return downloads.offer_or_start(
             request, what="ur_packet", label="Utilization review packet (PDF)",
-            params={"authorization_id": auth.pk, "notice": decision.notice},
+            params={"authorization_id": auth.pk, "notice": decision.statement},
             filename=f"ur-packet-{auth.code}.pdf", size=size, participant=participant,
             audit=lambda: ur.release(auth, actor=request.user, request=request))
     ur.release(auth, actor=request.user, request=request)  # the disclosure, audited
-    pdf = ur.packet_pdf(data, notice=decision.notice)
+    pdf = ur.packet_pdf(data, notice=decision.statement)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="ur-packet-{auth.code}.pdf"'
     response["Cache-Control"] = "no-store"
