@@ -195,3 +195,30 @@ def test_an_event_written_before_recipient_and_purpose_existed_still_verifies(wo
     _raw("UPDATE audit_accessevent SET recipient = %s WHERE id = %s", ["app #9: X",
                                                                         disclosed.pk])
     assert audit_verify() is not None  # the recipient is covered by the hash
+
+
+def test_views_written_together_chain_exactly_as_one_by_one(world, django_assert_max_num_queries):
+    from openiop.audit.services import audit_views
+    from tests import factories as f
+
+    other_org = f.organization(name="Other clinic")
+    people = [world.participant, *(f.participant(world.org) for _ in range(4)),
+              *(f.participant(other_org) for _ in range(2))]
+    before = audit_record(actor=world.clinician, action="view", object_type="participant",
+                          participant=world.participant)
+    # One lock and one head read per chain, one insert for all: not six queries per event.
+    with django_assert_max_num_queries(12):
+        events = audit_views(actor=world.clinician, participants=people,
+                             object_type="fhir.Patient")
+    after = audit_record(actor=world.clinician, action="view", object_type="participant",
+                         participant=world.participant)
+    assert sorted(e.participant_id for e in events) == sorted(p.pk for p in people)
+    stored = list(AccessEvent.objects.filter(object_type="fhir.Patient").order_by("seq"))
+    assert [(e.seq, e.hash) for e in stored] == sorted((e.seq, e.hash) for e in events)
+    assert all(e.action == "view" and e.actor == world.clinician
+               and e.object_id == str(e.participant.code) for e in stored)
+    same_chain = sorted((e for e in events if e.chain == before.chain), key=lambda e: e.chain_seq)
+    assert same_chain[0].prev_hash == before.hash and after.prev_hash == same_chain[-1].hash
+    assert len({e.chain for e in events}) == 2  # two organizations, two chains
+    assert audit_verify() is None
+    assert audit_views(actor=world.clinician, participants=[], object_type="x") == []

@@ -228,3 +228,23 @@ def test_search_query_count_does_not_grow_with_matches(mh, world, as_clinician, 
     if rtype != "Patient":
         assert second["total"] > first["total"], rtype
     assert len(more) == len(few), rtype
+
+
+def test_a_page_of_patients_costs_a_fixed_few_queries_per_patient(world, as_clinician):
+    # Each patient shown is audited (a `view` event) and its Part 2 status decided: the
+    # events are written together (audit.services.audit_views), so a patient adds at most
+    # two queries (its Part 2 check), not the half-dozen of one audit write each.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        f.participant(world.org)
+    with CaptureQueriesContext(connection) as few:
+        small = get(as_clinician, "Patient?_count=100").json()
+    for _ in range(10):
+        f.participant(world.org)
+    with CaptureQueriesContext(connection) as more:
+        large = get(as_clinician, "Patient?_count=100").json()
+    added = len(large["entry"]) - len(small["entry"])
+    assert added == 10
+    assert len(more) - len(few) <= 2 * added, (len(few), len(more))

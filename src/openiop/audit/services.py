@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from openiop.participants.models import Participant
 from .verify import ChainProblem, audit_verify
 
-__all__ = ["ChainProblem", "audit_list_view", "audit_record", "audit_verify"]
+__all__ = ["ChainProblem", "audit_list_view", "audit_record", "audit_verify", "audit_views"]
 
 # Any constant: the first key of the per-chain advisory locks on PostgreSQL.
 _PG_LOCK_SPACE = 7_340_001
@@ -104,6 +104,58 @@ def audit_record(
         event.hash = event.compute_hash()
         event.save()
     return event
+
+
+def _next_seqs(count: int) -> list[int]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('audit_accessevent', 'id')) "
+                           "FROM generate_series(1, %s)", [count])
+            return sorted(int(row[0]) for row in cursor.fetchall())
+    first = _next_seq()
+    return list(range(first, first + count))
+
+
+def audit_views(*, actor: object | None, participants: list[Participant], object_type: str,
+                request: HttpRequest | None = None) -> list[AccessEvent]:
+    """One `view` event per participant whose record a page or search showed, written
+    together: the same events, chained and hashed exactly as `audit_record` writes them one
+    by one, but one lock, one read of each chain's head and one insert for the lot (a FHIR
+    search page of 100 patients wrote 100 events at about 6 queries each)."""
+    if not participants:
+        return []
+    actor_obj = actor if isinstance(actor, User) and actor.is_authenticated else None
+    events: list[AccessEvent] = []
+    with transaction.atomic():
+        by_chain: dict[int, list[Participant]] = {}
+        for person in participants:
+            by_chain.setdefault(chain_of(person.organization_id), []).append(person)
+        seqs = iter(_next_seqs(len(participants)))
+        now = timezone.now().astimezone(UTC)
+        for chain in sorted(by_chain):
+            _lock_chain(chain)
+            last = (AccessEvent.objects.filter(chain=chain).order_by("-chain_seq")
+                    .values("chain_seq", "hash").first())
+            chain_seq = last["chain_seq"] if last else 0
+            prev = last["hash"] if last else GENESIS_HASH
+            for person in by_chain[chain]:
+                seq = next(seqs)
+                chain_seq += 1
+                event = AccessEvent(
+                    id=seq, seq=seq, chain=chain, chain_seq=chain_seq, occurred_at=now,
+                    actor=actor_obj,
+                    actor_label=(getattr(actor_obj, "username", "") or "anonymous")[:150],
+                    organization_id=person.organization_id, participant=person,
+                    action=Action.VIEW, object_type=object_type[:60],
+                    object_id=str(person.code)[:64],
+                    path=(request.path[:300] if request is not None else ""),
+                    client_ip=client_ip(request), reason="", recipient="", purpose="",
+                    prev_hash=prev)
+                event.hash = event.compute_hash()
+                prev = event.hash
+                events.append(event)
+        AccessEvent.objects.bulk_create(events)
+    return events
 
 
 def audit_list_view(*, request: HttpRequest, object_type: str) -> AccessEvent:

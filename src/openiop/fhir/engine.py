@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from openiop.access.decisions import scope
 from openiop.access.policy import FHIR_KINDS
-from openiop.audit.services import audit_record
+from openiop.audit.services import audit_views
 from openiop.participants import disclosure as dis
 
 from . import part2
@@ -151,6 +151,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
         people.setdefault(person.pk, (person, []))[1].append(row)
     recipient, purpose = who
     kept: set[int] = set()
+    viewed: list[Any] = []
     for person, own in people.values():
         decision = dis.disclosure(
             request.user, person, [dis.Record(spec.name, r, r.fhir_part2) for r in own],
@@ -163,8 +164,10 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
                 scopes.append(decision.consent_scope)
             request._openiop_consent_scopes = scopes  # type: ignore[attr-defined]
         if recipient.internal:
-            audit_record(actor=request.user, action="view", object_type=f"fhir.{spec.name}",
-                         object_id=person.code, participant=person, request=request)
+            viewed.append(person)
+    # The program's own staff: one `view` event per participant shown, written together.
+    audit_views(actor=request.user, participants=viewed, object_type=f"fhir.{spec.name}",
+                request=request)
     return [r for r in rows if id(r) in kept]
 
 
