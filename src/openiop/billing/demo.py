@@ -76,7 +76,7 @@ def build(ctx: DemoContext) -> None:
         ep = episodes.get(p.pk)
         focus = ep.program.focus if ep else "mh"
         roll = rng.random()
-        if p.age >= 65 or roll < 0.2:
+        if p.age_on(ctx.today) >= 65 or roll < 0.2:
             payer = medicare
         elif roll < 0.45:
             payer = medicaid

@@ -113,7 +113,7 @@ def _change(ep: EpisodeOfCare, frm: str, to: str, on: object, reason: str,
 def _waitlist(ctx: DemoContext) -> int:
     """Fill the first adult track to capacity, then put two more people on its waitlist."""
     with_episode = {ep.participant_id for ep in ctx.episodes}
-    free = [p for p in ctx.participants if p.pk not in with_episode and p.age >= 18]
+    free = [p for p in ctx.participants if p.pk not in with_episode and p.age_on(ctx.today) >= 18]
     track = next(t for t in ctx.tracks if t.program.population == "adult")
     active = Enrollment.objects.filter(track=track, status=Enrollment.Status.ACTIVE).count()
     needed = max(track.capacity - active, 0)

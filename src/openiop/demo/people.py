@@ -81,7 +81,7 @@ def build_participants(ctx: DemoContext, n: int) -> None:
     windows: list[Availability] = []
     relatives: list[RelatedPerson] = []
     for person, (_state, track) in zip(people, plan, strict=True):
-        teen = person.age < 18
+        teen = person.age_on(ctx.today) < 18  # the demo's day, not the clock's
         if teen:
             for d in range(5):
                 windows.append(Availability(participant=person, kind="school", weekday=d,

@@ -216,7 +216,7 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
         if n >= len(free):
             break
         person = free[n]
-        program = teen_program if person.age < 18 else adult_programs[n % len(adult_programs)]
+        program = teen_program if person.age_on(ctx.today) < 18 else adult_programs[n % len(adult_programs)]
         source, referrer = referral_source(rng, person.age_on(ctx.today))
         received = now - timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 8))
         linked = status != "new"
