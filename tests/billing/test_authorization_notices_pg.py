@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from openiop.billing.models import AuthorizationNotice
 from openiop.billing.services.notices import authorization_notices_send
 from openiop.notifications.models import Notification
+from tests.concurrency import at_the_same_instant
 
 from .conftest import FROZEN
 from .test_authorization_notices import ENDING, _auth
@@ -22,20 +21,6 @@ pytestmark = [
 
 def test_two_workers_at_the_same_instant_tell_billing_once(clinic):
     _auth(clinic, ends_in=2)
-    barrier = threading.Barrier(3)
-    sent: list[int] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            sent.append(authorization_notices_send(now=FROZEN))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sent = at_the_same_instant(lambda: authorization_notices_send(now=FROZEN))
     assert sorted(sent) == [0, 0, 1] and AuthorizationNotice.objects.count() == 1
     assert list(Notification.objects.values_list("user", "text")) == [(clinic.billing.pk, ENDING)]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from openiop.accounts.models import Role, User
 from openiop.notifications.models import Notification
 from openiop.scheduling.models import SessionReminder
 from openiop.scheduling.services.reminders import session_reminders_send
+from tests.concurrency import at_the_same_instant
 
 from .. import factories as f
 from .test_reminders import NOW, TEXT, TOMORROW_9
@@ -28,21 +27,7 @@ def test_two_workers_at_the_same_instant_send_each_reminder_once(world):
     for hour in (9, 11, 13):
         f.booking(f.session(world.program, starts_at=TOMORROW_9.replace(hour=hour)),
                   world.participant)
-    barrier = threading.Barrier(3)
-    sent: list[int] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            sent.append(session_reminders_send(now=NOW))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sent = at_the_same_instant(lambda: session_reminders_send(now=NOW))
     assert sum(sent) == 3 and SessionReminder.objects.count() == 3
     assert Notification.objects.filter(user=user).count() == 3
     assert set(Notification.objects.values_list("text", flat=True)) == {
