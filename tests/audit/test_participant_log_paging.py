@@ -4,13 +4,11 @@ of the person's log."""
 
 from __future__ import annotations
 
-import re
-
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openiop.audit.models import AccessEvent
-from openiop.audit.services import audit_record
+from tests.audit.test_log_paging import _link, _record
 from tests.clinic_size import add_participants
 from tests.conftest import login
 
@@ -18,18 +16,6 @@ from tests.conftest import login
 # and the view's own audit event; on PostgreSQL an audit event takes one more query (the
 # advisory lock that serializes appends to the organization's chain).
 TAB_QUERIES = 25 + (1 if connection.vendor == "postgresql" else 0)
-
-
-def _record(world, people, times=1):
-    for person in people:
-        for _ in range(times):
-            audit_record(actor=world.clinician, action="view", object_type="participant",
-                         participant=person)
-
-
-def _link(body, rel):
-    match = re.search(rf'href="\?([^"]*)" rel="{rel}"', body)
-    return match.group(1).replace("&amp;", "&") if match else None
 
 
 def _url(world):
