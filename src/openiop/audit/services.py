@@ -8,7 +8,7 @@ Verification and checkpoints live in `verify.py` and `checkpoints.py`.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -80,29 +80,45 @@ def audit_record(
         _lock_chain(chain)
         last = (AccessEvent.objects.filter(chain=chain).order_by("-chain_seq")
                 .values("chain_seq", "hash").first())
-        seq = _next_seq()
-        event = AccessEvent(
-            id=seq,
-            seq=seq,
-            chain=chain,
-            chain_seq=(last["chain_seq"] + 1) if last else 1,
-            occurred_at=timezone.now().astimezone(UTC),
-            actor=actor_obj,
-            actor_label=(getattr(actor_obj, "username", "") or "anonymous")[:150],
-            organization_id=organization_id,
-            participant=participant,
-            action=action,
-            object_type=object_type[:60],
-            object_id=str(object_id or "")[:64],
-            path=(request.path[:300] if request is not None else ""),
-            client_ip=client_ip(request),
-            reason=reason[:500],
-            recipient=recipient[:300],
-            purpose=purpose[:40],
+        event = _linked_event(
+            seq=_next_seq(), chain=chain, chain_seq=(last["chain_seq"] + 1) if last else 1,
             prev_hash=last["hash"] if last else GENESIS_HASH,
-        )
-        event.hash = event.compute_hash()
+            occurred_at=timezone.now().astimezone(UTC), actor=actor_obj,
+            organization_id=organization_id, participant=participant, action=action,
+            object_type=object_type, object_id=object_id, request=request, reason=reason,
+            recipient=recipient, purpose=purpose)
         event.save()
+    return event
+
+
+def _linked_event(*, seq: int, chain: int, chain_seq: int, prev_hash: str, occurred_at: Any,
+                  actor: User | None, organization_id: int | None,
+                  participant: Participant | None, action: str, object_type: str,
+                  object_id: object, request: HttpRequest | None, reason: str = "",
+                  recipient: str = "", purpose: str = "") -> AccessEvent:
+    """One event, its fields cut to their columns and its link hash computed (not saved):
+    the single place an event's stored form is decided, for one event or a batch."""
+    event = AccessEvent(
+        id=seq,
+        seq=seq,
+        chain=chain,
+        chain_seq=chain_seq,
+        occurred_at=occurred_at,
+        actor=actor,
+        actor_label=(getattr(actor, "username", "") or "anonymous")[:150],
+        organization_id=organization_id,
+        participant=participant,
+        action=action,
+        object_type=object_type[:60],
+        object_id=str(object_id or "")[:64],
+        path=(request.path[:300] if request is not None else ""),
+        client_ip=client_ip(request),
+        reason=reason[:500],
+        recipient=recipient[:300],
+        purpose=purpose[:40],
+        prev_hash=prev_hash,
+    )
+    event.hash = event.compute_hash()
     return event
 
 
@@ -139,19 +155,12 @@ def audit_views(*, actor: object | None, participants: list[Participant], object
             chain_seq = last["chain_seq"] if last else 0
             prev = last["hash"] if last else GENESIS_HASH
             for person in by_chain[chain]:
-                seq = next(seqs)
                 chain_seq += 1
-                event = AccessEvent(
-                    id=seq, seq=seq, chain=chain, chain_seq=chain_seq, occurred_at=now,
-                    actor=actor_obj,
-                    actor_label=(getattr(actor_obj, "username", "") or "anonymous")[:150],
-                    organization_id=person.organization_id, participant=person,
-                    action=Action.VIEW, object_type=object_type[:60],
-                    object_id=str(person.code)[:64],
-                    path=(request.path[:300] if request is not None else ""),
-                    client_ip=client_ip(request), reason="", recipient="", purpose="",
-                    prev_hash=prev)
-                event.hash = event.compute_hash()
+                event = _linked_event(
+                    seq=next(seqs), chain=chain, chain_seq=chain_seq, prev_hash=prev,
+                    occurred_at=now, actor=actor_obj, organization_id=person.organization_id,
+                    participant=person, action=Action.VIEW, object_type=object_type,
+                    object_id=person.code, request=request)
                 prev = event.hash
                 events.append(event)
         AccessEvent.objects.bulk_create(events)
