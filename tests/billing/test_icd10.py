@@ -48,3 +48,31 @@ def test_the_code_set_version_names_the_release_the_package_ships():
     import simple_icd_10_cm as cm
 
     assert "April-1-2026" in cm.simple_icd_10_cm._classification_data_package_file_name
+
+
+def test_the_parsed_index_is_kept_for_the_next_process_and_survives_a_broken_cache(
+    settings, tmp_path, monkeypatch
+):
+    """Each process used to parse the package's XML and index it (seconds of CPU on every
+    web worker's first diagnosis search); the parsed index is kept in var/cache."""
+    real = icd10.index()
+    parsed = (real.codes, real.desc, real.leaf, real.words)
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(icd10, "_parse_package", lambda: parsed)
+    first = icd10._Index()
+    (cache,) = (tmp_path / "cache").glob("icd10cm-index-*.marshal")
+
+    def must_not_parse():
+        raise AssertionError("the package was parsed although the cache holds the index")
+
+    monkeypatch.setattr(icd10, "_parse_package", must_not_parse)
+    second = icd10._Index()
+    assert second.lookup("f331") == first.lookup("F33.1") == real.lookup("F33.1")
+    assert second.search("recurrent major depressive", 3) == real.search(
+        "recurrent major depressive", 3
+    )
+    # A damaged file is not trusted: the index is built again and the file rewritten.
+    cache.write_bytes(b"\x00garbage")
+    monkeypatch.setattr(icd10, "_parse_package", lambda: parsed)
+    assert icd10._Index().lookup("F33.1") == real.lookup("F33.1")
+    assert cache.stat().st_size > 1_000_000

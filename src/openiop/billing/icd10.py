@@ -11,7 +11,8 @@ claim: ICD-10-CM Official Guidelines for Coding and Reporting FY2026, section I.
 ("a code is invalid if it has not been coded to the full number of characters required").
 
 The package parses its 9.7 MB XML on import (about 2 s), so it is imported lazily, once, and
-a small in-memory index (code -> description, word -> codes) is built on first use.
+a small in-memory index (code -> description, word -> codes) is built on first use and kept
+in var/cache for the next process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import bisect
 import re
 import threading
 from dataclasses import dataclass
+
+from openiop.core.filecache import load_or_build
 
 CODE_SET_VERSION = "ICD-10-CM FY2026 (April 1, 2026 update)"
 
@@ -36,26 +39,17 @@ class IcdCode:
 
 class _Index:
     def __init__(self) -> None:
-        import simple_icd_10_cm as cm
-
-        self.codes: list[str] = []  # sorted, with dot; categories and subcategories only
-        self.plain: list[str] = []  # same order, without dot, upper case
-        self.desc: dict[str, str] = {}
-        self.leaf: dict[str, bool] = {}
-        words: dict[str, set[int]] = {}
-        for code in cm.get_all_codes(with_dots=True):
-            if not cm.is_category_or_subcategory(code):
-                continue
-            self.codes.append(code)
-        self.codes.sort(key=lambda c: c.replace(".", ""))
-        for i, code in enumerate(self.codes):
-            self.plain.append(code.replace(".", "").upper())
-            text = cm.get_description(code)
-            self.desc[code] = text
-            self.leaf[code] = cm.is_leaf(code)
-            for word in set(_WORD.findall(text.lower())):
-                words.setdefault(word, set()).add(i)
-        self.words = words
+        # Parsing the package's XML and indexing ~97,000 codes costs seconds of CPU per
+        # process (each web worker's first diagnosis search, each test worker): the parsed
+        # index is kept in var/cache for the next process (core.filecache).
+        codes, desc, leaf, words = load_or_build(
+            "icd10cm-index", "simple-icd-10-cm", _parse_package, _looks_like_an_index
+        )
+        self.codes: list[str] = codes  # sorted, with dot; categories and subcategories only
+        self.plain: list[str] = [c.replace(".", "").upper() for c in codes]  # same order
+        self.desc: dict[str, str] = desc
+        self.leaf: dict[str, bool] = leaf
+        self.words: dict[str, set[int]] = words
         self.word_list = sorted(words)
 
     def lookup(self, code: str) -> IcdCode | None:
@@ -99,10 +93,45 @@ class _Index:
                 return []
         assert ids is not None
         # Billable codes first, then shorter (more general) descriptions, then code order.
-        ranked = sorted(ids, key=lambda i: (not self.leaf[self.codes[i]],
-                                            len(self.desc[self.codes[i]]), i))
-        return [IcdCode(self.codes[i], self.desc[self.codes[i]], self.leaf[self.codes[i]])
-                for i in ranked[:limit]]
+        ranked = sorted(
+            ids, key=lambda i: (not self.leaf[self.codes[i]], len(self.desc[self.codes[i]]), i)
+        )
+        return [
+            IcdCode(self.codes[i], self.desc[self.codes[i]], self.leaf[self.codes[i]])
+            for i in ranked[:limit]
+        ]
+
+
+def _parse_package() -> tuple[list[str], dict[str, str], dict[str, bool], dict[str, set[int]]]:
+    """(codes sorted without their dots, code -> description, code -> leaf, word -> code
+    positions) from the package's tabular list."""
+    import simple_icd_10_cm as cm
+
+    codes = sorted(
+        (c for c in cm.get_all_codes(with_dots=True) if cm.is_category_or_subcategory(c)),
+        key=lambda c: c.replace(".", ""),
+    )
+    desc: dict[str, str] = {}
+    leaf: dict[str, bool] = {}
+    words: dict[str, set[int]] = {}
+    for i, code in enumerate(codes):
+        text = cm.get_description(code)
+        desc[code] = text
+        leaf[code] = cm.is_leaf(code)
+        for word in set(_WORD.findall(text.lower())):
+            words.setdefault(word, set()).add(i)
+    return codes, desc, leaf, words
+
+
+def _looks_like_an_index(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and isinstance(value[0], list)
+        and len(value[0]) > 50_000
+        and all(isinstance(v, dict) for v in value[1:])
+        and len(value[1]) == len(value[2]) > 50_000
+    )
 
 
 _index: _Index | None = None

@@ -11,13 +11,11 @@ radius, so the database can discard far rows on an index before the exact distan
 
 from __future__ import annotations
 
-import importlib.metadata
-import marshal
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+
+from openiop.core.filecache import load_or_build
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -51,43 +49,13 @@ def _zip_rows() -> dict[str, tuple[float, float, str, str, str]]:
     return rows
 
 
-def _cache_file() -> Path | None:
-    """Where a process keeps the parsed table for the next one (var/cache), or None."""
-    try:
-        from django.conf import settings
-
-        base = Path(settings.VAR_DIR)
-    except Exception:  # outside a configured Django project: no cache
-        return None
-    return base / "cache" / f"zipcodes-{importlib.metadata.version('zipcodes')}.marshal"
-
-
 @lru_cache(maxsize=1)
 def _zip_table() -> dict[str, tuple[float, float, str, str, str]]:
     # Parsing the package's 42,000 ZIP codes costs about a second of CPU per process (each
-    # web worker's first search, each test worker); a marshal file of the parsed rows,
-    # named by the package version, loads in a few milliseconds. The cache is an
-    # optimisation only: an unreadable or unwritable one falls back to the package.
-    path = _cache_file()
-    rows = None
-    if path is not None and path.is_file():
-        try:
-            # Our own file in the app's private var directory (which also holds its database
-            # and secret key), written below; not data from outside.
-            rows = marshal.loads(path.read_bytes())  # noqa: S302
-        except (OSError, ValueError, EOFError, TypeError):
-            rows = None
-    if not isinstance(rows, dict) or not rows:
-        rows = _zip_rows()
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(marshal.dumps(rows))
-                os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
-            except OSError:
-                pass
-    return rows
+    # web worker's first search, each test worker): kept in var/cache (core.filecache).
+    return load_or_build(
+        "zipcodes", "zipcodes", _zip_rows, lambda rows: isinstance(rows, dict) and bool(rows)
+    )
 
 
 def zip_point(zip_code: str) -> ZipPoint | None:
@@ -140,5 +108,6 @@ def bounding_box(lat: float, lon: float, radius_miles: float) -> Box:
             ranges = ((west - margin, east + margin),)
         return Box(lo - margin, hi + margin, ranges)
     # A pole is inside the circle: every longitude qualifies.
-    return Box(max(math.degrees(min_lat), -90.0), min(math.degrees(max_lat), 90.0),
-               ((-180.0, 180.0),))
+    return Box(
+        max(math.degrees(min_lat), -90.0), min(math.degrees(max_lat), 90.0), ((-180.0, 180.0),)
+    )
