@@ -100,6 +100,7 @@ def bounding_box(lat: float, lon: float, radius_miles: float) -> Box:
         dlon = math.asin(min(1.0, math.sin(r) / math.cos(lat_r)))
         lo, hi = math.degrees(lat_r - r), math.degrees(lat_r + r)
         west, east = lon - math.degrees(dlon), lon + math.degrees(dlon)
+        ranges: tuple[tuple[float, float], ...]
         if west < -180:
             ranges = ((west + 360, 180.0), (-180.0, east))
         elif east > 180:
