@@ -54,7 +54,7 @@ def load_or_build(
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(built))  # type: ignore[arg-type] (see the docstring)
+            tmp.write_bytes(marshal.dumps(built))  # type: ignore[arg-type]  # see the docstring
             os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
         except (OSError, ValueError):
             pass
