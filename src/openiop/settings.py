@@ -172,7 +172,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "openiop.core.badinput.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "openiop.core.static.StaticFilesMiddleware",  # WhiteNoise (core/static.py)
     "csp.middleware.CSPMiddleware",
     # Django's, except that a failed session save never turns an answer into an error.
     "openiop.core.sessions.SessionMiddleware",
