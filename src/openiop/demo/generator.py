@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, TextIO
 
-import zipcodes
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from openiop.accounts.models import Role, StaffProfile, User
 from openiop.care.models import EpisodeOfCare, Focus, NoteFormat, Program, Track
+from openiop.finder.geo import zip_point
 from openiop.organizations.models import Organization, Room, Site
 from openiop.participants.models import Consent, Participant
 from openiop.scheduling.models import Session
@@ -296,10 +296,11 @@ def demo_freshness(org: Organization, today: date) -> str:
 
 
 def _zip_point(zip_code: str) -> tuple[float | None, float | None]:
-    match = zipcodes.matching(zip_code)
-    if not match:
+    # The finder's cached table (zipcodes.matching scans the package's whole list per call).
+    point = zip_point(zip_code)
+    if point is None:
         return None, None
-    return float(match[0]["lat"]), float(match[0]["long"])
+    return point.latitude, point.longitude
 
 
 def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
