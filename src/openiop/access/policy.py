@@ -239,6 +239,7 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "skills:participant_skills": Kind.SKILLS,
     "skills:homework_assign": Kind.SKILLS,
     "skills:homework_review": Kind.SKILLS,
+    "skills:homework_close": Kind.SKILLS,
     "skills:relapse_plan": Kind.SKILLS,
     "outcomes:participant_measures": Kind.MEASURES,
     "outcomes:record_measure": Kind.MEASURES,
