@@ -244,6 +244,7 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "outcomes:participant_measures": Kind.MEASURES,
     "outcomes:record_measure": Kind.MEASURES,
     "portal:staff_messages": Kind.MESSAGES,
+    "portal:staff_shared_note": Kind.MESSAGES,
     "medications:participant_medications": Kind.MEDICATIONS,
     "medications:adherence_add": Kind.MEDICATIONS,
     "medications:administer": Kind.MEDICATIONS,
