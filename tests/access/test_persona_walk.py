@@ -158,10 +158,10 @@ def records_of(clinic: Any, p: Any) -> dict[str, str]:
         "auth_code": str(auth.code), "coverage_code": str(coverage.code),
         "dx_code": str(dx.code), "allergy_code": str(allergy.code),
         "order_code": str(order.code), "problem_id": str(problem.pk),
-        "note_code": str(note.code), "action": "problem", "fmt": "print",
+        "note_code": str(note.code), "fmt": "print",
         "number": str(revision.number), "version": str(safety.version),
         "instrument": "phq9", "window_id": str(window.pk), "consent_code": str(consent.code),
-        "kind": "part2", "who": "participant", "assessment": str(loc.code),
+        "who": "participant", "assessment": str(loc.code),
         "episode": str(episode.code), "booking": str(booking.code), "feed_id": str(feed.pk),
         "homework": str(homework.code),
     }
@@ -169,7 +169,6 @@ def records_of(clinic: Any, p: Any) -> dict[str, str]:
 
 # Arguments whose value depends on the route, not only on the argument's name.
 ROUTE_ARGS = {
-    "<uuid:code>/portal-accounts/<str:who>/<str:action>/": {"action": "deactivate"},
     "safety-plan/v<int:version>/<str:fmt>/": {"fmt": "view"},
 }
 

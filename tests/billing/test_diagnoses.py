@@ -148,3 +148,32 @@ def test_the_face_sheet_shows_diagnoses_coverage_level_and_team_by_role(world, c
     assert "F33.1" in billing_html and "Open safety tasks" not in billing_html
     desk_html = login(clinic.frontdesk).get(chart).content.decode()
     assert "Face sheet" in desk_html and "F33.1" not in desk_html
+
+
+def test_each_diagnosis_change_has_its_own_url_on_the_tab(world, as_clinician):
+    """Make principal, resolve and entered in error are three named URLs, not one URL that
+    reads an `action` field; a refusal comes back as a message naming the reason."""
+    principal = add(world, "F33.1", rank="principal")
+    other = add(world, "F10.20")
+    third = add(world, "F43.10")
+    kw = {"code": world.participant.code}
+    tab = as_clinician.get(reverse("billing:participant_diagnoses", kwargs=kw)).content.decode()
+    for name in ("diagnosis_principal", "diagnosis_resolve", "diagnosis_entered_in_error"):
+        assert reverse(f"billing:{name}", kwargs=kw | {"dx_code": other.code}) in tab
+    assert as_clinician.post(
+        reverse("billing:diagnosis_principal", kwargs=kw | {"dx_code": other.code}),
+        {"version": other.version}).status_code == 302
+    principal.refresh_from_db()
+    other.refresh_from_db()
+    assert (principal.rank, other.rank) == ("secondary", "principal")
+    future = as_clinician.post(
+        reverse("billing:diagnosis_resolve", kwargs=kw | {"dx_code": third.code}),
+        {"version": third.version, "resolved_on": str(TODAY + timedelta(days=3))}, follow=True)
+    assert "The resolution date cannot be in the future." in future.content.decode()
+    third.refresh_from_db()
+    assert third.status == "active"
+    assert as_clinician.post(
+        reverse("billing:diagnosis_entered_in_error", kwargs=kw | {"dx_code": third.code}),
+        {"version": third.version}).status_code == 302
+    third.refresh_from_db()
+    assert third.status == "entered-in-error"

@@ -146,3 +146,23 @@ def test_list_pages_use_a_fixed_number_of_queries(clinic):
     big = {u: _queries(client, u) for u in urls}
     assert big == small
     assert small[reverse("billing:claims")] <= 12
+
+
+def test_scrub_again_and_void_are_two_urls_on_the_claim(clinic):
+    """The claim page's two buttons post to their own named URLs; voiding a sent claim is
+    refused with the reason as a message."""
+    medicare_month(clinic)
+    claim = Claim.objects.get()
+    client = login(clinic.billing)
+    kw = {"claim_code": claim.code}
+    page = client.get(reverse("billing:claim_detail", kwargs=kw)).content.decode()
+    assert reverse("billing:claim_rescrub", kwargs=kw) in page
+    assert reverse("billing:claim_void", kwargs=kw) in page
+    assert client.post(reverse("billing:claim_rescrub", kwargs=kw)).status_code == 302
+    claim.refresh_from_db()
+    assert claim.status in ("held", "ready")
+    assert client.post(reverse("billing:claim_void", kwargs=kw)).status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == "void"
+    again = client.post(reverse("billing:claim_void", kwargs=kw), follow=True)
+    assert "Only a claim that has not been sent can be voided." in again.content.decode()

@@ -177,7 +177,7 @@ def test_the_api_takes_the_same_ids(clinic):
 
 
 def test_only_the_last_draft_saves_are_remembered(clinic, monkeypatch):
-    from openiop.clinical.services import notes as note_services
+    from openiop.clinical.services import drafts as note_services
 
     monkeypatch.setattr(note_services, "DRAFT_SAVES_KEPT", 3)
     note = note_start(actor=clinic.supervisor, session=clinic.individual)

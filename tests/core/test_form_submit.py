@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -51,3 +52,31 @@ def test_a_domain_error_goes_on_its_visible_field_else_above_the_form():
     form = _Form({"name": "Ada", "version": 1})
     assert submit(form, on_version) is None
     assert form.non_field_errors() == ["Someone else changed it."] and "version" not in form.errors
+
+
+def test_a_renamed_argument_still_lands_beside_its_field():
+    def service(data):
+        raise ValidationError({"full_name": "Too long."})
+
+    def refused(data):
+        raise InvalidTransition("Not now.", field="full_name")
+
+    form = _Form({"name": "Ada", "version": 1})
+    assert submit(form, service, renamed={"full_name": "name"}) is None
+    assert form.errors["name"] == ["Too long."] and not form.non_field_errors()
+    form = _Form({"name": "Ada", "version": 1})
+    assert submit(form, refused, renamed={"full_name": "name"}) is None
+    assert form.errors["name"] == ["Not now."]
+
+
+def test_a_refusal_the_view_answers_itself_propagates():
+    class Pending(Conflict):
+        pass
+
+    def service(data):
+        raise Pending("Acknowledge the warnings first.")
+
+    form = _Form({"name": "Ada", "version": 1})
+    with pytest.raises(Pending):
+        submit(form, service, reraise=(Pending,))
+    assert not form.errors

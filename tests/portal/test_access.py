@@ -94,7 +94,7 @@ def test_each_participant_sees_only_their_own_logs(world, me, neighbour):
 def test_a_participant_cannot_withdraw_someone_elses_consent(world, me, neighbour):
     other, _ = neighbour
     _, consent = family_member(other, ["shared_notes"])
-    response = login(me).post("/portal/sharing/", {"consent": str(consent.code)})
+    response = login(me).post("/portal/sharing/withdraw/", {"consent": str(consent.code)})
     assert response.status_code == 404
     consent.refresh_from_db()
     assert consent.revoked_at is None
@@ -142,13 +142,13 @@ def test_withdrawing_consent_takes_effect_on_the_next_request(world, me):
 
     client = login(me)
     # The first tap only asks for confirmation.
-    ask = client.post("/portal/sharing/", {"consent": str(consent.code), "action": "withdraw"})
+    ask = client.post("/portal/sharing/withdraw/", {"consent": str(consent.code)})
     assert ask.status_code == 200 and b"Yes, withdraw access" in ask.content
     consent.refresh_from_db()
     assert consent.revoked_at is None
     assert b"FAMILY-NOTE" in family.get("/portal/family/notes/").content
-    response = client.post("/portal/sharing/", {"consent": str(consent.code),
-                                                "action": "withdraw", "confirm": "yes"})
+    response = client.post("/portal/sharing/withdraw/", {"consent": str(consent.code),
+                                                         "confirm": "yes"})
     assert response.status_code == 302
     consent.refresh_from_db()
     assert consent.revoked_at is not None
@@ -197,16 +197,14 @@ def test_the_portal_nav_links_the_medication_check_in_when_that_page_exists(worl
 def test_withdrawn_access_can_be_given_back_after_confirmation(world, me):
     mom, consent = family_member(world.participant, ["shared_notes"])
     client = login(me)
-    client.post("/portal/sharing/", {"consent": str(consent.code), "action": "withdraw",
-                                     "confirm": "yes"})
+    client.post("/portal/sharing/withdraw/", {"consent": str(consent.code), "confirm": "yes"})
     assert login(mom).get("/portal/family/notes/").status_code == 404
     page = client.get("/portal/sharing/").content.decode()
     assert "Give access back" in page and "Withdraw access now" not in page
-    ask = client.post("/portal/sharing/", {"consent": str(consent.code), "action": "regrant"})
+    ask = client.post("/portal/sharing/give-back/", {"consent": str(consent.code)})
     assert ask.status_code == 200 and b"Yes, give access back" in ask.content
     assert login(mom).get("/portal/family/notes/").status_code == 404
-    client.post("/portal/sharing/", {"consent": str(consent.code), "action": "regrant",
-                                     "confirm": "yes"})
+    client.post("/portal/sharing/give-back/", {"consent": str(consent.code), "confirm": "yes"})
     assert login(mom).get("/portal/family/notes/").status_code == 200
     renewed = Consent.objects.get(participant=world.participant, revoked_at__isnull=True)
     assert renewed.pk != consent.pk and renewed.scopes == ["shared_notes"]
@@ -214,7 +212,6 @@ def test_withdrawn_access_can_be_given_back_after_confirmation(world, me):
     page = client.get("/portal/sharing/").content.decode()
     assert page.count("Withdraw access now") == 1 and "Give access back" not in page
     # Giving back twice is refused with a message, and creates nothing.
-    client.post("/portal/sharing/", {"consent": str(consent.code), "action": "regrant",
-                                     "confirm": "yes"})
+    client.post("/portal/sharing/give-back/", {"consent": str(consent.code), "confirm": "yes"})
     assert Consent.objects.filter(participant=world.participant).count() == 2
     assert AccessEvent.objects.filter(object_type="consent", action="create", actor=me).count() == 1

@@ -93,7 +93,7 @@ def test_messages_go_both_ways_and_count_as_unread(world, me, as_clinician):
     staff_url = f"/portal/participants/{world.participant.code}/messages/"
     assert "Can I switch tracks?" in as_clinician.get(staff_url).content.decode()
     assert Message.objects.get(from_participant=True).read_at is not None
-    assert as_clinician.post(staff_url, {"form": "message", "body": "Yes, Thursday works."}).status_code == 302
+    assert as_clinician.post(staff_url, {"body": "Yes, Thursday works."}).status_code == 302
     home = client.get("/portal/").content.decode()
     assert "1 new message" in home
     client.get("/portal/messages/")
@@ -101,15 +101,18 @@ def test_messages_go_both_ways_and_count_as_unread(world, me, as_clinician):
 
 
 def test_staff_share_a_note_for_the_family(world, as_clinician):
-    url = f"/portal/participants/{world.participant.code}/messages/"
-    assert as_clinician.post(url, {"form": "note", "title": "Plan", "body": "We will practise."}).status_code == 302
+    url = f"/portal/participants/{world.participant.code}/messages/shared-notes/"
+    assert as_clinician.post(url, {"title": "Plan", "body": ""}).status_code == 200  # kept, with errors
+    assert not world.participant.shared_notes.exists()
+    assert as_clinician.post(url, {"title": "Plan", "body": "We will practise."}).status_code == 302
     assert world.participant.shared_notes.get().title == "Plan"
 
 
 def test_outsiders_cannot_message_our_participant(world, as_outsider):
     url = f"/portal/participants/{world.participant.code}/messages/"
-    assert as_outsider.post(url, {"form": "message", "body": "hi"}).status_code == 404
-    assert not Message.objects.exists()
+    assert as_outsider.post(url, {"body": "hi"}).status_code == 404
+    assert as_outsider.post(url + "shared-notes/", {"title": "t", "body": "hi"}).status_code == 404
+    assert not Message.objects.exists() and not world.participant.shared_notes.exists()
 
 
 def test_my_week_lists_my_sessions_and_the_module_they_teach(world, me):

@@ -76,8 +76,8 @@ def test_generate_sessions_reports_a_rule_and_keeps_the_dates(sched, as_director
 ])
 def test_an_impossible_time_says_the_time_is_invalid(sched, as_director, world, as_clinician,
                                                      typed, message):
-    r = as_director.post(reverse("scheduling:staff_edit", kwargs={"code": sched.clinician.code}),
-                         {"action": "window", "weekday": "1", "start_time": typed,
+    r = as_director.post(reverse("scheduling:staff_window_add", kwargs={"code": sched.clinician.code}),
+                         {"weekday": "1", "start_time": typed,
                           "end_time": "10:00"})
     body = r.content.decode()
     assert r.status_code == 400 and message in body

@@ -300,7 +300,7 @@ def test_the_staff_list_query_count_does_not_grow_with_staff(sched, as_director)
 
 
 def test_staff_hours_changes_appear_in_the_next_plan(sched, as_director):
-    url = reverse("scheduling:staff_edit", kwargs={"code": sched.clinician.code})
+    code = {"code": sched.clinician.code}
     monday = monday_of(_today(sched)) + timedelta(days=7)
 
     def clinician():
@@ -308,9 +308,11 @@ def test_staff_hours_changes_appear_in_the_next_plan(sched, as_director):
         return next(c for c in inst.clinicians if c.id == str(sched.clinician.pk))
 
     assert len(clinician().windows) == 5 and clinician().max_weekly_minutes == 40 * 60  # the default
-    assert as_director.post(url, {"action": "window", "weekday": "2", "start_time": "10:00",
-                                  "end_time": "14:30"}).status_code == 302
-    assert as_director.post(url, {"action": "max_hours", "max_weekly_hours": "12"}).status_code == 302
+    assert as_director.post(reverse("scheduling:staff_window_add", kwargs=code),
+                            {"weekday": "2", "start_time": "10:00", "end_time": "14:30"}
+                            ).status_code == 302
+    assert as_director.post(reverse("scheduling:staff_max_hours", kwargs=code),
+                            {"max_weekly_hours": "12"}).status_code == 302
     c = clinician()
     assert [(w.start, w.end) for w in c.windows] == [(2 * 1440 + 600, 2 * 1440 + 870)]
     assert c.max_weekly_minutes == 12 * 60
@@ -322,16 +324,17 @@ def test_staff_hours_changes_appear_in_the_next_plan(sched, as_director):
     assert len(clinician().windows) == 5
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"action": "window", "weekday": "1", "start_time": "15:00", "end_time": "09:00"},
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("staff_window_add", {"weekday": "1", "start_time": "15:00", "end_time": "09:00"},
      "To: The window must end after it starts."),
-    ({"action": "window", "weekday": "9", "start_time": "09:00", "end_time": "10:00"},
+    ("staff_window_add", {"weekday": "9", "start_time": "09:00", "end_time": "10:00"},
      "Weekday: Select a valid choice."),
-    ({"action": "max_hours", "max_weekly_hours": "0"}, "Most hours a week: Enter whole hours from 1 to 80."),
-    ({"action": "max_hours", "max_weekly_hours": "81"}, "Most hours a week: Enter whole hours from 1 to 80."),
+    ("staff_max_hours", {"max_weekly_hours": "0"}, "Most hours a week: Enter whole hours from 1 to 80."),
+    ("staff_max_hours", {"max_weekly_hours": "81"}, "Most hours a week: Enter whole hours from 1 to 80."),
 ])
-def test_bad_staff_hours_input_names_the_field_and_changes_nothing(sched, as_director, data, message):
-    r = as_director.post(reverse("scheduling:staff_edit", kwargs={"code": sched.clinician.code}), data)
+def test_bad_staff_hours_input_names_the_field_and_changes_nothing(sched, as_director, name, data,
+                                                                   message):
+    r = as_director.post(reverse(f"scheduling:{name}", kwargs={"code": sched.clinician.code}), data)
     assert r.status_code == 400
     assert message in r.content.decode()
     assert not StaffHours.objects.exists()
@@ -341,8 +344,8 @@ def test_bad_staff_hours_input_names_the_field_and_changes_nothing(sched, as_dir
 
 def test_an_overlapping_window_is_refused(sched, as_director):
     StaffHours.objects.create(user=sched.clinician, weekday=1, start_time=time(9), end_time=time(13))
-    r = as_director.post(reverse("scheduling:staff_edit", kwargs={"code": sched.clinician.code}),
-                         {"action": "window", "weekday": "1", "start_time": "12:00", "end_time": "15:00"})
+    r = as_director.post(reverse("scheduling:staff_window_add", kwargs={"code": sched.clinician.code}),
+                         {"weekday": "1", "start_time": "12:00", "end_time": "15:00"})
     assert "From: Overlaps the Tuesday 09:00-13:00 window" in r.content.decode()
     assert StaffHours.objects.count() == 1
 
@@ -379,8 +382,10 @@ def test_staff_without_the_planning_permission_see_no_edit_buttons_and_get_403(s
                                            "end": "2030-01-08"}),
         (reverse("scheduling:closure_add"), {"date": str(_today(sched) + timedelta(days=5)), "reason": "x"}),
         (reverse("scheduling:closure_remove", kwargs={"pk": closure.pk}), {}),
-        (reverse("scheduling:staff_edit", kwargs={"code": sched.clinician.code}),
-         {"action": "max_hours", "max_weekly_hours": "10"}),
+        (reverse("scheduling:staff_max_hours", kwargs={"code": sched.clinician.code}),
+         {"max_weekly_hours": "10"}),
+        (reverse("scheduling:staff_window_add", kwargs={"code": sched.clinician.code}),
+         {"weekday": "1", "start_time": "09:00", "end_time": "10:00"}),
         (reverse("scheduling:booking_pin", kwargs={"code": sched.participant.code, "booking": b.code}),
          {"pinned": "1"}),
         (reverse("scheduling:track_move", kwargs={"code": sched.participant.code}),

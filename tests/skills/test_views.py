@@ -89,6 +89,17 @@ def test_reviewing_homework_from_the_chart(world, as_clinician):
     assert hw.status == "closed" and hw.review_comment == "Nice"
 
 
+def test_closing_homework_from_the_chart_has_its_own_url(world, as_clinician):
+    hw = services.homework_assign(actor=world.clinician, participant=world.participant, title="t",
+                                  instructions="i", plan_objective="o")
+    url = f"/skills/participants/{world.participant.code}/homework/{hw.code}/close/"
+    tab = as_clinician.get(f"/skills/participants/{world.participant.code}/").content.decode()
+    assert f'action="{url}"' in tab
+    assert as_clinician.post(url).status_code == 302
+    hw.refresh_from_db()
+    assert hw.status == "closed"
+
+
 def test_holistic_page_shows_sessions_and_the_program_switch(world, as_director):
     yoga = f.session(world.program, kind="yoga", title="Gentle yoga", facilitator=world.colleague,
                      starts_at=timezone.now().replace(microsecond=0))

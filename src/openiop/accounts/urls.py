@@ -12,5 +12,8 @@ urlpatterns = [
     path("staff/", views_staff.staff_list, name="staff"),
     path("staff/invite/", views_staff.staff_invite, name="staff_invite"),
     path("staff/<uuid:code>/reset/", views_staff.staff_reset, name="staff_reset"),
-    path("staff/<uuid:code>/<str:action>/", views_staff.staff_active, name="staff_active"),
+    path("staff/<uuid:code>/deactivate/", views_staff.staff_deactivate,
+         name="staff_deactivate"),
+    path("staff/<uuid:code>/reactivate/", views_staff.staff_reactivate,
+         name="staff_reactivate"),
 ]

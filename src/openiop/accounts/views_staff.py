@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import NotPermitted
+from openiop.core.forms import submit
 
 from . import services
 from .forms import DeactivateForm, StaffInviteForm
@@ -58,15 +59,11 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_invite(request: HttpRequest) -> HttpResponse:
     roles = [(r, Role(r).label) for r in services.grantable_roles(request.user)]
     form = StaffInviteForm(request.POST or None, roles=roles)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user, token = services.staff_invite(actor=request.user, request=request,
-                                                **form.cleaned_data)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            return _link_page(request, user, token, "Invitation created")
+    saved = submit(form, lambda data: services.staff_invite(
+        actor=request.user, request=request, **data)) if request.method == "POST" else None
+    if saved is not None:
+        user, token = saved.result
+        return _link_page(request, user, token, "Invitation created")
     return render(request, "accounts/staff_invite.html", {"form": form},
                   status=400 if form.errors else 200)
 
@@ -82,31 +79,36 @@ def staff_reset(request: HttpRequest, code: str) -> HttpResponse:
     return _link_page(request, user, token, "New set-up link")
 
 
-@staff_required(Perm.STAFF_MANAGE)
-@require_POST
-def staff_active(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    user = _colleague(request, code)
-    if action not in ("deactivate", "reactivate"):
-        raise Http404
-    form = DeactivateForm(request.POST) if action == "deactivate" else None
-    if form is not None and not form.is_valid():
-        messages.error(request, "To deactivate " + str(user) + ": " + " ".join(
-            f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
-        return redirect("accounts:staff")
+def _set_active(request: HttpRequest, user: User, *, active: bool, reason: str) -> HttpResponse:
     try:
-        services.staff_set_active(actor=request.user, user=user,
-                                  active=action == "reactivate",
-                                  reason=form.cleaned_data["reason"] if form else "",
+        services.staff_set_active(actor=request.user, user=user, active=active, reason=reason,
                                   request=request)
     except NotPermitted as exc:
         raise Http404 from exc
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        state = ("active again" if action == "reactivate"
-                 else "deactivated: sign-in is refused from now on")
+        state = "active again" if active else "deactivated: sign-in is refused from now on"
         messages.success(request, f"{user} is {state}.")
     return redirect("accounts:staff")
+
+
+@staff_required(Perm.STAFF_MANAGE)
+@require_POST
+def staff_deactivate(request: HttpRequest, code: str) -> HttpResponse:
+    user = _colleague(request, code)
+    form = DeactivateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "To deactivate " + str(user) + ": " + " ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("accounts:staff")
+    return _set_active(request, user, active=False, reason=form.cleaned_data["reason"])
+
+
+@staff_required(Perm.STAFF_MANAGE)
+@require_POST
+def staff_reactivate(request: HttpRequest, code: str) -> HttpResponse:
+    return _set_active(request, _colleague(request, code), active=True, reason="")
 
 
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
@@ -115,18 +117,16 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return render(request, "accounts/invitation.html", {"invalid": True}, status=410)
     form = SetPasswordForm(link.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.link_accept(invitation=link, request=request,
-                                        password=form.cleaned_data["new_password1"])
-        except ValidationError as exc:
-            form.add_error("new_password1", exc.messages)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            if not user.is_clinic_staff:
-                return redirect("/portal/")  # portal accounts: no second factor
-            # Only this session, just authenticated by the link, may enrol a device.
-            request.session[ENROL_SESSION_KEY] = user.pk
-            return redirect("accounts:mfa")
+    saved = submit(form, lambda data: services.link_accept(
+        invitation=link, request=request, password=data["new_password1"],
+    )) if request.method == "POST" else None
+    if saved is not None:
+        user = saved.result
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if not user.is_clinic_staff:
+            return redirect("/portal/")  # portal accounts: no second factor
+        # Only this session, just authenticated by the link, may enrol a device.
+        request.session[ENROL_SESSION_KEY] = user.pk
+        return redirect("accounts:mfa")
     return render(request, "accounts/invitation.html", {"form": form, "account": link.user},
                   status=400 if form.errors else 200)

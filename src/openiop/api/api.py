@@ -201,7 +201,16 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register_routers() -> None:
-    from . import billing, clinical, finder, intake, medications, participants, scheduling
+    from . import (
+        billing,
+        clinical,
+        finder,
+        intake,
+        medications,
+        participants,
+        scheduling,
+        scheduling_plans,
+    )
 
     api.add_router("/participants/", participants.router)
     api.add_router("/intake/", intake.router)
@@ -209,6 +218,7 @@ def _register_routers() -> None:
     api.add_router("/finder/", finder.router)
     api.add_router("/clinical/", clinical.router)
     api.add_router("/scheduling/", scheduling.router)
+    api.add_router("/scheduling/", scheduling_plans.router)
     api.add_router("/billing/", billing.router)
 
 

@@ -1,4 +1,5 @@
-"""Scheduling API: week sessions, rosters and attendance, hours, compliance, weekly plans.
+"""Scheduling API: week sessions, rosters and attendance, hours, compliance (weekly plans are
+in scheduling_plans).
 
 Permissions mirror the scheduling pages: schedule.view to read, attendance.record to take
 attendance, schedule.plan to plan, apply, pin and cancel. Everything is scoped to the
@@ -12,31 +13,29 @@ organization's UTC offset. The compliance list is read a page at a time (`limit`
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 
 from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.api.request import StaffRequest
 from openiop.care.models import EpisodeOfCare, Track
-from openiop.core.exceptions import Conflict, NotPermitted
+from openiop.core.exceptions import NotPermitted
 from openiop.organizations.models import Organization, Site
 from openiop.participants.models import Participant
 from openiop.participants.selectors import get_participant_for_user
 from openiop.scheduling import selectors, services
 from openiop.scheduling.hours import minimum_minutes, monday_of, week_bounds
 from openiop.scheduling.locks import attendance_lock_reason
-from openiop.scheduling.models import Booking, PlanRun, Session
+from openiop.scheduling.models import Booking, Session
 
 from . import disclose
 
@@ -195,67 +194,9 @@ class PinOut(Schema):
     pinned: bool
 
 
-class PlanIn(Schema):
-    week_start: date = Field(..., description="The Monday of a week that has not started.")
-    seed: int = Field(2026, ge=0, le=DB_INT_MAX)
-
-
-class ChangeOut(Schema):
-    participant: UUID | None
-    name: str
-    change: str
-    what: str
-    when: datetime
-
-
-class DiffOut(Schema):
-    adds: int
-    removes: int
-    changes: list[ChangeOut]
-
-
-class ExplanationOut(Schema):
-    participant: UUID
-    name: str
-    planned_minutes: int
-    minimum_minutes: int
-    reason: str
-    suggestion: str
-
-
-class CadenceGapOut(Schema):
-    participant: UUID
-    name: str
-    kind: str
-    rule: str
-    reason: str
-    suggestion: str
-    proven: bool = Field(..., description="The solver proved no plan books it this week.")
-
-
-class PlanOut(Schema):
-    code: UUID
-    week_start: date
-    status: str
-    created_at: datetime
-    applied_at: datetime | None
-    counts: dict[str, Any]
-    diff: DiffOut
-    explanations: list[ExplanationOut]
-    cadence_gaps: list[CadenceGapOut] = Field(
-        ..., description="Due appointments (cadence rules are hard) that no plan can book "
-        "this week, each with the reason; every other due appointment is booked.")
-
-
-class ApplyOut(Schema):
-    code: UUID
-    status: str
-    counts: dict[str, int]
-
-
 # --- helpers ------------------------------------------------------------------------------
 
-def _org(request: StaffRequest, perm: Perm) -> Organization:
+def staff_org(request: StaffRequest, perm: Perm) -> Organization:
     require_perm(request.user, perm)
     profile = getattr(request.user, "staff_profile", None)
     if profile is None:
@@ -263,7 +204,7 @@ def _org(request: StaffRequest, perm: Perm) -> Organization:
     return profile.organization
 
 
-def _week(value: date | None, org: Organization, field: str = "week") -> date:
+def monday_param(value: date | None, org: Organization, field: str = "week") -> date:
     if value is None:
         return monday_of(timezone.localtime(timezone.now(), selectors.org_tz(org)).date())
     if value.weekday() != 0:
@@ -332,8 +273,8 @@ def list_sessions(
     facilitator: int | None = Query(None, ge=1, le=DB_INT_MAX),
 ) -> list[dict[str, Any]]:
     """The organization's sessions of one week (cancelled ones left out), with seat counts."""
-    org = _org(request, Perm.SCHEDULE_VIEW)
-    monday = _week(week, org)
+    org = staff_org(request, Perm.SCHEDULE_VIEW)
+    monday = monday_param(week, org)
     filters: dict[str, Any] = {}
     if track is not None:
         filters["track"] = Track.objects.filter(code=track, program__organization=org).first()
@@ -353,7 +294,7 @@ def list_sessions(
 @router.get("/sessions/{code}", response=SessionDetailOut)
 def get_session(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """One session with its roster (every booking, cancelled ones included)."""
-    org = _org(request, Perm.SCHEDULE_VIEW)
+    org = staff_org(request, Perm.SCHEDULE_VIEW)
     session = _session(request, code)
     bookings = list(session.bookings.select_related("participant", "attendance")
                     .order_by("participant__legal_last_name", "participant__legal_first_name"))
@@ -373,7 +314,7 @@ def record_attendance(request: StaffRequest, code: UUID, booking: UUID,
                       payload: AttendanceIn) -> dict[str, Any]:
     """Record or correct one person's attendance. 409 when locked (e.g. the note is signed)
     or when `version` is stale; 422 names the field (status, minutes)."""
-    _org(request, Perm.ATTENDANCE_RECORD)
+    staff_org(request, Perm.ATTENDANCE_RECORD)
     b = _booking(_session(request, code), booking)
     try:
         att = services.attendance_record(actor=request.user, booking=b, status=payload.status,
@@ -388,7 +329,7 @@ def record_attendance(request: StaffRequest, code: UUID, booking: UUID,
 @router.post("/sessions/{code}/all-present", response=AllPresentOut)
 def all_present(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """Mark everyone booked and not yet recorded as present for the full session."""
-    _org(request, Perm.ATTENDANCE_RECORD)
+    staff_org(request, Perm.ATTENDANCE_RECORD)
     session = _session(request, code)
     n = services.attendance_all_present(actor=request.user, session=session, request=request)
     return {"session": session.code, "marked": n}
@@ -398,7 +339,7 @@ def all_present(request: StaffRequest, code: UUID) -> dict[str, Any]:
 def cancel_session(request: StaffRequest, code: UUID, payload: CancelIn) -> dict[str, Any]:
     """Cancel a session; each booked participant gets an in-app notice listing up to three
     other sessions of the same kind with a free seat (always offered by the service)."""
-    _org(request, Perm.SCHEDULE_PLAN)
+    staff_org(request, Perm.SCHEDULE_PLAN)
     session = _session(request, code)
     notices = services.session_cancel(actor=request.user, session=session,
                                       reason=payload.reason, request=request)
@@ -410,7 +351,7 @@ def cancel_session(request: StaffRequest, code: UUID, payload: CancelIn) -> dict
 @router.post("/bookings/{booking}/pin", response=PinOut)
 def pin_booking(request: StaffRequest, booking: UUID, payload: PinIn) -> dict[str, Any]:
     """Pin a booking (re-planning keeps it) or unpin it."""
-    org = _org(request, Perm.SCHEDULE_PLAN)
+    org = staff_org(request, Perm.SCHEDULE_PLAN)
     b = (Booking.objects.select_related("participant", "session__program")
          .filter(code=booking, session__program__organization=org).first())
     if b is None:
@@ -424,7 +365,7 @@ def pin_booking(request: StaffRequest, booking: UUID, payload: PinIn) -> dict[st
 
 def _participant(request: StaffRequest, code: UUID) -> Participant:
     """The participant, when their attendance may go to the requester (else a 404)."""
-    _org(request, Perm.SCHEDULE_VIEW)
+    staff_org(request, Perm.SCHEDULE_VIEW)
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, kind=Kind.SCHEDULE)
     return disclose.release_one(request, participant, participant, object_type="schedule")
@@ -456,7 +397,7 @@ def participant_sessions(
     participant = _participant(request, code)
     org = participant.organization
     tz = selectors.org_tz(org)
-    start, end = week_bounds(_week(week, org), tz)
+    start, end = week_bounds(monday_param(week, org), tz)
     bookings = list(
         Booking.objects.filter(participant=participant, session__starts_at__gte=start,
                                session__starts_at__lt=end)
@@ -509,8 +450,8 @@ def compliance(
     by name, `limit` rows a page. Follow `next` (as `cursor`) until it is null. The list is
     counted only when asked (`count=true`). 422: `week` not a Monday or out of range,
     `limit` out of 1-200, `cursor` not a page link of this list."""
-    org = _org(request, Perm.SCHEDULE_VIEW)
-    week_start = _week(week, org)
+    org = staff_org(request, Perm.SCHEDULE_VIEW)
+    week_start = monday_param(week, org)
     qs = selectors.compliance_queryset(org, week_start)
     page_qs = _compliance_after(qs, org, cursor) if cursor else qs
     episodes = list(page_qs[:limit + 1])
@@ -525,113 +466,3 @@ def compliance(
         "next": episodes[-1].code if more else None,
         "count": qs.count() if count else None,
     }
-
-
-# --- weekly plans -------------------------------------------------------------------------
-
-def _plan_out(run: PlanRun) -> dict[str, Any]:
-    proposal = run.proposal
-    # The engine keys people by primary key; the API speaks participant codes.
-    codes = dict(Participant.objects.filter(
-        organization_id=run.organization_id,
-        pk__in={int(r.participant) for r in proposal.diff if r.participant.isdigit()},
-    ).values_list("pk", "code"))
-    return {
-        "code": run.code, "week_start": run.week_start, "status": run.status,
-        "created_at": run.created_at, "applied_at": run.applied_at,
-        "counts": asdict(proposal.metrics),
-        "diff": {
-            "adds": proposal.adds, "removes": proposal.removes,
-            "changes": [{"participant": codes.get(int(r.participant))
-                         if r.participant.isdigit() else None,
-                         "name": r.name, "change": r.change, "what": r.what,
-                         "when": r.when} for r in proposal.diff],
-        },
-        "explanations": [{"participant": e.code, "name": e.name,
-                          "planned_minutes": e.planned_minutes,
-                          "minimum_minutes": e.minimum_minutes, "reason": e.reason,
-                          "suggestion": e.suggestion} for e in proposal.explanations],
-        "cadence_gaps": [{"participant": g.code, "name": g.name, "kind": g.kind,
-                          "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
-                          "proven": g.proven} for g in proposal.cadence_gaps],
-    }
-
-
-def _run(request: StaffRequest, code: UUID) -> PlanRun:
-    org = _org(request, Perm.SCHEDULE_PLAN)
-    run = PlanRun.objects.filter(code=code, organization=org).first()
-    if run is None:
-        raise Http404
-    return run
-
-
-class PlanJobOut(Schema):
-    job: UUID = Field(..., description="The planning job.")
-    state: str = Field(..., description="queued, running, succeeded or failed.")
-    phase: str = Field(..., description="What the planner is doing, in words.")
-    percent: int = Field(..., description="Progress, 0 to 100.")
-    message: str
-    error: str = Field(..., description="Why it failed, in plain words (empty otherwise).")
-    status_url: str = Field(..., description="Poll this (GET) until the state is final.")
-    page_url: str = Field(..., description="The same progress as a page, for a person.")
-    plan: UUID | None = Field(None, description="The proposed plan, once the job succeeded.")
-    plan_url: str | None = Field(None, description="GET it for the plan and its diff.")
-
-
-def _plan_job_out(job: Any) -> dict[str, Any]:
-    from django.urls import reverse
-
-    plan = (job.result or {}).get("plan") if job.state == job.State.SUCCEEDED else None
-    return {
-        "job": job.code, "state": job.state, "phase": job.phase, "percent": job.percent,
-        "message": job.message, "error": job.error,
-        "status_url": f"/api/scheduling/plan-jobs/{job.code}",
-        "page_url": reverse("scheduling:plan_progress", kwargs={"code": job.code}),
-        "plan": plan, "plan_url": f"/api/scheduling/plans/{plan}" if plan else None,
-    }
-
-
-@router.post("/plans", response={202: PlanJobOut})
-def create_plan(request: StaffRequest, payload: PlanIn,
-                response: HttpResponse) -> Status[dict[str, Any]]:
-    """Start planning a week that has not started, as the planning page does: the CP-SAT
-    engine runs in a background job (bounded by OPENIOP_API_PLAN_SECONDS). Answers 202 with
-    the job and its status URL (also in `Location`); poll
-    `GET /api/scheduling/plan-jobs/{job}` until `state` is `succeeded` (then `plan_url` gives
-    the proposal and its diff) or `failed` (`error` says why). Nothing is booked until the
-    plan is applied. Send `Idempotency-Key` to make a retry return the first job."""
-    org = _org(request, Perm.SCHEDULE_PLAN)
-    week = _week(payload.week_start, org, field="week_start")
-    job = services.plan_week_start(actor=request.user, organization=org, week_start=week,
-                                   seed=payload.seed, request=request,
-                                   time_limit_seconds=float(settings.OPENIOP_API_PLAN_SECONDS))
-    body = _plan_job_out(job)
-    response["Location"] = body["status_url"]
-    return Status(202, body)
-
-
-@router.get("/plan-jobs/{code}", response=PlanJobOut)
-def plan_job_status(request: StaffRequest, code: UUID) -> dict[str, Any]:
-    """A planning job's state and progress; its plan once it succeeded."""
-    org = _org(request, Perm.SCHEDULE_PLAN)
-    job = selectors.planning_job(org, code)
-    if job is None:
-        raise Http404
-    return _plan_job_out(job)
-
-
-@router.get("/plans/{code}", response=PlanOut)
-def get_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
-    return _plan_out(_run(request, code))
-
-
-@router.post("/plans/{code}/apply", response=ApplyOut)
-def apply_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
-    """Apply a proposed plan, all of it or nothing. 409 when the week's bookings changed
-    since the plan was made (plan again) or the plan is no longer the proposed one."""
-    run = _run(request, code)
-    try:
-        counts = services.plan_apply(actor=request.user, run=run, request=request)
-    except Conflict as exc:
-        raise Conflict(f"Nothing was applied. {exc.message}", field=exc.field) from None
-    return {"code": run.code, "status": run.status, "counts": counts}

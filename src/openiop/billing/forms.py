@@ -22,9 +22,8 @@ class DiagnosisForm(forms.Form):
 
 
 class DiagnosisChangeForm(forms.Form):
-    ACTIONS = [("principal", "Make principal"), ("resolve", "Resolve"),
-               ("error", "Entered in error")]
-    action = forms.ChoiceField(choices=ACTIONS)
+    """Make principal, resolve or mark entered in error: one named URL each."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     resolved_on = forms.DateField(label="Resolved on", widget=DATE, required=False)
 

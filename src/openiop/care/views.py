@@ -213,19 +213,12 @@ def program_settings(request: HttpRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ProgramSettingsForm(request.POST, stored=program.settings)
-        if form.is_valid():
-            values = form.values()
-            if form.is_valid():
-                try:
-                    services.program_settings_update(actor=request.user, program=program,
-                                                     values=values, request=request)
-                except ValidationError as exc:
-                    apply_validation_error(form, exc)
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-                else:
-                    messages.success(request, f"Settings of {program.name} saved.")
-                    return redirect("care:program_settings", code=program.code)
+        # values() reads the typed settings and adds an error beside any it refuses.
+        values = form.values() if form.is_valid() else {}
+        if submit(form, lambda data: services.program_settings_update(
+                actor=request.user, program=program, values=values, request=request)):
+            messages.success(request, f"Settings of {program.name} saved.")
+            return redirect("care:program_settings", code=program.code)
         status = 400
     else:
         form = ProgramSettingsForm(stored=program.settings)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import notes, plans
+from .views import chart, notes, plans
 
 app_name = "clinical"
 
@@ -19,11 +19,11 @@ urlpatterns = [
     path("<uuid:code>/print/", notes.note_print, name="note_print"),
     path("<uuid:code>/pdf/", notes.note_pdf_view, name="note_pdf"),
     # The participant chart.
-    path("participants/<uuid:code>/", notes.participant_notes, name="participant_notes"),
-    path("participants/<uuid:code>/notes/<uuid:note_code>/", notes.participant_note,
+    path("participants/<uuid:code>/", chart.participant_notes, name="participant_notes"),
+    path("participants/<uuid:code>/notes/<uuid:note_code>/", chart.participant_note,
          name="participant_note"),
-    path("participants/<uuid:code>/break-glass/", notes.break_glass, name="break_glass"),
-    path("participants/<uuid:code>/release/", notes.release_record, name="release_record"),
+    path("participants/<uuid:code>/break-glass/", chart.break_glass, name="break_glass"),
+    path("participants/<uuid:code>/release/", chart.release_record, name="release_record"),
     path("participants/<uuid:code>/plan/", plans.participant_plan, name="participant_plan"),
     path("participants/<uuid:code>/plan/revisions/<int:number>/", plans.plan_revision,
          name="plan_revision"),

@@ -44,7 +44,9 @@ class Saved(Generic[T]):
         self.result = result
 
 
-def submit(form: forms.BaseForm, service: Callable[[dict[str, Any]], T]) -> Saved[T] | None:
+def submit(form: forms.BaseForm, service: Callable[[dict[str, Any]], T], *,
+           renamed: dict[str, str] | None = None,
+           reraise: tuple[type[Exception], ...] = ()) -> Saved[T] | None:
     """The one form -> service -> error step of a view.
 
     Validates `form` and calls `service(form.cleaned_data)`. Returns `Saved(result)` when
@@ -52,16 +54,26 @@ def submit(form: forms.BaseForm, service: Callable[[dict[str, Any]], T]) -> Save
     ValidationError beside each field it names, a DomainError (NotPermitted,
     InvalidTransition, Conflict) beside its field when the form has it, else above the
     form. The view answers None with the form again (status 400).
+
+    `renamed` maps the service's argument names to the form's field names where they
+    differ (e.g. {"expires_at": "expires_on"}), so each error still stands beside its field.
+    `reraise` lists refusals the view answers itself (e.g. warnings still to acknowledge,
+    shown beside the form): they propagate instead of landing on the form.
     """
     if not form.is_valid():
         return None
     try:
         return Saved(service(form.cleaned_data))
+    except reraise:
+        raise
     except ValidationError as exc:
+        if renamed and hasattr(exc, "error_dict"):
+            exc = ValidationError({renamed.get(k, k): v for k, v in exc.error_dict.items()})
         apply_validation_error(form, exc)
     except DomainError as exc:
-        field = form.fields.get(exc.field or "")
+        name = (renamed or {}).get(exc.field or "", exc.field or "")
+        field = form.fields.get(name)
         # A hidden field (the record's version) cannot show an error: put it above the form.
         shown = field is not None and not field.widget.is_hidden
-        form.add_error(exc.field if shown else None, exc.message)
+        form.add_error(name if shown else None, exc.message)
     return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.models import Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import InvalidTransition, NotPermitted
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.intake import safety
 from openiop.intake.safety_policy import DAY_NAMES, response_hours
 from openiop.intake.selectors import get_safety_task_for_user
@@ -122,20 +121,16 @@ def safety_task_acknowledge(request: HttpRequest, task: str) -> HttpResponse:
 def safety_task_resolve(request: HttpRequest, task: str) -> HttpResponse:
     obj = get_safety_task_for_user(request.user, task)
     form = ResolveTaskForm(request.POST)
-    if form.is_valid():
-        try:
-            safety.safety_task_resolve(actor=request.user, task=obj,
-                                       outcome=form.cleaned_data["outcome"],
-                                       resolution=form.cleaned_data["resolution"],
-                                       request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except InvalidTransition as exc:
-            form.add_error(None, exc.message)
-            return _task_page(request, obj, form, status=409)
-        else:
-            messages.success(request, "Safety task resolved.")
-            return redirect("dashboard:safety_task", task=obj.code)
+    try:
+        saved = submit(form, lambda data: safety.safety_task_resolve(
+            actor=request.user, task=obj, outcome=data["outcome"],
+            resolution=data["resolution"], request=request), reraise=(InvalidTransition,))
+    except InvalidTransition as exc:  # resolved or closed meanwhile: 409, the text kept
+        form.add_error(None, exc.message)
+        return _task_page(request, obj, form, status=409)
+    if saved is not None:
+        messages.success(request, "Safety task resolved.")
+        return redirect("dashboard:safety_task", task=obj.code)
     return _task_page(request, obj, form, status=400)
 
 
@@ -165,17 +160,15 @@ def on_call_rota(request: HttpRequest, code: str) -> HttpResponse:
     form = OnCallShiftForm(request.POST or None, clinicians=_clinicians(request))
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                on_call_shift_add(actor=request.user, program=program, request=request,
-                                  **form.cleaned_data)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except NotPermitted as exc:
-                raise Http404 from exc
-            else:
-                messages.success(request, "On-call block added.")
-                return redirect("dashboard:on_call_rota", code=program.code)
+        try:
+            saved = submit(form, lambda data: on_call_shift_add(
+                actor=request.user, program=program, request=request, **data),
+                reraise=(NotPermitted,))
+        except NotPermitted as exc:
+            raise Http404 from exc
+        if saved is not None:
+            messages.success(request, "On-call block added.")
+            return redirect("dashboard:on_call_rota", code=program.code)
         status = 400
     shifts = list(notes_sel.rota_for(program))
     days = [{"name": name, "shifts": [s for s in shifts if s.weekday == i]}

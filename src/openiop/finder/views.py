@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.levels import PLAIN_LANGUAGE
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 
 from . import services, vocab
 from .compare import MAX_COMPARE, compare_rows, level_explanations, openings_text
@@ -133,16 +132,12 @@ def contact(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_spam:
         # Answer a bot exactly as a person, but keep nothing.
         return redirect("finder:contact_sent", code=listing.code)
-    if form.is_valid():
-        try:
-            sent = services.contact_request_create(listing=listing, data=form.cleaned_data,
-                                                   request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            request.session["finder_sent"] = {"method": sent.contact_method,
-                                              "listing": str(listing.code)}
-            return redirect("finder:contact_sent", code=listing.code)
+    saved = submit(form, lambda data: services.contact_request_create(
+        listing=listing, data=data, request=request))
+    if saved is not None:
+        request.session["finder_sent"] = {"method": saved.result.contact_method,
+                                          "listing": str(listing.code)}
+        return redirect("finder:contact_sent", code=listing.code)
     return _render_detail(request, listing, form, status=400)
 
 
@@ -263,17 +258,13 @@ def import_listings(request: HttpRequest) -> HttpResponse:
             form.add_error("file", f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
                                    f"{max_bytes / 1_048_576:.1f} MB per import.")
             return render(request, "finder/import.html", {"form": form}, status=413)
-        if form.is_valid():
-            try:
-                job = services.listing_import_start(
-                    actor=request.user, source_name=form.cleaned_data["source_name"],
-                    filename=upload.name, raw=upload.read(), request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                # The import runs in the background; the job page shows its progress in
-                # rows and links to the report when done.
-                return redirect("jobs:detail", code=job.code)
+        saved = submit(form, lambda data: services.listing_import_start(
+            actor=request.user, source_name=data["source_name"], filename=upload.name,
+            raw=upload.read(), request=request))
+        if saved is not None:
+            # The import runs in the background; the job page shows its progress in rows and
+            # links to the report when done.
+            return redirect("jobs:detail", code=saved.result.code)
     return render(request, "finder/import.html", {"form": form}, status=status)
 
 

@@ -84,15 +84,27 @@ def measure_record(
         participant=participant, episode=episode, instrument=result.instrument,
         context=context, source=source, answers=dict(result.answers), sex=sex or "",
         total=result.total, band=result.band,
-        flags=[{"code": f.code, "level": f.level, "message": f.message} for f in result.flags],
-        safety_flag=result.safety, completed_at=when,
+        flags=_flags(result), safety_flag=result.safety, completed_at=when,
         recorded_by=actor if source == MeasureResponse.Source.STAFF else None,
     )
+    return _store(response, actor=actor, result=result, request=request)
+
+
+def _flags(result: Any) -> list[dict[str, str]]:
+    return [{"code": f.code, "level": f.level, "message": f.message} for f in result.flags]
+
+
+def _store(response: MeasureResponse, *, actor: User, result: Any,
+           request: HttpRequest | None, reason: str = "") -> MeasureResponse:
+    """Save the response with its audit event and, when it flags safety, the care team's
+    safety task (assigned to the episode's primary therapist), in one transaction."""
+    participant, episode = response.participant, response.episode
     with transaction.atomic():
         response.save()
         audit_record(actor=actor, action="create", object_type="measure_response",
-                     object_id=response.code, participant=participant, request=request)
-        if result.safety:
+                     object_id=response.code, participant=participant, request=request,
+                     reason=reason)
+        if response.safety_flag:
             safety_task_open(
                 organization=participant.organization, result=result, participant=participant,
                 measure_response=response,
@@ -128,22 +140,11 @@ def measure_record_partial_safety(
         participant=participant, episode=episode, instrument=result.instrument,
         context=context, source=source, answers=dict(result.answers), total=None,
         band=result.band, status=MeasureResponse.Status.PRELIMINARY,
-        flags=[{"code": f.code, "level": f.level, "message": f.message} for f in result.flags],
-        safety_flag=True, completed_at=timezone.now(),
+        flags=_flags(result), safety_flag=True, completed_at=timezone.now(),
         recorded_by=actor if source == MeasureResponse.Source.STAFF else None,
     )
-    with transaction.atomic():
-        response.save()
-        audit_record(actor=actor, action="create", object_type="measure_response",
-                     object_id=response.code, participant=participant, request=request,
-                     reason="partial: safety item answered")
-        safety_task_open(
-            organization=participant.organization, result=result, participant=participant,
-            measure_response=response,
-            assigned_to=episode.primary_therapist if episode else None,
-            actor=actor, request=request,
-        )
-    return response
+    return _store(response, actor=actor, result=result, request=request,
+                  reason="partial: safety item answered")
 
 
 def measure_mark_entered_in_error(

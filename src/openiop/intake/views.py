@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,8 +16,7 @@ from openiop.audit.services import audit_list_view
 from openiop.care.models import EpisodeOfCare
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
-from openiop.core.exceptions import Conflict, DomainError, InvalidTransition
-from openiop.core.forms import apply_validation_error, submit
+from openiop.core.forms import submit
 
 from . import services
 from .decisions import open_urgent_tasks
@@ -71,21 +69,15 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 def referral_new(request: HttpRequest) -> HttpResponse:
     org_id = request.user.staff_organization_id
     form = ReferralForm(request.POST or None, organization_id=org_id)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            referral = services.referral_create(
-                actor=request.user, organization=request.user.staff_profile.organization,
-                source=data["source"], name=data["name"], phone=data["phone"],
-                email=data["email"], reason=data["reason"], program=data["program"],
-                date_of_birth=data["date_of_birth"], referrer_name=data["referrer_name"],
-                urgent=data["urgent"], request=request,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, "Referral added to the queue.")
-            return redirect("intake:referral", ref=referral.code)
+    saved = submit(form, lambda data: services.referral_create(
+        actor=request.user, organization=request.user.staff_profile.organization,
+        source=data["source"], name=data["name"], phone=data["phone"], email=data["email"],
+        reason=data["reason"], program=data["program"], date_of_birth=data["date_of_birth"],
+        referrer_name=data["referrer_name"], urgent=data["urgent"], request=request,
+    )) if request.method == "POST" else None
+    if saved is not None:
+        messages.success(request, "Referral added to the queue.")
+        return redirect("intake:referral", ref=saved.result.code)
     return render(request, "intake/referral_form.html", {"form": form})
 
 
@@ -166,27 +158,21 @@ def referral_screen(request: HttpRequest, ref: str, instrument: str) -> HttpResp
     if instrument not in INSTRUMENTS:
         raise Http404
     form = InstrumentForm(instrument, request.POST or None, confirm_contradictions=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            response = services.referral_record_screen(
-                actor=request.user, referral=referral, instrument=instrument,
-                answers=form.answers(), sex=form.cleaned_data.get("sex") or None,
-                request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except InvalidTransition as exc:
-            form.add_error(None, exc.message)
+    saved = submit(form, lambda data: services.referral_record_screen(
+        actor=request.user, referral=referral, instrument=instrument, answers=form.answers(),
+        sex=data.get("sex") or None, request=request)) if request.method == "POST" else None
+    if saved is not None:
+        response = saved.result
+        if getattr(response, "was_duplicate", False):
+            messages.info(request, f"{form.instrument.name} with these answers was already "
+                          f"recorded at {timezone.localtime(response.completed_at):%-I:%M %p}"
+                          "; it was not added again.")
+        elif response.safety_flag:
+            messages.error(request, "Safety flag: an urgent task was sent to the care team. "
+                           "Tell the person: " + CRISIS_LINE["text"])
         else:
-            if getattr(response, "was_duplicate", False):
-                messages.info(request, f"{form.instrument.name} with these answers was already "
-                              f"recorded at {timezone.localtime(response.completed_at):%-I:%M %p}"
-                              "; it was not added again.")
-            elif response.safety_flag:
-                messages.error(request, "Safety flag: an urgent task was sent to the care team. "
-                               "Tell the person: " + CRISIS_LINE["text"])
-            else:
-                messages.success(request, f"{form.instrument.name} recorded.")
-            return redirect("intake:referral", ref=referral.code)
+            messages.success(request, f"{form.instrument.name} recorded.")
+        return redirect("intake:referral", ref=referral.code)
     return render(request, "intake/screen_form.html", {
         "referral": referral, "form": form, "instrument": form.instrument,
         "action": request.path, "back": referral,
@@ -222,10 +208,9 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
     track_full = None
     if referral.participant is None:
         form.add_error(None, "Start screening first: admission needs the person's record.")
-    elif form.is_valid():
-        data = form.cleaned_data
+    else:
         try:
-            episode = episode_admit(
+            saved = submit(form, lambda data: episode_admit(
                 actor=request.user, participant=referral.participant, program=data["program"],
                 track=data["track"], level_of_care=data["level_of_care"],
                 authorized_level_of_care=data["authorized_level_of_care"],
@@ -233,16 +218,13 @@ def referral_admit(request: HttpRequest, ref: str) -> HttpResponse:
                 prescriber=data["prescriber"], case_manager=data["case_manager"],
                 referral=referral, waitlist=data["waitlist"],
                 admission_exception=data["admission_exception"],
-                safety_decision=data["safety_decision"], request=request)
-        except TrackFull as exc:
-            track_full = exc
+                safety_decision=data["safety_decision"], request=request), reraise=(TrackFull,))
+        except TrackFull as exc:  # the page offers the track's waitlist
+            track_full, saved = exc, None
             form.add_error("track", exc.message)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            if episode.status == EpisodeOfCare.Status.WAITLIST:
+        if saved is not None:
+            data = form.cleaned_data
+            if saved.result.status == EpisodeOfCare.Status.WAITLIST:
                 messages.info(request, f"{referral.participant.display_name} is waitlisted in "
                               f"{data['program'].name} ({data['track'].name}).")
             else:
@@ -260,19 +242,10 @@ def referral_close(request: HttpRequest, ref: str) -> HttpResponse:
     if form.is_valid() and not form.cleaned_data["confirmed"]:
         outcome = dict(form.fields["status"].choices)[form.cleaned_data["status"]]
         return _detail(request, referral, close_form=form, close_confirm=outcome)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.referral_close(
-                actor=request.user, referral=referral, status=data["status"],
-                note=data["note"], referred_to=data["referred_to"], version=data["version"],
-                request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except (InvalidTransition, Conflict) as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Referral closed: {referral.get_status_display()}.")
-            return redirect("intake:referral", ref=referral.code)
+    if submit(form, lambda data: services.referral_close(
+            actor=request.user, referral=referral, status=data["status"], note=data["note"],
+            referred_to=data["referred_to"], version=data["version"], request=request)):
+        messages.success(request, f"Referral closed: {referral.get_status_display()}.")
+        return redirect("intake:referral", ref=referral.code)
     return _detail(request, referral, close_form=form, status=400)
 

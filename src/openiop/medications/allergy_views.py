@@ -14,11 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
+from openiop.core.forms import submit
 from openiop.participants.views import chart_context
 
 from . import forms, selectors, services
 from .models import Allergy
-from .views import TAB, _fail, _participant
+from .views import TAB, _participant
 
 
 def _render(request: HttpRequest, participant: Any, *, form: Any = None, nkda_form: Any = None,
@@ -44,19 +45,15 @@ def allergies(request: HttpRequest, code: Any) -> HttpResponse:
     if request.method == "GET":
         return _render(request, participant)
     form = forms.AllergyForm(request.POST, classes=services.ALLERGY_CLASSES)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            row = services.allergy_record(
-                actor=request.user, participant=participant, substance=d["substance"],
-                catalog_key=d["catalog_key"], drug_class=d["drug_class"], kind=d["kind"],
-                reaction=d["reaction"], severity=d["severity"], noted_on=d["noted_on"],
-                request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, f"{row.get_kind_display()} to {row.substance} recorded.")
-            return redirect("medications:allergies", code=participant.code)
+    saved = submit(form, lambda d: services.allergy_record(
+        actor=request.user, participant=participant, substance=d["substance"],
+        catalog_key=d["catalog_key"], drug_class=d["drug_class"], kind=d["kind"],
+        reaction=d["reaction"], severity=d["severity"], noted_on=d["noted_on"],
+        request=request))
+    if saved is not None:
+        row = saved.result
+        messages.success(request, f"{row.get_kind_display()} to {row.substance} recorded.")
+        return redirect("medications:allergies", code=participant.code)
     return _render(request, participant, form=form, status=422)
 
 
@@ -65,17 +62,11 @@ def allergies(request: HttpRequest, code: Any) -> HttpResponse:
 def no_known_allergies(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.NoKnownAllergiesForm(request.POST)
-    if form.is_valid():
-        try:
-            services.no_known_allergies_record(
-                actor=request.user, participant=participant,
-                stated_on=form.cleaned_data["stated_on"], note=form.cleaned_data["note"],
-                request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "\"No known drug allergies\" recorded.")
-            return redirect("medications:allergies", code=participant.code)
+    if submit(form, lambda d: services.no_known_allergies_record(
+            actor=request.user, participant=participant, stated_on=d["stated_on"],
+            note=d["note"], request=request)):
+        messages.success(request, "\"No known drug allergies\" recorded.")
+        return redirect("medications:allergies", code=participant.code)
     return _render(request, participant, nkda_form=form, status=422)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,8 +16,7 @@ from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
-from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -46,12 +44,15 @@ def _back(participant: Any) -> HttpResponse:
     return redirect(TAB, code=participant.code)
 
 
-def _fail(form: Any, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        apply_validation_error(form, exc)
-    elif isinstance(exc, DomainError):
-        target = exc.field if exc.field in form.fields else None
-        form.add_error(target, exc.message)
+# Warnings still to acknowledge are shown beside the form, not as a form error.
+PENDING = (services.InteractionWarningsPending,)
+
+
+def _with_prescriber(data: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+    """A clinic order is prescribed by the user entering it."""
+    if data["source"] == MedicationOrder.Source.CLINIC:
+        return data | {"prescriber": request.user}
+    return dict(data)
 
 
 def _tab_post(request: HttpRequest, participant: Any, form: Any, key: str, success: str,
@@ -61,14 +62,9 @@ def _tab_post(request: HttpRequest, participant: Any, form: Any, key: str, succe
     `record(cleaned_data)` calls the service; its ValidationError/DomainError land on the
     form, which is shown again (422) with what was typed.
     """
-    if form.is_valid():
-        try:
-            record(form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, success)
-            return _back(participant)
+    if submit(form, record):
+        messages.success(request, success)
+        return _back(participant)
     return _render_tab(request, participant, {key: form}, status=422)
 
 
@@ -117,19 +113,15 @@ def order_new(request: HttpRequest, code: Any) -> HttpResponse:
         raise Http404
     form = forms.OrderForm(request.POST or None, can_prescribe=can_prescribe)
     warnings: list = []
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        if data["source"] == MedicationOrder.Source.CLINIC:
-            data["prescriber"] = request.user
+    if request.method == "POST":
         try:
-            order = services.order_create(actor=request.user, participant=participant, data=data,
-                                          acknowledgements=_acks(request), request=request)
+            saved = submit(form, lambda data: services.order_create(
+                actor=request.user, participant=participant, data=_with_prescriber(data, request),
+                acknowledgements=_acks(request), request=request), reraise=PENDING)
         except services.InteractionWarningsPending as exc:
-            warnings = exc.warnings
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, f"{order.name} was added to the medication list.")
+            warnings, saved = exc.warnings, None
+        if saved is not None:
+            messages.success(request, f"{saved.result.name} was added to the medication list.")
             return _back(participant)
     context = chart_context(request, participant, active_tab=TAB) | {
         "form": form, "warnings": warnings, "acks": _acks(request),
@@ -152,22 +144,19 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
     form = forms.AdjustForm(request.POST or None, initial=initial)
     stop_form = forms.StopForm(initial={"version": order.version}, prefix="stop")
     warnings: list = []
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+    if request.method == "POST":
         try:
-            services.order_adjust(
+            saved = submit(form, lambda d: services.order_adjust(
                 actor=request.user, order=order, version=d["version"], reason=d["reason"],
                 dose=d["dose"], unit=d["unit"], frequency=d["frequency"], route=d["route"],
                 max_doses_per_day=d["max_doses_per_day"], refills=d["refills"],
                 effective_date=d["effective_date"], note=d["note"],
                 confirm_dose_change=d["confirm_dose_change"],
                 dose_override_reason=d["dose_override_reason"],
-                acknowledgements=_acks(request), request=request)
+                acknowledgements=_acks(request), request=request), reraise=PENDING)
         except services.InteractionWarningsPending as exc:
-            warnings = exc.warnings
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
+            warnings, saved = exc.warnings, None
+        if saved is not None:
             messages.success(request, f"{order.name} was changed; the change is in its history.")
             return _back(participant)
     context = chart_context(request, participant, active_tab=TAB) | {
@@ -188,17 +177,11 @@ def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse
     participant = _participant(request, code)
     order = _order(participant, order_code)
     form = forms.StopForm(request.POST, prefix="stop")
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.order_stop(actor=request.user, order=order, version=d["version"],
-                                reason=d["reason"], stop_date=d["stop_date"], note=d["note"],
-                                request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, f"{order.name} was stopped.")
-            return _back(participant)
+    if submit(form, lambda d: services.order_stop(
+            actor=request.user, order=order, version=d["version"], reason=d["reason"],
+            stop_date=d["stop_date"], note=d["note"], request=request)):
+        messages.success(request, f"{order.name} was stopped.")
+        return _back(participant)
     errors = "; ".join(f"{name.replace('_', ' ')}: {' '.join(e)}"
                        for name, e in form.errors.items())
     messages.error(request, f"{order.name} was not stopped. {errors}")
@@ -214,17 +197,12 @@ def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
     form = forms.ReconcileForm(request.POST or None)
     active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE)
                   .select_related("prescriber"))
-    if request.method == "POST" and form.is_valid():
-        decisions = {str(o.code): request.POST.get(f"decision_{o.code}", "") for o in active}
-        try:
-            services.reconciliation_record(
-            actor=request.user, participant=participant, point=form.cleaned_data["point"],
-                decisions=decisions, note=form.cleaned_data["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Medication reconciliation recorded.")
-            return _back(participant)
+    decisions = {str(o.code): request.POST.get(f"decision_{o.code}", "") for o in active}
+    if request.method == "POST" and submit(form, lambda d: services.reconciliation_record(
+            actor=request.user, participant=participant, point=d["point"],
+            decisions=decisions, note=d["note"], request=request)):
+        messages.success(request, "Medication reconciliation recorded.")
+        return _back(participant)
     episode = current_episode(participant)
     context = chart_context(request, participant, active_tab=TAB) | {
         "form": form, "active": active, "posted": request.POST,
@@ -338,22 +316,17 @@ def use_disorder_resolve(request: HttpRequest, code: Any, problem_id: int) -> Ht
 def screen_new(request: HttpRequest, code: Any) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ScreenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            screen = services.screen_record(actor=request.user, participant=participant,
-                                            collected_on=d["collected_on"],
-                                            specimen=d["specimen"], results=form.results(),
-                                            note=d["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
+    saved = submit(form, lambda d: services.screen_record(
+        actor=request.user, participant=participant, collected_on=d["collected_on"],
+        specimen=d["specimen"], results=form.results(), note=d["note"], request=request),
+    ) if request.method == "POST" else None
+    if saved is not None:
+        if saved.result.has_unexpected:
+            messages.warning(request, "Screen recorded: some results do not match what is "
+                                      "prescribed. Discuss them with the participant.")
         else:
-            if screen.has_unexpected:
-                messages.warning(request, "Screen recorded: some results do not match what is "
-                                          "prescribed. Discuss them with the participant.")
-            else:
-                messages.success(request, "Screen recorded: results match what is prescribed.")
-            return _back(participant)
+            messages.success(request, "Screen recorded: results match what is prescribed.")
+        return _back(participant)
     expected = sorted(services.expected_on(participant, timezone.localdate()))
     labels = rules.screen_substances()
     context = chart_context(request, participant, active_tab=TAB) | {
@@ -379,19 +352,14 @@ def administer(request: HttpRequest, code: Any) -> HttpResponse:
                    .strftime("%Y-%m-%dT%H:%M")}
         form = forms.AdministrationForm(request.POST or None, initial=initial,
                                         injection=order.needs_site_and_lot)
-    if request.method == "POST" and form is not None and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.administration_record(
+    if request.method == "POST" and form is not None and submit(
+            form, lambda d: services.administration_record(
                 actor=request.user, participant=participant, order=order,
                 administered_at=d["administered_at"], dose=d["dose"], unit=d["unit"],
                 site=d.get("site", ""), lot=d.get("lot", ""), expires_on=d.get("expires_on"),
-                note=d["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, f"Dose of {order.name} recorded.")
-            return _back(participant)
+                note=d["note"], request=request)):
+        messages.success(request, f"Dose of {order.name} recorded.")
+        return _back(participant)
     context = chart_context(request, participant, active_tab=TAB) | {
         "form": form, "active": active, "order": order}
     return render(request, "medications/administer.html", context,
@@ -439,16 +407,11 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
     audit_record(actor=user, action="view", object_type="my_medications",
                  participant=participant, request=request)
     form = forms.MyAdherenceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.adherence_record(actor=user, participant=participant,
-                                      doses_missed=form.cleaned_data["doses_missed"],
-                                      note=form.cleaned_data["note"], request=request)
-        except (ValidationError, DomainError) as exc:
-            _fail(form, exc)
-        else:
-            messages.success(request, "Thank you. Your care team will see your check-in.")
-            return redirect("medications:my_adherence")
+    if request.method == "POST" and submit(form, lambda d: services.adherence_record(
+            actor=user, participant=participant, doses_missed=d["doses_missed"],
+            note=d["note"], request=request)):
+        messages.success(request, "Thank you. Your care team will see your check-in.")
+        return redirect("medications:my_adherence")
     active = MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE)
     recent = participant.adherence_checks.all()[:5]
     return render(request, "medications/my_adherence.html", {

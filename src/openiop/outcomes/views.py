@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.permissions import Perm
 from openiop.core.decorators import staff_required
-from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.intake.forms import InstrumentForm
 from openiop.intake.instruments import INSTRUMENTS
 from openiop.intake.measures import measure_record
@@ -49,25 +47,20 @@ def record_measure(request: HttpRequest, code: str, instrument: str) -> HttpResp
         raise Http404
     form = InstrumentForm(instrument, request.POST or None, confirm_contradictions=True)
     context_choice = request.POST.get("context", "weekly")
-    if request.method == "POST" and form.is_valid():
-        try:
-            response = measure_record(
-                actor=request.user, participant=participant, instrument=instrument,
-                answers=form.answers(), sex=form.cleaned_data.get("sex") or None,
-                context=context_choice, request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
+    saved = submit(form, lambda data: measure_record(
+        actor=request.user, participant=participant, instrument=instrument,
+        answers=form.answers(), sex=data.get("sex") or None, context=context_choice,
+        request=request)) if request.method == "POST" else None
+    if saved is not None:
+        response = saved.result
+        if response.safety_flag:
+            messages.error(request, "Safety flag: an urgent task was opened for the care "
+                           "team. Give the person the crisis line: " + CRISIS_LINE["text"])
         else:
-            if response.safety_flag:
-                messages.error(request, "Safety flag: an urgent task was opened for the care "
-                               "team. Give the person the crisis line: " + CRISIS_LINE["text"])
-            else:
-                messages.success(request, f"{form.instrument.name} recorded: "
-                                 f"{response.total if response.total is not None else ''} "
-                                 f"{response.band}.")
-            return redirect("outcomes:participant_measures", code=participant.code)
+            messages.success(request, f"{form.instrument.name} recorded: "
+                             f"{response.total if response.total is not None else ''} "
+                             f"{response.band}.")
+        return redirect("outcomes:participant_measures", code=participant.code)
     context = chart_context(request, participant, active_tab="outcomes:participant_measures")
     context |= {"form": form, "instrument": form.instrument, "context_choice": context_choice,
                 "contexts": MeasureResponse.Context.choices}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,8 +12,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
 from openiop.care.models import Program
 from openiop.core.decorators import staff_required
-from openiop.core.exceptions import Conflict, NotPermitted
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 
 from . import services
 from .forms import AvailabilityForm, ParticipantFilterForm, ParticipantForm, RelatedPersonForm
@@ -109,19 +107,13 @@ def chart_context(request: HttpRequest, participant: object, *, active_tab: str)
 def participant_create(request: HttpRequest) -> HttpResponse:
     organization = request.user.staff_profile.organization
     form = ParticipantForm(request.POST or None, organization_id=organization.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            participant = services.participant_create(
-                actor=request.user,
-                organization=organization,
-                data=form.cleaned_data,
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, f"{participant.display_name} was added.")
-            return redirect("participants:chart", code=participant.code)
+    saved = submit(form, lambda data: services.participant_create(
+        actor=request.user, organization=organization, data=data, request=request,
+    )) if request.method == "POST" else None
+    if saved is not None:
+        participant = saved.result
+        messages.success(request, f"{participant.display_name} was added.")
+        return redirect("participants:chart", code=participant.code)
     return render(request, "participants/form.html", {"form": form, "creating": True})
 
 
@@ -132,22 +124,11 @@ def participant_edit(request: HttpRequest, code: str) -> HttpResponse:
                                            perm=Perm.PARTICIPANT_EDIT)
     if request.method == "POST":
         form = ParticipantForm(request.POST, instance=participant)
-        if form.is_valid():
-            try:
-                services.participant_update(
-                    actor=request.user,
-                    participant=participant,
-                    data=form.cleaned_data,
-                    version=form.cleaned_data.get("version") or 0,
-                    request=request,
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Changes saved.")
-                return redirect("participants:chart", code=participant.code)
+        if submit(form, lambda data: services.participant_update(
+                actor=request.user, participant=participant, data=data,
+                version=data.get("version") or 0, request=request)):
+            messages.success(request, "Changes saved.")
+            return redirect("participants:chart", code=participant.code)
     else:
         form = ParticipantForm(instance=participant, initial={"version": participant.version})
     return render(
@@ -162,16 +143,8 @@ def availability_add(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.PARTICIPANT_EDIT, audit_action=None)
     form = AvailabilityForm(request.POST)
-    if form.is_valid():
-        try:
-            services.availability_add(
-                actor=request.user, participant=participant, data=form.cleaned_data,
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except NotPermitted as exc:
-            form.add_error(None, exc.message)
+    submit(form, lambda data: services.availability_add(
+        actor=request.user, participant=participant, data=data, request=request))
     context = {
         "participant": participant,
         "availability": participant.availability.all(),
@@ -209,12 +182,8 @@ def related_person_add(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.PARTICIPANT_EDIT, audit_action=None)
     form = RelatedPersonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.related_person_add(actor=request.user, participant=participant,
-                                        data=form.cleaned_data, request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
+    submit(form, lambda data: services.related_person_add(
+        actor=request.user, participant=participant, data=data, request=request))
     if form.errors:
         messages.error(request, "The contact was not saved: see the form below.")
         return _render_overview(request, participant, related_form=form)

@@ -17,7 +17,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 
 from . import consents as services
 from .forms_consents import FamilyConsentForm, Part2ConsentForm, PortalInviteForm, RevokeForm
@@ -97,49 +97,55 @@ def _expires(data: dict[str, Any]) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time(23, 59))) if day else None
 
 
-@staff_required(Perm.ADMIT)
-@require_POST
-def consent_add(request: HttpRequest, code: str, kind: str) -> HttpResponse:
-    participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.ADMIT, audit_action=None)
-    if kind == "part2":
-        form: Part2ConsentForm | FamilyConsentForm = Part2ConsentForm(
-            request.POST, organization_id=request.user.staff_organization_id)
-    elif kind == "family":
-        form = FamilyConsentForm(request.POST, participant=participant)
-    else:
-        raise Http404
-    if form.is_valid():
-        data = form.cleaned_data
+def _consent_add(request: HttpRequest, participant: Participant,
+                 form: Part2ConsentForm | FamilyConsentForm, key: str,
+                 kind_fields: Any) -> HttpResponse:
+    """Record the consent the form describes; `kind_fields(data)` adds what its kind asks."""
+
+    def record(data: dict[str, Any]) -> Consent:
         replaces = participant.consents.filter(code=data["replaces"]).first() \
             if data.get("replaces") else None
         fields = {"signed_by_name": data["signed_by_name"], "signed_on": data["signed_on"],
                   "signer_relationship": data["signer_relationship"],
                   "expires_at": _expires(data), "expiry_event": data["expiry_event"],
-                  "replaces": replaces}
-        if kind == "part2":
-            fields |= {"kind": data["kind"], "recipient": data["recipient"],
-                       "recipient_kind": data["recipient_kind"],
-                       "recipient_app": data["recipient_app"],
-                       "purpose_code": data["purpose_code"],
-                       "purpose": data["purpose"], "information": data["information"],
-                       "disclosing_party": data["disclosing_party"]}
-        else:
-            fields |= {"kind": Consent.Kind.FAMILY_ACCESS,
-                       "related_person": data["related_person"], "scopes": data["scopes"]}
-        try:
-            consent = services.consent_record(actor=request.user, participant=participant,
-                                              request=request, **fields)
-        except ValidationError as exc:
-            if "expires_at" in exc.message_dict:
-                exc = ValidationError({("expires_on" if k == "expires_at" else k): v
-                                       for k, v in exc.message_dict.items()})
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, f"{consent.get_kind_display()} recorded.")
-            return redirect("participants:consents", code=participant.code)
-    forms = {"part2": form} if kind == "part2" else {"family": form}
-    return render_consents(request, participant, status=400, **forms)
+                  "replaces": replaces} | kind_fields(data)
+        return services.consent_record(actor=request.user, participant=participant,
+                                       request=request, **fields)
+
+    saved = submit(form, record, renamed={"expires_at": "expires_on"})
+    if saved is not None:
+        messages.success(request, f"{saved.result.get_kind_display()} recorded.")
+        return redirect("participants:consents", code=participant.code)
+    return render_consents(request, participant, status=400, **{key: form})
+
+
+def _admitting(request: HttpRequest, code: str) -> Participant:
+    return get_participant_for_user(request.user, code, request=request, perm=Perm.ADMIT,
+                                    audit_action=None)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def consent_add_part2(request: HttpRequest, code: str) -> HttpResponse:
+    """A 42 CFR Part 2 consent to disclose to a named recipient."""
+    participant = _admitting(request, code)
+    form = Part2ConsentForm(request.POST, organization_id=request.user.staff_organization_id)
+    return _consent_add(request, participant, form, "part2", lambda data: {
+        "kind": data["kind"], "recipient": data["recipient"],
+        "recipient_kind": data["recipient_kind"], "recipient_app": data["recipient_app"],
+        "purpose_code": data["purpose_code"], "purpose": data["purpose"],
+        "information": data["information"], "disclosing_party": data["disclosing_party"]})
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def consent_add_family(request: HttpRequest, code: str) -> HttpResponse:
+    """A family member's access to the portal, by scope."""
+    participant = _admitting(request, code)
+    form = FamilyConsentForm(request.POST, participant=participant)
+    return _consent_add(request, participant, form, "family", lambda data: {
+        "kind": Consent.Kind.FAMILY_ACCESS, "related_person": data["related_person"],
+        "scopes": data["scopes"]})
 
 
 @staff_required(Perm.ADMIT)

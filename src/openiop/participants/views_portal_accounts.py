@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from openiop.accounts.permissions import Perm
 from openiop.accounts.services import LINK_DAYS
 from openiop.core.decorators import staff_required
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 
 from . import portal_accounts as services
 from .forms_consents import PortalDeactivateForm, PortalInviteForm
@@ -68,19 +68,13 @@ def portal_invite(request: HttpRequest, code: str) -> HttpResponse:
 
     participant = _participant(request, code)
     form = invite_form(participant, request.POST)
-    if form.is_valid():
-        related = _related(participant, form.cleaned_data["who"])
-        try:
-            user, token = services.portal_invite(
-                actor=request.user, participant=participant, related_person=related,
-                username=form.cleaned_data["username"], email=form.cleaned_data["email"],
-                request=request)
-        except ValidationError as exc:
-            if "related_person" in exc.message_dict:
-                exc = ValidationError({"who": exc.message_dict["related_person"]})
-            apply_validation_error(form, exc)
-        else:
-            return _link_page(request, participant, str(user), token, "Portal invitation")
+    saved = submit(form, lambda data: services.portal_invite(
+        actor=request.user, participant=participant,
+        related_person=_related(participant, data["who"]), username=data["username"],
+        email=data["email"], request=request), renamed={"related_person": "who"})
+    if saved is not None:
+        user, token = saved.result
+        return _link_page(request, participant, str(user), token, "Portal invitation")
     return render_consents(request, participant, invite=form, status=400)
 
 
@@ -99,28 +93,39 @@ def portal_link(request: HttpRequest, code: str, who: str) -> HttpResponse:
     return _link_page(request, participant, name, token, "New portal set-up link")
 
 
-@staff_required(Perm.ADMIT)
-@require_POST
-def portal_active(request: HttpRequest, code: str, who: str, action: str) -> HttpResponse:
-    participant = _participant(request, code)
-    related = _related(participant, who)
-    if action not in ("deactivate", "reactivate"):
-        raise Http404
-    form = PortalDeactivateForm(request.POST if "reason" in request.POST else None)
-    if action == "deactivate" and not (form.is_bound and form.is_valid()):
-        return render(request, "participants/portal_deactivate.html", chart_context(
-            request, participant, active_tab=TAB) | {
-            "form": form, "name": related.name if related else participant.display_name,
-            "who": who}, status=400 if form.is_bound else 200)
+def _set_active(request: HttpRequest, participant: Participant, related: RelatedPerson | None,
+                *, active: bool, reason: str) -> HttpResponse:
     try:
-        services.portal_set_active(
-            actor=request.user, participant=participant, related_person=related,
-            active=action == "reactivate",
-            reason=form.cleaned_data["reason"] if action == "deactivate" else "",
-            request=request)
+        services.portal_set_active(actor=request.user, participant=participant,
+                                   related_person=related, active=active, reason=reason,
+                                   request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Portal sign-in " + (
-            "is allowed again." if action == "reactivate" else "is stopped from now on."))
+            "is allowed again." if active else "is stopped from now on."))
     return redirect("participants:consents", code=participant.code)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def portal_deactivate(request: HttpRequest, code: str, who: str) -> HttpResponse:
+    """Stop a portal sign-in: first ask for a reason and a confirmation, then stop it."""
+    participant = _participant(request, code)
+    related = _related(participant, who)
+    form = PortalDeactivateForm(request.POST if "reason" in request.POST else None)
+    if not (form.is_bound and form.is_valid()):
+        return render(request, "participants/portal_deactivate.html", chart_context(
+            request, participant, active_tab=TAB) | {
+            "form": form, "name": related.name if related else participant.display_name,
+            "who": who}, status=400 if form.is_bound else 200)
+    return _set_active(request, participant, related, active=False,
+                       reason=form.cleaned_data["reason"])
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def portal_reactivate(request: HttpRequest, code: str, who: str) -> HttpResponse:
+    participant = _participant(request, code)
+    return _set_active(request, participant, _related(participant, who), active=True,
+                       reason="")

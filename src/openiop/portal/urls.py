@@ -20,6 +20,8 @@ urlpatterns = [
     path("messages/", views.message_thread, name="messages"),
     path("modules/<slug:slug>/", views.module_view, name="module"),
     path("sharing/", views.sharing, name="sharing"),
+    path("sharing/withdraw/", views.sharing_withdraw, name="sharing_withdraw"),
+    path("sharing/give-back/", views.sharing_regrant, name="sharing_regrant"),
     path("family/", views.family_home, name="family"),
     path("family/schedule/", views.family_schedule, name="family_schedule"),
     path("family/education/", views.family_education, name="family_education"),
@@ -28,4 +30,6 @@ urlpatterns = [
     # Staff side: the care team's inbox and a participant's conversation.
     path("inbox/", views.inbox, name="inbox"),
     path("participants/<uuid:code>/messages/", views.staff_messages, name="staff_messages"),
+    path("participants/<uuid:code>/messages/shared-notes/", views.staff_shared_note,
+         name="staff_shared_note"),
 ]

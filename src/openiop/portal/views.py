@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.access.decisions import allows
 from openiop.access.decisions import scope as access_scope
@@ -21,7 +21,7 @@ from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.participants.models import Consent, Participant
 from openiop.participants.selectors import get_participant_for_user, participants_visible_to
 from openiop.participants.views import chart_context
@@ -211,19 +211,11 @@ def homework_detail(request: HttpRequest, code: str) -> HttpResponse:
     form = HomeworkSubmitForm(request.POST or None, initial={"response": hw.response, "version": hw.version})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                skill_services.homework_submit(
-                    actor=request.user, homework=hw, response=form.cleaned_data["response"],
-                    expected_version=form.cleaned_data["version"], request=request,
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except DomainError as exc:
-                form.add_error("response" if exc.field == "response" else None, exc.message)
-            else:
-                messages.success(request, "Thank you: your homework was handed in. Your therapist will review it.")
-                return redirect("portal:homework")
+        if submit(form, lambda data: skill_services.homework_submit(
+                actor=request.user, homework=hw, response=data["response"],
+                expected_version=data["version"], request=request)):
+            messages.success(request, "Thank you: your homework was handed in. Your therapist will review it.")
+            return redirect("portal:homework")
         status = 400
     else:
         audit_view(request, "homework")
@@ -240,19 +232,13 @@ def skills_log(request: HttpRequest) -> HttpResponse:
     form = SkillPracticeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                skill_services.skill_practice_log(
-                    actor=request.user, participant=participant, skill=data["skill"],
-                    helpfulness=data["helpfulness"], practiced_at=data["practiced_at"],
-                    note=data["note"], request=request,
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                messages.success(request, f"Logged: {data['skill'].name}. Well done for practising.")
-                return redirect("portal:skills")
+        if submit(form, lambda data: skill_services.skill_practice_log(
+                actor=request.user, participant=participant, skill=data["skill"],
+                helpfulness=data["helpfulness"], practiced_at=data["practiced_at"],
+                note=data["note"], request=request)):
+            messages.success(request, f"Logged: {form.cleaned_data['skill'].name}. "
+                                      "Well done for practising.")
+            return redirect("portal:skills")
         status = 400
     else:
         audit_view(request, "skill_practice")
@@ -271,15 +257,10 @@ def cravings(request: HttpRequest) -> HttpResponse:
     form = CravingForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                skill_services.craving_log(actor=request.user, participant=participant, request=request, **data)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                messages.success(request, "Craving logged. Noticing it is a skill in itself.")
-                return redirect("portal:cravings")
+        if submit(form, lambda data: skill_services.craving_log(
+                actor=request.user, participant=participant, request=request, **data)):
+            messages.success(request, "Craving logged. Noticing it is a skill in itself.")
+            return redirect("portal:cravings")
         status = 400
     else:
         audit_view(request, "craving_log")
@@ -317,18 +298,11 @@ def relapse_plan_edit(request: HttpRequest) -> HttpResponse:
     form = RelapsePlanForm.for_plan(plan, request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                skill_services.relapse_plan_save(actor=request.user, participant=participant, sections=data,
-                                                 expected_version=data.get("version"), request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Your relapse-prevention plan is saved.")
-                return redirect("portal:plans")
+        if submit(form, lambda data: skill_services.relapse_plan_save(
+                actor=request.user, participant=participant, sections=data,
+                expected_version=data.get("version"), request=request)):
+            messages.success(request, "Your relapse-prevention plan is saved.")
+            return redirect("portal:plans")
         status = 400
     return render(request, "portal/relapse_plan_edit.html", _ctx(request, "portal:plans", form=form, plan=plan),
                   status=status)
@@ -348,15 +322,10 @@ def message_thread(request: HttpRequest) -> HttpResponse:
     form = MessageForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.message_send(actor=request.user, participant=participant,
-                                      body=form.cleaned_data["body"], request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                messages.success(request, "Message sent to your care team.")
-                return redirect("portal:messages")
+        if submit(form, lambda data: services.message_send(
+                actor=request.user, participant=participant, body=data["body"], request=request)):
+            messages.success(request, "Message sent to your care team.")
+            return redirect("portal:messages")
         status = 400
     else:
         audit_view(request, "messages")
@@ -383,40 +352,11 @@ def module_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @participant_portal
-@require_http_methods(["GET", "POST"])
+@require_GET
 def sharing(request: HttpRequest) -> HttpResponse:
-    """Who in my family can see what; withdraw access at once."""
+    """Who in my family can see what; withdraw access at once (sharing_withdraw) or give it
+    back (sharing_regrant)."""
     participant = request.participant
-    if request.method == "POST":
-        consent = Consent.objects.filter(code=request.POST.get("consent") or None).select_related(
-            "participant", "related_person").first() \
-            if _is_uuid(request.POST.get("consent", "")) else None
-        if consent is None or consent.participant_id != participant.pk:
-            raise deny(request, object_type="consent", object_id=request.POST.get("consent", "")[:64],
-                       participant=consent.participant if consent else None,
-                       reason="portal: not the participant's own consent")
-        action = request.POST.get("action", "withdraw")
-        if action not in ("withdraw", "regrant"):
-            messages.error(request, "action: choose withdraw or give back.")
-            return redirect("portal:sharing")
-        who = consent.related_person.name if consent.related_person else (consent.recipient or "This person")
-        if request.POST.get("confirm") != "yes":
-            # One tap never withdraws or gives back access: say what will happen first.
-            return render(request, "portal/sharing_confirm.html", _ctx(
-                request, "portal:sharing", consent=consent, action=action, who=who,
-                scope_labels=[FAMILY_SCOPES.get(x, x) for x in consent.scopes or []]))
-        try:
-            if action == "withdraw":
-                services.family_access_withdraw(actor=request.user, consent=consent, request=request)
-            else:
-                services.family_access_regrant(actor=request.user, consent=consent, request=request)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Done. {who} can no longer see your information in the portal."
-                             if action == "withdraw" else
-                             f"Done. {who} can see what you allowed again.")
-        return redirect("portal:sharing")
     audit_view(request, "consents")
     now = timezone.now()
     consents = list(
@@ -432,6 +372,47 @@ def sharing(request: HttpRequest) -> HttpResponse:
         c.can_regrant = c.revoked_at is not None and c.related_person_id not in offered
         offered.add(c.related_person_id)
     return render(request, "portal/sharing.html", _ctx(request, "portal:sharing", consents=consents))
+
+
+def _sharing_change(request: HttpRequest, *, withdraw: bool) -> HttpResponse:
+    """Withdraw or give back a family member's access, after a confirmation."""
+    participant = request.participant
+    consent = Consent.objects.filter(code=request.POST.get("consent") or None).select_related(
+        "participant", "related_person").first() \
+        if _is_uuid(request.POST.get("consent", "")) else None
+    if consent is None or consent.participant_id != participant.pk:
+        raise deny(request, object_type="consent", object_id=request.POST.get("consent", "")[:64],
+                   participant=consent.participant if consent else None,
+                   reason="portal: not the participant's own consent")
+    who = consent.related_person.name if consent.related_person else (consent.recipient or "This person")
+    if request.POST.get("confirm") != "yes":
+        # One tap never withdraws or gives back access: say what will happen first.
+        return render(request, "portal/sharing_confirm.html", _ctx(
+            request, "portal:sharing", consent=consent, withdraw=withdraw, who=who,
+            scope_labels=[FAMILY_SCOPES.get(x, x) for x in consent.scopes or []]))
+    try:
+        if withdraw:
+            services.family_access_withdraw(actor=request.user, consent=consent, request=request)
+        else:
+            services.family_access_regrant(actor=request.user, consent=consent, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Done. {who} can no longer see your information in the portal."
+                         if withdraw else f"Done. {who} can see what you allowed again.")
+    return redirect("portal:sharing")
+
+
+@participant_portal
+@require_POST
+def sharing_withdraw(request: HttpRequest) -> HttpResponse:
+    return _sharing_change(request, withdraw=True)
+
+
+@participant_portal
+@require_POST
+def sharing_regrant(request: HttpRequest) -> HttpResponse:
+    return _sharing_change(request, withdraw=False)
 
 
 def _is_uuid(value: str) -> bool:
@@ -535,37 +516,46 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/inbox.html", {"rows": rows})
 
 
-@staff_required(Perm.CLINICAL_VIEW)
-@require_http_methods(["GET", "POST"])
-def staff_messages(request: HttpRequest, code: str) -> HttpResponse:
-    perm = Perm.CLINICAL_WRITE if request.method == "POST" else Perm.CLINICAL_VIEW
-    participant = get_participant_for_user(request.user, code, request=request, perm=perm, object_type="messages")
-    form = MessageForm(request.POST or None) if request.POST.get("form") != "note" else MessageForm()
-    note_form = SharedNoteForm(request.POST if request.POST.get("form") == "note" else None)
-    if request.method == "POST":
-        target = note_form if request.POST.get("form") == "note" else form
-        if target.is_valid():
-            try:
-                if target is note_form:
-                    services.shared_note_create(actor=request.user, participant=participant,
-                                                request=request, **note_form.cleaned_data)
-                    messages.success(request, "Note shared; family members with consent can read it.")
-                else:
-                    services.message_send(actor=request.user, participant=participant,
-                                          body=form.cleaned_data["body"], request=request)
-                    messages.success(request, "Message sent; the participant sees it in the portal.")
-            except ValidationError as exc:
-                apply_validation_error(target, exc)
-            except DomainError as exc:
-                target.add_error(None, exc.message)
-            else:
-                return redirect("portal:staff_messages", code=participant.code)
-    elif has_perm(request.user, Perm.CLINICAL_WRITE) and allows(
-            request.user, Kind.MESSAGES, participant, action="change"):
-        # Someone reading under a break-the-glass grant leaves the messages unread.
-        services.messages_mark_read(actor=request.user, participant=participant)
+def _staff_messages_page(request: HttpRequest, participant: Participant, *,
+                        form: MessageForm | None = None,
+                        note_form: SharedNoteForm | None = None) -> HttpResponse:
     thread = Message.objects.filter(participant=participant).select_related("sender").order_by("sent_at")
     notes = SharedNote.objects.filter(participant=participant).select_related("shared_by")[:10]
     return render(request, "portal/staff_messages.html",
                   chart_context(request, participant, active_tab="") | {
-                      "thread": thread, "form": form, "note_form": note_form, "notes": notes})
+                      "thread": thread, "form": form or MessageForm(),
+                      "note_form": note_form or SharedNoteForm(), "notes": notes})
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_http_methods(["GET", "POST"])
+def staff_messages(request: HttpRequest, code: str) -> HttpResponse:
+    """The participant's message thread; a POST sends a message (a shared note for the family
+    goes to staff_shared_note)."""
+    perm = Perm.CLINICAL_WRITE if request.method == "POST" else Perm.CLINICAL_VIEW
+    participant = get_participant_for_user(request.user, code, request=request, perm=perm, object_type="messages")
+    form = MessageForm(request.POST or None)
+    if request.method == "POST":
+        if submit(form, lambda data: services.message_send(
+                actor=request.user, participant=participant, body=data["body"], request=request)):
+            messages.success(request, "Message sent; the participant sees it in the portal.")
+            return redirect("portal:staff_messages", code=participant.code)
+    elif has_perm(request.user, Perm.CLINICAL_WRITE) and allows(
+            request.user, Kind.MESSAGES, participant, action="change"):
+        # Someone reading under a break-the-glass grant leaves the messages unread.
+        services.messages_mark_read(actor=request.user, participant=participant)
+    return _staff_messages_page(request, participant, form=form)
+
+
+@staff_required(Perm.CLINICAL_VIEW)
+@require_POST
+def staff_shared_note(request: HttpRequest, code: str) -> HttpResponse:
+    """Share a note that family members with consent can read."""
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.CLINICAL_WRITE, object_type="messages")
+    note_form = SharedNoteForm(request.POST)
+    if submit(note_form, lambda data: services.shared_note_create(
+            actor=request.user, participant=participant, request=request, **data)):
+        messages.success(request, "Note shared; family members with consent can read it.")
+        return redirect("portal:staff_messages", code=participant.code)
+    return _staff_messages_page(request, participant, note_form=note_form)

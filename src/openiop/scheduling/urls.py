@@ -29,6 +29,8 @@ urlpatterns = [
     path("closures/<int:pk>/remove/", views_manage.closure_remove, name="closure_remove"),
     path("staff/", views_manage.staff_list, name="staff_hours"),
     path("staff/<uuid:code>/", views_manage.staff_edit, name="staff_edit"),
+    path("staff/<uuid:code>/windows/", views_manage.staff_window_add, name="staff_window_add"),
+    path("staff/<uuid:code>/max-hours/", views_manage.staff_max_hours, name="staff_max_hours"),
     path("staff/<uuid:code>/windows/<int:pk>/remove/", views_manage.staff_window_remove,
          name="staff_window_remove"),
     path("participants/<uuid:code>/", views.participant_schedule, name="participant_schedule"),

@@ -23,7 +23,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.models import Enrollment, Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
 
 from . import services
@@ -153,15 +153,11 @@ def template_new(request: HttpRequest) -> HttpResponse:
             initial["program"] = programs[0]
         return _template_form_page(request, SessionTemplateForm(organization=org, initial=initial), None)
     form = SessionTemplateForm(request.POST, organization=org)
-    if form.is_valid():
-        try:
-            t = services.template_save(actor=request.user, template=None, program=form.cleaned_data["program"],
-                                       data=form.cleaned_data, request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, f"Template “{t.title}” created.")
-            return redirect("scheduling:templates")
+    saved = submit(form, lambda data: services.template_save(
+        actor=request.user, template=None, program=data["program"], data=data, request=request))
+    if saved is not None:
+        messages.success(request, f"Template “{saved.result.title}” created.")
+        return redirect("scheduling:templates")
     return _template_form_page(request, form, None, status=400)
 
 
@@ -175,26 +171,25 @@ def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
     if request.method == "GET":
         return _template_form_page(request, SessionTemplateForm(instance=template, organization=org), template)
     form = SessionTemplateForm(request.POST, instance=template, organization=org)
-    if form.is_valid():
-        try:
-            t = services.template_save(actor=request.user, template=template, data=form.cleaned_data,
-                                       version=form.cleaned_data.get("version") or 0, request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except Conflict as exc:
-            # Keep what they typed; the next save is made against the version they now see.
-            current = SessionTemplate.objects.select_related("track", "room", "facilitator").get(pk=template.pk)
-            data = request.POST.copy()
-            data["version"] = str(current.version)
-            # A second copy for the form: validating it writes the typed values onto its instance.
-            form = SessionTemplateForm(data, instance=SessionTemplate.objects.get(pk=template.pk),
-                                       organization=org)
-            form.is_valid()
-            form.add_error(None, exc.message)
-            return _template_form_page(request, form, current, current=current, status=409)
-        else:
-            messages.success(request, f"Template “{t.title}” saved. Sessions generated from now on use it.")
-            return redirect("scheduling:templates")
+    try:
+        saved = submit(form, lambda data: services.template_save(
+            actor=request.user, template=template, data=data, version=data.get("version") or 0,
+            request=request), reraise=(Conflict,))
+    except Conflict as exc:
+        # Keep what they typed; the next save is made against the version they now see.
+        current = SessionTemplate.objects.select_related("track", "room", "facilitator").get(pk=template.pk)
+        data = request.POST.copy()
+        data["version"] = str(current.version)
+        # A second copy for the form: validating it writes the typed values onto its instance.
+        form = SessionTemplateForm(data, instance=SessionTemplate.objects.get(pk=template.pk),
+                                   organization=org)
+        form.is_valid()
+        form.add_error(None, exc.message)
+        return _template_form_page(request, form, current, current=current, status=409)
+    if saved is not None:
+        messages.success(request, f"Template “{saved.result.title}” saved. "
+                                  "Sessions generated from now on use it.")
+        return redirect("scheduling:templates")
     return _template_form_page(request, form, template, status=400)
 
 
@@ -223,23 +218,19 @@ def closure_add(request: HttpRequest) -> HttpResponse:
     _require_plan(request)
     org = _org(request)
     form = ClosureForm(request.POST, organization=org)
-    if form.is_valid():
-        try:
-            c, cancelled = services.closure_add(
-                actor=request.user, organization=org, day=form.cleaned_data["date"],
-                site=form.cleaned_data["site"], reason=form.cleaned_data["reason"],
-                cancel_sessions=form.cleaned_data["cancel_sessions"], request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
+    saved = submit(form, lambda data: services.closure_add(
+        actor=request.user, organization=org, day=data["date"], site=data["site"],
+        reason=data["reason"], cancel_sessions=data["cancel_sessions"], request=request))
+    if saved is not None:
+        c, cancelled = saved.result
+        if form.cleaned_data["cancel_sessions"]:
+            done = (f"{cancelled} session{'s' if cancelled != 1 else ''} that day "
+                    f"{'was' if cancelled == 1 else 'were'} cancelled and the booked participants told.")
         else:
-            if form.cleaned_data["cancel_sessions"]:
-                done = (f"{cancelled} session{'s' if cancelled != 1 else ''} that day "
-                        f"{'was' if cancelled == 1 else 'were'} cancelled and the booked participants told.")
-            else:
-                done = "Sessions already generated for it are not cancelled."
-            messages.success(request, f"Closed on {c.date:%a %b %-d}: no sessions will be generated "
-                                      f"that day. {done}")
-            return redirect("scheduling:templates")
+            done = "Sessions already generated for it are not cancelled."
+        messages.success(request, f"Closed on {c.date:%a %b %-d}: no sessions will be generated "
+                                  f"that day. {done}")
+        return redirect("scheduling:templates")
     return _templates_page(request, closure_form=form, status=400)
 
 
@@ -312,47 +303,54 @@ def _staff_member(request: HttpRequest, code: Any) -> User:
         raise Http404 from exc
 
 
+def _staff_page(request: HttpRequest, member: User, *, window_form: StaffHoursForm | None = None,
+                hours_form: MaxHoursForm | None = None, status: int = 200) -> HttpResponse:
+    profile = member.staff_profile
+    return render(request, "scheduling/staff_edit.html", {
+        "member": member, "profile": profile, "windows": list(member.working_hours.all()),
+        "window_form": window_form or StaffHoursForm(),
+        "hours_form": hours_form or MaxHoursForm(initial={"max_weekly_hours": profile.max_weekly_hours}),
+        "default_label": DEFAULT_HOURS_LABEL,
+    }, status=status)
+
+
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
-@require_http_methods(["GET", "POST"])
+@require_GET
 def staff_edit(request: HttpRequest, code: Any) -> HttpResponse:
     member = _staff_member(request, code)
     _require_plan(request)
-    profile = member.staff_profile
-    window_form = StaffHoursForm()
-    hours_form = MaxHoursForm(initial={"max_weekly_hours": profile.max_weekly_hours})
-    status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "window":
-            window_form = StaffHoursForm(request.POST)
-            if window_form.is_valid():
-                try:
-                    w = services.staff_hours_add(actor=request.user, user=member, request=request,
-                                                 **window_form.cleaned_data)
-                except ValidationError as exc:
-                    apply_validation_error(window_form, exc)
-                else:
-                    messages.success(request, f"Window added: {w}. The next plan uses it.")
-                    return redirect("scheduling:staff_edit", code=member.code)
-        elif action == "max_hours":
-            hours_form = MaxHoursForm(request.POST)
-            if hours_form.is_valid():
-                try:
-                    services.staff_max_hours_set(actor=request.user, user=member, request=request,
-                                                 max_weekly_hours=hours_form.cleaned_data["max_weekly_hours"])
-                except ValidationError as exc:
-                    apply_validation_error(hours_form, exc)
-                else:
-                    messages.success(request, "Most hours a week saved. The next plan uses it.")
-                    return redirect("scheduling:staff_edit", code=member.code)
-        else:
-            messages.error(request, "Nothing was saved: unknown action.")
-        status = 400
-    return render(request, "scheduling/staff_edit.html", {
-        "member": member, "profile": profile, "windows": list(member.working_hours.all()),
-        "window_form": window_form, "hours_form": hours_form, "default_label": DEFAULT_HOURS_LABEL,
-    }, status=status)
+    return _staff_page(request, member)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
+@require_POST
+def staff_window_add(request: HttpRequest, code: Any) -> HttpResponse:
+    member = _staff_member(request, code)
+    _require_plan(request)
+    form = StaffHoursForm(request.POST)
+    saved = submit(form, lambda data: services.staff_hours_add(
+        actor=request.user, user=member, request=request, **data))
+    if saved is not None:
+        messages.success(request, f"Window added: {saved.result}. The next plan uses it.")
+        return redirect("scheduling:staff_edit", code=member.code)
+    return _staff_page(request, member, window_form=form, status=400)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
+@require_POST
+def staff_max_hours(request: HttpRequest, code: Any) -> HttpResponse:
+    member = _staff_member(request, code)
+    _require_plan(request)
+    form = MaxHoursForm(request.POST)
+    if submit(form, lambda data: services.staff_max_hours_set(
+            actor=request.user, user=member, request=request,
+            max_weekly_hours=data["max_weekly_hours"])):
+        messages.success(request, "Most hours a week saved. The next plan uses it.")
+        return redirect("scheduling:staff_edit", code=member.code)
+    return _staff_page(request, member, hours_form=form, status=400)
 
 
 @staff_required(Perm.SCHEDULE_VIEW)

@@ -18,6 +18,12 @@ SCORE_MIN, SCORE_MAX = 0, 10
 SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
 
 
+def score_0_10(field: str, name: str) -> models.CheckConstraint:
+    """The database's own check that a 0-10 score stays in range (SCORE_VALIDATORS in forms)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": SCORE_MIN}) & Q(**{f"{field}__lte": SCORE_MAX}), name=name)
+
+
 class Topic(models.TextChoices):
     CONDITION = "condition", "Understanding one's condition"
     STRESS = "stress", "Stress management"
@@ -162,10 +168,7 @@ class SkillPractice(models.Model):
     class Meta:
         ordering = ["-practiced_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(helpfulness__gte=SCORE_MIN) & Q(helpfulness__lte=SCORE_MAX),
-                name="skillpractice_helpfulness_0_10",
-            ),
+            score_0_10("helpfulness", "skillpractice_helpfulness_0_10"),
         ]
         indexes = [
             # The participant's log, newest first.
@@ -199,10 +202,7 @@ class CravingLog(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(intensity__gte=SCORE_MIN) & Q(intensity__lte=SCORE_MAX),
-                name="cravinglog_intensity_0_10",
-            ),
+            score_0_10("intensity", "cravinglog_intensity_0_10"),
         ]
         indexes = [
             # The log and the weekly trend chart.

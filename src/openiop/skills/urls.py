@@ -20,5 +20,7 @@ urlpatterns = [
     path("participants/<uuid:code>/homework/", views.homework_assign, name="homework_assign"),
     path("participants/<uuid:code>/homework/<uuid:homework>/review/", views.homework_review,
          name="homework_review"),
+    path("participants/<uuid:code>/homework/<uuid:homework>/close/", views.homework_close,
+         name="homework_close"),
     path("participants/<uuid:code>/relapse-plan/", views.relapse_plan, name="relapse_plan"),
 ]

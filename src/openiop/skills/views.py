@@ -19,7 +19,7 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 from openiop.scheduling.models import HOLISTIC_KINDS, Attendance, Booking, Session
@@ -97,19 +97,11 @@ def rotation_edit(request: HttpRequest, program: str, kind: str) -> HttpResponse
     form = RotationForm(request.POST or None, modules=modules, current=current,
                         initial={"version": rotation.version if rotation else None})
     apply_form = ApplyRotationForm(initial={"start": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.rotation_set(
-                actor=request.user, program=prog, kind=kind, modules=form.ordered_modules(),
-                expected_version=form.cleaned_data.get("version"), request=request,
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Rotation saved.")
-            return redirect("skills:rotation", program=prog.code, kind=kind)
+    if request.method == "POST" and submit(form, lambda data: services.rotation_set(
+            actor=request.user, program=prog, kind=kind, modules=form.ordered_modules(),
+            expected_version=data.get("version"), request=request)):
+        messages.success(request, "Rotation saved.")
+        return redirect("skills:rotation", program=prog.code, kind=kind)
     rows = sorted(
         ((form[f"pos_{m.pk}"], m) for m in modules),
         key=lambda t: (current.get(t[1].pk) is None, current.get(t[1].pk) or 0, t[1].topic, t[1].title),
@@ -251,20 +243,11 @@ def holistic_session(request: HttpRequest, session: str) -> HttpResponse:
     if request.method == "POST":
         if not has_perm(request.user, Perm.CLINICAL_WRITE):
             raise Http404
-        if form.is_valid():
-            try:
-                services.holistic_note_save(
-                    actor=request.user, session=sess, activity=form.cleaned_data["activity"],
-                    note=form.cleaned_data["note"], expected_version=form.cleaned_data.get("version"),
-                    request=request,
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Activity note saved.")
-                return redirect("skills:holistic_session", session=sess.code)
+        if submit(form, lambda data: services.holistic_note_save(
+                actor=request.user, session=sess, activity=data["activity"], note=data["note"],
+                expected_version=data.get("version"), request=request)):
+            messages.success(request, "Activity note saved.")
+            return redirect("skills:holistic_session", session=sess.code)
     roster = (
         Booking.objects.filter(session=sess)
         .select_related("participant", "attendance")
@@ -314,17 +297,10 @@ def homework_assign(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request, perm=Perm.CLINICAL_WRITE,
                                            audit_action=None)
     form = HomeworkAssignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.homework_assign(actor=request.user, participant=participant, request=request,
-                                     **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Homework assigned; the participant sees it in the portal.")
-            return redirect("skills:participant_skills", code=participant.code)
+    if submit(form, lambda data: services.homework_assign(
+            actor=request.user, participant=participant, request=request, **data)):
+        messages.success(request, "Homework assigned; the participant sees it in the portal.")
+        return redirect("skills:participant_skills", code=participant.code)
     return render(request, "skills/participant_skills.html",
                   _tab_context(request, participant, assign_form=form), status=400)
 
@@ -334,27 +310,43 @@ def homework_assign(request: HttpRequest, code: str) -> HttpResponse:
 def homework_review(request: HttpRequest, code: str, homework: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request, perm=Perm.CLINICAL_WRITE,
                                            audit_action=None)
-    hw = Homework.objects.filter(code=homework, participant=participant).first()
-    if hw is None:
-        raise Http404
-    action = request.POST.get("action", "review")
+    hw = _homework(participant, homework)
+    form = HomeworkReviewForm(request.POST, prefix=f"hw{hw.pk}")
+    if not form.is_valid():
+        messages.error(request, "Review: the form was incomplete; reload and try again.")
+        return redirect("skills:participant_skills", code=participant.code)
     try:
-        if action == "close":
-            services.homework_close(actor=request.user, homework=hw, request=request)
-            messages.success(request, "Homework closed.")
-        else:
-            form = HomeworkReviewForm(request.POST, prefix=f"hw{hw.pk}")
-            if not form.is_valid():
-                messages.error(request, "Review: the form was incomplete; reload and try again.")
-            else:
-                services.homework_review(
-                    actor=request.user, homework=hw, comment=form.cleaned_data["review_comment"],
-                    close=form.cleaned_data["close"], expected_version=form.cleaned_data["version"],
-                    request=request,
-                )
-                messages.success(request, "Review saved; the participant sees your comment.")
+        services.homework_review(
+            actor=request.user, homework=hw, comment=form.cleaned_data["review_comment"],
+            close=form.cleaned_data["close"], expected_version=form.cleaned_data["version"],
+            request=request,
+        )
     except (ValidationError, DomainError) as exc:
         _error(request, exc)
+    else:
+        messages.success(request, "Review saved; the participant sees your comment.")
+    return redirect("skills:participant_skills", code=participant.code)
+
+
+def _homework(participant: object, code: str) -> Homework:
+    hw = Homework.objects.filter(code=code, participant=participant).first()
+    if hw is None:
+        raise Http404
+    return hw
+
+
+@staff_required(Perm.CLINICAL_WRITE)
+@require_POST
+def homework_close(request: HttpRequest, code: str, homework: str) -> HttpResponse:
+    participant = get_participant_for_user(request.user, code, request=request, perm=Perm.CLINICAL_WRITE,
+                                           audit_action=None)
+    hw = _homework(participant, homework)
+    try:
+        services.homework_close(actor=request.user, homework=hw, request=request)
+    except (ValidationError, DomainError) as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, "Homework closed.")
     return redirect("skills:participant_skills", code=participant.code)
 
 
@@ -366,17 +358,10 @@ def relapse_plan(request: HttpRequest, code: str) -> HttpResponse:
                                            object_type="relapse_plan")
     plan = selectors.relapse_plan_for(participant)
     form = RelapsePlanForm.for_plan(plan, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.relapse_plan_save(actor=request.user, participant=participant, sections=data,
-                                       expected_version=data.get("version"), request=request)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Relapse-prevention plan saved.")
-            return redirect("skills:participant_skills", code=participant.code)
+    if request.method == "POST" and submit(form, lambda data: services.relapse_plan_save(
+            actor=request.user, participant=participant, sections=data,
+            expected_version=data.get("version"), request=request)):
+        messages.success(request, "Relapse-prevention plan saved.")
+        return redirect("skills:participant_skills", code=participant.code)
     context = chart_context(request, participant, active_tab="skills:participant_skills")
     return render(request, "skills/relapse_plan_edit.html", context | {"form": form, "plan": plan})

@@ -4,7 +4,9 @@ from .chart import (
     authorization_add,
     certification_add,
     coverage_add,
-    diagnosis_change,
+    diagnosis_entered_in_error,
+    diagnosis_principal,
+    diagnosis_resolve,
     financial_profile,
     icd_search,
     my_costs,
@@ -18,6 +20,8 @@ from .office import (
     batches,
     charges,
     claim_detail,
+    claim_rescrub,
+    claim_void,
     claims,
     denials,
     index,
@@ -28,7 +32,9 @@ from .packet import ur_packet, ur_packet_pdf
 
 __all__ = [
     "aging", "authorization_add", "batch_download", "batches", "certification_add", "charges",
-    "claim_detail", "claims", "coverage_add", "denials", "diagnosis_change", "financial_profile", "icd_search",
-    "index", "my_costs", "participant_billing", "participant_diagnoses", "remittance_detail", "remittances",
-    "statement", "ur_packet", "ur_packet_pdf",
+    "claim_detail", "claim_rescrub", "claim_void", "claims", "coverage_add", "denials",
+    "diagnosis_entered_in_error", "diagnosis_principal", "diagnosis_resolve",
+    "financial_profile", "icd_search", "index", "my_costs", "participant_billing",
+    "participant_diagnoses", "remittance_detail", "remittances", "statement", "ur_packet",
+    "ur_packet_pdf",
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
 from openiop.participants.views import chart_context
 
@@ -66,40 +66,25 @@ def participant_diagnoses(request: HttpRequest, code: Any) -> HttpResponse:
         return _render_diagnoses(request, _dx_participant(request, code))
     participant = _dx_participant(request, code, audit=False)
     form = forms.DiagnosisForm(request.POST)
-    if form.is_valid():
-        try:
-            dx = services.diagnosis_add(actor=request.user, participant=participant,
-                                        request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"{dx.icd_code} added.")
-            return redirect(DX_TAB, code=participant.code)
+    saved = submit(form, lambda data: services.diagnosis_add(
+        actor=request.user, participant=participant, request=request, **data))
+    if saved is not None:
+        messages.success(request, f"{saved.result.icd_code} added.")
+        return redirect(DX_TAB, code=participant.code)
     return _render_diagnoses(request, participant, form, status=400)
 
 
-@staff_required()
-@require_POST
-def diagnosis_change(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+def _diagnosis_change(request: HttpRequest, code: Any, dx_code: Any, change: Any) -> HttpResponse:
+    """Run `change(dx, data)` on the participant's diagnosis; a refusal is a message."""
     participant = _dx_participant(request, code, audit=False)
     dx = get_object_or_404(Diagnosis, participant=participant, code=dx_code)
     form = forms.DiagnosisChangeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose an action; a resolution needs a date.")
+        messages.error(request, "Not changed: " + " ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()))
         return redirect(DX_TAB, code=participant.code)
-    action = form.cleaned_data["action"]
     try:
-        if action == "principal":
-            services.diagnosis_make_principal(actor=request.user, diagnosis=dx,
-                                              version=form.cleaned_data["version"],
-                                              request=request)
-        else:
-            services.diagnosis_resolve(actor=request.user, diagnosis=dx,
-                                       resolved_on=form.cleaned_data.get("resolved_on"),
-                                       version=form.cleaned_data["version"],
-                                       entered_in_error=action == "error", request=request)
+        change(dx, form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except DomainError as exc:
@@ -107,6 +92,30 @@ def diagnosis_change(request: HttpRequest, code: Any, dx_code: Any) -> HttpRespo
     else:
         messages.success(request, f"{dx.icd_code} updated.")
     return redirect(DX_TAB, code=participant.code)
+
+
+@staff_required()
+@require_POST
+def diagnosis_principal(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+    return _diagnosis_change(request, code, dx_code, lambda dx, data: (
+        services.diagnosis_make_principal(actor=request.user, diagnosis=dx,
+                                          version=data["version"], request=request)))
+
+
+@staff_required()
+@require_POST
+def diagnosis_resolve(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+    return _diagnosis_change(request, code, dx_code, lambda dx, data: services.diagnosis_resolve(
+        actor=request.user, diagnosis=dx, resolved_on=data.get("resolved_on"),
+        version=data["version"], request=request))
+
+
+@staff_required()
+@require_POST
+def diagnosis_entered_in_error(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+    return _diagnosis_change(request, code, dx_code, lambda dx, data: services.diagnosis_resolve(
+        actor=request.user, diagnosis=dx, resolved_on=data.get("resolved_on"),
+        version=data["version"], entered_in_error=True, request=request))
 
 
 @staff_required()
@@ -176,16 +185,9 @@ def participant_billing(request: HttpRequest, code: Any) -> HttpResponse:
 
 
 def _save(request: HttpRequest, participant: Any, form: Any, name: str, call: Any) -> HttpResponse:
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Saved.")
-            return redirect(BILLING_TAB, code=participant.code)
+    if submit(form, call):
+        messages.success(request, "Saved.")
+        return redirect(BILLING_TAB, code=participant.code)
     return _render_billing(request, participant, status=400, open_form=name, **{name: form})
 
 

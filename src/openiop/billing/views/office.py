@@ -8,18 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 
 from .. import codes, forms, reports, rules, selectors, services
 from ..models import Charge, ClaimBatch, ClaimStatus, Remittance
@@ -57,16 +56,13 @@ def charges(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST" and _can_manage(request):
         form = forms.PeriodForm(request.POST)
-        if form.is_valid():
-            try:
-                result = services.capture_charges(
-                    actor=request.user, organization=org, start=form.cleaned_data["start"],
-                    end=form.cleaned_data["end"], request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-        if result is None:
+        saved = submit(form, lambda data: services.capture_charges(
+            actor=request.user, organization=org, start=data["start"], end=data["end"],
+            request=request))
+        if saved is None:
             status_code = 400
         else:
+            result = saved.result
             messages.success(request, f"{result.created} new charge lines "
                                       f"({result.already} were already captured).")
     status = request.GET.get("status", "")
@@ -90,19 +86,13 @@ def claims(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST" and _can_manage(request):
         form = forms.PeriodForm(request.POST, prefix="build")
-        built = None
-        if form.is_valid():
-            try:
-                built = services.build_claims(
-                    actor=request.user, organization=org,
-                    period_start=form.cleaned_data["start"],
-                    period_end=form.cleaned_data["end"], request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
+        built = submit(form, lambda data: services.build_claims(
+            actor=request.user, organization=org, period_start=data["start"],
+            period_end=data["end"], request=request))
         if built is None:
             status_code = 400
         else:
-            messages.success(request, f"{len(built)} claims built and scrubbed.")
+            messages.success(request, f"{len(built.result)} claims built and scrubbed.")
             return redirect("billing:claims")
     status = request.GET.get("status", "")
     qs = reports.claims_list(org.pk, status if status in ClaimStatus.values else "")
@@ -115,23 +105,41 @@ def claims(request: HttpRequest) -> HttpResponse:
     }, status=status_code)
 
 
-@staff_required(Perm.BILLING_VIEW)
-@require_http_methods(["GET", "POST"])
-def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def _claim(request: HttpRequest, claim_code: Any) -> Any:
     from ..models import Claim
 
-    claim = get_object_or_404(
+    return get_object_or_404(
         Claim.objects.select_related("participant", "coverage__payer", "batch"),
         organization_id=request.user.staff_organization_id, code=claim_code)
-    if request.method == "POST" and _can_manage(request):
+
+
+def _claim_change(request: HttpRequest, claim_code: Any, change: Any) -> HttpResponse:
+    """Scrub again or void (billing managers only; others only return to the claim)."""
+    claim = _claim(request, claim_code)
+    if _can_manage(request):
         try:
-            if request.POST.get("action") == "void":
-                services.claim_void(actor=request.user, claim=claim, request=request)
-            else:
-                services.rescrub(actor=request.user, claim=claim, request=request)
+            change(actor=request.user, claim=claim, request=request)
         except DomainError as exc:
             messages.error(request, exc.message)
-        return redirect("billing:claim_detail", claim_code=claim.code)
+    return redirect("billing:claim_detail", claim_code=claim.code)
+
+
+@staff_required(Perm.BILLING_VIEW)
+@require_POST
+def claim_rescrub(request: HttpRequest, claim_code: Any) -> HttpResponse:
+    return _claim_change(request, claim_code, services.rescrub)
+
+
+@staff_required(Perm.BILLING_VIEW)
+@require_POST
+def claim_void(request: HttpRequest, claim_code: Any) -> HttpResponse:
+    return _claim_change(request, claim_code, services.claim_void)
+
+
+@staff_required(Perm.BILLING_VIEW)
+@require_GET
+def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
+    claim = _claim(request, claim_code)
     audit_record(actor=request.user, action="view", object_type="claim", object_id=claim.code,
                  participant=claim.participant, request=request)
     payments = list(claim.payments.select_related("remittance").prefetch_related("adjustments"))
@@ -164,19 +172,14 @@ def batches(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST" and _can_manage(request):
         form = forms.BatchForm(request.POST)
-        if form.is_valid():
-            try:
-                batch = services.batch_create(actor=request.user, organization=org,
-                                              claim_type=form.cleaned_data["claim_type"],
-                                              request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"Batch {batch.control_number} written with "
-                                          f"{batch.claim_count} claims.")
-                return redirect("billing:batches")
+        saved = submit(form, lambda data: services.batch_create(
+            actor=request.user, organization=org, claim_type=data["claim_type"],
+            request=request))
+        if saved is not None:
+            batch = saved.result
+            messages.success(request, f"Batch {batch.control_number} written with "
+                                      f"{batch.claim_count} claims.")
+            return redirect("billing:batches")
         status_code = 400
     counts = reports.claim_counts(org.pk)
     recent = Paginator(ClaimBatch.objects.filter(organization=org).select_related("created_by"),
@@ -210,16 +213,13 @@ def remittances(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST" and _can_manage(request):
         form = forms.RemittanceForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                raw = form.cleaned_data["file"].read(5_000_001).decode("utf-8", errors="replace")
-                remittance = services.remittance_post(actor=request.user, organization=org,
-                                                      text=raw, request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                messages.success(request, f"Payment {remittance.trace_number} posted.")
-                return redirect("billing:remittance_detail", remittance_code=remittance.code)
+        saved = submit(form, lambda data: services.remittance_post(
+            actor=request.user, organization=org, request=request,
+            text=data["file"].read(5_000_001).decode("utf-8", errors="replace")))
+        if saved is not None:
+            remittance = saved.result
+            messages.success(request, f"Payment {remittance.trace_number} posted.")
+            return redirect("billing:remittance_detail", remittance_code=remittance.code)
         status_code = 400
     page = Paginator(Remittance.objects.filter(organization=org), PAGE_SIZE).get_page(
         request.GET.get("page"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from .drafts import group_entry_add, note_save_draft
 from .notes import (
     addendum_add,
-    group_entry_add,
     note_cosign,
     note_export,
     note_lock,
-    note_save_draft,
     note_sign,
     note_start,
     note_warnings,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,26 +14,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.access.decisions import scope
 from openiop.access.policy import Kind
-from openiop.access.services import break_glass_grant
-from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_list_view, audit_record
 from openiop.care.models import EpisodeOfCare
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
+from openiop.core.forms import submit
 from openiop.jobs import downloads
 from openiop.participants.models import Participant
-from openiop.scheduling.models import Attendance, Session
+from openiop.scheduling.models import Session
 
 from .. import services
 from ..formats import ENTRY_FIELDS, OBJECTIVE_LABEL, sections_for
-from ..forms import AddendumForm, BreakGlassForm, ReleaseForm, SignForm
+from ..forms import AddendumForm, SignForm
 from ..integrity import INTEGRITY_WARNING, check_note_integrity
 from ..models import Note, NoteConflictCopy, NoteStatus, TreatmentObjective, TreatmentPlan
 from ..pdf import note_pdf, print_release
 from ..pdf_jobs import note_size
 from ..permissions import (
-    can_see_chart_clinical,
     is_supervisor_role,
     note_participants,
     visible_entry_participants,
@@ -43,11 +40,10 @@ from ..selectors import (
     active_plan_objectives,
     addenda_for,
     note_queryset,
-    notes_for_participant,
     open_objectives,
 )
 from ..timeliness import note_timeliness, totals
-from .common import chart_participant, error_messages, get_note_for_user
+from .common import error_messages, get_note_for_user
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -149,7 +145,8 @@ def _version(request: HttpRequest) -> int:
         return 0
 
 
-def _edit_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, Any]:
+def note_context(request: HttpRequest, note: Note, **extra: Any) -> dict[str, Any]:
+    """What the note page shows: sections, entries the user may see, addenda, forms."""
     values = note.sections or {}
     sections = [{"s": s, "value": values.get(s.key, "")}
                 for s in sections_for(note.kind, note.note_format)]
@@ -216,7 +213,7 @@ def _add_objective_choices(entries: list[dict[str, Any]]) -> None:
         row["objectives"] = choices
 
 
-def _integrity(request: HttpRequest, note: Note) -> dict[str, str]:
+def integrity_context(request: HttpRequest, note: Note) -> dict[str, str]:
     """The integrity warning for a signed note whose content no longer matches its hash."""
     intact = check_note_integrity(actor=request.user, note=note, request=request)
     return {} if intact else {"integrity_warning": INTEGRITY_WARNING}
@@ -237,7 +234,7 @@ def note_detail(request: HttpRequest, code: str) -> HttpResponse:
         audit_record(actor=request.user, action="view", object_type="note",
                      object_id=note.code, participant=person, request=request)
     return render(request, "clinical/note.html",
-                  _edit_context(request, note) | _integrity(request, note))
+                  note_context(request, note) | integrity_context(request, note))
 
 
 def _conflict_context(note: Note, mine: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +293,7 @@ def note_save(request: HttpRequest, code: str) -> HttpResponse:
             response["HX-Reswap"] = "innerHTML"
             return response
         return render(request, "clinical/note.html",
-                      _edit_context(request, context["note"], conflict=context), status=409)
+                      note_context(request, context["note"], conflict=context), status=409)
     except (ValidationError, InvalidTransition, NotPermitted) as exc:
         msg = "; ".join(error_messages(exc)) if isinstance(exc, ValidationError) else exc.message
         if request.htmx:
@@ -331,7 +328,7 @@ def note_sign(request: HttpRequest, code: str) -> HttpResponse:
             except Conflict:
                 context = _conflict_context(note, data)
                 return render(request, "clinical/note.html",
-                              _edit_context(request, context["note"], conflict=context),
+                              note_context(request, context["note"], conflict=context),
                               status=409)
         services.note_sign(actor=request.user, note=note,
                            override_reason=form.cleaned_data.get("override_reason", ""),
@@ -339,7 +336,7 @@ def note_sign(request: HttpRequest, code: str) -> HttpResponse:
     except ValidationError as exc:
         note = get_note_for_user(request, code)
         return render(request, "clinical/note.html",
-                      _edit_context(request, note, sign_errors=error_messages(exc),
+                      note_context(request, note, sign_errors=error_messages(exc),
                                     sign_form=form), status=422)
     except (NotPermitted, InvalidTransition, Conflict) as exc:
         messages.error(request, exc.message)
@@ -351,30 +348,28 @@ def note_sign(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("clinical:note", code=note.code)
 
 
-def _simple_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+def _note_verb(request: HttpRequest, code: str, verb: Any, done: str) -> HttpResponse:
+    """Run a one-button verb (co-sign, lock) on the note; a refusal is shown as a message."""
     note = get_note_for_user(request, code)
     try:
-        if action == "cosign":
-            services.note_cosign(actor=request.user, note=note, request=request)
-            messages.success(request, "Note co-signed.")
-        else:
-            services.note_lock(actor=request.user, note=note, request=request)
-            messages.success(request, "Note locked.")
+        verb(actor=request.user, note=note, request=request)
     except (NotPermitted, InvalidTransition, Conflict) as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
     return redirect("clinical:note", code=note.code)
 
 
 @staff_required(Perm.CLINICAL_WRITE)
 @require_POST
 def note_cosign(request: HttpRequest, code: str) -> HttpResponse:
-    return _simple_action(request, code, "cosign")
+    return _note_verb(request, code, services.note_cosign, "Note co-signed.")
 
 
 @staff_required(Perm.CLINICAL_WRITE)
 @require_POST
 def note_lock(request: HttpRequest, code: str) -> HttpResponse:
-    return _simple_action(request, code, "lock")
+    return _note_verb(request, code, services.note_lock, "Note locked.")
 
 
 @staff_required(Perm.CLINICAL_WRITE)
@@ -384,21 +379,12 @@ def note_addendum(request: HttpRequest, code: str) -> HttpResponse:
     visible = visible_entry_participants(request.user, note, request)
     form = AddendumForm(request.POST, note=note, entries=[
         e for e in note.entries.all() if visible is None or e.participant_id in visible])
-    if form.is_valid():
-        try:
-            services.addendum_add(actor=request.user, note=note, request=request,
-                                  **form.cleaned_data)
-        except ValidationError as exc:
-            from openiop.core.forms import apply_validation_error
-
-            apply_validation_error(form, exc)
-        except (NotPermitted, InvalidTransition) as exc:
-            form.add_error(None, exc.message)
-    if form.errors:
-        return render(request, "clinical/note.html",
-                      _edit_context(request, note, addendum_form=form), status=422)
-    messages.success(request, "Addendum signed and added.")
-    return redirect("clinical:note", code=note.code)
+    if submit(form, lambda data: services.addendum_add(actor=request.user, note=note,
+                                                       request=request, **data)):
+        messages.success(request, "Addendum signed and added.")
+        return redirect("clinical:note", code=note.code)
+    return render(request, "clinical/note.html",
+                  note_context(request, note, addendum_form=form), status=422)
 
 
 @staff_required(Perm.CLINICAL_WRITE)
@@ -444,7 +430,7 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
         return HttpResponse("; ".join(error_messages(exc)), status=400,
                             content_type="text/plain")
     services.note_export(actor=request.user, note=note, action="print", request=request)
-    context = _edit_context(request, note)
+    context = note_context(request, note)
     only = request.GET.get("participant", "")
     entries = [e for e in context["entries"]
                if not only or str(e["entry"].participant.code) == only]
@@ -453,7 +439,7 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
         addenda = addenda_for(note, {e["entry"].participant_id for e in entries})
     return render(request, "clinical/note_print.html", {
         "note": note, "sections": context["sections"], "entries_all": entries,
-        "addenda": addenda, "only": only, "part2_notice": notice} | _integrity(request, note))
+        "addenda": addenda, "only": only, "part2_notice": notice} | integrity_context(request, note))
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -491,111 +477,3 @@ def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
                             content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="note-{note.code}.pdf"'
     return response
-
-
-# Participant chart: the Notes tab, one note as it appears in this chart, break the glass.
-
-@staff_required(Perm.CLINICAL_VIEW)
-def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
-    from openiop.participants.views import chart_context
-
-    participant = chart_participant(request, code)
-    allowed = can_see_chart_clinical(request.user, participant, request)
-    notes = notes_for_participant(participant)
-    if not allowed:
-        # Without care-team access a user still sees the notes they wrote or facilitated.
-        notes = notes.filter(Q(author=request.user) | Q(session__facilitator=request.user))
-    now = timezone.now()
-    candidates = Session.objects.filter(
-        bookings__participant=participant,
-        bookings__attendance__status__in=Attendance.ATTENDED,
-        notes__isnull=True, ends_at__lte=now, ends_at__gte=now - timezone.timedelta(days=14),
-    ).exclude(status="cancelled")
-    if not allowed:
-        candidates = candidates.filter(facilitator=request.user)
-    sessions_without_note = list(
-        candidates.distinct().select_related("facilitator").order_by("-starts_at")[:20])
-    return render(request, "clinical/participant_notes.html",
-                  chart_context(request, participant, active_tab="clinical:participant_notes")
-                  | {"notes": notes[:200], "allowed": allowed,
-                     "break_glass_form": BreakGlassForm(),
-                     "sessions_without_note": sessions_without_note,
-                     "is_staff_writer": request.user.role in (Role.CLINICIAN, Role.PRESCRIBER,
-                                                              Role.NURSE)})
-
-
-@staff_required(Perm.CLINICAL_VIEW)
-@require_GET
-def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpResponse:
-    """One note as filed in this participant's chart: the shared part and only this
-    participant's own entry (minimum necessary)."""
-    participant = chart_participant(request, code, audit=False)
-    note = get_note_for_user(request, note_code)
-    if note.participant_id != participant.pk and not any(
-        e.participant_id == participant.pk for e in note.entries.all()
-    ):
-        raise Http404
-    audit_record(actor=request.user, action="view", object_type="note", object_id=note.code,
-                 participant=participant, request=request)
-    from openiop.participants.views import chart_context
-
-    context = _edit_context(request, note)
-    context["entries"] = [e for e in context["entries"]
-                          if e["entry"].participant_id == participant.pk]
-    # In this chart: whole-note addenda and those for this participant's entry only.
-    context["addenda"] = addenda_for(note, {participant.pk})
-    return render(request, "clinical/participant_note.html",
-                  chart_context(request, participant, active_tab="clinical:participant_notes")
-                  | context | {"chart_view": True} | _integrity(request, note))
-
-
-@staff_required(Perm.CLINICAL_VIEW)
-@require_POST
-def break_glass(request: HttpRequest, code: str) -> HttpResponse:
-    participant = chart_participant(request, code, audit=False)
-    form = BreakGlassForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Emergency access needs a reason.")
-        return redirect("clinical:participant_notes", code=participant.code)
-    try:
-        grant = break_glass_grant(actor=request.user, participant=participant,
-                                  reason=form.cleaned_data["reason"], request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc)))
-        return redirect("clinical:participant_notes", code=participant.code)
-    messages.warning(request, "Emergency access granted until "
-                     f"{timezone.localtime(grant.expires_at):%H:%M}. This access is logged.")
-    target = request.POST.get("next") or ""
-    if target == "plan":
-        return redirect("clinical:participant_plan", code=participant.code)
-    return redirect("clinical:participant_notes", code=participant.code)
-
-
-@staff_required(Perm.CLINICAL_VIEW)
-@require_GET
-def release_record(request: HttpRequest, code: str) -> HttpResponse:
-    """Release a signed note of this participant to a named recipient: staff choose the
-    note, the recipient and the purpose; the print then asks the disclosure decision
-    (`print_release`), which releases a Part 2 record only under a consent naming that
-    recipient and purpose, prints the 42 CFR 2.32 notice and audits the disclosure with the
-    recipient. A refused release answers as if there were nothing to print."""
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
-    from openiop.participants.views import chart_context
-
-    participant = chart_participant(request, code, audit=False)
-    notes = list(notes_for_participant(participant).exclude(status=NoteStatus.DRAFT)
-                 .select_related("session")[:50])
-    form = ReleaseForm(request.GET or None, notes=notes)
-    if form.is_valid():
-        data = form.cleaned_data
-        query = {"release_to": data["release_to"], "recipient": data["recipient"],
-                 "purpose": data["purpose"], "participant": str(participant.code)}
-        return redirect(reverse("clinical:note_print", kwargs={"code": data["note"]})
-                        + "?" + urlencode(query))
-    return render(request, "clinical/release.html",
-                  chart_context(request, participant, active_tab="participants:consents")
-                  | {"form": form, "has_notes": bool(notes)},
-                  status=400 if form.errors else 200)

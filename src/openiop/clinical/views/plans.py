@@ -19,7 +19,7 @@ from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
-from openiop.core.forms import apply_validation_error
+from openiop.core.forms import submit
 from openiop.jobs import downloads
 from openiop.participants.selectors import current_episode
 
@@ -217,21 +217,17 @@ def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
             kwargs["staff"] = _staff_choices(participant)
         form = form_class(post, auto_id="retry_%s", **kwargs)
     problem: str | None = None
-    if form is None or form.is_valid():
+    if form is None:  # a verb without fields (start): a refusal is a message
         try:
-            data = dict(form.cleaned_data) if form is not None else {}
-            PLAN_SERVICES[action](_Verb(request, plan, participant, data, parent, version))
+            PLAN_SERVICES[action](_Verb(request, plan, participant, {}, parent, version))
         except ValidationError as exc:
-            if form is None:
-                problem = " ".join(exc.messages)
-            else:
-                apply_validation_error(form, exc)
+            problem = " ".join(exc.messages)
         except (Conflict, NotPermitted) as exc:
-            if form is None:
-                problem = exc.message
-            else:
-                form.add_error(None, exc.message)
-    if problem or (form is not None and form.errors):
+            problem = exc.message
+    elif submit(form, lambda data: PLAN_SERVICES[action](
+            _Verb(request, plan, participant, dict(data), parent, version))) is None:
+        problem = ""
+    if problem is not None:
         messages.error(request, problem or "Not saved: correct the fields marked below.")
         if form is None:
             return redirect("clinical:participant_plan", code=participant.code)
@@ -308,20 +304,12 @@ def safety_plan(request: HttpRequest, code: str) -> HttpResponse:
     current = current_safety_plan(participant)
     if request.method == "POST":
         form = SafetyPlanForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            based_on = data.pop("version")
-            try:
-                services.safety_plan_save(actor=request.user, participant=participant,
-                                          data=data, based_on_version=based_on,
-                                          request=request)
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            except (Conflict, NotPermitted) as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Safety plan saved as a new version.")
-                return redirect("clinical:safety_plan", code=participant.code)
+        if submit(form, lambda data: services.safety_plan_save(
+                actor=request.user, participant=participant,
+                data={k: v for k, v in data.items() if k != "version"},
+                based_on_version=data["version"], request=request)):
+            messages.success(request, "Safety plan saved as a new version.")
+            return redirect("clinical:safety_plan", code=participant.code)
     else:
         initial = {f: getattr(current, f) for f in SafetyPlanForm.Meta.fields} if current else {}
         form = SafetyPlanForm(initial=initial | {"version": current.version if current else None})
