@@ -10,6 +10,7 @@ import pytest
 
 from openiop.scheduling.engine import (
     Clinician,
+    Need,
     Room,
     SolveSettings,
     Track,
@@ -380,3 +381,60 @@ def test_a_stand_in_in_the_solvers_answer_goes_back_to_the_usual_therapist(monke
     plan = solve(inst, QUICK)
     assert plan.method == "cp-sat" and check_plan(inst, plan) == []
     assert [a.clinician for a in plan.appointments] == ["ther"] and plan.therapist_changes == ()
+
+
+def _family(pid: str) -> Need:
+    return Need(f"{pid}-fam", "family", 50, frozenset({"LMFT"}), room_kind="family",
+                rule="family session every two weeks", preferred_clinician="named",
+                usual_role="family therapist")
+
+
+def test_a_family_session_goes_to_the_care_teams_named_family_therapist():
+    # Another family therapist works on the participant's group days (a trip saved); the
+    # one the care team named works only on Wednesday. The named one takes it.
+    clinicians = (
+        Clinician("named", "Fran Named", frozenset({"LMFT"}), week([2], (10, 0), (12, 0))),
+        Clinician("near", "Nico Near", frozenset({"LMFT"}), week([0, 1, 3], (16, 0), (18, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(_family("p1"),))], clinicians=clinicians)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert check_plan(inst, plan) == []
+        assert [(a.kind, a.clinician) for a in plan.appointments] == [("family", "named")]
+        assert plan.therapist_changes == ()
+
+
+def test_a_named_family_therapist_who_cannot_take_it_is_named_with_the_reason():
+    # Two families due, the named family therapist has one hour left this week.
+    clinicians = (
+        Clinician("named", "Fran Named", frozenset({"LMFT"}), week([2], (10, 0), (14, 0)),
+                  max_weekly_minutes=60),
+        Clinician("alt", "Alex Other", frozenset({"LMFT"}), week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    rooms = (Room("GR", "A", 12, "group"), Room("F1", "A", 6, "family"),
+             Room("F2", "A", 6, "family"))
+    people = [person(f"p{i}", needs=(_family(f"p{i}"),)) for i in range(2)]
+    inst = clinic(people, clinicians=clinicians, rooms=rooms)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
+        assert sorted(a.clinician for a in plan.appointments) == ["alt", "named"]
+        (change,) = plan.therapist_changes
+        moved = next(a for a in plan.appointments if a.clinician == "alt")
+        assert (change.need, change.kind, change.usual, change.assigned, change.usual_role) == (
+            moved.need, "family", "named", "alt", "family therapist")
+        assert change.reason == ("Family therapist Fran Named cannot take it this week: "
+                                 "Fran Named's weekly maximum of 1 h is reached.")
+
+
+def test_a_named_family_therapist_off_the_roster_is_named_as_such():
+    clinicians = (
+        Clinician("alt", "Alex Other", frozenset({"LMFT"}), week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(_family("p1"),))], clinicians=clinicians)
+    plan = solve(inst, QUICK)
+    (change,) = plan.therapist_changes
+    assert change.assigned == "alt"
+    assert change.reason == ("The named family therapist cannot take it this week: the usual "
+                             "clinician is not on this week's roster.")
