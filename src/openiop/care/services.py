@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from openiop.accounts.models import User
+from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
@@ -391,6 +391,50 @@ def episode_set_authorized_level(
         audit_record(actor=actor, action="change", object_type="episode",
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason="authorized level")
+    return episode
+
+
+# Who may be named as a participant's family therapist: staff who hold a therapy role (the
+# roles a primary therapist is chosen from at admission). The planner books family sessions
+# with the one named (scheduling.planning).
+THERAPIST_ROLES = (Role.CLINICIAN, Role.DIRECTOR)
+
+
+def family_therapist_choices(organization_id: int | None) -> Any:
+    """Active staff of the organization holding a therapy role, by last name."""
+    if organization_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        staff_profile__organization_id=organization_id, staff_profile__is_active=True,
+        is_active=True, role__in=THERAPIST_ROLES).order_by("last_name", "first_name")
+
+
+def episode_set_family_therapist(
+    *, actor: User, episode: EpisodeOfCare, family_therapist: User | None,
+    version: int | None = None, request: HttpRequest | None = None,
+) -> EpisodeOfCare:
+    """Name the care team's family therapist on an open episode (None clears it).
+
+    Refused (ValidationError on `family_therapist`) unless the person is an active staff
+    member of the actor's organization holding a therapy role (THERAPIST_ROLES). A
+    version-guarded update; side effect: an audit event in the same transaction. The
+    weekly planner then books the participant's family sessions with this therapist
+    unless they cannot take one that week, and the plan says why.
+    """
+    require_perm(actor, Perm.ADMIT)
+    _same_org(actor, episode.participant)
+    if family_therapist is not None and not family_therapist_choices(
+            actor.staff_organization_id).filter(pk=family_therapist.pk).exists():
+        raise ValidationError({"family_therapist": (
+            "Choose an active staff member of this organization who holds a therapy role "
+            "(clinician or program director).")})
+    with transaction.atomic():
+        _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES, version=version,
+                     family_therapist=family_therapist)
+        audit_record(actor=actor, action="change", object_type="episode",
+                     object_id=episode.code, participant=episode.participant, request=request,
+                     reason="family therapist named" if family_therapist else
+                     "family therapist cleared")
     return episode
 
 

@@ -22,6 +22,7 @@ from .forms import (
     AuthorizedLevelForm,
     ConfirmLevelForm,
     DischargeForm,
+    FamilyTherapistForm,
     FromWaitlistForm,
     LevelChangeForm,
 )
@@ -72,6 +73,10 @@ def _render(request: HttpRequest, participant: Any, *, status: int = 200,
             "version": current.version if current else 0,
             "authorized_level_of_care": current.authorized_level_of_care if current else ""}),
         "discharge_form": forms.get("discharge_form") or DischargeForm(),
+        "family_form": forms.get("family_form") or FamilyTherapistForm(
+            organization_id=org_id, initial={
+                "version": current.version if current else 0,
+                "family_therapist": current.family_therapist_id if current else None}),
         "level_chart": _level_chart(episodes),
         "may_admit": request.user.role in ("admin", "director", "clinician", "prescriber",
                                            "nurse", "intake"),
@@ -141,6 +146,20 @@ def episode_authorized(request: HttpRequest, code: str, episode: str) -> HttpRes
         messages.success(request, "Authorized level saved.")
         return redirect("care:participant_care", code=participant.code)
     return _render(request, participant, auth_form=form, status=400)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_family_therapist(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    form = FamilyTherapistForm(request.POST, organization_id=request.user.staff_organization_id)
+    if submit(form, lambda data: services.episode_set_family_therapist(
+            actor=request.user, episode=ep, family_therapist=data["family_therapist"],
+            version=data["version"], request=request)):
+        messages.success(request, "Family therapist saved.")
+        return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, family_form=form, status=400)
 
 
 @staff_required(Perm.ADMIT)

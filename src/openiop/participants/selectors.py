@@ -135,4 +135,5 @@ def participant_list(
 
 def current_episode(participant: Participant) -> EpisodeOfCare | None:
     return participant.episodes.select_related(
-        "program", "primary_therapist", "prescriber", "case_manager").current()
+        "program", "primary_therapist", "prescriber", "case_manager",
+        "family_therapist").current()

@@ -129,6 +129,7 @@ class TherapistChange:
     usual: str
     assigned: str
     reason: str
+    usual_role: str = ""  # how the care team names the usual clinician ("family therapist")
 
     @property
     def at(self) -> datetime:

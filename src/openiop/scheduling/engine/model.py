@@ -84,6 +84,9 @@ class Need:
     # Where it is booked now (clinician, start), when an earlier plan or a person booked it
     # and did not pin it: re-planning keeps it there unless something better requires a move.
     current: tuple[str, int] | None = None
+    # How the care team names the usual clinician, when it does (e.g. "family therapist"):
+    # a change is then explained as that person of the care team not being able to take it.
+    usual_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class TherapistChange:
     usual: str  # clinician id of the primary therapist / family therapist / prescriber
     assigned: str  # clinician id who takes it this week
     reason: str
+    usual_role: str = ""  # how the care team names the usual clinician (Need.usual_role)
 
 
 @dataclass(frozen=True)
