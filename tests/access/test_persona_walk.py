@@ -128,8 +128,9 @@ def test_every_participant_url_matches_the_table(clinic, persona, which):
         checked += 1
     assert checked >= 50
     assert not refused, f"the table allows {persona} these but the pages refuse: {refused}"
-    # Every persona reaches some pages of each participant (the director all of them).
-    assert allowed_views >= 1, persona
+    # Every persona reaches some pages of each participant, and changes some (its
+    # demographics, at least): both sides were walked.
+    assert allowed_views >= 1 and allowed_changes >= 1, (persona, allowed_views, allowed_changes)
 
 
 def test_every_participant_page_declares_its_permissions():
