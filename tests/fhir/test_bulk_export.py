@@ -18,6 +18,7 @@ from openiop.fhir.bulk import remove_expired_exports
 from openiop.fhir.registry import SPECS
 from openiop.intake.models import MeasureResponse
 from openiop.jobs.models import Job
+from openiop.participants import disclosure as dis
 from openiop.participants.models import Participant
 from tests import factories as f
 from tests.conftest import login
@@ -356,3 +357,49 @@ def test_a_token_may_kick_off_with_post_and_a_parameters_body(populated, world, 
     assert form.status_code == 400 and "not as a form" in form.content.decode()
     session = as_clinician.post("/fhir/R4/$export", headers=ASYNC)
     assert session.status_code == 405 and "bearer token" in session.content.decode()
+
+
+@pytest.mark.parametrize("notice", ["full", "abbreviated"])
+def test_the_manifest_carries_the_part2_notice_and_each_consents_scope(
+        populated, world, exports, as_hie, notice):
+    """42 CFR 2.32(a) and (b): records disclosed under a consent go with the notice and an
+    explanation of the consent's scope. A bulk client reads the files through the manifest:
+    its `extension` carries the notice the program chose and, per consent, the same scope
+    statement a FHIR read sends in X-Part2-Consent-Scope, with the counts it covered."""
+    world.org.part2_notice = notice
+    world.org.save(update_fields=["part2_notice"])
+    result = manifest(as_hie, kick_off(as_hie))
+    files = download(as_hie, result)
+    labelled = [r for lines in files.values() for r in lines
+                if "42CFRPart2" in {s["code"] for s in r.get("meta", {}).get("security", [])}]
+    assert labelled  # the consented participant's records are in the files
+    consented = Participant.objects.get(legal_first_name="Casey")
+    (consent,) = consented.consents.filter(kind="part2_tpo")
+    read = as_hie.get(f"/fhir/R4/Patient/{consented.code}")
+    assert read.status_code == 200
+    assert result["extension"] == {"42CFRPart2": {
+        "notice": dis.NOTICES[notice],
+        "consents": [{"consent": f"Consent/{consent.code}",
+                      "scope": read["X-Part2-Consent-Scope"],
+                      "participants": 1, "resources": len(labelled)}],
+    }}
+    assert read["X-Part2-Consent-Scope"] == dis.consent_scope(consent)
+    # The job keeps counts and consent ids for the manifest, never the records.
+    job = Job.objects.get(kind="fhir_export")
+    assert set(job.result) == {"transactionTime", "request", "output", "withheld", "part2"}
+    assert "Casey" not in json.dumps(job.result) and str(consented.code) not in json.dumps(
+        job.result)
+
+
+def test_the_manifest_has_no_part2_statement_when_no_part2_record_is_exported(
+        populated, world, exports, as_clinician, as_hie):
+    """A staff session's export holds no Part 2 record (no recipient a consent could name);
+    nor does the app's once the consent is revoked: no statement then."""
+    from_session = manifest(as_clinician, kick_off(as_clinician))
+    assert from_session["output"] and "extension" not in from_session
+    consented = Participant.objects.get(legal_first_name="Casey")
+    consented.consents.filter(kind="part2_tpo").update(revoked_at=timezone.now())
+    from_token = manifest(as_hie, kick_off(as_hie))
+    patients = {r["id"] for r in download(as_hie, from_token)["Patient"]}
+    assert str(world.participant.code) in patients and str(consented.code) not in patients
+    assert "extension" not in from_token

@@ -9,6 +9,9 @@ organization gets `AccessDenied`, which is both a `PermissionDenied` (pages answ
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -146,18 +149,61 @@ def _family_kinds(actor: User, participant: Any) -> frozenset[Kind]:
     return frozenset() if related is None else _kinds_of(family_scopes(related))
 
 
-def family_allows(actor: User, participant: Any, consent_scope: str) -> bool:
+def family_allows(actor: User, participant: Any, consent_scope: str, *,
+                  now: datetime | None = None) -> bool:
     """May this family member see what one consent scope shares (the portal's family
-    pages)? The participant's family-access consent must grant the scope, and the table
-    must let a family member see every record kind the scope shows (`FAMILY_SCOPE_KINDS`;
-    family education shows no chart record, so the consent alone decides it)."""
+    pages, the family's session reminders)? `family_members_allowed` for one person."""
     if not _active(actor) or getattr(actor, "role", "") != Role.FAMILY:
         return False
-    related = _related_person(actor, participant)
-    if related is None or consent_scope not in family_scopes(related):
-        return False
-    return all(decide(actor, kind, participant)
-               for kind in FAMILY_SCOPE_KINDS.get(consent_scope, frozenset()))
+    allowed = family_members_allowed([participant.pk], consent_scope, now=now,
+                                     user_id=actor.pk)
+    return any(user.pk == actor.pk for user in allowed.get(participant.pk, []))
+
+
+def family_members_allowed(participant_ids: Iterable[int], consent_scope: str, *,
+                           now: datetime | None = None,
+                           user_id: int | None = None) -> dict[int, list[User]]:
+    """participant id -> the family members (active accounts with the family role) who may
+    see what `consent_scope` shares at `now` (a periodic job passes its own time): the
+    participant's family-access consent to that person is in force at `now` and grants the
+    scope, and the table lets a family member see every record kind the scope shows
+    (`FAMILY_SCOPE_KINDS`; family education shows no chart record, so the consent alone
+    decides it). One query for any number of participants (two when a rule excludes Part 2
+    records)."""
+    from openiop.participants.disclosure import protected_q
+    from openiop.participants.models import Consent, Participant
+
+    pids = set(participant_ids)
+    kinds = FAMILY_SCOPE_KINDS.get(consent_scope)
+    if not pids or kinds is None:
+        return {}
+    rules = [TABLE[kind].get(Role.FAMILY, {}).get(Rel.FAMILY) for kind in kinds]
+    if any(r is None for r in rules):
+        return {}
+    now = now or timezone.now()
+    consents = Consent.objects.filter(
+        participant_id__in=pids, kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True,
+        related_person__participant_id__in=pids, related_person__user__is_active=True,
+        related_person__user__role=Role.FAMILY,
+    ).select_related("related_person__user").order_by("pk")
+    if user_id is not None:
+        consents = consents.filter(related_person__user_id=user_id)
+    excluded: set[int] = set()
+    if any(r is not None and r.part2_excluded for r in rules):
+        excluded = set(Participant.objects.filter(pk__in=pids).filter(protected_q(""))
+                       .values_list("pk", flat=True))
+    out: dict[int, list[User]] = defaultdict(list)
+    for consent in consents:
+        if consent.participant_id in excluded or consent.related_person is None:
+            continue
+        if consent.related_person.participant_id != consent.participant_id:
+            continue
+        if not consent.is_active_at(now) or consent_scope not in (consent.scopes or []):
+            continue
+        user = consent.related_person.user
+        if user is not None and user not in out[consent.participant_id]:
+            out[consent.participant_id].append(user)
+    return dict(out)
 
 
 def family_participant_ids(actor: User, kind: Kind) -> list[int]:
