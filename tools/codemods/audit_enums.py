@@ -13,7 +13,8 @@ calls:
     PYTHONPATH=src .venv/bin/python tools/codemods/audit_enums.py src tests
 
 `--check` changes nothing and exits 1 when something would change; `--list` prints every
-literal found with its member. A literal that is no member (a new object type) is reported
+literal found with its member. A line ending in the comment `# audit-enums: keep` is left
+as it is (a test that passes a string on purpose, to see it refused). A literal that is no member (a new object type) is reported
 with its place and left alone, and the exit status is 2: add the value to `ObjectType` in
 src/openiop/audit/vocabulary.py (its stored value exactly) and run the codemod again.
 
@@ -118,7 +119,10 @@ class Found:
     member: str | None  # None: not a member
 
 
-def find(path: pathlib.Path, tree: ast.AST) -> list[Found]:
+KEEP = "# audit-enums: keep"
+
+
+def find(path: pathlib.Path, tree: ast.AST, lines: list[str] | None = None) -> list[Found]:
     out = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -130,6 +134,8 @@ def find(path: pathlib.Path, tree: ast.AST) -> list[Found]:
                 continue
             expr = slot_value(node, slot)
             for lit in literals(expr) if expr is not None else []:
+                if lines is not None and lines[lit.lineno - 1].rstrip().endswith(KEEP):
+                    continue
                 value = slot.prefix + lit.value
                 try:
                     member = enum(value).name
@@ -234,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in files(args.paths):
         source = path.read_text()
         tree = ast.parse(source)
-        found = find(path, tree)
+        found = find(path, tree, source.splitlines())
         if args.list:
             for f in found:
                 print(f"{path}:{f.node.lineno}: {f.enum_name} {f.value!r} -> {f.member}")

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.demo.generator import DemoContext
 from openiop.intake.models import Referral, SafetyTask, SafetyTaskEscalation
 from openiop.intake.safety import route_assignee
@@ -103,7 +104,7 @@ def _escalated(ctx: DemoContext, unacknowledged: list[Any]) -> None:
     SafetyTask.objects.filter(pk=task.pk).update(escalation_level=3,
                                                  acknowledge_due_at=at + timedelta(hours=1))
     SafetyTaskEscalation.objects.create(task=task, step=3, recipient=director, escalated_at=at)
-    audit_record(actor=None, action="change", object_type="safety_task", object_id=task.code,
+    audit_record(actor=None, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK, object_id=task.code,
                  participant=task.participant, organization=ctx.organization,
                  reason=f"escalated to program director (user {director.pk})")
 

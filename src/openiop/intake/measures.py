@@ -17,6 +17,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
@@ -90,7 +91,7 @@ def measure_record(
     )
     with transaction.atomic():
         response.save()
-        audit_record(actor=actor, action="create", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=participant, request=request)
         if result.safety:
             safety_task_open(
@@ -134,7 +135,7 @@ def measure_record_partial_safety(
     )
     with transaction.atomic():
         response.save()
-        audit_record(actor=actor, action="create", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=participant, request=request,
                      reason="partial: safety item answered")
         safety_task_open(
@@ -160,7 +161,7 @@ def measure_mark_entered_in_error(
         ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
         if updated != 1:
             raise InvalidTransition("This response is already marked entered in error.")
-        audit_record(actor=actor, action="change", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=response.participant,
                      request=request, reason=f"entered in error: {reason.strip()}"[:500])
     response.refresh_from_db()

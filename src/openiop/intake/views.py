@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
@@ -57,7 +58,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(referral_queue(user=request.user, status=status), 25).get_page(
         request.GET.get("page"))
     filters = [("open", "Open"), *list(Referral.Status.choices), ("", "All")]
-    audit_list_view(request=request, object_type="referral_list")
+    audit_list_view(request=request, object_type=ObjectType.REFERRAL_LIST)
     return render(request, "intake/referral_list.html", {
         "page": page, "status": status, "counts": counts, "filters": filters,
         "tasks": open_safety_tasks(user=request.user)[:20],

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 
 from .models import Participant
@@ -38,8 +39,8 @@ def get_participant_for_user(
     *,
     request: HttpRequest | None = None,
     perm: Perm = Perm.PARTICIPANT_VIEW,
-    audit_action: str | None = "view",
-    object_type: str = "participant",
+    audit_action: Action | None = Action.VIEW,
+    object_type: ObjectType = ObjectType.PARTICIPANT,
     kind: Kind | None = None,
     action: str | None = None,
 ) -> Participant:
