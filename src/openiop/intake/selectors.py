@@ -22,12 +22,17 @@ def _org_id(user: User) -> int:
     return -1 if org_id is None else org_id
 
 
+# The referral queue's filter for every referral still moving (Referral.OPEN_STATUSES): a
+# filter of the queue beside the statuses themselves, never a stored status.
+OPEN_REFERRALS = "open"
+
+
 def referral_queue(*, user: User, status: str = "") -> QuerySet[Referral]:
     if not has_perm(user, Perm.INTAKE_MANAGE):
         return Referral.objects.none()
     qs = Referral.objects.filter(organization_id=_org_id(user)).select_related(
         "program", "participant")
-    if status == "open":
+    if status == OPEN_REFERRALS:
         qs = qs.filter(status__in=Referral.OPEN_STATUSES)
     elif status:
         qs = qs.filter(status=status)

@@ -71,7 +71,7 @@ def charges(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{result.created} new charge lines "
                                       f"({result.already} were already captured).")
     status = request.GET.get("status", "")
-    page = Paginator(reports.charges_list(org.pk, status if status in ("open", "claimed", "void")
+    page = Paginator(reports.charges_list(org.pk, status if status in Charge.Status.values
                                           else ""), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/charges.html", {
         "form": form, "result": result, "page": page, "status": status,
