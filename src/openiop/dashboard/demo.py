@@ -31,11 +31,11 @@ def _new_contacts(ctx: DemoContext) -> None:
     Referral.objects.bulk_create([
         Referral(organization=ctx.organization, program=program, source="finder",
                  name="Dana Whitfield", phone="614-555-0142", reason="Asked to be called back "
-                 "about evening groups.", received_at=morning, status="new"),
+                 "about evening groups.", received_at=morning, status=Referral.Status.NEW),
         Referral(organization=ctx.organization, program=program, source="self_check",
                  name="Lee Okafor", email="lee.okafor@example.org", reason="Self-check: "
                  "moderate depression and anxiety; asked to be contacted.",
-                 received_at=morning - timedelta(hours=20), status="new"),
+                 received_at=morning - timedelta(hours=20), status=Referral.Status.NEW),
     ])
 
 
@@ -64,7 +64,8 @@ def _rotas(ctx: DemoContext) -> None:
 def _task_deadlines(ctx: DemoContext) -> None:
     """Give the open tasks their program and deadline (as if raised in the last days),
     acknowledge about half, and let the oldest unacknowledged one escalate."""
-    tasks = list(SafetyTask.objects.filter(organization=ctx.organization, status="open")
+    tasks = list(SafetyTask.objects.filter(organization=ctx.organization,
+                                           status=SafetyTask.Status.OPEN)
                  .select_related("measure_response__episode__program__organization",
                                  "referral__program__organization", "assigned_to")
                  .order_by("pk"))

@@ -23,7 +23,7 @@ from openiop.audit.services import audit_record
 from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking
+from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking, Session
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings
 from ..formats import (
@@ -119,7 +119,7 @@ def note_start(*, actor: User, session: Any, request: HttpRequest | None = None)
     existing = Note.objects.filter(session=session).first()
     if existing is not None:
         return existing
-    if session.status == "cancelled":
+    if session.status == Session.Status.CANCELLED:
         raise ValidationError({"session": "The session was cancelled: there is nothing to note."})
     if session.starts_at > timezone.now():
         raise ValidationError({"session": "A note can be started once the session has begun."})

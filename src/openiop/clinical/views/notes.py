@@ -511,7 +511,7 @@ def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
         bookings__participant=participant,
         bookings__attendance__status__in=Attendance.ATTENDED,
         notes__isnull=True, ends_at__lte=now, ends_at__gte=now - timezone.timedelta(days=14),
-    ).exclude(status="cancelled")
+    ).exclude(status=Session.Status.CANCELLED)
     if not allowed:
         candidates = candidates.filter(facilitator=request.user)
     sessions_without_note = list(
