@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from openiop.audit.models import AccessEvent
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 from openiop.participants.models import Consent, DisclosurePurpose, Participant, RecipientKind
 from tests.fhir.conftest import part2_consent, registered_app
@@ -25,6 +26,7 @@ def app(world):
 
 def decide(world, recipient, purpose=TREATMENT, participant=None, records=None, **kw):
     person = participant or world.participant
+    kw.setdefault("object_type", ObjectType.PARTICIPANT)
     return dis.disclosure(world.clinician, person, records or [person], channel="test",
                           recipient=recipient, purpose=purpose, **kw)
 

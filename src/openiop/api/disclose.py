@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 
 from .request import StaffRequest
@@ -35,20 +36,20 @@ def _attach_notice(request: HttpRequest, notice: str, scope: str = "") -> None:
 
 
 def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
-            object_type: str) -> list[Any]:
+            object_type: ObjectType) -> list[Any]:
     """The records that may go to the requester (all of them for the program's staff)."""
     recipient, purpose = dis.request_party(request)
     decision = dis.disclosure(
         request.user, participant, list(records), channel=dis.Channel.API,
         recipient=recipient, purpose=purpose, request=request,
-        object_type=f"api.{object_type}", object_id=participant.code,
+        object_type=object_type, object_id=participant.code,
         audit=not recipient.internal)
     _attach_notice(request, decision.notice, decision.consent_scope)
     return decision.released
 
 
 def release_one(request: StaffRequest, participant: Any, record: Any, *,
-                object_type: str) -> Any:
+                object_type: ObjectType) -> Any:
     released = release(request, participant, [record], object_type=object_type)
     if not released:
         raise Http404

@@ -48,7 +48,7 @@ def diagnoses_for(participant: Any, *, include_inactive: bool = False) -> list[D
     qs = Diagnosis.objects.filter(participant=participant).select_related("recorded_by")
     if not include_inactive:
         qs = qs.filter(status=DiagnosisStatus.ACTIVE)
-    return sorted(qs, key=lambda d: (d.status != "active", d.rank != "principal", d.recorded_at))
+    return sorted(qs, key=lambda d: (d.status != DiagnosisStatus.ACTIVE, d.rank != "principal", d.recorded_at))
 
 
 def condition_rows(participant: Any) -> list[dict[str, Any]]:
@@ -63,7 +63,7 @@ def condition_rows(participant: Any) -> list[dict[str, Any]]:
             "code": dx.icd_code,
             "display": dx.description,
             "clinical_status": clinical.get(dx.status, ""),
-            "verification_status": ("entered-in-error" if dx.status == "entered-in-error"
+            "verification_status": ("entered-in-error" if dx.status == DiagnosisStatus.ENTERED_IN_ERROR
                                     else "confirmed"),
             "category": "encounter-diagnosis",
             "rank": 1 if dx.rank == "principal" else 2,

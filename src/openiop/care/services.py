@@ -21,6 +21,7 @@ from django.utils import timezone
 from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
 from .gates import intake_desk
@@ -209,7 +210,7 @@ def episode_admit(
             )
             if referral is not None:
                 desk.mark_referral(episode=episode, referral=referral, waitlisted=on_waitlist)
-            audit_record(actor=actor, action="create", object_type="episode",
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.EPISODE,
                          object_id=episode.code, participant=participant, request=request,
                          reason=_with_notes("waitlisted" if on_waitlist else "admitted",
                                             exception=exception, safety=safety))
@@ -250,7 +251,7 @@ def waitlist_admit(
         _cas_episode(episode, expected=(EpisodeOfCare.Status.WAITLIST,),
                      status=EpisodeOfCare.Status.ACTIVE, admitted_on=admitted_on, **changes)
         desk.mark_referral(episode=episode)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes("admitted from waitlist", safety=safety))
     return episode
@@ -359,7 +360,7 @@ def episode_change_level(
         )
         _cas_episode(episode, expected=(EpisodeOfCare.Status.ACTIVE,), version=version,
                      level_of_care=to_level)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes(f"step-{actual} {change.from_level}->{to_level}",
                                         safety=safety))
@@ -388,7 +389,7 @@ def episode_set_authorized_level(
     with transaction.atomic():
         _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES, version=version,
                      authorized_level_of_care=level)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason="authorized level")
     return episode
@@ -431,7 +432,7 @@ def episode_set_family_therapist(
     with transaction.atomic():
         _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES, version=version,
                      family_therapist=family_therapist)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason="family therapist named" if family_therapist else
                      "family therapist cleared")
@@ -501,7 +502,7 @@ def episode_discharge(
             medications=medications.strip(), supports=supports.strip(), recorded_by=actor,
             safety_decision=safety,
         )
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes(f"discharged: {reason}", safety=safety))
     return discharge
@@ -526,7 +527,7 @@ def program_settings_update(*, actor: User, program: Program, values: dict[str, 
     with transaction.atomic():
         Program.objects.filter(pk=program.pk).update(settings=stored)
         program.settings = stored
-        audit_record(actor=actor, action="change", object_type="care.Program",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CARE_PROGRAM,
                      object_id=program.code, organization=program.organization,
                      request=request, reason="program settings changed")
     return program

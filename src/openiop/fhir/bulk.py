@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
 from openiop.jobs.models import Job
@@ -291,7 +292,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
         else:
             (folder / f"{name}.ndjson").unlink()
     summary = ", ".join(f"{o['type']} {o['count']}" for o in output) or "no resources"
-    audit_record(actor=user, action="export", object_type="fhir.$export", object_id=job.code,
+    audit_record(actor=user, action=Action.EXPORT, object_type=ObjectType.FHIR_EXPORT, object_id=job.code,
                  organization=org, recipient=recipient.label, purpose=purpose,
                  reason=f"FHIR bulk export ({level}"
                  f"{', program ' + str(program.code) if program else ''}"
@@ -305,12 +306,12 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                    for record in [dis.Record(name, sud_record=True)] * count]
         decision = dis.disclosure(user, person, records, channel=dis.Channel.BULK,
                                   recipient=recipient, purpose=purpose,
-                                  object_type="fhir.$export", object_id=person.code)
+                                  object_type=ObjectType.FHIR_EXPORT, object_id=person.code)
         part2.add(decision, len(records))
     if withheld:
         dis.audit_refusal(actor=user, participant=None, organization=org,
                           channel=dis.Channel.BULK, recipient=recipient, purpose=purpose,
-                          withheld=withheld, object_type="fhir.$export", object_id=job.code)
+                          withheld=withheld, object_type=ObjectType.FHIR_EXPORT, object_id=job.code)
     result = {"transactionTime": transaction_time.isoformat(), "request": request_url,
               "output": output, "withheld": withheld}
     if part2.notice:
@@ -395,7 +396,7 @@ def _status(request: HttpRequest, code: str) -> HttpResponse:
             {"state": Job.State.FAILED, "finished_at": timezone.now()}
             if not job.is_finished else {}))
         shutil.rmtree(export_dir(job.code), ignore_errors=True)
-        audit_record(actor=request.user, action="change", object_type="fhir.$export",
+        audit_record(actor=request.user, action=Action.CHANGE, object_type=ObjectType.FHIR_EXPORT,
                      object_id=job.code, organization=job.organization, request=request,
                      reason="Bulk export cancelled and its files deleted")
         return HttpResponse(status=202)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from openiop.access.decisions import scope
 from openiop.access.policy import FHIR_KINDS
 from openiop.audit.services import audit_views
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 
 from . import part2
@@ -139,6 +140,12 @@ def render(spec: Spec, row: Any) -> dict[str, Any]:
     return part2.label(resource) if row.fhir_part2 else resource
 
 
+def fhir_object_type(spec: Spec) -> ObjectType:
+    """The audit object type of a resource: "fhir.<resource type>" (ValueError for a type
+    the audit vocabulary does not list)."""
+    return ObjectType(f"fhir.{spec.name}")
+
+
 def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
             channel: str = dis.Channel.FHIR) -> list[Any]:
     """The rows that go, decided per participant by `participants.disclosure` (which also
@@ -156,7 +163,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
         decision = dis.disclosure(
             request.user, person, [dis.Record(spec.name, r, r.fhir_part2) for r in own],
             channel=channel, recipient=recipient, purpose=purpose, request=request,
-            object_type=f"fhir.{spec.name}", object_id=person.code)
+            object_type=fhir_object_type(spec), object_id=person.code)
         kept |= {id(r) for r in decision.released}
         if decision.consent_scope:  # 42 CFR 2.32(b), sent beside the notice (notice_headers)
             scopes = getattr(request, "_openiop_consent_scopes", [])
@@ -166,7 +173,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
         if recipient.internal:
             viewed.append(person)
     # The program's own staff: one `view` event per participant shown, written together.
-    audit_views(actor=request.user, participants=viewed, object_type=f"fhir.{spec.name}",
+    audit_views(actor=request.user, participants=viewed, object_type=fhir_object_type(spec),
                 request=request)
     return [r for r in rows if id(r) in kept]
 
@@ -177,7 +184,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
     dis.audit_refusal(actor=request.user, participant=participant,
                       organization=request.user.staff_profile.organization,
                       channel=dis.Channel.FHIR, recipient=recipient, purpose=purpose,
-                      withheld=withheld, request=request, object_type=f"fhir.{spec.name}",
+                      withheld=withheld, request=request, object_type=fhir_object_type(spec),
                       object_id=participant.code if participant is not None else "search")
 
 

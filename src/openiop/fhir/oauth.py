@@ -40,6 +40,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.chart import Panel
 from openiop.core.decorators import staff_required
 from openiop.participants.models import Participant
@@ -377,7 +378,7 @@ class SmartAuthorizationView(AuthorizationView):
                 if self.smart_patient is None:
                     return self._pick_again(form, application, scopes)
             if self.smart_patient is not None:
-                audit_record(actor=self.request.user, action="view", object_type="oauth.launch",
+                audit_record(actor=self.request.user, action=Action.VIEW, object_type=ObjectType.OAUTH_LAUNCH,
                              object_id=application.client_id, participant=self.smart_patient,
                              request=self.request,
                              reason=f"SMART app {application.name} opened for this "
@@ -439,7 +440,7 @@ def launch_from_chart(request: HttpRequest, code: Any) -> HttpResponse:
     launch = LaunchContext.objects.create(application=registration.application,
                                           user=request.user, participant=participant,
                                           created_at=timezone.now())
-    audit_record(actor=request.user, action="view", object_type="oauth.launch",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.OAUTH_LAUNCH,
                  object_id=registration.application.client_id, participant=participant,
                  request=request,
                  reason=f"SMART app {registration.application.name} launched from the "

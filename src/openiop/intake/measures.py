@@ -17,6 +17,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
@@ -101,7 +102,7 @@ def _store(response: MeasureResponse, *, actor: User, result: Any,
     participant, episode = response.participant, response.episode
     with transaction.atomic():
         response.save()
-        audit_record(actor=actor, action="create", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=participant, request=request,
                      reason=reason)
         if response.safety_flag:
@@ -161,7 +162,7 @@ def measure_mark_entered_in_error(
         ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
         if updated != 1:
             raise InvalidTransition("This response is already marked entered in error.")
-        audit_record(actor=actor, action="change", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=response.participant,
                      request=request, reason=f"entered in error: {reason.strip()}"[:500])
     response.refresh_from_db()

@@ -27,6 +27,7 @@ from django.utils import timezone
 from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 from openiop.notifications.selectors import on_call_for
 from openiop.notifications.services import notify, task_message
@@ -119,7 +120,7 @@ def safety_task_open(
     )
     with transaction.atomic():
         task.save()
-        audit_record(actor=actor, action="create", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=participant, organization=organization,
                      request=request,
                      reason="assigned" if assignee else "no assignee: directors told")
@@ -167,7 +168,7 @@ def safety_task_acknowledge(*, actor: User, task: SafetyTask,
         if updated != 1:
             raise InvalidTransition("This safety task is already acknowledged or resolved.",
                                     field="status")
-        audit_record(actor=actor, action="change", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization, request=request, reason="acknowledged")
     task.refresh_from_db()
@@ -201,7 +202,7 @@ def safety_task_resolve(
             raise InvalidTransition("This safety task is already resolved.", field="status")
         SafetyTask.objects.filter(pk=task.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=actor)
-        audit_record(actor=actor, action="change", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization, request=request,
                      reason=f"resolved: {outcome}")
@@ -252,7 +253,7 @@ def _escalate_one(task: SafetyTask, now: datetime) -> SafetyTaskEscalation | Non
         except IntegrityError:
             transaction.set_rollback(True)  # this step was stored by a concurrent sweep
             return None
-        audit_record(actor=None, action="change", object_type="safety_task",
+        audit_record(actor=None, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization,
                      reason=f"escalated to {SafetyTaskEscalation.Step(step).label.lower()} "

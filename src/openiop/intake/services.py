@@ -17,6 +17,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.levels import LevelOfCare
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import PHONE_VALIDATOR, Participant
@@ -103,7 +104,7 @@ def referral_create(
     )
     with transaction.atomic():
         referral.save()
-        audit_record(actor=actor, action="create", object_type="referral",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, organization=organization, request=request)
     return referral
 
@@ -175,7 +176,7 @@ def referral_start_screening(
         _advance(referral, expected=(Referral.Status.NEW,), version=version,
                  status=Referral.Status.SCREENING, screening_at=timezone.now(),
                  participant=participant, date_of_birth=dob or participant.date_of_birth)
-        audit_record(actor=actor, action="change", object_type="referral",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, participant=participant, request=request,
                      reason="screening started")
     return referral
@@ -335,7 +336,7 @@ def _assess(*, actor: User, participant: Participant, referral: Referral | None,
         if referral is not None and referral.status == Referral.Status.SCREENING:
             _advance(referral, expected=(Referral.Status.SCREENING,), version=None,
                      status=Referral.Status.ASSESSMENT, assessment_at=timezone.now())
-        audit_record(actor=actor, action="create", object_type="loc_assessment",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.LOC_ASSESSMENT,
                      object_id=assessment.code, participant=participant, request=request,
                      reason=", ".join(w for w in ("override" if assessment.is_override else "",
                                                   "" if decides else "proposed") if w))
@@ -383,7 +384,7 @@ def loc_confirm(
             cssrs_response=screen.cssrs)
         if updated != 1:
             raise InvalidTransition("This level of care is already decided.", field="status")
-        audit_record(actor=actor, action="change", object_type="loc_assessment",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.LOC_ASSESSMENT,
                      object_id=assessment.code, participant=assessment.participant,
                      request=request, reason="confirmed"
                      + (" with override" if decided != assessment.recommended_level else ""))
@@ -432,7 +433,7 @@ def referral_close(
         _advance(referral, expected=Referral.OPEN_STATUSES, version=version, status=status,
                  outcome_note=note.strip(), referred_to=referred_to.strip()[:200],
                  closed_at=timezone.now())
-        audit_record(actor=actor, action="change", object_type="referral",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, participant=referral.participant,
                      organization=referral.organization, request=request, reason=status)
     return referral

@@ -28,6 +28,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from openiop.audit.vocabulary import Action, ObjectType
+
 from .models import Job
 
 KIND = "pdf_export"
@@ -138,7 +140,7 @@ def download_response(request: HttpRequest, job: Job) -> HttpResponse:
     import_string(PDFS[what][1])(request, **job.params["params"])
     participant = (Participant.objects.filter(pk=job.params.get("participant_id")).first()
                    if job.params.get("participant_id") else None)
-    audit_record(actor=request.user, action="export", object_type="download",
+    audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.DOWNLOAD,
                  object_id=job.code, participant=participant,
                  organization=job.organization if participant is None else None,
                  request=request, reason=f"{filename}, prepared in the background"[:255])

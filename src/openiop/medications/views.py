@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
@@ -28,7 +29,7 @@ TAB = "medications:participant_medications"
 
 def _participant(request: HttpRequest, code: Any) -> Any:
     return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.MEDICATION_VIEW, object_type="medications")
+                                    perm=Perm.MEDICATION_VIEW, object_type=ObjectType.MEDICATIONS)
 
 
 def _order(participant: Any, order_code: Any) -> MedicationOrder:
@@ -375,7 +376,7 @@ def index(request: HttpRequest) -> HttpResponse:
     overdue = selectors.overdue_reviews(org_id, actor=request.user)
     gaps = selectors.naloxone_gaps(org_id, actor=request.user)
     screens = selectors.unexpected_screens(org_id, actor=request.user)
-    audit_record(actor=request.user, action="view", object_type="medication_dashboard",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.MEDICATION_DASHBOARD,
                  organization=request.user.staff_profile.organization, request=request)
     return render(request, "medications/index.html", {
         "overdue": overdue, "gaps": gaps, "screens": screens,
@@ -404,7 +405,7 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
     participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
     if participant is None:
         raise Http404
-    audit_record(actor=user, action="view", object_type="my_medications",
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.MY_MEDICATIONS,
                  participant=participant, request=request)
     form = forms.MyAdherenceForm(request.POST or None)
     if request.method == "POST" and submit(form, lambda d: services.adherence_record(

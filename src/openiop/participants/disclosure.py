@@ -44,6 +44,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .models import (
     PURPOSE_COVERS,
@@ -354,8 +355,8 @@ def _as_record(item: Any) -> Record:
 
 
 def disclosure(actor: User, participant: Participant, records: Iterable[Any], *, channel: str,
-               recipient: Recipient, purpose: str, request: HttpRequest | None = None,
-               object_type: str = "", object_id: Any = "", audit: bool = True,
+               recipient: Recipient, purpose: str, object_type: ObjectType,
+               request: HttpRequest | None = None, object_id: Any = "", audit: bool = True,
                count_only: int = 0) -> Decision:
     """Which of `records` (Record or model instances) may go to `recipient` for `purpose`
     through `channel`; audited (a `disclose` event for an outside recipient, a `denied`
@@ -388,34 +389,33 @@ def disclosure(actor: User, participant: Participant, records: Iterable[Any], *,
         part2_released=part2_released, withheld=withheld)
     if not audit:
         return decision
-    otype = object_type or f"{channel}"
     common = {"actor": actor, "participant": participant, "request": request,
-              "object_type": otype, "object_id": object_id or participant.code,
+              "object_type": object_type, "object_id": object_id or participant.code,
               "recipient": recipient.label, "purpose": purpose}
     if released and not recipient.internal:
         reason = f"{channel}: {len(released)} record(s)"
         if consent is not None and part2_released:
             reason += f" under 42 CFR Part 2 consent {consent.code}"
-        decision.events.append(audit_record(action="disclose", reason=reason[:500], **common))
+        decision.events.append(audit_record(action=Action.DISCLOSE, reason=reason[:500], **common))
     if withheld:
         decision.events.append(audit_refusal(
             actor=actor, participant=participant, organization=None, channel=channel,
             recipient=recipient, purpose=purpose, withheld=withheld, request=request,
-            object_type=otype, object_id=object_id or participant.code))
+            object_type=object_type, object_id=object_id or participant.code))
     return decision
 
 
 def audit_refusal(*, actor: User, participant: Participant | None, organization: Any,
                   channel: str, recipient: Recipient, purpose: str, withheld: int,
-                  request: HttpRequest | None = None, object_type: str = "",
+                  object_type: ObjectType, request: HttpRequest | None = None,
                   object_id: Any = "") -> Any:
     """The `denied` event of a refusal, with the recipient and purpose asked for (also for a
     search that withheld records of several participants: then `participant` is None)."""
     from openiop.audit.services import audit_record
 
     return audit_record(
-        actor=actor, action="denied", participant=participant, organization=organization,
-        request=request, object_type=object_type or channel, object_id=object_id,
+        actor=actor, action=Action.DENIED, participant=participant, organization=organization,
+        request=request, object_type=object_type, object_id=object_id,
         recipient=recipient.label, purpose=purpose,
         reason=(f"{channel}: 42 CFR Part 2: {withheld} record(s) withheld, no active consent "
                 "naming this recipient for this purpose")[:500])

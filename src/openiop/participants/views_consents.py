@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -88,7 +89,7 @@ def render_consents(request: HttpRequest, participant: Participant, *,
 @require_GET
 def consent_list(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="consents")
+                                           object_type=ObjectType.CONSENTS)
     return render_consents(request, participant)
 
 
@@ -176,7 +177,7 @@ def consent_print(request: HttpRequest, code: str, consent_code: str) -> HttpRes
     participant = get_participant_for_user(request.user, code, request=request,
                                            audit_action=None)
     consent = _consent(participant, consent_code)
-    audit_record(actor=request.user, action="print", object_type="consent",
+    audit_record(actor=request.user, action=Action.PRINT, object_type=ObjectType.CONSENT,
                  object_id=consent.code, participant=participant, request=request)
     return render(request, "participants/consent_print.html",
                   {"participant": participant, "consent": consent,

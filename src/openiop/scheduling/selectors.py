@@ -353,9 +353,9 @@ def compliance_rows(organization: Any, week_start: date,
         status = r["attendance__status"]
         if status in ATTENDED_STATUSES:
             st["attended"] += r["attendance__minutes_attended"] or 0
-        elif status == "absent":
+        elif status == Attendance.Status.ABSENT:
             st["absences"] += 1
-        elif status == "excused":
+        elif status == Attendance.Status.EXCUSED:
             st["excused"] += 1
         elif r["session__starts_at"] > now:
             st["upcoming"] += length

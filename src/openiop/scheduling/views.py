@@ -242,7 +242,7 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
         except ValueError:
             error = "Minutes attended: enter a whole number."
         # The box starts at the full length: untouched, Late / Left early take 15 minutes off.
-        if minutes == session.duration_minutes and status in ("late", "left_early"):
+        if minutes == session.duration_minutes and status in (Attendance.Status.LATE, Attendance.Status.LEFT_EARLY):
             minutes = None
     version = request.POST.get("version")
     if not error:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition
 
 from .. import icd10
@@ -51,7 +52,7 @@ def diagnosis_add(
             code_set_version=icd10.CODE_SET_VERSION, billable=found.billable, rank=rank,
             onset_on=onset, recorded_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="diagnosis", object_id=dx.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.DIAGNOSIS, object_id=dx.code,
                      participant=participant, request=request)
     return dx
 
@@ -73,7 +74,7 @@ def diagnosis_make_principal(*, actor: User, diagnosis: Diagnosis, version: int,
             rank=DiagnosisRank.PRINCIPAL, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
-        audit_record(actor=actor, action="change", object_type="diagnosis",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.DIAGNOSIS,
                      object_id=diagnosis.code, participant=diagnosis.participant,
                      request=request, reason="made principal")
     diagnosis.refresh_from_db()
@@ -99,7 +100,7 @@ def diagnosis_resolve(*, actor: User, diagnosis: Diagnosis, resolved_on: date | 
             status=status, resolved_on=day, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
-        audit_record(actor=actor, action="change", object_type="diagnosis",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.DIAGNOSIS,
                      object_id=diagnosis.code, participant=diagnosis.participant,
                      request=request, reason=status)
     diagnosis.refresh_from_db()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -32,15 +33,15 @@ def _dx_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> A
     if not selectors.may_view_diagnoses(request.user):
         raise Http404
     return get_participant_for_user(request.user, code, request=request,
-                                    audit_action="view" if audit else None,
-                                    object_type="diagnoses")
+                                    audit_action=Action.VIEW if audit else None,
+                                    object_type=ObjectType.DIAGNOSES)
 
 
 def _billing_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.BILLING_VIEW,
-                                           audit_action="view" if audit else None,
-                                           object_type="billing")
+                                           audit_action=Action.VIEW if audit else None,
+                                           object_type=ObjectType.BILLING)
     if not selectors.may_read_billing(request.user, participant):
         raise Http404
     return participant
@@ -278,7 +279,7 @@ def my_costs(request: HttpRequest) -> HttpResponse:
     participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
     if participant is None:
         raise Http404
-    audit_record(actor=user, action="view", object_type="my_costs", participant=participant,
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.MY_COSTS, participant=participant,
                  request=request)
     episode = current_episode(participant)
     return render(request, "billing/my_costs.html", {

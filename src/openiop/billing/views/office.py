@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -66,7 +67,7 @@ def charges(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{result.created} new charge lines "
                                       f"({result.already} were already captured).")
     status = request.GET.get("status", "")
-    page = Paginator(reports.charges_list(org.pk, status if status in ("open", "claimed", "void")
+    page = Paginator(reports.charges_list(org.pk, status if status in Charge.Status.values
                                           else ""), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/charges.html", {
         "form": form, "result": result, "page": page, "status": status,
@@ -140,7 +141,7 @@ def claim_void(request: HttpRequest, claim_code: Any) -> HttpResponse:
 @require_GET
 def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
     claim = _claim(request, claim_code)
-    audit_record(actor=request.user, action="view", object_type="claim", object_id=claim.code,
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.CLAIM, object_id=claim.code,
                  participant=claim.participant, request=request)
     payments = list(claim.payments.select_related("remittance").prefetch_related("adjustments"))
     adjustments = [
@@ -197,7 +198,7 @@ def batches(request: HttpRequest) -> HttpResponse:
 def batch_download(request: HttpRequest, batch_code: Any) -> HttpResponse:
     batch = get_object_or_404(ClaimBatch, organization_id=request.user.staff_organization_id,
                               code=batch_code)
-    audit_record(actor=request.user, action="export", object_type="claim_batch",
+    audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.CLAIM_BATCH,
                  object_id=batch.code, organization=batch.organization, request=request)
     response = HttpResponse(batch.content, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="837{batch.claim_type}-' \
@@ -233,7 +234,7 @@ def remittance_detail(request: HttpRequest, remittance_code: Any) -> HttpRespons
     remittance = get_object_or_404(Remittance, organization_id=request.user.staff_organization_id,
                                    code=remittance_code)
     # It names the participants it paid: a read of their records, audited as the API's is.
-    audit_record(actor=request.user, action="view", object_type="remittance",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.REMITTANCE,
                  object_id=remittance.code, organization=remittance.organization, request=request)
     payments = list(remittance.payments.select_related("claim__participant")
                     .prefetch_related("adjustments"))

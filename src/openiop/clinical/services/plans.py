@@ -20,6 +20,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, NotPermitted
 
 from ..models import (
@@ -132,7 +133,7 @@ def _bump(*, actor: User, plan: TreatmentPlan, version: int, summary: str,
         TreatmentPlanRevision.objects.create(plan=plan, number=plan.revision,
                                              snapshot=plan_snapshot(plan), summary=summary[:300],
                                              created_by=actor, updated_at=timezone.now())
-    audit_record(actor=actor, action="change", object_type="treatment_plan",
+    audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.TREATMENT_PLAN,
                  object_id=plan.code, participant=plan.participant, request=request,
                  reason=summary[:500])
     return plan
@@ -156,7 +157,7 @@ def plan_start(*, actor: User, participant: Any, episode: Any | None, statement:
             next_review_due=started + timedelta(days=review_days(episode.program)),
             created_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="treatment_plan",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.TREATMENT_PLAN,
                      object_id=plan.code, participant=participant, request=request)
         plan = _bump(actor=actor, plan=plan, version=plan.version, summary="Plan started",
                      request=request)
@@ -299,13 +300,13 @@ def plan_acknowledge(*, actor: User, plan: TreatmentPlan, method: str, version: 
     return plan
 
 
-def plan_export(*, actor: User, plan: TreatmentPlan, action: str,
+def plan_export(*, actor: User, plan: TreatmentPlan, action: Action,
                 request: HttpRequest | None = None) -> None:
     """Record a print or PDF export of a treatment plan as a disclosure."""
-    if action not in ("print", "export"):
+    if action not in (Action.PRINT, Action.EXPORT):
         raise ValueError(action)
     if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the treatment plan.")
-    audit_record(actor=actor, action=action, object_type="treatment_plan",
+    audit_record(actor=actor, action=action, object_type=ObjectType.TREATMENT_PLAN,
                  object_id=plan.code, participant=plan.participant, request=request,
                  reason=f"revision {plan.revision}")

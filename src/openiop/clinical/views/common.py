@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.permissions import Perm
+from openiop.audit.vocabulary import Action
 from openiop.participants.selectors import get_participant_for_user
 
 from ..models import Note
@@ -30,7 +31,7 @@ def get_note_for_user(request: HttpRequest, code: Any) -> Note:
 def chart_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
     return get_participant_for_user(request.user, code, request=request,
                                     perm=Perm.CLINICAL_VIEW,
-                                    audit_action="view" if audit else None)
+                                    audit_action=Action.VIEW if audit else None)
 
 
 # Service error keys a person should not read ("override_reason"); nested keys such as

@@ -17,6 +17,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
 from openiop.core.forms import submit
@@ -279,10 +280,10 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
             request, what="treatment_plan", filename=f"treatment-plan-{plan.code}.pdf",
             size=plan_size(snapshot), label=f"Treatment plan PDF (revision {plan.revision})",
             params={"plan_id": plan.pk, "notice": notice}, participant=participant,
-            audit=lambda: services.plan_export(actor=request.user, plan=plan, action="export",
+            audit=lambda: services.plan_export(actor=request.user, plan=plan, action=Action.EXPORT,
                                                request=request))
     services.plan_export(actor=request.user, plan=plan,
-                         action="print" if fmt == "print" else "export", request=request)
+                         action=Action.PRINT if fmt == "print" else Action.EXPORT, request=request)
     signatures = plan_signature_record(plan)
     if fmt == "pdf":
         response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures,
@@ -329,11 +330,11 @@ def safety_plan_export(request: HttpRequest, code: str, version: int, fmt: str) 
     if plan is None:
         raise Http404
     if fmt == "view":
-        audit_record(actor=request.user, action="view", object_type="safety_plan",
+        audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.SAFETY_PLAN,
                      object_id=plan.code, participant=participant, request=request)
     else:
         services.safety_plan_export(actor=request.user, plan=plan,
-                                    action="print" if fmt == "print" else "export",
+                                    action=Action.PRINT if fmt == "print" else Action.EXPORT,
                                     request=request)
     if fmt == "pdf":
         response = HttpResponse(safety_plan_pdf(plan), content_type="application/pdf")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict
 
 from .. import interactions, rules
@@ -70,7 +71,7 @@ def allergy_record(
             participant=participant, catalog_key=key, substance=(text or (entry.name if entry else ""))[:200],
             drug_class=drug_class, kind=kind, reaction=reaction.strip()[:300],
             severity=severity, noted_on=noted_on, recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="allergy", object_id=row.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ALLERGY, object_id=row.code,
                      participant=participant, request=request)
     return row
 
@@ -89,7 +90,7 @@ def allergy_set_status(
         if updated != 1:
             raise Conflict("Someone changed this allergy after you opened it. Nothing was "
                            "saved; reload and try again.", field="version")
-        audit_record(actor=actor, action="change", object_type="allergy",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ALLERGY,
                      object_id=allergy.code, participant=allergy.participant,
                      request=request, reason=status)
     allergy.refresh_from_db()
@@ -112,7 +113,7 @@ def no_known_allergies_record(
     with transaction.atomic():
         row = AllergyStatement.objects.create(participant=participant, stated_on=day,
                                               note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="allergy_statement",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ALLERGY_STATEMENT,
                      object_id=row.pk, participant=participant, request=request,
                      reason="no known drug allergies")
     return row

@@ -18,6 +18,7 @@ from openiop.access.decisions import require
 from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import DomainError
 
 from .. import interactions, rules
@@ -123,6 +124,6 @@ def save_acks(order: MedicationOrder, warnings: list[interactions.Warning],
             order=order, rule_id=w.rule_id, title=w.title[:200], medications=w.involved[:500],
             reason=acks[w.rule_id].strip()[:500], acknowledged_by=actor,
         )
-        audit_record(actor=actor, action="change", object_type="interaction_ack",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.INTERACTION_ACK,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=f"acknowledged {w.rule_id}")

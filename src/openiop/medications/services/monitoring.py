@@ -19,6 +19,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
 from .. import dosing, rules
@@ -58,7 +59,7 @@ def use_disorder_record(
     with transaction.atomic():
         row = UseDisorder.objects.create(participant=participant, substance=substance,
                                          noted_on=noted_on, note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="use_disorder", object_id=row.pk,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.USE_DISORDER, object_id=row.pk,
                      participant=participant, request=request)
     return row
 
@@ -85,7 +86,7 @@ def use_disorder_resolve(
             resolved_on=resolved_on)
         if updated != 1:
             raise InvalidTransition("This entry is already resolved.", field="resolved_on")
-        audit_record(actor=actor, action="change", object_type="use_disorder",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.USE_DISORDER,
                      object_id=row.pk, participant=row.participant, request=request,
                      reason="resolved")
     row.resolved_on = resolved_on
@@ -130,7 +131,7 @@ def reconciliation_record(
                            reason=MedicationChange.Reason.NO_LONGER_TAKING,
                            note=f"Stopped at {rec.get_point_display().lower()} reconciliation",
                            request=request)
-        audit_record(actor=actor, action="create", object_type="med_reconciliation",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MED_RECONCILIATION,
                      object_id=rec.code, participant=participant, request=request, reason=point)
     return rec
 
@@ -171,7 +172,7 @@ def adherence_record(
             reporter=(AdherenceCheck.Reporter.PARTICIPANT if by_participant
                       else AdherenceCheck.Reporter.STAFF),
             note=note[:500], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="adherence_check",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ADHERENCE_CHECK,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
@@ -192,7 +193,7 @@ def side_effect_record(
         row = SideEffectReport.objects.create(
             participant=participant, order=order, effect=effect.strip()[:200], severity=severity,
             onset_on=onset_on, action=action[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="side_effect", object_id=row.pk,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SIDE_EFFECT, object_id=row.pk,
                      participant=participant, request=request)
     return row
 
@@ -240,7 +241,7 @@ def screen_record(
         for r in rows:
             r.screen = screen
         DrugScreenResult.objects.bulk_create(rows)
-        audit_record(actor=actor, action="create", object_type="drug_screen",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.DRUG_SCREEN,
                      object_id=screen.code, participant=participant, request=request)
     return screen
 
@@ -257,7 +258,7 @@ def review_record(
     with transaction.atomic():
         row = MedicationReview.objects.create(participant=participant, reviewed_on=day,
                                               reviewer=actor, note=note[:500])
-        audit_record(actor=actor, action="create", object_type="medication_review",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEDICATION_REVIEW,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
@@ -275,7 +276,7 @@ def naloxone_record(
         row = NaloxoneCheck.objects.create(
             participant=participant, checked_on=day, on_hand=bool(on_hand or kit_dispensed),
             kit_dispensed=kit_dispensed, note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="naloxone_check",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.NALOXONE_CHECK,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
@@ -325,6 +326,6 @@ def administration_record(
             order=order, administered_at=administered_at, dose=amount, unit=unit,
             route=given_route, site=site[:100], lot=lot[:60], expires_on=expires_on,
             note=note[:300], administered_by=actor)
-        audit_record(actor=actor, action="create", object_type="med_administration",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MED_ADMINISTRATION,
                      object_id=row.code, participant=participant, request=request)
     return row

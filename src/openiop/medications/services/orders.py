@@ -25,6 +25,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.selectors import current_episode
 
@@ -195,7 +196,7 @@ def order_create(
             frequency=order.frequency, changed_by=actor, note=(data.get("note") or "")[:500],
             override_reason=override,
         )
-        audit_record(actor=actor, action="create", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=participant, request=request,
                      reason=f"coding: {order.coding}" + ("; daily maximum overridden"
                                                           if override else ""))
@@ -352,7 +353,7 @@ def order_adjust(
             effective_date=when, dose=new_dose, unit=new_unit, frequency=new_freq,
             previous_dose=order.dose, changed_by=actor, override_reason=override,
         )
-        audit_record(actor=actor, action="change", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=reason + ("; daily maximum overridden" if override else ""))
         save_acks(order, warnings, acknowledgements or {}, actor, request)
@@ -383,7 +384,7 @@ def order_stop(
             effective_date=when, dose=order.dose, unit=order.unit, frequency=order.frequency,
             previous_dose=order.dose, changed_by=actor,
         )
-        audit_record(actor=actor, action="change", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=f"stopped: {reason}")
     order.refresh_from_db()

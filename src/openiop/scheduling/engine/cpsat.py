@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 from .cadence import settle, unmet
 from .continuity import keep_usual
 from .greedy import changed_needs, greedy_choice
-from .model import MINUTES_PER_DAY, Instance, Plan
+from .model import MINUTES_PER_DAY, Instance, Plan, PlanStatus
 from .options import (
     W_BALANCE,
     W_BELOW_MIN,
@@ -168,7 +168,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     gaps = settlement.gaps
     start = keep_usual(instance, options, _start_from(options, greedy, settlement.start))
     plan_started = time.perf_counter()
-    fallback = make_plan(instance, options, start, None, bound=0, status="GREEDY_FALLBACK",
+    fallback = make_plan(instance, options, start, None, bound=0, status=PlanStatus.GREEDY_FALLBACK,
                          seconds=0.0, method=("greedy" if start == plain_greedy else
                                               "seats-first" if start == greedy else "cadence-first"),
                          gaps=gaps)
@@ -248,7 +248,8 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
     del m, solver
     plan = make_plan(instance, options, chosen, tracks, bound=bound,
-                     status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+                     status=(PlanStatus.OPTIMAL if status == cp_model.OPTIMAL
+                             else PlanStatus.FEASIBLE),
                      seconds=0.0, method="cp-sat", gaps=gaps)
     plan.solve_seconds = time.perf_counter() - started
     plan.baseline = baseline

@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 
 from .continuity import keep_usual
-from .model import Instance, Plan
+from .model import Instance, Plan, PlanStatus
 from .options import AppointmentOption, Options, build_options
 from .plan import make_plan
 from .resources import Ledger
@@ -196,6 +196,6 @@ def solve_greedy(instance: Instance) -> Plan:
     started = time.perf_counter()
     options = build_options(instance)
     chosen = greedy_choice(instance, options)
-    return make_plan(instance, options, chosen, None, bound=0, status="GREEDY",
+    return make_plan(instance, options, chosen, None, bound=0, status=PlanStatus.GREEDY,
                      seconds=time.perf_counter() - started, method="greedy",
                      missing_reason="the greedy baseline found no free time left for it")

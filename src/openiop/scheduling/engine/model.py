@@ -9,9 +9,19 @@ crossing midnight is simply an interval that spans two days.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 MINUTES_PER_DAY = 24 * 60
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class PlanStatus(StrEnum):
+    """How a plan was found (stored as its value in a proposal's metrics)."""
+
+    OPTIMAL = "OPTIMAL"  # CP-SAT proved it the best
+    FEASIBLE = "FEASIBLE"  # CP-SAT's best within its time, not proven
+    GREEDY = "GREEDY"  # the greedy baseline, asked for
+    GREEDY_FALLBACK = "GREEDY_FALLBACK"  # CP-SAT found nothing in time: the greedy plan
 
 
 @dataclass(frozen=True)
@@ -205,7 +215,7 @@ class Plan:
     unmet_needs: tuple[str, ...]
     objective: int
     bound: int
-    status: str  # OPTIMAL | FEASIBLE | GREEDY | INFEASIBLE
+    status: PlanStatus
     solve_seconds: float
     explanations: tuple[Explanation, ...] = ()
     method: str = "cp-sat"

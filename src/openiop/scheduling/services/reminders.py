@@ -32,6 +32,7 @@ from django.utils import timezone
 from openiop.access.decisions import family_members_allowed
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.notifications.services import notify
 from openiop.organizations.models import Organization
 
@@ -115,13 +116,13 @@ def _send_once(booking: Booking, user: User, is_family: bool, org: Organization,
             return False
         if is_family:
             # Telling a family member of a session is a disclosure under their consent.
-            audit_record(actor=None, action="disclose", object_type="session_reminder",
+            audit_record(actor=None, action=Action.DISCLOSE, object_type=ObjectType.SESSION_REMINDER,
                          object_id=booking.code, participant=booking.participant,
                          organization=org, recipient=f"family member (user {user.pk})",
                          purpose="family-access consent: family schedule",
                          reason="day-before session reminder")
         else:
-            audit_record(actor=None, action="create", object_type="session_reminder",
+            audit_record(actor=None, action=Action.CREATE, object_type=ObjectType.SESSION_REMINDER,
                          object_id=booking.code, participant=booking.participant,
                          organization=org, reason=f"day-before reminder to user {user.pk}")
         notify(users=[user], text=reminder_text(booking.session, org.zone), now=now)
