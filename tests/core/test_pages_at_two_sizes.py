@@ -78,7 +78,7 @@ PINNED: dict[str, int] = {
     "nav: Jobs": 8,
     "chart tab: Overview": 33,
     "chart tab: Diagnoses": 27,
-    "chart tab: Care": 32,
+    "chart tab: Care": 33,  # + the named family therapist's choices
     "chart tab: Schedule": 33,
     "chart tab: Notes": 28,
     "chart tab: Treatment plan": 31,
