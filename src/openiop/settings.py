@@ -187,6 +187,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.NoStoreMiddleware",
+    # A read-only request asks who is on a participant's care team once, not once per check.
+    "openiop.access.memo.DecisionMemoMiddleware",
     # Axes must be last: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

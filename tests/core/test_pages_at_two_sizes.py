@@ -61,7 +61,8 @@ MORE_PAGES = [
 
 # Queries per page on SQLite (the session, the user and staff profile, the page's own
 # reads, the chart frame and access checks on a chart tab, an audit event where it reads a
-# participant's record).
+# participant's record). A chart tab asks each access relationship once
+# (openiop.access.memo).
 PINNED: dict[str, int] = {
     "nav: My work": 21,
     "nav: Participants": 16,
@@ -76,18 +77,18 @@ PINNED: dict[str, int] = {
     "nav: Audit": 8,
     "nav: Staff": 13,
     "nav: Jobs": 8,
-    "chart tab: Overview": 33,
-    "chart tab: Diagnoses": 27,
-    "chart tab: Care": 32,
-    "chart tab: Schedule": 33,
-    "chart tab: Notes": 28,
-    "chart tab: Treatment plan": 31,
-    "chart tab: Measures": 29,
-    "chart tab: Skills": 36,
-    "chart tab: Medications": 39,
-    "chart tab: Consents": 31,
-    "chart tab: Billing": 37,
-    "chart tab: Access log": 25,
+    "chart tab: Overview": 31,
+    "chart tab: Diagnoses": 25,
+    "chart tab: Care": 30,
+    "chart tab: Schedule": 31,
+    "chart tab: Notes": 26,
+    "chart tab: Treatment plan": 27,
+    "chart tab: Measures": 27,
+    "chart tab: Skills": 34,
+    "chart tab: Medications": 37,
+    "chart tab: Consents": 29,
+    "chart tab: Billing": 36,
+    "chart tab: Access log": 24,
     "week grid: track": 13,
     "week grid: room": 13,
     "week grid: clinician": 13,
