@@ -27,8 +27,9 @@ from tests.conftest import login
 # openiop.access.memo), the plan with its tree (one query per level, read once: 5 fewer than
 # when the snapshot read the tree again), its revisions, reviews and safety plan, the
 # staff for the intervention form, and the view's audit event (on PostgreSQL one more:
-# the advisory lock that serializes the organization's audit chain).
-PLAN_TAB_QUERIES = 34 + (1 if connection.vendor == "postgresql" else 0)
+# the advisory lock that serializes the organization's audit chain). No session write:
+# within a minute of the last (openiop.core.sessions).
+PLAN_TAB_QUERIES = 31 + (1 if connection.vendor == "postgresql" else 0)
 
 
 def _grow_plan(world, plan, n):
