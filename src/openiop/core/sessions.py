@@ -1,7 +1,7 @@
 """Saving the session never undoes, or hides, what a request already did.
 
-Django saves the session after the view has answered (every request here: the idle logoff
-counts from the last one). By then the view's writes are committed; if that save failed
+Django saves the session after the view has answered (when the request changed it, or to
+renew its idle expiry: below). By then the view's writes are committed; if that save failed
 (the session store unreachable, the database read-only, the session ended in another tab),
 Django would answer 500 or 400 for a request whose change was made, and the user, told it
 failed, would send it again. Here the session is saved whole or not at all, and its failure
@@ -46,6 +46,7 @@ def renew_when_stale(request: HttpRequest) -> None:
     accessed = session.accessed  # looking here is not the page's use of the session
     written = session.get(WRITTEN_AT_KEY)
     now = timezone.now().timestamp()
+    # Loaded only now: a cookie whose session has expired or ended loads as empty.
     if not session.is_empty() and (
         session.modified or not isinstance(written, (int, float))
         or not 0 <= now - written < WRITE_SLACK_SECONDS
