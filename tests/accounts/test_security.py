@@ -288,3 +288,25 @@ def test_the_idle_logoff_keeps_to_fifteen_minutes_within_the_slack(world, settin
         response = client.get("/participants/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_signing_out_leaves_no_session_behind(world, settings):
+    """The renewal stamp never brings an ended session back: not the signed-out one, and a
+    request with its stale cookie creates no session (a row holding only the stamp)."""
+    from django.contrib.sessions.models import Session
+
+    client = Client()
+    assert _login(client, "clin", PASSWORD).status_code == 302
+    stale = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=stale).exists()
+    # What is left is the "You are signed out" message's, for nobody.
+    left = Session.objects.count()
+    assert all("_auth_user_id" not in s.get_decoded() for s in Session.objects.all())
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = stale
+    response = other.get("/participants/")
+    assert response.status_code == 302
+    assert Session.objects.count() == left
+    assert settings.SESSION_COOKIE_NAME not in response.cookies or not response.cookies[
+        settings.SESSION_COOKIE_NAME].value
