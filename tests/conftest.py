@@ -228,9 +228,23 @@ def world(db) -> World:
 
 
 def login(user: User) -> Client:
+    """A client signed in as `user`, its session stamped as written now, as a sign-in through
+    the sign-in page leaves it (openiop.core.sessions: the next minute's requests do not write
+    the session again)."""
     client = Client()
     client.force_login(user)
+    stamp_session(client)
     return client
+
+
+def stamp_session(client: Client) -> None:
+    from django.utils import timezone
+
+    from openiop.core.sessions import WRITTEN_AT_KEY
+
+    session = client.session
+    session[WRITTEN_AT_KEY] = timezone.now().timestamp()
+    session.save()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from django.utils import timezone
 from openiop.accounts.models import Role, User
 from openiop.core.exceptions import NotPermitted
 
+from .memo import remembered
 from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
 
 
@@ -86,9 +87,10 @@ def is_care_team(actor: User, participant: Any) -> bool:
         return False
     if getattr(actor, "role", "") == Role.DIRECTOR:
         return True
-    return participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES).filter(
+    return remembered(("care_team", uid, participant.pk), lambda: participant.episodes.filter(
+        status__in=EpisodeOfCare.OPEN_STATUSES).filter(
         Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
-    ).exists()
+    ).exists())
 
 
 def active_grant(actor: User, participant: Any) -> Any:
@@ -97,8 +99,9 @@ def active_grant(actor: User, participant: Any) -> Any:
 
     if getattr(actor, "pk", None) is None:
         return None
-    return BreakGlassGrant.objects.active(timezone.now()).filter(
-        actor_id=actor.pk, participant_id=participant.pk).order_by("-expires_at").first()
+    return remembered(("grant", actor.pk, participant.pk), lambda: BreakGlassGrant.objects.active(
+        timezone.now()).filter(actor_id=actor.pk, participant_id=participant.pk).order_by(
+        "-expires_at").first())
 
 
 def is_part2(participant: Any) -> bool:
@@ -106,7 +109,8 @@ def is_part2(participant: Any) -> bool:
     (participants.disclosure.is_part2_participant)."""
     from openiop.participants.disclosure import is_part2_participant
 
-    return is_part2_participant(participant)
+    return remembered(("part2", getattr(participant, "pk", None)),
+                      lambda: is_part2_participant(participant))
 
 
 def family_consents(related: Any) -> list[Any]:

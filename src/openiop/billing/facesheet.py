@@ -35,15 +35,23 @@ def allergies_for(participant: Any) -> list[str] | None:
 
 
 def face_sheet(request: Any, participant: Any, episode: Any) -> Panel | None:
+    """Each block only for a user the access table lets read its record kind (diagnoses:
+    problems; allergies: medications), as on the tab that holds them: for a 42 CFR Part 2
+    participant that is the care team, and the overview must not show what the tab refuses."""
+    from openiop.access.decisions import allows
+    from openiop.access.policy import Kind
+
     user = request.user
     clinical = has_perm(user, Perm.CLINICAL_VIEW)
     data: dict[str, Any] = {"participant": participant, "episode": episode,
                             "show_clinical": clinical}
-    if selectors.may_view_diagnoses(user):
+    if selectors.may_view_diagnoses(user) and allows(user, Kind.PROBLEMS, participant):
         data["diagnoses"] = selectors.diagnoses_for(participant)
         data["show_diagnoses"] = True
     if clinical:
-        data["allergies"] = allergies_for(participant)
+        data["show_allergies"] = allows(user, Kind.MEDICATIONS, participant)
+        if data["show_allergies"]:
+            data["allergies"] = allergies_for(participant)
         from openiop.intake.models import SafetyTask
 
         data["safety_tasks"] = list(SafetyTask.objects.filter(
