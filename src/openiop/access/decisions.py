@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -23,6 +23,9 @@ from openiop.accounts.models import Role, User
 from openiop.core.exceptions import NotPermitted
 
 from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 class AccessDenied(NotPermitted, PermissionDenied):
@@ -136,7 +139,7 @@ def _kinds_of(scopes: set[str]) -> frozenset[Kind]:
     return frozenset(kinds)
 
 
-def _related_person(actor: Any, participant: Any) -> Any:
+def _related_person(actor: User, participant: Participant) -> Any:
     from openiop.participants.models import RelatedPerson
 
     if getattr(actor, "pk", None) is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -20,6 +20,10 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.scheduling.models import Attendance, Booking, Session
 
 from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
@@ -32,13 +36,13 @@ LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
-def may_read_billing(user: Any, participant: Any) -> bool:
+def may_read_billing(user: User, participant: Participant) -> bool:
     """The one access decision for billing reads of a participant."""
     return (has_perm(user, Perm.BILLING_VIEW)
             and getattr(user, "staff_organization_id", None) == participant.organization_id)
 
 
-def may_view_diagnoses(user: Any) -> bool:
+def may_view_diagnoses(user: User) -> bool:
     return has_perm(user, Perm.CLINICAL_VIEW) or has_perm(user, Perm.BILLING_VIEW)
 
 

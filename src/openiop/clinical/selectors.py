@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
@@ -22,6 +22,9 @@ from .models import (
     TreatmentPlan,
     TreatmentProblem,
 )
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 
 def current_safety_plan(participant: Any) -> SafetyPlan | None:
@@ -155,7 +158,7 @@ def active_plan_objectives(participant_ids: Any) -> QuerySet[TreatmentObjective]
     )
 
 
-def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
+def notes_awaiting_signature(user: User) -> QuerySet[Note]:
     """Notes waiting for this person: their own drafts (to sign) and notes of the people
     they supervise that were signed and need a co-signature. Oldest first."""
     from openiop.accounts.models import StaffProfile
@@ -169,7 +172,7 @@ def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
 
 
 def plan_reviews_due(*, organization_id: int, today: date, within_days: int = 7,
-                     therapist_id: int | None = None, actor: Any = None
+                     therapist_id: int | None = None, actor: User | None = None
                      ) -> QuerySet[TreatmentPlan]:
     """Treatment plans of open episodes whose review is due within `within_days` days or
     overdue (of one primary therapist's participants when given; of the plans `actor` may

@@ -46,7 +46,7 @@ NOTE_MAX_CHARS = 4_000
 
 # --- who may hold a task ---------------------------------------------------------------
 
-def can_hold_task(user: Any, organization_id: int | None) -> bool:
+def can_hold_task(user: User | None, organization_id: int | None) -> bool:
     """Assignable = able to open, acknowledge and resolve: active clinical staff with write
     permission in the task's organization."""
     return (user is not None and user.is_active and has_perm(user, Perm.CLINICAL_WRITE)

@@ -20,7 +20,7 @@ import shutil
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -29,6 +29,11 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .models import Job
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from openiop.accounts.models import User
 
 KIND = "pdf_export"
 # What may be prepared: name -> (renderer run by the worker, access check run on download).
@@ -63,7 +68,7 @@ def is_download(job: Job) -> bool:
     return job.kind == KIND
 
 
-def available_to(job: Job, user: Any) -> bool:
+def available_to(job: Job, user: User | AnonymousUser) -> bool:
     """Whether the job's page may link to its file for this user."""
     expiry = expires_at(job)
     return (job.kind == KIND and job.state == Job.State.SUCCEEDED
@@ -91,7 +96,7 @@ def offer_or_start(request: HttpRequest, *, what: str, label: str, params: dict[
 
     if audit is not None:
         audit()
-    user: Any = request.user
+    user = cast("User", request.user)  # the views call this after their staff check
     job = start_job(
         actor=user, kind=KIND, label=label, handler="openiop.jobs.downloads.run_pdf",
         organization=user.staff_profile.organization, request=request,

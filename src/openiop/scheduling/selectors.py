@@ -46,7 +46,11 @@ from .hours import (
 from .models import APPOINTMENT_KINDS, Attendance, Booking, Session
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from django_stubs_ext import WithAnnotations
+
+    from openiop.accounts.models import User
 
 
 class _FlagFields(TypedDict):
@@ -66,14 +70,14 @@ def org_tz(organization: Any) -> zoneinfo.ZoneInfo:
     return organization.zone
 
 
-def sessions_visible_to(user: Any) -> QuerySet[Session]:
+def sessions_visible_to(user: User) -> QuerySet[Session]:
     org_id = getattr(user, "staff_organization_id", None)
     if org_id is None:
         return Session.objects.none()
     return Session.objects.filter(program__organization_id=org_id)
 
 
-def get_session_for_user(user: Any, code: Any) -> Session:
+def get_session_for_user(user: User, code: UUID | str) -> Session:
     try:
         return sessions_visible_to(user).select_related(
             "program__organization", "track", "room", "facilitator", "site").get(code=code)
