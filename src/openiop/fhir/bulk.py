@@ -26,7 +26,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -166,7 +166,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                         "(the only format this server writes).", "_outputFormat")
     since = request.GET.get("_since")
     since_at = _since(since) if since else None
-    user: Any = request.user
+    user = cast(User, request.user)  # the FHIR views require a signed-in staff user
     org = user.staff_profile.organization
     program = None
     if group:
@@ -253,7 +253,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                job: Job, progress: Any, patient_id: int | None = None,
                system: bool = False, client_id: int | None = None) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
-    user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
+    user = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
     program = Program.objects.get(pk=program_id) if program_id else None
     since_at = datetime.fromisoformat(since) if since else None

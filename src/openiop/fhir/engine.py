@@ -14,7 +14,7 @@ does not reveal that the person has Part 2 records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import BooleanField, Case, QuerySet, Value, When
@@ -32,6 +32,9 @@ from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
 from .smart import PATIENT, coverage
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -54,7 +57,7 @@ def reach(request: Any, spec: Spec, action: str) -> str | None:
                     system=getattr(request, "smart_system", False))
 
 
-def require_perm(user: Any, spec: Spec, request: Any = None, action: str = "r") -> None:
+def require_perm(user: User, spec: Spec, request: Any = None, action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
     if not spec.permitted(user):
@@ -72,7 +75,7 @@ def only_patient(request: Any, spec: Spec, action: str) -> Any:
     return request.smart_patient
 
 
-def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySet:
+def rows_for(request: Any, spec: Spec, action: str, user: User | None = None) -> QuerySet:
     """Spec.queryset (the user's organization), narrowed by the one access decision
     (`openiop.access.scope`: for a Part 2 participant, clinical records reach only the care
     team or a break-the-glass grant, exactly as on the pages), and limited to the launch
@@ -88,7 +91,7 @@ def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySe
     return qs
 
 
-def context(user: Any) -> Ctx:
+def context(user: User) -> Ctx:
     return Ctx(user, user.staff_profile.organization.zone)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
@@ -48,6 +48,9 @@ from openiop.participants.selectors import get_participant_for_user, participant
 from .jwks import JwksUnavailable, keys_at, parse_jwks
 from .models import AssertionJti, ClientRegistration, LaunchContext, TokenContext
 from .smart import is_backend
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +274,7 @@ def wants_patient(scopes: list[str]) -> bool:
     return "launch/patient" in scopes or any(s.startswith("patient/") for s in scopes)
 
 
-def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
+def launch_for(user: User, application: Any, launch: str) -> Participant | None:
     """The participant of a valid EHR launch (this user, this app, not expired)."""
     code = _uuid_or_none(launch)
     if code is None:
@@ -285,7 +288,7 @@ def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
     return participants_visible_to(user).filter(pk=found.participant_id).first()
 
 
-def candidates(user: Any, query: str) -> QuerySet:
+def candidates(user: User, query: str) -> QuerySet:
     people = participants_visible_to(user)
     for word in query.split()[:4]:
         people = people.filter(Q(legal_last_name__istartswith=word) | Q(
@@ -408,7 +411,7 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 # --- EHR launch from the chart -------------------------------------------------------------
 
-def launchable_apps(user: Any) -> QuerySet:
+def launchable_apps(user: User) -> QuerySet:
     return ClientRegistration.objects.filter(
         organization_id=user.staff_organization_id, actor__isnull=True,
     ).exclude(launch_url="").select_related("application").order_by("application__name", "pk")
