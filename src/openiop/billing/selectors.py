@@ -23,6 +23,7 @@ from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
     from openiop.participants.models import Participant
 
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
@@ -48,14 +49,14 @@ def may_view_diagnoses(user: User) -> bool:
 
 # --- diagnoses -------------------------------------------------------------------------
 
-def diagnoses_for(participant: Any, *, include_inactive: bool = False) -> list[Diagnosis]:
+def diagnoses_for(participant: Participant, *, include_inactive: bool = False) -> list[Diagnosis]:
     qs = Diagnosis.objects.filter(participant=participant).select_related("recorded_by")
     if not include_inactive:
         qs = qs.filter(status=DiagnosisStatus.ACTIVE)
     return sorted(qs, key=lambda d: (d.status != "active", d.rank != "principal", d.recorded_at))
 
 
-def condition_rows(participant: Any) -> list[dict[str, Any]]:
+def condition_rows(participant: Participant) -> list[dict[str, Any]]:
     """Plain dicts for a FHIR R4 Condition per diagnosis (category encounter-diagnosis)."""
     clinical = {"active": "active", "resolved": "resolved"}
     rows = []
@@ -81,7 +82,7 @@ def condition_rows(participant: Any) -> list[dict[str, Any]]:
 
 # --- coverage and authorizations -------------------------------------------------------
 
-def coverages_for(participant: Any, *, on: date | None = None) -> list[Coverage]:
+def coverages_for(participant: Participant, *, on: date | None = None) -> list[Coverage]:
     qs = Coverage.objects.filter(participant=participant).select_related("payer")
     if on is not None:
         qs = qs.filter(effective_on__lte=on).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
@@ -152,7 +153,7 @@ class AuthWarning:
 
 
 def authorization_warnings(*, organization_id: int, today: date | None = None,
-                           participant: Any | None = None,
+                           participant: Participant | None = None,
                            review_within_days: int = REVIEW_DUE_DAYS,
                            ending_within_days: int | None = None) -> list[AuthWarning]:
     """Warnings for a worklist ("My work") or a chart: a concurrent review due within
@@ -201,7 +202,7 @@ def authorization_warnings(*, organization_id: int, today: date | None = None,
 
 
 def _outside_authorization(organization_id: int, today: date, auths: list[Authorization],
-                           participant: Any | None, url: Any) -> list[AuthWarning]:
+                           participant: Participant | None, url: Any) -> list[AuthWarning]:
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     coverages = Coverage.objects.filter(
         participant__organization_id=organization_id, payer__requires_authorization=True,
@@ -238,7 +239,7 @@ def _outside_authorization(organization_id: int, today: date, auths: list[Author
     return out
 
 
-def chart_flags(participant: Any, episode: Any) -> list:
+def chart_flags(participant: Participant, episode: EpisodeOfCare) -> list:
     """Chart header flags: authorization warnings for this participant."""
     from openiop.core.chart import Flag
 
@@ -256,7 +257,7 @@ CERT_DUE_DAYS = 7  # warn this many days before a Medicare IOP recertification i
 
 
 def medicare_iop_episodes(*, organization_id: int, today: date,
-                          participant: Any | None = None) -> list[Any]:
+                          participant: Participant | None = None) -> list[Any]:
     """Open IOP episodes whose participant has Medicare coverage active today, with
     `.certifications` (latest first). Three queries."""
     from openiop.care.models import EpisodeOfCare
@@ -294,7 +295,7 @@ class CertWarning:
 
 
 def certification_warnings(*, organization_id: int, today: date | None = None,
-                           participant: Any | None = None) -> list[CertWarning]:
+                           participant: Participant | None = None) -> list[CertWarning]:
     """Medicare IOP certifications missing, overdue, or due within CERT_DUE_DAYS
     (42 CFR 424.24(d)); for "My work" and the chart. Three queries."""
     today = today or timezone.localdate()

@@ -25,9 +25,10 @@ from .models import (
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 
-def current_safety_plan(participant: Any) -> SafetyPlan | None:
+def current_safety_plan(participant: Participant) -> SafetyPlan | None:
     """The participant's latest safety-plan version, or None when there is none.
 
     Used by the staff chart and by the participant's portal. Does not audit: the caller
@@ -41,7 +42,7 @@ def current_safety_plan(participant: Any) -> SafetyPlan | None:
     )
 
 
-def safety_plan_versions(participant: Any) -> QuerySet[SafetyPlan]:
+def safety_plan_versions(participant: Participant) -> QuerySet[SafetyPlan]:
     return SafetyPlan.objects.filter(participant=participant).select_related(
         "created_by"
     ).order_by("-version")
@@ -73,7 +74,7 @@ def addenda_for(note: Note, participant_ids: set[int] | None = None) -> list[Add
             or a.participant_id in participant_ids]
 
 
-def notes_for_participant(participant: Any) -> QuerySet[Note]:
+def notes_for_participant(participant: Participant) -> QuerySet[Note]:
     """Individual/family/medication notes about the participant and group notes they are in."""
     # The group notes as a subquery, not an OR across a join of the entries (which needs
     # DISTINCT over every note of the chart and cannot use either index alone).
@@ -120,7 +121,7 @@ def plan_signature_record(plan: TreatmentPlan) -> dict[str, Any]:
     return {"clinician": signature_label(clinician), "lines": lines}
 
 
-def treatment_plan_for(participant: Any, *, tree: bool = True) -> TreatmentPlan | None:
+def treatment_plan_for(participant: Participant, *, tree: bool = True) -> TreatmentPlan | None:
     """The participant's current plan (for the open episode if any, else the latest).
 
     With `tree`, its problems, goals, objectives and interventions come along in one query
@@ -138,7 +139,7 @@ def treatment_plan_for(participant: Any, *, tree: bool = True) -> TreatmentPlan 
     return qs.first()
 
 
-def open_objectives(participant: Any) -> QuerySet[TreatmentObjective]:
+def open_objectives(participant: Participant) -> QuerySet[TreatmentObjective]:
     return TreatmentObjective.objects.filter(
         goal__problem__plan__participant=participant, status=TreatmentObjective.Status.OPEN
     ).order_by("target_date")

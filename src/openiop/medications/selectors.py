@@ -129,7 +129,7 @@ def dose_timeline_specs(orders: list[MedicationOrder], today: date | None = None
     return charts
 
 
-def allergy_status(participant: Any) -> dict[str, Any]:
+def allergy_status(participant: Participant) -> dict[str, Any]:
     """Active allergies, the latest "no known drug allergies" statement, and whether the
     chart has an allergy statement at all."""
     active = list(Allergy.objects.filter(participant=participant, status=Allergy.Status.ACTIVE))
