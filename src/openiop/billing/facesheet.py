@@ -4,7 +4,7 @@ care team and open safety tasks, each shown only to roles that may see it."""
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 
@@ -13,8 +13,12 @@ from openiop.core.chart import Panel
 
 from . import selectors
 
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
-def allergies_for(participant: Any) -> list[str] | None:
+
+def allergies_for(participant: Participant) -> list[str] | None:
     """Allergies as short strings, or None when no app records allergies.
 
     Hook: if `openiop.medications.selectors.allergies_for(participant)` exists it is used;
@@ -34,7 +38,7 @@ def allergies_for(participant: Any) -> list[str] | None:
     return [str(a) for a in model.objects.filter(participant=participant)]
 
 
-def face_sheet(request: Any, participant: Any, episode: Any) -> Panel | None:
+def face_sheet(request: Any, participant: Participant, episode: EpisodeOfCare | None) -> Panel | None:
     user = request.user
     clinical = has_perm(user, Perm.CLINICAL_VIEW)
     data: dict[str, Any] = {"participant": participant, "episode": episode,

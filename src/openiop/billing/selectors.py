@@ -239,7 +239,7 @@ def _outside_authorization(organization_id: int, today: date, auths: list[Author
     return out
 
 
-def chart_flags(participant: Participant, episode: EpisodeOfCare) -> list:
+def chart_flags(participant: Participant, episode: EpisodeOfCare | None) -> list:
     """Chart header flags: authorization warnings for this participant."""
     from openiop.core.chart import Flag
 

@@ -35,6 +35,7 @@ from .smart import PATIENT, coverage
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -174,7 +175,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
     return [r for r in rows if id(r) in kept]
 
 
-def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
+def denied(request: HttpRequest, spec: Spec, participant: Participant, withheld: int,
            who: Party) -> None:
     recipient, purpose = who
     dis.audit_refusal(actor=request.user, participant=participant,

@@ -50,7 +50,10 @@ from .models import AssertionJti, ClientRegistration, LaunchContext, TokenContex
 from .smart import is_backend
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +420,7 @@ def launchable_apps(user: User) -> QuerySet:
     ).exclude(launch_url="").select_related("application").order_by("application__name", "pk")
 
 
-def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel | None:
+def launch_panel(request: HttpRequest, participant: Participant, episode: EpisodeOfCare | None) -> Panel | None:
     """The chart overview's "Launch app" buttons (registered apps with a launch URL)."""
     user = request.user
     if not has_perm(user, Perm.PARTICIPANT_VIEW) or user.staff_organization_id is None:
@@ -430,7 +433,7 @@ def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel 
 
 @staff_required(Perm.PARTICIPANT_VIEW)
 @require_POST
-def launch_from_chart(request: HttpRequest, code: Any) -> HttpResponse:
+def launch_from_chart(request: HttpRequest, code: UUID) -> HttpResponse:
     """POST from the chart: record the launch, send the staff member to the app's launch URL
     with `iss` (this FHIR server) and `launch` (SMART EHR launch)."""
     participant = get_participant_for_user(request.user, code, request=request,

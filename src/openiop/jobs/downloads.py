@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 KIND = "pdf_export"
 # What may be prepared: name -> (renderer run by the worker, access check run on download).
@@ -77,7 +78,7 @@ def available_to(job: Job, user: User | AnonymousUser) -> bool:
 
 
 def offer_or_start(request: HttpRequest, *, what: str, label: str, params: dict[str, Any],
-                   filename: str, size: int, participant: Any = None,
+                   filename: str, size: int, participant: Participant | None = None,
                    audit: Any = None) -> HttpResponse:
     """A large PDF: on GET, the offer to prepare it in the background; on POST, start the
     job (after `audit()`, the view's own export audit) and go to its page.
