@@ -5,7 +5,7 @@ the Notes and Treatment plan tabs stay, they offer to break the glass)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -13,10 +13,11 @@ from openiop.core.chart import Flag
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
     from openiop.participants.models import Participant
 
 
-def break_glass_flags(participant: Any, episode: Any) -> list[Flag]:
+def break_glass_flags(participant: Participant, episode: EpisodeOfCare | None) -> list[Flag]:
     from .models import BreakGlassGrant
 
     grants = (BreakGlassGrant.objects.active(timezone.now()).filter(participant=participant)

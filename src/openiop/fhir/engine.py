@@ -175,7 +175,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
     return [r for r in rows if id(r) in kept]
 
 
-def denied(request: HttpRequest, spec: Spec, participant: Participant, withheld: int,
+def denied(request: HttpRequest, spec: Spec, participant: Participant | None, withheld: int,
            who: Party) -> None:
     recipient, purpose = who
     dis.audit_refusal(actor=request.user, participant=participant,

@@ -16,7 +16,7 @@ per deadline, each step audited and stored once (`SafetyTaskEscalation`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -34,6 +34,9 @@ from openiop.notifications.services import notify, task_message
 from .instruments import ScoreResult
 from .models import SafetyTask, SafetyTaskEscalation
 from .safety_policy import acknowledge_deadline, escalation_interval
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 # 988 Suicide & Crisis Lifeline (US): call or text 988. Shown whenever an answer signals risk.
 CRISIS_LINE = {
@@ -78,7 +81,7 @@ def safety_task_open(
     *,
     organization: Any,
     result: ScoreResult,
-    participant: Any = None,
+    participant: Participant | None = None,
     referral: Any = None,
     measure_response: Any = None,
     assigned_to: Any = None,
