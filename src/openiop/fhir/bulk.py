@@ -26,7 +26,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -48,6 +48,9 @@ from .http import FHIR_JSON, FhirError, fhir_view, respond
 from .registry import SPECS
 from .resources import Spec
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 KIND = "fhir_export"
 NDJSON = "application/fhir+ndjson"
 # _outputFormat values the IG asks servers to accept for NDJSON (section "Query Parameters").
@@ -56,7 +59,7 @@ PARAMS = frozenset({"_outputFormat", "_type", "_since"})
 CANCELLED = "Cancelled by the requester; its files were deleted."
 
 
-def export_dir(job_code: Any) -> Path:
+def export_dir(job_code: UUID) -> Path:
     return Path(settings.OPENIOP_EXPORT_DIR) / str(job_code)
 
 

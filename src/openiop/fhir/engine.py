@@ -185,7 +185,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Participant | None, wi
                       object_id=participant.code if participant is not None else "search")
 
 
-def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
+def read_row(request: HttpRequest, spec: Spec, code: str) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
     who = party(request)

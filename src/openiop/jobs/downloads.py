@@ -31,6 +31,8 @@ from django.utils.module_loading import import_string
 from .models import Job
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from django.contrib.auth.models import AnonymousUser
 
     from openiop.accounts.models import User
@@ -55,7 +57,7 @@ def is_large(size: int) -> bool:
     return size > settings.OPENIOP_PDF_BACKGROUND_CHARS
 
 
-def download_dir(job_code: Any) -> Path:
+def download_dir(job_code: UUID) -> Path:
     return Path(settings.OPENIOP_DOWNLOAD_DIR) / str(job_code)
 
 

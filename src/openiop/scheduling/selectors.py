@@ -543,7 +543,7 @@ def planning_jobs(organization: Any) -> list[Any]:
                 .order_by("-created_at")[:5])
 
 
-def planning_job(organization: Any, code: Any) -> Any:
+def planning_job(organization: Any, code: UUID | str) -> Any:
     from openiop.jobs.models import Job
 
     return Job.objects.filter(organization=organization, kind="plan_week", code=code).first()
