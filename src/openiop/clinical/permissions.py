@@ -41,7 +41,7 @@ def _is_director(user: User) -> bool:
     return getattr(user, "role", "") == Role.DIRECTOR
 
 
-def supervisor_user_id(author: Any) -> int | None:
+def supervisor_user_id(author: User) -> int | None:
     profile = getattr(author, "staff_profile", None)
     if profile is None or profile.supervisor_id is None:
         return None

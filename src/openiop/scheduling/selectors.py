@@ -186,7 +186,7 @@ def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
             "week_start": week_start}
 
 
-def week_sessions(organization: Any, week_start: date, *, track: Any = None, facilitator: Any = None,
+def week_sessions(organization: Any, week_start: date, *, track: Any = None, facilitator: User | None = None,
                   room: Any = None, participant: Participant | None = None
                   ) -> tuple[Sequence[Session], dict[int, int]]:
     """Sessions of one week for a track, clinician, room or participant, with seat counts."""
