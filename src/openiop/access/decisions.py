@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -24,6 +24,9 @@ from openiop.core.exceptions import NotPermitted
 
 from .memo import remembered
 from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 class AccessDenied(NotPermitted, PermissionDenied):
@@ -49,7 +52,7 @@ def require_organization(actor: User, organization_id: int | None,
         raise NotFoundHere(message)
 
 
-def is_own_participant(actor: User, participant: Any) -> bool:
+def is_own_participant(actor: User, participant: Participant) -> bool:
     """The participant themself, signed in to the portal (the "self" relationship)."""
     return (
         getattr(actor, "role", "") == Role.PARTICIPANT
@@ -76,7 +79,7 @@ def participant_of(obj: Any) -> Any:
     return participant
 
 
-def is_care_team(actor: User, participant: Any) -> bool:
+def is_care_team(actor: User, participant: Participant) -> bool:
     """Primary therapist, prescriber or case manager of an open episode, or the program
     director of the participant's organization. The Administrator is not care team for
     clinical records (they break the glass like anyone else)."""
@@ -93,7 +96,7 @@ def is_care_team(actor: User, participant: Any) -> bool:
     ).exists())
 
 
-def active_grant(actor: User, participant: Any) -> Any:
+def active_grant(actor: User, participant: Participant) -> Any:
     """The actor's current break-the-glass grant for this participant, or None."""
     from .models import BreakGlassGrant
 
@@ -104,7 +107,7 @@ def active_grant(actor: User, participant: Any) -> Any:
         "-expires_at").first())
 
 
-def is_part2(participant: Any) -> bool:
+def is_part2(participant: Participant) -> bool:
     """42 CFR Part 2 record: the test the disclosure decision applies
     (participants.disclosure.is_part2_participant)."""
     from openiop.participants.disclosure import is_part2_participant
@@ -140,7 +143,7 @@ def _kinds_of(scopes: set[str]) -> frozenset[Kind]:
     return frozenset(kinds)
 
 
-def _related_person(actor: Any, participant: Any) -> Any:
+def _related_person(actor: User, participant: Participant) -> Any:
     from openiop.participants.models import RelatedPerson
 
     if getattr(actor, "pk", None) is None:
@@ -148,12 +151,12 @@ def _related_person(actor: Any, participant: Any) -> Any:
     return RelatedPerson.objects.filter(user_id=actor.pk, participant_id=participant.pk).first()
 
 
-def _family_kinds(actor: User, participant: Any) -> frozenset[Kind]:
+def _family_kinds(actor: User, participant: Participant) -> frozenset[Kind]:
     related = _related_person(actor, participant)
     return frozenset() if related is None else _kinds_of(family_scopes(related))
 
 
-def family_allows(actor: User, participant: Any, consent_scope: str, *,
+def family_allows(actor: User, participant: Participant, consent_scope: str, *,
                   now: datetime | None = None) -> bool:
     """May this family member see what one consent scope shares (the portal's family
     pages, the family's session reminders)? `family_members_allowed` for one person."""
@@ -219,7 +222,7 @@ def family_participant_ids(actor: User, kind: Kind) -> list[int]:
             if kind in _kinds_of(family_scopes(r))]
 
 
-def relationships(actor: User, participant: Any, kind: Kind | None = None) -> set[Rel]:
+def relationships(actor: User, participant: Participant, kind: Kind | None = None) -> set[Rel]:
     """Which relationships hold between the actor and the participant (for `kind`, when a
     family member's consent matters)."""
     rels: set[Rel] = set()
@@ -252,7 +255,7 @@ def _permits(rule: Rule | None, action: str, part2: Any) -> bool:
     return not (rule.part2_excluded and part2())
 
 
-def decide(actor: User, kind: Kind, participant: Any, *, action: str = "view",
+def decide(actor: User, kind: Kind, participant: Participant, *, action: str = "view",
            rels: set[Rel] | None = None, cache: list[bool] | None = None) -> bool:
     """May `actor` do `action` ("view" or "change") on this participant's `kind` records?
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,11 +18,14 @@ from openiop.audit.vocabulary import Action, ObjectType
 from .decisions import AccessDenied, require_organization
 from .models import BreakGlassGrant
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 BREAK_GLASS_MINUTES = 60
 REASON_LIMIT = 500
 
 
-def break_glass_grant(*, actor: User, participant: Any, reason: str,
+def break_glass_grant(*, actor: User, participant: Participant, reason: str,
                       request: HttpRequest | None = None) -> BreakGlassGrant:
     """Emergency read access to this participant's clinical records for 60 minutes.
 

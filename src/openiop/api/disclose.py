@@ -12,7 +12,7 @@ that the person has Part 2 records (42 CFR 2.13(c)). The 42 CFR 2.32 statement g
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -22,6 +22,9 @@ from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 
 from .request import StaffRequest
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 NOTICE_HEADER = "X-Redisclosure-Notice"
 SCOPE_HEADER = "X-Part2-Consent-Scope"
@@ -35,7 +38,7 @@ def _attach_notice(request: HttpRequest, notice: str, scope: str = "") -> None:
         response[SCOPE_HEADER] = scope  # 42 CFR 2.32(b): the consent's scope goes with it
 
 
-def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
+def release(request: StaffRequest, participant: Participant, records: Iterable[Any], *,
             object_type: ObjectType) -> list[Any]:
     """The records that may go to the requester (all of them for the program's staff)."""
     recipient, purpose = dis.request_party(request)
@@ -48,7 +51,7 @@ def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
     return decision.released
 
 
-def release_one(request: StaffRequest, participant: Any, record: Any, *,
+def release_one(request: StaffRequest, participant: Participant, record: Any, *,
                 object_type: ObjectType) -> Any:
     released = release(request, participant, [record], object_type=object_type)
     if not released:

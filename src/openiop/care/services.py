@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +27,9 @@ from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from .gates import intake_desk
 from .levels import POPULATION_AGES, LevelOfCare, is_step_up
 from .models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange, Program, Track
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 class TrackFull(Conflict):
@@ -90,7 +93,7 @@ def _check_team(actor: User, members: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def check_population(participant: Any, program: Program, on: date) -> None:
+def check_population(participant: Participant, program: Program, on: date) -> None:
     """Refuse a program whose population does not admit the person's age on `on`."""
     low, high = POPULATION_AGES[program.population]
     age = participant.age_on(on)
@@ -109,14 +112,14 @@ def active_count(track: Track) -> int:
 def episode_admit(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     program: Program,
     track: Track,
     level_of_care: str | None = None,
     admitted_on: date | None = None,
-    primary_therapist: Any = None,
-    prescriber: Any = None,
-    case_manager: Any = None,
+    primary_therapist: User | None = None,
+    prescriber: User | None = None,
+    case_manager: User | None = None,
     authorized_level_of_care: str = "",
     referral: Any = None,
     waitlist: bool = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,6 +31,9 @@ from .levels import LEVEL_ORDER
 from .models import EpisodeOfCare
 from .selectors import episode_timeline, programs_for_org, tracks_with_openings
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 
 @staff_required(Perm.PARTICIPANT_VIEW)
 def program_list(request: HttpRequest) -> HttpResponse:
@@ -45,14 +48,14 @@ def program_list(request: HttpRequest) -> HttpResponse:
         "programs": programs, "can_manage": has_perm(request.user, Perm.PROGRAM_MANAGE)})
 
 
-def _episode(participant: Any, code: str) -> EpisodeOfCare:
+def _episode(participant: Participant, code: str) -> EpisodeOfCare:
     episode = participant.episodes.filter(code=code).select_related("program").first()
     if episode is None:
         raise Http404
     return episode
 
 
-def _render(request: HttpRequest, participant: Any, *, status: int = 200,
+def _render(request: HttpRequest, participant: Participant, *, status: int = 200,
             **forms: Any) -> HttpResponse:
     desk = intake_desk()
     org_id = request.user.staff_organization_id

@@ -26,7 +26,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -50,6 +50,9 @@ from .mapping.common import unchecked
 from .registry import SPECS
 from .resources import Spec
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 KIND = "fhir_export"
 NDJSON = "application/fhir+ndjson"
 # _outputFormat values the IG asks servers to accept for NDJSON (section "Query Parameters").
@@ -60,7 +63,7 @@ CHUNK = 500  # rows read at a time
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def export_dir(job_code: Any) -> Path:
+def export_dir(job_code: UUID) -> Path:
     return Path(settings.OPENIOP_EXPORT_DIR) / str(job_code)
 
 
@@ -170,7 +173,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                         "(the only format this server writes).", "_outputFormat")
     since = request.GET.get("_since")
     since_at = _since(since) if since else None
-    user: Any = request.user
+    user = cast(User, request.user)  # the FHIR views require a signed-in staff user
     org = user.staff_profile.organization
     program = None
     if group:
@@ -257,7 +260,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                job: Job, progress: Any, patient_id: int | None = None,
                system: bool = False, client_id: int | None = None) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
-    user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
+    user = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
     program = Program.objects.get(pk=program_id) if program_id else None
     since_at = datetime.fromisoformat(since) if since else None

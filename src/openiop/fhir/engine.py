@@ -14,7 +14,7 @@ does not reveal that the person has Part 2 records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import BooleanField, Case, QuerySet, Value, When
@@ -33,6 +33,10 @@ from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
 from .smart import PATIENT, coverage
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -55,7 +59,7 @@ def reach(request: Any, spec: Spec, action: str) -> str | None:
                     system=getattr(request, "smart_system", False))
 
 
-def require_perm(user: Any, spec: Spec, request: Any = None, action: str = "r") -> None:
+def require_perm(user: User, spec: Spec, request: Any = None, action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
     if not spec.permitted(user):
@@ -73,7 +77,7 @@ def only_patient(request: Any, spec: Spec, action: str) -> Any:
     return request.smart_patient
 
 
-def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySet:
+def rows_for(request: Any, spec: Spec, action: str, user: User | None = None) -> QuerySet:
     """Spec.queryset (the user's organization), narrowed by the one access decision
     (`openiop.access.scope`: for a Part 2 participant, clinical records reach only the care
     team or a break-the-glass grant, exactly as on the pages), and limited to the launch
@@ -89,7 +93,7 @@ def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySe
     return qs
 
 
-def context(user: Any) -> Ctx:
+def context(user: User) -> Ctx:
     return Ctx(user, user.staff_profile.organization.zone)
 
 
@@ -178,7 +182,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
     return [r for r in rows if id(r) in kept]
 
 
-def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
+def denied(request: HttpRequest, spec: Spec, participant: Participant | None, withheld: int,
            who: Party) -> None:
     recipient, purpose = who
     dis.audit_refusal(actor=request.user, participant=participant,
@@ -188,7 +192,7 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
                       object_id=participant.code if participant is not None else "search")
 
 
-def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
+def read_row(request: HttpRequest, spec: Spec, code: str) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
     who = party(request)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
@@ -49,6 +49,12 @@ from openiop.participants.selectors import get_participant_for_user, participant
 from .jwks import JwksUnavailable, keys_at, parse_jwks
 from .models import AssertionJti, ClientRegistration, LaunchContext, TokenContext
 from .smart import is_backend
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +278,7 @@ def wants_patient(scopes: list[str]) -> bool:
     return "launch/patient" in scopes or any(s.startswith("patient/") for s in scopes)
 
 
-def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
+def launch_for(user: User, application: Any, launch: str) -> Participant | None:
     """The participant of a valid EHR launch (this user, this app, not expired)."""
     code = _uuid_or_none(launch)
     if code is None:
@@ -286,7 +292,7 @@ def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
     return participants_visible_to(user).filter(pk=found.participant_id).first()
 
 
-def candidates(user: Any, query: str) -> QuerySet:
+def candidates(user: User, query: str) -> QuerySet:
     people = participants_visible_to(user)
     for word in query.split()[:4]:
         people = people.filter(Q(legal_last_name__istartswith=word) | Q(
@@ -409,13 +415,13 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 # --- EHR launch from the chart -------------------------------------------------------------
 
-def launchable_apps(user: Any) -> QuerySet:
+def launchable_apps(user: User) -> QuerySet:
     return ClientRegistration.objects.filter(
         organization_id=user.staff_organization_id, actor__isnull=True,
     ).exclude(launch_url="").select_related("application").order_by("application__name", "pk")
 
 
-def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel | None:
+def launch_panel(request: HttpRequest, participant: Participant, episode: EpisodeOfCare | None) -> Panel | None:
     """The chart overview's "Launch app" buttons (registered apps with a launch URL)."""
     user = request.user
     if not has_perm(user, Perm.PARTICIPANT_VIEW) or user.staff_organization_id is None:
@@ -428,7 +434,7 @@ def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel 
 
 @staff_required(Perm.PARTICIPANT_VIEW)
 @require_POST
-def launch_from_chart(request: HttpRequest, code: Any) -> HttpResponse:
+def launch_from_chart(request: HttpRequest, code: UUID) -> HttpResponse:
     """POST from the chart: record the launch, send the staff member to the app's launch URL
     with `iss` (this FHIR server) and `launch` (SMART EHR launch)."""
     participant = get_participant_for_user(request.user, code, request=request,

@@ -5,7 +5,7 @@ here."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,8 +25,11 @@ from .instruments import ScoringError, score, score_partial_safety
 from .models import MeasureResponse
 from .safety import safety_task_open
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
-def _check_actor(actor: User, participant: Any) -> str:
+
+def _check_actor(actor: User, participant: Participant) -> str:
     """Staff of the participant's organization who may write clinical or intake records, or
     the participant through the portal. Returns the response's source."""
     if getattr(actor, "is_authenticated", False):
@@ -48,7 +51,7 @@ def _check_actor(actor: User, participant: Any) -> str:
 def measure_record(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     instrument: str,
     answers: dict[str, Any] | list[Any],
     context: str = MeasureResponse.Context.WEEKLY,
@@ -118,7 +121,7 @@ def _store(response: MeasureResponse, *, actor: User, result: Any,
 def measure_record_partial_safety(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     instrument: str,
     answers: dict[str, Any],
     context: str = MeasureResponse.Context.WEEKLY,

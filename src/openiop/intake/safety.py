@@ -16,7 +16,7 @@ per deadline, each step audited and stored once (`SafetyTaskEscalation`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -36,6 +36,9 @@ from .instruments import ScoreResult
 from .models import SafetyTask, SafetyTaskEscalation
 from .safety_policy import acknowledge_deadline, escalation_interval
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 # 988 Suicide & Crisis Lifeline (US): call or text 988. Shown whenever an answer signals risk.
 CRISIS_LINE = {
     "number": "988",
@@ -47,7 +50,7 @@ NOTE_MAX_CHARS = 4_000
 
 # --- who may hold a task ---------------------------------------------------------------
 
-def can_hold_task(user: Any, organization_id: int | None) -> bool:
+def can_hold_task(user: User | None, organization_id: int | None) -> bool:
     """Assignable = able to open, acknowledge and resolve: active clinical staff with write
     permission in the task's organization."""
     return (user is not None and user.is_active and has_perm(user, Perm.CLINICAL_WRITE)
@@ -79,7 +82,7 @@ def safety_task_open(
     *,
     organization: Any,
     result: ScoreResult,
-    participant: Any = None,
+    participant: Participant | None = None,
     referral: Any = None,
     measure_response: Any = None,
     assigned_to: Any = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,6 +27,9 @@ from .loc import LocInputError, recommend
 from .measures import measure_record
 from .models import LevelOfCareAssessment, MeasureResponse, Referral
 from .safety import safety_tasks_attach_referral
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
 
 # Sources a person may use without signing in (the public finder and self-check).
 PUBLIC_SOURCES = (Referral.Source.FINDER, Referral.Source.SELF_CHECK, Referral.Source.SELF)
@@ -205,6 +208,7 @@ def referral_record_screen(
         if duplicate is not None:
             duplicate.was_duplicate = True
             return duplicate
+        assert referral.participant is not None  # linked when screening starts
         response = measure_record(
             actor=actor, participant=referral.participant, instrument=instrument,
             answers=answers, context="intake", sex=sex, request=request,
@@ -236,7 +240,7 @@ def _recent_same_screen(referral: Referral, instrument: str,
 
 
 def scoped_screening(*, participant: Participant, referral: Referral | None = None,
-                     episode: Any = None, cssrs: Any = None) -> dict[str, ScoreResult]:
+                     episode: EpisodeOfCare | None = None, cssrs: Any = None) -> dict[str, ScoreResult]:
     """The latest response to each instrument in the referral's (or episode's) scope,
     re-scored from its stored items. The C-SSRS is `cssrs` (the one the safety rule
     accepted) when given, so an old or earlier-episode C-SSRS never counts."""
@@ -296,7 +300,7 @@ def referral_assess(
                    cssrs=screen.cssrs, decides=decides, request=request)
 
 
-def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: Any,
+def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: EpisodeOfCare | None,
             screening: dict[str, ScoreResult], dimensions: dict[str, Any],
             hours_available: Any, decided_level: str | None, override_reason: str,
             cssrs: Any, decides: bool, request: HttpRequest | None) -> LevelOfCareAssessment:
@@ -439,13 +443,13 @@ def referral_close(
     return referral
 
 
-def referral_mark_admitted(*, referral: Referral, episode: Any) -> None:
+def referral_mark_admitted(*, referral: Referral, episode: EpisodeOfCare) -> None:
     """Called by care.services.episode_admit inside its transaction."""
     _advance(referral, expected=Referral.OPEN_STATUSES, version=None,
              status=Referral.Status.ADMITTED, episode=episode, closed_at=timezone.now())
 
 
-def referral_mark_waitlisted(*, referral: Referral, episode: Any) -> None:
+def referral_mark_waitlisted(*, referral: Referral, episode: EpisodeOfCare) -> None:
     """Called by care.services.episode_admit inside its transaction when the track is full:
     the referral waits in the episode's program (status "waitlisted")."""
     _advance(referral, expected=Referral.OPEN_STATUSES, version=None,

@@ -100,7 +100,7 @@ def _check_rota_manager(actor: User, program: Any) -> None:
 
 
 def on_call_shift_add(*, actor: User, program: Any, weekday: int, start_time: Any,
-                      end_time: Any, user: Any, request: Any = None) -> OnCallShift:
+                      end_time: Any, user: User, request: Any = None) -> OnCallShift:
     """Add one weekly on-call block. The clinician must be able to open a safety task
     (clinical write permission, same organization)."""
     from django.core.exceptions import ValidationError

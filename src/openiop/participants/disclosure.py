@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
@@ -54,6 +54,9 @@ from .models import (
     Participant,
     RecipientKind,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 PART2_KINDS = (Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
 SUD_FOCUSES = ("su", "co")
@@ -146,7 +149,7 @@ class Recipient:
     designations: tuple[str, ...] = ()
 
     @classmethod
-    def program_staff(cls, user: Any) -> Recipient:
+    def program_staff(cls, user: User | AnonymousUser) -> Recipient:
         return cls(PROGRAM_STAFF, getattr(user, "username", "") or "staff")
 
     @classmethod
@@ -194,7 +197,7 @@ def request_party(request: HttpRequest) -> tuple[Recipient, str]:
     return Recipient.program_staff(request.user), DisclosurePurpose.TREATMENT
 
 
-def party_from_params(data: Any, user: Any) -> tuple[Recipient, str]:
+def party_from_params(data: Any, user: User | AnonymousUser) -> tuple[Recipient, str]:
     """(recipient, purpose) of a printed record: `release_to` (a RecipientKind) with
     `recipient` (the name) and `purpose` (a DisclosurePurpose) when it is released to
     someone outside the program; nothing given means a copy for the program's own use."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,10 +26,13 @@ from .models import Consent, Participant
 from .selectors import get_participant_for_user
 from .views import chart_context
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 TAB = "participants:consents"
 
 
-def _consent(participant: Participant, code: Any) -> Consent:
+def _consent(participant: Participant, code: UUID | str) -> Consent:
     consent = participant.consents.select_related("related_person").filter(code=code).first()
     if consent is None:
         raise Http404

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
@@ -23,6 +23,9 @@ from openiop.audit.services import audit_record
 from openiop.audit.vocabulary import Action, ObjectType
 from openiop.participants.consents import FAMILY_SCOPES
 from openiop.participants.models import Participant, RelatedPerson
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 __all__ = ["FAMILY_SCOPES", "audit_view", "deny", "family_consents", "family_portal",
            "family_scopes", "own_object", "participant_portal"]
@@ -36,7 +39,7 @@ def deny(request: HttpRequest, *, object_type: ObjectType, object_id: object = "
     return Http404()
 
 
-def _participant_of(user: Any) -> Participant | None:
+def _participant_of(user: User) -> Participant | None:
     if getattr(user, "role", "") != Role.PARTICIPANT:
         return None
     try:
@@ -45,7 +48,7 @@ def _participant_of(user: Any) -> Participant | None:
         return None
 
 
-def _related_person_of(user: Any) -> RelatedPerson | None:
+def _related_person_of(user: User) -> RelatedPerson | None:
     if getattr(user, "role", "") != Role.FAMILY:
         return None
     try:

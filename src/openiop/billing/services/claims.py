@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,10 +34,13 @@ from ..x12.writer import write_837
 from ._common import same_org
 from .scrub import ScrubData, scrub_with
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 CLAIM_MAX_LINES = 50  # 837I allows 999 lines, 837P 50; one limit keeps claims readable
 
 
-def _control_number(claim_type: str, code: Any) -> str:
+def _control_number(claim_type: str, code: UUID) -> str:
     return f"{claim_type}{code.hex[:15].upper()}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,9 @@ from ..models import (
     SlidingFeeSchedule,
 )
 from ._common import require_date, same_org, text
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 @overload
@@ -85,7 +88,7 @@ def payer_create(*, actor: User, organization: Any, data: dict[str, Any],
     return payer
 
 
-def coverage_add(*, actor: User, participant: Any, data: dict[str, Any],
+def coverage_add(*, actor: User, participant: Participant, data: dict[str, Any],
                  request: HttpRequest | None = None) -> Coverage:
     """Add a coverage; two coverages of the same order may not overlap in time."""
     require_perm(actor, Perm.BILLING_MANAGE)
@@ -192,7 +195,7 @@ def authorization_add(*, actor: User, coverage: Coverage, data: dict[str, Any],
     return auth
 
 
-def financial_profile_set(*, actor: User, participant: Any, household_size: Any,
+def financial_profile_set(*, actor: User, participant: Participant, household_size: Any,
                           annual_income: Any, verified_on: Any = None,
                           request: HttpRequest | None = None) -> FinancialProfile:
     require_perm(actor, Perm.BILLING_MANAGE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,9 +20,12 @@ from .. import icd10
 from ..models import Diagnosis, DiagnosisRank, DiagnosisStatus
 from ._common import require_date, same_org
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 
 def diagnosis_add(
-    *, actor: User, participant: Any, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
+    *, actor: User, participant: Participant, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
     onset_on: date | str | None = None, request: HttpRequest | None = None,
 ) -> Diagnosis:
     """Add an active diagnosis. A new principal demotes the current one to secondary."""

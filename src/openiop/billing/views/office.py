@@ -5,7 +5,7 @@ service, its code and whether the note is signed, nothing of what was written.""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -24,6 +24,9 @@ from openiop.core.forms import submit
 from .. import codes, forms, reports, rules, selectors, services
 from ..models import Charge, ClaimBatch, ClaimStatus, Remittance
 from ..services.scrub import HOLD_LABELS
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 PAGE_SIZE = 50
 
@@ -106,7 +109,7 @@ def claims(request: HttpRequest) -> HttpResponse:
     }, status=status_code)
 
 
-def _claim(request: HttpRequest, claim_code: Any) -> Any:
+def _claim(request: HttpRequest, claim_code: UUID | str) -> Any:
     from ..models import Claim
 
     return get_object_or_404(
@@ -114,7 +117,7 @@ def _claim(request: HttpRequest, claim_code: Any) -> Any:
         organization_id=request.user.staff_organization_id, code=claim_code)
 
 
-def _claim_change(request: HttpRequest, claim_code: Any, change: Any) -> HttpResponse:
+def _claim_change(request: HttpRequest, claim_code: UUID | str, change: Any) -> HttpResponse:
     """Scrub again or void (billing managers only; others only return to the claim)."""
     claim = _claim(request, claim_code)
     if _can_manage(request):
@@ -127,19 +130,19 @@ def _claim_change(request: HttpRequest, claim_code: Any, change: Any) -> HttpRes
 
 @staff_required(Perm.BILLING_VIEW)
 @require_POST
-def claim_rescrub(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_rescrub(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     return _claim_change(request, claim_code, services.rescrub)
 
 
 @staff_required(Perm.BILLING_VIEW)
 @require_POST
-def claim_void(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_void(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     return _claim_change(request, claim_code, services.claim_void)
 
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_detail(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     claim = _claim(request, claim_code)
     audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.CLAIM, object_id=claim.code,
                  participant=claim.participant, request=request)
@@ -195,7 +198,7 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def batch_download(request: HttpRequest, batch_code: Any) -> HttpResponse:
+def batch_download(request: HttpRequest, batch_code: UUID) -> HttpResponse:
     batch = get_object_or_404(ClaimBatch, organization_id=request.user.staff_organization_id,
                               code=batch_code)
     audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.CLAIM_BATCH,
@@ -230,7 +233,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def remittance_detail(request: HttpRequest, remittance_code: Any) -> HttpResponse:
+def remittance_detail(request: HttpRequest, remittance_code: UUID) -> HttpResponse:
     remittance = get_object_or_404(Remittance, organization_id=request.user.staff_organization_id,
                                    code=remittance_code)
     # It names the participants it paid: a read of their records, audited as the API's is.

@@ -9,7 +9,7 @@ and the update itself filters on `status='draft'`.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -44,6 +44,9 @@ from .notes import (
     _require_author,
     _require_draft,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 ENTRY_KEYS = tuple(f.key for f in ENTRY_FIELDS)
 # Draft saves remembered per note (NoteDraftSave): a page that missed more answers than
@@ -262,7 +265,7 @@ def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
     return content
 
 
-def group_entry_add(*, actor: User, note: Note, participant: Any,
+def group_entry_add(*, actor: User, note: Note, participant: Participant,
                     request: HttpRequest | None = None) -> GroupNoteEntry:
     """Add an attendee's entry to a draft group note; refused unless they attended."""
     require_perm(actor, Perm.CLINICAL_WRITE)

@@ -63,7 +63,7 @@ def note_kind_for_session(session_kind: str) -> str:
     raise ValidationError({"session": f"Sessions of kind {session_kind!r} take no note."})
 
 
-def signature_label(user: Any) -> str:
+def signature_label(user: User) -> str:
     """Name and credentials, e.g. 'Maya Reyes, LCSW', frozen into the note when signed."""
     profile = getattr(user, "staff_profile", None)
     creds = profile.credential_label if profile else ""

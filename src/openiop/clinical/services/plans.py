@@ -8,7 +8,7 @@ TreatmentPlanRevision), which the participant acknowledges once; acknowledgment,
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,6 +33,10 @@ from ..models import (
     TreatmentProblem,
 )
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 TEXT_MAX = 4_000
 
@@ -139,7 +143,7 @@ def _bump(*, actor: User, plan: TreatmentPlan, version: int, summary: str,
     return plan
 
 
-def plan_start(*, actor: User, participant: Any, episode: Any | None, statement: str = "",
+def plan_start(*, actor: User, participant: Participant, episode: EpisodeOfCare | None, statement: str = "",
                started_on: date | None = None, request: HttpRequest | None = None
                ) -> TreatmentPlan:
     """Open a treatment plan for the participant's episode (one plan per episode)."""

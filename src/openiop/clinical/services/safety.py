@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +18,9 @@ from openiop.core.exceptions import Conflict, NotPermitted
 from ..models import SafetyPlan
 from ..permissions import can_see_chart_clinical, can_write_for
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 SAFETY_FIELDS = (
     "warning_signs", "internal_coping", "social_distractions", "help_contacts",
     "professional_contacts", "crisis_line", "environment_safety", "reasons_for_living",
@@ -28,7 +31,7 @@ SAFETY_MAX_CHARS = 5_000
 def safety_plan_save(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     data: dict[str, Any],
     based_on_version: int | None,
     request: HttpRequest | None = None,

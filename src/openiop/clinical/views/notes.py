@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -45,6 +45,9 @@ from ..selectors import (
 )
 from ..timeliness import note_timeliness, totals
 from .common import error_messages, get_note_for_user
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -220,7 +223,7 @@ def integrity_context(request: HttpRequest, note: Note) -> dict[str, str]:
     return {} if intact else {"integrity_warning": INTEGRITY_WARNING}
 
 
-def _is_supervisor_of_author(user: Any, note: Note) -> bool:
+def _is_supervisor_of_author(user: User, note: Note) -> bool:
     profile = getattr(note.author, "staff_profile", None)
     return bool(profile and profile.supervisor_id and profile.supervisor.user_id == user.pk)
 

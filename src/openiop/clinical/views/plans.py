@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -56,25 +56,28 @@ from ..selectors import (
 from ..services.plans import plan_snapshot
 from .common import chart_participant, error_messages
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
-def _chart(request: HttpRequest, participant: Any) -> dict[str, Any]:
+
+def _chart(request: HttpRequest, participant: Participant) -> dict[str, Any]:
     from openiop.participants.views import chart_context
 
     return chart_context(request, participant, active_tab="clinical:participant_plan")
 
 
-def _staff_choices(participant: Any) -> list[tuple[str, str]]:
+def _staff_choices(participant: Participant) -> list[tuple[str, str]]:
     users = User.objects.filter(staff_profile__organization_id=participant.organization_id,
                                 staff_profile__is_active=True,
                                 role__in=("clinician", "prescriber", "nurse", "director"))
     return [(str(u.code), str(u)) for u in users.select_related("staff_profile")]
 
 
-def _require_access(request: HttpRequest, participant: Any) -> bool:
+def _require_access(request: HttpRequest, participant: Participant) -> bool:
     return can_see_chart_clinical(request.user, participant, request, Kind.PLANS)
 
 
-def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] | None = None
+def _plan_page(request: HttpRequest, participant: Participant, *, retry: dict[str, Any] | None = None
                ) -> HttpResponse:
     """The plan tab; `retry` re-shows a form that was not saved, with what was typed and
     an error beside each field (status 400)."""
@@ -151,7 +154,7 @@ class _Verb:
 
     request: HttpRequest
     plan: Any
-    participant: Any
+    participant: Participant
     data: dict[str, Any]
     parent: Any
     version: int

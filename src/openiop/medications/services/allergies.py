@@ -11,7 +11,7 @@ asked the pharmacy").
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,9 @@ from .. import interactions, rules
 from ..models import Allergy, AllergyStatement
 from .common import choice, same_org
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 # Classes an allergy may extend to (catalog flags), with labels for the form.
 ALLERGY_CLASSES = {
     "opioid": "Opioids", "benzodiazepine": "Benzodiazepines", "maoi": "MAO inhibitors",
@@ -40,7 +43,7 @@ MISSING_STATEMENT = "allergy_status_unknown"
 
 
 def allergy_record(
-    *, actor: User, participant: Any, reaction: str, severity: str, noted_on: date,
+    *, actor: User, participant: Participant, reaction: str, severity: str, noted_on: date,
     substance: str = "", catalog_key: str = "", drug_class: str = "",
     kind: str = Allergy.Kind.ALLERGY, request: HttpRequest | None = None,
 ) -> Allergy:
@@ -98,7 +101,7 @@ def allergy_set_status(
 
 
 def no_known_allergies_record(
-    *, actor: User, participant: Any, stated_on: date | None = None, note: str = "",
+    *, actor: User, participant: Participant, stated_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> AllergyStatement:
     """Record "no known drug allergies" as of a date. Refused while an allergy is active."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +23,9 @@ from openiop.core.exceptions import DomainError
 
 from .. import interactions, rules
 from ..models import InteractionAcknowledgement, MedicationOrder
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 MIN_REASON = 5
 
@@ -59,7 +62,7 @@ def choice(value: Any, choices: type[models.Choices], field: str, label: str) ->
     return value
 
 
-def same_org(actor: User, participant: Any, kind: Kind = Kind.MEDICATIONS) -> None:
+def same_org(actor: User, participant: Participant, kind: Kind = Kind.MEDICATIONS) -> None:
     """A write on this participant's medication records: the one access decision
     (another organization: not found; a Part 2 record: the care team only)."""
     require(actor, kind, participant, action="change")
@@ -71,7 +74,7 @@ def facts(order: MedicationOrder, label: str = "") -> interactions.MedFacts:
                                   contains_alcohol=order.contains_alcohol, label=label)
 
 
-def active_orders(participant: Any) -> list[MedicationOrder]:
+def active_orders(participant: Participant) -> list[MedicationOrder]:
     return list(MedicationOrder.objects.filter(participant=participant,
                                                status=MedicationOrder.Status.ACTIVE))
 
@@ -86,7 +89,7 @@ def effect_until(order: MedicationOrder, last_given: date | None) -> date | None
     return base + timedelta(days=entry.effect_days)
 
 
-def interaction_window(participant: Any, today: date | None = None
+def interaction_window(participant: Participant, today: date | None = None
                        ) -> list[tuple[MedicationOrder, str]]:
     """(order, label) for every active order and every stopped order still within its
     duration of effect (e.g. an extended-release naltrexone injection for 28 days)."""

@@ -8,7 +8,7 @@ transaction together with its audit event. Nothing is written when a check fails
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,10 +42,13 @@ from ..models import (
 from .common import active_orders, choice, decimal_of, same_org
 from .orders import order_stop
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 # --- problem list (how opioid use disorder is recorded) --------------------------------
 
 def use_disorder_record(
-    *, actor: User, participant: Any, substance: str, noted_on: date, note: str = "",
+    *, actor: User, participant: Participant, substance: str, noted_on: date, note: str = "",
     request: HttpRequest | None = None,
 ) -> UseDisorder:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -99,7 +102,7 @@ RECONCILE_DECISIONS = ("continue", "stop")
 
 
 def reconciliation_record(
-    *, actor: User, participant: Any, point: str, decisions: dict[str, str], note: str = "",
+    *, actor: User, participant: Participant, point: str, decisions: dict[str, str], note: str = "",
     request: HttpRequest | None = None,
 ) -> Reconciliation:
     """Review every active medication at a transition: continue or stop each.
@@ -138,14 +141,14 @@ def reconciliation_record(
 
 # --- monitoring ------------------------------------------------------------------------
 
-def _order_of(participant: Any, order: MedicationOrder | None) -> MedicationOrder | None:
+def _order_of(participant: Participant, order: MedicationOrder | None) -> MedicationOrder | None:
     if order is not None and order.participant_id != participant.pk:
         raise ValidationError({"order": "That medication is not on this participant's list."})
     return order
 
 
 def adherence_record(
-    *, actor: User, participant: Any, doses_missed: int, checked_on: date | None = None,
+    *, actor: User, participant: Participant, doses_missed: int, checked_on: date | None = None,
     order: MedicationOrder | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> AdherenceCheck:
     """Record an adherence check-in by staff, or by the participant about themself."""
@@ -178,7 +181,7 @@ def adherence_record(
 
 
 def side_effect_record(
-    *, actor: User, participant: Any, effect: str, severity: str, onset_on: date,
+    *, actor: User, participant: Participant, effect: str, severity: str, onset_on: date,
     order: MedicationOrder | None = None, action: str = "", request: HttpRequest | None = None,
 ) -> SideEffectReport:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -198,18 +201,18 @@ def side_effect_record(
     return row
 
 
-def _keys_on(participant: Any, day: date) -> list[str]:
+def _keys_on(participant: Participant, day: date) -> list[str]:
     return list(MedicationOrder.objects.filter(participant=participant, start_date__lte=day)
                 .exclude(stop_date__lt=day).values_list("catalog_key", flat=True))
 
 
-def expected_on(participant: Any, day: date) -> set[str]:
+def expected_on(participant: Participant, day: date) -> set[str]:
     """Screen substances expected from the medications active on `day`."""
     return rules.expected_substances(_keys_on(participant, day))
 
 
 def screen_record(
-    *, actor: User, participant: Any, collected_on: date, results: dict[str, bool],
+    *, actor: User, participant: Participant, collected_on: date, results: dict[str, bool],
     specimen: str = DrugScreen.Specimen.URINE, note: str = "",
     request: HttpRequest | None = None,
 ) -> DrugScreen:
@@ -247,7 +250,7 @@ def screen_record(
 
 
 def review_record(
-    *, actor: User, participant: Any, reviewed_on: date | None = None, note: str = "",
+    *, actor: User, participant: Participant, reviewed_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> MedicationReview:
     require_perm(actor, Perm.MEDICATION_PRESCRIBE)
@@ -264,7 +267,7 @@ def review_record(
 
 
 def naloxone_record(
-    *, actor: User, participant: Any, on_hand: bool, kit_dispensed: bool = False,
+    *, actor: User, participant: Participant, on_hand: bool, kit_dispensed: bool = False,
     checked_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> NaloxoneCheck:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -282,7 +285,7 @@ def naloxone_record(
 
 
 def administration_record(
-    *, actor: User, participant: Any, order: MedicationOrder | None, administered_at: datetime,
+    *, actor: User, participant: Participant, order: MedicationOrder | None, administered_at: datetime,
     dose: Any, unit: str, site: str = "", lot: str = "", route: str | None = None,
     expires_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> Administration:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -43,6 +43,9 @@ from .common import (
     same_org,
     save_acks,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 # --- checks ----------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ def _methadone_entry(entry: rules.CatalogEntry | None, coding: str, indication: 
     return rules.catalog()["methadone" if oud else "methadone_pain"]
 
 
-def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication: str,
+def check_otp(*, participant: Participant, entry: rules.CatalogEntry | None, indication: str,
               source: str) -> None:
     if source != MedicationOrder.Source.CLINIC or not controlled.is_methadone_for_oud(
             entry, indication):
@@ -97,13 +100,13 @@ def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication:
         raise ValidationError({"catalog_key": controlled.OTP_REFUSAL})
 
 
-def _state(participant: Any) -> str:
+def _state(participant: Participant) -> str:
     """The state whose prescription rules apply: the site of the current episode's program."""
     episode = current_episode(participant)
     return episode.program.site.state if episode is not None else ""
 
 
-def check_refills(*, participant: Any, entry: rules.CatalogEntry | None, refills: int) -> None:
+def check_refills(*, participant: Participant, entry: rules.CatalogEntry | None, refills: int) -> None:
     problem = controlled.refill_problem(entry=entry, refills=refills, state=_state(participant))
     if problem:
         raise ValidationError({"refills": problem})
@@ -137,7 +140,7 @@ def check_dose(*, actor: User, entry: rules.CatalogEntry | None, dose: Decimal, 
     return reason[:500]
 
 
-def _warnings_for(*, participant: Any, candidate: interactions.MedFacts, entry_key: str,
+def _warnings_for(*, participant: Participant, candidate: interactions.MedFacts, entry_key: str,
                   name: str, exclude_pk: int | None, source: str, done: set[str]
                   ) -> list[interactions.Warning]:
     others = [facts(o, label) for o, label in interaction_window(participant)
@@ -151,7 +154,7 @@ def _warnings_for(*, participant: Any, candidate: interactions.MedFacts, entry_k
     return [w for w in warnings if w.rule_id not in done]
 
 
-def _previous_dose(participant: Any, entry: rules.CatalogEntry | None, name: str
+def _previous_dose(participant: Participant, entry: rules.CatalogEntry | None, name: str
                    ) -> tuple[Decimal, str] | None:
     rows = MedicationOrder.objects.filter(participant=participant)
     rows = rows.filter(catalog_key=entry.key) if entry else rows.filter(name__iexact=name)
@@ -162,7 +165,7 @@ def _previous_dose(participant: Any, entry: rules.CatalogEntry | None, name: str
 # --- create ----------------------------------------------------------------------------
 
 def order_create(
-    *, actor: User, participant: Any, data: dict[str, Any],
+    *, actor: User, participant: Participant, data: dict[str, Any],
     acknowledgements: dict[str, str] | None = None, request: HttpRequest | None = None,
 ) -> MedicationOrder:
     """Add a medication: a clinic order (prescribers only) or an outside prescription.
@@ -204,7 +207,7 @@ def order_create(
     return order
 
 
-def _prescriber(participant: Any, data: dict[str, Any], source: str) -> tuple[Any, str]:
+def _prescriber(participant: Participant, data: dict[str, Any], source: str) -> tuple[Any, str]:
     prescriber = data.get("prescriber")
     outside = (data.get("outside_prescriber") or "").strip()
     if source == MedicationOrder.Source.CLINIC:
@@ -232,7 +235,7 @@ def _int_or_none(value: Any, field: str, low: int, high: int) -> int | None:
     return number
 
 
-def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: User
+def _build_order(*, participant: Participant, data: dict[str, Any], source: str, actor: User
                  ) -> tuple[MedicationOrder, str]:
     indication = (data.get("indication") or "").strip()
     entry, coding, name = resolve_coding(catalog_key=data.get("catalog_key") or "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,6 +54,9 @@ from .setup import (
     template_save,
     template_set_active,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 DEFAULT_LATE_MINUTES = 15
 
@@ -375,7 +378,7 @@ def membership_move(*, actor: User, enrollment: Enrollment, track: Track | None,
 
 # --- calendars ----------------------------------------------------------------------------
 
-def feed_create(*, actor: User, participant: Any = None, user: Any = None,
+def feed_create(*, actor: User, participant: Participant | None = None, user: User | None = None,
                 request: HttpRequest | None = None) -> CalendarFeed:
     """A new secret calendar URL (the old ones stay until revoked)."""
     if participant is not None:

@@ -306,7 +306,7 @@ def closure_remove(*, actor: User, closure: SiteClosure, request: HttpRequest | 
 MAX_WEEKLY_HOURS = 80
 
 
-def _staff_profile(actor: User, user: Any) -> Any:
+def _staff_profile(actor: User, user: User) -> Any:
     profile = getattr(user, "staff_profile", None)
     if profile is None:
         raise NotPermitted("That person is not staff of your organization.")
@@ -314,7 +314,7 @@ def _staff_profile(actor: User, user: Any) -> Any:
     return profile
 
 
-def staff_hours_add(*, actor: User, user: Any, weekday: int, start_time: Any, end_time: Any,
+def staff_hours_add(*, actor: User, user: User, weekday: int, start_time: Any, end_time: Any,
                     request: HttpRequest | None = None) -> StaffHours:
     """Add a weekly window when a staff member sees people. Their first window replaces
     the default (Monday to Friday 8:00-20:00) for the planner."""
@@ -344,7 +344,7 @@ def staff_hours_remove(*, actor: User, window: StaffHours, request: HttpRequest 
         window.delete()
 
 
-def staff_max_hours_set(*, actor: User, user: Any, max_weekly_hours: int,
+def staff_max_hours_set(*, actor: User, user: User, max_weekly_hours: int,
                         request: HttpRequest | None = None) -> Any:
     """The most hours a week the planner may book for this staff member (1 to 80)."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
