@@ -11,6 +11,8 @@ as var/screenshots/roles/<role>-chart.png for looking at.
 
 from __future__ import annotations
 
+import re
+
 from openiop.access.policy import GATE_PAGES, PAGE_KINDS, Kind
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.navigation import CHART_TABS
@@ -22,7 +24,7 @@ from tests.factories import PASSWORD
 from .conftest import screenshot, sign_in
 
 TABS = "nav[aria-label='Chart sections'] a"
-BREAK_GLASS = "button:has-text('Break the glass')"
+BREAK_GLASS = re.compile(r"<button\b[^>]*>\s*Break the glass", re.IGNORECASE)
 
 
 def expected_tabs(persona: str, user: object) -> set[str]:
@@ -82,12 +84,12 @@ def test_each_role_sees_only_the_chart_tabs_it_may_open(world, live_server, page
                 ("Allergies" in blocks) != may_allergies):
             problems.append(f"{persona}: the face sheet shows {sorted(blocks)}")
         for label, href in shown.items():
-            answer = page.goto(href)
-            status = answer.status if answer is not None else None
-            if status != 200:
-                problems.append(f"{persona}: the {label} tab ({href}) answered {status}")
+            # Followed with the page's own session (its cookies), without drawing each tab.
+            answer = page.request.get(href)
+            if answer.status != 200:
+                problems.append(f"{persona}: the {label} tab ({href}) answered {answer.status}")
                 continue
-            glass = page.locator(BREAK_GLASS).count() > 0
+            glass = BREAK_GLASS.search(answer.text()) is not None
             if label in gate_labels:
                 refused = gate_refuses(persona, user, gate_labels[label])
                 if glass != refused:
