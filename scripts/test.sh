@@ -25,7 +25,7 @@ clock="${OPENIOP_TEST_NOW:-real time}"
 echo "==> random test order, seed $SEED (replay: PYTEST_SEED=$SEED make test); clock: $clock"
 
 echo "==> pytest on SQLite ($WORKERS workers)"
-env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
+env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -n "$WORKERS" --dist worksteal -p randomly \
   --randomly-seed="$SEED" -m "not browser" "$@" || status=$?
 echo "==> SQLite run done after $(( $(date +%s) - started )) s"
 if [ "$SKIP_BROWSER" != "1" ]; then
@@ -37,7 +37,7 @@ if [ "$SKIP_BROWSER" != "1" ]; then
   for arg in "$@"; do case "$arg" in tests/*|./tests/*) where=() ;; esac; done
   echo "==> browser tests on SQLite ($WORKERS workers, database files in $shm)"
   env -u DATABASE_URL OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" $PY -m pytest \
-    -p no:cacheprovider -n "$WORKERS" -p randomly --randomly-seed="$SEED" -m browser "${where[@]}" "$@" \
+    -p no:cacheprovider -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$SEED" -m browser "${where[@]}" "$@" \
     || status=$?
   rm -rf "$shm"
   echo "==> browser run done after $(( $(date +%s) - started )) s"
@@ -48,7 +48,7 @@ if [ "${SKIP_POSTGRES:-0}" = "1" ]; then
 elif $PY scripts/pg_reachable.py "$PG_URL"; then
   echo "==> pytest on PostgreSQL ($PG_URL, $WORKERS workers) - browser tests ran on SQLite above"
   # Tests that cannot reach a database already ran above (tests/conftest.py).
-  OPENIOP_SKIP_DATABASE_FREE=1 DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -n "$WORKERS" -p randomly \
+  OPENIOP_SKIP_DATABASE_FREE=1 DATABASE_URL="$PG_URL" $PY -m pytest -p no:cacheprovider -n "$WORKERS" --dist worksteal -p randomly \
     --randomly-seed="$SEED" -m "not browser" "$@" || status=$?
 else
   if [ "${REQUIRE_POSTGRES:-0}" = "1" ]; then

@@ -61,14 +61,14 @@ run() {  # run <instant> <sqlite|postgres|browser> [extra pytest args...]
     shm="$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)"
     OPENIOP_TEST_NOW="$when" OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" \
       env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
+      -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$seed" "$@" || rc=$?
     rm -rf "$shm"
   elif [ -n "$url" ]; then
     OPENIOP_TEST_NOW="$when" DATABASE_URL="$url" $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
+      -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$seed" "$@" || rc=$?
   else
     OPENIOP_TEST_NOW="$when" env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" -p randomly --randomly-seed="$seed" "$@" || rc=$?
+      -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$seed" "$@" || rc=$?
   fi
   echo "==> clock $when on $db: status $rc in $(( $(date +%s) - t0 )) s"
   if [ $rc -ne 0 ]; then status=1; failed+=("$when ($db, seed $seed)"); fi

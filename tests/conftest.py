@@ -107,7 +107,11 @@ def _flush_past_the_signed_note_guard() -> None:
     """Transactional tests end with `flush`, which on SQLite DELETEs every row; the
     signed-note triggers (clinical.signed_guard) rightly refuse to delete a signed note, so
     the suite's flush lifts them for itself and puts them back (PostgreSQL's flush
-    TRUNCATEs, which the row triggers do not see)."""
+    TRUNCATEs, which the row triggers do not see).
+
+    The flush also empties what a data migration loaded (the skills module library,
+    skills/0002_load_library): it is loaded again, so the test after a transactional one
+    finds the database as migrated, whatever the order."""
     from django.core.management.commands import flush
 
     original = flush.Command.handle
@@ -116,21 +120,26 @@ def _flush_past_the_signed_note_guard() -> None:
         from django.db import connections
 
         from openiop.clinical import signed_guard
+        from openiop.skills.library import library_sync
 
         conn = connections[str(options.get("database") or "default")]
         if conn.vendor != "sqlite":
-            return original(self, **options)
+            result = original(self, **options)
+            library_sync()
+            return result
         with conn.cursor() as cursor:
             for statement in signed_guard.drop_sqlite():
                 cursor.execute(statement)
         try:
-            return original(self, **options)
+            result = original(self, **options)
         finally:
             with conn.cursor() as cursor:
                 cursor.execute("PRAGMA table_info(clinical_note)")
                 columns = [row[1] for row in cursor.fetchall()]
                 for statement in signed_guard.sqlite_statements(columns):
                     cursor.execute(statement)
+        library_sync()
+        return result
 
     flush.Command.handle = handle  # type: ignore[method-assign]
 
@@ -219,9 +228,23 @@ def world(db) -> World:
 
 
 def login(user: User) -> Client:
+    """A client signed in as `user`, its session stamped as written now, as a sign-in through
+    the sign-in page leaves it (openiop.core.sessions: the next minute's requests do not write
+    the session again)."""
     client = Client()
     client.force_login(user)
+    stamp_session(client)
     return client
+
+
+def stamp_session(client: Client) -> None:
+    from django.utils import timezone
+
+    from openiop.core.sessions import WRITTEN_AT_KEY
+
+    session = client.session
+    session[WRITTEN_AT_KEY] = timezone.now().timestamp()
+    session.save()
 
 
 @pytest.fixture

@@ -187,6 +187,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.NoStoreMiddleware",
+    # A read-only request asks who is on a participant's care team once, not once per check.
+    "openiop.access.memo.DecisionMemoMiddleware",
     # Axes must be last: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -298,7 +300,10 @@ OPENIOP_API_PLAN_SECONDS = float(os.environ.get("OPENIOP_API_PLAN_SECONDS") or 2
 # (HIPAA 45 CFR 164.312(a)(2)(iii), automatic logoff, addressable).
 OPENIOP_IDLE_MINUTES = env_int("OPENIOP_IDLE_MINUTES", 15)
 SESSION_COOKIE_AGE = OPENIOP_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Not every request: openiop.core.sessions.SessionMiddleware renews the idle expiry when the
+# last write is over a minute old (the idle logoff comes 14 to 15 minutes after the last
+# request by default; the slack is documented there).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

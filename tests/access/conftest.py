@@ -27,6 +27,12 @@ class Clinic:
 
 @pytest.fixture
 def clinic(world: World) -> Clinic:
+    return build_clinic(world)
+
+
+def build_clinic(world: World) -> Clinic:
+    """Every staff persona around the world's (Part 2) participant, and a plain participant
+    (also used by the browser test of each role's chart)."""
     org = world.org
     people = {
         "clinician_on_team": world.clinician,

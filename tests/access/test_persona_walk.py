@@ -16,12 +16,13 @@ import secrets
 from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django.urls import get_resolver
 from django.utils import timezone
 
-from openiop.access.policy import GATE_PAGES, PAGE_KINDS, Rel, rule
+from openiop.access.policy import GATE_PAGES, PAGE_KINDS, PAGE_PERMS, Rel, rule
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.core.navigation import CHART_TABS
 from tests.conftest import login
@@ -54,53 +55,114 @@ def _has(user, perm) -> bool:
     return any(has_perm(user, p) for p in perms)
 
 
+def _may(user, perm: Perm | None) -> bool:
+    return perm is None or has_perm(user, perm)
+
+
+def _lands(client, response) -> bool:
+    """A redirect lands on a page that answers 200 for this user (one more hop at most:
+    a form that redirects back to its tab)."""
+    for _ in range(2):
+        if response.status_code != 302:
+            break
+        response = client.get(response["Location"])
+    return response.status_code == 200
+
+
 @pytest.mark.parametrize("which", ["part2", "plain"])
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_participant_url_matches_the_table(clinic, persona, which):
+    """Both sides: a page the table (and the persona's role permission, PAGE_PERMS) allows
+    answers; a page it refuses answers 404 (or 405 for a method the page has not)."""
     user = clinic.personas[persona]
-    participant = clinic.w.participant if which == "part2" else clinic.plain
+    part2 = which == "part2"
+    participant = clinic.w.participant if part2 else clinic.plain
     # The plain participant's care team is the world's clinician too (tests/access/conftest).
     args = records_of(clinic, participant)
     client = login(user)
-    checked = 0
+    checked = allowed_views = allowed_changes = 0
+    refused: list[tuple[str, str, int]] = []
     for route in participant_routes():
         url = resolved(route, participant, args)
         name = get_resolver().resolve(url).view_name
         kind = PAGE_KINDS[name]
         if kind is None:
             continue
+        needs = PAGE_PERMS[name]
+        may_view = expected(persona, user.role, kind, "view", part2) and _may(user, needs.view)
+        may_change = (expected(persona, user.role, kind, "change", part2)
+                      and _may(user, needs.view) and _may(user, needs.change))
         simple = route.endswith("participants/<uuid:code>/") or name == "portal:staff_messages"
-        get = client.get(url).status_code
+        got = client.get(url)
+        get = got.status_code
         if name in GATE_PAGES:
-            page = client.get(url)
-            if expected(persona, user.role, kind, "view", which == "part2"):
-                assert page.status_code == 200 and b"Break the glass" not in page.content, name
+            if expected(persona, user.role, kind, "view", part2):
+                assert get == 200 and b"Break the glass" not in got.content, name
             elif has_perm(user, Perm.CLINICAL_VIEW):
-                assert page.status_code == 200 and b"Break the glass" in page.content, name
+                assert get == 200 and b"Break the glass" in got.content, name
             else:
-                assert page.status_code == 404, name
+                assert get == 404, name
             checked += 1
             continue
         if simple and name in TAB_PERMS:
-            allowed = expected(persona, user.role, kind, "view", which == "part2")
+            allowed = expected(persona, user.role, kind, "view", part2)
             assert (get == 200) == (allowed and _has(user, TAB_PERMS[name])), (
                 persona, name, get, allowed)
             checked += 1
             continue
-        post = client.post(url, {}).status_code
+        # Read the answer before the POST: a POST may change what the GET shows.
+        if may_view:
+            if not (get in (200, 405) or (get == 302 and _lands(client, got))):
+                refused.append(("GET", name, get))
+            allowed_views += 1
+        post = client.post(url, posted(name, args)).status_code
         assert get < 500 and post < 500, (name, get, post)
-        if not expected(persona, user.role, kind, "view", which == "part2"):
+        if not expected(persona, user.role, kind, "view", part2):
             assert {get, post} <= {404, 405}, (persona, name, get, post)
-        elif not expected(persona, user.role, kind, "change", which == "part2"):
+        elif not expected(persona, user.role, kind, "change", part2):
             assert post in (404, 405), (persona, name, post)
+        elif may_change and needs.change is not None:
+            if post in (403, 404):
+                refused.append(("POST", name, post))
+            allowed_changes += 1
         checked += 1
     assert checked >= 50
+    assert not refused, f"the table allows {persona} these but the pages refuse: {refused}"
+    # Every persona reaches some pages of each participant, and changes some (its
+    # demographics, at least): both sides were walked.
+    assert allowed_views >= 1 and allowed_changes >= 1, (persona, allowed_views, allowed_changes)
+
+
+def test_every_participant_page_declares_its_permissions():
+    """PAGE_PERMS covers exactly the pages PAGE_KINDS lists, and each page's `view`
+    permission is the one its view's `staff_required` asks (so the walk's expectation and
+    the page cannot drift apart)."""
+    names = {get_resolver().resolve(fill(route, str(uuid4()))).view_name: route
+             for route in participant_routes()}
+    assert set(PAGE_PERMS) == set(PAGE_KINDS) == set(names)
+    checked = 0
+    for name, route in names.items():
+        func = get_resolver().resolve(fill(route, str(uuid4()))).func
+        while func is not None and not hasattr(func, "required_perm"):
+            func = getattr(func, "__wrapped__", None)
+        if func is None:  # not a staff page (the SMART launch asks its own permission)
+            continue
+        assert func.required_perm == PAGE_PERMS[name].view, (name, func.required_perm)
+        checked += 1
+    assert checked >= 60
 
 
 def records_of(clinic: Any, p: Any) -> dict[str, str]:
     """One real record of participant `p` for every argument a participant route takes."""
-    from openiop.billing.models import Authorization, Coverage, Diagnosis, Payer
-    from openiop.clinical.models import SafetyPlan, TreatmentPlan, TreatmentPlanRevision
+    from openiop.billing.models import Authorization, ChargeRuleSet, Coverage, Diagnosis, Payer
+    from openiop.clinical.models import (
+        SafetyPlan,
+        TreatmentGoal,
+        TreatmentObjective,
+        TreatmentPlan,
+        TreatmentPlanRevision,
+        TreatmentProblem,
+    )
     from openiop.intake.models import LevelOfCareAssessment
     from openiop.medications.models import Allergy, MedicationOrder, UseDisorder
     from openiop.participants.models import Availability, Consent, RelatedPerson
@@ -112,8 +174,9 @@ def records_of(clinic: Any, p: Any) -> dict[str, str]:
     w, today, now = clinic.w, timezone.localdate(), timezone.now()
     by = w.clinician
     episode = p.episodes.get()
+    # Medicare IOP coverage: the certification form answers only for a Medicare IOP episode.
     payer = Payer.objects.create(organization=w.org, name=f"Synthetic plan {p.pk}",
-                                 kind="commercial", rule_set="per_diem")
+                                 kind="medicare", rule_set=ChargeRuleSet.MEDICARE_IOP)
     coverage = Coverage.objects.create(participant=p, payer=payer, effective_on=today)
     auth = Authorization.objects.create(coverage=coverage, units_approved=10, starts_on=today,
                                         ends_on=today + timedelta(days=30),
@@ -133,6 +196,10 @@ def records_of(clinic: Any, p: Any) -> dict[str, str]:
     note = signed_individual_note(by, session)
     plan = TreatmentPlan.objects.create(participant=p, episode=episode, program=episode.program,
                                         started_on=today, next_review_due=today, created_by=by)
+    problem_ = TreatmentProblem.objects.create(plan=plan, text="Synthetic problem")
+    goal = TreatmentGoal.objects.create(problem=problem_, text="Synthetic goal")
+    objective = TreatmentObjective.objects.create(goal=goal, text="Synthetic objective",
+                                                  target_date=today + timedelta(days=30))
     revision = TreatmentPlanRevision.objects.create(plan=plan, number=1, snapshot={},
                                                     summary="Started", created_by=by)
     safety = SafetyPlan.objects.create(
@@ -164,7 +231,24 @@ def records_of(clinic: Any, p: Any) -> dict[str, str]:
         "who": "participant", "assessment": str(loc.code),
         "episode": str(episode.code), "booking": str(booking.code), "feed_id": str(feed.pk),
         "homework": str(homework.code),
+        # Posted, not in the route: the plan item a plan verb hangs under (POSTED_ARGS).
+        "problem": str(problem_.code), "goal": str(goal.code),
+        "objective": str(objective.code),
     }
+
+
+# What a page's POST names besides the form's own fields: a real record, so an empty form
+# answers with its errors (400) rather than "no such record" (404).
+POSTED_ARGS: dict[str, dict[str, str]] = {
+    "clinical:plan_goal": {"parent": "problem"},
+    "clinical:plan_objective": {"parent": "goal"},
+    "clinical:plan_intervention": {"parent": "objective"},
+    "clinical:plan_status": {"parent": "objective"},
+}
+
+
+def posted(name: str, args: dict[str, str]) -> dict[str, str]:
+    return {field: args[record] for field, record in POSTED_ARGS.get(name, {}).items()}
 
 
 # Arguments whose value depends on the route, not only on the argument's name.

@@ -84,9 +84,13 @@ def test_without_mfa_setting_staff_go_straight_in(world, settings):
 
 
 def test_idle_logoff_is_fifteen_minutes_by_default(settings):
+    from openiop.core.sessions import WRITE_SLACK_SECONDS
+
     assert settings.OPENIOP_IDLE_MINUTES == 15
     assert settings.SESSION_COOKIE_AGE == 15 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Renewed by openiop.core.sessions when stale, not written by every request.
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert WRITE_SLACK_SECONDS == 60
 
 
 def test_passwords_are_hashed_with_argon2(world):
@@ -186,3 +190,123 @@ def test_the_session_key_changes_when_the_second_factor_is_verified(world, setti
     stale = Client()
     stale.cookies[settings.SESSION_COOKIE_NAME] = after_password
     assert stale.get("/participants/").status_code == 302
+
+
+def _session_row(client: Client, settings):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def test_two_quick_requests_write_the_session_once(world, settings):
+    """The first request renews the session (its expiry moves); the next, seconds later,
+    neither writes it nor sends the cookie again - no session queries at all."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        assert _login(client, "clin", PASSWORD).status_code == 302
+        signed_in = _session_row(client, settings)
+        clock.shift(timedelta(seconds=30))
+        with CaptureQueriesContext(connection) as first:
+            assert client.get("/participants/").status_code == 200
+        clock.shift(timedelta(seconds=5))
+        with CaptureQueriesContext(connection) as second:
+            response = client.get("/participants/")
+        assert response.status_code == 200
+    # Stamped at sign-in, 30 s ago: neither request is past the slack, neither writes.
+    after = _session_row(client, settings)
+    assert (after.expire_date, after.session_data) == (
+        signed_in.expire_date, signed_in.session_data)
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    session_writes = [q["sql"] for q in (*first, *second)
+                      if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+    assert session_writes == []
+
+
+def test_a_request_past_the_slack_writes_the_session_once(world, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from openiop.core.sessions import WRITE_SLACK_SECONDS
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        assert _login(client, "clin", PASSWORD).status_code == 302
+        clock.shift(timedelta(seconds=WRITE_SLACK_SECONDS + 1))
+        with CaptureQueriesContext(connection) as first:
+            assert client.get("/participants/").status_code == 200
+        renewed = _session_row(client, settings)
+        clock.shift(timedelta(seconds=2))
+        with CaptureQueriesContext(connection) as second:
+            assert client.get("/participants/").status_code == 200
+
+    def writes(queries):
+        return [q["sql"] for q in queries if q["sql"].startswith("UPDATE")
+                and "django_session" in q["sql"]]
+
+    assert len(writes(first)) == 1 and writes(second) == []
+    # The first renewed the idle expiry from its own moment; the second left it there.
+    moment = start + timedelta(seconds=WRITE_SLACK_SECONDS + 1)
+    assert renewed.expire_date == moment + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert _session_row(client, settings).expire_date == renewed.expire_date
+
+
+def test_the_idle_logoff_keeps_to_fifteen_minutes_within_the_slack(world, settings):
+    """14 minutes after the last request the session is alive; 16 minutes after, it is over
+    (and a request inside the slack does not push the end later)."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from openiop.core.sessions import WRITE_SLACK_SECONDS
+
+    idle = settings.OPENIOP_IDLE_MINUTES
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        client = Client()
+        assert _login(client, "clin", PASSWORD).status_code == 302
+        clock.shift(timedelta(minutes=idle - 1))
+        assert client.get("/participants/").status_code == 200  # 14 min idle: alive
+        clock.shift(timedelta(seconds=WRITE_SLACK_SECONDS - 1))
+        assert client.get("/participants/").status_code == 200  # inside the slack: no write
+        clock.shift(timedelta(minutes=idle - 1))  # 14 min after that request: still alive
+        assert client.get("/participants/").status_code == 200
+        clock.shift(timedelta(minutes=idle + 1))  # 16 min idle: signed out
+        response = client.get("/participants/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_signing_out_leaves_no_session_behind(world, settings):
+    """The renewal stamp never brings an ended session back: not the signed-out one, and a
+    request with its stale cookie creates no session (a row holding only the stamp)."""
+    from django.contrib.sessions.models import Session
+
+    client = Client()
+    assert _login(client, "clin", PASSWORD).status_code == 302
+    stale = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=stale).exists()
+    # What is left is the "You are signed out" message's, for nobody.
+    left = Session.objects.count()
+    assert all("_auth_user_id" not in s.get_decoded() for s in Session.objects.all())
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = stale
+    response = other.get("/participants/")
+    assert response.status_code == 302
+    assert Session.objects.count() == left
+    assert settings.SESSION_COOKIE_NAME not in response.cookies or not response.cookies[
+        settings.SESSION_COOKIE_NAME].value

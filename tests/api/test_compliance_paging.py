@@ -13,9 +13,10 @@ from tests.clinic_size import add_participants
 from tests.conftest import login
 
 URL = "/api/scheduling/compliance"
-# The session (read, then its expiry saved in a savepoint: 4), the user, staff profile and
-# organization, the programs (the minimum's SQL branches), the page, the page's bookings.
-PAGE_QUERIES = 10
+# The session (read; not written again within a minute of its last write:
+# openiop.core.sessions), the user, staff profile and organization, the programs (the
+# minimum's SQL branches), the page, the page's bookings.
+PAGE_QUERIES = 7
 
 
 def _all_pages(client, limit, **params):

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from openiop.audit.models import AccessEvent, AppendOnlyError
 from openiop.audit.services import audit_record, audit_verify
+from openiop.audit.vocabulary import Action, ObjectType
 
 
 def test_viewing_a_chart_writes_a_view_event(world, as_clinician):
@@ -20,16 +21,16 @@ def test_viewing_a_chart_writes_a_view_event(world, as_clinician):
 
 
 def test_events_are_chained(world):
-    a = audit_record(actor=world.clinician, action="view", object_type="participant",
+    a = audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                      participant=world.participant)
-    b = audit_record(actor=world.clinician, action="change", object_type="participant",
+    b = audit_record(actor=world.clinician, action=Action.CHANGE, object_type=ObjectType.PARTICIPANT,
                      participant=world.participant, reason="address")
     assert b.seq == a.seq + 1 and b.prev_hash == a.hash
     assert audit_verify() is None
 
 
 def test_updates_and_deletes_are_refused_in_code(world):
-    event = audit_record(actor=world.clinician, action="view", object_type="participant",
+    event = audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                          participant=world.participant)
     event.reason = "tamper"
     with pytest.raises(AppendOnlyError):
@@ -43,7 +44,7 @@ def test_updates_and_deletes_are_refused_in_code(world):
 
 
 def _events(world, n=5):
-    return [audit_record(actor=world.clinician, action="view", object_type="participant",
+    return [audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                          participant=world.participant) for _ in range(n)]
 
 
@@ -139,11 +140,11 @@ def test_change_and_create_events_carry_who_what_and_where(world, as_clinician):
 
 
 def test_the_audit_page_filters_events(world, as_director):
-    audit_record(actor=world.clinician, action="view", object_type="participant",
+    audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                  participant=world.participant)
-    audit_record(actor=world.director, action="export", object_type="participant",
+    audit_record(actor=world.director, action=Action.EXPORT, object_type=ObjectType.PARTICIPANT,
                  participant=world.participant)
-    audit_record(actor=world.outsider, action="view", object_type="participant",
+    audit_record(actor=world.outsider, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                  participant=world.outsider_participant)
     page = as_director.get("/audit/", {"action": "export"}).content.decode()
     assert "Exported" in page and "clin" not in page.split("<tbody")[1]
@@ -157,7 +158,7 @@ def test_the_audit_page_filters_events(world, as_director):
 def test_the_django_admin_lists_events_read_only(world):
     from tests.conftest import login
 
-    audit_record(actor=world.clinician, action="view", object_type="participant",
+    audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                  participant=world.participant)
     world.director.is_staff = world.director.is_superuser = True
     world.director.save()
@@ -179,7 +180,7 @@ def test_an_event_written_before_recipient_and_purpose_existed_still_verifies(wo
     hashes exactly as events were hashed before the fields were added."""
     from openiop.audit.chain import link_hash
 
-    old_style = audit_record(actor=world.clinician, action="view", object_type="participant",
+    old_style = audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                              participant=world.participant, reason="r")
     old_fields = ("seq", "chain", "chain_seq", "occurred_at", "actor", "actor_label",
                   "organization", "participant", "action", "object_type", "object_id", "path",
@@ -187,7 +188,7 @@ def test_an_event_written_before_recipient_and_purpose_existed_still_verifies(wo
     payload = old_style.payload()
     assert tuple(payload) == old_fields
     assert old_style.hash == link_hash(old_style.chain, old_style.prev_hash, payload)
-    disclosed = audit_record(actor=world.clinician, action="disclose", object_type="x",
+    disclosed = audit_record(actor=world.clinician, action=Action.DISCLOSE, object_type=ObjectType.PARTICIPANT,
                              participant=world.participant, recipient="organization: Harbor",
                              purpose="treatment")
     assert disclosed.payload()["recipient"] == "organization: Harbor"
@@ -204,13 +205,13 @@ def test_views_written_together_chain_exactly_as_one_by_one(world, django_assert
     other_org = f.organization(name="Other clinic")
     people = [world.participant, *(f.participant(world.org) for _ in range(4)),
               *(f.participant(other_org) for _ in range(2))]
-    before = audit_record(actor=world.clinician, action="view", object_type="participant",
+    before = audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                           participant=world.participant)
     # One lock and one head read per chain, one insert for all: not six queries per event.
     with django_assert_max_num_queries(12):
         events = audit_views(actor=world.clinician, participants=people,
-                             object_type="fhir.Patient")
-    after = audit_record(actor=world.clinician, action="view", object_type="participant",
+                             object_type=ObjectType.FHIR_PATIENT)
+    after = audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                          participant=world.participant)
     assert sorted(e.participant_id for e in events) == sorted(p.pk for p in people)
     stored = list(AccessEvent.objects.filter(object_type="fhir.Patient").order_by("seq"))
@@ -221,7 +222,7 @@ def test_views_written_together_chain_exactly_as_one_by_one(world, django_assert
     assert same_chain[0].prev_hash == before.hash and after.prev_hash == same_chain[-1].hash
     assert len({e.chain for e in events}) == 2  # two organizations, two chains
     assert audit_verify() is None
-    assert audit_views(actor=world.clinician, participants=[], object_type="x") == []
+    assert audit_views(actor=world.clinician, participants=[], object_type=ObjectType.PARTICIPANT) == []
 
 
 def test_records_of_any_kind_are_written_together_in_the_same_queries_for_10_and_150(world):
@@ -236,8 +237,8 @@ def test_records_of_any_kind_are_written_together_in_the_same_queries_for_10_and
     people = [world.participant, *(f.participant(world.org) for _ in range(4))]
 
     def entries(n):
-        return [{"actor": world.clinician, "action": ("disclose", "denied", "view")[i % 3],
-                 "object_type": "fhir.Observation", "object_id": people[i % 5].code,
+        return [{"actor": world.clinician, "action": (Action.DISCLOSE, Action.DENIED, Action.VIEW)[i % 3],
+                 "object_type": ObjectType.FHIR_OBSERVATION, "object_id": people[i % 5].code,
                  "participant": people[i % 5], "recipient": "app #1: Test",
                  "purpose": "treatment", "reason": f"event {i}"} for i in range(n)]
 
@@ -252,5 +253,5 @@ def test_records_of_any_kind_are_written_together_in_the_same_queries_for_10_and
         f"event {i}" for i in range(150)]
     assert {e.recipient for e in stored} == {"app #1: Test"}
     assert audit_verify() is None
-    with pytest.raises(ValueError):
-        audit_records([{"action": "peek", "object_type": "x"}])
+    with pytest.raises(TypeError):  # a string, even a known action, is refused
+        audit_records([{"action": "view", "object_type": ObjectType.FHIR_OBSERVATION}])

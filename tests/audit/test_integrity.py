@@ -20,10 +20,11 @@ from openiop.audit.checkpoints import audit_checkpoint_write, latest_checkpoint
 from openiop.audit.models import AccessEvent
 from openiop.audit.services import audit_record
 from openiop.audit.verify import audit_verify, audit_verify_report
+from openiop.audit.vocabulary import Action, ObjectType
 
 
 def _events(world, n=5, participant=None):
-    return [audit_record(actor=world.clinician, action="view", object_type="participant",
+    return [audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                          participant=participant or world.participant) for _ in range(n)]
 
 
@@ -298,8 +299,8 @@ def test_the_application_role_may_only_insert_and_read_audit_events(world):
             cursor.execute(sql, [events[0].seq] if "%s" in sql else [])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'SET LOCAL ROLE "{role}"')
-        event = audit_record(actor=world.clinician, action="view",
-                             object_type="participant", participant=world.participant)
+        event = audit_record(actor=world.clinician, action=Action.VIEW,
+                             object_type=ObjectType.PARTICIPANT, participant=world.participant)
         assert AccessEvent.objects.filter(chain=world.org.pk).count() == 3
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             cursor.execute("SET session_replication_role = replica")
@@ -328,11 +329,11 @@ def test_organizations_do_not_wait_for_each_other(world):
         assert held.wait(10)
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '300ms'")
-        other = audit_record(actor=world.outsider, action="view", object_type="participant",
+        other = audit_record(actor=world.outsider, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                              participant=world.outsider_participant)
         assert other.chain == world.outsider_org.pk
         with pytest.raises(OperationalError, match="lock timeout"):
-            audit_record(actor=world.clinician, action="view", object_type="participant",
+            audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                          participant=world.participant)
     finally:
         release.set()

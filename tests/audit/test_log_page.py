@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openiop.audit.models import AccessEvent
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from tests import factories as f
 from tests.conftest import login
 
@@ -29,18 +30,18 @@ def events(world):
 
     def rec(when, actor, action, path, participant, reason=""):
         with time_machine.travel(when, tick=False):
-            return audit_record(actor=actor, action=action, object_type="participant",
+            return audit_record(actor=actor, action=action, object_type=ObjectType.PARTICIPANT,
                                 participant=participant, reason=reason,
                                 request=rf.get(path) if path else None)
 
     return {
-        "page": rec(DAY1, world.clinician, "view", f"/participants/{world.participant.code}/",
+        "page": rec(DAY1, world.clinician, Action.VIEW, f"/participants/{world.participant.code}/",
                     world.participant),
-        "api": rec(DAY1, world.colleague, "view", "/api/v1/participants/x", other),
-        "fhir": rec(DAY2, world.clinician, "view", "/fhir/R4/Patient/1", other),
-        "export": rec(DAY2, world.clinician, "export", "/notes/x/pdf/", world.participant,
+        "api": rec(DAY1, world.colleague, Action.VIEW, "/api/v1/participants/x", other),
+        "fhir": rec(DAY2, world.clinician, Action.VIEW, "/fhir/R4/Patient/1", other),
+        "export": rec(DAY2, world.clinician, Action.EXPORT, "/notes/x/pdf/", world.participant,
                       reason="=HYPERLINK(\"http://evil.example\",\"click\")"),
-        "system": rec(DAY2, world.colleague, "change", "", world.participant),
+        "system": rec(DAY2, world.colleague, Action.CHANGE, "", world.participant),
     }
 
 
@@ -118,7 +119,7 @@ def test_the_log_page_pins_its_query_count(world, events):
     with CaptureQueriesContext(connection) as small:
         client.get("/audit/")
     for n in range(10):
-        audit_record(actor=world.colleague, action="view", object_type="participant",
+        audit_record(actor=world.colleague, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                      participant=f.participant(world.org), reason=str(n))
     with CaptureQueriesContext(connection) as big:
         client.get("/audit/")

@@ -144,8 +144,29 @@ def test_the_face_sheet_shows_diagnoses_coverage_level_and_team_by_role(world, c
     html = login(world.clinician).get(chart).content.decode()
     assert "Face sheet" in html and "F33.1" in html and "Medicare JE" in html
     assert "Primary therapist" in html and "Open safety tasks" in html
-    billing_html = login(clinic.billing).get(chart).content.decode()
-    assert "F33.1" in billing_html and "Open safety tasks" not in billing_html
+    assert "Allergies" in html
+    billing = login(clinic.billing)
+    # The world's participant is a 42 CFR Part 2 record: billing reads diagnoses only of a
+    # participant who is not (openiop.access.policy), on the face sheet as on the tab.
+    billing_html = billing.get(chart).content.decode()
+    assert "Face sheet" in billing_html and "Medicare JE" in billing_html
+    assert "F33.1" not in billing_html and "Diagnoses" not in billing_html
+    assert "Open safety tasks" not in billing_html
+    from tests import factories as f
+
+    plain = f.participant(world.org)
+    f.episode(plain, f.program(world.org, world.site, name="Mood IOP", focus="mh"))
+    services.diagnosis_add(actor=world.clinician, participant=plain, icd_code="F41.1",
+                           rank="principal")
+    plain_chart = reverse("participants:chart", kwargs={"code": plain.code})
+    assert "F41.1" in billing.get(plain_chart).content.decode()
+    # A clinician off the care team: no Part 2 diagnoses or allergies (the Diagnoses and
+    # Medications tabs refuse them too), but the plain participant's.
+    off_team = login(world.colleague)
+    off_html = off_team.get(chart).content.decode()
+    assert "F33.1" not in off_html and "Allergies" not in off_html
+    plain_html = off_team.get(plain_chart).content.decode()
+    assert "F41.1" in plain_html and "Allergies" in plain_html
     desk_html = login(clinic.frontdesk).get(chart).content.decode()
     assert "Face sheet" in desk_html and "F33.1" not in desk_html
 

@@ -108,8 +108,8 @@ def demo(transactional_db: None) -> object:
 
 
 def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 5_000, f"screenshot {name} looks empty"
     return path

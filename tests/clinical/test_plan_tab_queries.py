@@ -23,11 +23,13 @@ from tests.clinic_size import add_participants
 from tests.conftest import login
 
 # The chart frame (participant, episode, header flags, the access module's checks), the
-# tab's access check, the plan with its tree (one query per level, read once: 5 fewer than
+# tab's access check (the care team, grant and Part 2 answers asked once per request:
+# openiop.access.memo), the plan with its tree (one query per level, read once: 5 fewer than
 # when the snapshot read the tree again), its revisions, reviews and safety plan, the
 # staff for the intervention form, and the view's audit event (on PostgreSQL one more:
-# the advisory lock that serializes the organization's audit chain).
-PLAN_TAB_QUERIES = 38 + (1 if connection.vendor == "postgresql" else 0)
+# the advisory lock that serializes the organization's audit chain). No session write:
+# within a minute of the last (openiop.core.sessions).
+PLAN_TAB_QUERIES = 31 + (1 if connection.vendor == "postgresql" else 0)
 
 
 def _grow_plan(world, plan, n):

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,7 +44,7 @@ def _verify(url: str) -> subprocess.CompletedProcess:
 
 def test_a_dump_restores_into_a_fresh_database_whose_audit_chain_verifies(world, tmp_path):
     for _ in range(5):
-        audit_record(actor=world.clinician, action="view", object_type="participant",
+        audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                      participant=world.participant)
     source = connection.settings_dict["NAME"]
     target = f"{source}_restore"

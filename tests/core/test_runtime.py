@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.http import client_ip
 from openiop.core.logs import (
     JsonFormatter,
@@ -120,7 +121,7 @@ def test_audit_rows_record_the_client_behind_a_trusted_proxy(settings, world):
     from openiop.audit.services import audit_record
 
     settings.OPENIOP_TRUSTED_PROXIES = ["127.0.0.1"]
-    event = audit_record(actor=world.director, action="view", object_type="report",
+    event = audit_record(actor=world.director, action=Action.VIEW, object_type=ObjectType.ACCESS_LOG,
                          request=_request("127.0.0.1", "198.51.100.7"))
     assert event.client_ip == "198.51.100.7"
 

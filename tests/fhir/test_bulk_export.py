@@ -18,6 +18,7 @@ from openiop.fhir.bulk import remove_expired_exports
 from openiop.fhir.registry import SPECS
 from openiop.intake.models import MeasureResponse
 from openiop.jobs.models import Job
+from openiop.participants import disclosure as dis
 from openiop.participants.models import Participant
 from tests import factories as f
 from tests.conftest import login
@@ -356,3 +357,117 @@ def test_a_token_may_kick_off_with_post_and_a_parameters_body(populated, world, 
     assert form.status_code == 400 and "not as a form" in form.content.decode()
     session = as_clinician.post("/fhir/R4/$export", headers=ASYNC)
     assert session.status_code == 405 and "bearer token" in session.content.decode()
+
+
+@pytest.mark.parametrize("notice", ["full", "abbreviated"])
+def test_the_manifest_carries_the_part2_notice_and_each_consents_scope(
+        populated, world, exports, as_hie, notice):
+    """42 CFR 2.32(a) and (b): records disclosed under a consent go with the notice and an
+    explanation of the consent's scope. A bulk client reads the files through the manifest:
+    its `extension` carries the notice the program chose and, per consent, the same scope
+    statement a FHIR read sends in X-Part2-Consent-Scope, with the counts it covered."""
+    world.org.part2_notice = notice
+    world.org.save(update_fields=["part2_notice"])
+    result = manifest(as_hie, kick_off(as_hie))
+    files = download(as_hie, result)
+    labelled = [r for lines in files.values() for r in lines
+                if "42CFRPart2" in {s["code"] for s in r.get("meta", {}).get("security", [])}]
+    assert labelled  # the consented participant's records are in the files
+    consented = Participant.objects.get(legal_first_name="Casey")
+    (consent,) = consented.consents.filter(kind="part2_tpo")
+    read = as_hie.get(f"/fhir/R4/Patient/{consented.code}")
+    assert read.status_code == 200
+    assert result["extension"] == {"42CFRPart2": {
+        "notice": dis.NOTICES[notice],
+        "consents": [{"consent": f"Consent/{consent.code}",
+                      "scope": read["X-Part2-Consent-Scope"],
+                      "participants": 1, "resources": len(labelled)}],
+    }}
+    assert read["X-Part2-Consent-Scope"] == dis.consent_scope(consent)
+    # The job keeps counts and consent ids for the manifest, never the records.
+    job = Job.objects.get(kind="fhir_export")
+    assert set(job.result) == {"transactionTime", "request", "output", "withheld", "part2"}
+    assert "Casey" not in json.dumps(job.result) and str(consented.code) not in json.dumps(
+        job.result)
+
+
+def test_the_manifest_has_no_part2_statement_when_no_part2_record_is_exported(
+        populated, world, exports, as_clinician, as_hie):
+    """A staff session's export holds no Part 2 record (no recipient a consent could name);
+    nor does the app's once the consent is revoked: no statement then."""
+    from_session = manifest(as_clinician, kick_off(as_clinician))
+    assert from_session["output"] and "extension" not in from_session
+    consented = Participant.objects.get(legal_first_name="Casey")
+    consented.consents.filter(kind="part2_tpo").update(revoked_at=timezone.now())
+    from_token = manifest(as_hie, kick_off(as_hie))
+    patients = {r["id"] for r in download(as_hie, from_token)["Patient"]}
+    assert str(world.participant.code) in patients and str(consented.code) not in patients
+    assert "extension" not in from_token
+def test_the_files_hold_the_searchs_resources_byte_for_byte(populated, world, exports,
+                                                            as_hie):
+    """Each NDJSON line is the resource a search returns (fully validated there), written
+    compactly: same keys in the same order, same values."""
+    files = {}
+    for item in manifest(as_hie, kick_off(as_hie))["output"]:
+        response = as_hie.get(item["url"])
+        files[item["type"]] = b"".join(response.streaming_content).decode().splitlines()
+    assert "Patient" in files and "MedicationRequest" in files
+    for name, lines in files.items():
+        searched = as_hie.get(f"/fhir/R4/{name}?_count=1000").json()
+        by_id = {e["resource"]["id"]: e["resource"] for e in searched["entry"]}
+        assert len(by_id) == len(lines), name
+        for line in lines:
+            resource = json.loads(line)
+            assert line == json.dumps(by_id[resource["id"]], separators=(",", ":")), name
+
+
+def _grow(world, n: int, start) -> None:
+    """`n` more mental-health participants with a record of every kind."""
+    from decimal import Decimal
+
+    from openiop.billing.models import Coverage, Diagnosis, Payer
+    from openiop.medications.models import MedicationOrder
+    from openiop.participants.models import Consent
+
+    payer = Payer.objects.filter(organization=world.org).first()
+    for i in range(n):
+        p = f.participant(world.org, legal_first_name=f"Grow{i:03d}", legal_last_name="Clinic")
+        f.episode(p, world.program, therapist=world.colleague)
+        booking = f.booking(f.session(world.program, starts_at=start + timedelta(days=i)), p)
+        f.attendance(booking, "present", minutes=60)
+        MeasureResponse.objects.create(participant=p, instrument="phq9", answers={"q1": 1},
+                                       total=5, band="mild", completed_at=start)
+        MedicationOrder.objects.create(
+            participant=p, name="Sertraline", catalog_key="sertraline", dose=Decimal("50"),
+            unit="mg", route="oral", frequency="daily", start_date=start.date(),
+            prescriber=world.clinician)
+        Consent.objects.create(participant=p, kind=Consent.Kind.RELEASE, recipient="PCP")
+        Diagnosis.objects.create(participant=p, icd_code="F33.1", billable=True,
+                                 description="Major depressive disorder",
+                                 code_set_version="ICD-10-CM FY2026",
+                                 recorded_by=world.clinician, onset_on=start.date())
+        Coverage.objects.create(participant=p, payer=payer, member_id=f"G{i:04d}",
+                                relationship="18", effective_on=start.date())
+
+
+@pytest.mark.parametrize("who", ["app", "staff session"])
+def test_the_export_runs_the_same_queries_whatever_the_clinics_size(
+        populated, world, exports, as_hie, as_director, monkeypatch, who):
+    """Reading a few rows at a time (a chunk of 4 here, so that both clinics span many
+    chunks), the job runs as many queries for a clinic twice the size, with every record
+    kind: no query a participant, a resource or a chunk. The app's export holds the Part 2
+    records of its consented participant (one `disclose` event) at both sizes."""
+    monkeypatch.setattr("openiop.fhir.bulk.CHUNK", 4)
+    client = as_hie if who == "app" else as_director
+
+    def export() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            status_url = kick_off(client)
+        return len(queries), sum(o["count"] for o in manifest(client, status_url)["output"])
+
+    _grow(world, 5, datetime(2026, 1, 5, 23, 0, tzinfo=UTC))
+    small, small_count = export()
+    _grow(world, 30, datetime(2026, 2, 5, 23, 0, tzinfo=UTC))
+    large, large_count = export()
+    assert large_count > small_count + 30 * 6  # every kind grew
+    assert large == small

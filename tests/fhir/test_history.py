@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import Role
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.billing.models import Coverage, Payer
 from openiop.billing.services import coverage_add, coverage_end, diagnosis_add, diagnosis_resolve
 from openiop.intake.measures import measure_mark_entered_in_error, measure_record
@@ -209,7 +210,7 @@ def test_a_coverage_change_without_its_earlier_end_date_keeps_only_the_current_v
         # a change recorded before the audit event named the earlier end date
         Coverage.objects.filter(pk=cov.pk).update(ends_on=date(2026, 2, 1),
                                                   changed_at=timezone.now())
-        audit_record(actor=billing, action="change", object_type="coverage",
+        audit_record(actor=billing, action=Action.CHANGE, object_type=ObjectType.COVERAGE,
                      object_id=cov.code, participant=world.participant, reason="ended")
         bundle = history(login(billing), "Coverage", cov.code)
     assert [e["resource"]["period"].get("end") for e in bundle["entry"]] == ["2026-02-01"]

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from openiop.core import sessions
 from openiop.fhir.history import SUPPORTED
 from openiop.fhir.registry import SPECS
 from tests.conftest import login
@@ -52,25 +53,25 @@ def searches(rtype: str) -> dict[str, str]:
 
 
 # The exact count of every search at _count=100 (and so at _count=10, and at both clinic
-# sizes) on SQLite: the session and user, the organization, the total, the page, and one
-# batch of audit events (savepoint, next sequence number, the chain's head, the insert,
-# release); an `_include` or `_revinclude` adds its own select (per parameter), an app its
+# sizes) on SQLite: the session, the user and staff profile, the organization, the total,
+# the page, and one batch of audit events (savepoint, next sequence number, the chain's
+# head, the insert, release); an `_include` or `_revinclude` adds its own select (per parameter), an app its
 # token, its purpose and the consents. Directory types have no participant and no audit.
 SEARCHES = {
     "director": {
-        "Patient": {"_include": 15, "_revinclude": 27},
-        "EpisodeOfCare": {"_include": 17},
-        "Observation": {"_include": 16},
-        "Appointment": {"_include": 17},
-        "Encounter": {"_include": 18},
-        "MedicationRequest": {"_include": 17},
-        "Consent": {"_include": 16},
-        "Condition": {"_include": 17},
-        "Coverage": {"_include": 16},
-        "Practitioner": {"_count=100": 9, "_revinclude": 19},
-        "Organization": {"_count=100": 9, "_revinclude": 20},
-        "Location": {"_count=100": 9, "_include": 10, "_revinclude": 18},
-        "HealthcareService": {"_count=100": 10, "_include": 12},
+        "Patient": {"_include": 12, "_revinclude": 24},
+        "EpisodeOfCare": {"_include": 14},
+        "Observation": {"_include": 13},
+        "Appointment": {"_include": 14},
+        "Encounter": {"_include": 15},
+        "MedicationRequest": {"_include": 14},
+        "Consent": {"_include": 13},
+        "Condition": {"_include": 14},
+        "Coverage": {"_include": 13},
+        "Practitioner": {"_count=100": 6, "_revinclude": 16},
+        "Organization": {"_count=100": 6, "_revinclude": 17},
+        "Location": {"_count=100": 6, "_include": 7, "_revinclude": 15},
+        "HealthcareService": {"_count=100": 7, "_include": 9},
     },
     "app": {
         "Patient": {"_include": 20, "_revinclude": 40},
@@ -88,16 +89,16 @@ SEARCHES = {
         "HealthcareService": {"_count=100": 13, "_include": 15},
     },
 }
-PAGE = {"director": 14, "app": 19}  # a page of participants' records, no include
+PAGE = {"director": 11, "app": 19}  # a page of participants' records, no include
 # A read, and a vread of the types with versions (one more query: the history rows of
 # Patient and MedicationRequest); the read is of the first match of a search. The director's
 # first MedicationRequest and Consent are Part 2 records: their notice names the program's
 # chosen statement (one more query, the organization).
 READS = {
-    "director": {"Patient": (12, 13), "EpisodeOfCare": 12, "Observation": (12, 12),
-                 "Appointment": 12, "Encounter": 12, "MedicationRequest": (13, 14),
-                 "Consent": (13, 13), "Condition": (12, 12), "Coverage": (12, 12),
-                 "Practitioner": 7, "Organization": 7, "Location": 7, "HealthcareService": 8},
+    "director": {"Patient": (9, 10), "EpisodeOfCare": 9, "Observation": (9, 9),
+                 "Appointment": 9, "Encounter": 9, "MedicationRequest": (10, 11),
+                 "Consent": (10, 10), "Condition": (9, 9), "Coverage": (9, 9),
+                 "Practitioner": 4, "Organization": 4, "Location": 4, "HealthcareService": 5},
     "app": {"Patient": (17, 18), "EpisodeOfCare": 17, "Observation": (17, 17),
             "Appointment": 17, "Encounter": 17, "MedicationRequest": (17, 18),
             "Consent": (17, 17), "Condition": (17, 17), "Coverage": (17, 17),
@@ -152,13 +153,18 @@ def measure(client: Client) -> dict[tuple[str, str], int]:
 
 def persona_client(persona: str, world, app) -> Client:
     if persona == "director":
-        return login(world.director)
+        client = login(world.director)
+        client.get("/fhir/R4/metadata")  # the session's first write (core/sessions.py)
+        return client
     return Client(headers={"Authorization": f"Bearer {issue_token(world.director, app)}"})
 
 
 @pytest.mark.parametrize("persona", ["director", "app"])
 def test_every_search_and_read_takes_the_same_queries_at_any_page_and_clinic_size(
-        world, persona, subtests):
+        world, persona, subtests, monkeypatch):
+    # A signed-in session is written again when its last write is a minute old: this test
+    # can take longer, and the write is no part of a search's cost.
+    monkeypatch.setattr(sessions, "WRITE_SLACK_SECONDS", 24 * 3600)
     app = registered_app(world.director)
     client = persona_client(persona, world, app)
     grow(world, app, SIZE)

@@ -65,3 +65,18 @@ def test_screening_scores_carry_their_loinc_code_or_text_only(mh, world, as_clin
              "display": observation["code"]["text"]}]
     else:  # the C-SSRS screen has no total-score code: text only
         assert "coding" not in observation["code"] and observation["code"]["text"]
+
+
+def test_the_capability_statement_says_which_profiles_are_validated(db, client):
+    """The profiles are declared (US Core canonical URLs, no version) with a statement of
+    what is validated: base R4, and US Core 5.0.1 for Patient and MedicationRequest only
+    (the types test_validation_medplum checks against a US Core profile), not 6.1.0."""
+    statement = client.get("/fhir/R4/metadata").json()
+    rest = statement["rest"][0]
+    note = rest["documentation"]
+    assert "mapped to US Core 6.1.0" in note
+    assert "not validated against the US Core 6.1.0 StructureDefinitions" in note
+    assert "US Core 5.0.1 Patient and MedicationRequest profiles" in note
+    profiles = {p for r in rest["resource"] for p in r.get("supportedProfile", [])}
+    assert US_CORE + "us-core-patient" in profiles
+    assert all(p.startswith(US_CORE) and "|" not in p for p in profiles)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core import periodic
 from openiop.jobs.models import Job, PeriodicRun, SystemAlert
 from openiop.jobs.scheduler import run_due
@@ -78,7 +79,7 @@ def test_a_broken_audit_chain_alerts_the_directors_without_clinical_content(worl
     world.director.email = "director@example.org"
     world.director.save()
     for _ in range(3):
-        audit_record(actor=world.clinician, action="view", object_type="participant",
+        audit_record(actor=world.clinician, action=Action.VIEW, object_type=ObjectType.PARTICIPANT,
                      participant=world.participant)
     middle = AccessEvent.objects.order_by("seq")[1]
     from tests.audit.test_chain import _raw

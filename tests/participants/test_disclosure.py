@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from openiop.audit.models import AccessEvent
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 from openiop.participants.models import Consent, DisclosurePurpose, Participant, RecipientKind
 from tests.fhir.conftest import part2_consent, registered_app
@@ -25,6 +26,7 @@ def app(world):
 
 def decide(world, recipient, purpose=TREATMENT, participant=None, records=None, **kw):
     person = participant or world.participant
+    kw.setdefault("object_type", ObjectType.PARTICIPANT)
     return dis.disclosure(world.clinician, person, records or [person], channel="test",
                           recipient=recipient, purpose=purpose, **kw)
 
@@ -263,11 +265,12 @@ def test_a_batch_decides_each_participant_as_alone_in_a_fixed_few_queries(
     recipient = dis.Recipient.app(app)
     alone = [dis.disclosure(world.clinician, o.participant, o.records, channel="test",
                             recipient=recipient, purpose=TREATMENT, audit=False,
-                            count_only=o.count_only) for o in offers]
+                            object_type=ObjectType.FHIR_OBSERVATION, count_only=o.count_only)
+             for o in offers]
     # Which are Part 2 participants, their consents, one batch of events.
     with django_assert_max_num_queries(8):
         batch = dis.disclosures(world.clinician, offers, channel="test", recipient=recipient,
-                                purpose=TREATMENT)
+                                purpose=TREATMENT, object_type=ObjectType.FHIR_OBSERVATION)
 
     def answer(d):
         return (d.released, d.withheld_kinds, d.notice, d.consent, d.part2_released,
@@ -288,7 +291,7 @@ def test_a_batch_decides_each_participant_as_alone_in_a_fixed_few_queries(
         [("denied", unconsented.pk)],
         [("disclose", unconsented.pk)],
     ]
-    stored = AccessEvent.objects.filter(object_type="test").order_by("seq")
+    stored = AccessEvent.objects.filter(object_type=ObjectType.FHIR_OBSERVATION).order_by("seq")
     assert [e.pk for e in stored] == [e.pk for d in batch for e in d.events]
     assert "under 42 CFR Part 2 consent" in stored[0].reason
     assert "3 record(s) withheld" in stored[4].reason

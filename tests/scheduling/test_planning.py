@@ -235,6 +235,70 @@ def test_a_family_session_goes_to_whoever_led_the_last_one(sched):
     assert booked.clinician == str(usual.pk) and plan.therapist_changes == ()
 
 
+def _family_due(sched, *, named_hours: int | None = None):
+    """A family session due for the first participant, the last one led by `led`, and a
+    family therapist named on the care team (capped at `named_hours` a week)."""
+    from datetime import datetime
+
+    from openiop.accounts.models import StaffProfile
+    from openiop.care.services import episode_set_family_therapist
+    from openiop.participants.models import Consent
+
+    from .. import factories as f
+
+    f.room(sched.site, name="Family room", capacity=6)
+    led = f.staff(sched.org, credentials=["LMFT"], username="lmft-led")
+    named = f.staff(sched.org, credentials=["LMFT"], username="lmft-named")
+    if named_hours is not None:
+        StaffProfile.objects.filter(user=named).update(max_weekly_hours=named_hours)
+    _generate(sched)
+    Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
+                           purpose="family sessions")
+    three_weeks_ago = datetime.combine(sched.next_monday - timedelta(days=19), time(17),
+                                       tzinfo=ZoneInfo("America/New_York"))
+    last = f.session(sched.program, starts_at=three_weeks_ago, minutes=50, kind="family",
+                     title="Family session", facilitator=led)
+    f.booking(last, sched.participant)
+    episode_set_family_therapist(actor=sched.director, episode=sched.episode,
+                                 family_therapist=named)
+    return led, named
+
+
+def test_a_family_session_goes_to_the_care_teams_named_family_therapist(sched):
+    """The family therapist named on the care team comes before whoever led the last one."""
+    from openiop.scheduling import engine
+    from openiop.scheduling.planning import build_week
+
+    led, named = _family_due(sched)
+    ctx = build_week(sched.org, sched.next_monday)
+    (person,) = [p for p in ctx.instance.participants if p.id == str(sched.participant.pk)]
+    (family,) = [n for n in person.needs if n.kind == "family"]
+    assert (family.preferred_clinician, family.usual_role) == (str(named.pk), "family therapist")
+    plan = engine.solve(ctx.instance, engine.SolveSettings(seed=1, time_limit_seconds=5))
+    assert engine.check_plan(ctx.instance, plan) == []
+    (booked,) = [a for a in plan.appointments if a.need == family.id]
+    assert booked.clinician == str(named.pk) != str(led.pk)
+    assert plan.therapist_changes == ()
+
+
+def test_a_named_family_therapist_who_cannot_take_it_is_named_in_the_therapist_changes(sched):
+    """Zero hours left this week: another family therapist takes it, and the plan's
+    "therapist changes" section says the named family therapist cannot, and why."""
+    from ..conftest import login
+
+    led, named = _family_due(sched, named_hours=0)
+    run = services.plan_week(actor=sched.director, organization=sched.org,
+                             week_start=sched.next_monday, time_limit_seconds=5)
+    (change,) = [c for c in run.proposal.therapist_changes if c.what == "Family session"]
+    assert (change.usual, change.usual_role, change.assigned) == (
+        str(named), "family therapist", str(led))
+    assert change.reason == (f"Family therapist {named} cannot take it this week: "
+                             f"{named}'s weekly maximum of 0 h is reached.")
+    page = login(sched.director).get(f"/schedule/plan/{run.code}/").content.decode()
+    assert f"{named} <small class=\"muted\">(family therapist)</small>" in page
+    assert f"Family therapist {named} cannot take it this week" in page
+
+
 def test_the_plan_page_lists_therapist_changes_as_their_own_section(sched):
     """Continuity is a rule: a move away from the usual clinician is named, with the reason,
     in its own section of the proposal the director approves."""

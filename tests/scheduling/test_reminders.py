@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 
+from openiop.access.decisions import family_allows
+from openiop.access.policy import TABLE, Kind
 from openiop.accounts.models import Role, User
 from openiop.audit.models import AccessEvent
 from openiop.core import periodic
@@ -114,14 +117,16 @@ def test_an_inactive_or_missing_account_gets_no_reminder(world):
     assert not SessionReminder.objects.exists()
 
 
-def _family_member(world, *, scopes):
-    user = User.objects.create(username="parent", role=Role.FAMILY, email="parent@example.org")
-    person = RelatedPerson.objects.create(participant=world.participant, name="Pat Rivera",
-                                          relationship="parent", email="parent@example.org",
+def _family_member(world, *, scopes, participant=None, username="parent", **consent):
+    participant = participant or world.participant
+    user = User.objects.create(username=username, role=Role.FAMILY,
+                               email=f"{username}@example.org")
+    person = RelatedPerson.objects.create(participant=participant, name="Pat Rivera",
+                                          relationship="parent", email=f"{username}@example.org",
                                           may_contact=True, user=user)
-    Consent.objects.create(participant=world.participant, related_person=person,
+    Consent.objects.create(participant=participant, related_person=person,
                            kind=Consent.Kind.FAMILY_ACCESS, scopes=scopes,
-                           granted_at=NOW - timedelta(days=30))
+                           granted_at=NOW - timedelta(days=30), **consent)
     return user
 
 
@@ -181,3 +186,60 @@ def test_the_scheduler_runs_it_on_a_worker_and_the_jobs_page_lists_the_run(reach
     assert SessionReminder.objects.count() == 1
     page = login(reachable.director).get("/jobs/?scheduled=1")
     assert "Scheduled: session reminders" in page.content.decode()
+
+
+def test_the_family_reminder_follows_the_policy_table(reachable, monkeypatch):
+    """The same consent, but the table no longer lets a family member see the schedule:
+    the family is not reminded (the participant still is). The job asks the access module,
+    as the family portal does."""
+    world = reachable
+    parent = _family_member(world, scopes=["family_schedule"])
+    _book(world, kind="family", title="Family session")
+    monkeypatch.setitem(TABLE[Kind.SCHEDULE], Role.FAMILY, {})
+    assert session_reminders_send(now=NOW) == 1
+    assert not Notification.objects.filter(user=parent).exists()
+    assert Notification.objects.filter(user=world.participant.user).count() == 1
+
+
+@pytest.mark.parametrize("wall_clock", [NOW - timedelta(days=10), NOW + timedelta(days=10)])
+def test_the_family_consent_is_judged_at_the_jobs_time(reachable, wall_clock):
+    """A consent that expired an hour before the job's time gets no reminder, one that
+    expires an hour after gets one, whatever the wall clock says (a job that runs late
+    still judges the consent at its own time)."""
+    world = reachable
+    expired = _family_member(world, scopes=["family_schedule"], username="expired",
+                             expires_at=NOW - timedelta(hours=1))
+    valid = _family_member(world, scopes=["family_schedule"], username="valid",
+                           expires_at=NOW + timedelta(hours=1))
+    _book(world, kind="family", title="Family session")
+    with time_machine.travel(wall_clock, tick=False):
+        assert session_reminders_send(now=NOW) == 2  # the participant and the valid parent
+    assert Notification.objects.filter(user=valid).count() == 1
+    assert not Notification.objects.filter(user=expired).exists()
+    assert family_allows(valid, world.participant, "family_schedule", now=NOW)
+    assert not family_allows(expired, world.participant, "family_schedule", now=NOW)
+
+
+def test_a_revoked_family_consent_gets_no_reminder(reachable):
+    world = reachable
+    parent = _family_member(world, scopes=["family_schedule"],
+                            revoked_at=NOW - timedelta(minutes=5))
+    _book(world, kind="family", title="Family session")
+    assert session_reminders_send(now=NOW) == 1  # the participant only
+    assert not Notification.objects.filter(user=parent).exists()
+
+
+@pytest.mark.parametrize("families", [1, 4])
+def test_family_recipients_are_read_in_one_query_for_every_family_session(
+        reachable, families, django_assert_num_queries):
+    """organizations; then for this clinic bookings, sent reminders, family members; and the
+    other organization's (empty) bookings: the same five queries for one family session or
+    four (everything was sent before, so nothing is written)."""
+    world = reachable
+    for n in range(families):
+        p = f.participant(world.org)
+        _family_member(world, scopes=["family_schedule"], participant=p, username=f"parent{n}")
+        f.booking(f.session(world.program, starts_at=TOMORROW_9, kind="family"), p)
+    assert session_reminders_send(now=NOW) == families
+    with django_assert_num_queries(5):
+        assert session_reminders_send(now=NOW) == 0

@@ -9,7 +9,10 @@ organization gets `AccessDenied`, which is both a `PermissionDenied` (pages answ
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -19,7 +22,11 @@ from django.utils import timezone
 from openiop.accounts.models import Role, User
 from openiop.core.exceptions import NotPermitted
 
+from .memo import remembered
 from .policy import FAMILY_SCOPE_KINDS, TABLE, Kind, Rel, Rule
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 class AccessDenied(NotPermitted, PermissionDenied):
@@ -45,7 +52,7 @@ def require_organization(actor: User, organization_id: int | None,
         raise NotFoundHere(message)
 
 
-def is_own_participant(actor: User, participant: Any) -> bool:
+def is_own_participant(actor: User, participant: Participant) -> bool:
     """The participant themself, signed in to the portal (the "self" relationship)."""
     return (
         getattr(actor, "role", "") == Role.PARTICIPANT
@@ -72,7 +79,7 @@ def participant_of(obj: Any) -> Any:
     return participant
 
 
-def is_care_team(actor: User, participant: Any) -> bool:
+def is_care_team(actor: User, participant: Participant) -> bool:
     """Primary therapist, prescriber or case manager of an open episode, or the program
     director of the participant's organization. The Administrator is not care team for
     clinical records (they break the glass like anyone else)."""
@@ -83,27 +90,30 @@ def is_care_team(actor: User, participant: Any) -> bool:
         return False
     if getattr(actor, "role", "") == Role.DIRECTOR:
         return True
-    return participant.episodes.filter(status__in=EpisodeOfCare.OPEN_STATUSES).filter(
+    return remembered(("care_team", uid, participant.pk), lambda: participant.episodes.filter(
+        status__in=EpisodeOfCare.OPEN_STATUSES).filter(
         Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
-    ).exists()
+    ).exists())
 
 
-def active_grant(actor: User, participant: Any) -> Any:
+def active_grant(actor: User, participant: Participant) -> Any:
     """The actor's current break-the-glass grant for this participant, or None."""
     from .models import BreakGlassGrant
 
     if getattr(actor, "pk", None) is None:
         return None
-    return BreakGlassGrant.objects.active(timezone.now()).filter(
-        actor_id=actor.pk, participant_id=participant.pk).order_by("-expires_at").first()
+    return remembered(("grant", actor.pk, participant.pk), lambda: BreakGlassGrant.objects.active(
+        timezone.now()).filter(actor_id=actor.pk, participant_id=participant.pk).order_by(
+        "-expires_at").first())
 
 
-def is_part2(participant: Any) -> bool:
+def is_part2(participant: Participant) -> bool:
     """42 CFR Part 2 record: the test the disclosure decision applies
     (participants.disclosure.is_part2_participant)."""
     from openiop.participants.disclosure import is_part2_participant
 
-    return is_part2_participant(participant)
+    return remembered(("part2", getattr(participant, "pk", None)),
+                      lambda: is_part2_participant(participant))
 
 
 def family_consents(related: Any) -> list[Any]:
@@ -133,7 +143,7 @@ def _kinds_of(scopes: set[str]) -> frozenset[Kind]:
     return frozenset(kinds)
 
 
-def _related_person(actor: Any, participant: Any) -> Any:
+def _related_person(actor: User, participant: Participant) -> Any:
     from openiop.participants.models import RelatedPerson
 
     if getattr(actor, "pk", None) is None:
@@ -141,23 +151,66 @@ def _related_person(actor: Any, participant: Any) -> Any:
     return RelatedPerson.objects.filter(user_id=actor.pk, participant_id=participant.pk).first()
 
 
-def _family_kinds(actor: User, participant: Any) -> frozenset[Kind]:
+def _family_kinds(actor: User, participant: Participant) -> frozenset[Kind]:
     related = _related_person(actor, participant)
     return frozenset() if related is None else _kinds_of(family_scopes(related))
 
 
-def family_allows(actor: User, participant: Any, consent_scope: str) -> bool:
+def family_allows(actor: User, participant: Participant, consent_scope: str, *,
+                  now: datetime | None = None) -> bool:
     """May this family member see what one consent scope shares (the portal's family
-    pages)? The participant's family-access consent must grant the scope, and the table
-    must let a family member see every record kind the scope shows (`FAMILY_SCOPE_KINDS`;
-    family education shows no chart record, so the consent alone decides it)."""
+    pages, the family's session reminders)? `family_members_allowed` for one person."""
     if not _active(actor) or getattr(actor, "role", "") != Role.FAMILY:
         return False
-    related = _related_person(actor, participant)
-    if related is None or consent_scope not in family_scopes(related):
-        return False
-    return all(decide(actor, kind, participant)
-               for kind in FAMILY_SCOPE_KINDS.get(consent_scope, frozenset()))
+    allowed = family_members_allowed([participant.pk], consent_scope, now=now,
+                                     user_id=actor.pk)
+    return any(user.pk == actor.pk for user in allowed.get(participant.pk, []))
+
+
+def family_members_allowed(participant_ids: Iterable[int], consent_scope: str, *,
+                           now: datetime | None = None,
+                           user_id: int | None = None) -> dict[int, list[User]]:
+    """participant id -> the family members (active accounts with the family role) who may
+    see what `consent_scope` shares at `now` (a periodic job passes its own time): the
+    participant's family-access consent to that person is in force at `now` and grants the
+    scope, and the table lets a family member see every record kind the scope shows
+    (`FAMILY_SCOPE_KINDS`; family education shows no chart record, so the consent alone
+    decides it). One query for any number of participants (two when a rule excludes Part 2
+    records)."""
+    from openiop.participants.disclosure import protected_q
+    from openiop.participants.models import Consent, Participant
+
+    pids = set(participant_ids)
+    kinds = FAMILY_SCOPE_KINDS.get(consent_scope)
+    if not pids or kinds is None:
+        return {}
+    rules = [TABLE[kind].get(Role.FAMILY, {}).get(Rel.FAMILY) for kind in kinds]
+    if any(r is None for r in rules):
+        return {}
+    now = now or timezone.now()
+    consents = Consent.objects.filter(
+        participant_id__in=pids, kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True,
+        related_person__participant_id__in=pids, related_person__user__is_active=True,
+        related_person__user__role=Role.FAMILY,
+    ).select_related("related_person__user").order_by("pk")
+    if user_id is not None:
+        consents = consents.filter(related_person__user_id=user_id)
+    excluded: set[int] = set()
+    if any(r is not None and r.part2_excluded for r in rules):
+        excluded = set(Participant.objects.filter(pk__in=pids).filter(protected_q(""))
+                       .values_list("pk", flat=True))
+    out: dict[int, list[User]] = defaultdict(list)
+    for consent in consents:
+        if consent.participant_id in excluded or consent.related_person is None:
+            continue
+        if consent.related_person.participant_id != consent.participant_id:
+            continue
+        if not consent.is_active_at(now) or consent_scope not in (consent.scopes or []):
+            continue
+        user = consent.related_person.user
+        if user is not None and user not in out[consent.participant_id]:
+            out[consent.participant_id].append(user)
+    return dict(out)
 
 
 def family_participant_ids(actor: User, kind: Kind) -> list[int]:
@@ -169,7 +222,7 @@ def family_participant_ids(actor: User, kind: Kind) -> list[int]:
             if kind in _kinds_of(family_scopes(r))]
 
 
-def relationships(actor: User, participant: Any, kind: Kind | None = None) -> set[Rel]:
+def relationships(actor: User, participant: Participant, kind: Kind | None = None) -> set[Rel]:
     """Which relationships hold between the actor and the participant (for `kind`, when a
     family member's consent matters)."""
     rels: set[Rel] = set()
@@ -202,7 +255,7 @@ def _permits(rule: Rule | None, action: str, part2: Any) -> bool:
     return not (rule.part2_excluded and part2())
 
 
-def decide(actor: User, kind: Kind, participant: Any, *, action: str = "view",
+def decide(actor: User, kind: Kind, participant: Participant, *, action: str = "view",
            rels: set[Rel] | None = None, cache: list[bool] | None = None) -> bool:
     """May `actor` do `action` ("view" or "change") on this participant's `kind` records?
 

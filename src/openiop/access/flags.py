@@ -5,14 +5,19 @@ the Notes and Treatment plan tabs stay, they offer to break the glass)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from openiop.core.chart import Flag
 
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
-def break_glass_flags(participant: Any, episode: Any) -> list[Flag]:
+
+def break_glass_flags(participant: Participant, episode: EpisodeOfCare | None) -> list[Flag]:
     from .models import BreakGlassGrant
 
     grants = (BreakGlassGrant.objects.active(timezone.now()).filter(participant=participant)
@@ -22,7 +27,7 @@ def break_glass_flags(participant: Any, episode: Any) -> list[Flag]:
                  f"Reason: {g.reason}") for g in grants]
 
 
-def tab_filter(user: Any, participant: Any) -> Callable[[str], bool]:
+def tab_filter(user: User, participant: Participant) -> Callable[[str], bool]:
     from .decisions import decide, relationships
     from .policy import GATE_PAGES, PAGE_KINDS
 

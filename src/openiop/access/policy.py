@@ -22,8 +22,10 @@ them to provide the diagnosis, treatment or referral for treatment (the care tea
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 from openiop.accounts.models import Role
+from openiop.accounts.permissions import Perm
 
 
 class Kind(StrEnum):
@@ -219,6 +221,7 @@ PAGE_KINDS: dict[str, Kind | None] = {
     "care:episode_discharge": Kind.CARE,
     "care:episode_from_waitlist": Kind.CARE,
     "care:episode_level": Kind.CARE,
+    "care:episode_family_therapist": Kind.CARE,
     "scheduling:participant_schedule": Kind.SCHEDULE,
     "scheduling:booking_pin": Kind.SCHEDULE,
     "scheduling:participant_feed_create": Kind.SCHEDULE,
@@ -277,6 +280,86 @@ PAGE_KINDS: dict[str, Kind | None] = {
     # SMART EHR launch from the chart: the app then reads only what the staff member may.
     "oauth2_provider:launch": Kind.DEMOGRAPHICS,
 }
+
+class Needs(NamedTuple):
+    """The role permissions a participant page asks on top of the table: `view` to be
+    served at all (the view's `staff_required` permission; None: any clinic staff member),
+    `change` for what it writes (the write service's `require_perm`; None: the page
+    writes nothing)."""
+
+    view: Perm | None
+    change: Perm | None
+
+
+_P = Perm
+_READ_ONLY = None
+
+# The role permission each participant page needs (URL name -> Needs), beside its record
+# kind above: a persona reaches a page when the table allows the kind AND its role holds the
+# permission. The persona walk in tests/access compares both with what the pages answer,
+# and checks `view` against the view's own `staff_required` declaration.
+PAGE_PERMS: dict[str, Needs] = {
+    "participants:chart": Needs(_P.PARTICIPANT_VIEW, _READ_ONLY),
+    **{name: Needs(_P.PARTICIPANT_EDIT, _P.PARTICIPANT_EDIT) for name in (
+        "participants:edit", "participants:availability_add",
+        "participants:availability_remove", "participants:related_person_add")},
+    **{name: Needs(_P.ADMIT, _P.ADMIT) for name in (
+        "participants:portal_deactivate", "participants:portal_reactivate",
+        "participants:portal_link", "participants:portal_invite", "participants:consent_revoke",
+        "participants:consent_add_part2", "participants:consent_add_family")},
+    "participants:consents": Needs(_P.PARTICIPANT_VIEW, _READ_ONLY),
+    "participants:consent_print": Needs(_P.PARTICIPANT_VIEW, _READ_ONLY),
+    "care:participant_care": Needs(_P.PARTICIPANT_VIEW, _READ_ONLY),
+    **{name: Needs(_P.ADMIT, _P.ADMIT) for name in (
+        "care:loc_confirm", "care:episode_authorized", "care:episode_discharge",
+        "care:episode_from_waitlist", "care:episode_level", "care:episode_family_therapist")},
+    "scheduling:participant_schedule": Needs(_P.SCHEDULE_VIEW, _READ_ONLY),
+    "scheduling:booking_pin": Needs(_P.SCHEDULE_VIEW, _P.SCHEDULE_PLAN),
+    "scheduling:participant_feed_create": Needs(_P.SCHEDULE_VIEW, _P.SCHEDULE_VIEW),
+    "scheduling:participant_feed_revoke": Needs(_P.SCHEDULE_VIEW, _P.SCHEDULE_VIEW),
+    "scheduling:track_move": Needs(_P.SCHEDULE_VIEW, _P.SCHEDULE_PLAN),
+    "clinical:participant_notes": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "clinical:participant_note": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_WRITE),
+    "clinical:break_glass": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_VIEW),
+    "clinical:release_record": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_VIEW),
+    "clinical:participant_plan": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    **{f"clinical:plan_{verb}": Needs(_P.CLINICAL_WRITE, _P.CLINICAL_WRITE) for verb in (
+        "start", "problem", "goal", "objective", "intervention", "status", "review",
+        "acknowledge", "finish")},
+    "clinical:plan_export": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "clinical:plan_revision": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "clinical:safety_plan": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_WRITE),
+    "clinical:safety_plan_export": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "skills:participant_skills": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "skills:homework_assign": Needs(_P.CLINICAL_WRITE, _P.CLINICAL_WRITE),
+    "skills:homework_review": Needs(_P.CLINICAL_WRITE, _P.CLINICAL_WRITE),
+    "skills:homework_close": Needs(_P.CLINICAL_WRITE, _P.CLINICAL_WRITE),
+    "skills:relapse_plan": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_WRITE),
+    "outcomes:participant_measures": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "outcomes:record_measure": Needs(_P.CLINICAL_WRITE, _P.CLINICAL_WRITE),
+    "portal:staff_messages": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_WRITE),
+    "portal:staff_shared_note": Needs(_P.CLINICAL_VIEW, _P.CLINICAL_WRITE),
+    "medications:participant_medications": Needs(_P.MEDICATION_VIEW, _READ_ONLY),
+    **{f"medications:{name}": Needs(_P.MEDICATION_VIEW, _P.CLINICAL_WRITE) for name in (
+        "adherence_add", "allergies", "allergy_status", "no_known_allergies",
+        "naloxone_add", "reconcile", "side_effect_add", "screen_new", "use_disorder_add",
+        "use_disorder_resolve")},
+    "medications:administer": Needs(_P.MEDICATION_ADMINISTER, _P.MEDICATION_ADMINISTER),
+    **{f"medications:{name}": Needs(_P.MEDICATION_VIEW, _P.MEDICATION_PRESCRIBE) for name in (
+        "order_adjust", "order_stop", "order_new", "review_add")},
+    "billing:participant_diagnoses": Needs(None, _P.CLINICAL_WRITE),
+    **{f"billing:diagnosis_{change}": Needs(None, _P.CLINICAL_WRITE) for change in (
+        "principal", "resolve", "entered_in_error")},
+    "billing:participant_billing": Needs(_P.BILLING_VIEW, _READ_ONLY),
+    "billing:ur_packet": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "billing:ur_packet_pdf": Needs(_P.CLINICAL_VIEW, _READ_ONLY),
+    "billing:statement": Needs(_P.BILLING_VIEW, _READ_ONLY),
+    **{f"billing:{name}": Needs(_P.BILLING_MANAGE, _P.BILLING_MANAGE) for name in (
+        "certification_add", "coverage_add", "authorization_add", "financial_profile")},
+    "audit:participant_events": Needs(_P.AUDIT_VIEW, _READ_ONLY),
+    "oauth2_provider:launch": Needs(_P.PARTICIPANT_VIEW, _READ_ONLY),
+}
+
 
 # Pages that show the break-the-glass form themselves instead of refusing: their views
 # ask the policy and render the form (the persona walk checks the form is there).

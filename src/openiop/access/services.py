@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,15 +13,19 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .decisions import AccessDenied, require_organization
 from .models import BreakGlassGrant
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 BREAK_GLASS_MINUTES = 60
 REASON_LIMIT = 500
 
 
-def break_glass_grant(*, actor: User, participant: Any, reason: str,
+def break_glass_grant(*, actor: User, participant: Participant, reason: str,
                       request: HttpRequest | None = None) -> BreakGlassGrant:
     """Emergency read access to this participant's clinical records for 60 minutes.
 
@@ -43,7 +47,7 @@ def break_glass_grant(*, actor: User, participant: Any, reason: str,
         grant = BreakGlassGrant.objects.create(
             actor=actor, participant=participant, reason=text, created_at=now,
             expires_at=now + timedelta(minutes=BREAK_GLASS_MINUTES))
-        audit_record(actor=actor, action="break_glass", object_type="clinical_record",
+        audit_record(actor=actor, action=Action.BREAK_GLASS, object_type=ObjectType.CLINICAL_RECORD,
                      object_id=participant.code, participant=participant, request=request,
                      reason=text)
     return grant
@@ -63,7 +67,7 @@ def break_glass_revoke(*, actor: User, grant: BreakGlassGrant,
         updated = BreakGlassGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
             revoked_at=now, revoked_by=actor)
         if updated:
-            audit_record(actor=actor, action="change", object_type="break_glass_grant",
+            audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.BREAK_GLASS_GRANT,
                          object_id=grant.pk, participant=grant.participant, request=request,
                          reason="emergency access ended")
     grant.refresh_from_db()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 
 from .models import BreakGlassGrant
@@ -27,7 +28,7 @@ def grant_review(request: HttpRequest) -> HttpResponse:
               .select_related("actor", "participant", "revoked_by")
               .order_by("-created_at", "-pk"))
     page = Paginator(grants, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=request.user, action="view", object_type="break_glass_review",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.BREAK_GLASS_REVIEW,
                  organization=request.user.staff_profile.organization, request=request)
     return render(request, "access/grant_review.html",
                   {"page": page, "now": timezone.now()})

@@ -15,6 +15,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest, HttpResponse
 
+from openiop.audit.vocabulary import Action, ObjectType
+
 
 class PlatformAdminSite(admin.AdminSite):
     site_header = "OpenIOP platform administration"
@@ -46,8 +48,8 @@ class PlatformAdminSite(admin.AdminSite):
         match = request.resolver_match
         audit_record(
             actor=request.user,
-            action="view" if request.method in ("GET", "HEAD") else "change",
-            object_type=f"admin:{match.url_name if match else 'page'}"[:60],
+            action=Action.VIEW if request.method in ("GET", "HEAD") else Action.CHANGE,
+            object_type=ObjectType.admin_page(match.url_name if match else None),
             object_id=str(kwargs.get("object_id", ""))[:64],
             request=request, reason=request.META.get("QUERY_STRING", "")[:500])
 

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import NotPermitted
 
 from .models import STAFF_ROLES, Invitation, InvitationPurpose, Role, StaffProfile, User
@@ -72,7 +73,7 @@ def staff_invite(*, actor: User, username: str, first_name: str, last_name: str,
         user.save()
         StaffProfile.objects.create(user=user, organization_id=org_id, title=title)
         token = issue_link(user=user, created_by=actor, purpose=InvitationPurpose.INVITE)
-        audit_record(actor=actor, action="create", object_type="staff", object_id=user.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.STAFF, object_id=user.code,
                      organization=actor.staff_profile.organization, request=request,
                      reason=f"invited as {role}")
     return user, token
@@ -91,7 +92,7 @@ def staff_reset_link(*, actor: User, user: User, request: HttpRequest | None = N
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         token = issue_link(user=user, created_by=actor, purpose=InvitationPurpose.RESET)
-        audit_record(actor=actor, action="change", object_type="staff", object_id=user.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.STAFF, object_id=user.code,
                      organization=profile.organization, request=request,
                      reason="sign-in reset: new set-up link")
     return token
@@ -114,7 +115,7 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
         if not active:
             Invitation.objects.filter(user=user, used_at__isnull=True).update(
                 used_at=timezone.now())
-        audit_record(actor=actor, action="change", object_type="staff", object_id=user.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.STAFF, object_id=user.code,
                      organization=profile.organization, request=request,
                      reason=("reactivated" if active else f"deactivated: {reason.strip()}")[:500])
     user.refresh_from_db()
@@ -147,7 +148,7 @@ def link_accept(*, invitation: Invitation, password: str,
         user.set_password(password)
         user.save(update_fields=["password"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        audit_record(actor=user, action="change", object_type="account", object_id=user.code,
+        audit_record(actor=user, action=Action.CHANGE, object_type=ObjectType.ACCOUNT, object_id=user.code,
                      organization=getattr(getattr(user, "staff_profile", None),
                                           "organization", None),
                      request=request, reason=f"{invitation.purpose} link used: password set")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import NotPermitted
 from openiop.core.forms import submit
@@ -48,7 +49,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     staff = (StaffProfile.objects.filter(organization=org).select_related("user")
              .annotate(link_open=Exists(pending))
              .order_by("-user__is_active", "user__last_name", "user__first_name"))
-    audit_record(actor=request.user, action="view", object_type="staff_list",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.STAFF_LIST,
                  organization=org, request=request)
     return render(request, "accounts/staff_list.html", {
         "staff": staff, "deactivate_form": DeactivateForm(),

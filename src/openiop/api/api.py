@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, DomainError, InvalidTransition, NotPermitted
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -111,7 +112,7 @@ class BearerToken(HttpBearer):
         request.user = user
         # An outside recipient: what it receives is decided by participants.disclosure.
         request.oauth_client = client  # type: ignore[attr-defined]
-        audit_record(actor=user, action="view", object_type="oauth.token",
+        audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.OAUTH_TOKEN,
                      object_id=client.client_id, request=request,
                      organization=getattr(getattr(user, "staff_profile", None),
                                           "organization", None),

@@ -21,6 +21,7 @@ from ninja import Query, Router, Schema
 
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.billing import codes, selectors
 from openiop.billing.models import Authorization, Charge, Claim, Coverage, Remittance
 from openiop.billing.services.scrub import HOLD_LABELS
@@ -189,7 +190,7 @@ def _office(request: StaffRequest) -> int:
 
 def _participant(request: StaffRequest, code: UUID) -> Any:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.BILLING_VIEW, object_type="billing")
+                                           perm=Perm.BILLING_VIEW, object_type=ObjectType.BILLING)
     if not selectors.may_read_billing(request.user, participant):
         raise Http404
     return participant
@@ -327,7 +328,7 @@ def get_claim(request: StaffRequest, code: UUID) -> dict[str, Any]:
     org_id = _office(request)
     claim = get_object_or_404(Claim.objects.select_related("participant", "coverage__payer"),
                               organization_id=org_id, code=code)
-    audit_record(actor=request.user, action="view", object_type="claim", object_id=claim.code,
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.CLAIM, object_id=claim.code,
                  participant=claim.participant, request=request)
     lines = [{"line_number": ln.line_number, "service_date": ln.service_date,
               "revenue_code": ln.revenue_code, "hcpcs": ln.hcpcs,
@@ -358,7 +359,7 @@ def get_remittance(request: StaffRequest, code: UUID) -> dict[str, Any]:
                                    organization_id=org_id, code=code)
     payments = remittance.payments.select_related("claim").prefetch_related(
         "adjustments").order_by("pk")
-    audit_record(actor=request.user, action="view", object_type="remittance",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.REMITTANCE,
                  object_id=remittance.code, organization=remittance.organization,
                  request=request)
     return _remittance(remittance) | {"payments": [{

@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.access.policy import Kind
 from openiop.api.request import StaffRequest
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.clinical import services
 from openiop.clinical.models import Note
 from openiop.clinical.permissions import can_view_note
@@ -139,7 +140,7 @@ def _audit_view(request: StaffRequest, note: Note) -> None:
     from openiop.clinical.permissions import note_participants
 
     for person in note_participants(note):
-        audit_record(actor=request.user, action="view", object_type="note",
+        audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.NOTE,
                      object_id=note.code, participant=person, request=request)
 
 
@@ -148,7 +149,7 @@ def participant_notes(request: StaffRequest, code: UUID) -> list[dict[str, Any]]
     participant = get_participant_for_user(request.user, code, request=request,
                                            kind=Kind.NOTES, action="view")
     notes = disclose.release(request, participant, list(notes_for_participant(participant)[:500]),
-                             object_type="notes")
+                             object_type=ObjectType.API_NOTES)
     return [{"code": n.code, "kind": n.kind, "status": n.status,
              "session_title": n.session.title if n.session_id else "",
              "session_starts_at": n.session.starts_at if n.session_id else None,
@@ -161,7 +162,7 @@ def get_note(request: StaffRequest, code: UUID) -> dict[str, Any]:
 
     note = _get_note(request, code)
     for person in note_participants(note):  # a group note goes only if it may for everyone
-        disclose.release_one(request, person, note, object_type="note")
+        disclose.release_one(request, person, note, object_type=ObjectType.API_NOTE)
     _audit_view(request, note)
     return _note_out(note)
 

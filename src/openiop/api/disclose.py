@@ -12,15 +12,19 @@ that the person has Part 2 records (42 CFR 2.13(c)). The 42 CFR 2.32 statement g
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import disclosure as dis
 
 from .request import StaffRequest
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 NOTICE_HEADER = "X-Redisclosure-Notice"
 SCOPE_HEADER = "X-Part2-Consent-Scope"
@@ -34,21 +38,21 @@ def _attach_notice(request: HttpRequest, notice: str, scope: str = "") -> None:
         response[SCOPE_HEADER] = scope  # 42 CFR 2.32(b): the consent's scope goes with it
 
 
-def release(request: StaffRequest, participant: Any, records: Iterable[Any], *,
-            object_type: str) -> list[Any]:
+def release(request: StaffRequest, participant: Participant, records: Iterable[Any], *,
+            object_type: ObjectType) -> list[Any]:
     """The records that may go to the requester (all of them for the program's staff)."""
     recipient, purpose = dis.request_party(request)
     decision = dis.disclosure(
         request.user, participant, list(records), channel=dis.Channel.API,
         recipient=recipient, purpose=purpose, request=request,
-        object_type=f"api.{object_type}", object_id=participant.code,
+        object_type=object_type, object_id=participant.code,
         audit=not recipient.internal)
     _attach_notice(request, decision.notice, decision.consent_scope)
     return decision.released
 
 
-def release_one(request: StaffRequest, participant: Any, record: Any, *,
-                object_type: str) -> Any:
+def release_one(request: StaffRequest, participant: Participant, record: Any, *,
+                object_type: ObjectType) -> Any:
     released = release(request, participant, [record], object_type=object_type)
     if not released:
         raise Http404

@@ -16,7 +16,7 @@ from openiop.care.models import Program
 from openiop.intake import services
 from openiop.intake.instruments import INSTRUMENTS, ScoringError, score
 from openiop.intake.models import Referral
-from openiop.intake.selectors import referral_queue
+from openiop.intake.selectors import OPEN_REFERRALS, referral_queue
 
 # Far beyond any real list; keeps the number within what the database accepts.
 MAX_OFFSET = 1_000_000
@@ -110,7 +110,7 @@ def list_referrals(
     offset: int = offset_param(),
 ) -> dict:
     require_perm(request.user, Perm.INTAKE_MANAGE)
-    if status and status not in ("open", *Referral.Status.values):
+    if status and status not in (OPEN_REFERRALS, *Referral.Status.values):
         raise ValidationError({"status": f"status must be open or one of "
                                f"{', '.join(Referral.Status.values)}."})
     qs = referral_queue(user=request.user, status=status)

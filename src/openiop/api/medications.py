@@ -18,6 +18,7 @@ from ninja import Field, Router, Schema, Status
 from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.api.request import StaffRequest
+from openiop.audit.vocabulary import ObjectType
 from openiop.medications import selectors, services
 from openiop.medications.models import Allergy, MedicationOrder
 from openiop.participants.disclosure import Record
@@ -102,7 +103,7 @@ class AdjustIn(Schema):
 
 def _participant(request: StaffRequest, code: UUID) -> Participant:
     return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.MEDICATION_VIEW, object_type="medications",
+                                    perm=Perm.MEDICATION_VIEW, object_type=ObjectType.MEDICATIONS,
                                     kind=Kind.MEDICATIONS)
 
 
@@ -127,7 +128,7 @@ def list_orders(request: StaffRequest, code: UUID) -> list[MedicationOrder]:
         "prescriber").order_by("status", "name")
     return disclose.release(request, participant,
                             [Record("MedicationOrder", o, is_moud(o)) for o in orders],
-                            object_type="medications")
+                            object_type=ObjectType.API_MEDICATIONS)
 
 
 @router.post("/participants/{code}/orders", response={201: OrderOut})
@@ -208,7 +209,7 @@ def list_allergies(request: StaffRequest, code: UUID) -> dict:
     status = selectors.allergy_status(participant)
     items = disclose.release(request, participant, [
         Record("AllergyStatement", status), *Allergy.objects.filter(participant=participant)],
-        object_type="allergies")
+        object_type=ObjectType.API_ALLERGIES)
     allergies = [item for item in items if item is not status]
     if len(allergies) == len(items):  # withheld: answer as a chart with nothing on file
         status = {"nkda": None, "on_file": False}

@@ -15,6 +15,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.api.pagination import offset_param
 from openiop.api.request import StaffRequest
+from openiop.audit.vocabulary import ObjectType
 from openiop.participants import consents, services
 from openiop.participants.selectors import get_participant_for_user, participant_list
 
@@ -71,7 +72,7 @@ def list_participants(
 def get_participant(request: StaffRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
                                            kind=Kind.DEMOGRAPHICS)
-    return disclose.release_one(request, participant, participant, object_type="participant")
+    return disclose.release_one(request, participant, participant, object_type=ObjectType.API_PARTICIPANT)
 
 
 @router.post("", response={201: ParticipantOut})
@@ -147,9 +148,9 @@ class RevokeIn(Schema):
 @router.get("/{code}/consents", response=list[ConsentOut])
 def list_consents(request: StaffRequest, code: UUID) -> object:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="consents", kind=Kind.CONSENTS)
+                                           object_type=ObjectType.CONSENTS, kind=Kind.CONSENTS)
     return disclose.release(request, participant, list(participant.consents.order_by(
-        "-granted_at")), object_type="consents")
+        "-granted_at")), object_type=ObjectType.API_CONSENTS)
 
 
 @router.post("/{code}/consents", response={201: ConsentOut})

@@ -27,6 +27,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.api.request import StaffRequest
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import EpisodeOfCare, Track
 from openiop.core.exceptions import NotPermitted
 from openiop.organizations.models import Organization, Site
@@ -368,7 +369,7 @@ def _participant(request: StaffRequest, code: UUID) -> Participant:
     staff_org(request, Perm.SCHEDULE_VIEW)
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, kind=Kind.SCHEDULE)
-    return disclose.release_one(request, participant, participant, object_type="schedule")
+    return disclose.release_one(request, participant, participant, object_type=ObjectType.API_SCHEDULE)
 
 
 @router.get("/participants/{code}/hours", response=HoursOut)

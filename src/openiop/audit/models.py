@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import models
 
 from .chain import GENESIS_HASH, event_payload, link_hash
+from .vocabulary import Action, ObjectType
 
 
 class AppendOnlyError(Exception):
@@ -25,19 +26,6 @@ class AccessEventQuerySet(models.QuerySet):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events are append-only: delete refused.")
-
-
-class Action(models.TextChoices):
-    VIEW = "view", "Viewed"
-    CREATE = "create", "Created"
-    CHANGE = "change", "Changed"
-    EXPORT = "export", "Exported"
-    DISCLOSE = "disclose", "Disclosed"
-    PRINT = "print", "Printed"
-    BREAK_GLASS = "break_glass", "Emergency access"
-    DENIED = "denied", "Access denied"
-    SIGN = "sign", "Signed"
-    INTEGRITY = "integrity", "Integrity warning"
 
 
 class AccessEvent(models.Model):
@@ -63,6 +51,8 @@ class AccessEvent(models.Model):
         editable=False,
     )
     action = models.CharField(max_length=20, choices=Action.choices, editable=False)
+    # An ObjectType value (no choices here: the admin pages' family is open, and the
+    # values are checked where events are written, in audit.services).
     object_type = models.CharField(max_length=60, editable=False)
     object_id = models.CharField(max_length=64, blank=True, editable=False)
     path = models.CharField(max_length=300, blank=True, editable=False)
@@ -112,4 +102,4 @@ class AccessEvent(models.Model):
         return link_hash(self.chain, self.prev_hash, self.payload())
 
 
-__all__ = ["GENESIS_HASH", "AccessEvent", "Action", "AppendOnlyError"]
+__all__ = ["GENESIS_HASH", "AccessEvent", "Action", "AppendOnlyError", "ObjectType"]

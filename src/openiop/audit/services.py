@@ -21,7 +21,8 @@ from openiop.accounts.models import User
 from openiop.core.http import client_ip
 
 from .chain import GENESIS_HASH, chain_of
-from .models import AccessEvent, Action
+from .models import AccessEvent
+from .vocabulary import Action, ObjectType
 
 if TYPE_CHECKING:
     from openiop.organizations.models import Organization
@@ -59,8 +60,8 @@ def _next_seq() -> int:
 def audit_record(
     *,
     actor: object | None,
-    action: str,
-    object_type: str,
+    action: Action,
+    object_type: ObjectType,
     object_id: object = "",
     participant: Participant | None = None,
     organization: Organization | None = None,
@@ -69,9 +70,11 @@ def audit_record(
     recipient: str = "",
     purpose: str = "",
 ) -> AccessEvent:
-    """Append one event to its organization's chain. Side effect: one audit row."""
-    if action not in Action.values:
-        raise ValueError(f"Unknown audit action {action!r}")
+    """Append one event to its organization's chain. Side effect: one audit row.
+
+    `action` and `object_type` are members of the audit vocabulary (a string, even a valid
+    value, is refused with TypeError: see `_check_vocabulary`)."""
+    _check_vocabulary(action=action, object_type=object_type)
     organization_id = _organization_id(organization, participant)
     actor_obj = actor if isinstance(actor, User) and actor.is_authenticated else None
     chain = chain_of(organization_id)
@@ -90,9 +93,20 @@ def audit_record(
     return event
 
 
+def _check_vocabulary(*, action: Action, object_type: ObjectType) -> None:
+    """Refuse anything but members: a string would be a value no filter of the log and no
+    accounting of disclosures knows (mypy catches it in typed modules; this, everywhere).
+    A dynamic value is converted where it is made, e.g. `ObjectType(f"fhir.{name}")`, which
+    raises ValueError for one that is no member."""
+    if not isinstance(action, Action):
+        raise TypeError(f"audit action must be an Action member, not {action!r}")
+    if not isinstance(object_type, ObjectType):
+        raise TypeError(f"audit object type must be an ObjectType member, not {object_type!r}")
+
+
 def _linked_event(*, seq: int, chain: int, chain_seq: int, prev_hash: str, occurred_at: Any,
                   actor: User | None, organization_id: int | None,
-                  participant: Participant | None, action: str, object_type: str,
+                  participant: Participant | None, action: Action, object_type: ObjectType,
                   object_id: object, request: HttpRequest | None, reason: str = "",
                   recipient: str = "", purpose: str = "") -> AccessEvent:
     """One event, its fields cut to their columns and its link hash computed (not saved):
@@ -107,8 +121,8 @@ def _linked_event(*, seq: int, chain: int, chain_seq: int, prev_hash: str, occur
         actor_label=(getattr(actor, "username", "") or "anonymous")[:150],
         organization_id=organization_id,
         participant=participant,
-        action=action,
-        object_type=object_type[:60],
+        action=action.value,
+        object_type=object_type.value[:60],
         object_id=str(object_id or "")[:64],
         path=(request.path[:300] if request is not None else ""),
         client_ip=client_ip(request),
@@ -131,10 +145,11 @@ def _next_seqs(count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-def audit_views(*, actor: object | None, participants: list[Participant], object_type: str,
-                request: HttpRequest | None = None) -> list[AccessEvent]:
+def audit_views(*, actor: object | None, participants: list[Participant],
+                object_type: ObjectType, request: HttpRequest | None = None) -> list[AccessEvent]:
     """One `view` event per participant whose record a page or search showed, written
     together (`audit_records`)."""
+    _check_vocabulary(action=Action.VIEW, object_type=object_type)
     return audit_records([
         {"actor": actor, "action": Action.VIEW, "object_type": object_type,
          "object_id": person.code, "participant": person, "request": request}
@@ -148,11 +163,10 @@ def audit_records(entries: list[dict[str, Any]]) -> list[AccessEvent]:
     of a hundred participants costs what a page of ten does (a FHIR search page of 100
     patients once wrote 100 events at about 6 queries each). Events of one chain keep their
     order in `entries`."""
+    for entry in entries:
+        _check_vocabulary(action=entry["action"], object_type=entry["object_type"])
     if not entries:
         return []
-    for entry in entries:
-        if entry["action"] not in Action.values:
-            raise ValueError(f"Unknown audit action {entry['action']!r}")
     events: list[AccessEvent] = []
     with transaction.atomic():
         by_chain: dict[int, list[tuple[int | None, dict[str, Any]]]] = {}
@@ -223,7 +237,7 @@ def _sqlite_variable_limit() -> Iterator[None]:
             features.max_query_params = saved
 
 
-def audit_list_view(*, request: HttpRequest, object_type: str) -> AccessEvent:
+def audit_list_view(*, request: HttpRequest, object_type: ObjectType) -> AccessEvent:
     """One `view` event for a list or search page (not one per row shown): who looked,
     at which page, with which search and filters (the query string, kept as the reason)."""
     user = request.user

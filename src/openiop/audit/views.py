@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from openiop.accounts.permissions import Perm
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.organizations.models import Organization
 from openiop.participants.selectors import get_participant_for_user
@@ -62,7 +63,7 @@ def event_export(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return event_list(request)
     events = filtered_events(org_id, form)
-    audit_record(actor=request.user, action="export", object_type="access_log",
+    audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.ACCESS_LOG,
                  organization=Organization.objects.filter(pk=org_id).first(), request=request,
                  reason=f"audit log CSV: {form.describe()}"[:500])
     response = StreamingHttpResponse(csv_rows(events), content_type="text/csv; charset=utf-8")
@@ -77,7 +78,7 @@ def participant_events(request: HttpRequest, code: str) -> HttpResponse:
     organization's log (an index range on participant and seq whatever the page); the
     number of events is counted only when the reader asks (`count=1`)."""
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="access_log")
+                                           object_type=ObjectType.ACCESS_LOG)
     cursor_error = ""
     try:
         before = parse_cursor(request.GET.get("before"), "Before")

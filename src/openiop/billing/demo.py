@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 
 from . import fees, icd10, services
@@ -160,7 +161,7 @@ def _authorizations(ctx: DemoContext, coverages: list[Coverage], episodes: dict)
     auths = []
     for cov in coverages:
         ep = episodes.get(cov.participant_id)
-        if ep is None or not cov.payer.requires_authorization or ep.status != "active":
+        if ep is None or not cov.payer.requires_authorization or ep.status != EpisodeOfCare.Status.ACTIVE:
             continue
         start = ep.admitted_on
         kind = rng.random()

@@ -4,7 +4,7 @@ care team and open safety tasks, each shown only to roles that may see it."""
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 
@@ -13,8 +13,12 @@ from openiop.core.chart import Panel
 
 from . import selectors
 
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
-def allergies_for(participant: Any) -> list[str] | None:
+
+def allergies_for(participant: Participant) -> list[str] | None:
     """Allergies as short strings, or None when no app records allergies.
 
     Hook: if `openiop.medications.selectors.allergies_for(participant)` exists it is used;
@@ -34,16 +38,25 @@ def allergies_for(participant: Any) -> list[str] | None:
     return [str(a) for a in model.objects.filter(participant=participant)]
 
 
-def face_sheet(request: Any, participant: Any, episode: Any) -> Panel | None:
+def face_sheet(request: Any, participant: Participant,
+               episode: EpisodeOfCare | None) -> Panel | None:
+    """Each block only for a user the access table lets read its record kind (diagnoses:
+    problems; allergies: medications), as on the tab that holds them: for a 42 CFR Part 2
+    participant that is the care team, and the overview must not show what the tab refuses."""
+    from openiop.access.decisions import allows
+    from openiop.access.policy import Kind
+
     user = request.user
     clinical = has_perm(user, Perm.CLINICAL_VIEW)
     data: dict[str, Any] = {"participant": participant, "episode": episode,
                             "show_clinical": clinical}
-    if selectors.may_view_diagnoses(user):
+    if selectors.may_view_diagnoses(user) and allows(user, Kind.PROBLEMS, participant):
         data["diagnoses"] = selectors.diagnoses_for(participant)
         data["show_diagnoses"] = True
     if clinical:
-        data["allergies"] = allergies_for(participant)
+        data["show_allergies"] = allows(user, Kind.MEDICATIONS, participant)
+        if data["show_allergies"]:
+            data["allergies"] = allergies_for(participant)
         from openiop.intake.models import SafetyTask
 
         data["safety_tasks"] = list(SafetyTask.objects.filter(

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.clinical.selectors import treatment_plan_for
 from openiop.intake.instruments import INSTRUMENTS
@@ -45,7 +46,7 @@ def release(authorization: Authorization, *, actor: User, request: Any = None,
                           channel=dis.Channel.UR_PACKET,
                           recipient=dis.payer_recipient(authorization.coverage.payer),
                           purpose=DisclosurePurpose.PAYMENT, request=request,
-                          object_type="ur_packet", object_id=authorization.code, audit=audit)
+                          object_type=ObjectType.UR_PACKET, object_id=authorization.code, audit=audit)
 
 
 def packet(authorization: Authorization, *, today: date) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -25,6 +25,10 @@ from .models import (
     PayerKind,
     SlidingFeeSchedule,
 )
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 ZERO = Decimal("0.00")
 AGING_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, 10**6))
@@ -125,7 +129,7 @@ def denials(organization_id: int) -> list[DenialRow]:
     return out
 
 
-def statement(participant: Any) -> dict[str, Any]:
+def statement(participant: Participant) -> dict[str, Any]:
     """The participant's share: patient responsibility on claims and self-pay day fees."""
     claims = list(Claim.objects.filter(participant=participant, patient_responsibility__gt=0)
                   .select_related("coverage__payer").order_by("period_start"))
@@ -149,7 +153,7 @@ class Estimate:
         return None if self.per_day is None else self.per_day * self.days_per_week * self.weeks
 
 
-def cost_estimate(participant: Any, episode: Any, today: date | None = None) -> Estimate:
+def cost_estimate(participant: Participant, episode: EpisodeOfCare | None, today: date | None = None) -> Estimate:
     """What the program is likely to cost the participant, with the basis in words."""
     today = today or timezone.localdate()
     days = 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -20,6 +20,11 @@ from openiop.accounts.permissions import Perm, has_perm
 from openiop.scheduling.models import Attendance, Booking, Session
 
 from .models import Authorization, Coverage, Diagnosis, DiagnosisStatus
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 REVIEW_DUE_DAYS = 3  # warn this many days before a concurrent review (chart, billing office)
 UNITS_WARNING_PERCENT = 80
@@ -32,26 +37,26 @@ LOOKAHEAD_DAYS = 14  # scheduled sessions checked against authorizations
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 
 
-def may_read_billing(user: Any, participant: Any) -> bool:
+def may_read_billing(user: User, participant: Participant) -> bool:
     """The one access decision for billing reads of a participant."""
     return (has_perm(user, Perm.BILLING_VIEW)
             and getattr(user, "staff_organization_id", None) == participant.organization_id)
 
 
-def may_view_diagnoses(user: Any) -> bool:
+def may_view_diagnoses(user: User) -> bool:
     return has_perm(user, Perm.CLINICAL_VIEW) or has_perm(user, Perm.BILLING_VIEW)
 
 
 # --- diagnoses -------------------------------------------------------------------------
 
-def diagnoses_for(participant: Any, *, include_inactive: bool = False) -> list[Diagnosis]:
+def diagnoses_for(participant: Participant, *, include_inactive: bool = False) -> list[Diagnosis]:
     qs = Diagnosis.objects.filter(participant=participant).select_related("recorded_by")
     if not include_inactive:
         qs = qs.filter(status=DiagnosisStatus.ACTIVE)
-    return sorted(qs, key=lambda d: (d.status != "active", d.rank != "principal", d.recorded_at))
+    return sorted(qs, key=lambda d: (d.status != DiagnosisStatus.ACTIVE, d.rank != "principal", d.recorded_at))
 
 
-def condition_rows(participant: Any) -> list[dict[str, Any]]:
+def condition_rows(participant: Participant) -> list[dict[str, Any]]:
     """Plain dicts for a FHIR R4 Condition per diagnosis (category encounter-diagnosis)."""
     clinical = {"active": "active", "resolved": "resolved"}
     rows = []
@@ -63,7 +68,7 @@ def condition_rows(participant: Any) -> list[dict[str, Any]]:
             "code": dx.icd_code,
             "display": dx.description,
             "clinical_status": clinical.get(dx.status, ""),
-            "verification_status": ("entered-in-error" if dx.status == "entered-in-error"
+            "verification_status": ("entered-in-error" if dx.status == DiagnosisStatus.ENTERED_IN_ERROR
                                     else "confirmed"),
             "category": "encounter-diagnosis",
             "rank": 1 if dx.rank == "principal" else 2,
@@ -77,7 +82,7 @@ def condition_rows(participant: Any) -> list[dict[str, Any]]:
 
 # --- coverage and authorizations -------------------------------------------------------
 
-def coverages_for(participant: Any, *, on: date | None = None) -> list[Coverage]:
+def coverages_for(participant: Participant, *, on: date | None = None) -> list[Coverage]:
     qs = Coverage.objects.filter(participant=participant).select_related("payer")
     if on is not None:
         qs = qs.filter(effective_on__lte=on).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
@@ -148,7 +153,7 @@ class AuthWarning:
 
 
 def authorization_warnings(*, organization_id: int, today: date | None = None,
-                           participant: Any | None = None,
+                           participant: Participant | None = None,
                            review_within_days: int = REVIEW_DUE_DAYS,
                            ending_within_days: int | None = None) -> list[AuthWarning]:
     """Warnings for a worklist ("My work") or a chart: a concurrent review due within
@@ -197,7 +202,7 @@ def authorization_warnings(*, organization_id: int, today: date | None = None,
 
 
 def _outside_authorization(organization_id: int, today: date, auths: list[Authorization],
-                           participant: Any | None, url: Any) -> list[AuthWarning]:
+                           participant: Participant | None, url: Any) -> list[AuthWarning]:
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     coverages = Coverage.objects.filter(
         participant__organization_id=organization_id, payer__requires_authorization=True,
@@ -234,7 +239,7 @@ def _outside_authorization(organization_id: int, today: date, auths: list[Author
     return out
 
 
-def chart_flags(participant: Any, episode: Any) -> list:
+def chart_flags(participant: Participant, episode: EpisodeOfCare | None) -> list:
     """Chart header flags: authorization warnings for this participant."""
     from openiop.core.chart import Flag
 
@@ -252,7 +257,7 @@ CERT_DUE_DAYS = 7  # warn this many days before a Medicare IOP recertification i
 
 
 def medicare_iop_episodes(*, organization_id: int, today: date,
-                          participant: Any | None = None) -> list[Any]:
+                          participant: Participant | None = None) -> list[Any]:
     """Open IOP episodes whose participant has Medicare coverage active today, with
     `.certifications` (latest first). Three queries."""
     from openiop.care.models import EpisodeOfCare
@@ -290,7 +295,7 @@ class CertWarning:
 
 
 def certification_warnings(*, organization_id: int, today: date | None = None,
-                           participant: Any | None = None) -> list[CertWarning]:
+                           participant: Participant | None = None) -> list[CertWarning]:
     """Medicare IOP certifications missing, overdue, or due within CERT_DUE_DAYS
     (42 CFR 424.24(d)); for "My work" and the chart. Three queries."""
     today = today or timezone.localdate()

@@ -132,14 +132,14 @@ def _waitlist(ctx: DemoContext) -> int:
                    .order_by("pk"))
     Enrollment.objects.bulk_create([
         Enrollment(episode=ep, track=track, start_date=ep.admitted_on,
-                   status=Enrollment.Status.WAITLISTED if ep.status == "waitlist"
+                   status=Enrollment.Status.WAITLISTED if ep.status == EpisodeOfCare.Status.WAITLIST
                    else Enrollment.Status.ACTIVE)
         for ep in created
     ])
     ctx.extra["waitlisted_participants"] = [ep.participant_id for ep in created
-                                            if ep.status == "waitlist"]
+                                            if ep.status == EpisodeOfCare.Status.WAITLIST]
     # Later steps (scheduling, outcomes) see these episodes too.
     ctx.episodes.extend(
         EpisodeOfCare.objects.filter(pk__in=[ep.pk for ep in created])
         .select_related("participant", "program").prefetch_related("enrollments__track"))
-    return sum(1 for ep in created if ep.status == "waitlist")
+    return sum(1 for ep in created if ep.status == EpisodeOfCare.Status.WAITLIST)

@@ -180,3 +180,21 @@ class ProgramSettingsForm(forms.Form):
                 value = [part.strip() for part in str(value).split(",") if part.strip()]
             out[path] = value
         return out
+
+
+class FamilyTherapistForm(forms.Form):
+    """The care team's family therapist: the choices are the organization's active staff
+    holding a therapy role (services.THERAPIST_ROLES); the service checks it again."""
+
+    family_therapist = forms.ModelChoiceField(
+        label="Family therapist", queryset=None, required=False, empty_label="None named",
+        help_text="Family sessions are planned with this therapist unless they cannot take "
+        "one that week; the plan then says why.")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
+        from .services import family_therapist_choices
+
+        kwargs.setdefault("auto_id", "family_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["family_therapist"].queryset = family_therapist_choices(organization_id)

@@ -212,6 +212,11 @@ class EpisodeOfCare(models.Model):
     case_manager = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    family_therapist = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Leads the family sessions. The weekly planner books them with this "
+        "therapist unless they cannot take one that week, and then says why.",
+    )
     admission_exception = models.TextField(
         blank=True, help_text="Why the person was admitted without an intake screening and "
         "a decided level-of-care assessment.")

@@ -37,6 +37,7 @@ def episode_timeline(participant: Participant) -> list[dict]:
     episodes = (
         EpisodeOfCare.objects.filter(participant=participant)
         .select_related("program", "primary_therapist", "prescriber", "case_manager",
+                        "family_therapist",
                         "discharge")
         .prefetch_related(
             Prefetch("level_changes", queryset=LevelOfCareChange.objects.select_related(

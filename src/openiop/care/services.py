@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,14 +18,18 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from openiop.accounts.models import User
+from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
 from .gates import intake_desk
 from .levels import POPULATION_AGES, LevelOfCare, is_step_up
 from .models import Discharge, Enrollment, EpisodeOfCare, LevelOfCareChange, Program, Track
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 class TrackFull(Conflict):
@@ -89,7 +93,7 @@ def _check_team(actor: User, members: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def check_population(participant: Any, program: Program, on: date) -> None:
+def check_population(participant: Participant, program: Program, on: date) -> None:
     """Refuse a program whose population does not admit the person's age on `on`."""
     low, high = POPULATION_AGES[program.population]
     age = participant.age_on(on)
@@ -108,14 +112,14 @@ def active_count(track: Track) -> int:
 def episode_admit(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     program: Program,
     track: Track,
     level_of_care: str | None = None,
     admitted_on: date | None = None,
-    primary_therapist: Any = None,
-    prescriber: Any = None,
-    case_manager: Any = None,
+    primary_therapist: User | None = None,
+    prescriber: User | None = None,
+    case_manager: User | None = None,
     authorized_level_of_care: str = "",
     referral: Any = None,
     waitlist: bool = False,
@@ -209,7 +213,7 @@ def episode_admit(
             )
             if referral is not None:
                 desk.mark_referral(episode=episode, referral=referral, waitlisted=on_waitlist)
-            audit_record(actor=actor, action="create", object_type="episode",
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.EPISODE,
                          object_id=episode.code, participant=participant, request=request,
                          reason=_with_notes("waitlisted" if on_waitlist else "admitted",
                                             exception=exception, safety=safety))
@@ -250,7 +254,7 @@ def waitlist_admit(
         _cas_episode(episode, expected=(EpisodeOfCare.Status.WAITLIST,),
                      status=EpisodeOfCare.Status.ACTIVE, admitted_on=admitted_on, **changes)
         desk.mark_referral(episode=episode)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes("admitted from waitlist", safety=safety))
     return episode
@@ -359,7 +363,7 @@ def episode_change_level(
         )
         _cas_episode(episode, expected=(EpisodeOfCare.Status.ACTIVE,), version=version,
                      level_of_care=to_level)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes(f"step-{actual} {change.from_level}->{to_level}",
                                         safety=safety))
@@ -388,9 +392,53 @@ def episode_set_authorized_level(
     with transaction.atomic():
         _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES, version=version,
                      authorized_level_of_care=level)
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason="authorized level")
+    return episode
+
+
+# Who may be named as a participant's family therapist: staff who hold a therapy role (the
+# roles a primary therapist is chosen from at admission). The planner books family sessions
+# with the one named (scheduling.planning).
+THERAPIST_ROLES = (Role.CLINICIAN, Role.DIRECTOR)
+
+
+def family_therapist_choices(organization_id: int | None) -> Any:
+    """Active staff of the organization holding a therapy role, by last name."""
+    if organization_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        staff_profile__organization_id=organization_id, staff_profile__is_active=True,
+        is_active=True, role__in=THERAPIST_ROLES).order_by("last_name", "first_name")
+
+
+def episode_set_family_therapist(
+    *, actor: User, episode: EpisodeOfCare, family_therapist: User | None,
+    version: int | None = None, request: HttpRequest | None = None,
+) -> EpisodeOfCare:
+    """Name the care team's family therapist on an open episode (None clears it).
+
+    Refused (ValidationError on `family_therapist`) unless the person is an active staff
+    member of the actor's organization holding a therapy role (THERAPIST_ROLES). A
+    version-guarded update; side effect: an audit event in the same transaction. The
+    weekly planner then books the participant's family sessions with this therapist
+    unless they cannot take one that week, and the plan says why.
+    """
+    require_perm(actor, Perm.ADMIT)
+    _same_org(actor, episode.participant)
+    if family_therapist is not None and not family_therapist_choices(
+            actor.staff_organization_id).filter(pk=family_therapist.pk).exists():
+        raise ValidationError({"family_therapist": (
+            "Choose an active staff member of this organization who holds a therapy role "
+            "(clinician or program director).")})
+    with transaction.atomic():
+        _cas_episode(episode, expected=EpisodeOfCare.OPEN_STATUSES, version=version,
+                     family_therapist=family_therapist)
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
+                     object_id=episode.code, participant=episode.participant, request=request,
+                     reason="family therapist named" if family_therapist else
+                     "family therapist cleared")
     return episode
 
 
@@ -457,7 +505,7 @@ def episode_discharge(
             medications=medications.strip(), supports=supports.strip(), recorded_by=actor,
             safety_decision=safety,
         )
-        audit_record(actor=actor, action="change", object_type="episode",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.EPISODE,
                      object_id=episode.code, participant=episode.participant, request=request,
                      reason=_with_notes(f"discharged: {reason}", safety=safety))
     return discharge
@@ -482,7 +530,7 @@ def program_settings_update(*, actor: User, program: Program, values: dict[str, 
     with transaction.atomic():
         Program.objects.filter(pk=program.pk).update(settings=stored)
         program.settings = stored
-        audit_record(actor=actor, action="change", object_type="care.Program",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CARE_PROGRAM,
                      object_id=program.code, organization=program.organization,
                      request=request, reason="program settings changed")
     return program

@@ -12,6 +12,8 @@ urlpatterns = [
          name="episode_level"),
     path("participants/<uuid:code>/episodes/<uuid:episode>/authorized/",
          views.episode_authorized, name="episode_authorized"),
+    path("participants/<uuid:code>/episodes/<uuid:episode>/family-therapist/",
+         views.episode_family_therapist, name="episode_family_therapist"),
     path("participants/<uuid:code>/episodes/<uuid:episode>/discharge/", views.episode_discharge,
          name="episode_discharge"),
     path("participants/<uuid:code>/episodes/<uuid:episode>/from-waitlist/",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from .forms import (
     AuthorizedLevelForm,
     ConfirmLevelForm,
     DischargeForm,
+    FamilyTherapistForm,
     FromWaitlistForm,
     LevelChangeForm,
 )
@@ -29,6 +30,9 @@ from .gates import intake_desk
 from .levels import LEVEL_ORDER
 from .models import EpisodeOfCare
 from .selectors import episode_timeline, programs_for_org, tracks_with_openings
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 @staff_required(Perm.PARTICIPANT_VIEW)
@@ -44,14 +48,14 @@ def program_list(request: HttpRequest) -> HttpResponse:
         "programs": programs, "can_manage": has_perm(request.user, Perm.PROGRAM_MANAGE)})
 
 
-def _episode(participant: Any, code: str) -> EpisodeOfCare:
+def _episode(participant: Participant, code: str) -> EpisodeOfCare:
     episode = participant.episodes.filter(code=code).select_related("program").first()
     if episode is None:
         raise Http404
     return episode
 
 
-def _render(request: HttpRequest, participant: Any, *, status: int = 200,
+def _render(request: HttpRequest, participant: Participant, *, status: int = 200,
             **forms: Any) -> HttpResponse:
     desk = intake_desk()
     org_id = request.user.staff_organization_id
@@ -72,6 +76,10 @@ def _render(request: HttpRequest, participant: Any, *, status: int = 200,
             "version": current.version if current else 0,
             "authorized_level_of_care": current.authorized_level_of_care if current else ""}),
         "discharge_form": forms.get("discharge_form") or DischargeForm(),
+        "family_form": forms.get("family_form") or FamilyTherapistForm(
+            organization_id=org_id, initial={
+                "version": current.version if current else 0,
+                "family_therapist": current.family_therapist_id if current else None}),
         "level_chart": _level_chart(episodes),
         "may_admit": request.user.role in ("admin", "director", "clinician", "prescriber",
                                            "nurse", "intake"),
@@ -141,6 +149,20 @@ def episode_authorized(request: HttpRequest, code: str, episode: str) -> HttpRes
         messages.success(request, "Authorized level saved.")
         return redirect("care:participant_care", code=participant.code)
     return _render(request, participant, auth_form=form, status=400)
+
+
+@staff_required(Perm.ADMIT)
+@require_POST
+def episode_family_therapist(request: HttpRequest, code: str, episode: str) -> HttpResponse:
+    participant = _participant_for_write(request, code)
+    ep = _episode(participant, episode)
+    form = FamilyTherapistForm(request.POST, organization_id=request.user.staff_organization_id)
+    if submit(form, lambda data: services.episode_set_family_therapist(
+            actor=request.user, episode=ep, family_therapist=data["family_therapist"],
+            version=data["version"], request=request)):
+        messages.success(request, "Family therapist saved.")
+        return redirect("care:participant_care", code=participant.code)
+    return _render(request, participant, family_form=form, status=400)
 
 
 @staff_required(Perm.ADMIT)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import time, timedelta
 from typing import Any
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 from openiop.participants.models import Consent, Participant, RelatedPerson
 from openiop.scheduling.models import Attendance, Session
@@ -158,7 +159,7 @@ def _notes(ctx: DemoContext) -> None:
         Session.objects.filter(program__organization=ctx.organization, ends_at__lte=now,
                                ends_at__gte=now - timedelta(days=NOTE_WINDOW_DAYS),
                                facilitator__isnull=False)
-        .exclude(status="cancelled").select_related("program").order_by("starts_at")
+        .exclude(status=Session.Status.CANCELLED).select_related("program").order_by("starts_at")
     )
     attended: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for session_id, participant_id, attendance_id in Attendance.objects.filter(
@@ -291,7 +292,7 @@ def _plans(ctx: DemoContext) -> None:
     """A plan for every active episode; reviews on time, due soon and overdue."""
     rng = ctx.rng
     today = ctx.today
-    active = [ep for ep in ctx.episodes if ep.status == "active"]
+    active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     therapists = {u.pk: u for u in ctx.staff.values()}
     plans: list[TreatmentPlan] = []
     for ep in active:
@@ -335,7 +336,8 @@ def _plans(ctx: DemoContext) -> None:
     for g in goals:
         for text in rng.sample(OBJECTIVES, rng.randint(1, 2)):
             objectives.append(TreatmentObjective(
-                goal=g, text=text, status=rng.choice(["open"] * 4 + ["met"]),
+                goal=g, text=text, status=rng.choice([TreatmentObjective.Status.OPEN] * 4
+                                                  + [TreatmentObjective.Status.MET]),
                 target_date=g.problem.plan.started_on + timedelta(days=rng.choice([30, 45, 60]))))
     TreatmentObjective.objects.bulk_create(objectives, batch_size=2000)
     interventions: list[TreatmentIntervention] = []
@@ -400,7 +402,7 @@ def _plans(ctx: DemoContext) -> None:
 
 def _safety_plans(ctx: DemoContext) -> None:
     rng = ctx.rng
-    active = [ep for ep in ctx.episodes if ep.status == "active"]
+    active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     rows: list[SafetyPlan] = []
     # The demo's portal participant always has one (the portal shows it).
     portal_ids = set(Participant.objects.filter(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from openiop.core.chart import Flag
 
 from .models import Note, NoteStatus, TreatmentPlan
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 
 def signed_note_lock(session: Any) -> str | None:
@@ -23,7 +27,7 @@ def signed_note_lock(session: Any) -> str | None:
             "record corrections in an addendum to the note.")
 
 
-def plan_flags(participant: Any, episode: Any) -> list[Flag]:
+def plan_flags(participant: Participant, episode: EpisodeOfCare | None) -> list[Flag]:
     """'Plan review overdue' on the chart header of an open episode."""
     if episode is None:
         return []

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .models import Note
 
@@ -54,7 +55,7 @@ def check_note_integrity(*, actor: User, note: Note, request: HttpRequest | None
     people = ([note.participant] if note.participant_id
               else [e.participant for e in note.entries.select_related("participant")])
     for person in people or [None]:
-        audit_record(actor=actor, action="integrity", object_type="note", object_id=note.code,
+        audit_record(actor=actor, action=Action.INTEGRITY, object_type=ObjectType.NOTE, object_id=note.code,
                      participant=person, organization=note.program.organization,
                      request=request, reason="signed content does not match its stored hash")
     return False

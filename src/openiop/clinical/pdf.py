@@ -262,6 +262,7 @@ def print_release(request: Any, participants: list[Any], record: Any, *, kind: s
     there were nothing to print)."""
     from django.http import Http404
 
+    from openiop.audit.vocabulary import ObjectType
     from openiop.participants import disclosure as dis
 
     recipient, purpose = dis.party_from_params(request.GET, request.user)
@@ -270,7 +271,7 @@ def print_release(request: Any, participants: list[Any], record: Any, *, kind: s
         decision = dis.disclosure(
             request.user, person, [dis.Record(kind, record)], channel=dis.Channel.PRINT,
             recipient=recipient, purpose=purpose, request=request,
-            object_type=f"print.{kind}", object_id=getattr(record, "code", ""),
+            object_type=ObjectType(f"print.{kind}"), object_id=getattr(record, "code", ""),
             audit=not recipient.internal)
         if not decision.released:
             raise Http404

@@ -11,7 +11,7 @@ grant in the database (HIPAA Security Rule, 45 CFR 164.312(a)(2)(ii)).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
@@ -22,36 +22,39 @@ from openiop.access.decisions import (
     same_organization,
 )
 from openiop.access.policy import Kind
-from openiop.accounts.models import Role
+from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 __all__ = ["can_see_chart_clinical", "can_view_note", "can_write_for", "is_note_team",
            "is_supervisor_role", "same_organization", "visible_entry_participants"]
 
 
-def is_supervisor_role(user: Any) -> bool:
+def is_supervisor_role(user: User) -> bool:
     """Directors and administrators see every clinician's timeliness and note queues."""
     return getattr(user, "role", "") in (Role.DIRECTOR, Role.ADMIN)
 
 
-def _is_director(user: Any) -> bool:
+def _is_director(user: User) -> bool:
     return getattr(user, "role", "") == Role.DIRECTOR
 
 
-def supervisor_user_id(author: Any) -> int | None:
+def supervisor_user_id(author: User) -> int | None:
     profile = getattr(author, "staff_profile", None)
     if profile is None or profile.supervisor_id is None:
         return None
     return profile.supervisor.user_id
 
 
-def can_see_chart_clinical(user: Any, participant: Any, request: HttpRequest | None = None,
+def can_see_chart_clinical(user: User, participant: Participant, request: HttpRequest | None = None,
                            kind: Kind = Kind.NOTES) -> bool:
     """Care team (or the director), or a current break-the-glass grant."""
     return has_perm(user, Perm.CLINICAL_VIEW) and allows(user, kind, participant)
 
 
-def can_write_for(user: Any, participant: Any) -> bool:
+def can_write_for(user: User, participant: Participant) -> bool:
     """Write treatment and safety plans: care team with write permission."""
     return has_perm(user, Perm.CLINICAL_WRITE) and allows(user, Kind.PLANS, participant,
                                                           action="change")
@@ -63,7 +66,7 @@ def note_participants(note: Any) -> list[Any]:
     return [e.participant for e in note.entries.all()]
 
 
-def is_note_team(user: Any, note: Any) -> bool:
+def is_note_team(user: User, note: Any) -> bool:
     """Author, facilitator, the author's supervisor, the director, or care team of a
     participant in the note."""
     uid = getattr(user, "pk", None)
@@ -78,7 +81,7 @@ def is_note_team(user: Any, note: Any) -> bool:
     return any(is_care_team(user, p) for p in note_participants(note))
 
 
-def can_view_note(user: Any, note: Any, request: HttpRequest | None = None) -> bool:
+def can_view_note(user: User, note: Any, request: HttpRequest | None = None) -> bool:
     if not has_perm(user, Perm.CLINICAL_VIEW):
         return False
     if is_note_team(user, note):
@@ -88,7 +91,7 @@ def can_view_note(user: Any, note: Any, request: HttpRequest | None = None) -> b
     return any(active_grant(user, p) is not None for p in note_participants(note))
 
 
-def visible_entry_participants(user: Any, note: Any, request: HttpRequest | None = None
+def visible_entry_participants(user: User, note: Any, request: HttpRequest | None = None
                                ) -> set[int] | None:
     """Whose group entries the user may read: None means all (author, facilitator, the
     author's supervisor, the director); otherwise only attendees whose care team the user

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
@@ -23,8 +23,12 @@ from .models import (
     TreatmentProblem,
 )
 
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
-def current_safety_plan(participant: Any) -> SafetyPlan | None:
+
+def current_safety_plan(participant: Participant) -> SafetyPlan | None:
     """The participant's latest safety-plan version, or None when there is none.
 
     Used by the staff chart and by the participant's portal. Does not audit: the caller
@@ -38,7 +42,7 @@ def current_safety_plan(participant: Any) -> SafetyPlan | None:
     )
 
 
-def safety_plan_versions(participant: Any) -> QuerySet[SafetyPlan]:
+def safety_plan_versions(participant: Participant) -> QuerySet[SafetyPlan]:
     return SafetyPlan.objects.filter(participant=participant).select_related(
         "created_by"
     ).order_by("-version")
@@ -70,7 +74,7 @@ def addenda_for(note: Note, participant_ids: set[int] | None = None) -> list[Add
             or a.participant_id in participant_ids]
 
 
-def notes_for_participant(participant: Any) -> QuerySet[Note]:
+def notes_for_participant(participant: Participant) -> QuerySet[Note]:
     """Individual/family/medication notes about the participant and group notes they are in."""
     # The group notes as a subquery, not an OR across a join of the entries (which needs
     # DISTINCT over every note of the chart and cannot use either index alone).
@@ -117,7 +121,7 @@ def plan_signature_record(plan: TreatmentPlan) -> dict[str, Any]:
     return {"clinician": signature_label(clinician), "lines": lines}
 
 
-def treatment_plan_for(participant: Any, *, tree: bool = True) -> TreatmentPlan | None:
+def treatment_plan_for(participant: Participant, *, tree: bool = True) -> TreatmentPlan | None:
     """The participant's current plan (for the open episode if any, else the latest).
 
     With `tree`, its problems, goals, objectives and interventions come along in one query
@@ -135,7 +139,7 @@ def treatment_plan_for(participant: Any, *, tree: bool = True) -> TreatmentPlan 
     return qs.first()
 
 
-def open_objectives(participant: Any) -> QuerySet[TreatmentObjective]:
+def open_objectives(participant: Participant) -> QuerySet[TreatmentObjective]:
     return TreatmentObjective.objects.filter(
         goal__problem__plan__participant=participant, status=TreatmentObjective.Status.OPEN
     ).order_by("target_date")
@@ -155,7 +159,7 @@ def active_plan_objectives(participant_ids: Any) -> QuerySet[TreatmentObjective]
     )
 
 
-def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
+def notes_awaiting_signature(user: User) -> QuerySet[Note]:
     """Notes waiting for this person: their own drafts (to sign) and notes of the people
     they supervise that were signed and need a co-signature. Oldest first."""
     from openiop.accounts.models import StaffProfile
@@ -169,7 +173,7 @@ def notes_awaiting_signature(user: Any) -> QuerySet[Note]:
 
 
 def plan_reviews_due(*, organization_id: int, today: date, within_days: int = 7,
-                     therapist_id: int | None = None, actor: Any = None
+                     therapist_id: int | None = None, actor: User | None = None
                      ) -> QuerySet[TreatmentPlan]:
     """Treatment plans of open episodes whose review is due within `within_days` days or
     overdue (of one primary therapist's participants when given; of the plans `actor` may

@@ -111,7 +111,7 @@ def note_timeliness(*, organization_id: int, now: datetime, window_days: int = 3
         Session.objects.filter(program_id__in=list(programs), ends_at__lte=now,
                                ends_at__gte=now - timedelta(days=window_days),
                                facilitator__isnull=False)
-        .exclude(status="cancelled")
+        .exclude(status=Session.Status.CANCELLED)
         .filter(Exists(attended))
         .annotate(who=Coalesce("notes__author_id", "facilitator_id"),
                   note_status=F("notes__status"), note_signed_at=F("notes__signed_at"),

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import NoReverseMatch, reverse
 
 from openiop.accounts.permissions import Perm, has_perm
 
 from .navigation import CHART_TABS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def overview_panels(request: Any, participant: Any, episode: Any) -> list[Panel]
     return [p for p in panels if p is not None]
 
 
-def chart_flags(participant: Any, episode: Any, user: Any = None) -> list[Flag]:
+def chart_flags(participant: Any, episode: Any, user: AbstractBaseUser | AnonymousUser | None = None) -> list[Flag]:
     """Every provider's flags; a flag's link is dropped for a user who could not follow it."""
     flags = _base_flags(participant, episode)
     for provider in _FLAG_PROVIDERS:
@@ -101,7 +105,7 @@ def register_tab_filter(factory: TabFilter) -> None:
         _TAB_FILTERS.append(factory)
 
 
-def chart_tabs(user: Any, participant: Any, active: str) -> list[dict[str, object]]:
+def chart_tabs(user: AbstractBaseUser | AnonymousUser, participant: Any, active: str) -> list[dict[str, object]]:
     tabs = []
     filters = [factory(user, participant) for factory in _TAB_FILTERS]
     for item in CHART_TABS:

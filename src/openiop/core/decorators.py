@@ -52,6 +52,9 @@ def staff_required(perm: Perm | None = None) -> Callable:
                 raise Http404
             return view(request, *args, **kwargs)
 
+        # Read by the persona walk (tests/access), which checks this against the page's
+        # declared permission in `openiop.access.policy.PAGE_PERMS`.
+        wrapped.required_perm = perm  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

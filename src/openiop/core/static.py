@@ -18,7 +18,7 @@ from django.conf import settings
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):
+class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]  # untyped library
     _walked: ClassVar[dict[str, dict[str, Any]]] = {}
 
     @staticmethod

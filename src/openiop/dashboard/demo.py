@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from typing import Any
 
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.demo.generator import DemoContext
 from openiop.intake.models import Referral, SafetyTask, SafetyTaskEscalation
 from openiop.intake.safety import route_assignee
@@ -30,11 +31,11 @@ def _new_contacts(ctx: DemoContext) -> None:
     Referral.objects.bulk_create([
         Referral(organization=ctx.organization, program=program, source="finder",
                  name="Dana Whitfield", phone="614-555-0142", reason="Asked to be called back "
-                 "about evening groups.", received_at=morning, status="new"),
+                 "about evening groups.", received_at=morning, status=Referral.Status.NEW),
         Referral(organization=ctx.organization, program=program, source="self_check",
                  name="Lee Okafor", email="lee.okafor@example.org", reason="Self-check: "
                  "moderate depression and anxiety; asked to be contacted.",
-                 received_at=morning - timedelta(hours=20), status="new"),
+                 received_at=morning - timedelta(hours=20), status=Referral.Status.NEW),
     ])
 
 
@@ -63,7 +64,8 @@ def _rotas(ctx: DemoContext) -> None:
 def _task_deadlines(ctx: DemoContext) -> None:
     """Give the open tasks their program and deadline (as if raised in the last days),
     acknowledge about half, and let the oldest unacknowledged one escalate."""
-    tasks = list(SafetyTask.objects.filter(organization=ctx.organization, status="open")
+    tasks = list(SafetyTask.objects.filter(organization=ctx.organization,
+                                           status=SafetyTask.Status.OPEN)
                  .select_related("measure_response__episode__program__organization",
                                  "referral__program__organization", "assigned_to")
                  .order_by("pk"))
@@ -103,7 +105,7 @@ def _escalated(ctx: DemoContext, unacknowledged: list[Any]) -> None:
     SafetyTask.objects.filter(pk=task.pk).update(escalation_level=3,
                                                  acknowledge_due_at=at + timedelta(hours=1))
     SafetyTaskEscalation.objects.create(task=task, step=3, recipient=director, escalated_at=at)
-    audit_record(actor=None, action="change", object_type="safety_task", object_id=task.code,
+    audit_record(actor=None, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK, object_id=task.code,
                  participant=task.participant, organization=ctx.organization,
                  reason=f"escalated to program director (user {director.pk})")
 

@@ -80,7 +80,7 @@ def _bounded(key: str, title: str, rows: list[Row], total: int | None = None,
     return Section(key, title, rows[:LIMIT], len(rows) if total is None else total, more_url)
 
 
-def _caseload(user: Any) -> Any:
+def _caseload(user: User) -> Any:
     """Participant ids of the user's open episodes (primary therapist, prescriber or case
     manager), as a subquery."""
     return EpisodeOfCare.objects.filter(
@@ -90,7 +90,7 @@ def _caseload(user: Any) -> Any:
 
 # --- sections ---------------------------------------------------------------------------
 
-def safety_section(user: Any, now: datetime) -> Section:
+def safety_section(user: User, now: datetime) -> Section:
     qs = safety_tasks_for(user=user)
     tasks = list(qs[:LIMIT])
     rows = []
@@ -115,7 +115,7 @@ def safety_section(user: Any, now: datetime) -> Section:
     return Section("safety", "Safety tasks", rows, total)
 
 
-def notes_to_write_section(user: Any, now: datetime) -> Section:
+def notes_to_write_section(user: User, now: datetime) -> Section:
     mine = timeliness.note_timeliness(organization_id=user.staff_organization_id, now=now,
                                       clinician_id=user.pk)
     items = [s for c in mine for s in c.overdue_sessions + c.pending_sessions if not s["note_code"]]
@@ -134,7 +134,7 @@ def notes_to_write_section(user: Any, now: datetime) -> Section:
                     more_url=reverse("clinical:index"))
 
 
-def notes_to_sign_section(user: Any) -> Section:
+def notes_to_sign_section(user: User) -> Section:
     qs = notes_awaiting_signature(user)
     rows = []
     for note in qs[:LIMIT]:
@@ -150,7 +150,7 @@ def notes_to_sign_section(user: Any) -> Section:
                    reverse("clinical:index"))
 
 
-def plan_reviews_section(user: Any, today: date, therapist_id: int | None) -> Section:
+def plan_reviews_section(user: User, today: date, therapist_id: int | None) -> Section:
     qs = plan_reviews_due(organization_id=user.staff_organization_id, today=today,
                           within_days=PLAN_REVIEW_WINDOW_DAYS, therapist_id=therapist_id,
                           actor=user)
@@ -166,7 +166,7 @@ def plan_reviews_section(user: Any, today: date, therapist_id: int | None) -> Se
     return Section("plan_reviews", "Treatment-plan reviews due", rows, total)
 
 
-def drug_screens_section(user: Any, today: date) -> Section:
+def drug_screens_section(user: User, today: date) -> Section:
     screens = meds.unexpected_screens(user.staff_organization_id, today,
                                       participant_ids=_caseload(user), actor=user)
     rows = [Row("Unexpected drug-screen result: "
@@ -177,7 +177,7 @@ def drug_screens_section(user: Any, today: date) -> Section:
     return _bounded("drug_screens", "Unexpected drug-screen results", rows)
 
 
-def weekly_minimum_section(user: Any, today: date) -> Section:
+def weekly_minimum_section(user: User, today: date) -> Section:
     week_start = today - timedelta(days=today.weekday())
     organization = user.staff_profile.organization
     below = compliance(organization, week_start, participant_ids=_caseload(user))
@@ -191,7 +191,7 @@ def weekly_minimum_section(user: Any, today: date) -> Section:
                     more_url=reverse("scheduling:compliance"))
 
 
-def referrals_sections(user: Any, now: datetime) -> list[Section]:
+def referrals_sections(user: User, now: datetime) -> list[Section]:
     qs = referral_queue(user=user, status=Referral.Status.NEW)
     out = []
     for key, title, sources in (
@@ -215,7 +215,7 @@ def referrals_sections(user: Any, now: datetime) -> list[Section]:
     return out
 
 
-def waiting_referrals_section(user: Any, now: datetime) -> Section:
+def waiting_referrals_section(user: User, now: datetime) -> Section:
     """Directors: new referrals nobody has started on for more than two days."""
     qs = (referral_queue(user=user, status=Referral.Status.NEW)
           .filter(received_at__lt=now - timedelta(hours=REFERRAL_WAIT_OVERDUE_HOURS))
@@ -229,7 +229,7 @@ def waiting_referrals_section(user: Any, now: datetime) -> Section:
                    reverse("intake:referrals") + "?status=new")
 
 
-def medication_sections(user: Any, today: date) -> list[Section]:
+def medication_sections(user: User, today: date) -> list[Section]:
     org_id = user.staff_organization_id
     prescriber_id = user.pk if user.role == Role.PRESCRIBER else None
 
@@ -258,7 +258,7 @@ def medication_sections(user: Any, today: date) -> list[Section]:
             _bounded("naloxone", "Naloxone gaps", naloxone, more_url=index)]
 
 
-def director_sections(user: Any, now: datetime, today: date) -> list[Section]:
+def director_sections(user: User, now: datetime, today: date) -> list[Section]:
     """Everything overdue across the organization, and counts per clinician."""
     org_id = user.staff_organization_id
     notes = timeliness.note_timeliness(organization_id=org_id, now=now)
@@ -293,7 +293,7 @@ def director_sections(user: Any, now: datetime, today: date) -> list[Section]:
     return [summary]
 
 
-def certification_section(user: Any, today: date) -> Section:
+def certification_section(user: User, today: date) -> Section:
     """Medicare IOP certifications missing, overdue or due within the week (billing)."""
     from openiop.billing.selectors import certification_warnings
 
@@ -311,7 +311,7 @@ def certification_section(user: Any, today: date) -> Section:
 AUTH_REVIEW_WINDOW_DAYS = 7  # My work shows concurrent reviews due within the week
 
 
-def authorization_section(user: Any, today: date) -> Section:
+def authorization_section(user: User, today: date) -> Section:
     """Authorizations needing the billing office: a concurrent review due within the week,
     80 % or more of the units used, ending within AUTH_ENDING_DAYS (what the periodic notice
     to billing staff is about), sessions booked on days no active authorization covers
@@ -345,7 +345,7 @@ def authorization_section(user: Any, today: date) -> Section:
 CLINICAL_ROLES = (Role.CLINICIAN, Role.PRESCRIBER, Role.NURSE)
 
 
-def my_work(user: Any, *, now: datetime | None = None) -> list[Section]:
+def my_work(user: User, *, now: datetime | None = None) -> list[Section]:
     """The sections of the user's My work, in order of urgency; empty ones are dropped."""
     now = now or timezone.now()
     today = timezone.localdate(now)

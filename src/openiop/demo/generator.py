@@ -419,9 +419,9 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
 def _portal_accounts(ctx: DemoContext) -> None:
     """One participant login (an active adult) and one family login (a teen's parent)."""
     adult = next(ep for ep in ctx.episodes
-                 if ep.status == "active" and ep.program.population == "adult")
+                 if ep.status == EpisodeOfCare.Status.ACTIVE and ep.program.population == "adult")
     teen = next(ep for ep in ctx.episodes
-                if ep.status == "active" and ep.program.population == "adolescent")
+                if ep.status == EpisodeOfCare.Status.ACTIVE and ep.program.population == "adolescent")
     person = adult.participant
     person.user = demo_user(ctx, username="participant", role=Role.PARTICIPANT,
                             first=person.preferred_name or person.legal_first_name,

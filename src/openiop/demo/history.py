@@ -105,7 +105,8 @@ def build_history(ctx: DemoContext) -> None:
                     ends_at=cursor + timedelta(minutes=minutes), site=track.program.site,
                     room=room, facilitator=lead,
                     capacity=track.capacity,
-                    status="completed" if cursor + timedelta(minutes=minutes) < now else "scheduled",
+                    status=(Session.Status.COMPLETED if cursor + timedelta(minutes=minutes) < now
+                            else Session.Status.SCHEDULED),
                 ))
                 session_members.append(roster)
                 cursor += timedelta(minutes=minutes)
@@ -212,8 +213,8 @@ def build_history(ctx: DemoContext) -> None:
                         starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
                         site=ep.program.site, room=room, facilitator=who,
                         capacity=6 if kind == "family" else 1,
-                        status="completed" if starts + timedelta(minutes=minutes) < now
-                        else "scheduled",
+                        status=Session.Status.COMPLETED if starts + timedelta(minutes=minutes) < now
+                        else Session.Status.SCHEDULED,
                     ))
                     session_members.append([ep.participant])
             week += timedelta(weeks=1)

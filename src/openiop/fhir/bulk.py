@@ -14,6 +14,8 @@ export started from a staff session names no recipient, so no consent can match 
 records stay out of it. Each export is one audit event (`export`, resource types and
 counts, with the recipient and purpose), plus a `disclose` event for each participant whose
 Part 2 records left under a consent and a `denied` event when Part 2 records were withheld.
+When Part 2 records are in the files, the completion manifest carries the 42 CFR 2.32
+notice and each consent's scope (`Part2Statement`, under the manifest's `extension`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -33,6 +36,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
 from openiop.jobs.models import Job
@@ -42,8 +46,12 @@ from openiop.participants.models import Participant
 
 from . import engine
 from .http import FHIR_JSON, FhirError, fhir_view, respond
+from .mapping.common import unchecked
 from .registry import SPECS
 from .resources import Spec
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 KIND = "fhir_export"
 NDJSON = "application/fhir+ndjson"
@@ -51,9 +59,11 @@ NDJSON = "application/fhir+ndjson"
 OUTPUT_FORMATS = frozenset({NDJSON, "application/ndjson", "ndjson"})
 PARAMS = frozenset({"_outputFormat", "_type", "_since"})
 CANCELLED = "Cancelled by the requester; its files were deleted."
+CHUNK = 500  # rows read at a time
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def export_dir(job_code: Any) -> Path:
+def export_dir(job_code: UUID) -> Path:
     return Path(settings.OPENIOP_EXPORT_DIR) / str(job_code)
 
 
@@ -163,7 +173,7 @@ def _kickoff(request: HttpRequest, level: str, group: str = "") -> HttpResponse:
                         "(the only format this server writes).", "_outputFormat")
     since = request.GET.get("_since")
     since_at = _since(since) if since else None
-    user: Any = request.user
+    user = cast(User, request.user)  # the FHIR views require a signed-in staff user
     org = user.staff_profile.organization
     program = None
     if group:
@@ -250,7 +260,7 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                job: Job, progress: Any, patient_id: int | None = None,
                system: bool = False, client_id: int | None = None) -> dict[str, Any]:
     """Write `<Type>.ndjson` for each type; return the manifest's parts (job.result)."""
-    user: Any = User.objects.select_related("staff_profile__organization").get(pk=user_id)
+    user = User.objects.select_related("staff_profile__organization").get(pk=user_id)
     org = user.staff_profile.organization
     program = Program.objects.get(pk=program_id) if program_id else None
     since_at = datetime.fromisoformat(since) if since else None
@@ -264,7 +274,9 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
     recipient, purpose = who
     output: list[dict[str, Any]] = []
     withheld = 0
-    disclosed: dict[int, tuple[Participant, list[dis.Record]]] = {}
+    # participant pk -> resource type -> Part 2 resources written: counts only, never the
+    # records (an export may hold a whole clinic's Part 2 records).
+    disclosed: dict[int, Counter[str]] = defaultdict(Counter)
     for number, name in enumerate(types):
         if _cancelled(job):
             raise DomainError(CANCELLED)
@@ -274,36 +286,88 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
         visible, held = _rows(spec, user, since=since_at, program=program, who=who,
                               token=token)
         count = 0
-        with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out:
-            for row in visible.iterator(chunk_size=500):
-                out.write(json.dumps(engine.render(spec, row), separators=(",", ":")) + "\n")
+        # One query a type, read CHUNK rows at a time (a server-side cursor on PostgreSQL),
+        # each resource written as it is made: memory holds one chunk whatever the clinic's
+        # size (and a count a participant whose Part 2 records left under a consent). The
+        # resources are the search's, written without rebuilding the fhir.resources models
+        # (mapping.common.unchecked).
+        with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out, unchecked():
+            for row in visible.iterator(chunk_size=CHUNK):
+                out.write(_dumps(engine.render(spec, row)) + "\n")
                 count += 1
                 if row.fhir_part2:
-                    person = engine.participant_of(spec, row)
-                    disclosed.setdefault(person.pk, (person, []))[1].append(
-                        dis.Record(name, sud_record=True))
+                    disclosed[engine.participant_of(spec, row).pk][name] += 1
         withheld += held.count() if held is not None else 0
         if count:
             output.append({"type": name, "count": count, "file": f"{name}.ndjson"})
         else:
             (folder / f"{name}.ndjson").unlink()
     summary = ", ".join(f"{o['type']} {o['count']}" for o in output) or "no resources"
-    audit_record(actor=user, action="export", object_type="fhir.$export", object_id=job.code,
+    audit_record(actor=user, action=Action.EXPORT, object_type=ObjectType.FHIR_EXPORT, object_id=job.code,
                  organization=org, recipient=recipient.label, purpose=purpose,
                  reason=f"FHIR bulk export ({level}"
                  f"{', program ' + str(program.code) if program else ''}"
                  f"{', since ' + since if since else ''}): {summary}"[:500])
-    for person, records in disclosed.values():
+    part2 = Part2Statement()
+    for person in Participant.objects.filter(pk__in=list(disclosed)).select_related(
+            "organization").order_by("pk"):
         # The SQL gate let these through under a matching consent; the decision (and its
         # `disclose` event, naming the consent) is the one every channel makes.
-        dis.disclosure(user, person, records, channel=dis.Channel.BULK, recipient=recipient,
-                       purpose=purpose, object_type="fhir.$export", object_id=person.code)
+        records = [record for name, count in sorted(disclosed[person.pk].items())
+                   for record in [dis.Record(name, sud_record=True)] * count]
+        decision = dis.disclosure(user, person, records, channel=dis.Channel.BULK,
+                                  recipient=recipient, purpose=purpose,
+                                  object_type=ObjectType.FHIR_EXPORT, object_id=person.code)
+        part2.add(decision, len(records))
     if withheld:
         dis.audit_refusal(actor=user, participant=None, organization=org,
                           channel=dis.Channel.BULK, recipient=recipient, purpose=purpose,
-                          withheld=withheld, object_type="fhir.$export", object_id=job.code)
-    return {"transactionTime": transaction_time.isoformat(), "request": request_url,
-            "output": output, "withheld": withheld}
+                          withheld=withheld, object_type=ObjectType.FHIR_EXPORT, object_id=job.code)
+    result = {"transactionTime": transaction_time.isoformat(), "request": request_url,
+              "output": output, "withheld": withheld}
+    if part2.notice:
+        result["part2"] = part2.as_json()
+    return result
+
+
+# The manifest's `extension` name for the 42 CFR Part 2 statement: the code of the security
+# label every Part 2 resource in the files carries (meta.security, v3-ActCode 42CFRPart2).
+PART2_EXTENSION = "42CFRPart2"
+
+
+class Part2Statement:
+    """What the manifest tells a bulk client about the Part 2 records in the files.
+
+    42 CFR 2.32 (as amended by the final rule of 16 February 2024, 89 FR 12472): "(a) Each
+    disclosure made with the patient's written consent must be accompanied by" the written
+    statement of 2.32(a)(1) or (a)(2), and "(b) Each disclosure made with the patient's
+    written consent must be accompanied by a copy of the consent or a clear explanation of
+    the scope of the consent provided." A bulk client reads the files through the manifest,
+    so the manifest carries both: the notice the program chose and, for each consent that
+    records went out under, its scope (`participants.disclosure.consent_scope`, the text of
+    the API's and FHIR's `X-Part2-Consent-Scope` header) with how many participants and
+    resources it covered. Only consent ids and counts are kept while the export runs.
+    """
+
+    def __init__(self) -> None:
+        self.notice = ""
+        self.consents: dict[str, dict[str, Any]] = {}
+
+    def add(self, decision: dis.Decision, resources: int) -> None:
+        if not decision.part2_released:
+            return
+        self.notice = self.notice or decision.notice
+        if decision.consent is None or not decision.consent_scope:
+            return
+        entry = self.consents.setdefault(str(decision.consent.code), {
+            "consent": f"Consent/{decision.consent.code}", "scope": decision.consent_scope,
+            "participants": 0, "resources": 0})
+        entry["participants"] += 1
+        entry["resources"] += resources
+
+    def as_json(self) -> dict[str, Any]:
+        return {"notice": self.notice,
+                "consents": [self.consents[code] for code in sorted(self.consents)]}
 
 
 class _TokenScopes:
@@ -343,7 +407,7 @@ def _status(request: HttpRequest, code: str) -> HttpResponse:
             {"state": Job.State.FAILED, "finished_at": timezone.now()}
             if not job.is_finished else {}))
         shutil.rmtree(export_dir(job.code), ignore_errors=True)
-        audit_record(actor=request.user, action="change", object_type="fhir.$export",
+        audit_record(actor=request.user, action=Action.CHANGE, object_type=ObjectType.FHIR_EXPORT,
                      object_id=job.code, organization=job.organization, request=request,
                      reason="Bulk export cancelled and its files deleted")
         return HttpResponse(status=202)
@@ -362,6 +426,12 @@ def _status(request: HttpRequest, code: str) -> HttpResponse:
                    for o in result["output"]],
         "error": [],
     }
+    if result.get("part2"):
+        # Bulk Data Access IG 2.0, "Response - Complete Status" (https://hl7.org/fhir/uv/
+        # bulkdata/STU2/export.html#response---complete-status): the manifest's optional
+        # `extension` is a JSON object the IG reserves for servers' own information, its
+        # properties the extension names. Only when a Part 2 record is in the files.
+        manifest["extension"] = {PART2_EXTENSION: result["part2"]}
     expiry = expires_at(job)
     return HttpResponse(json.dumps(manifest), content_type="application/json",
                         headers={"Expires": expiry.strftime("%a, %d %b %Y %H:%M:%S GMT")}

@@ -32,6 +32,7 @@ from oauth2_provider.models import Application
 from openiop.accounts.models import Role, StaffProfile, User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.forms import apply_validation_error
 from openiop.participants.models import AppPurpose, DisclosurePurpose
@@ -126,7 +127,7 @@ def client_register(*, actor: User, name: str, redirect_uris: list[str], confide
         ClientRegistration.objects.create(application=app, organization=org,
                                           launch_url=launch_url)
         AppPurpose.objects.create(application=app, purpose_code=purpose_code)
-        audit_record(actor=actor, action="create", object_type="oauth.client",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.OAUTH_CLIENT,
                      object_id=app.client_id, organization=org,
                      request=request, reason=f"SMART app {app.name} registered")
     return app, secret
@@ -161,7 +162,7 @@ def backend_register(*, actor: User, name: str, jwks: str = "", jwks_uri: str = 
         ClientRegistration.objects.create(application=app, organization=org, jwks=keys,
                                           jwks_uri=jwks_uri.strip(), actor=robot)
         AppPurpose.objects.create(application=app, purpose_code=purpose_code)
-        audit_record(actor=actor, action="create", object_type="oauth.client",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.OAUTH_CLIENT,
                      object_id=app.client_id, organization=org, request=request,
                      reason=f"Backend service {app.name} registered, acting as "
                             f"{robot.display_name} with the {robot.get_role_display()} "

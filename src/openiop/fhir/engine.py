@@ -14,7 +14,7 @@ does not reveal that the person has Part 2 records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import BooleanField, Case, QuerySet, Value, When
@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from openiop.access.decisions import scope
 from openiop.access.policy import FHIR_KINDS
-from openiop.audit.models import Action
 from openiop.audit.services import audit_records
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.participants import disclosure as dis
 
 from . import part2
@@ -33,6 +33,10 @@ from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
 from .smart import PATIENT, coverage
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -55,7 +59,7 @@ def reach(request: Any, spec: Spec, action: str) -> str | None:
                     system=getattr(request, "smart_system", False))
 
 
-def require_perm(user: Any, spec: Spec, request: Any = None, action: str = "r") -> None:
+def require_perm(user: User, spec: Spec, request: Any = None, action: str = "r") -> None:
     """The page's permission, then (for a bearer token) the token's SMART scopes, which
     only ever narrow it."""
     if not spec.permitted(user):
@@ -73,7 +77,7 @@ def only_patient(request: Any, spec: Spec, action: str) -> Any:
     return request.smart_patient
 
 
-def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySet:
+def rows_for(request: Any, spec: Spec, action: str, user: User | None = None) -> QuerySet:
     """Spec.queryset (the user's organization), narrowed by the one access decision
     (`openiop.access.scope`: for a Part 2 participant, clinical records reach only the care
     team or a break-the-glass grant, exactly as on the pages), and limited to the launch
@@ -89,7 +93,7 @@ def rows_for(request: Any, spec: Spec, action: str, user: Any = None) -> QuerySe
     return qs
 
 
-def context(user: Any) -> Ctx:
+def context(user: User) -> Ctx:
     return Ctx(user, user.staff_profile.organization.zone)
 
 
@@ -140,6 +144,12 @@ def render(spec: Spec, row: Any) -> dict[str, Any]:
     return part2.label(resource) if row.fhir_part2 else resource
 
 
+def fhir_object_type(spec: Spec) -> ObjectType:
+    """The audit object type of a resource: "fhir.<resource type>" (ValueError for a type
+    the audit vocabulary does not list)."""
+    return ObjectType(f"fhir.{spec.name}")
+
+
 def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
             channel: str = dis.Channel.FHIR, pending: list[dict[str, Any]] | None = None,
             ) -> list[Any]:
@@ -159,7 +169,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
     events: list[dict[str, Any]] = [] if pending is None else pending
     decisions = dis.disclosures(
         request.user, list(offers.values()), channel=channel, recipient=recipient,
-        purpose=purpose, request=request, object_type=f"fhir.{spec.name}", pending=events)
+        purpose=purpose, request=request, object_type=fhir_object_type(spec), pending=events)
     kept: set[int] = set()
     for decision in decisions:
         kept |= {id(r) for r in decision.released}
@@ -171,14 +181,14 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
     if recipient.internal:
         # The program's own staff: one `view` event per participant shown.
         events += [{"actor": request.user, "action": Action.VIEW, "participant": offer.participant,
-                    "object_type": f"fhir.{spec.name}", "object_id": offer.participant.code,
+                    "object_type": fhir_object_type(spec), "object_id": offer.participant.code,
                     "request": request} for offer in offers.values()]
     if pending is None:
         audit_records(events)
     return [r for r in rows if id(r) in kept]
 
 
-def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
+def denied(request: HttpRequest, spec: Spec, participant: Participant | None, withheld: int,
            who: Party) -> dict[str, Any]:
     """The `denied` event of records withheld from a search, to write with the page's."""
     recipient, purpose = who
@@ -186,11 +196,11 @@ def denied(request: HttpRequest, spec: Spec, participant: Any, withheld: int,
         actor=request.user, participant=participant,
         organization=request.user.staff_profile.organization, channel=dis.Channel.FHIR,
         recipient=recipient, purpose=purpose, withheld=withheld, request=request,
-        object_type=f"fhir.{spec.name}",
+        object_type=fhir_object_type(spec),
         object_id=participant.code if participant is not None else "search")
 
 
-def read_row(request: HttpRequest, spec: Spec, code: Any) -> Any:
+def read_row(request: HttpRequest, spec: Spec, code: str) -> Any:
     """The row behind `<Type>/<code>`, after the permission and Part 2 checks, audited."""
     require_perm(request.user, spec, request, "r")
     who = party(request)

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 FHIR_JSON = "application/fhir+json"
 READ_METHODS = ("GET", "HEAD")
@@ -137,7 +138,7 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
             request.smart_system = found.system  # type: ignore[attr-defined]
             request.oauth_client = found.client  # type: ignore[attr-defined]
             who = "backend service" if found.system else "client"
-            audit_record(actor=found.user, action="view", object_type="oauth.token",
+            audit_record(actor=found.user, action=Action.VIEW, object_type=ObjectType.OAUTH_TOKEN,
                          object_id=found.client.client_id,
                          organization=getattr(found.user, "staff_profile", None) and
                          found.user.staff_profile.organization, request=request,

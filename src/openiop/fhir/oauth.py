@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
@@ -40,6 +40,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidClientError
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.chart import Panel
 from openiop.core.decorators import staff_required
 from openiop.participants.models import Participant
@@ -48,6 +49,12 @@ from openiop.participants.selectors import get_participant_for_user, participant
 from .jwks import JwksUnavailable, keys_at, parse_jwks
 from .models import AssertionJti, ClientRegistration, LaunchContext, TokenContext
 from .smart import is_backend
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.accounts.models import User
+    from openiop.care.models import EpisodeOfCare
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +278,7 @@ def wants_patient(scopes: list[str]) -> bool:
     return "launch/patient" in scopes or any(s.startswith("patient/") for s in scopes)
 
 
-def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
+def launch_for(user: User, application: Any, launch: str) -> Participant | None:
     """The participant of a valid EHR launch (this user, this app, not expired)."""
     code = _uuid_or_none(launch)
     if code is None:
@@ -285,7 +292,7 @@ def launch_for(user: Any, application: Any, launch: str) -> Participant | None:
     return participants_visible_to(user).filter(pk=found.participant_id).first()
 
 
-def candidates(user: Any, query: str) -> QuerySet:
+def candidates(user: User, query: str) -> QuerySet:
     people = participants_visible_to(user)
     for word in query.split()[:4]:
         people = people.filter(Q(legal_last_name__istartswith=word) | Q(
@@ -377,7 +384,7 @@ class SmartAuthorizationView(AuthorizationView):
                 if self.smart_patient is None:
                     return self._pick_again(form, application, scopes)
             if self.smart_patient is not None:
-                audit_record(actor=self.request.user, action="view", object_type="oauth.launch",
+                audit_record(actor=self.request.user, action=Action.VIEW, object_type=ObjectType.OAUTH_LAUNCH,
                              object_id=application.client_id, participant=self.smart_patient,
                              request=self.request,
                              reason=f"SMART app {application.name} opened for this "
@@ -408,13 +415,13 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
 
 # --- EHR launch from the chart -------------------------------------------------------------
 
-def launchable_apps(user: Any) -> QuerySet:
+def launchable_apps(user: User) -> QuerySet:
     return ClientRegistration.objects.filter(
         organization_id=user.staff_organization_id, actor__isnull=True,
     ).exclude(launch_url="").select_related("application").order_by("application__name", "pk")
 
 
-def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel | None:
+def launch_panel(request: HttpRequest, participant: Participant, episode: EpisodeOfCare | None) -> Panel | None:
     """The chart overview's "Launch app" buttons (registered apps with a launch URL)."""
     user = request.user
     if not has_perm(user, Perm.PARTICIPANT_VIEW) or user.staff_organization_id is None:
@@ -427,7 +434,7 @@ def launch_panel(request: HttpRequest, participant: Any, episode: Any) -> Panel 
 
 @staff_required(Perm.PARTICIPANT_VIEW)
 @require_POST
-def launch_from_chart(request: HttpRequest, code: Any) -> HttpResponse:
+def launch_from_chart(request: HttpRequest, code: UUID) -> HttpResponse:
     """POST from the chart: record the launch, send the staff member to the app's launch URL
     with `iss` (this FHIR server) and `launch` (SMART EHR launch)."""
     participant = get_participant_for_user(request.user, code, request=request,
@@ -439,7 +446,7 @@ def launch_from_chart(request: HttpRequest, code: Any) -> HttpResponse:
     launch = LaunchContext.objects.create(application=registration.application,
                                           user=request.user, participant=participant,
                                           created_at=timezone.now())
-    audit_record(actor=request.user, action="view", object_type="oauth.launch",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.OAUTH_LAUNCH,
                  object_id=registration.application.client_id, participant=participant,
                  request=request,
                  reason=f"SMART app {registration.application.name} launched from the "

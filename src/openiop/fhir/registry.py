@@ -15,6 +15,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.billing.models import DiagnosisStatus
 from openiop.care.models import Discharge, EpisodeOfCare, LevelOfCareChange, Program
 from openiop.intake import instruments
 from openiop.intake.models import MeasureResponse
@@ -281,8 +282,6 @@ def _diagnoses(user: User) -> QuerySet:
 
 
 def _clinical_status(value: str, ctx: Ctx) -> Q:
-    from openiop.billing.models import DiagnosisStatus
-
     table = {"active": Q(status=DiagnosisStatus.ACTIVE),
              "resolved": Q(status=DiagnosisStatus.RESOLVED)}
     table |= {other: Q(pk__in=[]) for other in (
@@ -322,8 +321,8 @@ CONDITION = Spec(
         patient=patient_ref("participant"), subject=patient_ref("participant"),
         **{"clinical-status": Param("token", _clinical_status, "active or resolved"),
            "verification-status": choice("", {
-               "confirmed": ~Q(status="entered-in-error"),
-               "entered-in-error": Q(status="entered-in-error")},
+               "confirmed": ~Q(status=DiagnosisStatus.ENTERED_IN_ERROR),
+               "entered-in-error": Q(status=DiagnosisStatus.ENTERED_IN_ERROR)},
                "http://terminology.hl7.org/CodeSystem/condition-ver-status")},
         category=choice("", {c: EVERY if c == "problem-list-item" else Q(pk__in=[])
                              for c in CATEGORIES},

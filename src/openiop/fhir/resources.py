@@ -76,7 +76,7 @@ class Spec:
                 return item.perm
         raise LookupError(f"No navigation entry for {self.page}")
 
-    def permitted(self, user: Any) -> bool:
+    def permitted(self, user: User) -> bool:
         perm = self.perm
         return any(has_perm(user, p) for p in (perm if isinstance(perm, tuple) else (perm,)))
 

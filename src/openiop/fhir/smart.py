@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from oauth2_provider.scopes import BaseScopes
 
 from .registry import SPECS
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 OTHER_SCOPES = {
     "openid": "Know who you are",
@@ -121,7 +124,7 @@ def allows(scopes: set[str] | None, rtype: str, action: str) -> bool:
 
 @dataclass(frozen=True)
 class TokenUse:
-    user: Any  # the staff member, or a backend service's actor
+    user: User  # the staff member, or a backend service's actor
     scopes: set[str]
     client: Any  # oauth2_provider Application
     patient: Any = None  # the launch context's participant (patient-level scopes)

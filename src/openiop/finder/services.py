@@ -20,6 +20,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Program
 from openiop.core.exceptions import DomainError
 from openiop.core.http import client_ip
@@ -112,8 +113,8 @@ def listing_publish_program(*, program: Program, actor: object | None = None,
             setattr(listing, key, value)
         listing.full_clean(exclude=["program", "website"])
         listing.save()
-        audit_record(actor=actor, action="create" if created else "change",
-                     object_type="finder.Listing", object_id=listing.code,
+        audit_record(actor=actor, action=Action.CREATE if created else Action.CHANGE,
+                     object_type=ObjectType.FINDER_LISTING, object_id=listing.code,
                      organization=org, request=request)
     return listing
 
@@ -286,7 +287,7 @@ def listing_import(*, actor: object | None, source_name: str, filename: str, raw
             rejected=len({e["line"] for e in errors}), errors=errors[:5000],
             warnings=warnings[:5000],
         )
-        audit_record(actor=actor, action="create", object_type="finder.ImportRun",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.FINDER_IMPORT_RUN,
                      object_id=run.code, request=request)
     if progress is not None:
         progress(f"{run.rows} rows: {created} created, {updated} updated, {unchanged} "
@@ -353,7 +354,7 @@ def contact_request_create(*, listing: Listing, data: dict[str, Any],
             best_time=data.get("best_time", ""), need=data["need"].strip(),
             consent_text=consent, consented_at=timezone.now(),
         )
-        audit_record(actor=None, action="create", object_type="finder.ContactRequest",
+        audit_record(actor=None, action=Action.CREATE, object_type=ObjectType.FINDER_CONTACT_REQUEST,
                      object_id=contact.code, organization=program.organization,
                      request=request)
         referral_code = deliver_to_referral_queue(contact=contact, request=request)

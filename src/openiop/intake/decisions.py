@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -35,6 +35,10 @@ from django.utils import timezone
 from openiop.care.program_settings import ProgramSettings
 
 from .models import MeasureResponse, SafetyTask
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 URGENT_PRIORITIES = (SafetyTask.Priority.EMERGENT, SafetyTask.Priority.URGENT)
 
@@ -46,7 +50,7 @@ def cssrs_window_days(program: Any) -> int:
     return int(program.typed_settings.cssrs_window_days)
 
 
-def scope_responses(participant: Any, *, referral: Any = None, episode: Any = None) -> QuerySet:
+def scope_responses(participant: Participant, *, referral: Any = None, episode: EpisodeOfCare | None = None) -> QuerySet:
     """Final measure responses of one referral (completed since it was received) or one
     episode (linked to it, plus the pre-admission screens of the referral that led to it)."""
     qs = MeasureResponse.objects.filter(participant=participant,
@@ -63,7 +67,7 @@ def scope_responses(participant: Any, *, referral: Any = None, episode: Any = No
     return qs.none()
 
 
-def open_urgent_tasks(participant: Any) -> list[SafetyTask]:
+def open_urgent_tasks(participant: Participant | None) -> list[SafetyTask]:
     if participant is None:
         return []
     return list(SafetyTask.objects.filter(participant=participant,
@@ -99,7 +103,7 @@ class SafetyScreen:
                 "from an earlier episode does not count.")
 
 
-def safety_screen(*, participant: Any, referral: Any = None, episode: Any = None,
+def safety_screen(*, participant: Participant, referral: Any = None, episode: EpisodeOfCare | None = None,
                   at: datetime | None = None) -> SafetyScreen:
     """Rule 1 for one decision about `participant` (scope: the episode when given, else the
     referral)."""
@@ -141,7 +145,7 @@ def require_safety_screen(**kwargs: Any) -> SafetyScreen:
     return screen
 
 
-def require_safety_decision(*, participant: Any, decision: str, action: str) -> str:
+def require_safety_decision(*, participant: Participant, decision: str, action: str) -> str:
     """Rule 2: the documented decision (stripped) when an emergent or urgent task is open,
     "" when none is; ValidationError on `safety_decision` when one is open and no decision
     was written."""

@@ -207,7 +207,8 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
     adult_programs = [p for p in ctx.programs.values() if p.population == "adult"]
     teen_program = next(p for p in ctx.programs.values() if p.population == "adolescent")
     # Round-robin, so a small demo still has every status.
-    statuses = ("new", "screening", "assessment", "declined", "referred_elsewhere")
+    statuses = (Referral.Status.NEW, Referral.Status.SCREENING, Referral.Status.ASSESSMENT, Referral.Status.DECLINED,
+                Referral.Status.REFERRED_ELSEWHERE)
     plan = [s for _ in range(per_status) for s in statuses]
     tasks = []
     now = ctx.at(ctx.today, time(9))
@@ -219,7 +220,7 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
         program = teen_program if person.age_on(ctx.today) < 18 else adult_programs[n % len(adult_programs)]
         source, referrer = referral_source(rng, person.age_on(ctx.today))
         received = now - timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 8))
-        linked = status != "new"
+        linked = status != Referral.Status.NEW
         ref = Referral(
             organization=ctx.organization, program=program,
             participant=person if linked else None, source=source,
@@ -230,15 +231,15 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
             if source == "finder" else "",
             received_at=received,
             screening_at=received + timedelta(hours=5) if linked else None,
-            assessment_at=received + timedelta(days=1) if status != "new" and status != "screening"
+            assessment_at=received + timedelta(days=1) if status not in (Referral.Status.NEW, Referral.Status.SCREENING)
             else None,
-            closed_at=received + timedelta(days=2) if status in ("declined", "referred_elsewhere")
+            closed_at=received + timedelta(days=2) if status in (Referral.Status.DECLINED, Referral.Status.REFERRED_ELSEWHERE)
             else None,
-            outcome_note={"declined": "Chose to stay with weekly therapy for now.",
-                          "referred_elsewhere": "Needs medically monitored withdrawal first."}
+            outcome_note={Referral.Status.DECLINED: "Chose to stay with weekly therapy for now.",
+                          Referral.Status.REFERRED_ELSEWHERE: "Needs medically monitored withdrawal first."}
             .get(status, ""),
             referred_to="Lakeside Residential Treatment Center"
-            if status == "referred_elsewhere" else "",
+            if status == Referral.Status.REFERRED_ELSEWHERE else "",
             urgent=False, created_by=ctx.staff["intake"] if source != "finder" else None,
         )
         referrals.append(ref)
@@ -246,13 +247,13 @@ def _open_referrals(ctx: DemoContext, rng: random.Random, referrals: list[Referr
         if linked:
             fake_ep = _FakeEpisode(program)
             answers = baseline_answers(fake_ep, rng, first_level="IOP")
-            if status == "screening" and n % 3 == 0:
+            if status == Referral.Status.SCREENING and n % 3 == 0:
                 answers["phq9"] = phq9_answers(rng.randint(12, 19), rng, item9=1)
                 ref.urgent = True
                 tasks.append(person)
             screening = _screen_rows(measures, person, None, answers, ref.screening_at,
                                      ctx.staff["intake"])
-            if status != "screening":
+            if status != Referral.Status.SCREENING:
                 a = _assessment(fake_ep, person, screening, "IOP", ref.assessment_at,
                                 ctx.staff["clinician"], rng)
                 if a.decided_level != a.recommended_level:

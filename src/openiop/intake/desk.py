@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
@@ -18,20 +18,26 @@ from .services import (
     referral_mark_waitlisted,
 )
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
+
 
 class IntakeDesk:
-    def decided_assessment(self, *, participant: Any,
+    def decided_assessment(self, *, participant: Participant,
                            referral: Referral | None = None) -> LevelOfCareAssessment | None:
         return decided_assessment(participant=participant, referral=referral)
 
-    def require_safety_decision(self, *, participant: Any, decision: str, action: str) -> str:
+    def require_safety_decision(self, *, participant: Participant, decision: str, action: str) -> str:
         return require_safety_decision(participant=participant, decision=decision,
                                        action=action)
 
-    def require_safety_screen(self, *, participant: Any, episode: Any) -> Any:
+    def require_safety_screen(self, *, participant: Participant, episode: EpisodeOfCare) -> Any:
         return require_safety_screen(participant=participant, episode=episode)
 
-    def mark_referral(self, *, episode: Any, referral: Referral | None = None,
+    def mark_referral(self, *, episode: EpisodeOfCare, referral: Referral | None = None,
                       waitlisted: bool = False) -> None:
         if referral is None:
             # Admitted from the waitlist: the episode's open referral, else the person's.
@@ -43,15 +49,15 @@ class IntakeDesk:
         mark = referral_mark_waitlisted if waitlisted else referral_mark_admitted
         mark(referral=referral, episode=episode)
 
-    def open_urgent_tasks(self, participant: Any) -> list[Any]:
+    def open_urgent_tasks(self, participant: Participant) -> list[Any]:
         return open_urgent_tasks(participant)
 
-    def proposals(self, participant: Any) -> list[LevelOfCareAssessment]:
+    def proposals(self, participant: Participant) -> list[LevelOfCareAssessment]:
         return list(LevelOfCareAssessment.objects.filter(
             participant=participant, status=LevelOfCareAssessment.Status.PROPOSED)
             .select_related("assessed_by").order_by("-assessed_at")[:5])
 
-    def proposal(self, participant: Any, code: Any) -> LevelOfCareAssessment | None:
+    def proposal(self, participant: Participant, code: UUID | str) -> LevelOfCareAssessment | None:
         return LevelOfCareAssessment.objects.filter(participant=participant, code=code).first()
 
     def confirm_proposal(self, *, actor: User, assessment: LevelOfCareAssessment,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
@@ -11,8 +11,12 @@ from openiop.core.chart import Flag
 
 from .models import SafetyTask
 
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
-def safety_flags(participant: Any, episode: Any) -> list[Flag]:
+
+def safety_flags(participant: Participant, episode: EpisodeOfCare | None) -> list[Flag]:
     open_tasks = list(SafetyTask.objects.filter(
         participant=participant, status=SafetyTask.Status.OPEN)
         .order_by("priority", "acknowledge_due_at", "created_at")

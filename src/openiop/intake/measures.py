@@ -5,7 +5,7 @@ here."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +17,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
@@ -24,8 +25,11 @@ from .instruments import ScoringError, score, score_partial_safety
 from .models import MeasureResponse
 from .safety import safety_task_open
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
-def _check_actor(actor: User, participant: Any) -> str:
+
+def _check_actor(actor: User, participant: Participant) -> str:
     """Staff of the participant's organization who may write clinical or intake records, or
     the participant through the portal. Returns the response's source."""
     if getattr(actor, "is_authenticated", False):
@@ -47,7 +51,7 @@ def _check_actor(actor: User, participant: Any) -> str:
 def measure_record(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     instrument: str,
     answers: dict[str, Any] | list[Any],
     context: str = MeasureResponse.Context.WEEKLY,
@@ -101,7 +105,7 @@ def _store(response: MeasureResponse, *, actor: User, result: Any,
     participant, episode = response.participant, response.episode
     with transaction.atomic():
         response.save()
-        audit_record(actor=actor, action="create", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=participant, request=request,
                      reason=reason)
         if response.safety_flag:
@@ -117,7 +121,7 @@ def _store(response: MeasureResponse, *, actor: User, result: Any,
 def measure_record_partial_safety(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     instrument: str,
     answers: dict[str, Any],
     context: str = MeasureResponse.Context.WEEKLY,
@@ -161,7 +165,7 @@ def measure_mark_entered_in_error(
         ).update(status=MeasureResponse.Status.ENTERED_IN_ERROR)
         if updated != 1:
             raise InvalidTransition("This response is already marked entered in error.")
-        audit_record(actor=actor, action="change", object_type="measure_response",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEASURE_RESPONSE,
                      object_id=response.code, participant=response.participant,
                      request=request, reason=f"entered in error: {reason.strip()}"[:500])
     response.refresh_from_db()

@@ -16,7 +16,7 @@ per deadline, each step audited and stored once (`SafetyTaskEscalation`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +27,7 @@ from django.utils import timezone
 from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 from openiop.notifications.selectors import on_call_for
 from openiop.notifications.services import notify, task_message
@@ -34,6 +35,9 @@ from openiop.notifications.services import notify, task_message
 from .instruments import ScoreResult
 from .models import SafetyTask, SafetyTaskEscalation
 from .safety_policy import acknowledge_deadline, escalation_interval
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 # 988 Suicide & Crisis Lifeline (US): call or text 988. Shown whenever an answer signals risk.
 CRISIS_LINE = {
@@ -46,7 +50,7 @@ NOTE_MAX_CHARS = 4_000
 
 # --- who may hold a task ---------------------------------------------------------------
 
-def can_hold_task(user: Any, organization_id: int | None) -> bool:
+def can_hold_task(user: User | None, organization_id: int | None) -> bool:
     """Assignable = able to open, acknowledge and resolve: active clinical staff with write
     permission in the task's organization."""
     return (user is not None and user.is_active and has_perm(user, Perm.CLINICAL_WRITE)
@@ -78,7 +82,7 @@ def safety_task_open(
     *,
     organization: Any,
     result: ScoreResult,
-    participant: Any = None,
+    participant: Participant | None = None,
     referral: Any = None,
     measure_response: Any = None,
     assigned_to: Any = None,
@@ -119,7 +123,7 @@ def safety_task_open(
     )
     with transaction.atomic():
         task.save()
-        audit_record(actor=actor, action="create", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=participant, organization=organization,
                      request=request,
                      reason="assigned" if assignee else "no assignee: directors told")
@@ -167,7 +171,7 @@ def safety_task_acknowledge(*, actor: User, task: SafetyTask,
         if updated != 1:
             raise InvalidTransition("This safety task is already acknowledged or resolved.",
                                     field="status")
-        audit_record(actor=actor, action="change", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization, request=request, reason="acknowledged")
     task.refresh_from_db()
@@ -201,7 +205,7 @@ def safety_task_resolve(
             raise InvalidTransition("This safety task is already resolved.", field="status")
         SafetyTask.objects.filter(pk=task.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=actor)
-        audit_record(actor=actor, action="change", object_type="safety_task",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization, request=request,
                      reason=f"resolved: {outcome}")
@@ -252,7 +256,7 @@ def _escalate_one(task: SafetyTask, now: datetime) -> SafetyTaskEscalation | Non
         except IntegrityError:
             transaction.set_rollback(True)  # this step was stored by a concurrent sweep
             return None
-        audit_record(actor=None, action="change", object_type="safety_task",
+        audit_record(actor=None, action=Action.CHANGE, object_type=ObjectType.SAFETY_TASK,
                      object_id=task.code, participant=task.participant,
                      organization=task.organization,
                      reason=f"escalated to {SafetyTaskEscalation.Step(step).label.lower()} "

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .models import Referral, SafetyTask, SafetyTaskEscalation
 
@@ -21,12 +22,17 @@ def _org_id(user: User) -> int:
     return -1 if org_id is None else org_id
 
 
+# The referral queue's filter for every referral still moving (Referral.OPEN_STATUSES): a
+# filter of the queue beside the statuses themselves, never a stored status.
+OPEN_REFERRALS = "open"
+
+
 def referral_queue(*, user: User, status: str = "") -> QuerySet[Referral]:
     if not has_perm(user, Perm.INTAKE_MANAGE):
         return Referral.objects.none()
     qs = Referral.objects.filter(organization_id=_org_id(user)).select_related(
         "program", "participant")
-    if status == "open":
+    if status == OPEN_REFERRALS:
         qs = qs.filter(status__in=Referral.OPEN_STATUSES)
     elif status:
         qs = qs.filter(status=status)
@@ -53,7 +59,7 @@ def get_referral_for_user(user: User, code: UUID | str, *,
             code=code, organization_id=_org_id(user))
     except (Referral.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-    audit_record(actor=user, action="view", object_type="referral", object_id=referral.code,
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.REFERRAL, object_id=referral.code,
                  participant=referral.participant, organization=referral.organization,
                  request=request)
     return referral
@@ -103,6 +109,6 @@ def get_safety_task_for_user(user: User, code: UUID | str, *,
             code=code, organization_id=_org_id(user))
     except (SafetyTask.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-    audit_record(actor=user, action="view", object_type="safety_task", object_id=task.code,
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.SAFETY_TASK, object_id=task.code,
                  participant=task.participant, organization=task.organization, request=request)
     return task

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,6 +17,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.levels import LevelOfCare
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import PHONE_VALIDATOR, Participant
@@ -26,6 +27,9 @@ from .loc import LocInputError, recommend
 from .measures import measure_record
 from .models import LevelOfCareAssessment, MeasureResponse, Referral
 from .safety import safety_tasks_attach_referral
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
 
 # Sources a person may use without signing in (the public finder and self-check).
 PUBLIC_SOURCES = (Referral.Source.FINDER, Referral.Source.SELF_CHECK, Referral.Source.SELF)
@@ -103,7 +107,7 @@ def referral_create(
     )
     with transaction.atomic():
         referral.save()
-        audit_record(actor=actor, action="create", object_type="referral",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, organization=organization, request=request)
     return referral
 
@@ -175,7 +179,7 @@ def referral_start_screening(
         _advance(referral, expected=(Referral.Status.NEW,), version=version,
                  status=Referral.Status.SCREENING, screening_at=timezone.now(),
                  participant=participant, date_of_birth=dob or participant.date_of_birth)
-        audit_record(actor=actor, action="change", object_type="referral",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, participant=participant, request=request,
                      reason="screening started")
     return referral
@@ -204,6 +208,7 @@ def referral_record_screen(
         if duplicate is not None:
             duplicate.was_duplicate = True
             return duplicate
+        assert referral.participant is not None  # linked when screening starts
         response = measure_record(
             actor=actor, participant=referral.participant, instrument=instrument,
             answers=answers, context="intake", sex=sex, request=request,
@@ -235,7 +240,7 @@ def _recent_same_screen(referral: Referral, instrument: str,
 
 
 def scoped_screening(*, participant: Participant, referral: Referral | None = None,
-                     episode: Any = None, cssrs: Any = None) -> dict[str, ScoreResult]:
+                     episode: EpisodeOfCare | None = None, cssrs: Any = None) -> dict[str, ScoreResult]:
     """The latest response to each instrument in the referral's (or episode's) scope,
     re-scored from its stored items. The C-SSRS is `cssrs` (the one the safety rule
     accepted) when given, so an old or earlier-episode C-SSRS never counts."""
@@ -295,7 +300,7 @@ def referral_assess(
                    cssrs=screen.cssrs, decides=decides, request=request)
 
 
-def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: Any,
+def _assess(*, actor: User, participant: Participant, referral: Referral | None, episode: EpisodeOfCare | None,
             screening: dict[str, ScoreResult], dimensions: dict[str, Any],
             hours_available: Any, decided_level: str | None, override_reason: str,
             cssrs: Any, decides: bool, request: HttpRequest | None) -> LevelOfCareAssessment:
@@ -335,7 +340,7 @@ def _assess(*, actor: User, participant: Participant, referral: Referral | None,
         if referral is not None and referral.status == Referral.Status.SCREENING:
             _advance(referral, expected=(Referral.Status.SCREENING,), version=None,
                      status=Referral.Status.ASSESSMENT, assessment_at=timezone.now())
-        audit_record(actor=actor, action="create", object_type="loc_assessment",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.LOC_ASSESSMENT,
                      object_id=assessment.code, participant=participant, request=request,
                      reason=", ".join(w for w in ("override" if assessment.is_override else "",
                                                   "" if decides else "proposed") if w))
@@ -383,7 +388,7 @@ def loc_confirm(
             cssrs_response=screen.cssrs)
         if updated != 1:
             raise InvalidTransition("This level of care is already decided.", field="status")
-        audit_record(actor=actor, action="change", object_type="loc_assessment",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.LOC_ASSESSMENT,
                      object_id=assessment.code, participant=assessment.participant,
                      request=request, reason="confirmed"
                      + (" with override" if decided != assessment.recommended_level else ""))
@@ -432,19 +437,19 @@ def referral_close(
         _advance(referral, expected=Referral.OPEN_STATUSES, version=version, status=status,
                  outcome_note=note.strip(), referred_to=referred_to.strip()[:200],
                  closed_at=timezone.now())
-        audit_record(actor=actor, action="change", object_type="referral",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.REFERRAL,
                      object_id=referral.code, participant=referral.participant,
                      organization=referral.organization, request=request, reason=status)
     return referral
 
 
-def referral_mark_admitted(*, referral: Referral, episode: Any) -> None:
+def referral_mark_admitted(*, referral: Referral, episode: EpisodeOfCare) -> None:
     """Called by care.services.episode_admit inside its transaction."""
     _advance(referral, expected=Referral.OPEN_STATUSES, version=None,
              status=Referral.Status.ADMITTED, episode=episode, closed_at=timezone.now())
 
 
-def referral_mark_waitlisted(*, referral: Referral, episode: Any) -> None:
+def referral_mark_waitlisted(*, referral: Referral, episode: EpisodeOfCare) -> None:
     """Called by care.services.episode_admit inside its transaction when the track is full:
     the referral waits in the episode's program (status "waitlisted")."""
     _advance(referral, expected=Referral.OPEN_STATUSES, version=None,

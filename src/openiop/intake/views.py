@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.care.services import TrackFull, episode_admit
 from openiop.core.decorators import staff_required
@@ -32,6 +33,7 @@ from .instruments import INSTRUMENTS
 from .models import MeasureResponse, Referral, SafetyTask
 from .safety import CRISIS_LINE
 from .selectors import (
+    OPEN_REFERRALS,
     get_referral_for_user,
     open_safety_tasks,
     referral_queue,
@@ -47,15 +49,15 @@ STEPS = (
 
 @staff_required(Perm.INTAKE_MANAGE)
 def referral_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "open")
-    if status not in ("open", "", *Referral.Status.values):
-        status = "open"
+    status = request.GET.get("status", OPEN_REFERRALS)
+    if status not in (OPEN_REFERRALS, "", *Referral.Status.values):
+        status = OPEN_REFERRALS
     counts = referral_status_counts(user=request.user)
-    counts["open"] = sum(counts[s] for s in Referral.OPEN_STATUSES)
+    counts[OPEN_REFERRALS] = sum(counts[s] for s in Referral.OPEN_STATUSES)
     page = Paginator(referral_queue(user=request.user, status=status), 25).get_page(
         request.GET.get("page"))
-    filters = [("open", "Open"), *list(Referral.Status.choices), ("", "All")]
-    audit_list_view(request=request, object_type="referral_list")
+    filters = [(OPEN_REFERRALS, "Open"), *list(Referral.Status.choices), ("", "All")]
+    audit_list_view(request=request, object_type=ObjectType.REFERRAL_LIST)
     return render(request, "intake/referral_list.html", {
         "page": page, "status": status, "counts": counts, "filters": filters,
         "tasks": open_safety_tasks(user=request.user)[:20],

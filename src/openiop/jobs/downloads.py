@@ -20,7 +20,7 @@ import shutil
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -28,7 +28,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from openiop.audit.vocabulary import Action, ObjectType
+
 from .models import Job
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 KIND = "pdf_export"
 # What may be prepared: name -> (renderer run by the worker, access check run on download).
@@ -49,7 +59,7 @@ def is_large(size: int) -> bool:
     return size > settings.OPENIOP_PDF_BACKGROUND_CHARS
 
 
-def download_dir(job_code: Any) -> Path:
+def download_dir(job_code: UUID) -> Path:
     return Path(settings.OPENIOP_DOWNLOAD_DIR) / str(job_code)
 
 
@@ -63,7 +73,7 @@ def is_download(job: Job) -> bool:
     return job.kind == KIND
 
 
-def available_to(job: Job, user: Any) -> bool:
+def available_to(job: Job, user: User | AnonymousUser) -> bool:
     """Whether the job's page may link to its file for this user."""
     expiry = expires_at(job)
     return (job.kind == KIND and job.state == Job.State.SUCCEEDED
@@ -72,7 +82,7 @@ def available_to(job: Job, user: Any) -> bool:
 
 
 def offer_or_start(request: HttpRequest, *, what: str, label: str, params: dict[str, Any],
-                   filename: str, size: int, participant: Any = None,
+                   filename: str, size: int, participant: Participant | None = None,
                    audit: Any = None) -> HttpResponse:
     """A large PDF: on GET, the offer to prepare it in the background; on POST, start the
     job (after `audit()`, the view's own export audit) and go to its page.
@@ -91,7 +101,7 @@ def offer_or_start(request: HttpRequest, *, what: str, label: str, params: dict[
 
     if audit is not None:
         audit()
-    user: Any = request.user
+    user = cast("User", request.user)  # the views call this after their staff check
     job = start_job(
         actor=user, kind=KIND, label=label, handler="openiop.jobs.downloads.run_pdf",
         organization=user.staff_profile.organization, request=request,
@@ -138,7 +148,7 @@ def download_response(request: HttpRequest, job: Job) -> HttpResponse:
     import_string(PDFS[what][1])(request, **job.params["params"])
     participant = (Participant.objects.filter(pk=job.params.get("participant_id")).first()
                    if job.params.get("participant_id") else None)
-    audit_record(actor=request.user, action="export", object_type="download",
+    audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.DOWNLOAD,
                  object_id=job.code, participant=participant,
                  organization=job.organization if participant is None else None,
                  request=request, reason=f"{filename}, prepared in the background"[:255])

@@ -28,6 +28,7 @@ from django.utils.module_loading import import_string
 
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import DomainError
 
 from .models import Job
@@ -69,7 +70,7 @@ def start_job(*, actor: User, kind: str, label: str, handler: str, params: dict 
             # Another request started the same key a moment ago.
             return Job.objects.get(key=key)
         if job.started_by is not None:  # a person asked; the scheduler's runs are not audited
-            audit_record(actor=actor, action="create", object_type="job", object_id=job.code,
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.JOB, object_id=job.code,
                          organization=organization, request=request, reason=kind)
         enqueued = run_job.enqueue(str(job.code))
         Job.objects.filter(pk=job.pk).update(task_id=str(enqueued.id)[:64])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +14,9 @@ from openiop.core.decorators import staff_required
 
 from . import downloads, selectors
 from .models import Job
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 
 @staff_required(Perm.PROGRAM_MANAGE)
@@ -50,7 +53,7 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
 
 @staff_required()
 @require_GET
-def job_detail(request: HttpRequest, code: Any) -> HttpResponse:
+def job_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     """A job's progress: for the person who started it, and for directors."""
     manage = has_perm(request.user, Perm.PROGRAM_MANAGE)
     job = selectors.job_for(request.user, code, directors=manage)
@@ -71,7 +74,7 @@ def _download_context(request: HttpRequest, job: Job) -> dict[str, Any]:
 
 @staff_required()
 @require_GET
-def job_download(request: HttpRequest, code: Any) -> HttpResponse:
+def job_download(request: HttpRequest, code: UUID) -> HttpResponse:
     """A prepared PDF, for the user who asked only, while they may still see the record."""
     job = selectors.jobs_started_by(request.user).filter(code=code).first()
     if job is None:

@@ -3,7 +3,7 @@ status, and the dated "no known drug allergies" statement."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,8 +21,13 @@ from . import forms, selectors, services
 from .models import Allergy
 from .views import TAB, _participant
 
+if TYPE_CHECKING:
+    from uuid import UUID
 
-def _render(request: HttpRequest, participant: Any, *, form: Any = None, nkda_form: Any = None,
+    from openiop.participants.models import Participant
+
+
+def _render(request: HttpRequest, participant: Participant, *, form: Any = None, nkda_form: Any = None,
             status: int = 200) -> HttpResponse:
     rows = list(Allergy.objects.filter(participant=participant).select_related("recorded_by"))
     context = chart_context(request, participant, active_tab=TAB) | {
@@ -40,7 +45,7 @@ def _render(request: HttpRequest, participant: Any, *, form: Any = None, nkda_fo
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_http_methods(["GET", "POST"])
-def allergies(request: HttpRequest, code: Any) -> HttpResponse:
+def allergies(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     if request.method == "GET":
         return _render(request, participant)
@@ -59,7 +64,7 @@ def allergies(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def no_known_allergies(request: HttpRequest, code: Any) -> HttpResponse:
+def no_known_allergies(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.NoKnownAllergiesForm(request.POST)
     if submit(form, lambda d: services.no_known_allergies_record(
@@ -72,7 +77,7 @@ def no_known_allergies(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def allergy_status(request: HttpRequest, code: Any, allergy_code: Any) -> HttpResponse:
+def allergy_status(request: HttpRequest, code: UUID, allergy_code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     allergy = get_object_or_404(Allergy.objects.select_related("participant"),
                                 participant=participant, code=allergy_code)

@@ -17,6 +17,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 
 from . import rules
@@ -87,7 +88,7 @@ def build(ctx: DemoContext) -> None:
     nurse = ctx.staff["nurse"]
     clinician = ctx.staff["clinician"]
     fallback_prescriber = ctx.staff["prescriber"]
-    episodes = [ep for ep in ctx.episodes if ep.status in ("active", "finished")]
+    episodes = [ep for ep in ctx.episodes if ep.status in (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.FINISHED)]
     ctx.progress(f"medication histories for {len(episodes)} episodes")
     plans: list[Plan] = []
     problems: list[UseDisorder] = []
@@ -147,7 +148,8 @@ def build(ctx: DemoContext) -> None:
             quantity=30 if freq in ("daily", "qhs") else None,
             refills=0 if rules.catalog()[key].dea_schedule == "II" or source != "clinic" else 2,
             start_date=start, stop_date=stop,
-            status="stopped" if stop else "active", indication=indication, created_by=prescriber,
+            status=MedicationOrder.Status.STOPPED if stop else MedicationOrder.Status.ACTIVE,
+            indication=indication, created_by=prescriber,
         )
         if stop:
             history.append(("stop", "completed", stop, current, current))
@@ -335,7 +337,7 @@ def _uncoded_outside(ep: Any, *, start: date) -> Plan:
         participant=ep.participant, catalog_key="", name="Omeprazole", rxnorm="",
         coding="uncoded", source="outside", outside_prescriber="Dr. Park, Riverside Primary Care",
         dose=D("20"), unit="mg", route="oral", frequency="daily", start_date=start,
-        status="active", indication="Reflux", created_by=None)
+        status=MedicationOrder.Status.ACTIVE, indication="Reflux", created_by=None)
     return Plan(order, [("start", "reconciled", start, D("20"), None)])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
@@ -31,6 +31,9 @@ from .models import (
     SideEffectReport,
     UseDisorder,
 )
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 UNEXPECTED_SCREEN_WINDOW_DAYS = 30
 
@@ -126,7 +129,7 @@ def dose_timeline_specs(orders: list[MedicationOrder], today: date | None = None
     return charts
 
 
-def allergy_status(participant: Any) -> dict[str, Any]:
+def allergy_status(participant: Participant) -> dict[str, Any]:
     """Active allergies, the latest "no known drug allergies" statement, and whether the
     chart has an allergy statement at all."""
     active = list(Allergy.objects.filter(participant=participant, status=Allergy.Status.ACTIVE))
@@ -175,7 +178,7 @@ def _open_episodes(org_id: int) -> QuerySet[EpisodeOfCare]:
             .select_related("participant", "program", "prescriber"))
 
 
-def _scoped(qs: QuerySet[Any], actor: Any, kind: Kind) -> QuerySet[Any]:
+def _scoped(qs: QuerySet[Any], actor: User | None, kind: Kind) -> QuerySet[Any]:
     """Rows whose `kind` the actor may open (the chart's own decision, as a filter: a Part 2
     participant's rows only for the care team or a break-the-glass grant); every row when
     no actor is given (background work, counts)."""
@@ -183,7 +186,7 @@ def _scoped(qs: QuerySet[Any], actor: Any, kind: Kind) -> QuerySet[Any]:
 
 
 def overdue_reviews(org_id: int, today: date | None = None,
-                    prescriber_id: int | None = None, *, actor: Any = None
+                    prescriber_id: int | None = None, *, actor: User | None = None
                     ) -> list[dict[str, Any]]:
     """Participants in an open episode with a clinic prescriber, on at least one active
     medication, whose medication review is past due (a fixed number of queries, whatever
@@ -211,7 +214,7 @@ def overdue_reviews(org_id: int, today: date | None = None,
     return rows
 
 
-def naloxone_gaps(org_id: int, *, actor: Any = None) -> list[dict[str, Any]]:
+def naloxone_gaps(org_id: int, *, actor: User | None = None) -> list[dict[str, Any]]:
     """Everyone with an open opioid use disorder whose latest check says no naloxone (or
     who was never asked); only those whose problem list `actor` may open, when given."""
     latest = (NaloxoneCheck.objects.filter(participant=OuterRef("participant_id"))
@@ -230,7 +233,7 @@ def naloxone_gaps(org_id: int, *, actor: Any = None) -> list[dict[str, Any]]:
 
 def unexpected_screens(org_id: int, today: date | None = None,
                        days: int = UNEXPECTED_SCREEN_WINDOW_DAYS,
-                       participant_ids: Any = None, *, actor: Any = None
+                       participant_ids: Any = None, *, actor: User | None = None
                        ) -> Sequence[DrugScreen]:
     """Screens of the last `days` days with an unexpected result, newest first (at most 200);
     `participant_ids` (ids or a values() queryset) narrows them to a caseload, `actor` to
@@ -255,7 +258,7 @@ def unexpected_screens(org_id: int, today: date | None = None,
 
 
 def unacknowledged_interactions(org_id: int, prescriber_id: int | None = None,
-                                limit: int = 200, *, actor: Any = None
+                                limit: int = 200, *, actor: User | None = None
                                 ) -> list[dict[str, Any]]:
     """Interaction warnings among a participant's active medications that no order of the
     participant has acknowledged (by rule), for participants in an open episode (of one

@@ -4,7 +4,7 @@ the participant's own adherence check-in. Thin: parse, call a service or selecto
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
@@ -23,15 +24,20 @@ from openiop.participants.views import chart_context
 from . import forms, rules, selectors, services
 from .models import MedicationOrder, UseDisorder
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.participants.models import Participant
+
 TAB = "medications:participant_medications"
 
 
-def _participant(request: HttpRequest, code: Any) -> Any:
+def _participant(request: HttpRequest, code: UUID | str) -> Any:
     return get_participant_for_user(request.user, code, request=request,
-                                    perm=Perm.MEDICATION_VIEW, object_type="medications")
+                                    perm=Perm.MEDICATION_VIEW, object_type=ObjectType.MEDICATIONS)
 
 
-def _order(participant: Any, order_code: Any) -> MedicationOrder:
+def _order(participant: Participant, order_code: UUID | str) -> MedicationOrder:
     return get_object_or_404(MedicationOrder.objects.select_related("participant", "prescriber"),
                              participant=participant, code=order_code)
 
@@ -40,7 +46,7 @@ def _acks(request: HttpRequest) -> dict[str, str]:
     return {k[4:]: v for k, v in request.POST.items() if k.startswith("ack_")}
 
 
-def _back(participant: Any) -> HttpResponse:
+def _back(participant: Participant) -> HttpResponse:
     return redirect(TAB, code=participant.code)
 
 
@@ -55,7 +61,7 @@ def _with_prescriber(data: dict[str, Any], request: HttpRequest) -> dict[str, An
     return dict(data)
 
 
-def _tab_post(request: HttpRequest, participant: Any, form: Any, key: str, success: str,
+def _tab_post(request: HttpRequest, participant: Participant, form: Any, key: str, success: str,
               record: Callable[[dict[str, Any]], object]) -> HttpResponse:
     """A chart-tab form: validate, call the service, then back to the tab or show errors.
 
@@ -71,13 +77,13 @@ def _tab_post(request: HttpRequest, participant: Any, form: Any, key: str, succe
 # --- chart tab -------------------------------------------------------------------------
 
 @staff_required(Perm.MEDICATION_VIEW)
-def participant_medications(request: HttpRequest, code: Any, *, bound: dict | None = None
+def participant_medications(request: HttpRequest, code: UUID, *, bound: dict | None = None
                             ) -> HttpResponse:
     participant = _participant(request, code)
     return _render_tab(request, participant, bound or {})
 
 
-def _render_tab(request: HttpRequest, participant: Any, bound: dict, status: int = 200
+def _render_tab(request: HttpRequest, participant: Participant, bound: dict, status: int = 200
                 ) -> HttpResponse:
     episode = current_episode(participant)
     summary = selectors.participant_summary(participant, episode)
@@ -106,7 +112,7 @@ def _render_tab(request: HttpRequest, participant: Any, bound: dict, status: int
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_http_methods(["GET", "POST"])
-def order_new(request: HttpRequest, code: Any) -> HttpResponse:
+def order_new(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     can_prescribe = has_perm(request.user, Perm.MEDICATION_PRESCRIBE)
     if not (can_prescribe or has_perm(request.user, Perm.CLINICAL_WRITE)):
@@ -135,7 +141,7 @@ def order_new(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_http_methods(["GET", "POST"])
-def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse:
+def order_adjust(request: HttpRequest, code: UUID, order_code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     order = _order(participant, order_code)
     initial = {"version": order.version, "dose": order.dose.normalize(), "unit": order.unit,
@@ -173,7 +179,7 @@ def order_adjust(request: HttpRequest, code: Any, order_code: Any) -> HttpRespon
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse:
+def order_stop(request: HttpRequest, code: UUID, order_code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     order = _order(participant, order_code)
     form = forms.StopForm(request.POST, prefix="stop")
@@ -192,7 +198,7 @@ def order_stop(request: HttpRequest, code: Any, order_code: Any) -> HttpResponse
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_http_methods(["GET", "POST"])
-def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
+def reconcile(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ReconcileForm(request.POST or None)
     active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE)
@@ -216,7 +222,7 @@ def reconcile(request: HttpRequest, code: Any) -> HttpResponse:
 
 # --- monitoring (small forms on the tab) -----------------------------------------------
 
-def _active_order_or_none(participant: Any, raw: str) -> MedicationOrder | None:
+def _active_order_or_none(participant: Participant, raw: str) -> MedicationOrder | None:
     if not raw:
         return None
     return MedicationOrder.objects.filter(participant=participant, code=raw).first() if \
@@ -235,7 +241,7 @@ def _is_uuid(raw: str) -> bool:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
+def adherence_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE))
     form = forms.AdherenceForm(request.POST, orders=active)
@@ -249,7 +255,7 @@ def adherence_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
+def side_effect_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     active = list(MedicationOrder.objects.filter(participant=participant, status=MedicationOrder.Status.ACTIVE))
     form = forms.SideEffectForm(request.POST, orders=active)
@@ -263,7 +269,7 @@ def side_effect_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def naloxone_add(request: HttpRequest, code: Any) -> HttpResponse:
+def naloxone_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.NaloxoneForm(request.POST)
     return _tab_post(
@@ -275,7 +281,7 @@ def naloxone_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def review_add(request: HttpRequest, code: Any) -> HttpResponse:
+def review_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ReviewForm(request.POST)
     return _tab_post(
@@ -287,7 +293,7 @@ def review_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def use_disorder_add(request: HttpRequest, code: Any) -> HttpResponse:
+def use_disorder_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.UseDisorderForm(request.POST)
     return _tab_post(
@@ -299,7 +305,7 @@ def use_disorder_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_POST
-def use_disorder_resolve(request: HttpRequest, code: Any, problem_id: int) -> HttpResponse:
+def use_disorder_resolve(request: HttpRequest, code: UUID, problem_id: int) -> HttpResponse:
     participant = _participant(request, code)
     row = get_object_or_404(UseDisorder.objects.select_related("participant"),
                             participant=participant, pk=problem_id)
@@ -313,7 +319,7 @@ def use_disorder_resolve(request: HttpRequest, code: Any, problem_id: int) -> Ht
 
 @staff_required(Perm.MEDICATION_VIEW)
 @require_http_methods(["GET", "POST"])
-def screen_new(request: HttpRequest, code: Any) -> HttpResponse:
+def screen_new(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _participant(request, code)
     form = forms.ScreenForm(request.POST or None)
     saved = submit(form, lambda d: services.screen_record(
@@ -337,7 +343,7 @@ def screen_new(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.MEDICATION_ADMINISTER)
 @require_http_methods(["GET", "POST"])
-def administer(request: HttpRequest, code: Any) -> HttpResponse:
+def administer(request: HttpRequest, code: UUID) -> HttpResponse:
     """Record a dose given in clinic: first choose the order, then the form asks only for
     what its route needs (body site and lot number for injections)."""
     participant = _participant(request, code)
@@ -375,7 +381,7 @@ def index(request: HttpRequest) -> HttpResponse:
     overdue = selectors.overdue_reviews(org_id, actor=request.user)
     gaps = selectors.naloxone_gaps(org_id, actor=request.user)
     screens = selectors.unexpected_screens(org_id, actor=request.user)
-    audit_record(actor=request.user, action="view", object_type="medication_dashboard",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.MEDICATION_DASHBOARD,
                  organization=request.user.staff_profile.organization, request=request)
     return render(request, "medications/index.html", {
         "overdue": overdue, "gaps": gaps, "screens": screens,
@@ -404,7 +410,7 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
     participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
     if participant is None:
         raise Http404
-    audit_record(actor=user, action="view", object_type="my_medications",
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.MY_MEDICATIONS,
                  participant=participant, request=request)
     form = forms.MyAdherenceForm(request.POST or None)
     if request.method == "POST" and submit(form, lambda d: services.adherence_record(
@@ -419,7 +425,7 @@ def my_adherence(request: HttpRequest) -> HttpResponse:
         **_portal_chrome(participant)})
 
 
-def _portal_chrome(participant: Any) -> dict[str, Any]:
+def _portal_chrome(participant: Participant) -> dict[str, Any]:
     """The portal's navigation and unread count, so this page looks like the rest of it."""
     from openiop.portal.models import Message
     from openiop.portal.views import _nav

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .models import ContactPreference, Notification, OnCallShift
 from .sms import send_sms
@@ -99,7 +100,7 @@ def _check_rota_manager(actor: User, program: Any) -> None:
 
 
 def on_call_shift_add(*, actor: User, program: Any, weekday: int, start_time: Any,
-                      end_time: Any, user: Any, request: Any = None) -> OnCallShift:
+                      end_time: Any, user: User, request: Any = None) -> OnCallShift:
     """Add one weekly on-call block. The clinician must be able to open a safety task
     (clinical write permission, same organization)."""
     from django.core.exceptions import ValidationError
@@ -117,7 +118,7 @@ def on_call_shift_add(*, actor: User, program: Any, weekday: int, start_time: An
     shift.full_clean()
     with transaction.atomic():
         shift.save()
-        audit_record(actor=actor, action="create", object_type="on_call_shift",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ON_CALL_SHIFT,
                      object_id=shift.pk, organization=program.organization, request=request)
     return shift
 
@@ -127,7 +128,7 @@ def on_call_shift_remove(*, actor: User, shift: OnCallShift, request: Any = None
 
     _check_rota_manager(actor, shift.program)
     with transaction.atomic():
-        audit_record(actor=actor, action="change", object_type="on_call_shift",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ON_CALL_SHIFT,
                      object_id=shift.pk, organization=shift.program.organization,
                      request=request, reason="removed")
         shift.delete()

@@ -27,7 +27,7 @@ def build(ctx: DemoContext) -> None:
     flagged: list[tuple[int, int]] = []  # (participant_id, index in rows)
     stepped_up = set(EpisodeOfCare.objects.filter(
         program__organization=ctx.organization, level_changes__direction="up",
-        status="active").values_list("pk", flat=True))
+        status=EpisodeOfCare.Status.ACTIVE).values_list("pk", flat=True))
     demo_person = ctx.extra.get("demo_participant")
     portal_person = demo_person.pk if demo_person is not None else None
     this_monday = ctx.today - timedelta(days=ctx.today.weekday())
@@ -82,7 +82,7 @@ def build(ctx: DemoContext) -> None:
             measure_response_id=row.pk, assigned_to=ep.primary_therapist, priority="urgent",
             title="Safety follow-up: PHQ-9 item 9 above 0",
             detail="Item 9 answered above 0: thoughts of death or self-harm.",
-            status="resolved" if resolved else "open",
+            status=SafetyTask.Status.RESOLVED if resolved else SafetyTask.Status.OPEN,
             resolved_at=row.completed_at + timedelta(hours=3) if resolved else None,
             resolved_by=ep.primary_therapist if resolved else None,
             resolution="Called the same day; safety plan reviewed; no current intent."
@@ -90,7 +90,7 @@ def build(ctx: DemoContext) -> None:
         ))
     SafetyTask.objects.bulk_create(tasks, batch_size=1000)
     ctx.progress(f"{len(rows)} weekly and discharge measures; {len(tasks)} safety follow-ups "
-                 f"({sum(1 for t in tasks if t.status == 'open')} open)")
+                 f"({sum(1 for t in tasks if t.status == SafetyTask.Status.OPEN)} open)")
 
 
 def _trajectory(start: int, week: int, kind: str, rng: object, top: int) -> int:

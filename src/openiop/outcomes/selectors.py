@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 
@@ -14,10 +14,13 @@ from openiop.intake.models import MeasureResponse, Referral
 
 from .rules import SOURCES, Point, evaluate
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 CHARTED = ("phq9", "gad7", "auditc", "dast10")
 
 
-def participant_series(participant: Any) -> dict[str, list[MeasureResponse]]:
+def participant_series(participant: Participant) -> dict[str, list[MeasureResponse]]:
     """Final responses per instrument, oldest first (one query)."""
     series: dict[str, list[MeasureResponse]] = defaultdict(list)
     rows = MeasureResponse.objects.filter(
@@ -57,7 +60,7 @@ def chart_spec(instrument: str, rows: list[MeasureResponse]) -> tuple[dict[str, 
     }, outcome
 
 
-def participant_charts(participant: Any) -> list[dict[str, Any]]:
+def participant_charts(participant: Participant) -> list[dict[str, Any]]:
     out = []
     series = participant_series(participant)
     for code in CHARTED:

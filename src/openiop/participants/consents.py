@@ -21,6 +21,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
 from .models import Consent, DisclosurePurpose, Participant, RecipientKind, RelatedPerson
@@ -173,7 +174,7 @@ def consent_record(*, actor: User, participant: Participant, kind: str, signed_b
     consent.text = consent_text(consent, participant)
     with transaction.atomic():
         consent.save()
-        audit_record(actor=actor, action="create", object_type="consent",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CONSENT,
                      object_id=consent.code, participant=participant, request=request,
                      reason=(f"{consent.get_kind_display()} to {consent.recipient}"
                              + (f" (gives again {replaces.code})" if replaces else ""))[:500])
@@ -195,7 +196,7 @@ def consent_revoke(*, actor: User, consent: Consent, reason: str,
             revoked_at=now, revoked_by=actor, revocation_reason=reason.strip()[:300])
         if updated != 1:
             raise InvalidTransition("This consent was already revoked.")
-        audit_record(actor=actor, action="change", object_type="consent",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CONSENT,
                      object_id=consent.code, participant=consent.participant,
                      request=request, reason=f"revoked: {reason.strip()}"[:500])
     consent.refresh_from_db()

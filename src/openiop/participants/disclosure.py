@@ -37,13 +37,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .models import (
     PURPOSE_COVERS,
@@ -53,6 +54,9 @@ from .models import (
     Participant,
     RecipientKind,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 PART2_KINDS = (Consent.Kind.PART2_TPO, Consent.Kind.PART2_DISCLOSURE)
 SUD_FOCUSES = ("su", "co")
@@ -145,7 +149,7 @@ class Recipient:
     designations: tuple[str, ...] = ()
 
     @classmethod
-    def program_staff(cls, user: Any) -> Recipient:
+    def program_staff(cls, user: User | AnonymousUser) -> Recipient:
         return cls(PROGRAM_STAFF, getattr(user, "username", "") or "staff")
 
     @classmethod
@@ -193,7 +197,7 @@ def request_party(request: HttpRequest) -> tuple[Recipient, str]:
     return Recipient.program_staff(request.user), DisclosurePurpose.TREATMENT
 
 
-def party_from_params(data: Any, user: Any) -> tuple[Recipient, str]:
+def party_from_params(data: Any, user: User | AnonymousUser) -> tuple[Recipient, str]:
     """(recipient, purpose) of a printed record: `release_to` (a RecipientKind) with
     `recipient` (the name) and `purpose` (a DisclosurePurpose) when it is released to
     someone outside the program; nothing given means a copy for the program's own use."""
@@ -369,8 +373,8 @@ class Offer:
 
 
 def disclosure(actor: User, participant: Participant, records: Iterable[Any], *, channel: str,
-               recipient: Recipient, purpose: str, request: HttpRequest | None = None,
-               object_type: str = "", object_id: Any = "", audit: bool = True,
+               recipient: Recipient, purpose: str, object_type: ObjectType,
+               request: HttpRequest | None = None, object_id: Any = "", audit: bool = True,
                count_only: int = 0) -> Decision:
     """Which of `records` (Record or model instances) may go to `recipient` for `purpose`
     through `channel`; audited (a `disclose` event for an outside recipient, a `denied`
@@ -384,7 +388,7 @@ def disclosure(actor: User, participant: Participant, records: Iterable[Any], *,
 
 
 def disclosures(actor: User, offers: list[Offer], *, channel: str, recipient: Recipient,
-                purpose: str, request: HttpRequest | None = None, object_type: str = "",
+                purpose: str, object_type: ObjectType, request: HttpRequest | None = None,
                 audit: bool = True, pending: list[dict[str, Any]] | None = None,
                 ) -> list[Decision]:
     """`disclosure` for several participants at once (a page of search results), one
@@ -421,8 +425,8 @@ def disclosures(actor: User, offers: list[Offer], *, channel: str, recipient: Re
                            consents.get(offer.participant.pk), recipient, purpose)
         decisions.append(decision)
         events.append(_audit_entries(actor, offer, decision, channel=channel,
-                                     object_type=object_type or f"{channel}",
-                                     request=request) if audit else [])
+                                     object_type=object_type, request=request)
+                      if audit else [])
     if pending is not None:
         pending += [entry for entries in events for entry in entries]
         return decisions
@@ -476,7 +480,8 @@ def _decide(offer: Offer, items: list[Record], part2_flags: list[bool],
 
 
 def _audit_entries(actor: User, offer: Offer, decision: Decision, *, channel: str,
-                   object_type: str, request: HttpRequest | None) -> list[dict[str, Any]]:
+                   object_type: ObjectType, request: HttpRequest | None,
+                   ) -> list[dict[str, Any]]:
     """The events of one decision, as `audit_record` arguments: `disclose` when records go
     to an outside recipient, `denied` when any were withheld."""
     participant = offer.participant
@@ -488,9 +493,9 @@ def _audit_entries(actor: User, offer: Offer, decision: Decision, *, channel: st
         reason = f"{channel}: {len(decision.released)} record(s)"
         if decision.consent is not None and decision.part2_released:
             reason += f" under 42 CFR Part 2 consent {decision.consent.code}"
-        out.append(common | {"action": "disclose", "reason": reason[:500]})
+        out.append(common | {"action": Action.DISCLOSE, "reason": reason[:500]})
     if decision.withheld:
-        out.append(common | {"action": "denied",
+        out.append(common | {"action": Action.DENIED,
                              "reason": _refusal_reason(channel, decision.withheld)})
     return out
 
@@ -502,7 +507,7 @@ def _refusal_reason(channel: str, withheld: int) -> str:
 
 def audit_refusal(*, actor: User, participant: Participant | None, organization: Any,
                   channel: str, recipient: Recipient, purpose: str, withheld: int,
-                  request: HttpRequest | None = None, object_type: str = "",
+                  object_type: ObjectType, request: HttpRequest | None = None,
                   object_id: Any = "") -> Any:
     """The `denied` event of a refusal, with the recipient and purpose asked for (also for a
     search that withheld records of several participants: then `participant` is None)."""
@@ -516,12 +521,12 @@ def audit_refusal(*, actor: User, participant: Participant | None, organization:
 
 def refusal_entry(*, actor: User, participant: Participant | None, organization: Any,
                   channel: str, recipient: Recipient, purpose: str, withheld: int,
-                  request: HttpRequest | None = None, object_type: str = "",
+                  object_type: ObjectType, request: HttpRequest | None = None,
                   object_id: Any = "") -> dict[str, Any]:
     """`audit_refusal`'s event as `audit_record` arguments, to write with others
     (audit.services.audit_records)."""
-    return {"actor": actor, "action": "denied", "participant": participant,
+    return {"actor": actor, "action": Action.DENIED, "participant": participant,
             "organization": organization, "request": request,
-            "object_type": object_type or channel, "object_id": object_id,
+            "object_type": object_type, "object_id": object_id,
             "recipient": recipient.label, "purpose": purpose,
             "reason": _refusal_reason(channel, withheld)}

@@ -12,6 +12,7 @@ from openiop.care.levels import LevelOfCare
 from openiop.core.forms import TIME_ERRORS
 
 from .models import AdministrativeSex, Availability, Participant, RelatedPerson
+from .selectors import EpisodeFilter
 from .services import PARTICIPANT_FIELDS, duplicate_mrn_message, mrn_in_use
 
 
@@ -100,8 +101,7 @@ class ParticipantFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status",
         required=False,
-        choices=[("", "Everyone"), ("active", "In an active episode"),
-                 ("discharged", "Discharged"), ("none", "Never admitted")],
+        choices=[("", "Everyone"), *EpisodeFilter.choices],
     )
 
     def __init__(self, *args: object, programs: list[tuple[str, str]], **kwargs: object) -> None:

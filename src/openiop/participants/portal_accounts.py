@@ -12,6 +12,7 @@ from django.utils import timezone
 from openiop.accounts.models import Invitation, InvitationPurpose, Role, User
 from openiop.accounts.services import issue_link
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 from .consents import require_consent_manager
 from .models import Consent, Participant, RelatedPerson
@@ -54,7 +55,7 @@ def portal_invite(*, actor: User, participant: Participant, username: str, email
         holder.user = user
         holder.save(update_fields=["user"])
         token = issue_link(user=user, created_by=actor, purpose=InvitationPurpose.INVITE)
-        audit_record(actor=actor, action="create", object_type="portal_account",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.PORTAL_ACCOUNT,
                      object_id=user.code, participant=participant, request=request,
                      reason="family member invited" if related_person else "participant invited")
     return user, token
@@ -73,7 +74,7 @@ def portal_new_link(*, actor: User, participant: Participant,
         user.set_unusable_password()
         user.save(update_fields=["password"])
         token = issue_link(user=user, created_by=actor, purpose=InvitationPurpose.RESET)
-        audit_record(actor=actor, action="change", object_type="portal_account",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.PORTAL_ACCOUNT,
                      object_id=user.code, participant=participant, request=request,
                      reason="new set-up link")
     return token
@@ -95,7 +96,7 @@ def portal_set_active(*, actor: User, participant: Participant, active: bool,
         if not active:
             Invitation.objects.filter(user=user, used_at__isnull=True).update(
                 used_at=timezone.now())
-        audit_record(actor=actor, action="change", object_type="portal_account",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.PORTAL_ACCOUNT,
                      object_id=user.code, participant=participant, request=request,
                      reason=("reactivated" if active else f"deactivated: {reason.strip()}")[:500])
     user.refresh_from_db()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, TextChoices
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 
 from .models import Participant
@@ -38,8 +39,8 @@ def get_participant_for_user(
     *,
     request: HttpRequest | None = None,
     perm: Perm = Perm.PARTICIPANT_VIEW,
-    audit_action: str | None = "view",
-    object_type: str = "participant",
+    audit_action: Action | None = Action.VIEW,
+    object_type: ObjectType = ObjectType.PARTICIPANT,
     kind: Kind | None = None,
     action: str | None = None,
 ) -> Participant:
@@ -89,6 +90,15 @@ def open_episodes_prefetch() -> Prefetch:
     )
 
 
+class EpisodeFilter(TextChoices):
+    """The participant list's status filter: where each person stands with the program (a
+    filter of the list, read from the episodes, not a stored status)."""
+
+    ACTIVE = "active", "In an active episode"
+    DISCHARGED = "discharged", "Discharged"
+    NONE = "none", "Never admitted"
+
+
 def participant_list(
     *,
     user: object,
@@ -122,11 +132,11 @@ def participant_list(
         qs = qs.filter(pk__in=ids(open_episodes.filter(program__code=program_code)))
     if level_of_care:
         qs = qs.filter(pk__in=ids(open_episodes.filter(level_of_care=level_of_care)))
-    if status == "active":
+    if status == EpisodeFilter.ACTIVE:
         qs = qs.filter(pk__in=ids(open_episodes))
-    elif status == "discharged":
+    elif status == EpisodeFilter.DISCHARGED:
         qs = qs.filter(pk__in=ids(episodes)).exclude(pk__in=ids(open_episodes))
-    elif status == "none":
+    elif status == EpisodeFilter.NONE:
         qs = qs.exclude(pk__in=ids(episodes))
     return qs.order_by("legal_last_name", "legal_first_name", "pk").prefetch_related(
         open_episodes_prefetch()
@@ -135,4 +145,5 @@ def participant_list(
 
 def current_episode(participant: Participant) -> EpisodeOfCare | None:
     return participant.episodes.select_related(
-        "program", "primary_therapist", "prescriber", "case_manager").current()
+        "program", "primary_therapist", "prescriber", "case_manager",
+        "family_therapist").current()

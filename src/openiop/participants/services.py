@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict
 
 from .models import Availability, Participant, ParticipantRevision, RelatedPerson
@@ -66,7 +67,7 @@ def participant_create(
     with transaction.atomic():
         participant.save()
         _revision(participant, actor)
-        audit_record(actor=actor, action="create", object_type="participant",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.PARTICIPANT,
                      object_id=participant.code, participant=participant, request=request)
     return participant
 
@@ -98,7 +99,7 @@ def participant_update(
             )
         participant.version = version + 1
         _revision(participant, actor)
-        audit_record(actor=actor, action="change", object_type="participant",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.PARTICIPANT,
                      object_id=participant.code, participant=participant, request=request)
     participant.refresh_from_db()
     return participant
@@ -112,7 +113,7 @@ def availability_add(
     window.full_clean()
     with transaction.atomic():
         window.save()
-        audit_record(actor=actor, action="change", object_type="availability",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.AVAILABILITY,
                      object_id=window.pk, participant=participant, request=request)
     return window
 
@@ -125,7 +126,7 @@ def availability_remove(
     with transaction.atomic():
         window_id = window.pk
         window.delete()
-        audit_record(actor=actor, action="change", object_type="availability",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.AVAILABILITY,
                      object_id=window_id, participant=participant, request=request,
                      reason="window removed")
 
@@ -138,6 +139,6 @@ def related_person_add(
     person.full_clean()
     with transaction.atomic():
         person.save()
-        audit_record(actor=actor, action="change", object_type="related_person",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.RELATED_PERSON,
                      object_id=person.code, participant=participant, request=request)
     return person

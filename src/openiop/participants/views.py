@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_list_view
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import Program
 from openiop.core.decorators import staff_required
 from openiop.core.forms import submit
@@ -40,7 +41,7 @@ def participant_list_view(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "page": page, "query_string": query_string.urlencode(),
                # The same check as participant_create's decorator.
                "can_create": has_perm(request.user, Perm.PARTICIPANT_CREATE)}
-    audit_list_view(request=request, object_type="participant_list")
+    audit_list_view(request=request, object_type=ObjectType.PARTICIPANT_LIST)
     template = (
         "participants/_list_results.html" if request.htmx else "participants/list.html"
     )

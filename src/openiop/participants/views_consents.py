@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -25,10 +26,13 @@ from .models import Consent, Participant
 from .selectors import get_participant_for_user
 from .views import chart_context
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 TAB = "participants:consents"
 
 
-def _consent(participant: Participant, code: Any) -> Consent:
+def _consent(participant: Participant, code: UUID | str) -> Consent:
     consent = participant.consents.select_related("related_person").filter(code=code).first()
     if consent is None:
         raise Http404
@@ -88,7 +92,7 @@ def render_consents(request: HttpRequest, participant: Participant, *,
 @require_GET
 def consent_list(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
-                                           object_type="consents")
+                                           object_type=ObjectType.CONSENTS)
     return render_consents(request, participant)
 
 
@@ -176,7 +180,7 @@ def consent_print(request: HttpRequest, code: str, consent_code: str) -> HttpRes
     participant = get_participant_for_user(request.user, code, request=request,
                                            audit_action=None)
     consent = _consent(participant, consent_code)
-    audit_record(actor=request.user, action="print", object_type="consent",
+    audit_record(actor=request.user, action=Action.PRINT, object_type=ObjectType.CONSENT,
                  object_id=consent.code, participant=participant, request=request)
     return render(request, "participants/consent_print.html",
                   {"participant": participant, "consent": consent,

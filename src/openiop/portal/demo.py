@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 from openiop.participants.models import Consent
 
@@ -36,7 +37,7 @@ def build(ctx: DemoContext) -> None:
     now = min(ctx.now, ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     messages: list[Message] = []
-    active = [ep for ep in ctx.episodes if ep.status == "active"]
+    active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     for ep in active:
         person = ep.participant
         is_demo = demo_person is not None and person.pk == demo_person.pk
@@ -83,7 +84,7 @@ def _demo_safety_plan(ctx: DemoContext, person: object) -> None:
 
     if current_safety_plan(person) is not None:
         return
-    episode = next(ep for ep in ctx.episodes if ep.participant_id == person.pk and ep.status == "active")
+    episode = next(ep for ep in ctx.episodes if ep.participant_id == person.pk and ep.status == EpisodeOfCare.Status.ACTIVE)
     safety_plan_save(
         actor=episode.primary_therapist, participant=person, based_on_version=None,
         data={

@@ -12,6 +12,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition
 from openiop.participants.models import Consent, Participant
 
@@ -43,7 +44,7 @@ def message_send(
             participant=participant, sender=actor, from_participant=from_participant, body=text,
             sent_at=timezone.now(),
         )
-        audit_record(actor=actor, action="create", object_type="message", object_id=message.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MESSAGE, object_id=message.code,
                      participant=participant, request=request)
     return message
 
@@ -73,7 +74,7 @@ def shared_note_create(
     with transaction.atomic():
         note = SharedNote.objects.create(participant=participant, title=title, body=body,
                                          shared_by=actor, shared_at=timezone.now())
-        audit_record(actor=actor, action="create", object_type="shared_note", object_id=note.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SHARED_NOTE, object_id=note.code,
                      participant=participant, request=request)
     return note
 
@@ -90,7 +91,7 @@ def family_access_withdraw(*, actor: User, consent: Consent, request: HttpReques
     now = timezone.now()
     with transaction.atomic():
         Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(revoked_at=now)
-        audit_record(actor=actor, action="change", object_type="consent", object_id=consent.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CONSENT, object_id=consent.code,
                      participant=participant, request=request, reason="family access withdrawn")
     consent.revoked_at = now
     return consent
@@ -119,7 +120,7 @@ def family_access_regrant(*, actor: User, consent: Consent, request: HttpRequest
             participant=participant, kind=consent.kind, recipient=consent.recipient,
             related_person=consent.related_person, scopes=list(consent.scopes or []),
             purpose=consent.purpose, text=consent.text, granted_at=now, recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="consent", object_id=renewed.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CONSENT, object_id=renewed.code,
                      participant=participant, request=request,
                      reason=f"family access given back (replaces {consent.code})")
     return renewed

@@ -19,6 +19,7 @@ from openiop.access.decisions import scope as access_scope
 from openiop.access.policy import Kind
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.vocabulary import ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -125,7 +126,7 @@ def _week_days(participant: Participant, start: datetime, end: datetime, *, kind
 def home(request: HttpRequest) -> HttpResponse:
     """My week: sessions this week, what is due, quick links."""
     participant = request.participant
-    audit_view(request, "portal_home")
+    audit_view(request, ObjectType.PORTAL_HOME)
     try:
         offset = max(min(int(request.GET.get("week", "0")), 4), -4)
     except ValueError:
@@ -142,7 +143,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @participant_portal
 def checkin_list(request: HttpRequest) -> HttpResponse:
-    audit_view(request, "portal_checkins")
+    audit_view(request, ObjectType.PORTAL_CHECKINS)
     return render(request, "portal/checkins.html", _ctx(
         request, "portal:checkins", rows=checkins.checkin_overview(request.participant),
     ))
@@ -153,7 +154,7 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
 def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
     participant = request.participant
     if instrument not in checkins.assigned_instruments(participant):
-        raise deny(request, object_type="checkin", object_id=instrument, participant=participant,
+        raise deny(request, object_type=ObjectType.CHECKIN, object_id=instrument, participant=participant,
                    reason="check-in not assigned by the program")
     definition = checkins.instrument_definition(instrument)
     answers: dict[str, str] = {}
@@ -185,7 +186,7 @@ def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
                 band_label=band_label,
                 notice=checkins.safety_notice(result) if result.safety_flag else None))
     else:
-        audit_view(request, f"checkin_{instrument}")
+        audit_view(request, ObjectType(f"checkin_{instrument}"))
     return render(request, "portal/checkin_form.html", _ctx(
         request, "portal:checkins", definition=definition, instrument=instrument,
         items=checkins.items_for_form(definition, answers, errors), errors=errors, notice=notice,
@@ -195,7 +196,7 @@ def checkin(request: HttpRequest, instrument: str) -> HttpResponse:
 
 @participant_portal
 def homework_list(request: HttpRequest) -> HttpResponse:
-    audit_view(request, "portal_homework")
+    audit_view(request, ObjectType.PORTAL_HOMEWORK)
     homework = skill_selectors.homework_for(request.participant)
     return render(request, "portal/homework_list.html", _ctx(
         request, "portal:homework",
@@ -207,7 +208,7 @@ def homework_list(request: HttpRequest) -> HttpResponse:
 @participant_portal
 @require_http_methods(["GET", "POST"])
 def homework_detail(request: HttpRequest, code: str) -> HttpResponse:
-    hw = own_object(request, Homework.objects.select_related("module", "assigned_by"), code, "homework")
+    hw = own_object(request, Homework.objects.select_related("module", "assigned_by"), code, ObjectType.HOMEWORK)
     form = HomeworkSubmitForm(request.POST or None, initial={"response": hw.response, "version": hw.version})
     status = 200
     if request.method == "POST":
@@ -218,7 +219,7 @@ def homework_detail(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("portal:homework")
         status = 400
     else:
-        audit_view(request, "homework")
+        audit_view(request, ObjectType.HOMEWORK)
     return render(request, "portal/homework_detail.html", _ctx(
         request, "portal:homework", hw=hw, form=form,
         can_submit=hw.status in (Homework.Status.ASSIGNED, Homework.Status.COMPLETED),
@@ -241,7 +242,7 @@ def skills_log(request: HttpRequest) -> HttpResponse:
             return redirect("portal:skills")
         status = 400
     else:
-        audit_view(request, "skill_practice")
+        audit_view(request, ObjectType.SKILL_PRACTICE)
     return render(request, "portal/skills.html", _ctx(
         request, "portal:skills", form=form, scale=range(11),
         practices=skill_selectors.skill_practices(participant, limit=20),
@@ -263,7 +264,7 @@ def cravings(request: HttpRequest) -> HttpResponse:
             return redirect("portal:cravings")
         status = 400
     else:
-        audit_view(request, "craving_log")
+        audit_view(request, ObjectType.CRAVING_LOG)
     return render(request, "portal/cravings.html", _ctx(
         request, "portal:cravings", form=form, scale=range(11),
         trend=skill_selectors.craving_trend(participant),
@@ -282,7 +283,7 @@ def _safety_plan(participant: Participant) -> Any:
 
 @participant_portal
 def plans(request: HttpRequest) -> HttpResponse:
-    audit_view(request, "portal_plans")
+    audit_view(request, ObjectType.PORTAL_PLANS)
     participant = request.participant
     return render(request, "portal/plans.html", _ctx(
         request, "portal:plans", plan=skill_selectors.relapse_plan_for(participant),
@@ -310,7 +311,7 @@ def relapse_plan_edit(request: HttpRequest) -> HttpResponse:
 
 @participant_portal
 def safety_plan(request: HttpRequest) -> HttpResponse:
-    audit_view(request, "safety_plan")
+    audit_view(request, ObjectType.SAFETY_PLAN)
     return render(request, "portal/safety_plan.html", _ctx(
         request, "portal:plans", safety_plan=_safety_plan(request.participant)))
 
@@ -328,7 +329,7 @@ def message_thread(request: HttpRequest) -> HttpResponse:
             return redirect("portal:messages")
         status = 400
     else:
-        audit_view(request, "messages")
+        audit_view(request, ObjectType.MESSAGES)
     services.messages_mark_read(actor=request.user, participant=participant)
     thread = Message.objects.filter(participant=participant).select_related("sender").order_by("sent_at")
     return render(request, "portal/messages.html", _ctx(request, "portal:messages", form=form, thread=thread),
@@ -345,9 +346,9 @@ def module_view(request: HttpRequest, slug: str) -> HttpResponse:
     ).exists()
     assigned = module is not None and Homework.objects.filter(participant=participant, module=module).exists()
     if not (offered or assigned):
-        raise deny(request, object_type="module", object_id=slug, participant=participant,
+        raise deny(request, object_type=ObjectType.MODULE, object_id=slug, participant=participant,
                    reason="module not part of the participant's curriculum")
-    audit_view(request, "module")
+    audit_view(request, ObjectType.MODULE)
     return render(request, "portal/module.html", _ctx(request, "portal:home", module=module))
 
 
@@ -357,7 +358,7 @@ def sharing(request: HttpRequest) -> HttpResponse:
     """Who in my family can see what; withdraw access at once (sharing_withdraw) or give it
     back (sharing_regrant)."""
     participant = request.participant
-    audit_view(request, "consents")
+    audit_view(request, ObjectType.CONSENTS)
     now = timezone.now()
     consents = list(
         Consent.objects.filter(participant=participant, kind=Consent.Kind.FAMILY_ACCESS)
@@ -381,7 +382,7 @@ def _sharing_change(request: HttpRequest, *, withdraw: bool) -> HttpResponse:
         "participant", "related_person").first() \
         if _is_uuid(request.POST.get("consent", "")) else None
     if consent is None or consent.participant_id != participant.pk:
-        raise deny(request, object_type="consent", object_id=request.POST.get("consent", "")[:64],
+        raise deny(request, object_type=ObjectType.CONSENT, object_id=request.POST.get("consent", "")[:64],
                    participant=consent.participant if consent else None,
                    reason="portal: not the participant's own consent")
     who = consent.related_person.name if consent.related_person else (consent.recipient or "This person")
@@ -474,7 +475,7 @@ def family_education(request: HttpRequest) -> HttpResponse:
 def family_module(request: HttpRequest, slug: str) -> HttpResponse:
     module = Module.objects.filter(slug=slug, is_active=True, audience=Module.Audience.FAMILY).first()
     if module is None:
-        raise deny(request, object_type="module", object_id=slug, participant=request.participant,
+        raise deny(request, object_type=ObjectType.MODULE, object_id=slug, participant=request.participant,
                    reason="family: not a family-education module")
     return render(request, "portal/module.html", _family_ctx(request, "family_education", module=module))
 
@@ -533,7 +534,7 @@ def staff_messages(request: HttpRequest, code: str) -> HttpResponse:
     """The participant's message thread; a POST sends a message (a shared note for the family
     goes to staff_shared_note)."""
     perm = Perm.CLINICAL_WRITE if request.method == "POST" else Perm.CLINICAL_VIEW
-    participant = get_participant_for_user(request.user, code, request=request, perm=perm, object_type="messages")
+    participant = get_participant_for_user(request.user, code, request=request, perm=perm, object_type=ObjectType.MESSAGES)
     form = MessageForm(request.POST or None)
     if request.method == "POST":
         if submit(form, lambda data: services.message_send(
@@ -552,7 +553,7 @@ def staff_messages(request: HttpRequest, code: str) -> HttpResponse:
 def staff_shared_note(request: HttpRequest, code: str) -> HttpResponse:
     """Share a note that family members with consent can read."""
     participant = get_participant_for_user(request.user, code, request=request,
-                                           perm=Perm.CLINICAL_WRITE, object_type="messages")
+                                           perm=Perm.CLINICAL_WRITE, object_type=ObjectType.MESSAGES)
     note_form = SharedNoteForm(request.POST)
     if submit(note_form, lambda data: services.shared_note_create(
             actor=request.user, participant=participant, request=request, **data)):

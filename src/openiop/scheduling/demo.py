@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 from openiop.demo.history import ADULT_DAY, HOLISTIC_ROTATION, TEEN_DAY
 from openiop.participants.models import Consent
@@ -83,7 +84,7 @@ def build(ctx: DemoContext) -> None:
                                reason="Staff training day (clinic closed)")
 
     teens = [ep.participant for ep in ctx.episodes
-             if ep.status == "active" and ep.program.population == "adolescent"]
+             if ep.status == EpisodeOfCare.Status.ACTIVE and ep.program.population == "adolescent"]
     Consent.objects.bulk_create([
         Consent(participant=p, kind=Consent.Kind.FAMILY_INVOLVEMENT,
                 related_person=None, purpose="Family sessions as part of treatment",

@@ -6,7 +6,7 @@ which checks everything again for callers that are not forms.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,6 +18,9 @@ from openiop.organizations.models import Room, Site
 
 from .models import SessionTemplate, StaffHours, Weekday
 from .services.setup import MAX_WEEKLY_HOURS, credentials_parse, minutes_between
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
 
 
 class TimeInput(forms.TimeInput):
@@ -157,7 +160,7 @@ class TrackMoveForm(forms.Form):
     start_date = forms.DateField(widget=DateInput(), label="From")
     leave = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, episode: Any, current: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, episode: EpisodeOfCare, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         qs = Track.objects.filter(program_id=episode.program_id, is_active=True)
         if current is not None:

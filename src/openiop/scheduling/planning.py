@@ -174,8 +174,8 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
     # Recent appointments decide which cadence rules are due this week.
     history_from = start - timedelta(days=70)
     last_seen: dict[tuple[int, str], datetime] = {}
-    # Continuity: the family therapist is whoever led the participant's most recent family
-    # session (the episode names the primary therapist and the prescriber, not this one).
+    # Continuity: the family therapist is the one the care team names on the episode; when
+    # none is named, whoever led the participant's most recent family session.
     last_with: dict[tuple[int, str], int | None] = {}
     for pid, kind, when, who in (
         Booking.objects.filter(participant_id__in=participant_ids, status=Booking.Status.BOOKED,
@@ -205,8 +205,8 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
             booked_now.setdefault(s.kind, s)
         needs = []
 
-        def need(kind: str, preferred: int | None, rule: str, *, _program=program, _pid=pid,
-                 _now=booked_now) -> engine.Need:
+        def need(kind: str, preferred: int | None, rule: str, *, usual_role: str = "",
+                 _program=program, _pid=pid, _now=booked_now) -> engine.Need:
             tpl = templates.get((_program.pk, kind))
             creds = (tpl.required_credentials if tpl and tpl.required_credentials
                      else DEFAULT_CREDENTIALS[kind])
@@ -217,7 +217,8 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
                        if now and now.facilitator_id and now.duration_minutes == minutes else None)
             return engine.Need(f"{_pid}:{kind}", kind, minutes, frozenset(creds), counted,
                                str(preferred) if preferred else None,
-                               "family" if kind == "family" else "office", rule, current)
+                               "family" if kind == "family" else "office", rule, current,
+                               usual_role if preferred else "")
 
         if cadence["individual_per_week"] and "individual" not in kinds_fixed:
             needs.append(need("individual", ep.primary_therapist_id, "individual therapy weekly"))
@@ -225,9 +226,10 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
         last_family = last_seen.get((person.pk, "family"))
         if (every and person.pk in family_consent and "family" not in kinds_fixed
                 and (last_family is None or (start - last_family).days >= 7 * every - 3)):
-            needs.append(need("family", last_with.get((person.pk, "family")),
-                              f"family session every {every} weeks "
-                                              "(family involvement consented)"))
+            named = ep.family_therapist_id
+            needs.append(need("family", named or last_with.get((person.pk, "family")),
+                              f"family session every {every} weeks (family involvement consented)",
+                              usual_role="family therapist" if named else ""))
         days = int(cadence["medication_review_days"] or 0)
         last_med = last_seen.get((person.pk, "medication"))
         if (ep.prescriber_id and days and "medication" not in kinds_fixed
@@ -315,6 +317,7 @@ def therapist_change_rows(ctx: WeekContext, plan: engine.Plan) -> list[dict]:
             "what": APPOINTMENT_TITLES.get(change.kind, change.kind.title()),
             "when": ctx.to_datetime(when[change.need]).isoformat(),
             "usual": ctx.staff_names.get(change.usual, ""),
+            "usual_role": change.usual_role,
             "assigned": ctx.staff_names.get(change.assigned, ""),
             "reason": change.reason,
         })

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from openiop.scheduling.engine.model import PlanStatus
+
 # Within this share of the proven bound the page calls the plan "within N % of the best
 # possible"; at 0 it is "the best possible plan".
 NEAR_BEST_SHARE = 0.02
@@ -35,7 +37,7 @@ class PlanMetrics:
     @property
     def quality(self) -> str:
         """How good the plan is, in the clinic's words (the numbers stay in the API)."""
-        if self.status == "OPTIMAL" or self.gap <= 0:
+        if self.status == PlanStatus.OPTIMAL or self.gap <= 0:
             return "The best possible plan was found."
         percent = max(1, round(self.gap * 100 + 0.4999))
         if self.gap <= NEAR_BEST_SHARE:
@@ -129,6 +131,7 @@ class TherapistChange:
     usual: str
     assigned: str
     reason: str
+    usual_role: str = ""  # how the care team names the usual clinician ("family therapist")
 
     @property
     def at(self) -> datetime:

@@ -46,7 +46,12 @@ from .hours import (
 from .models import APPOINTMENT_KINDS, Attendance, Booking, Session
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from django_stubs_ext import WithAnnotations
+
+    from openiop.accounts.models import User
+    from openiop.participants.models import Participant
 
 
 class _FlagFields(TypedDict):
@@ -66,14 +71,14 @@ def org_tz(organization: Any) -> zoneinfo.ZoneInfo:
     return organization.zone
 
 
-def sessions_visible_to(user: Any) -> QuerySet[Session]:
+def sessions_visible_to(user: User) -> QuerySet[Session]:
     org_id = getattr(user, "staff_organization_id", None)
     if org_id is None:
         return Session.objects.none()
     return Session.objects.filter(program__organization_id=org_id)
 
 
-def get_session_for_user(user: Any, code: Any) -> Session:
+def get_session_for_user(user: User, code: UUID | str) -> Session:
     try:
         return sessions_visible_to(user).select_related(
             "program__organization", "track", "room", "facilitator", "site").get(code=code)
@@ -181,8 +186,8 @@ def week_grid(sessions: list[Session], week_start: date, tz: zoneinfo.ZoneInfo,
             "week_start": week_start}
 
 
-def week_sessions(organization: Any, week_start: date, *, track: Any = None, facilitator: Any = None,
-                  room: Any = None, participant: Any = None
+def week_sessions(organization: Any, week_start: date, *, track: Any = None, facilitator: User | None = None,
+                  room: Any = None, participant: Participant | None = None
                   ) -> tuple[Sequence[Session], dict[int, int]]:
     """Sessions of one week for a track, clinician, room or participant, with seat counts."""
     tz = org_tz(organization)
@@ -209,7 +214,7 @@ def week_sessions(organization: Any, week_start: date, *, track: Any = None, fac
     return sessions, {s.pk: s.n_booked for s in sessions}
 
 
-def participant_week_bookings(participant: Any, week_start: date, tz: zoneinfo.ZoneInfo) -> list[Booking]:
+def participant_week_bookings(participant: Participant, week_start: date, tz: zoneinfo.ZoneInfo) -> list[Booking]:
     """The participant's booked sessions of one week (cancelled sessions left out), in order."""
     start, end = week_bounds(week_start, tz)
     return list(Booking.objects.filter(participant=participant, status=Booking.Status.BOOKED,
@@ -219,7 +224,7 @@ def participant_week_bookings(participant: Any, week_start: date, tz: zoneinfo.Z
                 .order_by("session__starts_at"))
 
 
-def attendance_rows(participant: Any, since: datetime) -> list[dict]:
+def attendance_rows(participant: Participant, since: datetime) -> list[dict]:
     """Attendance of a participant since a moment, shaped for hours.weekly_minutes."""
     return [
         {"starts_at": r["booking__session__starts_at"], "kind": r["booking__session__kind"],
@@ -236,7 +241,7 @@ def attendance_rows(participant: Any, since: datetime) -> list[dict]:
     ]
 
 
-def participant_hours(participant: Any, *, weeks: int = 8, today: date | None = None,
+def participant_hours(participant: Participant, *, weeks: int = 8, today: date | None = None,
                       episode: EpisodeOfCare | None = None) -> list[dict]:
     """Attended counted hours per week for the last `weeks` weeks (oldest first).
 
@@ -261,7 +266,7 @@ def participant_hours(participant: Any, *, weeks: int = 8, today: date | None = 
 
 @dataclass
 class ComplianceRow:
-    participant: Any
+    participant: Participant
     episode: EpisodeOfCare
     minimum: int
     attended: int
@@ -353,9 +358,9 @@ def compliance_rows(organization: Any, week_start: date,
         status = r["attendance__status"]
         if status in ATTENDED_STATUSES:
             st["attended"] += r["attendance__minutes_attended"] or 0
-        elif status == "absent":
+        elif status == Attendance.Status.ABSENT:
             st["absences"] += 1
-        elif status == "excused":
+        elif status == Attendance.Status.EXCUSED:
             st["excused"] += 1
         elif r["session__starts_at"] > now:
             st["upcoming"] += length
@@ -400,7 +405,7 @@ def compliance(organization: Any, week_start: date,
 
 @dataclass
 class FlagRow:
-    participant: Any
+    participant: Participant
     episode: EpisodeOfCare
     absences: int
     threshold: int
@@ -538,7 +543,7 @@ def planning_jobs(organization: Any) -> list[Any]:
                 .order_by("-created_at")[:5])
 
 
-def planning_job(organization: Any, code: Any) -> Any:
+def planning_job(organization: Any, code: UUID | str) -> Any:
     from openiop.jobs.models import Job
 
     return Job.objects.filter(organization=organization, kind="plan_week", code=code).first()

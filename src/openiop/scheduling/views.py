@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -37,6 +37,9 @@ from .models import (
     Session,
 )
 from .views_manage import active_enrollment
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 
 def _org(request: HttpRequest) -> Any:
@@ -130,7 +133,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_GET
-def plan_progress(request: HttpRequest, code: Any) -> HttpResponse:
+def plan_progress(request: HttpRequest, code: UUID) -> HttpResponse:
     """A planning job's live progress (htmx polls the status part); its plan when done."""
     job = selectors.planning_job(_org(request), code)
     if job is None:
@@ -150,7 +153,7 @@ def plan_progress(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_GET
-def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
+def plan_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     run = _run(request, code)
     proposal = run.proposal
     diff_by_person: dict[str, list[Any]] = {}
@@ -164,7 +167,7 @@ def plan_detail(request: HttpRequest, code: Any) -> HttpResponse:
     })
 
 
-def _run(request: HttpRequest, code: Any) -> PlanRun:
+def _run(request: HttpRequest, code: UUID | str) -> PlanRun:
     try:
         return PlanRun.objects.get(code=code, organization=_org(request))
     except PlanRun.DoesNotExist as exc:
@@ -173,7 +176,7 @@ def _run(request: HttpRequest, code: Any) -> PlanRun:
 
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_POST
-def plan_apply(request: HttpRequest, code: Any) -> HttpResponse:
+def plan_apply(request: HttpRequest, code: UUID) -> HttpResponse:
     run = _run(request, code)
     try:
         counts = services.plan_apply(actor=request.user, run=run, request=request)
@@ -201,7 +204,7 @@ def _roster_rows(session: Session) -> list[dict]:
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_GET
-def roster(request: HttpRequest, code: Any) -> HttpResponse:
+def roster(request: HttpRequest, code: UUID) -> HttpResponse:
     return _roster_page(request, selectors.get_session_for_user(request.user, code))
 
 
@@ -226,7 +229,7 @@ def _roster_page(request: HttpRequest, session: Session, *, typed: dict | None =
 
 @staff_required(Perm.ATTENDANCE_RECORD)
 @require_POST
-def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpResponse:
+def attendance_mark(request: HttpRequest, code: UUID, booking: Any) -> HttpResponse:
     session = selectors.get_session_for_user(request.user, code)
     try:
         b = session.bookings.select_related("participant").get(code=booking)
@@ -242,7 +245,7 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
         except ValueError:
             error = "Minutes attended: enter a whole number."
         # The box starts at the full length: untouched, Late / Left early take 15 minutes off.
-        if minutes == session.duration_minutes and status in ("late", "left_early"):
+        if minutes == session.duration_minutes and status in (Attendance.Status.LATE, Attendance.Status.LEFT_EARLY):
             minutes = None
     version = request.POST.get("version")
     if not error:
@@ -269,7 +272,7 @@ def attendance_mark(request: HttpRequest, code: Any, booking: Any) -> HttpRespon
 
 @staff_required(Perm.ATTENDANCE_RECORD)
 @require_POST
-def attendance_all_present(request: HttpRequest, code: Any) -> HttpResponse:
+def attendance_all_present(request: HttpRequest, code: UUID) -> HttpResponse:
     session = selectors.get_session_for_user(request.user, code)
     try:
         n = services.attendance_all_present(actor=request.user, session=session, request=request)
@@ -286,7 +289,7 @@ def attendance_all_present(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_PLAN)
 @require_POST
-def session_cancel(request: HttpRequest, code: Any) -> HttpResponse:
+def session_cancel(request: HttpRequest, code: UUID) -> HttpResponse:
     session = selectors.get_session_for_user(request.user, code)
     try:
         notices = services.session_cancel(actor=request.user, session=session,
@@ -361,7 +364,7 @@ def makeup_offer(request: HttpRequest, booking: Any) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_GET
-def participant_schedule(request: HttpRequest, code: Any) -> HttpResponse:
+def participant_schedule(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW)
     ctx = chart_context(request, participant, active_tab="scheduling:participant_schedule")
@@ -414,7 +417,7 @@ def _week_note(week: dict[str, Any]) -> str:
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_POST
-def participant_feed_create(request: HttpRequest, code: Any) -> HttpResponse:
+def participant_feed_create(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, audit_action=None)
     services.feed_create(actor=request.user, participant=participant, request=request)
@@ -424,7 +427,7 @@ def participant_feed_create(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_POST
-def participant_feed_revoke(request: HttpRequest, code: Any, feed_id: int) -> HttpResponse:
+def participant_feed_revoke(request: HttpRequest, code: UUID, feed_id: int) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, audit_action=None)
     try:
@@ -488,7 +491,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @staff_required(Perm.SCHEDULE_VIEW)
 @require_POST
-def notification_read(request: HttpRequest, code: Any) -> HttpResponse:
+def notification_read(request: HttpRequest, code: UUID) -> HttpResponse:
     try:
         n = Notification.objects.get(code=code, participant__organization=_org(request))
     except Notification.DoesNotExist as exc:

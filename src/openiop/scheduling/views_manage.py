@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,6 +29,11 @@ from openiop.participants.selectors import current_episode, get_participant_for_
 from . import services
 from .forms import ClosureForm, MaxHoursForm, SessionTemplateForm, StaffHoursForm, TrackMoveForm
 from .models import Booking, SessionTemplate, SiteClosure, StaffHours
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.care.models import EpisodeOfCare
 
 
 def _org(request: HttpRequest) -> Any:
@@ -126,7 +131,7 @@ def templates(request: HttpRequest) -> HttpResponse:
     return redirect("scheduling:templates")
 
 
-def _template(request: HttpRequest, code: Any) -> SessionTemplate:
+def _template(request: HttpRequest, code: UUID | str) -> SessionTemplate:
     try:
         return SessionTemplate.objects.select_related("program__organization").get(
             code=code, program__organization=_org(request))
@@ -164,7 +169,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_http_methods(["GET", "POST"])
-def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
+def template_edit(request: HttpRequest, code: UUID) -> HttpResponse:
     template = _template(request, code)
     _require_plan(request)
     org = _org(request)
@@ -196,7 +201,7 @@ def template_edit(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def template_active(request: HttpRequest, code: Any) -> HttpResponse:
+def template_active(request: HttpRequest, code: UUID) -> HttpResponse:
     template = _template(request, code)
     _require_plan(request)
     active = request.POST.get("active") == "1"
@@ -295,7 +300,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _staff_member(request: HttpRequest, code: Any) -> User:
+def _staff_member(request: HttpRequest, code: UUID | str) -> User:
     try:
         return User.objects.select_related("staff_profile__organization").get(
             code=code, staff_profile__organization=_org(request))
@@ -317,7 +322,7 @@ def _staff_page(request: HttpRequest, member: User, *, window_form: StaffHoursFo
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_GET
-def staff_edit(request: HttpRequest, code: Any) -> HttpResponse:
+def staff_edit(request: HttpRequest, code: UUID) -> HttpResponse:
     member = _staff_member(request, code)
     _require_plan(request)
     return _staff_page(request, member)
@@ -326,7 +331,7 @@ def staff_edit(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def staff_window_add(request: HttpRequest, code: Any) -> HttpResponse:
+def staff_window_add(request: HttpRequest, code: UUID) -> HttpResponse:
     member = _staff_member(request, code)
     _require_plan(request)
     form = StaffHoursForm(request.POST)
@@ -341,7 +346,7 @@ def staff_window_add(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def staff_max_hours(request: HttpRequest, code: Any) -> HttpResponse:
+def staff_max_hours(request: HttpRequest, code: UUID) -> HttpResponse:
     member = _staff_member(request, code)
     _require_plan(request)
     form = MaxHoursForm(request.POST)
@@ -356,7 +361,7 @@ def staff_max_hours(request: HttpRequest, code: Any) -> HttpResponse:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def staff_window_remove(request: HttpRequest, code: Any, pk: int) -> HttpResponse:
+def staff_window_remove(request: HttpRequest, code: UUID, pk: int) -> HttpResponse:
     member = _staff_member(request, code)
     try:
         window = StaffHours.objects.select_related("user__staff_profile").get(pk=pk, user=member)
@@ -375,7 +380,7 @@ def staff_window_remove(request: HttpRequest, code: Any, pk: int) -> HttpRespons
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def booking_pin(request: HttpRequest, code: Any, booking: Any) -> HttpResponse:
+def booking_pin(request: HttpRequest, code: UUID, booking: Any) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, audit_action=None)
     try:
@@ -394,7 +399,7 @@ def booking_pin(request: HttpRequest, code: Any, booking: Any) -> HttpResponse:
     return redirect(f"{url}?week={week}" if week else url)
 
 
-def active_enrollment(episode: Any) -> Enrollment | None:
+def active_enrollment(episode: EpisodeOfCare | None) -> Enrollment | None:
     if episode is None:
         return None
     return (episode.enrollments.filter(status=Enrollment.Status.ACTIVE)
@@ -404,7 +409,7 @@ def active_enrollment(episode: Any) -> Enrollment | None:
 @staff_required(Perm.SCHEDULE_VIEW)
 @plan_to_change
 @require_POST
-def track_move(request: HttpRequest, code: Any) -> HttpResponse:
+def track_move(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.SCHEDULE_VIEW, audit_action=None)
     _require_plan(request)

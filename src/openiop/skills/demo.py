@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import time, timedelta
 
+from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
 from openiop.scheduling.models import HOLISTIC_KINDS, Session
 
@@ -144,7 +145,7 @@ def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list
     cravings: list[CravingLog] = []
     homework: list[Homework] = []
     plans: list[RelapsePreventionPlan] = []
-    active = [ep for ep in ctx.episodes if ep.status == "active"]
+    active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     for ep in active:
         person = ep.participant
         is_demo = demo_person is not None and person.pk == demo_person.pk
@@ -186,8 +187,9 @@ def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list
         for k in range(3 if is_demo else rng.randint(0, 3)):
             module = modules[rng.choice(slugs)] if slugs else None
             assigned = now - timedelta(days=rng.randint(1, min(days_in, 30)))
-            status = ["assigned", "completed", "reviewed", "closed"][k % 4] if is_demo else rng.choice(
-                ["assigned", "assigned", "completed", "reviewed", "reviewed", "closed"])
+            status = ([Homework.Status.ASSIGNED, Homework.Status.COMPLETED, Homework.Status.REVIEWED, Homework.Status.CLOSED][k % 4]
+                      if is_demo else rng.choice([Homework.Status.ASSIGNED, Homework.Status.ASSIGNED, Homework.Status.COMPLETED,
+                                                  Homework.Status.REVIEWED, Homework.Status.REVIEWED, Homework.Status.CLOSED]))
             hw = Homework(
                 participant=person, module=module, title=f"Practice: {module.title}" if module else "Weekly goal",
                 plan_objective="" if module else "Attend all groups this week",
@@ -195,16 +197,16 @@ def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list
                 due_on=(assigned + timedelta(days=7)).date(), status=status,
                 assigned_by_id=ep.primary_therapist_id, assigned_at=assigned,
             )
-            if status != "assigned":
+            if status != Homework.Status.ASSIGNED:
                 hw.response = rng.choice(RESPONSES)
                 hw.completed_at = assigned + timedelta(days=rng.randint(1, 6))
-            if status in ("reviewed", "closed"):
+            if status in (Homework.Status.REVIEWED, Homework.Status.CLOSED):
                 hw.review_comment = "Thank you, this is a real step. Let's talk about it on Tuesday."
                 hw.reviewed_by_id = ep.primary_therapist_id
                 hw.reviewed_at = hw.completed_at + timedelta(days=1)
-            if status == "closed":
+            if status == Homework.Status.CLOSED:
                 hw.closed_at = hw.reviewed_at
-            if status == "assigned" and hw.due_on < ctx.today:
+            if status == Homework.Status.ASSIGNED and hw.due_on < ctx.today:
                 hw.due_on = ctx.today + timedelta(days=rng.randint(1, 6))
             homework.append(hw)
     SkillPractice.objects.bulk_create(practices, batch_size=2000)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import Avg, Count, Max, Prefetch, QuerySet
@@ -71,24 +72,36 @@ def program_episode(participant: Participant) -> EpisodeOfCare | None:
     return episodes[0] if episodes else None
 
 
+class Delivery(StrEnum):
+    """Where a participant stands with one module of a rotation (derived, never stored)."""
+
+    COVERED = "covered"
+    MISSED = "missed"
+    UPCOMING = "upcoming"
+    UNRECORDED = "unrecorded"
+    NOT_YET = "not_yet"
+
+
 @dataclass
 class ModuleStatus:
     module: Module
     position: int
-    status: str = "not_yet"  # covered | missed | upcoming | unrecorded | not_yet
+    status: Delivery = Delivery.NOT_YET
     on: datetime | None = None
     makeups: list[Session] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         return {
-            "covered": "Covered", "missed": "Missed", "upcoming": "Scheduled",
-            "unrecorded": "Attendance not recorded", "not_yet": "Not yet reached",
+            Delivery.COVERED: "Covered", Delivery.MISSED: "Missed",
+            Delivery.UPCOMING: "Scheduled", Delivery.UNRECORDED: "Attendance not recorded",
+            Delivery.NOT_YET: "Not yet reached",
         }[self.status]
 
     @property
     def badge(self) -> str:
-        return {"covered": "ok", "missed": "danger", "upcoming": "info"}.get(self.status, "")
+        return {Delivery.COVERED: "ok", Delivery.MISSED: "danger",
+                Delivery.UPCOMING: "info"}.get(self.status, "")
 
 
 @dataclass
@@ -98,35 +111,37 @@ class RotationProgress:
 
     @property
     def covered(self) -> int:
-        return sum(1 for r in self.rows if r.status == "covered")
+        return sum(1 for r in self.rows if r.status == Delivery.COVERED)
 
     @property
     def missed(self) -> int:
-        return sum(1 for r in self.rows if r.status == "missed")
+        return sum(1 for r in self.rows if r.status == Delivery.MISSED)
 
     @property
     def percent(self) -> int:
         return round(100 * self.covered / len(self.rows)) if self.rows else 0
 
 
-def _delivery_status(bookings: Iterable[Booking], now: datetime) -> dict[int, tuple[str, datetime]]:
+def _delivery_status(bookings: Iterable[Booking],
+                     now: datetime) -> dict[int, tuple[Delivery, datetime]]:
     """module id -> (best status, when): covered beats upcoming beats unrecorded beats missed."""
-    rank = {"covered": 4, "upcoming": 3, "unrecorded": 2, "missed": 1}
-    best: dict[int, tuple[str, datetime]] = {}
+    rank = {Delivery.COVERED: 4, Delivery.UPCOMING: 3, Delivery.UNRECORDED: 2, Delivery.MISSED: 1}
+    best: dict[int, tuple[Delivery, datetime]] = {}
     for b in bookings:
         session = b.session
         module_id = session.delivered_module.module_id
         attendance = getattr(b, "attendance", None)
+        status: Delivery | None
         if b.status == Booking.Status.CANCELLED or session.status == Session.Status.CANCELLED:
-            status = "missed" if session.ends_at < now else None
+            status = Delivery.MISSED if session.ends_at < now else None
         elif session.ends_at >= now:
-            status = "upcoming"
+            status = Delivery.UPCOMING
         elif attendance is None:
-            status = "unrecorded"
+            status = Delivery.UNRECORDED
         elif attendance.status in Attendance.ATTENDED:
-            status = "covered"
+            status = Delivery.COVERED
         else:
-            status = "missed"
+            status = Delivery.MISSED
         if status is None:
             continue
         current = best.get(module_id)
@@ -161,7 +176,7 @@ def participant_progress(participant: Participant, *, now: datetime | None = Non
             row = ModuleStatus(module=item.module, position=item.position)
             if item.module_id in best:
                 row.status, row.on = best[item.module_id]
-            if row.status == "missed":
+            if row.status == Delivery.MISSED:
                 missed_ids.add(item.module_id)
             rows.append(row)
         result.append(RotationProgress(rotation=rotation, rows=rows))
@@ -179,7 +194,7 @@ def participant_progress(participant: Participant, *, now: datetime | None = Non
                 makeups[sm.module_id].append(sm.session)
         for progress in result:
             for row in progress.rows:
-                if row.status == "missed":
+                if row.status == Delivery.MISSED:
                     row.makeups = makeups.get(row.module.pk, [])
     return result
 

@@ -21,6 +21,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Program
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Participant
@@ -148,7 +149,7 @@ def rotation_set(
         RotationItem.objects.bulk_create(
             [RotationItem(rotation=rotation, module=m, position=i) for i, m in enumerate(modules, 1)]
         )
-        audit_record(actor=actor, action="change", object_type="rotation", object_id=rotation.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ROTATION, object_id=rotation.code,
                      organization=program.organization, request=request)
     return rotation
 
@@ -199,7 +200,7 @@ def rotation_apply(
             rows.append(SessionModule(session=session, module=modules[position], recorded_by=actor))
             cursor[session.track_id] = (position + 1) % len(modules)
         SessionModule.objects.bulk_create(rows, batch_size=1000)
-        audit_record(actor=actor, action="change", object_type="rotation", object_id=rotation.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ROTATION, object_id=rotation.code,
                      organization=rotation.program.organization, request=request,
                      reason=f"applied to {len(rows)} sessions from {start}")
     return len(rows)
@@ -218,7 +219,7 @@ def session_module_set(
             result, _ = SessionModule.objects.update_or_create(
                 session=session, defaults={"module": module, "recorded_by": actor}
             )
-        audit_record(actor=actor, action="change", object_type="session_module",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SESSION_MODULE,
                      object_id=session.code, organization=session.program.organization,
                      request=request)
     return result
@@ -249,7 +250,7 @@ def skill_practice_log(
             participant=participant, skill=skill, practiced_at=when, helpfulness=score,
             note=text, logged_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="skill_practice",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SKILL_PRACTICE,
                      object_id=entry.code, participant=participant, request=request)
     return entry
 
@@ -276,7 +277,7 @@ def craving_log(
             trigger=_text(trigger, "trigger", 200), situation=_text(situation, "situation", 1000),
             what_helped=_text(what_helped, "what_helped", 1000), used=bool(used), logged_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="craving_log",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CRAVING_LOG,
                      object_id=entry.code, participant=participant, request=request)
     return entry
 
@@ -312,7 +313,7 @@ def homework_assign(
             instructions=instructions, due_on=due_on, assigned_by=actor,
             assigned_at=timezone.now(),
         )
-        audit_record(actor=actor, action="create", object_type="homework", object_id=homework.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.HOMEWORK, object_id=homework.code,
                      participant=participant, request=request)
     return homework
 
@@ -353,7 +354,7 @@ def homework_submit(
         )
         if not updated:
             raise Conflict("This homework changed since you opened it; reload the page and try again.")
-        audit_record(actor=actor, action="change", object_type="homework", object_id=homework.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.HOMEWORK, object_id=homework.code,
                      participant=participant, request=request, reason="submitted")
     homework.refresh_from_db()
     return homework
@@ -388,7 +389,7 @@ def homework_review(
         )
         if not updated:
             raise Conflict("The participant changed this homework since you opened it; reload and review again.")
-        audit_record(actor=actor, action="change", object_type="homework", object_id=homework.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.HOMEWORK, object_id=homework.code,
                      participant=homework.participant, request=request, reason="reviewed")
     homework.refresh_from_db()
     return homework
@@ -403,7 +404,7 @@ def homework_close(*, actor: User, homework: Homework, request: HttpRequest | No
         Homework.objects.filter(pk=homework.pk).update(
             status=Homework.Status.CLOSED, closed_at=timezone.now(), version=homework.version + 1
         )
-        audit_record(actor=actor, action="change", object_type="homework", object_id=homework.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.HOMEWORK, object_id=homework.code,
                      participant=homework.participant, request=request, reason="closed")
     homework.refresh_from_db()
     return homework
@@ -432,7 +433,7 @@ def relapse_plan_save(
         plan = RelapsePreventionPlan.objects.select_for_update().filter(participant=participant).first()
         if plan is None:
             plan = RelapsePreventionPlan.objects.create(participant=participant, updated_by=actor, **values)
-            action = "create"
+            action = Action.CREATE
         else:
             if expected_version is None or plan.version != expected_version:
                 raise Conflict(
@@ -444,8 +445,8 @@ def relapse_plan_save(
             plan.updated_by = actor
             plan.version += 1
             plan.save()
-            action = "change"
-        audit_record(actor=actor, action=action, object_type="relapse_plan", object_id=plan.code,
+            action = Action.CHANGE
+        audit_record(actor=actor, action=action, object_type=ObjectType.RELAPSE_PLAN, object_id=plan.code,
                      participant=participant, request=request)
     return plan
 
@@ -479,7 +480,7 @@ def holistic_note_save(
             existing.version += 1
             existing.save()
             result = existing
-        audit_record(actor=actor, action="change" if existing else "create", object_type="holistic_note",
+        audit_record(actor=actor, action=Action.CHANGE if existing else Action.CREATE, object_type=ObjectType.HOLISTIC_NOTE,
                      object_id=session.code, organization=session.program.organization, request=request)
     return result
 
@@ -499,7 +500,7 @@ def program_holistic_set(
         changed = Session.objects.filter(
             program=program, kind__in=sorted(HOLISTIC_KINDS), starts_at__gte=timezone.now()
         ).exclude(counts_toward_hours=counts).update(counts_toward_hours=counts)
-        audit_record(actor=actor, action="change", object_type="program", object_id=program.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.PROGRAM, object_id=program.code,
                      organization=program.organization, request=request,
                      reason=f"holistic counts toward hours: {'yes' if counts else 'no'}")
     return changed

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openiop.access.decisions import scope
 from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.vocabulary import ObjectType
 from openiop.care.models import EpisodeOfCare, Program
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
@@ -287,7 +288,7 @@ def _tab_context(request: HttpRequest, participant: object, **extra: object) -> 
 @staff_required(Perm.CLINICAL_VIEW)
 def participant_skills(request: HttpRequest, code: str) -> HttpResponse:
     participant = get_participant_for_user(request.user, code, request=request, perm=Perm.CLINICAL_VIEW,
-                                           object_type="skills")
+                                           object_type=ObjectType.SKILLS)
     return render(request, "skills/participant_skills.html", _tab_context(request, participant))
 
 
@@ -355,7 +356,7 @@ def homework_close(request: HttpRequest, code: str, homework: str) -> HttpRespon
 def relapse_plan(request: HttpRequest, code: str) -> HttpResponse:
     perm = Perm.CLINICAL_WRITE if request.method == "POST" else Perm.CLINICAL_VIEW
     participant = get_participant_for_user(request.user, code, request=request, perm=perm,
-                                           object_type="relapse_plan")
+                                           object_type=ObjectType.RELAPSE_PLAN)
     plan = selectors.relapse_plan_for(participant)
     form = RelapsePlanForm.for_plan(plan, request.POST or None)
     if request.method == "POST" and submit(form, lambda data: services.relapse_plan_save(

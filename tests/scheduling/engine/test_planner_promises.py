@@ -10,6 +10,8 @@ import pytest
 
 from openiop.scheduling.engine import (
     Clinician,
+    GroupSession,
+    Need,
     Room,
     SolveSettings,
     Track,
@@ -20,7 +22,7 @@ from openiop.scheduling.engine import (
 )
 from openiop.scheduling.engine.explain import explain
 from openiop.scheduling.engine.hard_weeks import VARIANTS, generate_hard
-from openiop.scheduling.engine.options import build_options, score_selection
+from openiop.scheduling.engine.options import build_options, score_selection, widen
 from openiop.scheduling.engine.verify import avoidable_changes
 from tests.scheduling.engine.test_engine import (
     LPC,
@@ -79,8 +81,11 @@ def test_a_solver_answer_worse_on_share_at_minimum_is_replaced_by_the_starting_p
     monkeypatch.setattr(cpsat, "make_plan", worse_when_solved)
     greedy = solve_greedy(inst)
     plan = solve(inst, QUICK)
-    assert plan.status == "GREEDY_FALLBACK" and plan.method == "greedy"
+    # The starting plan: here the seats-first one (the people the seats bring to the
+    # minimum book first, which saves one of them a trip), strictly better than greedy.
+    assert plan.status == "GREEDY_FALLBACK" and plan.method == "seats-first"
     assert plan.meeting_minimum(inst) == greedy.meeting_minimum(inst) > 0
+    assert plan.objective < greedy.objective
     assert check_plan(inst, plan) == []
 
 
@@ -380,3 +385,132 @@ def test_a_stand_in_in_the_solvers_answer_goes_back_to_the_usual_therapist(monke
     plan = solve(inst, QUICK)
     assert plan.method == "cp-sat" and check_plan(inst, plan) == []
     assert [a.clinician for a in plan.appointments] == ["ther"] and plan.therapist_changes == ()
+
+
+def _family(pid: str) -> Need:
+    return Need(f"{pid}-fam", "family", 50, frozenset({"LMFT"}), room_kind="family",
+                rule="family session every two weeks", preferred_clinician="named",
+                usual_role="family therapist")
+
+
+def test_a_family_session_goes_to_the_care_teams_named_family_therapist():
+    # Another family therapist works on the participant's group days (a trip saved); the
+    # one the care team named works only on Wednesday. The named one takes it.
+    clinicians = (
+        Clinician("named", "Fran Named", frozenset({"LMFT"}), week([2], (10, 0), (12, 0))),
+        Clinician("near", "Nico Near", frozenset({"LMFT"}), week([0, 1, 3], (16, 0), (18, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(_family("p1"),))], clinicians=clinicians)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert check_plan(inst, plan) == []
+        assert [(a.kind, a.clinician) for a in plan.appointments] == [("family", "named")]
+        assert plan.therapist_changes == ()
+
+
+def test_a_named_family_therapist_who_cannot_take_it_is_named_with_the_reason():
+    # Two families due, the named family therapist has one hour left this week.
+    clinicians = (
+        Clinician("named", "Fran Named", frozenset({"LMFT"}), week([2], (10, 0), (14, 0)),
+                  max_weekly_minutes=60),
+        Clinician("alt", "Alex Other", frozenset({"LMFT"}), week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    rooms = (Room("GR", "A", 12, "group"), Room("F1", "A", 6, "family"),
+             Room("F2", "A", 6, "family"))
+    people = [person(f"p{i}", needs=(_family(f"p{i}"),)) for i in range(2)]
+    inst = clinic(people, clinicians=clinicians, rooms=rooms)
+    for plan in (solve(inst, QUICK), solve_greedy(inst)):
+        assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
+        assert sorted(a.clinician for a in plan.appointments) == ["alt", "named"]
+        (change,) = plan.therapist_changes
+        moved = next(a for a in plan.appointments if a.clinician == "alt")
+        assert (change.need, change.kind, change.usual, change.assigned, change.usual_role) == (
+            moved.need, "family", "named", "alt", "family therapist")
+        assert change.reason == ("Family therapist Fran Named cannot take it this week: "
+                                 "Fran Named's weekly maximum of 1 h is reached.")
+
+
+def test_a_named_family_therapist_off_the_roster_is_named_as_such():
+    clinicians = (
+        Clinician("alt", "Alex Other", frozenset({"LMFT"}), week([2], (10, 0), (14, 0))),
+        Clinician("fac", "Facilitator", frozenset({"CADC"}), week([0, 1, 3], (17, 0), (22, 0))),
+    )
+    inst = clinic([person("p1", needs=(_family("p1"),))], clinicians=clinicians)
+    plan = solve(inst, QUICK)
+    (change,) = plan.therapist_changes
+    assert change.assigned == "alt"
+    assert change.reason == ("The named family therapist cannot take it this week: the usual "
+                             "clinician is not on this week's roster.")
+
+
+def _short_sessions_week():
+    """One track of six one-hour sessions with three seats each; five people, each with a
+    minimum of four hours and nothing else to do. Greedy seats the first three in all six
+    (three at the minimum); four sessions each bring four people to it (16 seats of 18)."""
+    groups = []
+    for d in (0, 1, 3):
+        for k, hour in enumerate((16, 17)):
+            groups.append(GroupSession(f"t-{d}-{k}", "teen", "group", at(d, hour), at(d, hour + 1),
+                                       "A", 3, 60, "GR", "fac"))
+    people = [person(f"p{i}", program="teen", tracks=("teen",), minimum_minutes=240)
+              for i in range(5)]
+    return clinic(people, groups=groups, tracks=(Track("teen", "teen", "After school"),))
+
+
+def test_seats_of_a_contended_single_track_go_where_they_bring_people_to_the_minimum():
+    inst = _short_sessions_week()
+    greedy = solve_greedy(inst)
+    assert greedy.meeting_minimum(inst) == 3
+    plan = solve(inst, QUICK)
+    assert check_plan(inst, plan) == []
+    assert plan.meeting_minimum(inst) == 4 and plan.objective < greedy.objective
+
+
+def test_the_school_week_brings_more_adolescents_to_the_minimum_than_greedy():
+    # Adolescents at school until 15:00 share an after-school track with fewer seats than
+    # people: six hours for some and nothing for others is what greedy does.
+    inst = generate_hard(44, "school", seed=1)
+    greedy = solve_greedy(inst)
+    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=5, deterministic_limit=0.5))
+    assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
+    assert plan.objective <= greedy.objective
+    assert len(plan.appointments) >= len(greedy.appointments)
+    assert plan.meeting_minimum(inst) >= greedy.meeting_minimum(inst) + 3
+
+
+def test_widening_a_need_keeps_every_key_and_adds_its_conflicts():
+    inst = generate_hard(44, "school", seed=1)
+    options = build_options(inst)
+    pid = inst.participants[0].id
+    nid = inst.participants[0].needs[0].id
+    before = {o.key: (o.clinician, o.start) for o in options.appointments[pid][nid]}
+    n_keys = options.next_key
+    added = widen(inst, options, frozenset({nid}))
+    after = options.appointments[pid][nid]
+    assert added == len(after) - len(before) > 0
+    assert {o.key: (o.clinician, o.start) for o in after[:len(before)]} == before
+    # Each added candidate is a (clinician, start) the list did not have.
+    assert len({(o.clinician, o.start) for o in after}) == len(set(before.values())) + added
+    assert [o.key for o in after[len(before):]] == list(range(n_keys, options.next_key))
+    # The same candidates a fresh uncapped build lists, and a new one never clashes with the
+    # participant's sessions unnoticed.
+    fresh = build_options(inst, uncapped=frozenset({nid}))
+    assert {(o.clinician, o.start) for o in after} == {
+        (o.clinician, o.start) for o in fresh.appointments[pid][nid]}
+    clashing = {b for a, b in options.conflicts if b >= n_keys} | {
+        a for a, b in options.conflicts if a >= n_keys}
+    sessions = list(options.groups[pid])
+    for o in after[len(before):]:
+        if any(g.start < o.end and o.start < g.end for g in sessions):
+            assert o.key in clashing
+
+
+def test_the_benchmarks_upper_bound_is_proven_and_never_below_a_plan():
+    from benchmarks.bench_scheduler import seat_upper_bound
+
+    assert seat_upper_bound(_short_sessions_week(), seconds=5) == (4, True)
+    inst = generate_hard(44, "school", seed=1)
+    bound, proven = seat_upper_bound(inst, seconds=10)
+    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=5, deterministic_limit=0.5))
+    assert proven and plan.meeting_minimum(inst) <= bound

@@ -22,6 +22,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 
 from ..models import BillingProfile, IopCertification
@@ -108,6 +109,6 @@ def certification_record(*, actor: User, episode: EpisodeOfCare, data: dict[str,
             participant=participant, episode=episode, kind=kind, certified_by=physician,
             certified_on=certified_on, covers_from=covers_from, next_due_on=next_due,
             recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="iop_certification",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.IOP_CERTIFICATION,
                      object_id=cert.code, participant=participant, request=request)
     return cert

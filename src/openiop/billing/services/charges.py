@@ -21,6 +21,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.clinical.models import GroupNoteEntry, Note, NoteStatus
 from openiop.scheduling.models import Attendance
 
@@ -183,7 +184,7 @@ def capture_charges(*, actor: User, organization: Any, start: date, end: date,
             Charge.objects.filter(pk=pk).update(status=Charge.Status.VOID,
                                                 dedupe_key=f"void:{pk}")
         Charge.objects.bulk_create(new, batch_size=2000)
-        audit_record(actor=actor, action="create", object_type="charge_capture",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CHARGE_CAPTURE,
                      object_id=f"{start}..{end}", organization=organization, request=request,
                      reason=f"{len(new)} charge lines")
     result.created = len(new)

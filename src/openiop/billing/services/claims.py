@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +16,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition
 
 from .. import rules
@@ -33,10 +34,13 @@ from ..x12.writer import write_837
 from ._common import same_org
 from .scrub import ScrubData, scrub_with
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
 CLAIM_MAX_LINES = 50  # 837I allows 999 lines, 837P 50; one limit keeps claims readable
 
 
-def _control_number(claim_type: str, code: Any) -> str:
+def _control_number(claim_type: str, code: UUID) -> str:
     return f"{claim_type}{code.hex[:15].upper()}"
 
 
@@ -78,7 +82,7 @@ def build_claims(*, actor: User, organization: Any, period_start: date, period_e
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(
             status=Charge.Status.CLAIMED)
         _scrub_all(created)
-        audit_record(actor=actor, action="create", object_type="claims",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CLAIMS,
                      object_id=f"{period_start}..{period_end}", organization=organization,
                      request=request, reason=f"{len(created)} claims")
     return created
@@ -146,7 +150,7 @@ def rescrub(*, actor: User, claim: Claim, request: HttpRequest | None = None) ->
     same_org(actor, claim.organization_id)
     with transaction.atomic():
         apply_scrub(claim)
-        audit_record(actor=actor, action="change", object_type="claim", object_id=claim.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CLAIM, object_id=claim.code,
                      participant=claim.participant, request=request, reason="scrubbed")
     return claim
 
@@ -163,7 +167,7 @@ def claim_void(*, actor: User, claim: Claim, request: HttpRequest | None = None)
         Charge.objects.filter(pk__in=charge_ids).update(status=Charge.Status.OPEN)
         claim.status = ClaimStatus.VOID
         claim.save(update_fields=["status"])
-        audit_record(actor=actor, action="change", object_type="claim", object_id=claim.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CLAIM, object_id=claim.code,
                      participant=claim.participant, request=request, reason="voided")
     return claim
 
@@ -195,7 +199,7 @@ def batch_create(*, actor: User, organization: Any, claim_type: str,
             claim_count=len(claims), created_by=actor)
         Claim.objects.filter(pk__in=[c.pk for c in claims]).update(
             status=ClaimStatus.SENT, batch=batch, sent_on=timezone.localdate())
-        audit_record(actor=actor, action="disclose", object_type="claim_batch",
+        audit_record(actor=actor, action=Action.DISCLOSE, object_type=ObjectType.CLAIM_BATCH,
                      object_id=batch.code, organization=organization, request=request,
                      reason=f"837{claim_type} with {len(claims)} claims")
     return batch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +14,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.levels import LevelOfCare
 from openiop.core.exceptions import Conflict, InvalidTransition
 
@@ -29,6 +30,9 @@ from ..models import (
     SlidingFeeSchedule,
 )
 from ._common import require_date, same_org, text
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 
 @overload
@@ -79,12 +83,12 @@ def payer_create(*, actor: User, organization: Any, data: dict[str, Any],
             rule_set=rule_set, per_diem_code=per_diem, min_minutes_per_day=minutes,
             requires_authorization=bool(data.get("requires_authorization", kind != "self_pay")),
         )
-        audit_record(actor=actor, action="create", object_type="payer", object_id=payer.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.PAYER, object_id=payer.code,
                      organization=organization, request=request)
     return payer
 
 
-def coverage_add(*, actor: User, participant: Any, data: dict[str, Any],
+def coverage_add(*, actor: User, participant: Participant, data: dict[str, Any],
                  request: HttpRequest | None = None) -> Coverage:
     """Add a coverage; two coverages of the same order may not overlap in time."""
     require_perm(actor, Perm.BILLING_MANAGE)
@@ -128,7 +132,7 @@ def coverage_add(*, actor: User, participant: Any, data: dict[str, Any],
             copay_per_day=_money(data.get("copay_per_day"), "copay_per_day", required=False),
             created_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="coverage",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.COVERAGE,
                      object_id=coverage.code, participant=participant, request=request)
     return coverage
 
@@ -148,7 +152,7 @@ def coverage_end(*, actor: User, coverage: Coverage, ends_on: Any, version: int,
             raise Conflict("Someone changed this coverage; reload and try again.")
         # The end date it had before: FHIR's Coverage history (vread) rebuilds the earlier
         # version from it (openiop/fhir/history.py reads this exact wording).
-        audit_record(actor=actor, action="change", object_type="coverage",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.COVERAGE,
                      object_id=coverage.code, participant=coverage.participant,
                      request=request,
                      reason=f"ended; end date was {previous.isoformat() if previous else 'none'}")
@@ -186,12 +190,12 @@ def authorization_add(*, actor: User, coverage: Coverage, data: dict[str, Any],
             starts_on=starts, ends_on=ends, reference_number=reference, review_on=review,
             created_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="authorization",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.AUTHORIZATION,
                      object_id=auth.code, participant=coverage.participant, request=request)
     return auth
 
 
-def financial_profile_set(*, actor: User, participant: Any, household_size: Any,
+def financial_profile_set(*, actor: User, participant: Participant, household_size: Any,
                           annual_income: Any, verified_on: Any = None,
                           request: HttpRequest | None = None) -> FinancialProfile:
     require_perm(actor, Perm.BILLING_MANAGE)
@@ -206,7 +210,7 @@ def financial_profile_set(*, actor: User, participant: Any, household_size: Any,
                       "verified_on": require_date(verified_on, "verified_on", required=False),
                       "updated_by": actor},
         )
-        audit_record(actor=actor, action="change", object_type="financial_profile",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.FINANCIAL_PROFILE,
                      object_id=participant.code, participant=participant, request=request)
     return profile
 
@@ -227,6 +231,6 @@ def sliding_fee_schedule_set(*, actor: User, program: Any, full_fee_per_day: Any
         schedule, _ = SlidingFeeSchedule.objects.update_or_create(
             program=program, defaults={"guideline_year": guideline_year,
                                        "full_fee_per_day": full, "tiers": tiers})
-        audit_record(actor=actor, action="change", object_type="sliding_fee_schedule",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SLIDING_FEE_SCHEDULE,
                      object_id=program.code, organization=program.organization, request=request)
     return schedule

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,15 +13,19 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition
 
 from .. import icd10
 from ..models import Diagnosis, DiagnosisRank, DiagnosisStatus
 from ._common import require_date, same_org
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 
 def diagnosis_add(
-    *, actor: User, participant: Any, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
+    *, actor: User, participant: Participant, icd_code: str, rank: str = DiagnosisRank.SECONDARY,
     onset_on: date | str | None = None, request: HttpRequest | None = None,
 ) -> Diagnosis:
     """Add an active diagnosis. A new principal demotes the current one to secondary."""
@@ -51,7 +55,7 @@ def diagnosis_add(
             code_set_version=icd10.CODE_SET_VERSION, billable=found.billable, rank=rank,
             onset_on=onset, recorded_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="diagnosis", object_id=dx.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.DIAGNOSIS, object_id=dx.code,
                      participant=participant, request=request)
     return dx
 
@@ -73,7 +77,7 @@ def diagnosis_make_principal(*, actor: User, diagnosis: Diagnosis, version: int,
             rank=DiagnosisRank.PRINCIPAL, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
-        audit_record(actor=actor, action="change", object_type="diagnosis",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.DIAGNOSIS,
                      object_id=diagnosis.code, participant=diagnosis.participant,
                      request=request, reason="made principal")
     diagnosis.refresh_from_db()
@@ -99,7 +103,7 @@ def diagnosis_resolve(*, actor: User, diagnosis: Diagnosis, resolved_on: date | 
             status=status, resolved_on=day, version=version + 1, changed_at=timezone.now())
         if not changed:
             raise Conflict("Someone changed this diagnosis; reload and try again.")
-        audit_record(actor=actor, action="change", object_type="diagnosis",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.DIAGNOSIS,
                      object_id=diagnosis.code, participant=diagnosis.participant,
                      request=request, reason=status)
     diagnosis.refresh_from_db()

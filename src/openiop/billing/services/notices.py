@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import Role, User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.notifications.services import notify
 from openiop.organizations.models import Organization
 
@@ -92,7 +93,7 @@ def _notify_once(auth: Authorization, kind: str, url: str, people: list[Any],
                                                    basis=_basis(kind, auth), notified_at=now)
         except IntegrityError:  # told already (this run's twin, or an earlier run)
             return False
-        audit_record(actor=None, action="create", object_type="authorization_notice",
+        audit_record(actor=None, action=Action.CREATE, object_type=ObjectType.AUTHORIZATION_NOTICE,
                      object_id=auth.code, participant=auth.coverage.participant,
                      organization=org,
                      reason=f"{kind} notice to {len(people)} billing staff")

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 
 from ..models import (
     Adjustment,
@@ -56,7 +57,7 @@ def remittance_post(*, actor: User, organization: Any, text: str,
             total_paid=remit.total_paid, raw=text, posted_by=actor)
         for data in remit.claims:
             _post_claim(remittance, claims.get(data.control_number), data)
-        audit_record(actor=actor, action="create", object_type="remittance",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.REMITTANCE,
                      object_id=remittance.code, organization=organization, request=request,
                      reason=f"{len(remit.claims)} claims")
     return remittance

@@ -3,7 +3,7 @@ charges, claims, the participant's estimate and statement)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from openiop.accounts.permissions import Perm, has_perm
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -23,30 +24,35 @@ from openiop.participants.views import chart_context
 from .. import forms, icd10, reports, selectors, services
 from ..models import Authorization, Charge, Claim, Coverage, Diagnosis, FinancialProfile
 
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from openiop.participants.models import Participant
+
 DX_TAB = "billing:participant_diagnoses"
 BILLING_TAB = "billing:participant_billing"
 CHARGES_SHOWN = 60
 
 
-def _dx_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
+def _dx_participant(request: HttpRequest, code: UUID | str, *, audit: bool = True) -> Any:
     if not selectors.may_view_diagnoses(request.user):
         raise Http404
     return get_participant_for_user(request.user, code, request=request,
-                                    audit_action="view" if audit else None,
-                                    object_type="diagnoses")
+                                    audit_action=Action.VIEW if audit else None,
+                                    object_type=ObjectType.DIAGNOSES)
 
 
-def _billing_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
+def _billing_participant(request: HttpRequest, code: UUID | str, *, audit: bool = True) -> Any:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.BILLING_VIEW,
-                                           audit_action="view" if audit else None,
-                                           object_type="billing")
+                                           audit_action=Action.VIEW if audit else None,
+                                           object_type=ObjectType.BILLING)
     if not selectors.may_read_billing(request.user, participant):
         raise Http404
     return participant
 
 
-def _render_diagnoses(request: HttpRequest, participant: Any, form: forms.DiagnosisForm | None = None,
+def _render_diagnoses(request: HttpRequest, participant: Participant, form: forms.DiagnosisForm | None = None,
                       *, status: int = 200) -> HttpResponse:
     context = chart_context(request, participant, active_tab=DX_TAB) | {
         "diagnoses": selectors.diagnoses_for(participant, include_inactive=True),
@@ -61,7 +67,7 @@ def _render_diagnoses(request: HttpRequest, participant: Any, form: forms.Diagno
 
 @staff_required()
 @require_http_methods(["GET", "POST"])
-def participant_diagnoses(request: HttpRequest, code: Any) -> HttpResponse:
+def participant_diagnoses(request: HttpRequest, code: UUID) -> HttpResponse:
     if request.method == "GET":
         return _render_diagnoses(request, _dx_participant(request, code))
     participant = _dx_participant(request, code, audit=False)
@@ -74,7 +80,7 @@ def participant_diagnoses(request: HttpRequest, code: Any) -> HttpResponse:
     return _render_diagnoses(request, participant, form, status=400)
 
 
-def _diagnosis_change(request: HttpRequest, code: Any, dx_code: Any, change: Any) -> HttpResponse:
+def _diagnosis_change(request: HttpRequest, code: UUID | str, dx_code: UUID | str, change: Any) -> HttpResponse:
     """Run `change(dx, data)` on the participant's diagnosis; a refusal is a message."""
     participant = _dx_participant(request, code, audit=False)
     dx = get_object_or_404(Diagnosis, participant=participant, code=dx_code)
@@ -96,7 +102,7 @@ def _diagnosis_change(request: HttpRequest, code: Any, dx_code: Any, change: Any
 
 @staff_required()
 @require_POST
-def diagnosis_principal(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+def diagnosis_principal(request: HttpRequest, code: UUID, dx_code: UUID) -> HttpResponse:
     return _diagnosis_change(request, code, dx_code, lambda dx, data: (
         services.diagnosis_make_principal(actor=request.user, diagnosis=dx,
                                           version=data["version"], request=request)))
@@ -104,7 +110,7 @@ def diagnosis_principal(request: HttpRequest, code: Any, dx_code: Any) -> HttpRe
 
 @staff_required()
 @require_POST
-def diagnosis_resolve(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+def diagnosis_resolve(request: HttpRequest, code: UUID, dx_code: UUID) -> HttpResponse:
     return _diagnosis_change(request, code, dx_code, lambda dx, data: services.diagnosis_resolve(
         actor=request.user, diagnosis=dx, resolved_on=data.get("resolved_on"),
         version=data["version"], request=request))
@@ -112,7 +118,7 @@ def diagnosis_resolve(request: HttpRequest, code: Any, dx_code: Any) -> HttpResp
 
 @staff_required()
 @require_POST
-def diagnosis_entered_in_error(request: HttpRequest, code: Any, dx_code: Any) -> HttpResponse:
+def diagnosis_entered_in_error(request: HttpRequest, code: UUID, dx_code: UUID) -> HttpResponse:
     return _diagnosis_change(request, code, dx_code, lambda dx, data: services.diagnosis_resolve(
         actor=request.user, diagnosis=dx, resolved_on=data.get("resolved_on"),
         version=data["version"], entered_in_error=True, request=request))
@@ -145,7 +151,7 @@ def _search(query: str) -> list[icd10.IcdCode]:
     return icd10.search(query, limit=25) if len(query.strip()) >= 2 else []
 
 
-def _render_billing(request: HttpRequest, participant: Any, **forms_: Any) -> HttpResponse:
+def _render_billing(request: HttpRequest, participant: Participant, **forms_: Any) -> HttpResponse:
     status = forms_.pop("status", 200)
     episode = current_episode(participant)
     coverages = selectors.coverages_for(participant)
@@ -180,11 +186,11 @@ def _render_billing(request: HttpRequest, participant: Any, **forms_: Any) -> Ht
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def participant_billing(request: HttpRequest, code: Any) -> HttpResponse:
+def participant_billing(request: HttpRequest, code: UUID) -> HttpResponse:
     return _render_billing(request, _billing_participant(request, code))
 
 
-def _save(request: HttpRequest, participant: Any, form: Any, name: str, call: Any) -> HttpResponse:
+def _save(request: HttpRequest, participant: Participant, form: Any, name: str, call: Any) -> HttpResponse:
     if submit(form, call):
         messages.success(request, "Saved.")
         return redirect(BILLING_TAB, code=participant.code)
@@ -193,7 +199,7 @@ def _save(request: HttpRequest, participant: Any, form: Any, name: str, call: An
 
 @staff_required(Perm.BILLING_MANAGE)
 @require_POST
-def coverage_add(request: HttpRequest, code: Any) -> HttpResponse:
+def coverage_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _billing_participant(request, code, audit=False)
     form = forms.CoverageForm(request.POST, organization_id=participant.organization_id)
     return _save(request, participant, form, "coverage_form", lambda data: services.coverage_add(
@@ -202,7 +208,7 @@ def coverage_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.BILLING_MANAGE)
 @require_POST
-def authorization_add(request: HttpRequest, code: Any, coverage_code: Any) -> HttpResponse:
+def authorization_add(request: HttpRequest, code: UUID, coverage_code: UUID) -> HttpResponse:
     participant = _billing_participant(request, code, audit=False)
     coverage = get_object_or_404(Coverage.objects.select_related("payer", "participant"),
                                  participant=participant, code=coverage_code)
@@ -212,7 +218,7 @@ def authorization_add(request: HttpRequest, code: Any, coverage_code: Any) -> Ht
                                                          data=data, request=request))
 
 
-def _certification_context(participant: Any, can_manage: bool, form: Any) -> dict[str, Any]:
+def _certification_context(participant: Participant, can_manage: bool, form: Any) -> dict[str, Any]:
     """The Medicare IOP certification block: shown when the participant has an open IOP
     episode and Medicare coverage active today."""
     episodes = selectors.medicare_iop_episodes(organization_id=participant.organization_id,
@@ -230,7 +236,7 @@ def _certification_context(participant: Any, can_manage: bool, form: Any) -> dic
 
 @staff_required(Perm.BILLING_MANAGE)
 @require_POST
-def certification_add(request: HttpRequest, code: Any) -> HttpResponse:
+def certification_add(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _billing_participant(request, code, audit=False)
     episodes = selectors.medicare_iop_episodes(organization_id=participant.organization_id,
                                                today=timezone.localdate(),
@@ -246,7 +252,7 @@ def certification_add(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.BILLING_MANAGE)
 @require_POST
-def financial_profile(request: HttpRequest, code: Any) -> HttpResponse:
+def financial_profile(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _billing_participant(request, code, audit=False)
     form = forms.FinancialForm(request.POST)
     return _save(request, participant, form, "financial_form",
@@ -257,7 +263,7 @@ def financial_profile(request: HttpRequest, code: Any) -> HttpResponse:
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def statement(request: HttpRequest, code: Any) -> HttpResponse:
+def statement(request: HttpRequest, code: UUID) -> HttpResponse:
     participant = _billing_participant(request, code)
     context = chart_context(request, participant, active_tab=BILLING_TAB) | reports.statement(
         participant)
@@ -278,7 +284,7 @@ def my_costs(request: HttpRequest) -> HttpResponse:
     participant = getattr(user, "participant", None) if user.role == Role.PARTICIPANT else None
     if participant is None:
         raise Http404
-    audit_record(actor=user, action="view", object_type="my_costs", participant=participant,
+    audit_record(actor=user, action=Action.VIEW, object_type=ObjectType.MY_COSTS, participant=participant,
                  request=request)
     episode = current_episode(participant)
     return render(request, "billing/my_costs.html", {

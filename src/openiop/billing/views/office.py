@@ -5,7 +5,7 @@ service, its code and whether the note is signed, nothing of what was written.""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.accounts.permissions import Perm, has_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import DomainError
 from openiop.core.forms import submit
@@ -23,6 +24,9 @@ from openiop.core.forms import submit
 from .. import codes, forms, reports, rules, selectors, services
 from ..models import Charge, ClaimBatch, ClaimStatus, Remittance
 from ..services.scrub import HOLD_LABELS
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 PAGE_SIZE = 50
 
@@ -66,7 +70,7 @@ def charges(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{result.created} new charge lines "
                                       f"({result.already} were already captured).")
     status = request.GET.get("status", "")
-    page = Paginator(reports.charges_list(org.pk, status if status in ("open", "claimed", "void")
+    page = Paginator(reports.charges_list(org.pk, status if status in Charge.Status.values
                                           else ""), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/charges.html", {
         "form": form, "result": result, "page": page, "status": status,
@@ -105,7 +109,7 @@ def claims(request: HttpRequest) -> HttpResponse:
     }, status=status_code)
 
 
-def _claim(request: HttpRequest, claim_code: Any) -> Any:
+def _claim(request: HttpRequest, claim_code: UUID | str) -> Any:
     from ..models import Claim
 
     return get_object_or_404(
@@ -113,7 +117,7 @@ def _claim(request: HttpRequest, claim_code: Any) -> Any:
         organization_id=request.user.staff_organization_id, code=claim_code)
 
 
-def _claim_change(request: HttpRequest, claim_code: Any, change: Any) -> HttpResponse:
+def _claim_change(request: HttpRequest, claim_code: UUID | str, change: Any) -> HttpResponse:
     """Scrub again or void (billing managers only; others only return to the claim)."""
     claim = _claim(request, claim_code)
     if _can_manage(request):
@@ -126,21 +130,21 @@ def _claim_change(request: HttpRequest, claim_code: Any, change: Any) -> HttpRes
 
 @staff_required(Perm.BILLING_VIEW)
 @require_POST
-def claim_rescrub(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_rescrub(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     return _claim_change(request, claim_code, services.rescrub)
 
 
 @staff_required(Perm.BILLING_VIEW)
 @require_POST
-def claim_void(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_void(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     return _claim_change(request, claim_code, services.claim_void)
 
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def claim_detail(request: HttpRequest, claim_code: Any) -> HttpResponse:
+def claim_detail(request: HttpRequest, claim_code: UUID) -> HttpResponse:
     claim = _claim(request, claim_code)
-    audit_record(actor=request.user, action="view", object_type="claim", object_id=claim.code,
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.CLAIM, object_id=claim.code,
                  participant=claim.participant, request=request)
     payments = list(claim.payments.select_related("remittance").prefetch_related("adjustments"))
     adjustments = [
@@ -194,10 +198,10 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def batch_download(request: HttpRequest, batch_code: Any) -> HttpResponse:
+def batch_download(request: HttpRequest, batch_code: UUID) -> HttpResponse:
     batch = get_object_or_404(ClaimBatch, organization_id=request.user.staff_organization_id,
                               code=batch_code)
-    audit_record(actor=request.user, action="export", object_type="claim_batch",
+    audit_record(actor=request.user, action=Action.EXPORT, object_type=ObjectType.CLAIM_BATCH,
                  object_id=batch.code, organization=batch.organization, request=request)
     response = HttpResponse(batch.content, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="837{batch.claim_type}-' \
@@ -229,11 +233,11 @@ def remittances(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.BILLING_VIEW)
 @require_GET
-def remittance_detail(request: HttpRequest, remittance_code: Any) -> HttpResponse:
+def remittance_detail(request: HttpRequest, remittance_code: UUID) -> HttpResponse:
     remittance = get_object_or_404(Remittance, organization_id=request.user.staff_organization_id,
                                    code=remittance_code)
     # It names the participants it paid: a read of their records, audited as the API's is.
-    audit_record(actor=request.user, action="view", object_type="remittance",
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.REMITTANCE,
                  object_id=remittance.code, organization=remittance.organization, request=request)
     payments = list(remittance.payments.select_related("claim__participant")
                     .prefetch_related("adjustments"))

@@ -7,7 +7,7 @@ never reads clinical content, does not generate it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,8 +23,13 @@ from openiop.participants.views import chart_context
 from .. import packet as ur
 from ..models import Authorization
 
+if TYPE_CHECKING:
+    from uuid import UUID
 
-def _load(request: HttpRequest, code: Any, auth_code: Any) -> tuple[Any, Authorization]:
+    from openiop.participants.models import Participant
+
+
+def _load(request: HttpRequest, code: UUID | str, auth_code: UUID | str) -> tuple[Any, Authorization]:
     participant = get_participant_for_user(request.user, code, request=request,
                                            perm=Perm.CLINICAL_VIEW, audit_action=None)
     if participant.organization_id != getattr(request.user, "staff_organization_id", None):
@@ -35,7 +40,7 @@ def _load(request: HttpRequest, code: Any, auth_code: Any) -> tuple[Any, Authori
     return participant, auth
 
 
-def _refused(request: HttpRequest, participant: Any, auth: Authorization) -> HttpResponse:
+def _refused(request: HttpRequest, participant: Participant, auth: Authorization) -> HttpResponse:
     # Said the same way whatever the reason, without naming what kind of record it is.
     refusal = (f"Nothing can be released to {auth.coverage.payer.name} for payment: the "
                "participant has no active consent naming this payer (or health plans) for "
@@ -47,7 +52,7 @@ def _refused(request: HttpRequest, participant: Any, auth: Authorization) -> Htt
 
 @staff_required(Perm.CLINICAL_VIEW)
 @require_GET
-def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+def ur_packet(request: HttpRequest, code: UUID, auth_code: UUID) -> HttpResponse:
     participant, auth = _load(request, code, auth_code)
     decision = ur.release(auth, actor=request.user, request=request)
     if not decision.released:
@@ -61,7 +66,7 @@ def ur_packet(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
 
 @staff_required(Perm.CLINICAL_VIEW)
 @require_http_methods(["GET", "POST"])
-def ur_packet_pdf(request: HttpRequest, code: Any, auth_code: Any) -> HttpResponse:
+def ur_packet_pdf(request: HttpRequest, code: UUID, auth_code: UUID) -> HttpResponse:
     """The PDF; a long one is offered, then prepared, in the background (POST)."""
     participant, auth = _load(request, code, auth_code)
     # Decided first without a record: the offer of a long PDF discloses nothing yet.

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..models import BillingProfile, Claim, ClaimLine, PayerKind
 from .writer import Address, ClaimData, Envelope, Line, Party
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 # SBR09 claim filing indicator codes (X12 5010 837 TR3).
 FILING = {
@@ -35,10 +38,11 @@ def envelope(profile: BillingProfile, when: datetime, *, usage: str = "P") -> En
     )
 
 
-def _provider(user: Any) -> Party | None:
+def _provider(user: User | None) -> Party | None:
     npi = getattr(getattr(user, "staff_profile", None), "npi", "") if user else ""
     if not npi:
         return None
+    assert user is not None  # npi is "" without a user
     return Party(user.last_name, user.first_name, "XX", npi)
 
 

@@ -9,7 +9,7 @@ and the update itself filters on `status='draft'`.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition
 
 from ..formats import ENTRY_FIELDS, ENTRY_MAX_CHARS, SECTION_MAX_CHARS, sections_for
@@ -43,6 +44,9 @@ from .notes import (
     _require_author,
     _require_draft,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 ENTRY_KEYS = tuple(f.key for f in ENTRY_FIELDS)
 # Draft saves remembered per note (NoteDraftSave): a page that missed more answers than
@@ -196,7 +200,7 @@ def note_save_draft(
                 # Only the last few versions can still be a page's base: keep those.
                 NoteDraftSave.objects.filter(
                     note=note, version__lte=base + 1 - DRAFT_SAVES_KEPT).delete()
-            _audit_note(actor, note, "change", request, reason="draft saved")
+            _audit_note(actor, note, Action.CHANGE, request, reason="draft saved")
     if updated != 1:
         current = Note.objects.get(pk=note.pk)
         if current.status != NoteStatus.DRAFT:
@@ -261,7 +265,7 @@ def _entry_content(entry: GroupNoteEntry) -> dict[str, str]:
     return content
 
 
-def group_entry_add(*, actor: User, note: Note, participant: Any,
+def group_entry_add(*, actor: User, note: Note, participant: Participant,
                     request: HttpRequest | None = None) -> GroupNoteEntry:
     """Add an attendee's entry to a draft group note; refused unless they attended."""
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -280,6 +284,6 @@ def group_entry_add(*, actor: User, note: Note, participant: Any,
                                               attendance=attendance)
         Note.objects.filter(pk=note.pk, status=NoteStatus.DRAFT).update(
             version=F("version") + 1)
-        audit_record(actor=actor, action="change", object_type="note", object_id=note.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.NOTE, object_id=note.code,
                      participant=participant, request=request, reason="group entry added")
     return entry

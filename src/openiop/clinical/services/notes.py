@@ -18,9 +18,10 @@ from openiop.access.decisions import is_care_team
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.models import Consent, RelatedPerson
-from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking
+from openiop.scheduling.models import GROUP_KINDS, Attendance, Booking, Session
 
 from ..checks import Attendee, NoteWarning, cloned_warnings, privacy_warnings
 from ..formats import (
@@ -62,7 +63,7 @@ def note_kind_for_session(session_kind: str) -> str:
     raise ValidationError({"session": f"Sessions of kind {session_kind!r} take no note."})
 
 
-def signature_label(user: Any) -> str:
+def signature_label(user: User) -> str:
     """Name and credentials, e.g. 'Maya Reyes, LCSW', frozen into the note when signed."""
     profile = getattr(user, "staff_profile", None)
     creds = profile.credential_label if profile else ""
@@ -70,16 +71,16 @@ def signature_label(user: Any) -> str:
     return f"{name}, {creds}" if creds else f"{name} ({user.get_role_display()})"
 
 
-def _audit_note(actor: User, note: Note, action: str, request: HttpRequest | None,
+def _audit_note(actor: User, note: Note, action: Action, request: HttpRequest | None,
                 reason: str = "", participants: list[Any] | None = None) -> None:
     """One event per participant concerned (all of the note's, or `participants`), so each
     chart's access log shows it."""
     people = participants if participants is not None else note_participants(note)
     if not people:
-        audit_record(actor=actor, action=action, object_type="note", object_id=note.code,
+        audit_record(actor=actor, action=action, object_type=ObjectType.NOTE, object_id=note.code,
                      organization=note.program.organization, request=request, reason=reason)
     for person in people:
-        audit_record(actor=actor, action=action, object_type="note", object_id=note.code,
+        audit_record(actor=actor, action=action, object_type=ObjectType.NOTE, object_id=note.code,
                      participant=person, request=request, reason=reason)
 
 
@@ -106,7 +107,7 @@ def note_start(*, actor: User, session: Any, request: HttpRequest | None = None)
     existing = Note.objects.filter(session=session).first()
     if existing is not None:
         return existing
-    if session.status == "cancelled":
+    if session.status == Session.Status.CANCELLED:
         raise ValidationError({"session": "The session was cancelled: there is nothing to note."})
     if session.starts_at > timezone.now():
         raise ValidationError({"session": "A note can be started once the session has begun."})
@@ -137,7 +138,7 @@ def note_start(*, actor: User, session: Any, request: HttpRequest | None = None)
             GroupNoteEntry(note=note, participant_id=pid, attendance=att)
             for pid, att in attended.items()
         ])
-    _audit_note(actor, note, "create", request)
+    _audit_note(actor, note, Action.CREATE, request)
     return note
 
 
@@ -262,7 +263,7 @@ def note_sign(*, actor: User, note: Note, override_reason: str = "",
             raise Conflict("The note changed while you were signing it. Reload and sign again.",
                            field="version")
         note.refresh_from_db()
-        _audit_note(actor, note, "sign", request,
+        _audit_note(actor, note, Action.SIGN, request,
                     reason=("signed; warnings overridden: " + reason) if warnings else "signed")
     return note
 
@@ -285,7 +286,7 @@ def note_cosign(*, actor: User, note: Note, request: HttpRequest | None = None) 
         if updated != 1:
             raise Conflict("The note changed meanwhile. Reload and try again.", field="status")
         note.refresh_from_db()
-        _audit_note(actor, note, "sign", request, reason="co-signed")
+        _audit_note(actor, note, Action.SIGN, request, reason="co-signed")
     return note
 
 
@@ -308,7 +309,7 @@ def note_lock(*, actor: User, note: Note, request: HttpRequest | None = None) ->
         if updated != 1:
             raise Conflict("The note changed meanwhile. Reload and try again.", field="status")
         note.refresh_from_db()
-        _audit_note(actor, note, "change", request, reason="locked")
+        _audit_note(actor, note, Action.CHANGE, request, reason="locked")
     return note
 
 
@@ -346,10 +347,10 @@ def addendum_add(*, actor: User, note: Note, text: str, reason: str, scope: str 
                                            signed_as=signature_label(actor),
                                            participant=participant)
         if participant is not None:
-            _audit_note(actor, note, "change", request, reason="addendum to one entry",
+            _audit_note(actor, note, Action.CHANGE, request, reason="addendum to one entry",
                         participants=[participant])
         else:
-            _audit_note(actor, note, "change", request, reason=f"addendum: {reason}"[:500])
+            _audit_note(actor, note, Action.CHANGE, request, reason=f"addendum: {reason}"[:500])
     return addendum
 
 
@@ -376,11 +377,11 @@ def _addendum_target(note: Note, scope: str, confirm_whole: bool) -> Any:
                            "entry or for the whole group note."})
 
 
-def note_export(*, actor: User, note: Note, action: str,
+def note_export(*, actor: User, note: Note, action: Action,
                 request: HttpRequest | None = None) -> None:
-    """Record a print ("print") or PDF ("export") of a note as a disclosure."""
-    if action not in ("print", "export"):
+    """Record a print (Action.PRINT) or PDF (Action.EXPORT) of a note as a disclosure."""
+    if action not in (Action.PRINT, Action.EXPORT):
         raise ValueError(action)
     if not can_view_note(actor, note, request):
         raise NotPermitted("Only the care team can print or export this note.")
-    _audit_note(actor, note, action, request, reason="printed" if action == "print" else "PDF")
+    _audit_note(actor, note, action, request, reason="printed" if action == Action.PRINT else "PDF")

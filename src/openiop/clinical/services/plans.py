@@ -8,7 +8,7 @@ TreatmentPlanRevision), which the participant acknowledges once; acknowledgment,
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +20,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, NotPermitted
 
 from ..models import (
@@ -32,6 +33,10 @@ from ..models import (
     TreatmentProblem,
 )
 from ..permissions import can_see_chart_clinical, can_write_for, same_organization
+
+if TYPE_CHECKING:
+    from openiop.care.models import EpisodeOfCare
+    from openiop.participants.models import Participant
 
 TEXT_MAX = 4_000
 
@@ -132,13 +137,13 @@ def _bump(*, actor: User, plan: TreatmentPlan, version: int, summary: str,
         TreatmentPlanRevision.objects.create(plan=plan, number=plan.revision,
                                              snapshot=plan_snapshot(plan), summary=summary[:300],
                                              created_by=actor, updated_at=timezone.now())
-    audit_record(actor=actor, action="change", object_type="treatment_plan",
+    audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.TREATMENT_PLAN,
                  object_id=plan.code, participant=plan.participant, request=request,
                  reason=summary[:500])
     return plan
 
 
-def plan_start(*, actor: User, participant: Any, episode: Any | None, statement: str = "",
+def plan_start(*, actor: User, participant: Participant, episode: EpisodeOfCare | None, statement: str = "",
                started_on: date | None = None, request: HttpRequest | None = None
                ) -> TreatmentPlan:
     """Open a treatment plan for the participant's episode (one plan per episode)."""
@@ -156,7 +161,7 @@ def plan_start(*, actor: User, participant: Any, episode: Any | None, statement:
             next_review_due=started + timedelta(days=review_days(episode.program)),
             created_by=actor,
         )
-        audit_record(actor=actor, action="create", object_type="treatment_plan",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.TREATMENT_PLAN,
                      object_id=plan.code, participant=participant, request=request)
         plan = _bump(actor=actor, plan=plan, version=plan.version, summary="Plan started",
                      request=request)
@@ -299,13 +304,13 @@ def plan_acknowledge(*, actor: User, plan: TreatmentPlan, method: str, version: 
     return plan
 
 
-def plan_export(*, actor: User, plan: TreatmentPlan, action: str,
+def plan_export(*, actor: User, plan: TreatmentPlan, action: Action,
                 request: HttpRequest | None = None) -> None:
     """Record a print or PDF export of a treatment plan as a disclosure."""
-    if action not in ("print", "export"):
+    if action not in (Action.PRINT, Action.EXPORT):
         raise ValueError(action)
     if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the treatment plan.")
-    audit_record(actor=actor, action=action, object_type="treatment_plan",
+    audit_record(actor=actor, action=action, object_type=ObjectType.TREATMENT_PLAN,
                  object_id=plan.code, participant=plan.participant, request=request,
                  reason=f"revision {plan.revision}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,10 +12,14 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, NotPermitted
 
 from ..models import SafetyPlan
 from ..permissions import can_see_chart_clinical, can_write_for
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 SAFETY_FIELDS = (
     "warning_signs", "internal_coping", "social_distractions", "help_contacts",
@@ -27,7 +31,7 @@ SAFETY_MAX_CHARS = 5_000
 def safety_plan_save(
     *,
     actor: User,
-    participant: Any,
+    participant: Participant,
     data: dict[str, Any],
     based_on_version: int | None,
     request: HttpRequest | None = None,
@@ -63,7 +67,7 @@ def safety_plan_save(
     try:
         with transaction.atomic():
             plan.save()
-            audit_record(actor=actor, action="create", object_type="safety_plan",
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SAFETY_PLAN,
                          object_id=plan.code, participant=participant, request=request,
                          reason=f"version {plan.version}")
     except IntegrityError as exc:
@@ -74,13 +78,13 @@ def safety_plan_save(
 
 
 def safety_plan_export(
-    *, actor: User, plan: SafetyPlan, action: str, request: HttpRequest | None = None
+    *, actor: User, plan: SafetyPlan, action: Action, request: HttpRequest | None = None
 ) -> None:
     """Record a print or PDF export of a safety plan as a disclosure (audit only)."""
-    if action not in ("print", "export"):
+    if action not in (Action.PRINT, Action.EXPORT):
         raise ValueError(action)
     if not can_see_chart_clinical(actor, plan.participant, request, Kind.PLANS):
         raise NotPermitted("Only the care team can print or export the safety plan.")
-    audit_record(actor=actor, action=action, object_type="safety_plan", object_id=plan.code,
+    audit_record(actor=actor, action=action, object_type=ObjectType.SAFETY_PLAN, object_id=plan.code,
                  participant=plan.participant, request=request,
                  reason=f"version {plan.version}")

@@ -15,6 +15,7 @@ from openiop.access.services import break_glass_grant
 from openiop.accounts.models import Role
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.scheduling.models import Attendance, Session
 
@@ -41,7 +42,7 @@ def participant_notes(request: HttpRequest, code: str) -> HttpResponse:
         bookings__participant=participant,
         bookings__attendance__status__in=Attendance.ATTENDED,
         notes__isnull=True, ends_at__lte=now, ends_at__gte=now - timezone.timedelta(days=14),
-    ).exclude(status="cancelled")
+    ).exclude(status=Session.Status.CANCELLED)
     if not allowed:
         candidates = candidates.filter(facilitator=request.user)
     sessions_without_note = list(
@@ -66,7 +67,7 @@ def participant_note(request: HttpRequest, code: str, note_code: str) -> HttpRes
         e.participant_id == participant.pk for e in note.entries.all()
     ):
         raise Http404
-    audit_record(actor=request.user, action="view", object_type="note", object_id=note.code,
+    audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.NOTE, object_id=note.code,
                  participant=participant, request=request)
     from openiop.participants.views import chart_context
 

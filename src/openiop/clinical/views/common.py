@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 
 from openiop.accounts.permissions import Perm
+from openiop.audit.vocabulary import Action
 from openiop.participants.selectors import get_participant_for_user
 
 from ..models import Note
 from ..permissions import can_view_note
 from ..selectors import note_detail_queryset
 
+if TYPE_CHECKING:
+    from uuid import UUID
 
-def get_note_for_user(request: HttpRequest, code: Any) -> Note:
+
+def get_note_for_user(request: HttpRequest, code: UUID | str) -> Note:
     """The note if the user may see it (care team, author, facilitator, supervisor,
     director/admin, or a break-the-glass grant); else 404 (nothing confirmed)."""
     try:
@@ -27,10 +31,10 @@ def get_note_for_user(request: HttpRequest, code: Any) -> Note:
     return note
 
 
-def chart_participant(request: HttpRequest, code: Any, *, audit: bool = True) -> Any:
+def chart_participant(request: HttpRequest, code: UUID | str, *, audit: bool = True) -> Any:
     return get_participant_for_user(request.user, code, request=request,
                                     perm=Perm.CLINICAL_VIEW,
-                                    audit_action="view" if audit else None)
+                                    audit_action=Action.VIEW if audit else None)
 
 
 # Service error keys a person should not read ("override_reason"); nested keys such as

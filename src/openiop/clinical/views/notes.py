@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,6 +16,7 @@ from openiop.access.decisions import scope
 from openiop.access.policy import Kind
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_list_view, audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import EpisodeOfCare
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
@@ -44,6 +45,9 @@ from ..selectors import (
 )
 from ..timeliness import note_timeliness, totals
 from .common import error_messages, get_note_for_user
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
 
 
 @staff_required(Perm.CLINICAL_VIEW)
@@ -76,7 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "plans_overdue": plans.filter(next_review_due__lt=timezone.localdate()).count(),
         "today": timezone.localdate(),
     }
-    audit_list_view(request=request, object_type="note_dashboard")
+    audit_list_view(request=request, object_type=ObjectType.NOTE_DASHBOARD)
     return render(request, "clinical/index.html", context)
 
 
@@ -219,7 +223,7 @@ def integrity_context(request: HttpRequest, note: Note) -> dict[str, str]:
     return {} if intact else {"integrity_warning": INTEGRITY_WARNING}
 
 
-def _is_supervisor_of_author(user: Any, note: Note) -> bool:
+def _is_supervisor_of_author(user: User, note: Note) -> bool:
     profile = getattr(note.author, "staff_profile", None)
     return bool(profile and profile.supervisor_id and profile.supervisor.user_id == user.pk)
 
@@ -231,7 +235,7 @@ def note_detail(request: HttpRequest, code: str) -> HttpResponse:
     for person in (
         [note.participant] if note.participant_id else [e.participant for e in note.entries.all()]
     ):
-        audit_record(actor=request.user, action="view", object_type="note",
+        audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.NOTE,
                      object_id=note.code, participant=person, request=request)
     return render(request, "clinical/note.html",
                   note_context(request, note) | integrity_context(request, note))
@@ -429,7 +433,7 @@ def note_print(request: HttpRequest, code: str) -> HttpResponse:
     except ValidationError as exc:
         return HttpResponse("; ".join(error_messages(exc)), status=400,
                             content_type="text/plain")
-    services.note_export(actor=request.user, note=note, action="print", request=request)
+    services.note_export(actor=request.user, note=note, action=Action.PRINT, request=request)
     context = note_context(request, note)
     only = request.GET.get("participant", "")
     entries = [e for e in context["entries"]
@@ -467,9 +471,9 @@ def note_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
             params={"note_id": note.pk, "entry_participant_ids": sorted(allowed),
                     "notice": notice},
             participant=note.participant,
-            audit=lambda: services.note_export(actor=request.user, note=note, action="export",
+            audit=lambda: services.note_export(actor=request.user, note=note, action=Action.EXPORT,
                                                request=request))
-    services.note_export(actor=request.user, note=note, action="export", request=request)
+    services.note_export(actor=request.user, note=note, action=Action.EXPORT, request=request)
     intact = check_note_integrity(actor=request.user, note=note, request=request)
     response = HttpResponse(note_pdf(note, entry_participant_ids=allowed,
                                      integrity_warning="" if intact else INTEGRITY_WARNING,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.decorators import staff_required
 from openiop.core.exceptions import Conflict, NotPermitted
 from openiop.core.forms import submit
@@ -55,25 +56,28 @@ from ..selectors import (
 from ..services.plans import plan_snapshot
 from .common import chart_participant, error_messages
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
-def _chart(request: HttpRequest, participant: Any) -> dict[str, Any]:
+
+def _chart(request: HttpRequest, participant: Participant) -> dict[str, Any]:
     from openiop.participants.views import chart_context
 
     return chart_context(request, participant, active_tab="clinical:participant_plan")
 
 
-def _staff_choices(participant: Any) -> list[tuple[str, str]]:
+def _staff_choices(participant: Participant) -> list[tuple[str, str]]:
     users = User.objects.filter(staff_profile__organization_id=participant.organization_id,
                                 staff_profile__is_active=True,
                                 role__in=("clinician", "prescriber", "nurse", "director"))
     return [(str(u.code), str(u)) for u in users.select_related("staff_profile")]
 
 
-def _require_access(request: HttpRequest, participant: Any) -> bool:
+def _require_access(request: HttpRequest, participant: Participant) -> bool:
     return can_see_chart_clinical(request.user, participant, request, Kind.PLANS)
 
 
-def _plan_page(request: HttpRequest, participant: Any, *, retry: dict[str, Any] | None = None
+def _plan_page(request: HttpRequest, participant: Participant, *, retry: dict[str, Any] | None = None
                ) -> HttpResponse:
     """The plan tab; `retry` re-shows a form that was not saved, with what was typed and
     an error beside each field (status 400)."""
@@ -150,7 +154,7 @@ class _Verb:
 
     request: HttpRequest
     plan: Any
-    participant: Any
+    participant: Participant
     data: dict[str, Any]
     parent: Any
     version: int
@@ -279,10 +283,10 @@ def plan_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
             request, what="treatment_plan", filename=f"treatment-plan-{plan.code}.pdf",
             size=plan_size(snapshot), label=f"Treatment plan PDF (revision {plan.revision})",
             params={"plan_id": plan.pk, "notice": notice}, participant=participant,
-            audit=lambda: services.plan_export(actor=request.user, plan=plan, action="export",
+            audit=lambda: services.plan_export(actor=request.user, plan=plan, action=Action.EXPORT,
                                                request=request))
     services.plan_export(actor=request.user, plan=plan,
-                         action="print" if fmt == "print" else "export", request=request)
+                         action=Action.PRINT if fmt == "print" else Action.EXPORT, request=request)
     signatures = plan_signature_record(plan)
     if fmt == "pdf":
         response = HttpResponse(plan_pdf(plan, snapshot, plan.revision, signatures,
@@ -329,11 +333,11 @@ def safety_plan_export(request: HttpRequest, code: str, version: int, fmt: str) 
     if plan is None:
         raise Http404
     if fmt == "view":
-        audit_record(actor=request.user, action="view", object_type="safety_plan",
+        audit_record(actor=request.user, action=Action.VIEW, object_type=ObjectType.SAFETY_PLAN,
                      object_id=plan.code, participant=participant, request=request)
     else:
         services.safety_plan_export(actor=request.user, plan=plan,
-                                    action="print" if fmt == "print" else "export",
+                                    action=Action.PRINT if fmt == "print" else Action.EXPORT,
                                     request=request)
     if fmt == "pdf":
         response = HttpResponse(safety_plan_pdf(plan), content_type="application/pdf")

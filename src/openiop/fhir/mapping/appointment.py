@@ -22,7 +22,7 @@ from typing import Any
 
 from fhir.resources.R4B.appointment import Appointment
 
-from openiop.scheduling.models import HOLISTIC_KINDS, Attendance, Booking, Session
+from openiop.scheduling.models import HOLISTIC_KINDS, Attendance, Booking, Session, SessionKind
 
 from .common import ref, validated
 
@@ -36,6 +36,14 @@ APPOINTMENT_TYPES = {
     "medication": "Medication management",
     **{kind: "Holistic" for kind in HOLISTIC_KINDS},
 }
+_KIND_LABELS = dict(SessionKind.choices)
+
+
+def kind_label(session: Session) -> str:
+    """`session.get_kind_display()` from a table: Django's rebuilds its choices on each
+    call, once or twice for every Appointment and Encounter of a bulk export."""
+    return str(_KIND_LABELS.get(session.kind, session.kind))
+
 
 FULFILLED = (Attendance.Status.PRESENT, Attendance.Status.LATE, Attendance.Status.LEFT_EARLY)
 
@@ -75,9 +83,8 @@ def appointment(booking: Booking) -> dict[str, Any]:
         "id": str(booking.code),
         "status": status,
         "serviceCategory": [{"text": "Behavioral health"}],
-        "serviceType": [{"text": session.get_kind_display()}],
-        "appointmentType": {"text": APPOINTMENT_TYPES.get(session.kind,
-                                                          session.get_kind_display())},
+        "serviceType": [{"text": kind_label(session)}],
+        "appointmentType": {"text": APPOINTMENT_TYPES.get(session.kind, kind_label(session))},
         "start": session.starts_at.astimezone(tz).isoformat(),
         "end": session.ends_at.astimezone(tz).isoformat(),
         "minutesDuration": session.duration_minutes,

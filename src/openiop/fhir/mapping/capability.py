@@ -30,6 +30,18 @@ EXPORT_OPERATIONS = {
 }
 
 
+# What the profiles named in meta.profile and supportedProfile promise, and what is checked
+# (docs/FHIR.md, "Not yet"): the US Core 6.1.0 StructureDefinitions are not on a registry
+# this project installs from, so no test validates against them.
+PROFILES_NOTE = (
+    "Profiles: resources are mapped to US Core 6.1.0 "
+    "(https://hl7.org/fhir/us/core/STU6.1/) and name its profiles (canonical URLs without "
+    "a version) in meta.profile and supportedProfile. They are validated against base FHIR "
+    "R4 (4.0.1) for every type, and against the US Core 5.0.1 Patient and "
+    "MedicationRequest profiles; they are not validated against the US Core 6.1.0 "
+    "StructureDefinitions.")
+
+
 def capability_statement(base_url: str) -> dict[str, Any]:
     from openiop.fhir.engine import DEFAULT_COUNT, MAX_COUNT
     from openiop.fhir.history import SUPPORTED
@@ -76,7 +88,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json"],
         "instantiates": [f"{BULK}CapabilityStatement/bulk-data"],
-        "rest": [{"mode": "server", "resource": resources,
+        "rest": [{"mode": "server", "documentation": PROFILES_NOTE, "resource": resources,
                   "operation": [EXPORT_OPERATIONS["system"]],
                   "security": {
                       "cors": True,

@@ -16,7 +16,7 @@ from fhir.resources.R4B.encounter import Encounter
 
 from openiop.scheduling.models import Booking
 
-from .appointment import APPOINTMENT_TYPES
+from .appointment import APPOINTMENT_TYPES, kind_label
 from .common import ref, validated
 
 
@@ -30,8 +30,8 @@ def encounter(booking: Booking) -> dict[str, Any]:
         "status": "finished",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
                   "code": "AMB", "display": "ambulatory"},
-        "type": [{"text": APPOINTMENT_TYPES.get(session.kind, session.get_kind_display())}],
-        "serviceType": {"text": session.get_kind_display()},
+        "type": [{"text": APPOINTMENT_TYPES.get(session.kind, kind_label(session))}],
+        "serviceType": {"text": kind_label(session)},
         "subject": ref("Patient", booking.participant.code),
         "appointment": [ref("Appointment", booking.code)],
         "period": {"start": session.starts_at.astimezone(tz).isoformat(),

@@ -63,9 +63,11 @@ def patient(p: Participant) -> dict[str, Any]:
     if telecom:
         data["telecom"] = telecom
     if p.address1:
+        # A part not recorded is left out (a FHIR string is never empty).
+        parts = {"city": p.city, "state": p.state, "postalCode": p.zip_code}
         data["address"] = [{
             "use": "home", "line": [x for x in (p.address1, p.address2) if x],
-            "city": p.city, "state": p.state, "postalCode": p.zip_code, "country": "US",
+            **{k: v for k, v in parts.items() if v}, "country": "US",
         }]
     if p.emergency_contact_name:
         data["contact"] = [{

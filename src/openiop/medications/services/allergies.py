@@ -11,7 +11,7 @@ asked the pharmacy").
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,11 +21,15 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict
 
 from .. import interactions, rules
 from ..models import Allergy, AllergyStatement
 from .common import choice, same_org
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 # Classes an allergy may extend to (catalog flags), with labels for the form.
 ALLERGY_CLASSES = {
@@ -39,7 +43,7 @@ MISSING_STATEMENT = "allergy_status_unknown"
 
 
 def allergy_record(
-    *, actor: User, participant: Any, reaction: str, severity: str, noted_on: date,
+    *, actor: User, participant: Participant, reaction: str, severity: str, noted_on: date,
     substance: str = "", catalog_key: str = "", drug_class: str = "",
     kind: str = Allergy.Kind.ALLERGY, request: HttpRequest | None = None,
 ) -> Allergy:
@@ -70,7 +74,7 @@ def allergy_record(
             participant=participant, catalog_key=key, substance=(text or (entry.name if entry else ""))[:200],
             drug_class=drug_class, kind=kind, reaction=reaction.strip()[:300],
             severity=severity, noted_on=noted_on, recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="allergy", object_id=row.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ALLERGY, object_id=row.code,
                      participant=participant, request=request)
     return row
 
@@ -89,7 +93,7 @@ def allergy_set_status(
         if updated != 1:
             raise Conflict("Someone changed this allergy after you opened it. Nothing was "
                            "saved; reload and try again.", field="version")
-        audit_record(actor=actor, action="change", object_type="allergy",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ALLERGY,
                      object_id=allergy.code, participant=allergy.participant,
                      request=request, reason=status)
     allergy.refresh_from_db()
@@ -97,7 +101,7 @@ def allergy_set_status(
 
 
 def no_known_allergies_record(
-    *, actor: User, participant: Any, stated_on: date | None = None, note: str = "",
+    *, actor: User, participant: Participant, stated_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> AllergyStatement:
     """Record "no known drug allergies" as of a date. Refused while an allergy is active."""
@@ -112,7 +116,7 @@ def no_known_allergies_record(
     with transaction.atomic():
         row = AllergyStatement.objects.create(participant=participant, stated_on=day,
                                               note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="allergy_statement",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ALLERGY_STATEMENT,
                      object_id=row.pk, participant=participant, request=request,
                      reason="no known drug allergies")
     return row

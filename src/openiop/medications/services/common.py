@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,10 +18,14 @@ from openiop.access.decisions import require
 from openiop.access.policy import Kind
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import DomainError
 
 from .. import interactions, rules
 from ..models import InteractionAcknowledgement, MedicationOrder
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 MIN_REASON = 5
 
@@ -58,7 +62,7 @@ def choice(value: Any, choices: type[models.Choices], field: str, label: str) ->
     return value
 
 
-def same_org(actor: User, participant: Any, kind: Kind = Kind.MEDICATIONS) -> None:
+def same_org(actor: User, participant: Participant, kind: Kind = Kind.MEDICATIONS) -> None:
     """A write on this participant's medication records: the one access decision
     (another organization: not found; a Part 2 record: the care team only)."""
     require(actor, kind, participant, action="change")
@@ -70,7 +74,7 @@ def facts(order: MedicationOrder, label: str = "") -> interactions.MedFacts:
                                   contains_alcohol=order.contains_alcohol, label=label)
 
 
-def active_orders(participant: Any) -> list[MedicationOrder]:
+def active_orders(participant: Participant) -> list[MedicationOrder]:
     return list(MedicationOrder.objects.filter(participant=participant,
                                                status=MedicationOrder.Status.ACTIVE))
 
@@ -85,7 +89,7 @@ def effect_until(order: MedicationOrder, last_given: date | None) -> date | None
     return base + timedelta(days=entry.effect_days)
 
 
-def interaction_window(participant: Any, today: date | None = None
+def interaction_window(participant: Participant, today: date | None = None
                        ) -> list[tuple[MedicationOrder, str]]:
     """(order, label) for every active order and every stopped order still within its
     duration of effect (e.g. an extended-release naltrexone injection for 28 days)."""
@@ -123,6 +127,6 @@ def save_acks(order: MedicationOrder, warnings: list[interactions.Warning],
             order=order, rule_id=w.rule_id, title=w.title[:200], medications=w.involved[:500],
             reason=acks[w.rule_id].strip()[:500], acknowledged_by=actor,
         )
-        audit_record(actor=actor, action="change", object_type="interaction_ack",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.INTERACTION_ACK,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=f"acknowledged {w.rule_id}")

@@ -8,7 +8,7 @@ transaction together with its audit event. Nothing is written when a check fails
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +19,7 @@ from openiop.access.policy import Kind
 from openiop.accounts.models import Role, User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import InvalidTransition, NotPermitted
 
 from .. import dosing, rules
@@ -41,10 +42,13 @@ from ..models import (
 from .common import active_orders, choice, decimal_of, same_org
 from .orders import order_stop
 
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
+
 # --- problem list (how opioid use disorder is recorded) --------------------------------
 
 def use_disorder_record(
-    *, actor: User, participant: Any, substance: str, noted_on: date, note: str = "",
+    *, actor: User, participant: Participant, substance: str, noted_on: date, note: str = "",
     request: HttpRequest | None = None,
 ) -> UseDisorder:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -58,7 +62,7 @@ def use_disorder_record(
     with transaction.atomic():
         row = UseDisorder.objects.create(participant=participant, substance=substance,
                                          noted_on=noted_on, note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="use_disorder", object_id=row.pk,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.USE_DISORDER, object_id=row.pk,
                      participant=participant, request=request)
     return row
 
@@ -85,7 +89,7 @@ def use_disorder_resolve(
             resolved_on=resolved_on)
         if updated != 1:
             raise InvalidTransition("This entry is already resolved.", field="resolved_on")
-        audit_record(actor=actor, action="change", object_type="use_disorder",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.USE_DISORDER,
                      object_id=row.pk, participant=row.participant, request=request,
                      reason="resolved")
     row.resolved_on = resolved_on
@@ -98,7 +102,7 @@ RECONCILE_DECISIONS = ("continue", "stop")
 
 
 def reconciliation_record(
-    *, actor: User, participant: Any, point: str, decisions: dict[str, str], note: str = "",
+    *, actor: User, participant: Participant, point: str, decisions: dict[str, str], note: str = "",
     request: HttpRequest | None = None,
 ) -> Reconciliation:
     """Review every active medication at a transition: continue or stop each.
@@ -130,21 +134,21 @@ def reconciliation_record(
                            reason=MedicationChange.Reason.NO_LONGER_TAKING,
                            note=f"Stopped at {rec.get_point_display().lower()} reconciliation",
                            request=request)
-        audit_record(actor=actor, action="create", object_type="med_reconciliation",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MED_RECONCILIATION,
                      object_id=rec.code, participant=participant, request=request, reason=point)
     return rec
 
 
 # --- monitoring ------------------------------------------------------------------------
 
-def _order_of(participant: Any, order: MedicationOrder | None) -> MedicationOrder | None:
+def _order_of(participant: Participant, order: MedicationOrder | None) -> MedicationOrder | None:
     if order is not None and order.participant_id != participant.pk:
         raise ValidationError({"order": "That medication is not on this participant's list."})
     return order
 
 
 def adherence_record(
-    *, actor: User, participant: Any, doses_missed: int, checked_on: date | None = None,
+    *, actor: User, participant: Participant, doses_missed: int, checked_on: date | None = None,
     order: MedicationOrder | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> AdherenceCheck:
     """Record an adherence check-in by staff, or by the participant about themself."""
@@ -171,13 +175,13 @@ def adherence_record(
             reporter=(AdherenceCheck.Reporter.PARTICIPANT if by_participant
                       else AdherenceCheck.Reporter.STAFF),
             note=note[:500], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="adherence_check",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ADHERENCE_CHECK,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
 
 def side_effect_record(
-    *, actor: User, participant: Any, effect: str, severity: str, onset_on: date,
+    *, actor: User, participant: Participant, effect: str, severity: str, onset_on: date,
     order: MedicationOrder | None = None, action: str = "", request: HttpRequest | None = None,
 ) -> SideEffectReport:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -192,23 +196,23 @@ def side_effect_record(
         row = SideEffectReport.objects.create(
             participant=participant, order=order, effect=effect.strip()[:200], severity=severity,
             onset_on=onset_on, action=action[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="side_effect", object_id=row.pk,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SIDE_EFFECT, object_id=row.pk,
                      participant=participant, request=request)
     return row
 
 
-def _keys_on(participant: Any, day: date) -> list[str]:
+def _keys_on(participant: Participant, day: date) -> list[str]:
     return list(MedicationOrder.objects.filter(participant=participant, start_date__lte=day)
                 .exclude(stop_date__lt=day).values_list("catalog_key", flat=True))
 
 
-def expected_on(participant: Any, day: date) -> set[str]:
+def expected_on(participant: Participant, day: date) -> set[str]:
     """Screen substances expected from the medications active on `day`."""
     return rules.expected_substances(_keys_on(participant, day))
 
 
 def screen_record(
-    *, actor: User, participant: Any, collected_on: date, results: dict[str, bool],
+    *, actor: User, participant: Participant, collected_on: date, results: dict[str, bool],
     specimen: str = DrugScreen.Specimen.URINE, note: str = "",
     request: HttpRequest | None = None,
 ) -> DrugScreen:
@@ -240,13 +244,13 @@ def screen_record(
         for r in rows:
             r.screen = screen
         DrugScreenResult.objects.bulk_create(rows)
-        audit_record(actor=actor, action="create", object_type="drug_screen",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.DRUG_SCREEN,
                      object_id=screen.code, participant=participant, request=request)
     return screen
 
 
 def review_record(
-    *, actor: User, participant: Any, reviewed_on: date | None = None, note: str = "",
+    *, actor: User, participant: Participant, reviewed_on: date | None = None, note: str = "",
     request: HttpRequest | None = None,
 ) -> MedicationReview:
     require_perm(actor, Perm.MEDICATION_PRESCRIBE)
@@ -257,13 +261,13 @@ def review_record(
     with transaction.atomic():
         row = MedicationReview.objects.create(participant=participant, reviewed_on=day,
                                               reviewer=actor, note=note[:500])
-        audit_record(actor=actor, action="create", object_type="medication_review",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEDICATION_REVIEW,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
 
 def naloxone_record(
-    *, actor: User, participant: Any, on_hand: bool, kit_dispensed: bool = False,
+    *, actor: User, participant: Participant, on_hand: bool, kit_dispensed: bool = False,
     checked_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> NaloxoneCheck:
     require_perm(actor, Perm.CLINICAL_WRITE)
@@ -275,13 +279,13 @@ def naloxone_record(
         row = NaloxoneCheck.objects.create(
             participant=participant, checked_on=day, on_hand=bool(on_hand or kit_dispensed),
             kit_dispensed=kit_dispensed, note=note[:300], recorded_by=actor)
-        audit_record(actor=actor, action="create", object_type="naloxone_check",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.NALOXONE_CHECK,
                      object_id=row.pk, participant=participant, request=request)
     return row
 
 
 def administration_record(
-    *, actor: User, participant: Any, order: MedicationOrder | None, administered_at: datetime,
+    *, actor: User, participant: Participant, order: MedicationOrder | None, administered_at: datetime,
     dose: Any, unit: str, site: str = "", lot: str = "", route: str | None = None,
     expires_on: date | None = None, note: str = "", request: HttpRequest | None = None,
 ) -> Administration:
@@ -325,6 +329,6 @@ def administration_record(
             order=order, administered_at=administered_at, dose=amount, unit=unit,
             route=given_route, site=site[:100], lot=lot[:60], expires_on=expires_on,
             note=note[:300], administered_by=actor)
-        audit_record(actor=actor, action="create", object_type="med_administration",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MED_ADMINISTRATION,
                      object_id=row.code, participant=participant, request=request)
     return row

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +25,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, has_perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 from openiop.participants.selectors import current_episode
 
@@ -42,6 +43,9 @@ from .common import (
     same_org,
     save_acks,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 # --- checks ----------------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ def _methadone_entry(entry: rules.CatalogEntry | None, coding: str, indication: 
     return rules.catalog()["methadone" if oud else "methadone_pain"]
 
 
-def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication: str,
+def check_otp(*, participant: Participant, entry: rules.CatalogEntry | None, indication: str,
               source: str) -> None:
     if source != MedicationOrder.Source.CLINIC or not controlled.is_methadone_for_oud(
             entry, indication):
@@ -96,13 +100,13 @@ def check_otp(*, participant: Any, entry: rules.CatalogEntry | None, indication:
         raise ValidationError({"catalog_key": controlled.OTP_REFUSAL})
 
 
-def _state(participant: Any) -> str:
+def _state(participant: Participant) -> str:
     """The state whose prescription rules apply: the site of the current episode's program."""
     episode = current_episode(participant)
     return episode.program.site.state if episode is not None else ""
 
 
-def check_refills(*, participant: Any, entry: rules.CatalogEntry | None, refills: int) -> None:
+def check_refills(*, participant: Participant, entry: rules.CatalogEntry | None, refills: int) -> None:
     problem = controlled.refill_problem(entry=entry, refills=refills, state=_state(participant))
     if problem:
         raise ValidationError({"refills": problem})
@@ -136,7 +140,7 @@ def check_dose(*, actor: User, entry: rules.CatalogEntry | None, dose: Decimal, 
     return reason[:500]
 
 
-def _warnings_for(*, participant: Any, candidate: interactions.MedFacts, entry_key: str,
+def _warnings_for(*, participant: Participant, candidate: interactions.MedFacts, entry_key: str,
                   name: str, exclude_pk: int | None, source: str, done: set[str]
                   ) -> list[interactions.Warning]:
     others = [facts(o, label) for o, label in interaction_window(participant)
@@ -150,7 +154,7 @@ def _warnings_for(*, participant: Any, candidate: interactions.MedFacts, entry_k
     return [w for w in warnings if w.rule_id not in done]
 
 
-def _previous_dose(participant: Any, entry: rules.CatalogEntry | None, name: str
+def _previous_dose(participant: Participant, entry: rules.CatalogEntry | None, name: str
                    ) -> tuple[Decimal, str] | None:
     rows = MedicationOrder.objects.filter(participant=participant)
     rows = rows.filter(catalog_key=entry.key) if entry else rows.filter(name__iexact=name)
@@ -161,7 +165,7 @@ def _previous_dose(participant: Any, entry: rules.CatalogEntry | None, name: str
 # --- create ----------------------------------------------------------------------------
 
 def order_create(
-    *, actor: User, participant: Any, data: dict[str, Any],
+    *, actor: User, participant: Participant, data: dict[str, Any],
     acknowledgements: dict[str, str] | None = None, request: HttpRequest | None = None,
 ) -> MedicationOrder:
     """Add a medication: a clinic order (prescribers only) or an outside prescription.
@@ -195,7 +199,7 @@ def order_create(
             frequency=order.frequency, changed_by=actor, note=(data.get("note") or "")[:500],
             override_reason=override,
         )
-        audit_record(actor=actor, action="create", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=participant, request=request,
                      reason=f"coding: {order.coding}" + ("; daily maximum overridden"
                                                           if override else ""))
@@ -203,7 +207,7 @@ def order_create(
     return order
 
 
-def _prescriber(participant: Any, data: dict[str, Any], source: str) -> tuple[Any, str]:
+def _prescriber(participant: Participant, data: dict[str, Any], source: str) -> tuple[Any, str]:
     prescriber = data.get("prescriber")
     outside = (data.get("outside_prescriber") or "").strip()
     if source == MedicationOrder.Source.CLINIC:
@@ -231,7 +235,7 @@ def _int_or_none(value: Any, field: str, low: int, high: int) -> int | None:
     return number
 
 
-def _build_order(*, participant: Any, data: dict[str, Any], source: str, actor: User
+def _build_order(*, participant: Participant, data: dict[str, Any], source: str, actor: User
                  ) -> tuple[MedicationOrder, str]:
     indication = (data.get("indication") or "").strip()
     entry, coding, name = resolve_coding(catalog_key=data.get("catalog_key") or "",
@@ -352,7 +356,7 @@ def order_adjust(
             effective_date=when, dose=new_dose, unit=new_unit, frequency=new_freq,
             previous_dose=order.dose, changed_by=actor, override_reason=override,
         )
-        audit_record(actor=actor, action="change", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=reason + ("; daily maximum overridden" if override else ""))
         save_acks(order, warnings, acknowledgements or {}, actor, request)
@@ -383,7 +387,7 @@ def order_stop(
             effective_date=when, dose=order.dose, unit=order.unit, frequency=order.frequency,
             previous_dose=order.dose, changed_by=actor,
         )
-        audit_record(actor=actor, action="change", object_type="medication_order",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.MEDICATION_ORDER,
                      object_id=order.code, participant=order.participant, request=request,
                      reason=f"stopped: {reason}")
     order.refresh_from_db()

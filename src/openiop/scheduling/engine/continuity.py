@@ -204,6 +204,11 @@ def therapist_changes(
             if not parts:
                 parts.append(f"no room was free at the times {name} is free")
             reason = "; ".join(parts)
+        if need.usual_role:
+            # The care team named this clinician for the appointment (e.g. the family
+            # therapist): say so first, then why they cannot take it.
+            who = f"{need.usual_role} {c.name}" if c else f"the named {need.usual_role}"
+            reason = f"{who} cannot take it this week: {reason}"
         out.append(TherapistChange(a.need, p.id, need.kind, usual, a.clinician,
-                                   reason[0].upper() + reason[1:] + "."))
+                                   reason[0].upper() + reason[1:] + ".", need.usual_role))
     return tuple(out)

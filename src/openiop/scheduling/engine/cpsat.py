@@ -36,7 +36,7 @@ from ortools.sat.python import cp_model
 from .cadence import settle, unmet
 from .continuity import keep_usual
 from .greedy import changed_needs, greedy_choice
-from .model import MINUTES_PER_DAY, Instance, Plan
+from .model import MINUTES_PER_DAY, Instance, Plan, PlanStatus
 from .options import (
     W_BALANCE,
     W_BELOW_MIN,
@@ -52,6 +52,7 @@ from .options import (
     build_options,
     chosen_track,
     score_selection,
+    widen,
 )
 from .plan import make_plan
 from .resources import add_appointment_resources, group_capacity
@@ -150,8 +151,9 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     seats = seats_and_tracks(instance, options, seed=settings.seed, workers=settings.workers,
                              seconds=min(limit * 0.1, max(0.5, limit * 0.4 - (time.perf_counter() - started))))
     if seats is not None:
-        staged = greedy_choice(instance, options, groups=seats)
-        if _strictly_better(instance, options, staged, greedy):
+        staged = _seats_first(instance, options, seats, greedy,
+                              deadline=started + limit * 0.4)
+        if staged is not None:
             greedy = staged
     # Proving which cadence rules cannot be met gets its share while the clock allows it
     # (building that model costs time too); otherwise greedy's misses are reported unproven.
@@ -166,7 +168,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     gaps = settlement.gaps
     start = keep_usual(instance, options, _start_from(options, greedy, settlement.start))
     plan_started = time.perf_counter()
-    fallback = make_plan(instance, options, start, None, bound=0, status="GREEDY_FALLBACK",
+    fallback = make_plan(instance, options, start, None, bound=0, status=PlanStatus.GREEDY_FALLBACK,
                          seconds=0.0, method=("greedy" if start == plain_greedy else
                                               "seats-first" if start == greedy else "cadence-first"),
                          gaps=gaps)
@@ -246,13 +248,45 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     bound = max(int(solver.best_objective_bound + 0.999), relaxation_bound)
     del m, solver
     plan = make_plan(instance, options, chosen, tracks, bound=bound,
-                     status="OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+                     status=(PlanStatus.OPTIMAL if status == cp_model.OPTIMAL
+                             else PlanStatus.FEASIBLE),
                      seconds=0.0, method="cp-sat", gaps=gaps)
     plan.solve_seconds = time.perf_counter() - started
     plan.baseline = baseline
     if not_worse(instance, plan, fallback):
         return plan
     return give_fallback(bound)
+
+
+def _seats_first(
+    instance: Instance, options: Options, seats: set[int], greedy: set[int], *,
+    deadline: float,
+) -> set[int] | None:
+    """Greedy's appointments booked around the seats decided beforehand, the better of two
+    orders (greedy's own, or people the seats bring to the minimum first), when it
+    is strictly better than `greedy` and leaves no more due appointments unbooked (cadence
+    comes first: a start that books fewer would leave them to the time left). Appointments
+    booked around other seats than greedy's may need times past their shortlists' cut
+    (greedy's own misses got their whole lists already): those get every candidate
+    (options.widen, in place) and the appointments are booked again, a few rounds at
+    most. Nothing new is started past `deadline`."""
+    misses = len(unmet(options, greedy))
+    best: tuple[tuple[int, int], set[int]] | None = None
+    for seated_first in (False, True):
+        if best is not None and time.perf_counter() > deadline:
+            break
+        staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first)
+        for _round in range(3):
+            missed = frozenset(unmet(options, staged)) - frozenset(unmet(options, greedy))
+            if (not missed or time.perf_counter() > deadline
+                    or not widen(instance, options, missed)):
+                break
+            staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first)
+        rank = (len(unmet(options, staged)), score_selection(instance, options, staged)[0])
+        if (rank[0] <= misses and _strictly_better(instance, options, staged, greedy)
+                and (best is None or rank < best[0])):
+            best = (rank, staged)
+    return best[1] if best is not None else None
 
 
 def _strictly_better(instance: Instance, options: Options, a: set[int], b: set[int]) -> bool:

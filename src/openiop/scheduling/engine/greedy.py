@@ -8,17 +8,22 @@ first free candidate in the same ranked order the CP-SAT model sees.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 
 from .continuity import keep_usual
-from .model import Instance, Plan
-from .options import Options, build_options
+from .model import Instance, Plan, PlanStatus
+from .options import AppointmentOption, Options, build_options
 from .plan import make_plan
 from .resources import Ledger
 
 
-def greedy_choice(instance: Instance, options: Options, groups: set[int] | None = None) -> set[int]:
+def greedy_choice(instance: Instance, options: Options, groups: set[int] | None = None, *,
+                  seated_first: bool = False) -> set[int]:
     """Greedy's selection. With `groups` (group option keys decided beforehand, e.g. by
-    tracks.seats_and_tracks) those seats are booked instead of the enrolled track's."""
+    tracks.seats_and_tracks) those seats are booked instead of the enrolled track's, a
+    due appointment left unbooked then gets one other appointment moved for it
+    (`_book_the_unbooked`), and with `seated_first` the people those seats bring to the
+    minimum book their appointments before the others."""
     ledger = Ledger(instance, options)
     chosen: set[int] = set()
     conflicts: dict[int, set[int]] = {}
@@ -32,7 +37,23 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
     def n_options(pid: str) -> int:
         return len(options.groups[pid]) + sum(len(v) for v in options.appointments[pid].values())
 
-    order = sorted(instance.participants, key=lambda p: (n_options(p.id), p.id))
+    def short_with_seats(pid: str, minimum: int) -> bool:
+        """Below the minimum with the seats decided beforehand, even with every due
+        appointment booked."""
+        assert groups is not None
+        minutes = options.fixed_minutes[pid] + sum(
+            o.counted for o in options.groups[pid] if o.key in groups) + sum(
+            max((o.counted for o in lst), default=0) for lst in options.appointments[pid].values())
+        return minutes < minimum
+
+    if groups is None or not seated_first:
+        order = sorted(instance.participants, key=lambda p: (n_options(p.id), p.id))
+    else:
+        # Those the seats bring to the minimum book their appointments first: their free
+        # time is what the seats leave, and an appointment they cannot book costs them the
+        # minimum; the others, with fewer seats, have more free times to take.
+        order = sorted(instance.participants, key=lambda p: (
+            short_with_seats(p.id, p.minimum_minutes), n_options(p.id), p.id))
     for p in order:
         primary = p.tracks[0] if p.tracks else None
         for o in options.groups[p.id]:
@@ -67,9 +88,101 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                     ledger.taken[group_keys[k].session.id] -= 1
                 ledger.take_appointment(appt)
                 chosen.add(appt.key)
+    if groups is not None:
+        for _round in range(3):
+            if not _book_the_unbooked(options, ledger, chosen, conflicts):
+                break
     # Continuity is a rule: a stand-in booked early (before a later participant's own
     # appointments took their times) goes back to the usual clinician where that is free.
     return keep_usual(instance, options, chosen)
+
+
+# Times tried per unbooked appointment (each tries to move one other appointment): keeps
+# the pass linear in the week (measured on the generated school week of 300).
+MAX_MOVE_ATTEMPTS = 48
+
+
+def _book_the_unbooked(
+    options: Options, ledger: Ledger, chosen: set[int], conflicts: dict[int, set[int]],
+) -> bool:
+    """Book due appointments left unbooked, each at a time where at most one other
+    appointment holds its clinician, moving that one to another of its own free times (an
+    ejection chain of length one), and giving up the person's own unpinned seats in the
+    way only when no time needs none (cadence comes first, as in the main pass). Booking
+    around seats decided beforehand fills clinicians' times in another order than plain
+    greedy; this is what it takes to book as many due appointments as greedy does.
+    Returns whether any was booked."""
+    seat_of = {o.key: o for lst in options.groups.values() for o in lst}
+    booked: dict[str, list[AppointmentOption]] = defaultdict(list)
+    unbooked: list[list[AppointmentOption]] = []
+    for pid in sorted(options.appointments):
+        for nid in sorted(options.appointments[pid]):
+            lst = options.appointments[pid][nid]
+            held = [o for o in lst if o.key in chosen]
+            if held:
+                booked[held[0].clinician].append(held[0])
+            elif lst:
+                unbooked.append(lst)
+
+    def free(key: int) -> bool:
+        return not (conflicts.get(key, set()) & chosen)
+
+    def attempt(c: AppointmentOption, seats: set[int]) -> bool:
+        blockers = [b for b in booked[c.clinician] if b.start < c.end and c.start < b.end]
+        if len(blockers) > 1:
+            return False
+        moved = blockers[0] if blockers else None
+        if moved is not None:
+            ledger.release_appointment(moved)
+            chosen.discard(moved.key)
+        if ledger.appointment_ok(c):
+            ledger.take_appointment(c)
+            chosen.add(c.key)
+            for k in seats:
+                chosen.discard(k)
+                ledger.taken[seat_of[k].session.id] -= 1
+            if moved is None:
+                booked[c.clinician].append(c)
+                return True
+            for c2 in options.appointments[moved.participant][moved.need.id]:
+                if c2.key != moved.key and free(c2.key) and ledger.appointment_ok(c2):
+                    ledger.take_appointment(c2)
+                    chosen.add(c2.key)
+                    booked[c.clinician].remove(moved)
+                    booked[c.clinician].append(c)
+                    booked[c2.clinician].append(c2)
+                    return True
+            for k in seats:
+                chosen.add(k)
+                ledger.taken[seat_of[k].session.id] += 1
+            ledger.release_appointment(c)
+            chosen.discard(c.key)
+        if moved is not None:
+            ledger.take_appointment(moved)
+            chosen.add(moved.key)
+        return False
+
+    progress = False
+    for lst in unbooked:
+        for give_up_seats in (False, True):
+            done = False
+            tried = 0
+            for c in lst:
+                in_way = conflicts.get(c.key, set()) & chosen
+                if in_way and not give_up_seats:
+                    continue
+                if any(k not in seat_of or seat_of[k].pinned for k in in_way):
+                    continue
+                if attempt(c, in_way):
+                    done = True
+                    break
+                tried += 1
+                if tried >= MAX_MOVE_ATTEMPTS:
+                    break
+            if done:
+                progress = True
+                break
+    return progress
 
 
 def changed_needs(options: Options, chosen: set[int]) -> frozenset[str]:
@@ -83,6 +196,6 @@ def solve_greedy(instance: Instance) -> Plan:
     started = time.perf_counter()
     options = build_options(instance)
     chosen = greedy_choice(instance, options)
-    return make_plan(instance, options, chosen, None, bound=0, status="GREEDY",
+    return make_plan(instance, options, chosen, None, bound=0, status=PlanStatus.GREEDY,
                      seconds=time.perf_counter() - started, method="greedy",
                      missing_reason="the greedy baseline found no free time left for it")

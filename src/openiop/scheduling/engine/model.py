@@ -9,9 +9,19 @@ crossing midnight is simply an interval that spans two days.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 MINUTES_PER_DAY = 24 * 60
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class PlanStatus(StrEnum):
+    """How a plan was found (stored as its value in a proposal's metrics)."""
+
+    OPTIMAL = "OPTIMAL"  # CP-SAT proved it the best
+    FEASIBLE = "FEASIBLE"  # CP-SAT's best within its time, not proven
+    GREEDY = "GREEDY"  # the greedy baseline, asked for
+    GREEDY_FALLBACK = "GREEDY_FALLBACK"  # CP-SAT found nothing in time: the greedy plan
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,9 @@ class Need:
     # Where it is booked now (clinician, start), when an earlier plan or a person booked it
     # and did not pin it: re-planning keeps it there unless something better requires a move.
     current: tuple[str, int] | None = None
+    # How the care team names the usual clinician, when it does (e.g. "family therapist"):
+    # a change is then explained as that person of the care team not being able to take it.
+    usual_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,7 @@ class TherapistChange:
     usual: str  # clinician id of the primary therapist / family therapist / prescriber
     assigned: str  # clinician id who takes it this week
     reason: str
+    usual_role: str = ""  # how the care team names the usual clinician (Need.usual_role)
 
 
 @dataclass(frozen=True)
@@ -201,7 +215,7 @@ class Plan:
     unmet_needs: tuple[str, ...]
     objective: int
     bound: int
-    status: str  # OPTIMAL | FEASIBLE | GREEDY | INFEASIBLE
+    status: PlanStatus
     solve_seconds: float
     explanations: tuple[Explanation, ...] = ()
     method: str = "cp-sat"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .model import (
     MINUTES_PER_DAY,
@@ -133,12 +133,15 @@ def _day(minute: int) -> int:
 
 
 def build_options(instance: Instance, uncapped: frozenset[str] = frozenset(),
-                  usual_uncapped: frozenset[str] = frozenset()) -> Options:
+                  usual_uncapped: frozenset[str] = frozenset(),
+                  only: frozenset[str] | None = None) -> Options:
     """Every choice of the week. Needs named in `uncapped` get every candidate (each
     eligible clinician at every free start) instead of the ranked shortlist, so that a
     need the shortlist cannot place is proved unplaceable, not merely unlucky. Needs named
     in `usual_uncapped` keep the shortlist of others but get every free start of their
-    usual clinician: a change of clinician is then never due to the shortlist's cut."""
+    usual clinician: a change of clinician is then never due to the shortlist's cut.
+    With `only` (participant ids), only those participants' options are built (what the
+    others' fixed appointments take from clinicians still counts)."""
     groups_by_track: dict[str, list[GroupSession]] = defaultdict(list)
     for g in instance.groups:
         groups_by_track[g.track].append(g)
@@ -194,6 +197,8 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset(),
         return out
 
     for p_index, p in enumerate(instance.participants):
+        if only is not None and p.id not in only:
+            continue
         busy = p.busy
         fixed = [(fa.start, fa.end, fa.site) for fa in p.fixed]
         fixed_minutes[p.id] = sum(fa.counted_minutes for fa in p.fixed)
@@ -327,6 +332,48 @@ def build_options(instance: Instance, uncapped: frozenset[str] = frozenset(),
 
     return Options(groups, appts, conflicts, fixed_minutes, fixed_days, dict(clinician_fixed),
                    attendable, no_candidate, frozenset(truncated), usual_reserve, key)
+
+
+def widen(instance: Instance, options: Options, need_ids: frozenset[str]) -> int:
+    """Give the named needs every candidate, as `build_options(uncapped=need_ids)` would,
+    in place: candidates their lists lack are appended with new keys (the keys already
+    chosen by any selection stay valid) and with their conflicts with the participant's
+    other options. Returns how many were added."""
+    if not need_ids:
+        return 0
+    people = frozenset(pid for pid, needs in options.appointments.items()
+                       if any(nid in need_ids for nid in needs))
+    full = build_options(instance, uncapped=need_ids, only=people)
+    added = 0
+    for pid, needs in full.appointments.items():
+        for nid, wide in needs.items():
+            if nid not in need_ids:
+                continue
+            lst = options.appointments[pid][nid]
+            have = {(o.clinician, o.start) for o in lst}
+            mine: list[GroupOption | AppointmentOption] = [
+                *options.groups[pid],
+                *(x for other, xs in options.appointments[pid].items() if other != nid
+                  for x in xs)]
+            for c in wide:
+                if (c.clinician, c.start) in have:
+                    continue
+                new = replace(c, key=options.next_key)
+                options.next_key += 1
+                lst.append(new)
+                have.add((c.clinician, c.start))
+                for x in mine:
+                    gap = instance.travel(new.site, x.site)
+                    if x.start < new.end + gap and new.start < x.end + gap:
+                        options.conflicts.append((x.key, new.key))
+                added += 1
+            # The usual clinician's starts now listed leave the reserve (keep_usual).
+            listed = {o.start for o in lst if o.preferred}
+            if nid in options.usual_reserve:
+                options.usual_reserve[nid] = [t for t in options.usual_reserve[nid]
+                                              if t not in listed]
+    options.truncated = options.truncated | (full.truncated & need_ids)
+    return added
 
 
 def _rotated(eligible: list[Clinician], usual: int | None, shift: int) -> Iterator[Clinician]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .continuity import therapist_changes
 from .explain import explain
-from .model import CadenceGap, Instance, Plan
+from .model import CadenceGap, Instance, Plan, PlanStatus
 from .options import Options, chosen_track, score_selection
 from .resources import assign_rooms
 
@@ -16,7 +16,7 @@ def make_plan(
     tracks: dict[str, str] | None,
     *,
     bound: int,
-    status: str,
+    status: PlanStatus,
     seconds: float,
     method: str,
     gaps: tuple[CadenceGap, ...] = (),

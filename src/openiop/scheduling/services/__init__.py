@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +19,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
@@ -53,6 +54,9 @@ from .setup import (
     template_save,
     template_set_active,
 )
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 DEFAULT_LATE_MINUTES = 15
 
@@ -100,7 +104,7 @@ def sessions_generate(*, actor: User, program: Program, start: date, end: date,
         day += timedelta(days=1)
     with transaction.atomic():
         Session.objects.bulk_create(new, batch_size=1000)
-        audit_record(actor=actor, action="create", object_type="sessions", object_id=program.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SESSIONS, object_id=program.code,
                      organization=program.organization, request=request,
                      reason=f"{len(new)} sessions {start}..{end}")
     return len(new)
@@ -143,7 +147,7 @@ def session_cancel(*, actor: User, session: Session, reason: str,
             n.alternatives.set(alternatives)
             notices.append(n)
         session.bookings.filter(status=Booking.Status.BOOKED).update(status=Booking.Status.CANCELLED)
-        audit_record(actor=actor, action="change", object_type="session", object_id=session.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SESSION, object_id=session.code,
                      organization=session.program.organization, request=request,
                      reason=f"cancelled; {len(booked)} notified")
     return notices
@@ -199,7 +203,7 @@ def attendance_record(*, actor: User, booking: Booking, status: str, minutes: in
         if existing is None:
             att = Attendance.objects.create(booking=booking, status=status, minutes_attended=minutes,
                                             recorded_by=actor, note=note[:200])
-            audit_record(actor=actor, action="create", object_type="attendance", object_id=att.pk,
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ATTENDANCE, object_id=att.pk,
                          participant=booking.participant, request=request)
             return att
         if version is not None and existing.version != version:
@@ -214,7 +218,7 @@ def attendance_record(*, actor: User, booking: Booking, status: str, minutes: in
             version=existing.version + 1, recorded_at=timezone.now())
         if not updated:
             raise Conflict("Someone else changed this attendance; reload and try again.")
-        audit_record(actor=actor, action="change", object_type="attendance", object_id=existing.pk,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ATTENDANCE, object_id=existing.pk,
                      participant=booking.participant, request=request,
                      reason=reason[:200] or "attendance corrected")
         existing.refresh_from_db()
@@ -255,7 +259,7 @@ def makeup_offer(*, actor: User, booking: Booking, session: Session,
         n = Notification.objects.create(
             participant=participant, kind=Notification.Kind.MAKEUP, session=session,
             message=f"Make-up: {session.get_kind_display()} on {local:%a %b %-d at %-I:%M %p}.")
-        audit_record(actor=actor, action="create", object_type="booking", object_id=b.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.BOOKING, object_id=b.code,
                      participant=participant, request=request, reason="make-up offered")
     return n
 
@@ -268,7 +272,7 @@ def booking_set_pinned(*, actor: User, booking: Booking, pinned: bool,
     with transaction.atomic():
         booking.pinned = pinned
         booking.save(update_fields=["pinned"])
-        audit_record(actor=actor, action="change", object_type="booking", object_id=booking.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.BOOKING, object_id=booking.code,
                      participant=booking.participant, request=request,
                      reason="pinned" if pinned else "unpinned")
     return booking
@@ -298,7 +302,7 @@ def membership_leave(*, actor: User, enrollment: Enrollment, end_date: date,
                                     session__starts_at__gte=cutoff, status=Booking.Status.BOOKED,
                                     attendance__isnull=True)
              .update(status=Booking.Status.CANCELLED))
-        audit_record(actor=actor, action="change", object_type="enrollment", object_id=enrollment.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ENROLLMENT, object_id=enrollment.code,
                      participant=participant, request=request, reason=f"left track; {n} future bookings cancelled")
     return n
 
@@ -330,7 +334,7 @@ def membership_join(*, actor: User, episode: EpisodeOfCare, track: Track, start_
                 b.status = Booking.Status.BOOKED
                 b.save(update_fields=["status"])
             made += 1
-        audit_record(actor=actor, action="create", object_type="enrollment", object_id=enr.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ENROLLMENT, object_id=enr.code,
                      participant=participant, request=request, reason=f"joined track; {made} bookings")
     return enr, made
 
@@ -374,7 +378,7 @@ def membership_move(*, actor: User, enrollment: Enrollment, track: Track | None,
 
 # --- calendars ----------------------------------------------------------------------------
 
-def feed_create(*, actor: User, participant: Any = None, user: Any = None,
+def feed_create(*, actor: User, participant: Participant | None = None, user: User | None = None,
                 request: HttpRequest | None = None) -> CalendarFeed:
     """A new secret calendar URL (the old ones stay until revoked)."""
     if participant is not None:
@@ -385,7 +389,7 @@ def feed_create(*, actor: User, participant: Any = None, user: Any = None,
     with transaction.atomic():
         feed = CalendarFeed.objects.create(token=secrets.token_urlsafe(32), participant=participant,
                                            user=user, created_by=actor)
-        audit_record(actor=actor, action="create", object_type="calendar_feed", object_id=feed.pk,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.CALENDAR_FEED, object_id=feed.pk,
                      participant=participant, organization=None if participant else
                      getattr(actor.staff_profile, "organization", None), request=request)
     return feed
@@ -402,7 +406,7 @@ def feed_revoke(*, actor: User, feed: CalendarFeed, request: HttpRequest | None 
     with transaction.atomic():
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="change", object_type="calendar_feed", object_id=feed.pk,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.CALENDAR_FEED, object_id=feed.pk,
                      participant=feed.participant, request=request, reason="revoked")
 
 

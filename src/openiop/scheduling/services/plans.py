@@ -20,6 +20,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.core.exceptions import Conflict, InvalidTransition
 
 from .. import engine
@@ -173,7 +174,7 @@ def plan_week(*, actor: User, organization: Any, week_start: date, seed: int = 2
                                status=PlanRun.Status.PROPOSED).update(status=PlanRun.Status.SUPERSEDED)
         run = PlanRun.objects.create(organization=organization, week_start=week_start, seed=seed,
                                      result=proposal.to_json(), created_by=actor)
-        audit_record(actor=actor, action="create", object_type="schedule_plan", object_id=run.code,
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SCHEDULE_PLAN, object_id=run.code,
                      organization=organization, request=request)
     return run
 
@@ -241,7 +242,7 @@ def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None)
         run.applied_by = actor
         run.applied_at = timezone.now()
         run.save(update_fields=["status", "applied_by", "applied_at"])
-        audit_record(actor=actor, action="change", object_type="schedule_plan", object_id=run.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SCHEDULE_PLAN, object_id=run.code,
                      organization=run.organization, request=request,
                      reason=", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return counts

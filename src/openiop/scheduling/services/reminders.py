@@ -2,8 +2,9 @@
 
 Who gets one: the participant, through their portal account; and for a family session, a
 family member whose family-access consent shares the family schedule (what the family
-portal shows them). They arrive as in-app notifications, and by e-mail and text message as
-each person's contact preferences say (notifications.services.deliver): a phone number on
+portal shows them: the same `openiop.access` decision, taken at the job's time). They
+arrive as in-app notifications, and by e-mail and text message as each person's contact
+preferences say (notifications.services.deliver): a phone number on
 the participant's record is not consent to automated texts (47 U.S.C. 227(b)(1)(A)), so
 people without an account get no reminder.
 
@@ -22,18 +23,18 @@ transaction, under a unique key, so a second run or a second worker sends nothin
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from openiop.access.decisions import family_members_allowed
 from openiop.accounts.models import User
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.notifications.services import notify
 from openiop.organizations.models import Organization
-from openiop.participants.models import Consent
 
 from ..models import Booking, Session, SessionReminder
 
@@ -56,22 +57,12 @@ def reminder_text(session: Session, zone: Any) -> str:
 
 
 def _family_recipients(bookings: list[Booking], now: datetime) -> dict[int, list[User]]:
-    """participant id -> family members' active accounts whose consent shares the family
-    schedule right now (one query)."""
+    """participant id -> the family members the access decision lets see the family
+    schedule at `now` (`access.decisions.family_members_allowed`, the family portal's own
+    decision: the consent in force and its scope, the family role, the policy table), for
+    the family sessions among `bookings`. One query for all of them."""
     pids = {b.participant_id for b in bookings if b.session.kind == "family"}
-    if not pids:
-        return {}
-    consents = Consent.objects.filter(
-        participant_id__in=pids, kind=Consent.Kind.FAMILY_ACCESS, revoked_at__isnull=True,
-        related_person__isnull=False, related_person__user__is_active=True,
-    ).select_related("related_person__user")
-    out: dict[int, list[User]] = defaultdict(list)
-    for consent in consents:
-        if consent.is_active_at(now) and FAMILY_SCHEDULE_SCOPE in (consent.scopes or []):
-            user = consent.related_person.user  # type: ignore[union-attr]  # filtered above
-            if user is not None and user not in out[consent.participant_id]:
-                out[consent.participant_id].append(user)
-    return out
+    return family_members_allowed(pids, FAMILY_SCHEDULE_SCOPE, now=now)
 
 
 def _due_bookings(org: Organization, now: datetime) -> list[Booking]:
@@ -125,13 +116,13 @@ def _send_once(booking: Booking, user: User, is_family: bool, org: Organization,
             return False
         if is_family:
             # Telling a family member of a session is a disclosure under their consent.
-            audit_record(actor=None, action="disclose", object_type="session_reminder",
+            audit_record(actor=None, action=Action.DISCLOSE, object_type=ObjectType.SESSION_REMINDER,
                          object_id=booking.code, participant=booking.participant,
                          organization=org, recipient=f"family member (user {user.pk})",
                          purpose="family-access consent: family schedule",
                          reason="day-before session reminder")
         else:
-            audit_record(actor=None, action="create", object_type="session_reminder",
+            audit_record(actor=None, action=Action.CREATE, object_type=ObjectType.SESSION_REMINDER,
                          object_id=booking.code, participant=booking.participant,
                          organization=org, reason=f"day-before reminder to user {user.pk}")
         notify(users=[user], text=reminder_text(booking.session, org.zone), now=now)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.accounts.permissions import Perm, require_perm
 from openiop.audit.services import audit_record
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.care.models import Program
 from openiop.core.exceptions import Conflict, InvalidTransition, NotPermitted
 
@@ -141,7 +142,7 @@ def template_save(*, actor: User, template: SessionTemplate | None, data: dict[s
     with transaction.atomic():
         if template is None:
             t.save()
-            action, reason = "create", "template created"
+            action, reason = Action.CREATE, "template created"
         else:
             assert version is not None  # refused above when a template is edited
             updated = SessionTemplate.objects.filter(pk=t.pk, version=version).update(
@@ -150,8 +151,8 @@ def template_save(*, actor: User, template: SessionTemplate | None, data: dict[s
                 raise Conflict("Someone else saved this template after you opened it. Nothing was "
                                "saved; your entries are kept below. Check them against the current "
                                "values and save again.", field="version")
-            action, reason = "change", "template edited"
-        audit_record(actor=actor, action=action, object_type="session_template", object_id=t.code,
+            action, reason = Action.CHANGE, "template edited"
+        audit_record(actor=actor, action=action, object_type=ObjectType.SESSION_TEMPLATE, object_id=t.code,
                      organization=program.organization, request=request, reason=reason)
     t.refresh_from_db()
     return t
@@ -174,7 +175,7 @@ def template_set_active(*, actor: User, template: SessionTemplate, active: bool,
     with transaction.atomic():
         SessionTemplate.objects.filter(pk=template.pk).update(is_active=active,
                                                              version=template.version + 1)
-        audit_record(actor=actor, action="change", object_type="session_template",
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SESSION_TEMPLATE,
                      object_id=template.code, organization=template.program.organization,
                      request=request, reason="template reactivated" if active else "template deactivated")
     template.refresh_from_db()
@@ -218,7 +219,7 @@ def closure_add(*, actor: User, organization: Any, day: date, site: Any, reason:
         with transaction.atomic():
             closure = SiteClosure.objects.create(organization=organization, site=site, date=day,
                                                  reason=reason)
-            audit_record(actor=actor, action="create", object_type="site_closure", object_id=closure.pk,
+            audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SITE_CLOSURE, object_id=closure.pk,
                          organization=organization, request=request, reason=f"closed {day} ({where})")
             cancelled = 0
             if cancel_sessions:
@@ -283,7 +284,7 @@ def closures_add_holidays(*, actor: User, organization: Any, year: int,
             existing.add((site.pk, day))
     with transaction.atomic():
         SiteClosure.objects.bulk_create(new)
-        audit_record(actor=actor, action="create", object_type="site_closure",
+        audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.SITE_CLOSURE,
                      object_id=organization.code, organization=organization, request=request,
                      reason=f"{len(new)} public holidays closed for {year}")
     return new
@@ -296,7 +297,7 @@ def closure_remove(*, actor: User, closure: SiteClosure, request: HttpRequest | 
     if closure.date < timezone.localdate():
         raise InvalidTransition("That closure is in the past; it stays on record.")
     with transaction.atomic():
-        audit_record(actor=actor, action="change", object_type="site_closure", object_id=closure.pk,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.SITE_CLOSURE, object_id=closure.pk,
                      organization=closure.organization, request=request,
                      reason=f"closure of {closure.date} removed")
         closure.delete()
@@ -305,7 +306,7 @@ def closure_remove(*, actor: User, closure: SiteClosure, request: HttpRequest | 
 MAX_WEEKLY_HOURS = 80
 
 
-def _staff_profile(actor: User, user: Any) -> Any:
+def _staff_profile(actor: User, user: User) -> Any:
     profile = getattr(user, "staff_profile", None)
     if profile is None:
         raise NotPermitted("That person is not staff of your organization.")
@@ -313,7 +314,7 @@ def _staff_profile(actor: User, user: Any) -> Any:
     return profile
 
 
-def staff_hours_add(*, actor: User, user: Any, weekday: int, start_time: Any, end_time: Any,
+def staff_hours_add(*, actor: User, user: User, weekday: int, start_time: Any, end_time: Any,
                     request: HttpRequest | None = None) -> StaffHours:
     """Add a weekly window when a staff member sees people. Their first window replaces
     the default (Monday to Friday 8:00-20:00) for the planner."""
@@ -329,7 +330,7 @@ def staff_hours_add(*, actor: User, user: Any, weekday: int, start_time: Any, en
         raise ValidationError({"start_time": f"Overlaps the {clash} window; remove or change that one first."})
     with transaction.atomic():
         window.save()
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=user.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.STAFF_HOURS, object_id=user.code,
                      organization=profile.organization, request=request, reason=f"window added {window}")
     return window
 
@@ -338,12 +339,12 @@ def staff_hours_remove(*, actor: User, window: StaffHours, request: HttpRequest 
     require_perm(actor, Perm.SCHEDULE_PLAN)
     profile = _staff_profile(actor, window.user)
     with transaction.atomic():
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=window.user.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.STAFF_HOURS, object_id=window.user.code,
                      organization=profile.organization, request=request, reason=f"window removed {window}")
         window.delete()
 
 
-def staff_max_hours_set(*, actor: User, user: Any, max_weekly_hours: int,
+def staff_max_hours_set(*, actor: User, user: User, max_weekly_hours: int,
                         request: HttpRequest | None = None) -> Any:
     """The most hours a week the planner may book for this staff member (1 to 80)."""
     require_perm(actor, Perm.SCHEDULE_PLAN)
@@ -356,7 +357,7 @@ def staff_max_hours_set(*, actor: User, user: Any, max_weekly_hours: int,
         old = profile.max_weekly_hours
         profile.max_weekly_hours = max_weekly_hours
         profile.save(update_fields=["max_weekly_hours"])
-        audit_record(actor=actor, action="change", object_type="staff_hours", object_id=user.code,
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.STAFF_HOURS, object_id=user.code,
                      organization=profile.organization, request=request,
                      reason=f"max weekly hours {old} -> {max_weekly_hours}")
     return profile
