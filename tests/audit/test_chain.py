@@ -223,3 +223,35 @@ def test_views_written_together_chain_exactly_as_one_by_one(world, django_assert
     assert len({e.chain for e in events}) == 2  # two organizations, two chains
     assert audit_verify() is None
     assert audit_views(actor=world.clinician, participants=[], object_type=ObjectType.PARTICIPANT) == []
+
+
+def test_records_of_any_kind_are_written_together_in_the_same_queries_for_10_and_150(world):
+    # A FHIR search writes the `disclose`, `denied` and `view` events of its page in one
+    # batch; 150 events (more than Django's 999-variable split on SQLite would put in one
+    # statement) cost what 10 do.
+    from django.test.utils import CaptureQueriesContext
+
+    from openiop.audit.services import audit_records
+    from tests import factories as f
+
+    people = [world.participant, *(f.participant(world.org) for _ in range(4))]
+
+    def entries(n):
+        return [{"actor": world.clinician, "action": (Action.DISCLOSE, Action.DENIED, Action.VIEW)[i % 3],
+                 "object_type": ObjectType.FHIR_OBSERVATION, "object_id": people[i % 5].code,
+                 "participant": people[i % 5], "recipient": "app #1: Test",
+                 "purpose": "treatment", "reason": f"event {i}"} for i in range(n)]
+
+    with CaptureQueriesContext(connection) as few:
+        small = audit_records(entries(10))
+    with CaptureQueriesContext(connection) as many:
+        large = audit_records(entries(150))
+    assert len(many) == len(few)
+    stored = list(AccessEvent.objects.filter(object_type="fhir.Observation").order_by("seq"))
+    assert [(e.seq, e.hash) for e in stored] == [(e.seq, e.hash) for e in small + large]
+    assert [e.reason for e in stored] == [f"event {i}" for i in range(10)] + [
+        f"event {i}" for i in range(150)]
+    assert {e.recipient for e in stored} == {"app #1: Test"}
+    assert audit_verify() is None
+    with pytest.raises(TypeError):  # a string, even a known action, is refused
+        audit_records([{"action": "view", "object_type": ObjectType.FHIR_OBSERVATION}])

@@ -238,3 +238,63 @@ def test_the_notices_are_the_2024_statements_word_for_word():
     assert dis.NOTICE_ABBREVIATED == (
         "42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
     assert set(dis.NOTICES.values()) == {dis.NOTICE_FULL, dis.NOTICE_ABBREVIATED}
+
+
+def test_a_batch_decides_each_participant_as_alone_in_a_fixed_few_queries(
+        world, app, django_assert_max_num_queries):
+    # A search page asks for all its participants at once (disclosures); each answer must be
+    # the one `disclosure` gives that participant alone, and the audit the same events.
+    from tests import factories as f
+
+    mh = f.program(world.org, world.site, name="MH IOP", focus="mh")
+    part2_consent(world.participant, app=app)  # world.program is co-occurring: Part 2
+    moud, plain = f.participant(world.org), f.participant(world.org)
+    unconsented = f.participant(world.org)
+    f.episode(moud, mh)
+    f.episode(plain, mh)
+    f.episode(unconsented, world.program)
+    offers = [
+        dis.Offer(world.participant, [dis.Record("Observation", "score")]),
+        dis.Offer(moud, [dis.Record("MedicationRequest", "moud", sud_record=True),
+                         dis.Record("Observation", "score")]),
+        dis.Offer(plain, [dis.Record("Observation", "score")]),
+        dis.Offer(unconsented, [dis.Record("Observation", "score")], count_only=2),
+        # decided by the caller (in SQL, protected_q): not asked again
+        dis.Offer(unconsented, [dis.Record("Coverage", "cov", part2=False)]),
+    ]
+    recipient = dis.Recipient.app(app)
+    alone = [dis.disclosure(world.clinician, o.participant, o.records, channel="test",
+                            recipient=recipient, purpose=TREATMENT, audit=False,
+                            object_type=ObjectType.FHIR_OBSERVATION, count_only=o.count_only)
+             for o in offers]
+    # Which are Part 2 participants, their consents, one batch of events.
+    with django_assert_max_num_queries(8):
+        batch = dis.disclosures(world.clinician, offers, channel="test", recipient=recipient,
+                                purpose=TREATMENT, object_type=ObjectType.FHIR_OBSERVATION)
+
+    def answer(d):
+        return (d.released, d.withheld_kinds, d.notice, d.consent, d.part2_released,
+                d.withheld)
+
+    assert [answer(d) for d in batch] == [answer(d) for d in alone]
+    assert [answer(d) for d in batch] == [
+        (["score"], (), dis.NOTICE_FULL, world.participant.consents.get(), True, 0),
+        (["score"], ("MedicationRequest",), "", None, False, 1),
+        (["score"], (), "", None, False, 0),
+        ([], ("Observation",), "", None, False, 3),
+        (["cov"], (), "", None, False, 0),
+    ]
+    assert [[(e.action, e.participant_id) for e in d.events] for d in batch] == [
+        [("disclose", world.participant.pk)],
+        [("disclose", moud.pk), ("denied", moud.pk)],
+        [("disclose", plain.pk)],
+        [("denied", unconsented.pk)],
+        [("disclose", unconsented.pk)],
+    ]
+    stored = AccessEvent.objects.filter(object_type=ObjectType.FHIR_OBSERVATION).order_by("seq")
+    assert [e.pk for e in stored] == [e.pk for d in batch for e in d.events]
+    assert "under 42 CFR Part 2 consent" in stored[0].reason
+    assert "3 record(s) withheld" in stored[4].reason
+    from openiop.audit.services import audit_verify
+
+    assert audit_verify() is None

@@ -1,6 +1,7 @@
-"""Every channel decides through participants.disclosure.disclosure: FHIR, Bulk $export,
-the JSON API, prints and PDFs, the utilization-review packet; each attaches the notice, and
-a refusal answers as "nothing to show"."""
+"""Every channel decides through participants.disclosure (`disclosure` for one participant
+is `disclosures` for a batch of one; FHIR searches and reads ask for a page at once): FHIR,
+Bulk $export, the JSON API, prints and PDFs, the utilization-review packet; each attaches
+the notice, and a refusal answers as "nothing to show"."""
 
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 def calls(monkeypatch):
     """The channels each call to the one decision was made for."""
     seen: list[str] = []
-    real = dis.disclosure
+    real = dis.disclosures
 
     def spy(*args, **kwargs):
         seen.append(kwargs["channel"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dis, "disclosure", spy)
+    monkeypatch.setattr(dis, "disclosures", spy)
     return seen
 
 

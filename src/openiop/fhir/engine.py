@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from openiop.access.decisions import scope
 from openiop.access.policy import FHIR_KINDS
-from openiop.audit.services import audit_views
-from openiop.audit.vocabulary import ObjectType
+from openiop.audit.services import audit_records
+from openiop.audit.vocabulary import Action, ObjectType
 from openiop.participants import disclosure as dis
 
 from . import part2
@@ -151,45 +151,53 @@ def fhir_object_type(spec: Spec) -> ObjectType:
 
 
 def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
-            channel: str = dis.Channel.FHIR) -> list[Any]:
-    """The rows that go, decided per participant by `participants.disclosure` (which also
-    writes the audit: `disclose`/`denied` for an app; here a `view` for the program's staff)."""
+            channel: str = dis.Channel.FHIR, pending: list[dict[str, Any]] | None = None,
+            ) -> list[Any]:
+    """The rows that go, decided for the whole page at once by `participants.disclosure`
+    (each row's Part 2 status is already known from the SQL, `fhir_part2`), with its audit:
+    `disclose`/`denied` for an app, a `view` per participant for the program's staff. The
+    events are written together, or added to `pending` for the caller to write with the
+    rest of the answer's."""
     if spec.participant is None:
         return rows
-    people: dict[int, tuple[Any, list[Any]]] = {}
+    offers: dict[int, dis.Offer] = {}
     for row in rows:
         person = participant_of(spec, row)
-        people.setdefault(person.pk, (person, []))[1].append(row)
+        offers.setdefault(person.pk, dis.Offer(person, [], person.code)).records.append(
+            dis.Record(spec.name, row, part2=row.fhir_part2))
     recipient, purpose = who
+    events: list[dict[str, Any]] = [] if pending is None else pending
+    decisions = dis.disclosures(
+        request.user, list(offers.values()), channel=channel, recipient=recipient,
+        purpose=purpose, request=request, object_type=fhir_object_type(spec), pending=events)
     kept: set[int] = set()
-    viewed: list[Any] = []
-    for person, own in people.values():
-        decision = dis.disclosure(
-            request.user, person, [dis.Record(spec.name, r, r.fhir_part2) for r in own],
-            channel=channel, recipient=recipient, purpose=purpose, request=request,
-            object_type=fhir_object_type(spec), object_id=person.code)
+    for decision in decisions:
         kept |= {id(r) for r in decision.released}
         if decision.consent_scope:  # 42 CFR 2.32(b), sent beside the notice (notice_headers)
             scopes = getattr(request, "_openiop_consent_scopes", [])
             if decision.consent_scope not in scopes:
                 scopes.append(decision.consent_scope)
             request._openiop_consent_scopes = scopes  # type: ignore[attr-defined]
-        if recipient.internal:
-            viewed.append(person)
-    # The program's own staff: one `view` event per participant shown, written together.
-    audit_views(actor=request.user, participants=viewed, object_type=fhir_object_type(spec),
-                request=request)
+    if recipient.internal:
+        # The program's own staff: one `view` event per participant shown.
+        events += [{"actor": request.user, "action": Action.VIEW, "participant": offer.participant,
+                    "object_type": fhir_object_type(spec), "object_id": offer.participant.code,
+                    "request": request} for offer in offers.values()]
+    if pending is None:
+        audit_records(events)
     return [r for r in rows if id(r) in kept]
 
 
 def denied(request: HttpRequest, spec: Spec, participant: Participant | None, withheld: int,
-           who: Party) -> None:
+           who: Party) -> dict[str, Any]:
+    """The `denied` event of records withheld from a search, to write with the page's."""
     recipient, purpose = who
-    dis.audit_refusal(actor=request.user, participant=participant,
-                      organization=request.user.staff_profile.organization,
-                      channel=dis.Channel.FHIR, recipient=recipient, purpose=purpose,
-                      withheld=withheld, request=request, object_type=fhir_object_type(spec),
-                      object_id=participant.code if participant is not None else "search")
+    return dis.refusal_entry(
+        actor=request.user, participant=participant,
+        organization=request.user.staff_profile.organization, channel=dis.Channel.FHIR,
+        recipient=recipient, purpose=purpose, withheld=withheld, request=request,
+        object_type=fhir_object_type(spec),
+        object_id=participant.code if participant is not None else "search")
 
 
 def read_row(request: HttpRequest, spec: Spec, code: str) -> Any:
@@ -262,16 +270,19 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     total = visible.count() if options["total"] != "none" else None
     rows = list(visible.order_by(*spec.order)[offset:offset + count + 1]) if count else []
     has_next = len(rows) > count
-    rows = release(request, spec, rows[:count], who)
+    events: list[dict[str, Any]] = []  # the answer's audit, written together below
+    rows = release(request, spec, rows[:count], who, pending=events)
     withheld = held.count() if held is not None else 0
     included = _included(request, spec, rows, options, who)
     included = [(ispec, row) for ispec in {s.name: s for s, _ in included}.values()
-                for row in release(request, ispec, [r for s, r in included if s is ispec], who)]
-    entries = [_entry(request, spec, row, "match") for row in rows]
-    entries += [_entry(request, ispec, row, "include") for ispec, row in included]
+                for row in release(request, ispec, [r for s, r in included if s is ispec], who,
+                                   pending=events)]
     if withheld:
         # Audited, never shown: the answer is the same as if they did not exist.
-        denied(request, spec, ctx.patient, withheld, who)
+        events.append(denied(request, spec, ctx.patient, withheld, who))
+    audit_records(events)
+    entries = [_entry(request, spec, row, "match") for row in rows]
+    entries += [_entry(request, ispec, row, "include") for ispec, row in included]
     kept = applied + [(k, v) for k in ("_include", "_revinclude") for v in options[k]]
     if options["total"]:
         kept.append(("_total", options["total"]))

@@ -313,6 +313,9 @@ class Record:
     kind: str
     obj: Any = None
     sud_record: bool = False
+    # Whether it is a Part 2 record, when the caller already decided it by the same rule
+    # (`protected_q`, in the SQL that fetched it); None: decided here.
+    part2: bool | None = None
 
 
 @dataclass
@@ -357,6 +360,18 @@ def _as_record(item: Any) -> Record:
     return Record(meta.model_name if meta is not None else type(item).__name__, item)
 
 
+@dataclass
+class Offer:
+    """One participant's records offered in a batch (`disclosures`): `object_id` for the
+    audit (the participant's code when empty), `count_only` further records already
+    withheld in SQL (searches), counted in the audit."""
+
+    participant: Participant
+    records: list[Any]
+    object_id: Any = ""
+    count_only: int = 0
+
+
 def disclosure(actor: User, participant: Participant, records: Iterable[Any], *, channel: str,
                recipient: Recipient, purpose: str, object_type: ObjectType,
                request: HttpRequest | None = None, object_id: Any = "", audit: bool = True,
@@ -367,15 +382,87 @@ def disclosure(actor: User, participant: Participant, records: Iterable[Any], *,
 
     `count_only`: further records already withheld in SQL (searches), counted in the audit.
     """
-    from openiop.audit.services import audit_record
+    return disclosures(actor, [Offer(participant, list(records), object_id, count_only)],
+                       channel=channel, recipient=recipient, purpose=purpose, request=request,
+                       object_type=object_type, audit=audit)[0]
 
-    items = [_as_record(r) for r in records]
-    in_part2_program = participant.organization.is_part2_program
-    whole = in_part2_program and is_part2_participant(participant) if items else False
-    part2_flags = [in_part2_program and (whole or r.sud_record) for r in items]
-    consent = None
-    if not recipient.internal and (any(part2_flags) or count_only):
-        consent = matching_consent(participant, recipient, purpose)
+
+def disclosures(actor: User, offers: list[Offer], *, channel: str, recipient: Recipient,
+                purpose: str, object_type: ObjectType, request: HttpRequest | None = None,
+                audit: bool = True, pending: list[dict[str, Any]] | None = None,
+                ) -> list[Decision]:
+    """`disclosure` for several participants at once (a page of search results), one
+    Decision per offer, in a fixed number of queries whatever their number: one for which
+    participants are Part 2 participants (none when every record says, `Record.part2`), one
+    for the consents (for an outside recipient, when any participant is of a Part 2
+    program) and one batch of audit events (`audit.services.audit_records`). With
+    `pending`, the events are added to it for the caller to write with others instead."""
+    from openiop.audit.services import audit_records
+
+    items = {id(offer): [_as_record(r) for r in offer.records] for offer in offers}
+    undecided = {offer.participant.pk for offer in offers
+                 if offer.participant.organization.is_part2_program
+                 and any(r.part2 is None for r in items[id(offer)])}
+    whole = _part2_participants(undecided)
+    flags: dict[int, list[bool]] = {}
+    for offer in offers:
+        in_program = offer.participant.organization.is_part2_program
+        flags[id(offer)] = [
+            r.part2 if r.part2 is not None else
+            in_program and (r.sud_record or offer.participant.pk in whole)
+            for r in items[id(offer)]]
+    consents: dict[int, Consent] = {}
+    if not recipient.internal:
+        # Asked for every participant of a Part 2 program offered, whether or not a Part 2
+        # record is among this page's: a page then costs the same queries whatever it holds.
+        consents = _matching_consents(
+            {offer.participant.pk for offer in offers
+             if offer.participant.organization.is_part2_program or offer.count_only},
+            recipient, purpose)
+    decisions, events = [], []
+    for offer in offers:
+        decision = _decide(offer, items[id(offer)], flags[id(offer)],
+                           consents.get(offer.participant.pk), recipient, purpose)
+        decisions.append(decision)
+        events.append(_audit_entries(actor, offer, decision, channel=channel,
+                                     object_type=object_type, request=request)
+                      if audit else [])
+    if pending is not None:
+        pending += [entry for entries in events for entry in entries]
+        return decisions
+    written = iter(audit_records([entry for entries in events for entry in entries]))
+    for decision, entries in zip(decisions, events, strict=True):
+        decision.events = [next(written) for _ in entries]
+    return decisions
+
+
+def _part2_participants(ids: set[int]) -> set[int]:
+    """Which of these participants are Part 2 participants as a whole (one query; the
+    `is_part2_participant` test for participants of a Part 2 program)."""
+    from openiop.care.models import EpisodeOfCare
+
+    if not ids:
+        return set()
+    return set(EpisodeOfCare.objects.filter(
+        participant_id__in=ids, program__focus__in=SUD_FOCUSES).values_list(
+        "participant_id", flat=True))
+
+
+def _matching_consents(ids: set[int], recipient: Recipient, purpose: str,
+                       ) -> dict[int, Consent]:
+    """`matching_consent` for several participants in one query: the newest match each."""
+    if not ids or not purpose:
+        return {}
+    found: dict[int, Consent] = {}
+    for consent in Consent.objects.filter(consent_q(recipient, purpose, timezone.now()),
+                                          participant_id__in=ids).order_by(
+            "participant_id", "-granted_at", "-pk"):
+        found.setdefault(consent.participant_id, consent)
+    return found
+
+
+def _decide(offer: Offer, items: list[Record], part2_flags: list[bool],
+            consent: Consent | None, recipient: Recipient, purpose: str) -> Decision:
     released, withheld_kinds = [], []
     part2_released = False
     for record, part2 in zip(items, part2_flags, strict=True):
@@ -384,28 +471,38 @@ def disclosure(actor: User, participant: Participant, records: Iterable[Any], *,
             continue
         released.append(record.obj)
         part2_released = part2_released or part2
-    withheld = len(withheld_kinds) + count_only
-    decision = Decision(
+    return Decision(
         released=released, withheld_kinds=tuple(sorted(set(withheld_kinds))),
-        notice=notice_for(participant.organization) if part2_released else "",
-        consent=consent, recipient=recipient, purpose=purpose,
-        part2_released=part2_released, withheld=withheld)
-    if not audit:
-        return decision
+        notice=notice_for(offer.participant.organization) if part2_released else "",
+        consent=consent if (any(part2_flags) or offer.count_only) else None,
+        recipient=recipient, purpose=purpose, part2_released=part2_released,
+        withheld=len(withheld_kinds) + offer.count_only)
+
+
+def _audit_entries(actor: User, offer: Offer, decision: Decision, *, channel: str,
+                   object_type: ObjectType, request: HttpRequest | None,
+                   ) -> list[dict[str, Any]]:
+    """The events of one decision, as `audit_record` arguments: `disclose` when records go
+    to an outside recipient, `denied` when any were withheld."""
+    participant = offer.participant
     common = {"actor": actor, "participant": participant, "request": request,
-              "object_type": object_type, "object_id": object_id or participant.code,
-              "recipient": recipient.label, "purpose": purpose}
-    if released and not recipient.internal:
-        reason = f"{channel}: {len(released)} record(s)"
-        if consent is not None and part2_released:
-            reason += f" under 42 CFR Part 2 consent {consent.code}"
-        decision.events.append(audit_record(action=Action.DISCLOSE, reason=reason[:500], **common))
-    if withheld:
-        decision.events.append(audit_refusal(
-            actor=actor, participant=participant, organization=None, channel=channel,
-            recipient=recipient, purpose=purpose, withheld=withheld, request=request,
-            object_type=object_type, object_id=object_id or participant.code))
-    return decision
+              "object_type": object_type, "object_id": offer.object_id or participant.code,
+              "recipient": decision.recipient.label, "purpose": decision.purpose}
+    out = []
+    if decision.released and not decision.recipient.internal:
+        reason = f"{channel}: {len(decision.released)} record(s)"
+        if decision.consent is not None and decision.part2_released:
+            reason += f" under 42 CFR Part 2 consent {decision.consent.code}"
+        out.append(common | {"action": Action.DISCLOSE, "reason": reason[:500]})
+    if decision.withheld:
+        out.append(common | {"action": Action.DENIED,
+                             "reason": _refusal_reason(channel, decision.withheld)})
+    return out
+
+
+def _refusal_reason(channel: str, withheld: int) -> str:
+    return (f"{channel}: 42 CFR Part 2: {withheld} record(s) withheld, no active consent "
+            "naming this recipient for this purpose")[:500]
 
 
 def audit_refusal(*, actor: User, participant: Participant | None, organization: Any,
@@ -416,9 +513,20 @@ def audit_refusal(*, actor: User, participant: Participant | None, organization:
     search that withheld records of several participants: then `participant` is None)."""
     from openiop.audit.services import audit_record
 
-    return audit_record(
-        actor=actor, action=Action.DENIED, participant=participant, organization=organization,
-        request=request, object_type=object_type, object_id=object_id,
-        recipient=recipient.label, purpose=purpose,
-        reason=(f"{channel}: 42 CFR Part 2: {withheld} record(s) withheld, no active consent "
-                "naming this recipient for this purpose")[:500])
+    return audit_record(**refusal_entry(
+        actor=actor, participant=participant, organization=organization, channel=channel,
+        recipient=recipient, purpose=purpose, withheld=withheld, request=request,
+        object_type=object_type, object_id=object_id))
+
+
+def refusal_entry(*, actor: User, participant: Participant | None, organization: Any,
+                  channel: str, recipient: Recipient, purpose: str, withheld: int,
+                  object_type: ObjectType, request: HttpRequest | None = None,
+                  object_id: Any = "") -> dict[str, Any]:
+    """`audit_refusal`'s event as `audit_record` arguments, to write with others
+    (audit.services.audit_records)."""
+    return {"actor": actor, "action": Action.DENIED, "participant": participant,
+            "organization": organization, "request": request,
+            "object_type": object_type, "object_id": object_id,
+            "recipient": recipient.label, "purpose": purpose,
+            "reason": _refusal_reason(channel, withheld)}
