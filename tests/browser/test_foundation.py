@@ -16,6 +16,10 @@ def test_clinician_searches_and_opens_a_chart(demo, page):
 
     target = Participant.objects.filter(episodes__status="active").order_by("mrn").first()
     page.get_by_role("link", name="Participants").click()
+    # Typing before htmx has set up the page (its scripts run at "load") sends no search:
+    # under load the test typed into a page htmx did not watch yet and waited in vain.
+    page.wait_for_url("**/participants/")
+    page.wait_for_load_state("load")
     page.get_by_label("Search name or MRN").fill(target.legal_last_name)
     # htmx filters as you type; the result list updates without a reload.
     page.wait_for_selector(f"text={target.display_name}")
