@@ -206,38 +206,26 @@ def test_a_full_primary_therapist_is_a_named_therapist_change_with_the_reason(sc
 
 
 def test_a_family_session_goes_to_whoever_led_the_last_one(sched):
-    from datetime import datetime
-
-    from openiop.participants.models import Consent
+    """With no family therapist named on the care team, the one who led the last family
+    session keeps it (another LMFT is free too)."""
     from openiop.scheduling import engine
     from openiop.scheduling.planning import build_week
 
-    from .. import factories as f
-
-    f.room(sched.site, name="Family room", capacity=6)
-    first = f.staff(sched.org, credentials=["LMFT"], username="lmft-first")
-    usual = f.staff(sched.org, credentials=["LMFT"], username="lmft-usual")
-    _generate(sched)
-    Consent.objects.create(participant=sched.participant, kind=Consent.Kind.FAMILY_INVOLVEMENT,
-                           purpose="family sessions")
-    three_weeks_ago = datetime.combine(sched.next_monday - timedelta(days=19), time(17),
-                                       tzinfo=ZoneInfo("America/New_York"))
-    last = f.session(sched.program, starts_at=three_weeks_ago, minutes=50, kind="family",
-                     title="Family session", facilitator=usual)
-    f.booking(last, sched.participant)
+    led, other = _family_due(sched, name_one=False)
     ctx = build_week(sched.org, sched.next_monday)
     (person,) = [p for p in ctx.instance.participants if p.id == str(sched.participant.pk)]
     (family,) = [n for n in person.needs if n.kind == "family"]
-    assert family.preferred_clinician == str(usual.pk) != str(first.pk)
+    assert family.preferred_clinician == str(led.pk) != str(other.pk)
     plan = engine.solve(ctx.instance, engine.SolveSettings(seed=1, time_limit_seconds=5))
     assert engine.check_plan(ctx.instance, plan) == []
     (booked,) = [a for a in plan.appointments if a.need == family.id]
-    assert booked.clinician == str(usual.pk) and plan.therapist_changes == ()
+    assert booked.clinician == str(led.pk) and plan.therapist_changes == ()
 
 
-def _family_due(sched, *, named_hours: int | None = None):
-    """A family session due for the first participant, the last one led by `led`, and a
-    family therapist named on the care team (capped at `named_hours` a week)."""
+def _family_due(sched, *, named_hours: int | None = None, name_one: bool = True):
+    """A family session due for the first participant, the last one led by `led`, and (with
+    `name_one`) `named` as the family therapist on the care team (capped at `named_hours` a
+    week)."""
     from datetime import datetime
 
     from openiop.accounts.models import StaffProfile
@@ -259,8 +247,9 @@ def _family_due(sched, *, named_hours: int | None = None):
     last = f.session(sched.program, starts_at=three_weeks_ago, minutes=50, kind="family",
                      title="Family session", facilitator=led)
     f.booking(last, sched.participant)
-    episode_set_family_therapist(actor=sched.director, episode=sched.episode,
-                                 family_therapist=named)
+    if name_one:
+        episode_set_family_therapist(actor=sched.director, episode=sched.episode,
+                                     family_therapist=named)
     return led, named
 
 
