@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from .navigation import STAFF_NAV
+from .sessions import idle_limit_seconds
 
 # A participant-scoped page (a chart tab such as /medications/participants/<code>/) belongs
 # to the Participants section whichever app serves it.
@@ -56,8 +57,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "crisis_line": "988",
         "demo_mode": settings.OPENIOP_DEMO,
         "idle_minutes": settings.OPENIOP_IDLE_MINUTES,
-        # The browser signs out an idle screen at the same moment the session expires.
-        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        # The browser signs out an idle screen no later than the session can have expired
+        # (it is written at most once per slack, core/sessions.py): the screen must not look
+        # signed in after the server gave up.
+        "idle_seconds": idle_limit_seconds(),
         # How often the navigation refreshes the My work count (a background poll).
         "count_poll_seconds": getattr(settings, "OPENIOP_COUNT_POLL_SECONDS", 60),
     }

@@ -14,7 +14,7 @@ The session is not written on every request either. Its stored expiry is what en
 session (SESSION_COOKIE_AGE after it was last written; HIPAA 45 CFR 164.312(a)(2)(iii),
 automatic logoff), so a request renews it by writing it - but only when the last write is
 more than WRITE_SLACK_SECONDS old (or the request changed the session anyway). The slack:
-an idle session ends between SESSION_COOKIE_AGE - WRITE_SLACK_SECONDS and SESSION_COOKIE_AGE
+an idle session ends between SESSION_COOKIE_AGE - write_slack() and SESSION_COOKIE_AGE
 after the last request, never later (15 minutes by default: between 14 and 15). A burst of
 page loads and htmx requests costs one write a minute instead of one each.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -31,6 +32,21 @@ logger = logging.getLogger("openiop.sessions")
 
 # How stale the session's last write may get before a request writes it again (see above).
 WRITE_SLACK_SECONDS = 60
+
+
+def write_slack(session_age: int) -> int:
+    """The slack for a session lasting `session_age` seconds: WRITE_SLACK_SECONDS, but never
+    more than a quarter of the session (a session of a few seconds is written every time)."""
+    return min(WRITE_SLACK_SECONDS, max(0, session_age) // 4)
+
+
+def idle_limit_seconds() -> int:
+    """How long after the last request the session is surely still alive: the screen signs
+    itself out then, never later than the server may have ended it."""
+    from django.conf import settings
+
+    age = int(settings.SESSION_COOKIE_AGE)
+    return age - write_slack(age)
 # When the session was last written (seconds since the epoch, on the clock the session
 # store's expiry uses: django.utils.timezone.now).
 WRITTEN_AT_KEY = "_openiop_written_at"
@@ -49,7 +65,7 @@ def renew_when_stale(request: HttpRequest) -> None:
     # Loaded only now: a cookie whose session has expired or ended loads as empty.
     if not session.is_empty() and (
         session.modified or not isinstance(written, (int, float))
-        or not 0 <= now - written < WRITE_SLACK_SECONDS
+        or not 0 <= now - written < write_slack(int(settings.SESSION_COOKIE_AGE))
     ):
         session[WRITTEN_AT_KEY] = now
     session.accessed = accessed
