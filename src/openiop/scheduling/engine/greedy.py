@@ -11,19 +11,20 @@ import time
 from collections import defaultdict
 
 from .continuity import keep_usual
-from .model import Instance, Plan, PlanStatus
+from .model import MINUTES_PER_DAY, Instance, Plan, PlanStatus
 from .options import AppointmentOption, Options, build_options
 from .plan import make_plan
 from .resources import Ledger
 
 
 def greedy_choice(instance: Instance, options: Options, groups: set[int] | None = None, *,
-                  seated_first: bool = False) -> set[int]:
+                  seated_first: bool = False, deadline: float | None = None) -> set[int]:
     """Greedy's selection. With `groups` (group option keys decided beforehand, e.g. by
     tracks.seats_and_tracks) those seats are booked instead of the enrolled track's, a
     due appointment left unbooked then gets one other appointment moved for it
-    (`_book_the_unbooked`), and with `seated_first` the people those seats bring to the
-    minimum book their appointments before the others."""
+    (`_book_the_unbooked`, which starts nothing new past `deadline`), and with
+    `seated_first` the people those seats bring to the minimum book their appointments
+    before the others."""
     ledger = Ledger(instance, options)
     chosen: set[int] = set()
     conflicts: dict[int, set[int]] = {}
@@ -90,7 +91,7 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
                 chosen.add(appt.key)
     if groups is not None:
         for _round in range(3):
-            if not _book_the_unbooked(options, ledger, chosen, conflicts):
+            if not _book_the_unbooked(options, ledger, chosen, conflicts, deadline):
                 break
     # Continuity is a rule: a stand-in booked early (before a later participant's own
     # appointments took their times) goes back to the usual clinician where that is free.
@@ -100,10 +101,18 @@ def greedy_choice(instance: Instance, options: Options, groups: set[int] | None 
 # Times tried per unbooked appointment (each tries to move one other appointment): keeps
 # the pass linear in the week (measured on the generated school week of 300).
 MAX_MOVE_ATTEMPTS = 48
+# Other times checked for the appointment moved out of the way. Every attempt used to read
+# the moved appointment's whole list (up to MAX_UNCAPPED_CANDIDATES once widened) with the
+# clinician's whole week: on the week after a closure, where many due appointments stay
+# unbookable and cost every attempt every round, the rebooking grew faster than the week
+# (5 s at 200 participants, 30 s at 400). The list is ranked (usual clinician and good
+# days first) and read once per appointment until the plan changes (`other_times`).
+MAX_MOVE_TARGETS = 64
 
 
 def _book_the_unbooked(
     options: Options, ledger: Ledger, chosen: set[int], conflicts: dict[int, set[int]],
+    deadline: float | None = None,
 ) -> bool:
     """Book due appointments left unbooked, each at a time where at most one other
     appointment holds its clinician, moving that one to another of its own free times (an
@@ -111,30 +120,70 @@ def _book_the_unbooked(
     way only when no time needs none (cadence comes first, as in the main pass). Booking
     around seats decided beforehand fills clinicians' times in another order than plain
     greedy; this is what it takes to book as many due appointments as greedy does.
+    Bounded work per unbooked appointment (MAX_MOVE_ATTEMPTS times, MAX_MOVE_TARGETS
+    other times for the one moved, a clinician's bookings read per day), so the pass is
+    linear in the week; nothing new is started past `deadline`.
     Returns whether any was booked."""
     seat_of = {o.key: o for lst in options.groups.values() for o in lst}
-    booked: dict[str, list[AppointmentOption]] = defaultdict(list)
+    # (clinician, day) -> the appointments booked that day.
+    booked: dict[tuple[str, int], list[AppointmentOption]] = defaultdict(list)
+
+    def day(o: AppointmentOption) -> tuple[str, int]:
+        return (o.clinician, o.start // MINUTES_PER_DAY)
+
     unbooked: list[list[AppointmentOption]] = []
     for pid in sorted(options.appointments):
         for nid in sorted(options.appointments[pid]):
             lst = options.appointments[pid][nid]
             held = [o for o in lst if o.key in chosen]
             if held:
-                booked[held[0].clinician].append(held[0])
+                booked[day(held[0])].append(held[0])
             elif lst:
                 unbooked.append(lst)
 
     def free(key: int) -> bool:
         return not (conflicts.get(key, set()) & chosen)
 
+    # Where an appointment could go if it were moved, with the plan as it stands (it
+    # released): read once per appointment, not once per attempt that would move it, until
+    # a booking changes the plan. Taking `c` only takes clinician time and rooms, so a time
+    # that is not free without `c` is not free with it either (the person's seats given up
+    # for `c` free only that person's times: then the list is read again).
+    places: dict[int, list[AppointmentOption]] = {}
+
+    def other_times(moved: AppointmentOption) -> list[AppointmentOption]:
+        found = places.get(moved.key)
+        if found is None:
+            found = []
+            checked = 0
+            for c2 in options.appointments[moved.participant][moved.need.id]:
+                if c2.key == moved.key or not free(c2.key):
+                    continue
+                if ledger.appointment_ok(c2):
+                    found.append(c2)
+                checked += 1
+                if checked >= MAX_MOVE_TARGETS:
+                    break
+            places[moved.key] = found
+        return found
+
     def attempt(c: AppointmentOption, seats: set[int]) -> bool:
-        blockers = [b for b in booked[c.clinician] if b.start < c.end and c.start < b.end]
+        blockers = [b for b in booked[day(c)] if b.start < c.end and c.start < b.end]
         if len(blockers) > 1:
             return False
         moved = blockers[0] if blockers else None
+        targets: list[AppointmentOption] = []
         if moved is not None:
             ledger.release_appointment(moved)
             chosen.discard(moved.key)
+            if moved.participant == c.participant and seats:
+                targets = options.appointments[moved.participant][moved.need.id]
+            else:
+                targets = other_times(moved)
+                if not targets:
+                    ledger.take_appointment(moved)
+                    chosen.add(moved.key)
+                    return False
         if ledger.appointment_ok(c):
             ledger.take_appointment(c)
             chosen.add(c.key)
@@ -142,16 +191,24 @@ def _book_the_unbooked(
                 chosen.discard(k)
                 ledger.taken[seat_of[k].session.id] -= 1
             if moved is None:
-                booked[c.clinician].append(c)
+                booked[day(c)].append(c)
+                places.clear()  # the plan changed
                 return True
-            for c2 in options.appointments[moved.participant][moved.need.id]:
-                if c2.key != moved.key and free(c2.key) and ledger.appointment_ok(c2):
+            checked = 0
+            for c2 in targets:
+                if c2.key == moved.key or not free(c2.key):
+                    continue
+                if ledger.appointment_ok(c2):
                     ledger.take_appointment(c2)
                     chosen.add(c2.key)
-                    booked[c.clinician].remove(moved)
-                    booked[c.clinician].append(c)
-                    booked[c2.clinician].append(c2)
+                    booked[day(moved)].remove(moved)
+                    booked[day(c)].append(c)
+                    booked[day(c2)].append(c2)
+                    places.clear()  # the plan changed
                     return True
+                checked += 1
+                if checked >= MAX_MOVE_TARGETS:
+                    break
             for k in seats:
                 chosen.add(k)
                 ledger.taken[seat_of[k].session.id] += 1
@@ -163,7 +220,9 @@ def _book_the_unbooked(
         return False
 
     progress = False
-    for lst in unbooked:
+    for n_done, lst in enumerate(unbooked):
+        if deadline is not None and n_done % 16 == 0 and time.perf_counter() > deadline:
+            break
         for give_up_seats in (False, True):
             done = False
             tried = 0

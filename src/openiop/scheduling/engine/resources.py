@@ -103,13 +103,18 @@ WEEK = 7 * MINUTES_PER_DAY
 
 
 class Ledger:
-    """Incremental feasibility checks used by the greedy planner."""
+    """Incremental feasibility checks used by the greedy planner.
+
+    A clinician's booked times are kept per day (an appointment never spans midnight, the
+    grid lies inside the clinic's day), so a check reads one day of one clinician, not
+    their whole week: the rebooking pass asks this many times per unbooked appointment."""
 
     def __init__(self, instance: Instance, options: Options) -> None:
         self.instance = instance
         self.seats = group_capacity(instance)
         self.taken: dict[str, int] = defaultdict(int)
-        self.clin_busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        # (clinician, day) -> booked (start, end) that day.
+        self.clin_busy: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
         self.clin_load: dict[str, int] = dict(options.clinician_fixed_minutes)
         self.max_load = {c.id: c.max_weekly_minutes for c in instance.clinicians}
         self.pool_size = {k: len(v) for k, v in room_pools(instance).items()}
@@ -130,8 +135,19 @@ class Ledger:
     def take_group(self, o: GroupOption) -> None:
         self.taken[o.session.id] += 1
 
+    @staticmethod
+    def _days(o: AppointmentOption) -> range:
+        return range(o.start // MINUTES_PER_DAY, (o.end - 1) // MINUTES_PER_DAY + 1)
+
+    def clinician_busy(self, o: AppointmentOption) -> list[tuple[int, int]]:
+        """The clinician's booked times on the days `o` spans."""
+        days = self._days(o)
+        if len(days) == 1:
+            return self.clin_busy.get((o.clinician, days[0]), [])
+        return [t for d in days for t in self.clin_busy.get((o.clinician, d), [])]
+
     def appointment_ok(self, o: AppointmentOption) -> bool:
-        if any(s < o.end and o.start < e for s, e in self.clin_busy[o.clinician]):
+        if any(s < o.end and o.start < e for s, e in self.clinician_busy(o)):
             return False
         if self.clin_load.get(o.clinician, 0) + (o.end - o.start) > self.max_load.get(o.clinician, 0):
             return False
@@ -141,12 +157,14 @@ class Ledger:
         return max(use[max(o.start, 0):min(o.end, WEEK)], default=0) < self.pool_size.get(pool, 0)
 
     def take_appointment(self, o: AppointmentOption) -> None:
-        self.clin_busy[o.clinician].append((o.start, o.end))
+        for d in self._days(o):
+            self.clin_busy[(o.clinician, d)].append((o.start, o.end))
         self.clin_load[o.clinician] = self.clin_load.get(o.clinician, 0) + (o.end - o.start)
         self._mark((o.site, o.need.room_kind), o.start, o.end)
 
     def release_appointment(self, o: AppointmentOption) -> None:
-        self.clin_busy[o.clinician].remove((o.start, o.end))
+        for d in self._days(o):
+            self.clin_busy[(o.clinician, d)].remove((o.start, o.end))
         self.clin_load[o.clinician] -= o.end - o.start
         self._mark((o.site, o.need.room_kind), o.start, o.end, -1)
 
