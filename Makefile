@@ -47,9 +47,11 @@ test: $(STAMP)
 test-dates: $(STAMP)
 	@bash scripts/test_dates.sh
 
+# Every benchmark, or some: make bench BENCH=scheduler BENCH_SCHEDULER_SIZES=300,1000
+# (names as in benchmarks/bench_<name>.py; the variables are in scripts/bench.sh).
 bench: $(STAMP)
 	@mkdir -p var/bench
-	@bash scripts/bench.sh
+	@bash scripts/bench.sh $(BENCH)
 
 # Two web nodes, two workers, a private PostgreSQL and Redis db 9 under load, with a web node,
 # a worker and PostgreSQL killed or restarted mid-load (docs/deploy.md, "Cluster test").

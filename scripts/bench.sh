@@ -5,6 +5,12 @@
 #   BENCH_SIZES=500,2000 scripts/bench.sh pages
 #                                 the page benchmark at other clinic sizes (default 5000,20000)
 #   BENCH_REPEAT=5                fewer timed requests per page (default 20)
+#   BENCH_SCHEDULER_SIZES=300,1000,2000 scripts/bench.sh scheduler
+#                                 the scheduler benchmark at these sizes only (default
+#                                 100,300,1000,2000); BENCH_SCHEDULER_VARIANTS=evening,school
+#                                 and BENCH_SCHEDULER_LIMIT=30 (seconds, every size) narrow it
+#                                 further. It exits non-zero when a row misses its targets.
+#   make bench BENCH=scheduler    the same through make (any of the variables above too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob

@@ -26,12 +26,18 @@ net. The solver's best bound is returned so the gap is known.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
+
+try:
+    import resource
+except ImportError:  # not on Windows: the peak memory is then not reported
+    resource = None  # type: ignore[assignment]
 
 from .cadence import settle, unmet
 from .continuity import keep_usual
@@ -102,6 +108,34 @@ class _OutOfTime(Exception):
     """Model building used up its share of the time limit."""
 
 
+def _peak_mb() -> int | None:
+    """The process's peak resident memory so far, in MB (None where unknown)."""
+    if resource is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10))  # bytes on macOS
+
+
+class _Laps:
+    """Seconds per step of solve() and the peak memory when each ended (Plan.phases)."""
+
+    def __init__(self, started: float) -> None:
+        self._mark = started
+        self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, int | None] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._mark, 4)
+        self.peak_mb[name] = _peak_mb()
+        self._mark = now
+
+    def stamp(self, plan: Plan) -> Plan:
+        plan.phases = dict(self.seconds)
+        plan.phase_peak_mb = dict(self.peak_mb)
+        return plan
+
+
 def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     """Plan the week with CP-SAT; never returns a plan worse than the greedy baseline.
 
@@ -122,7 +156,9 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     settings = settings or SolveSettings()
     started = time.perf_counter()
     limit = settings.time_limit_seconds
+    laps = _Laps(started)
     options = build_options(instance)
+    laps.lap("options")
     greedy = greedy_choice(instance, options)
     # The greedy baseline exactly as solve_greedy() makes it (same options, same choice).
     n_people = len(instance.participants)
@@ -139,9 +175,12 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         # that a cadence rule cannot be met.
         # (and the usual clinician's whole week to the appointments greedy gave to a
         # stand-in, so the model sees those times too)
+        laps.lap("greedy")
         options = build_options(instance, uncapped=frozenset(left),
                                 usual_uncapped=changed_needs(options, greedy))
+        laps.lap("options")
         greedy = greedy_choice(instance, options)
+    laps.lap("greedy")
     _report(settings, "Checking which due appointments can be booked",
             int(baseline["objective"]), None)
     plain_greedy = greedy
@@ -150,11 +189,15 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     # worse on the other.
     seats = seats_and_tracks(instance, options, seed=settings.seed, workers=settings.workers,
                              seconds=min(limit * 0.1, max(0.5, limit * 0.4 - (time.perf_counter() - started))))
+    laps.lap("seats")
     if seats is not None:
+        # Rebooking: greedy's appointments around those seats (moving one other
+        # appointment for one left unbooked, widening shortlists), two orders.
         staged = _seats_first(instance, options, seats, greedy,
                               deadline=started + limit * 0.4)
         if staged is not None:
             greedy = staged
+    laps.lap("rebooking")
     # Proving which cadence rules cannot be met gets its share while the clock allows it
     # (building that model costs time too); otherwise greedy's misses are reported unproven.
     available = limit * 0.5 - (time.perf_counter() - started)
@@ -166,6 +209,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
                        if settings.deterministic_limit else None),
     )
     gaps = settlement.gaps
+    laps.lap("cadence")
     start = keep_usual(instance, options, _start_from(options, greedy, settlement.start))
     plan_started = time.perf_counter()
     fallback = make_plan(instance, options, start, None, bound=0, status=PlanStatus.GREEDY_FALLBACK,
@@ -175,13 +219,15 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     # Turning a selection into a plan (rooms, explanations, therapist changes) is timed
     # here, so that the solver leaves enough time to do it once more at the end.
     plan_seconds = time.perf_counter() - plan_started
+    laps.lap("start")
 
     fallback.baseline = baseline
 
     def give_fallback(bound: int) -> Plan:
         fallback.bound = min(bound, fallback.objective)
         fallback.solve_seconds = time.perf_counter() - started
-        return fallback
+        laps.lap("rest")
+        return laps.stamp(fallback)
 
     # Model building may use up to 60 % of the limit; past that, the starting plan stands.
     build_deadline = started + limit * 0.6
@@ -191,11 +237,13 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
         m, x, y, aux_hint = _build(instance, options, start, shared=True, hard=settlement.keep,
                                    deadline=build_deadline)
     except _OutOfTime:
+        laps.lap("model")
         return give_fallback(0)
     for key, var in x.items():
         m.add_hint(var, key in start)
     for var, value in aux_hint:
         m.add_hint(var, value)
+    laps.lap("model")
     # The limit covers everything: keep time for rooms and explanations afterwards.
     margin = min(3.0, limit * 0.03) + 1.5 * plan_seconds
 
@@ -218,6 +266,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
             relax_solver.solve(relaxed)
             relaxation_bound = max(0, int(relax_solver.best_objective_bound + 0.999))
             del relaxed
+        laps.lap("relaxation")
 
     remaining = limit - margin - (time.perf_counter() - started)
     if remaining < 0.5:
@@ -229,6 +278,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     _report(settings, "Searching for a better plan", fallback.objective, relaxation_bound)
     status = (solver.solve(m, _Reporter(settings.progress, relaxation_bound))
               if settings.progress is not None else solver.solve(m))
+    laps.lap("search")
 
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # No solution within the limit: the starting plan (the greedy one whenever it
@@ -253,8 +303,9 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
                      seconds=0.0, method="cp-sat", gaps=gaps)
     plan.solve_seconds = time.perf_counter() - started
     plan.baseline = baseline
+    laps.lap("plan")
     if not_worse(instance, plan, fallback):
-        return plan
+        return laps.stamp(plan)
     return give_fallback(bound)
 
 
@@ -275,13 +326,15 @@ def _seats_first(
     for seated_first in (False, True):
         if best is not None and time.perf_counter() > deadline:
             break
-        staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first)
+        staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first,
+                               deadline=deadline)
         for _round in range(3):
             missed = frozenset(unmet(options, staged)) - frozenset(unmet(options, greedy))
             if (not missed or time.perf_counter() > deadline
                     or not widen(instance, options, missed)):
                 break
-            staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first)
+            staged = greedy_choice(instance, options, groups=seats, seated_first=seated_first,
+                                   deadline=deadline)
         rank = (len(unmet(options, staged)), score_selection(instance, options, staged)[0])
         if (rank[0] <= misses and _strictly_better(instance, options, staged, greedy)
                 and (best is None or rank < best[0])):

@@ -227,6 +227,12 @@ class Plan:
     # The greedy baseline on the same week, measured inside solve() so callers need not
     # run greedy again: objective, meeting_minimum, share_meeting_minimum, appointments.
     baseline: dict[str, float] = field(default_factory=dict)
+    # Where solve() spent its time: seconds per step (options, greedy, seats, rebooking,
+    # cadence, start, model, relaxation, search, plan), in order, and the process's peak
+    # resident memory in MB when each step ended (None where the platform cannot say).
+    # Measured, never used to decide anything; the benchmark reports them.
+    phases: dict[str, float] = field(default_factory=dict)
+    phase_peak_mb: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def cadence_met(self) -> bool:
