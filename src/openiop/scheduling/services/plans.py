@@ -8,7 +8,8 @@ stores a typed `PlanProposal`. `plan_apply` books exactly what the approved diff
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -179,16 +180,28 @@ def plan_week(*, actor: User, organization: Any, week_start: date, seed: int = 2
     return run
 
 
-def _pinned_groups(ctx: Any, pid: str) -> set[str]:
-    return set(next(p for p in ctx.instance.participants if p.id == pid).pinned_sessions)
+def _pinned_groups(ctx: Any) -> dict[str, set[str]]:
+    """Participant -> pinned group sessions, read in one pass over the week (the diff and
+    apply loop over participants: a lookup per participant would read everyone each time)."""
+    return {p.id: set(p.pinned_sessions) for p in ctx.instance.participants}
+
+
+def _by_participant(appointments: Iterable[Any]) -> dict[str, list[Any]]:
+    """Appointments (the engine's or a proposal's) per participant, in one pass."""
+    out: dict[str, list[Any]] = defaultdict(list)
+    for a in appointments:
+        out[a.participant].append(a)
+    return out
 
 
 def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[DiffRow]:
     rows = []
+    pinned = _pinned_groups(ctx)
+    planned = _by_participant(plan.appointments)
     for pid in sorted(ctx.participants, key=lambda p: names.get(p, "")):
         proposed = set(plan.group_bookings.get(pid, ()))
         current = ctx.current_groups.get(pid, set())
-        for sid in sorted(proposed - current - _pinned_groups(ctx, pid),
+        for sid in sorted(proposed - current - pinned.get(pid, set()),
                           key=lambda s: ctx.sessions[s].starts_at):
             s = ctx.sessions[sid]
             rows.append(DiffRow(pid, names[pid], "add", s.title, s.starts_at.isoformat()))
@@ -196,7 +209,7 @@ def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[DiffRow]:
             s = ctx.sessions[sid]
             rows.append(DiffRow(pid, names[pid], "remove", s.title, s.starts_at.isoformat()))
         new_appts = {(a.kind, ctx.to_datetime(a.start), a.clinician)
-                     for a in plan.appointments if a.participant == pid}
+                     for a in planned.get(pid, [])}
         cur_appts = {(s.kind, s.starts_at, str(s.facilitator_id)): s
                      for s in ctx.current_appointments.get(pid, [])}
         for kind, when, cid in sorted(new_appts - set(cur_appts), key=lambda t: t[1]):
@@ -255,11 +268,13 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
     rooms = {str(r.pk): r for r in Room.objects.filter(site__organization=run.organization)}
     staff = {str(u.pk): u for u in User.objects.filter(staff_profile__organization=run.organization)}
     approved_changes = {(t.participant, t.when) for t in proposal.therapist_changes}
+    pinned = _pinned_groups(ctx)
+    proposed_appointments = _by_participant(proposal.appointments)
     for pid, person in ctx.participants.items():
         proposed = set(proposal.groups.get(pid, []))
         current = ctx.current_groups.get(pid, set())
         # Pinned (or attended) bookings are already there and not part of the diff.
-        for sid in proposed - current - _pinned_groups(ctx, pid):
+        for sid in proposed - current - pinned.get(pid, set()):
             b, created = Booking.objects.get_or_create(session=ctx.sessions[sid], participant=person)
             if not created and b.status != Booking.Status.BOOKED:
                 b.status = Booking.Status.BOOKED
@@ -272,7 +287,7 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
                 attendance__isnull=True, status=Booking.Status.BOOKED,
             ).update(status=Booking.Status.CANCELLED)
         wanted = {(a.kind, a.starts_at, a.clinician): a
-                  for a in proposal.appointments if a.participant == pid}
+                  for a in proposed_appointments.get(pid, [])}
         existing = {(s.kind, s.starts_at, str(s.facilitator_id)): s
                     for s in ctx.current_appointments.get(pid, [])}
         for key, s in existing.items():
