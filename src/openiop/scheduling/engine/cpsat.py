@@ -188,6 +188,7 @@ def solve(instance: Instance, settings: SolveSettings | None = None) -> Plan:
     # used as the starting plan when it is better than plain greedy on one measure and not
     # worse on the other.
     seats = seats_and_tracks(instance, options, seed=settings.seed, workers=settings.workers,
+                             fallback=greedy,
                              seconds=min(limit * 0.1, max(0.5, limit * 0.4 - (time.perf_counter() - started))))
     laps.lap("seats")
     if seats is not None:
