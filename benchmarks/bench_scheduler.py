@@ -374,9 +374,12 @@ def scaling(variants: list[str], sizes: list[int], limit: float) -> int:
                     flagged.append(f"{variant} {step} {n0}->{n1}: x{per_doubling:.1f}")
             print(f"  {step:>10} " + " ".join(f"{x:>8.3f}" for x in secs) + "   "
                   + " ".join("    -" if g is None else f"x{g:>4.1f}" for g in growth), flush=True)
-        mbs = [r.get("phase_peak_mb", {}).get("rebooking") for r in rows]
-        print(f"  {'peak MB':>10} " + " ".join(f"{x or 0:>8}" for x in mbs)
-              + "   (after rebooking)", flush=True)
+        for label, pick in (("after rebooking", lambda peaks: peaks.get("rebooking")),
+                            ("at the end", lambda peaks: max(
+                                (v for v in peaks.values() if v is not None), default=None))):
+            mbs = [pick(r.get("phase_peak_mb", {})) for r in rows]
+            print(f"  {'peak MB':>10} " + " ".join(f"{x or 0:>8}" for x in mbs)
+                  + f"   ({label})", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print("steps growing faster than 3x per doubling: " + (", ".join(flagged) or "none"))
     return 0
