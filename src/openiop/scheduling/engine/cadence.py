@@ -88,7 +88,7 @@ def settle(
             blocked_by_pin.add(a)
 
     status, solved = (_solve_appointments(instance, options, greedy_appts, blocked_by_pin, seed=seed,
-                                          workers=workers, seconds=seconds,
+                                          workers=workers, deadline=started + seconds,
                                           deterministic=deterministic)
                       if seconds > 0 else (cp_model.UNKNOWN, set()))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -126,9 +126,12 @@ def settle(
 
 def _solve_appointments(
     instance: Instance, options: Options, greedy_appts: set[int], blocked_by_pin: set[int], *,
-    seed: int, workers: int, seconds: float, deterministic: float | None,
+    seed: int, workers: int, deadline: float, deterministic: float | None,
 ) -> tuple[cp_model.CpSolverStatus | int, set[int]]:
-    """The appointments-only model: the most due appointments that fit together."""
+    """The appointments-only model: the most due appointments that fit together. Building
+    it counts against the step's time: the solver gets what is left before `deadline`
+    (on the school week of 300, building and solving took 9.8 s of a 6 s share, and the
+    full model then had no time left), and nothing is solved when building used it up."""
     m = cp_model.CpModel()
     x: dict[int, cp_model.IntVar] = {}
     per_need: dict[str, list[cp_model.IntVar]] = {}
@@ -154,13 +157,16 @@ def _solve_appointments(
     for key, var in x.items():
         m.add_hint(var, key in greedy_appts)
 
+    seconds = deadline - time.perf_counter()
+    if seconds < 0.2:
+        return cp_model.UNKNOWN, set()
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = workers
     prm.random_seed = seed
     prm.interleave_search = True
-    prm.max_time_in_seconds = max(0.5, seconds)
-    prm.max_deterministic_time = deterministic or max(0.5, seconds) * 0.8
+    prm.max_time_in_seconds = seconds
+    prm.max_deterministic_time = deterministic or seconds * 0.8
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, set()
