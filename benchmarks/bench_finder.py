@@ -219,6 +219,10 @@ def main() -> int:
               f"{r['load_average_before']} -> {r['load_average_after']}")
     if len(targets) == 1:
         print(f"{'postgresql':<12}not measured: unreachable at {PG_URL}")
+    loads = [r["load_average_before"][0] for r in results if r["load_average_before"]]
+    if loads and max(loads) > (os.cpu_count() or 1):
+        print(f"BUSY MACHINE: a load average of {max(loads)} on {os.cpu_count()} cores; "
+              "these timings are not comparable")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")

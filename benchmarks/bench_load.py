@@ -519,6 +519,10 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace,
               f"{r['postgres_cpu_ms_per_request']!s:>21}  "
               f"{r['load_generator_cpu_ms_per_request']!s:>17}  "
               f"{r['load_average_before']} -> {r['load_average_after']}")
+    loads = [r["load_average_before"][0] for r in results if r["load_average_before"]]
+    if loads and max(loads) > (os.cpu_count() or 1):
+        print(f"BUSY MACHINE: a load average of {max(loads)} on {os.cpu_count()} cores; "
+              "these figures are not comparable with the baseline")
     b = BASELINE
     print(f"baseline, before the page work: {b['users']} users, "
           f"{b['requests_per_second']:.0f} requests/s, p95 {b['p95_ms']:.0f} ms, no errors; "

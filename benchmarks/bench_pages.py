@@ -201,6 +201,15 @@ def main() -> int:
     return 0
 
 
+def _busy(run: dict[str, Any]) -> str:
+    """A warning when the machine had more runnable work than cores during the run."""
+    loads = run["load_average_before"][:1] + run["load_average_after"][:1]
+    if loads and max(loads) > (os.cpu_count() or 1):
+        return (f"  BUSY MACHINE (load average over {os.cpu_count()} cores): these timings "
+                "are not comparable")
+    return ""
+
+
 def _short(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else f"{n:,}"
 
@@ -215,7 +224,7 @@ def _report(database: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         print(f"\n{vendor}, {run['participants']:,} participants (demo built in "
               f"{run['demo_build_seconds']} s; load average {run['load_average_before']} -> "
-              f"{run['load_average_after']})")
+              f"{run['load_average_after']}){_busy(run)}")
         print(f"{'page':<{width}}  {'p50 ms':>8}  {'p95 ms':>8}  {'budget':>7}  "
               f"{'p95/budget':>10}  {'queries':>7}")
         for r in run["pages"]:
