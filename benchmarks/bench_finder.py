@@ -1,18 +1,23 @@
 """Finder search on a 20,000-listing national directory, SQLite and PostgreSQL.
 
-For each database (PostgreSQL when reachable at $PG_URL, default
-postgres://root@127.0.0.1:5432/test), a fresh database is migrated and filled with the
+For each database (SQLite, and PostgreSQL when reachable at $PG_URL's server, default
+postgres://root@127.0.0.1:5432/postgres: a database is created there for the run and
+dropped after it), a fresh database is migrated and filled with the
 deterministic national set (`finder.generate.generate_listings`, 20,000 listings over real
 ZIP centroids). Then a set of realistic searches (ZIP + radius + the filters a person
 would pick) is requested through Django's test client: the search page itself, the full
-HTTP request with rendering. Each is timed `--repeat` times after a warm-up.
+request through every middleware, the view and the template (no socket). Each is timed
+`--repeat` times after a warm-up (which also loads the ZIP table, once per process).
 
 The baseline answers the same requests with the naive plan (`listing_search_full_scan`:
 every row loaded and tested in Python) in the same run; the ratio is baseline p95 /
-indexed p95. Target: p95 under 50 ms on either database.
+indexed p95. Target: p95 at most 20 ms for the full request at 20,000 listings on each
+database (the search's SQL takes 2 ms or less; the rest is Python and the template). A line
+per database says "target met" or "target MISSED"; the load average is printed with it.
 
 Writes var/bench/finder.json: one object per database with `database`, `listings`,
-`queries` (timed requests), `p50_ms`, `p95_ms`, `baseline_p95_ms`.
+`queries` (timed requests), `p50_ms`, `p95_ms`, `baseline_p95_ms`, `target_p95_ms`,
+`target_met` and the load average. Exits 1 when a database misses the target.
 
     .venv/bin/python benchmarks/bench_finder.py [--listings N] [--repeat N]
 """
@@ -34,8 +39,11 @@ from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "bench" / "finder.json"
-TARGET_P95_MS = 50.0
-PG_URL = os.environ.get("PG_URL", "postgres://root@127.0.0.1:5432/test")
+TARGET_P95_MS = 20.0
+TARGET_LISTINGS = 20_000
+# The server that holds the temporary database: the URL's database is only used to create
+# and drop it.
+PG_URL = os.environ.get("PG_URL", "postgres://root@127.0.0.1:5432/postgres")
 
 # (ZIP, params): what people near big cities ask for (the finder's typical searches).
 CITIES = ["43215", "10001", "60601", "90012", "77002", "30303", "98101", "80202", "33130",
@@ -146,7 +154,7 @@ def _pg_database(action: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if action == "create":
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -169,6 +177,7 @@ def main() -> int:
     else:
         print(f"PostgreSQL is not reachable at {PG_URL}: measuring SQLite only.")
     results = []
+    load_before = _load()
     try:
         for label, url in targets:
             print(f"==> {label}", flush=True)
@@ -176,30 +185,58 @@ def main() -> int:
                 _pg_database("create", pg_name)
             env = os.environ | {"DATABASE_URL": url, "OPENIOP_VAR_DIR": tmp,
                                 "OPENIOP_REQUIRE_MFA": "0", "DEBUG": "0"}
+            loads = {"load_average_before": _load()}
             out = subprocess.run(
                 [sys.executable, __file__, "--worker", url, "--listings", str(args.listings),
                  "--repeat", str(args.repeat)],
                 env=env, check=True, stdout=subprocess.PIPE, text=True,
             ).stdout
-            results.append(json.loads(out.strip().splitlines()[-1]))
+            results.append(json.loads(out.strip().splitlines()[-1])
+                           | loads | {"load_average_after": _load()})
     finally:
         if len(targets) > 1:
             _pg_database("drop", pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print(f"Finder search page, {args.listings:,} listings (p95 target {TARGET_P95_MS:.0f} ms)")
+    where = f"{args.listings:,} listings"
+    if args.listings != TARGET_LISTINGS:
+        where += f" (the target is set at {TARGET_LISTINGS:,}: these figures only rehearse it)"
+    print(f"Finder search page, full request, {where}; p95 target {TARGET_P95_MS:.0f} ms; "
+          f"load average {load_before} -> {_load()}")
     print(f"{'database':<12}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'full scan p95':>15}"
-          f"{'ratio':>8}  target")
+          f"{'ratio':>8}  {'target':<14} load average")
+    missed = []
     for r in results:
         ratio = r["baseline_p95_ms"] / r["p95_ms"] if r["p95_ms"] else float("inf")
-        ok = "met" if r["p95_ms"] < TARGET_P95_MS else "MISSED"
+        r["target_p95_ms"] = TARGET_P95_MS
+        r["target_met"] = r["p95_ms"] <= TARGET_P95_MS
+        verdict = "target met" if r["target_met"] else "target MISSED"
+        if not r["target_met"]:
+            missed.append(str(r["database"]))
         print(f"{r['database']:<12}{r['queries']:>9}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
-              f"{r['baseline_p95_ms']:>15.1f}{ratio:>7.1f}x  {ok}")
+              f"{r['baseline_p95_ms']:>15.1f}{ratio:>7.1f}x  {verdict:<14} "
+              f"{r['load_average_before']} -> {r['load_average_after']}")
+    if len(targets) == 1:
+        print(f"{'postgresql':<12}not measured: unreachable at {PG_URL}")
+    loads = [r["load_average_before"][0] for r in results if r["load_average_before"]]
+    if loads and max(loads) > (os.cpu_count() or 1):
+        print(f"BUSY MACHINE: a load average of {max(loads)} on {os.cpu_count()} cores; "
+              "these timings are not comparable")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")
+    if missed:
+        print(f"FAILED: p95 over {TARGET_P95_MS:.0f} ms on {', '.join(missed)}")
+        return 1
     return 0
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # not every platform has it
+        return []
 
 
 if __name__ == "__main__":
