@@ -84,6 +84,15 @@ def test_observation_marked_entered_in_error_has_two_versions(mh, world, as_clin
     assert [r["status"] for r in resources] == ["entered-in-error", "final"]
     stale = as_clinician.get(f"/fhir/R4/Observation/{m.code}", headers={"If-None-Match": etag})
     assert stale.status_code == 200  # a cached copy of the final score is not current
+    # `_lastUpdated` finds it by the mark, not by its creation (history.entered_in_error_at)
+    with time_machine.travel(T0, tick=False):
+        kept = measure_record(actor=world.clinician, participant=world.participant,
+                              instrument="phq9", answers=[0] * 9, context="weekly")
+    since = (T0 + timedelta(hours=1)).isoformat()
+    found = as_clinician.get("/fhir/R4/Observation", {"_lastUpdated": f"gt{since}"}).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(m.code)]
+    before = as_clinician.get("/fhir/R4/Observation", {"_lastUpdated": f"lt{since}"}).json()
+    assert [e["resource"]["id"] for e in before["entry"]] == [str(kept.code)]
 
 
 def test_medication_request_history_from_changes(mh, world, as_clinician):

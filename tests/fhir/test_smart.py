@@ -89,6 +89,38 @@ def test_a_token_reads_within_its_scopes_and_is_audited(mh, world, app):
     assert uses.count() == 4 and all(app.name in e.reason for e in uses)
 
 
+def test_a_tokens_use_is_written_with_the_answers_events_and_without_them(mh, world, app):
+    """The token's use goes in the same batch as the events of what it read (one lock and
+    one insert, first in the chain); a search that finds nothing, a directory type, a 400
+    and a 404 have no events of their own, and still write it."""
+    from uuid import uuid4
+
+    m = score(world)
+    tokens = authorize(login(world.clinician), app, "user/*.rs")
+    api = bearer(tokens["access_token"])
+    before = AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    assert api.get(f"/fhir/R4/Observation?patient={world.participant.code}").status_code == 200
+    batch = list(AccessEvent.objects.filter(seq__gt=before).order_by("chain_seq"))
+    assert [(e.object_type, e.action) for e in batch] == [
+        ("oauth.token", "view"), ("fhir.Observation", "disclose")]
+    token_use, read = batch
+    assert app.name in token_use.reason and read.object_id == str(world.participant.code)
+    assert token_use.occurred_at == read.occurred_at  # one batch
+    assert read.chain_seq == token_use.chain_seq + 1 and read.prev_hash == token_use.hash
+    answers = {
+        "empty search": api.get(f"/fhir/R4/Observation?_id={uuid4()}"),
+        "directory": api.get("/fhir/R4/Practitioner"),
+        "bad parameter": api.get("/fhir/R4/Observation?unknown=1"),
+        "missing record": api.get(f"/fhir/R4/Observation/{uuid4()}"),
+        "read": api.get(f"/fhir/R4/Observation/{m.code}"),
+    }
+    assert [r.status_code for r in answers.values()] == [200, 200, 400, 404, 200]
+    assert "entry" not in answers["empty search"].json()
+    uses = AccessEvent.objects.filter(object_type="oauth.token", actor=world.clinician,
+                                      seq__gt=before)
+    assert uses.count() == 1 + len(answers) and all(app.name in e.reason for e in uses)
+
+
 def test_scopes_never_widen_the_role(mh, world, app):
     m = score(world)
     desk = f.staff(world.org, Role.FRONT_DESK)

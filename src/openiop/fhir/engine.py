@@ -28,7 +28,8 @@ from openiop.audit.vocabulary import Action, ObjectType
 from openiop.participants import disclosure as dis
 
 from . import part2
-from .http import FhirError, respond
+from .http import FhirError, respond, take_audit
+from .mapping.common import unchecked
 from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
@@ -184,7 +185,7 @@ def release(request: HttpRequest, spec: Spec, rows: list[Any], who: Party,
                     "object_type": fhir_object_type(spec), "object_id": offer.participant.code,
                     "request": request} for offer in offers.values()]
     if pending is None:
-        audit_records(events)
+        audit_records(take_audit(request) + events)  # with the token's use, if any
     return [r for r in rows if id(r) in kept]
 
 
@@ -280,9 +281,12 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     if withheld:
         # Audited, never shown: the answer is the same as if they did not exist.
         events.append(denied(request, spec, ctx.patient, withheld, who))
-    audit_records(events)
-    entries = [_entry(request, spec, row, "match") for row in rows]
-    entries += [_entry(request, ispec, row, "include") for ispec, row in included]
+    audit_records(take_audit(request) + events)  # the token's use first, if any
+    # Written as the export writes them (mapping.canonical: the JSON fhir.resources gives,
+    # without building its models; anything it cannot write exactly is validated in full).
+    with unchecked():
+        entries = [_entry(request, spec, row, "match") for row in rows]
+        entries += [_entry(request, ispec, row, "include") for ispec, row in included]
     kept = applied + [(k, v) for k in ("_include", "_revinclude") for v in options[k]]
     if options["total"]:
         kept.append(("_total", options["total"]))

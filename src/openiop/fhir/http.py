@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from openiop.accounts.permissions import Perm, has_perm
-from openiop.audit.services import audit_record
+from openiop.audit.services import audit_records
 from openiop.audit.vocabulary import Action, ObjectType
 
 FHIR_JSON = "application/fhir+json"
@@ -100,14 +100,29 @@ def with_cors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
+def take_audit(request: Any) -> list[dict[str, Any]]:
+    """The audit events the request still owes (a bearer token's use, see `fhir_view`), as
+    `audit_records` entries, handed over once: the caller writes them first in its own batch,
+    so that a search or read with a token writes one batch of events, not two."""
+    pending: list[dict[str, Any]] = getattr(request, "_openiop_audit", None) or []
+    if pending:
+        request._openiop_audit = []
+    return pending
+
+
 def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ_METHODS,
-              ) -> Callable[..., HttpResponse]:
+              *, batched: bool = False) -> Callable[..., HttpResponse]:
     """Read-only FHIR endpoint for signed-in clinic staff (`methods` adds e.g. DELETE for
     the bulk export status URL).
 
     Other methods are a 405 OperationOutcome (this server supports no writes; exempt from
     the CSRF check so that a write is answered in FHIR, not with Django's HTML page);
     FhirError and Http404 become OperationOutcomes.
+
+    A bearer token's use is audited for every request it makes. With `batched`, the view
+    writes that event first in its own batch of audit events (`take_audit`; the engine's
+    reads and searches do); whatever it leaves unwritten (a directory type, an empty page, a
+    4xx, an error) is written when the view ends. Otherwise it is written before the view.
     """
 
     @csrf_exempt
@@ -124,6 +139,7 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
         # The registered app a bearer token speaks for: an outside recipient
         # (participants.disclosure.request_party); None for the program's own staff.
         request.oauth_client = None  # type: ignore[attr-defined]
+        request._openiop_audit = []  # type: ignore[attr-defined]
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             from .smart import bearer_token
 
@@ -138,26 +154,36 @@ def fhir_view(view: Callable[..., HttpResponse], methods: tuple[str, ...] = READ
             request.smart_system = found.system  # type: ignore[attr-defined]
             request.oauth_client = found.client  # type: ignore[attr-defined]
             who = "backend service" if found.system else "client"
-            audit_record(actor=found.user, action=Action.VIEW, object_type=ObjectType.OAUTH_TOKEN,
-                         object_id=found.client.client_id,
-                         organization=getattr(found.user, "staff_profile", None) and
-                         found.user.staff_profile.organization, request=request,
-                         participant=found.patient,
-                         reason=f"FHIR request with a token of {who} {found.client.name}"
-                                f"{' (launched for one participant)' if found.patient else ''}"
-                                [:500])
-        user = request.user
-        if not user.is_authenticated:
-            return unauthorized()
-        if not user.is_clinic_staff or user.staff_organization_id is None or not has_perm(
-            user, Perm.PARTICIPANT_VIEW
-        ):
-            return outcome(403, "forbidden", "Clinic staff only.")
+            request._openiop_audit = [dict(  # type: ignore[attr-defined]
+                actor=found.user, action=Action.VIEW, object_type=ObjectType.OAUTH_TOKEN,
+                object_id=found.client.client_id,
+                organization=getattr(found.user, "staff_profile", None) and
+                found.user.staff_profile.organization, request=request,
+                participant=found.patient,
+                reason=f"FHIR request with a token of {who} {found.client.name}"
+                       f"{' (launched for one participant)' if found.patient else ''}"[:500])]
+            if not batched:
+                audit_records(take_audit(request))
         try:
-            return view(request, *args, **kwargs)
-        except FhirError as exc:
-            return outcome(exc.status, exc.code, exc.diagnostics, exc.expression)
-        except Http404:
-            return outcome(404, "not-found", "No such resource.")
+            return _answer(view, request, *args, **kwargs)
+        finally:
+            audit_records(take_audit(request))  # the token's use, if the view did not write it
 
     return wrapped
+
+
+def _answer(view: Callable[..., HttpResponse], request: HttpRequest, *args: Any,
+            **kwargs: Any) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return unauthorized()
+    if not user.is_clinic_staff or user.staff_organization_id is None or not has_perm(
+        user, Perm.PARTICIPANT_VIEW
+    ):
+        return outcome(403, "forbidden", "Clinic staff only.")
+    try:
+        return view(request, *args, **kwargs)
+    except FhirError as exc:
+        return outcome(exc.status, exc.code, exc.diagnostics, exc.expression)
+    except Http404:
+        return outcome(404, "not-found", "No such resource.")

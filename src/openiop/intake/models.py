@@ -175,6 +175,11 @@ class MeasureResponse(models.Model):
                          name="measure_participant_series"),
             # Program dashboards: responses of a set of episodes.
             models.Index(fields=["episode", "instrument"], name="measure_episode_instr"),
+            # FHIR `_lastUpdated` of scores (fhir.registry._observation_last_updated): the
+            # few responses entered in error, whose time is asked of the audit log, without
+            # reading every response of every clinic.
+            models.Index(fields=["participant"], name="measure_entered_in_error",
+                         condition=models.Q(status="entered-in-error")),
         ]
 
     def __str__(self) -> str:

@@ -33,8 +33,9 @@ _UNCHECKED: ContextVar[bool] = ContextVar("openiop_fhir_unchecked", default=Fals
 @contextmanager
 def unchecked() -> Iterator[None]:
     """Within it, `validated` writes the same JSON without building the fhir.resources
-    models (mapping/canonical.py): the bulk export renders every resource of the clinic,
-    and the models cost most of its time. Reads and searches keep the check."""
+    models (mapping/canonical.py): the bulk export renders every resource of the clinic and
+    a search page up to a thousand, and the models cost most of their time. Reads keep the
+    check."""
     token = _UNCHECKED.set(True)
     try:
         yield
