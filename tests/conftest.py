@@ -185,6 +185,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute("SET openiop.allow_audit_truncate = 'on'")
 
 
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> object:
+    """pytest-django's live server, whose request threads end with it (tests/live_server.py)."""
+    from .live_server import live_server_address, start_live_server
+
+    server = start_live_server(live_server_address(request.config))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clear_axes_cache():
     from django.core.cache import cache

@@ -9,7 +9,8 @@ from .conftest import screenshot, sign_in
 
 def test_staff_page_and_consents_tab(demo, page):
     sign_in(page, "director")
-    page.get_by_role("link", name="Staff").click()
+    page.get_by_role("navigation", name="Main").locator("summary", has_text="More").click()
+    page.get_by_role("link", name="Staff", exact=True).click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="Staff").is_visible()
     assert page.get_by_role("cell", name="clinician", exact=True).is_visible()

@@ -24,3 +24,22 @@ def test_an_app_page_marks_its_own_section(as_clinician):
     html = as_clinician.get("/medications/").content.decode()
     nav = html.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
     assert _current(nav) == ["Medications"]
+
+
+def _more(html: str) -> list[str] | None:
+    """The entries under "More" in the main navigation, or None when there is no "More"."""
+    nav = html.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    if '<li class="nav-more">' not in nav:
+        return None
+    return re.findall(r'<a href="[^"]*"[^>]*>([^<]+)</a>', nav.split("<details", 1)[1])
+
+
+def test_the_directors_administrative_entries_fold_under_more(as_director, as_clinician):
+    # Two or more administrative entries go under "More" (the bar stays one line at 1366 px,
+    # tests/browser/test_topbar.py); a single one stays in the bar.
+    assert _more(as_director.get("/audit/").content.decode()) == [
+        "Programs", "Audit", "Staff", "Jobs"]
+    html = as_director.get("/audit/").content.decode()
+    assert '<details class="has-current">' in html and _current(html) == ["Audit"]
+    html = as_clinician.get("/notes/").content.decode()
+    assert _more(html) is None and ">Programs</a>" in html

@@ -79,21 +79,29 @@ def participant_of(obj: Any) -> Any:
     return participant
 
 
-def is_care_team(actor: User, participant: Participant) -> bool:
-    """Primary therapist, prescriber or case manager of an open episode, or the program
-    director of the participant's organization. The Administrator is not care team for
-    clinical records (they break the glass like anyone else)."""
+def _named_on_open_episode(uid: int) -> Q:
+    """Episodes that are open and name the user in one of the care-team roles
+    (`EpisodeOfCare.CARE_TEAM_FIELDS`: primary therapist, prescriber, case manager, family
+    therapist). The one definition both `is_care_team` and `care_team_q` filter with."""
     from openiop.care.models import EpisodeOfCare
 
+    named = Q(pk__in=[])
+    for field in EpisodeOfCare.CARE_TEAM_FIELDS:
+        named |= Q(**{f"{field}_id": uid})
+    return Q(status__in=EpisodeOfCare.OPEN_STATUSES) & named
+
+
+def is_care_team(actor: User, participant: Participant) -> bool:
+    """Primary therapist, prescriber, case manager or family therapist of an open episode,
+    or the program director of the participant's organization. The Administrator is not
+    care team for clinical records (they break the glass like anyone else)."""
     uid = getattr(actor, "pk", None)
     if uid is None or not same_organization(actor, participant.organization_id):
         return False
     if getattr(actor, "role", "") == Role.DIRECTOR:
         return True
     return remembered(("care_team", uid, participant.pk), lambda: participant.episodes.filter(
-        status__in=EpisodeOfCare.OPEN_STATUSES).filter(
-        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)
-    ).exists())
+        _named_on_open_episode(uid)).exists())
 
 
 def active_grant(actor: User, participant: Participant) -> Any:
@@ -319,9 +327,8 @@ def care_team_q(actor: User, path: str = "participant") -> Q:
     if getattr(actor, "role", "") == Role.DIRECTOR:
         return org
     uid = actor.pk
-    team = Exists(EpisodeOfCare.objects.filter(
-        participant=OuterRef(path or "pk"), status__in=EpisodeOfCare.OPEN_STATUSES).filter(
-        Q(primary_therapist_id=uid) | Q(prescriber_id=uid) | Q(case_manager_id=uid)))
+    team = Exists(EpisodeOfCare.objects.filter(_named_on_open_episode(uid),
+                                               participant=OuterRef(path or "pk")))
     return org & Q(team)
 
 

@@ -80,8 +80,8 @@ REL_LABELS: dict[Rel, str] = {
 }
 
 REL_MEANINGS: dict[Rel, str] = {
-    Rel.CARE_TEAM: "Primary therapist, prescriber or case manager of one of the participant's "
-                   "open episodes, or the program director of the participant's organization. "
+    Rel.CARE_TEAM: "Primary therapist, prescriber, case manager or family therapist of one of "
+                   "the participant's open episodes, or the program director of the participant's organization. "
                    "The clinic Administrator is not care team.",
     Rel.SAME_ORGANIZATION: "Staff of the participant's organization.",
     Rel.SELF: "The participant, signed in to the portal.",

@@ -184,6 +184,9 @@ class EpisodeOfCare(models.Model):
         ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
 
     OPEN_STATUSES = ("planned", "waitlist", "active", "onhold")
+    # The staff named on an episode: while it is open they are the participant's care team
+    # (access.decisions.is_care_team and care_team_q both read this one list).
+    CARE_TEAM_FIELDS = ("primary_therapist", "prescriber", "case_manager", "family_therapist")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     participant = models.ForeignKey(
@@ -266,8 +269,7 @@ class EpisodeOfCare(models.Model):
 
     def care_team_ids(self) -> set[int]:
         return {
-            i
-            for i in (self.primary_therapist_id, self.prescriber_id, self.case_manager_id)
+            i for i in (getattr(self, f"{name}_id") for name in self.CARE_TEAM_FIELDS)
             if i is not None
         }
 

@@ -2,7 +2,8 @@
 one access decision (`openiop.access`).
 
 Clinical notes and treatment/safety plans are visible only to the care team (the
-episode's primary therapist, prescriber and case manager, and the program director; see
+episode's primary therapist, prescriber, case manager and family therapist, and the program
+director; see
 `openiop.access.policy`), plus, for a note, its author, the session's facilitator and the
 author's supervisor (docs/access-policy.md, docs/privacy-and-part2.md). Anyone else with
 clinical access must break the glass: give a reason, which is audited and kept as a

@@ -46,14 +46,21 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             if url is None or not item.allowed(user):
                 continue
             items.append(
-                {"label": item.label, "url": url,
+                {"label": item.label, "url": url, "secondary": item.secondary,
                  "current": bool(item.section) and section.startswith(item.section),
                  # My work shows its count, polled by htmx (dashboard:count).
                  "count_url": _resolved("dashboard:count")
                  if item.url_name == "dashboard:my_work" else None}
             )
+    # Two or more administrative entries fold under "More" (a disclosure in base.html); a
+    # single one stays in the bar, where it takes less room than the "More" button.
+    more = [i for i in items if i["secondary"]]
+    if len(more) < 2:
+        more = []
     return {
-        "staff_nav": items,
+        "staff_nav": [i for i in items if i not in more],
+        "staff_nav_more": more,
+        "staff_nav_more_current": any(i["current"] for i in more),
         "crisis_line": "988",
         "demo_mode": settings.OPENIOP_DEMO,
         "idle_minutes": settings.OPENIOP_IDLE_MINUTES,

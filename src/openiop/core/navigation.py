@@ -18,6 +18,9 @@ class NavItem:
     url_name: str
     perm: Perm | tuple[Perm, ...] | None = None  # a tuple: any one of them is enough
     section: str = ""  # URL prefix that marks the item as current
+    # Administrative pages opened now and then: folded under "More" in the bar when a user
+    # has two or more of them (base.html), so the director's bar stays one line at 1366 px.
+    secondary: bool = False
 
     def allowed(self, user: object) -> bool:
         from openiop.accounts.permissions import has_perm
@@ -38,10 +41,10 @@ STAFF_NAV: tuple[NavItem, ...] = (
     NavItem("Medications", "medications:index", Perm.MEDICATION_VIEW, "/medications"),
     NavItem("Outcomes", "outcomes:index", Perm.REPORTS_VIEW, "/outcomes"),
     NavItem("Billing", "billing:index", Perm.BILLING_VIEW, "/billing"),
-    NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs"),
-    NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit"),
-    NavItem("Staff", "accounts:staff", Perm.STAFF_MANAGE, "/accounts/staff"),
-    NavItem("Jobs", "jobs:list", Perm.PROGRAM_MANAGE, "/jobs"),
+    NavItem("Programs", "care:programs", Perm.PARTICIPANT_VIEW, "/programs", secondary=True),
+    NavItem("Audit", "audit:events", Perm.AUDIT_VIEW, "/audit", secondary=True),
+    NavItem("Staff", "accounts:staff", Perm.STAFF_MANAGE, "/accounts/staff", secondary=True),
+    NavItem("Jobs", "jobs:list", Perm.PROGRAM_MANAGE, "/jobs", secondary=True),
 )
 
 # Participant chart tabs: (label, url name taking the participant's code).

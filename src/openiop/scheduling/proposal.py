@@ -35,9 +35,14 @@ class PlanMetrics:
     cadence_met: bool
 
     @property
+    def best_possible(self) -> bool:
+        """CP-SAT proved the plan optimal, or no better one can exist (no gap to the bound)."""
+        return self.status == PlanStatus.OPTIMAL or self.gap <= 0
+
+    @property
     def quality(self) -> str:
         """How good the plan is, in the clinic's words (the numbers stay in the API)."""
-        if self.status == PlanStatus.OPTIMAL or self.gap <= 0:
+        if self.best_possible:
             return "The best possible plan was found."
         percent = max(1, round(self.gap * 100 + 0.4999))
         if self.gap <= NEAR_BEST_SHARE:

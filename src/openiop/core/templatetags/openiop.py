@@ -83,3 +83,39 @@ def idempotency_key() -> str:
     from django.utils.html import format_html
 
     return format_html('<input type="hidden" name="_idem" value="{}">', uuid.uuid4())
+
+
+def allowed_statuses(obj: Any) -> frozenset[str]:
+    """The statuses `obj` can have: its model's `status` choices, or the enum its `status`
+    is a member of (a derived status such as skills' Delivery)."""
+    from enum import Enum
+
+    meta = getattr(type(obj), "_meta", None)
+    if meta is not None:
+        choices = meta.get_field("status").choices
+        if choices:
+            return frozenset(str(value) for value, _label in choices)
+    status = getattr(obj, "status", None)
+    if isinstance(status, Enum):
+        return frozenset(str(member.value) for member in type(status))
+    raise TypeError(f"status_is: {type(obj).__name__} has no declared statuses")
+
+
+@register.filter
+def status_is(obj: Any, wanted: str) -> bool:
+    """`{% if note|status_is:"signed" %}`: whether `obj.status` is one of the statuses named
+    (several: space-separated, `"declined referred_elsewhere"`).
+
+    Templates compare statuses through this filter, never `note.status == "signed"`: a
+    misspelt status there silently never matches. Here it raises ValueError when rendered
+    (except where `{% if %}`'s and/or/not swallow errors), and
+    tests/core/test_template_statuses.py checks every status named in a template against
+    the statuses the models and enums declare."""
+    if obj is None or obj == "":
+        return False
+    names = wanted.split()
+    unknown = [name for name in names if name not in allowed_statuses(obj)]
+    if unknown or not names:
+        raise ValueError(f"status_is: {unknown or wanted!r} is not a status of "
+                         f"{type(obj).__name__}")
+    return str(getattr(obj, "status", "")) in names
