@@ -26,9 +26,14 @@ from .conftest import screenshot, sign_in
 from .test_finder import axe_violations
 
 PHONE_WIDTH = 390
-# axe-core rules about how a page looks and reads: unlabeled fields, low contrast.
+# axe-core rules about how a page looks and reads (unlabeled fields, low contrast), how it
+# is reached by keyboard (a table that scrolls sideways must take focus) and how its
+# structure reads to a screen reader (roles, lists, ids).
 AXE_RULES = {"label", "select-name", "button-name", "link-name", "color-contrast",
-             "image-alt", "aria-input-field-name"}
+             "image-alt", "aria-input-field-name", "scrollable-region-focusable",
+             "aria-required-children", "aria-required-parent", "aria-valid-attr-value",
+             "aria-allowed-attr", "nested-interactive", "list", "listitem",
+             "document-title", "html-has-lang", "meta-viewport"}
 
 
 class Gallery:

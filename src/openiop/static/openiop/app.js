@@ -144,8 +144,41 @@
     }, Math.min(15000, Math.max(500, limit * 250)));
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); watchIdle(); });
-  document.addEventListener("htmx:afterSettle", function (e) { drawCharts(e.target); });
+  // A table wider than its box scrolls sideways (phones): a keyboard user must be able to
+  // reach and scroll it too (WCAG 2.1.1), so a box that overflows becomes a focusable,
+  // named region; one that fits stays out of the tab order.
+  function scrollableTables(root) {
+    var boxes = (root.querySelectorAll ? root : document).querySelectorAll(".table-wrap, .table");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.classList.contains("table") && box.parentElement &&
+          box.parentElement.classList.contains("table-wrap")) { return; }
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("data-scroll-focus", "");
+          if (!box.hasAttribute("role")) { box.setAttribute("role", "region"); }
+          if (!box.hasAttribute("aria-label")) {
+            var caption = box.querySelector("caption");
+            var heading = caption ? caption.textContent : "";
+            box.setAttribute("aria-label", (heading || "Table").trim() + " (scrolls sideways)");
+          }
+        }
+      } else if (box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+        if (box.getAttribute("role") === "region") { box.removeAttribute("role"); }
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts(document); watchIdle(); scrollableTables(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    drawCharts(e.target); scrollableTables(document);
+  });
+  window.addEventListener("resize", function () { scrollableTables(document); });
 
   // Buttons that print the page (no inline onclick under CSP).
   document.addEventListener("click", function (e) {
