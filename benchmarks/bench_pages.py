@@ -332,8 +332,9 @@ def _cases(n: int) -> list[tuple[str, str, str, str, dict[str, str]]]:
             kind = "dashboard" if item.url_name in ("dashboard:my_work", "clinical:index") else "list"
             cases.append((kind, f"nav: {item.label} ({who})", who, url, {}))
 
-    # The demo's portal persona (its first active adult): the same person at every size,
-    # so a chart tab's queries at two sizes compare like with like.
+    # The demo's portal persona (a featured persona: the same person with the same record
+    # at every size, tests/core/test_demo_personas.py), so a chart tab's queries at two
+    # sizes compare like with like.
     persona = Participant.objects.filter(user__username="participant").first()
     code = (persona or Participant.objects.filter(organization__slug=DEMO_SLUG)
             .order_by("pk").first()).code

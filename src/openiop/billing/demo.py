@@ -38,7 +38,8 @@ DIAGNOSES = {  # program focus -> (principal, secondaries to pick from)
 
 
 def build(ctx: DemoContext) -> None:
-    rng, today = ctx.rng, ctx.today
+    shared = rng = ctx.rng
+    today = ctx.today
     org = ctx.organization
     biller = ctx.staff["billing"]
     clinician = ctx.staff["clinician"]
@@ -74,6 +75,7 @@ def build(ctx: DemoContext) -> None:
     profiles: list[FinancialProfile] = []
     diagnoses: list[Diagnosis] = []
     for p in ctx.participants:
+        rng = ctx.rng_for(p.pk, default=shared)  # a featured persona's own
         ep = episodes.get(p.pk)
         focus = ep.program.focus if ep else "mh"
         roll = rng.random()
@@ -127,10 +129,12 @@ def _certifications(ctx: DemoContext, coverages: list[Coverage], episodes: dict,
     doctors = services.certification.physicians(ctx.organization.pk)
     if not doctors:
         return
-    rng, today = ctx.rng, ctx.today
+    shared = rng = ctx.rng
+    today = ctx.today
     interval = services.certification.recertification_days(ctx.organization.pk)
     rows: list[IopCertification] = []
     for cov in coverages:
+        rng = ctx.rng_for(cov.participant_id, default=shared)  # a featured persona's own
         ep = episodes.get(cov.participant_id)
         if cov.payer is not medicare or ep is None or ep.level_of_care != "IOP" \
                 or ep.admitted_on > today or rng.random() < 0.1:
@@ -157,9 +161,11 @@ def _certifications(ctx: DemoContext, coverages: list[Coverage], episodes: dict,
 
 
 def _authorizations(ctx: DemoContext, coverages: list[Coverage], episodes: dict) -> None:
-    rng, today = ctx.rng, ctx.today
+    shared = rng = ctx.rng
+    today = ctx.today
     auths = []
     for cov in coverages:
+        rng = ctx.rng_for(cov.participant_id, default=shared)  # a featured persona's own
         ep = episodes.get(cov.participant_id)
         if ep is None or not cov.payer.requires_authorization or ep.status != EpisodeOfCare.Status.ACTIVE:
             continue

@@ -38,13 +38,14 @@ STEP_UP_CRITERIA = [
 
 
 def build(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = rng = ctx.rng
     ctx.progress("level-of-care changes, discharges and waitlists")
     clinician = ctx.staff["clinician"]
     changes: list[LevelOfCareChange] = []
     discharges: list[Discharge] = []
     stepped_up: list[int] = []
     for i, ep in enumerate(ctx.episodes):
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         enrollment = next(iter(ep.enrollments.all()), None)
         track = enrollment.track if enrollment else None
         if ep.status == EpisodeOfCare.Status.FINISHED:

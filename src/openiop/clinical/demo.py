@@ -134,14 +134,19 @@ def _entry(rng: Any, n: int) -> dict[str, str]:
             "plan": f"Will {_text(rng, PLAN)}."}
 
 
-def _keep_one_cosignature_pending(notes: list[Note], target_status: list[str]) -> None:
+def _keep_one_cosignature_pending(notes: list[Note], target_status: list[str],
+                                  featured: set[int] | None = None) -> None:
     """The supervisor's queue is never empty in the demo, whatever the weekday.
 
     On a Sunday or Monday every supervised note is three or more days old and would have
-    been co-signed; the newest one is left waiting instead.
+    been co-signed; the newest one is left waiting instead: not one at an index in
+    `featured` (a featured persona's, whose record stays the same at every clinic size)
+    unless there is no other.
     """
     supervised = [i for i, note in enumerate(notes)
                   if note.needs_cosignature and note.signed_at is not None]
+    others = [i for i in supervised if i not in (featured or ())]
+    supervised = others or supervised
     if not supervised or any(target_status[i] == NoteStatus.SIGNED for i in supervised):
         return
     newest = max(supervised, key=lambda i: notes[i].signed_at)
@@ -153,7 +158,7 @@ def _keep_one_cosignature_pending(notes: list[Note], target_status: list[str]) -
 
 
 def _notes(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = ctx.rng
     now = ctx.now
     sessions = list(
         Session.objects.filter(program__organization=ctx.organization, ends_at__lte=now,
@@ -192,6 +197,9 @@ def _notes(ctx: DemoContext) -> None:
         if not people:
             continue
         kind = note_kind_for_session(session.kind)
+        # A featured persona's own session, or their track's group, draws from its own stream.
+        rng = (ctx.session_rng(session, default=shared) if session.track_id
+               else ctx.rng_for(people[0][0], default=shared))
         hours_ago = (now - session.ends_at).total_seconds() / 3600
         roll = rng.random()
         if hours_ago < 20:
@@ -217,10 +225,6 @@ def _notes(ctx: DemoContext) -> None:
             sections=_sections(rng, kind, session.program.note_format),
             needs_cosignature=needs_cosign, version=rng.randint(2, 9),
         )
-        entries = [
-            GroupNoteEntry(note=note, participant_id=pid, attendance_id=aid, **_entry(rng, n))
-            for n, (pid, aid) in enumerate(people)
-        ] if kind == "group" else []
         status = NoteStatus.DRAFT
         if state == "signed":
             late = rng.random() < 0.12
@@ -228,9 +232,6 @@ def _notes(ctx: DemoContext) -> None:
             note.signed_at = min(session.ends_at + delay, now - timedelta(minutes=5))
             note.signed_by = author
             note.signed_as = signature_label(author)
-            note.content_hash = note.compute_hash(sorted(
-                ({"participant": codes[e.participant_id], **e.as_dict()} for e in entries),
-                key=lambda d: d["participant"]))
             status = NoteStatus.SIGNED
             age_days = (now - note.signed_at).days
             if needs_cosign and (age_days >= 3 or rng.random() < 0.4):
@@ -245,10 +246,21 @@ def _notes(ctx: DemoContext) -> None:
                     and rng.random() < 0.7:
                 status = NoteStatus.LOCKED
                 note.locked_at = note.signed_at + timedelta(days=7)
+        # Each attendee's entry last: how many attend does not change the draws above.
+        entries = [
+            GroupNoteEntry(note=note, participant_id=pid, attendance_id=aid, **_entry(rng, n))
+            for n, (pid, aid) in enumerate(people)
+        ] if kind == "group" else []
+        if state == "signed":
+            note.content_hash = note.compute_hash(sorted(
+                ({"participant": codes[e.participant_id], **e.as_dict()} for e in entries),
+                key=lambda d: d["participant"]))
         notes.append(note)
         target_status.append(status)
         note_entries.append(entries)
-    _keep_one_cosignature_pending(notes, target_status)
+    _keep_one_cosignature_pending(notes, target_status, featured={
+        i for i, note in enumerate(notes)
+        if note.participant_id in ctx.featured or note.session.track_id in ctx.featured_tracks})
     for note, status in zip(notes, target_status, strict=True):
         pending = status == NoteStatus.SIGNED and note.needs_cosignature
         counts["cosign pending" if pending else status] += 1
@@ -274,13 +286,16 @@ def _notes(ctx: DemoContext) -> None:
     for status, ids in by_status.items():
         for i in range(0, len(ids), 900):
             Note.objects.filter(pk__in=ids[i:i + 900]).update(status=status)
-    addenda = [
-        Addendum(note=note, author=note.author, signed_as=note.signed_as,
-                 reason=rng.choice(["late entry", "clarification", "correction"]),
-                 text="Participant called after the session and reported a plan to attend a "
-                 "peer-support meeting tonight.")
-        for note in notes if note.status != NoteStatus.DRAFT and rng.random() < 0.04
-    ]
+    addenda = []
+    for note in notes:
+        rng = (ctx.session_rng(note.session, default=shared) if note.session.track_id
+               else ctx.rng_for(note.participant_id, default=shared))
+        if note.status != NoteStatus.DRAFT and rng.random() < 0.04:
+            addenda.append(Addendum(
+                note=note, author=note.author, signed_as=note.signed_as,
+                reason=rng.choice(["late entry", "clarification", "correction"]),
+                text="Participant called after the session and reported a plan to attend a "
+                "peer-support meeting tonight."))
     Addendum.objects.bulk_create(addenda, batch_size=1000)
     ctx.extra["clinical_notes"] = len(notes)
     ctx.progress(
@@ -290,12 +305,17 @@ def _notes(ctx: DemoContext) -> None:
 
 def _plans(ctx: DemoContext) -> None:
     """A plan for every active episode; reviews on time, due soon and overdue."""
-    rng = ctx.rng
+    shared = ctx.rng
+
+    def rng_of(plan: TreatmentPlan) -> Any:  # a featured persona's own stream
+        return ctx.rng_for(plan.participant_id, default=shared)
+
     today = ctx.today
     active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     therapists = {u.pk: u for u in ctx.staff.values()}
     plans: list[TreatmentPlan] = []
     for ep in active:
+        rng = ctx.rng_for(ep.participant_id, default=shared)
         started = min(ep.admitted_on + timedelta(days=rng.randint(1, 4)), today)
         days = review_days(ep.program)
         # About a quarter are never reviewed although due: the overdue list.
@@ -324,16 +344,18 @@ def _plans(ctx: DemoContext) -> None:
 
     problems: list[TreatmentProblem] = []
     for plan in plans:
+        rng = rng_of(plan)
         for n, (text, words) in enumerate(rng.sample(PROBLEMS, rng.randint(1, 2)), start=1):
             problems.append(TreatmentProblem(plan=plan, text=text, participant_words=words,
                                              position=n))
     TreatmentProblem.objects.bulk_create(problems, batch_size=2000)
-    goals = [TreatmentGoal(problem=p, text=rng.choice(GOALS),
-                           participant_words=rng.choice(["", "Feel better by summer"]))
+    goals = [TreatmentGoal(problem=p, text=rng_of(p.plan).choice(GOALS),
+                           participant_words=rng_of(p.plan).choice(["", "Feel better by summer"]))
              for p in problems]
     TreatmentGoal.objects.bulk_create(goals, batch_size=2000)
     objectives: list[TreatmentObjective] = []
     for g in goals:
+        rng = rng_of(g.problem.plan)
         for text in rng.sample(OBJECTIVES, rng.randint(1, 2)):
             objectives.append(TreatmentObjective(
                 goal=g, text=text, status=rng.choice([TreatmentObjective.Status.OPEN] * 4
@@ -343,6 +365,7 @@ def _plans(ctx: DemoContext) -> None:
     interventions: list[TreatmentIntervention] = []
     for o in objectives:
         plan = o.goal.problem.plan
+        rng = rng_of(plan)
         for modality, frequency in rng.sample(MODALITIES, rng.randint(1, 2)):
             interventions.append(TreatmentIntervention(
                 objective=o, modality=modality, frequency=frequency,
@@ -401,13 +424,14 @@ def _plans(ctx: DemoContext) -> None:
 
 
 def _safety_plans(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = ctx.rng
     active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     rows: list[SafetyPlan] = []
     # The demo's portal participant always has one (the portal shows it).
     portal_ids = set(Participant.objects.filter(
         organization=ctx.organization, user__isnull=False).values_list("pk", flat=True))
     for ep in active:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         teen = ep.program.population == "adolescent"
         chosen = teen or rng.random() < 0.4 or ep.participant_id in portal_ids
         if not chosen:

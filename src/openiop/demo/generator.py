@@ -102,6 +102,42 @@ class DemoContext:
     out: TextIO
     password_hash: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # The featured personas (the portal participant and the teen whose parent has the
+    # family login): participant pk -> their own random stream, so every draw about them
+    # is the same at every clinic size (see `rng_for`).
+    featured: dict[int, random.Random] = field(default_factory=dict)
+    # Their tracks (pk -> a name that does not depend on the database): a group session of
+    # one of these draws from its own stream too (`session_rng`).
+    featured_tracks: dict[int, str] = field(default_factory=dict)
+
+    def rng_for(self, participant_id: int | None,
+                default: random.Random | None = None) -> random.Random:
+        """The random stream for draws about one participant.
+
+        A featured persona has a stream of their own, seeded by a constant: their record
+        (plan, notes, medications, measures, attendance, messages...) is then the same at
+        every clinic size, which is what makes their chart comparable between a small and a
+        large clinic (benchmarks/bench_pages.py). Everyone else draws from `default`
+        (the shared `rng` unless said), as before.
+        """
+        stream = self.featured.get(participant_id) if participant_id is not None else None
+        if stream is not None:
+            return stream
+        return self.rng if default is None else default
+
+    def session_rng(self, session: Any, default: random.Random | None = None) -> random.Random:
+        """The random stream for draws about one session: a featured persona's own group
+        session (a track in `featured_tracks`) gets a stream seeded by its track and start,
+        independent of how many other sessions the clinic has."""
+        key = self.featured_tracks.get(session.track_id) if session.track_id else None
+        if key is None:
+            return self.rng if default is None else default
+        return random.Random(f"{self.seed}:{key}:{session.starts_at.isoformat()}")
+
+    def feature(self, participant: Participant, name: str) -> None:
+        """Give a featured persona their own random stream (seeded from the demo's seed and
+        their name, never from the clinic's size)."""
+        self.featured[participant.pk] = random.Random(f"{self.seed}:featured:{name}")
 
     def progress(self, message: str) -> None:
         self.out.write(f"  {message}\n")
@@ -410,6 +446,7 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
         rooms=rooms, staff=staff, programs=programs, tracks=tracks, participants=[],
         episodes=[], scale=n, out=out, password_hash=password_hash,
     )
+    ctx.extra["base_tracks"] = len(track_specs)  # the first cohort: every size has it
     build_participants(ctx, n)
     build_history(ctx)
     _portal_accounts(ctx)
@@ -417,11 +454,12 @@ def _core(*, seed: int, n: int, today: date, out: TextIO) -> DemoContext:
 
 
 def _portal_accounts(ctx: DemoContext) -> None:
-    """One participant login (an active adult) and one family login (a teen's parent)."""
-    adult = next(ep for ep in ctx.episodes
-                 if ep.status == EpisodeOfCare.Status.ACTIVE and ep.program.population == "adult")
-    teen = next(ep for ep in ctx.episodes
-                if ep.status == EpisodeOfCare.Status.ACTIVE and ep.program.population == "adolescent")
+    """One participant login (an active adult) and one family login (a teen's parent): the
+    featured personas, the first two participants (`people.build_participants`)."""
+    adult = next(ep for ep in ctx.episodes if ep.participant_id in ctx.featured
+                 and ep.program.population == "adult")
+    teen = next(ep for ep in ctx.episodes if ep.participant_id in ctx.featured
+                and ep.program.population == "adolescent")
     person = adult.participant
     person.user = demo_user(ctx, username="participant", role=Role.PARTICIPANT,
                             first=person.preferred_name or person.legal_first_name,

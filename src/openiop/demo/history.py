@@ -56,7 +56,7 @@ def _holiday_closures(ctx: DemoContext, start: date, end: date) -> set[tuple[int
 def build_history(ctx: DemoContext) -> None:
     """Sessions from six weeks ago through the next two weeks, with bookings and
     attendance; none on a site's closed days (its public holidays)."""
-    rng = ctx.rng
+    shared = ctx.rng
     start = ctx.history_start
     end = ctx.today - timedelta(days=ctx.today.weekday()) + timedelta(days=20)
     now = ctx.now
@@ -75,43 +75,51 @@ def build_history(ctx: DemoContext) -> None:
 
     sessions: list[Session] = []
     session_members: list[list[Participant]] = []
-    day = start
-    day_index = 0
     group_busy: dict[int, list[tuple[datetime, datetime]]] = {}
-    while day <= end:
-        for track in ctx.tracks:
-            if day.weekday() not in track.weekdays or (track.program.site_id, day) in closed:
-                continue
-            layout = TEEN_DAY if track.program.population == "adolescent" else ADULT_DAY
-            cursor = ctx.at(day, track.start_time)
-            roster = [p for p, s, e in members.get(track.pk, []) if s <= day and (e is None or day <= e)]
-            for n, (kind, title, minutes) in enumerate(layout):
-                if kind == "holistic":
-                    kind, title = HOLISTIC_ROTATION[(day_index + track.pk) % len(HOLISTIC_ROTATION)]
-                pool = facilitators.get(kind, facilitators["holistic"])
-                room = ctx.rooms["Studio"] if kind == "yoga" and track.room.site_id == ctx.sites[0].pk else track.room
-                # Rotate facilitators, skipping anyone already leading a group then
-                # (parallel cohorts of a very large demo may still share one).
-                rotation = [pool[(day_index + n + track.pk + j) % len(pool)]
-                            for j in range(len(pool))]
-                slot = (cursor, cursor + timedelta(minutes=minutes))
-                lead = next((u for u in rotation if all(
-                    slot[1] <= a or slot[0] >= b for a, b in group_busy.get(u.pk, ()))),
-                    rotation[0])
-                group_busy.setdefault(lead.pk, []).append(slot)
-                sessions.append(Session(
-                    program=track.program, track=track, kind=kind,
-                    title=f"{title} ({track.name})", starts_at=cursor,
-                    ends_at=cursor + timedelta(minutes=minutes), site=track.program.site,
-                    room=room, facilitator=lead,
-                    capacity=track.capacity,
-                    status=(Session.Status.COMPLETED if cursor + timedelta(minutes=minutes) < now
-                            else Session.Status.SCHEDULED),
-                ))
-                session_members.append(roster)
-                cursor += timedelta(minutes=minutes)
-        day += timedelta(days=1)
-        day_index += 1
+    # A track's place in the clinic's list, not its primary key: the same in every database.
+    track_no = {track.pk: no for no, track in enumerate(ctx.tracks)}
+
+    def group_sessions(tracks: list[Track]) -> None:
+        day = start
+        day_index = 0
+        while day <= end:
+            for track in tracks:
+                if day.weekday() not in track.weekdays or (track.program.site_id, day) in closed:
+                    continue
+                layout = TEEN_DAY if track.program.population == "adolescent" else ADULT_DAY
+                cursor = ctx.at(day, track.start_time)
+                roster = [p for p, s, e in members.get(track.pk, [])
+                          if s <= day and (e is None or day <= e)]
+                for n, (kind, title, minutes) in enumerate(layout):
+                    if kind == "holistic":
+                        kind, title = HOLISTIC_ROTATION[
+                            (day_index + track_no[track.pk]) % len(HOLISTIC_ROTATION)]
+                    pool = facilitators.get(kind, facilitators["holistic"])
+                    room = (ctx.rooms["Studio"] if kind == "yoga"
+                            and track.room.site_id == ctx.sites[0].pk else track.room)
+                    # Rotate facilitators, skipping anyone already leading a group (or seeing
+                    # a featured persona) then; parallel cohorts of a very large demo may
+                    # still share one.
+                    rotation = [pool[(day_index + n + track_no[track.pk] + j) % len(pool)]
+                                for j in range(len(pool))]
+                    slot = (cursor, cursor + timedelta(minutes=minutes))
+                    lead = next((u for u in rotation if all(
+                        slot[1] <= a or slot[0] >= b for a, b in group_busy.get(u.pk, ()))),
+                        rotation[0])
+                    group_busy.setdefault(lead.pk, []).append(slot)
+                    sessions.append(Session(
+                        program=track.program, track=track, kind=kind,
+                        title=f"{title} ({track.name})", starts_at=cursor,
+                        ends_at=cursor + timedelta(minutes=minutes), site=track.program.site,
+                        room=room, facilitator=lead,
+                        capacity=track.capacity,
+                        status=(Session.Status.COMPLETED if cursor + timedelta(minutes=minutes) < now
+                                else Session.Status.SCHEDULED),
+                    ))
+                    session_members.append(roster)
+                    cursor += timedelta(minutes=minutes)
+            day += timedelta(days=1)
+            day_index += 1
 
     # Individual therapy weekly, medication review every 4 weeks for those with a
     # prescriber, family sessions every 2 weeks for teens: each in the first free slot
@@ -128,12 +136,13 @@ def build_history(ctx: DemoContext) -> None:
     def occupy(key: tuple[str, int, date], a: int, b: int) -> None:
         busy.setdefault(key, []).append((a, b))
 
-    for s_ in sessions:
-        local = s_.starts_at.astimezone(ctx.tz)
-        a = local.hour * 60 + local.minute
-        b = a + int((s_.ends_at - s_.starts_at).total_seconds() // 60)
-        occupy(("staff", s_.facilitator_id, local.date()), a, b)
-        occupy(("room", s_.room_id, local.date()), a, b)
+    def occupy_sessions(placed: list[Session]) -> None:
+        for s_ in placed:
+            local = s_.starts_at.astimezone(ctx.tz)
+            a = local.hour * 60 + local.minute
+            b = a + int((s_.ends_at - s_.starts_at).total_seconds() // 60)
+            occupy(("staff", s_.facilitator_id, local.date()), a, b)
+            occupy(("room", s_.room_id, local.date()), a, b)
 
     windows_by_person: dict[int, list[tuple[int, int, int]]] = {}
     for w_ in Availability.objects.filter(participant__organization=ctx.organization).order_by(
@@ -177,10 +186,10 @@ def build_history(ctx: DemoContext) -> None:
                 return ctx.at(day, time(a // 60, a % 60)), room
         return None
 
-    for ep in ctx.episodes:
+    def appointments(number: int, ep: EpisodeOfCare) -> None:
         enr = next(iter(ep.enrollments.all()), None)
         if enr is None:
-            continue
+            return
         track = enr.track
         site_rooms = [r for r in offices if r.site_id == ep.program.site_id] or offices
         track_days = sorted(track.weekdays)
@@ -193,7 +202,7 @@ def build_history(ctx: DemoContext) -> None:
             if monday_in and still_in:
                 appts = [("individual", "Individual therapy", ep.primary_therapist, 50,
                           site_rooms)]
-                if ep.prescriber and w % 4 == ep.pk % 4:
+                if ep.prescriber and w % 4 == number % 4:
                     appts.append(("medication", "Medication review", ep.prescriber, 25,
                                   site_rooms))
                 if ep.program.population == "adolescent" and w % 2 == 0:
@@ -217,8 +226,29 @@ def build_history(ctx: DemoContext) -> None:
                         else Session.Status.SCHEDULED,
                     ))
                     session_members.append([ep.participant])
+                    # Seen by the lead rotation of groups generated after it.
+                    group_busy.setdefault(who.pk, []).append(
+                        (starts, starts + timedelta(minutes=minutes)))
             week += timedelta(weeks=1)
             w += 1
+
+    # The clinic's first cohort of each track (every clinic size has it), then the featured
+    # personas' own appointments, then the parallel cohorts of a larger clinic, then
+    # everyone else's appointments: the featured personas' calendar (and so their chart) is
+    # the same at every size, and the parallel cohorts' groups are led around it.
+    base = ctx.extra.get("base_tracks", len(ctx.tracks))
+    group_sessions(ctx.tracks[:base])
+    occupy_sessions(sessions)
+    numbered = list(enumerate(ctx.episodes))
+    for number, ep in numbered:
+        if ep.participant_id in ctx.featured:
+            appointments(number, ep)
+    placed = len(sessions)
+    group_sessions(ctx.tracks[base:])
+    occupy_sessions(sessions[placed:])
+    for number, ep in numbered:
+        if ep.participant_id not in ctx.featured:
+            appointments(number, ep)
 
     ctx.progress(f"{len(sessions):,} sessions")
     ctx.bulk_create(sessions, label="sessions", batch_size=1000)
@@ -238,6 +268,7 @@ def build_history(ctx: DemoContext) -> None:
         session = by_session[booking.session_id]
         if session.ends_at >= now:
             continue
+        rng = ctx.rng_for(booking.participant_id, default=shared)
         status = rng.choices(statuses, weights)[0]
         length = session.duration_minutes
         minutes = {

@@ -41,7 +41,11 @@ def build_participants(ctx: DemoContext, n: int) -> None:
     plan: list[tuple[str, Track | None]] = []
     for i in range(n):
         if i < n_active:
-            is_teen = i < n_teen_active
+            # The first two are the featured personas (generator._portal_accounts): a teen
+            # (whose parent has the family login) and an adult (the participant login), in
+            # the first teen and second adult track, which every clinic size has. Their
+            # draws come first, so they are the same people at every size.
+            is_teen = i == 0 or 2 <= i <= n_teen_active
             pool = teen_tracks if is_teen else adult_tracks
             track = pool[i % len(pool)]
             state = "active"
@@ -76,11 +80,14 @@ def build_participants(ctx: DemoContext, n: int) -> None:
     Participant.objects.bulk_create(people, batch_size=1000)
     people = list(Participant.objects.filter(organization=ctx.organization).order_by("mrn"))
     ctx.participants = people
+    ctx.feature(people[0], "family")
+    ctx.feature(people[1], "participant")
 
     ctx.progress("availability windows and family contacts")
     windows: list[Availability] = []
     relatives: list[RelatedPerson] = []
     for person, (_state, track) in zip(people, plan, strict=True):
+        rng = ctx.rng_for(person.pk)
         teen = person.age_on(ctx.today) < 18  # the demo's day, not the clock's
         if teen:
             for d in range(5):
@@ -120,6 +127,9 @@ def build_participants(ctx: DemoContext, n: int) -> None:
     for i, (person, (state, track)) in enumerate(zip(people, plan, strict=True)):
         if track is None:
             continue
+        rng = ctx.rng_for(person.pk)
+        if person.pk in ctx.featured:
+            ctx.featured_tracks[track.pk] = f"track-{ctx.tracks.index(track)}"
         program = track.program
         if state == "active":
             admitted = ctx.today - timedelta(days=rng.randint(10, 60))

@@ -96,7 +96,7 @@ def baseline_answers(ep: EpisodeOfCare, rng: random.Random, *, first_level: str)
 
 
 def build(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = rng = ctx.rng
     ctx.progress("referrals, intake screeners, level-of-care assessments")
     first_levels = {
         ep_id: frm for ep_id, frm in LevelOfCareChange.objects.filter(
@@ -109,6 +109,7 @@ def build(ctx: DemoContext) -> None:
     measures: list[MeasureResponse] = []
     coordinator = ctx.staff["intake"]
     for ep in ctx.episodes:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         first = first_levels.get(ep.pk, ep.level_of_care)
         answers = baseline_answers(ep, rng, first_level=first)
         intake_answers[ep.pk] = answers
@@ -137,7 +138,7 @@ def build(ctx: DemoContext) -> None:
         screening = _screen_rows(measures, person, ep, answers, screened_at, coordinator)
         assessments.append(_assessment(ep, person, screening, first, assessed_at,
                                        ctx.staff["clinician"], rng))
-    open_referrals, open_tasks = _open_referrals(ctx, rng, referrals, measures, assessments)
+    open_referrals, open_tasks = _open_referrals(ctx, shared, referrals, measures, assessments)
     Referral.objects.bulk_create(referrals, batch_size=1000)
     MeasureResponse.objects.bulk_create(measures, batch_size=2000)
     by_participant = {r.participant_id: r for r in Referral.objects.filter(

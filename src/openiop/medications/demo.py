@@ -84,7 +84,8 @@ class Plan:
 
 
 def build(ctx: DemoContext) -> None:
-    rng, today = ctx.rng, ctx.today
+    shared = rng = ctx.rng
+    today = ctx.today
     nurse = ctx.staff["nurse"]
     clinician = ctx.staff["clinician"]
     fallback_prescriber = ctx.staff["prescriber"]
@@ -161,6 +162,8 @@ def build(ctx: DemoContext) -> None:
         return plan
 
     for ep in episodes:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
+        safety = ctx.rng_for(ep.participant_id, default=safety_rng)
         person = ep.participant
         focus = ep.program.focus
         teen = ep.program.population == "adolescent"
@@ -216,11 +219,11 @@ def build(ctx: DemoContext) -> None:
             add(ep, rng.choice(regimen))
             if not teen and rng.random() < 0.35:
                 add(ep, rng.choice(ADD_ONS))
-            if person == demo_person or safety_rng.random() < 0.08:
+            if person == demo_person or safety.random() < 0.08:
                 plans.append(_uncoded_outside(ep, start=ep.admitted_on - timedelta(days=200)))
         if len(plans) == before:
             continue
-        _allergy_history(safety_rng, ep, clinician, allergy_rows, statements)
+        _allergy_history(safety, ep, clinician, allergy_rows, statements)
         # Admission reconciliation by the prescriber, with the list as it stood.
         prescriber = prescriber_of(ep) or fallback_prescriber
         reconciliations.append(Reconciliation(
@@ -262,6 +265,7 @@ def build(ctx: DemoContext) -> None:
                 side.append((p.order, effect, severity,
                              p.order.start_date + timedelta(days=rng.randint(2, 9))))
 
+    rng = shared
     ctx.progress(f"{len(plans)} orders, {len(reviews)} reviews, {len(adherence)} check-ins")
     MedicationOrder.objects.bulk_create([p.order for p in plans], batch_size=1000)
     changes = [MedicationChange(order=p.order, kind=k, reason=r, effective_date=d, dose=dose,
@@ -343,13 +347,15 @@ def _uncoded_outside(ep: Any, *, start: date) -> Plan:
 
 def _screens(ctx: DemoContext, screens: list, plans: list[Plan]) -> None:
     """Weekly screens for the substance-use episodes, interpreted like the service does."""
-    rng, today = ctx.rng, ctx.today
+    shared = rng = ctx.rng
+    today = ctx.today
     by_person: dict[int, list[MedicationOrder]] = {}
     for p in plans:
         by_person.setdefault(p.order.participant_id, []).append(p.order)
     rows: list[DrugScreen] = []
     results: list[list[DrugScreenResult]] = []
     for ep, start, _oud in screens:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         orders = by_person.get(ep.participant_id, [])
         day = start + timedelta(days=2)
         end = ep.discharged_on or today

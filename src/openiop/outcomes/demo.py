@@ -20,7 +20,7 @@ MAX = {"phq9": 27, "gad7": 21}
 
 
 def build(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = rng = ctx.rng
     intake = ctx.extra.get("intake_answers", {})
     ctx.progress("weekly PHQ-9 and GAD-7 histories")
     rows: list[MeasureResponse] = []
@@ -32,6 +32,7 @@ def build(ctx: DemoContext) -> None:
     portal_person = demo_person.pk if demo_person is not None else None
     this_monday = ctx.today - timedelta(days=ctx.today.weekday())
     for i, ep in enumerate(ctx.episodes):
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         base = intake.get(ep.pk)
         if base is None or ep.status == EpisodeOfCare.Status.WAITLIST:
             continue

@@ -33,12 +33,13 @@ FAMILY_NOTES = [
 
 
 def build(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = rng = ctx.rng
     now = min(ctx.now, ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     messages: list[Message] = []
     active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     for ep in active:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         person = ep.participant
         is_demo = demo_person is not None and person.pk == demo_person.pk
         if not is_demo and rng.random() > 0.3:

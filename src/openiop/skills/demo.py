@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import time, timedelta
+from types import SimpleNamespace
 
 from openiop.care.models import EpisodeOfCare
 from openiop.demo.generator import DemoContext
@@ -121,14 +122,18 @@ def _rotations(ctx: DemoContext, modules: dict[str, Module]) -> None:
 
 
 def _holistic_notes(ctx: DemoContext) -> None:
-    rng = ctx.rng
+    shared = ctx.rng
     now = min(ctx.now, ctx.at(ctx.today, time(23)))
     notes = []
-    for pk, kind, facilitator_id in (
+    for pk, kind, facilitator_id, track_id, starts_at in (
         Session.objects.filter(program__organization=ctx.organization, kind__in=sorted(HOLISTIC_KINDS),
                                ends_at__lt=now)
-        .order_by("starts_at", "pk").values_list("pk", "kind", "facilitator_id").iterator(chunk_size=5000)
+        .order_by("starts_at", "pk")
+        .values_list("pk", "kind", "facilitator_id", "track_id", "starts_at").iterator(chunk_size=5000)
     ):
+        # A featured persona's track draws from its own stream (DemoContext.session_rng).
+        rng = ctx.session_rng(SimpleNamespace(track_id=track_id, starts_at=starts_at),
+                              default=shared)
         if rng.random() < 0.08:  # a few are still missing, as in real life
             continue
         notes.append(HolisticNote(session_id=pk, activity=rng.choice(HOLISTIC_ACTIVITIES[kind]),
@@ -138,7 +143,7 @@ def _holistic_notes(ctx: DemoContext) -> None:
 
 
 def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list[Skill]) -> None:
-    rng = ctx.rng
+    shared = rng = ctx.rng
     now = min(ctx.now, ctx.at(ctx.today, time(23)))
     demo_person = ctx.extra.get("demo_participant")
     practices: list[SkillPractice] = []
@@ -147,6 +152,7 @@ def _participant_logs(ctx: DemoContext, modules: dict[str, Module], skills: list
     plans: list[RelapsePreventionPlan] = []
     active = [ep for ep in ctx.episodes if ep.status == EpisodeOfCare.Status.ACTIVE]
     for ep in active:
+        rng = ctx.rng_for(ep.participant_id, default=shared)  # a featured persona's own
         person = ep.participant
         is_demo = demo_person is not None and person.pk == demo_person.pk
         user = person.user_id
