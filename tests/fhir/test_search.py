@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 
@@ -249,3 +250,43 @@ def test_a_page_of_patients_costs_the_same_queries_however_many_it_holds(world, 
     added = len(large["entry"]) - len(small["entry"])
     assert added == 10
     assert len(more) == len(few), (len(few), len(more))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rtype", ["Appointment", "Encounter"])
+def test_booking_searches_read_in_the_querys_join_order(populated, world, as_director, rtype):
+    """Issue #16: the Appointment and Encounter querysets restrict both the participant's and
+    the session program's organization to one constant; PostgreSQL may join those two
+    tables as a cross product (every participant with every session: 3-8 s a page at 1,000
+    participants). The search's count, page and withheld count of these types run planned
+    in the query's written order (fhir.sqlplan.in_written_order, join_collapse_limit 1),
+    and the setting is back to the connection's own afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        (default,) = cursor.fetchone()
+    assert default != "1"
+    seen: list[tuple[str, str]] = []
+    looking = False
+
+    def record(execute, sql, params, many, context):
+        nonlocal looking
+        if not looking and sql.startswith("SELECT") and '"scheduling_booking"' in sql:
+            looking = True
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT current_setting('join_collapse_limit')")
+                    seen.append((sql, cursor.fetchone()[0]))
+            finally:
+                looking = False
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        bundle = as_director.get(f"/fhir/R4/{rtype}?_count=5&_total=accurate").json()
+    assert bundle["total"] > 0 and bundle["entry"]
+    assert len(seen) >= 2  # the count and the page
+    assert all(order == "1" for _, order in seen), [s[:120] for s, o in seen if o != "1"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone()[0] == default

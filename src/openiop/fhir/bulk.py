@@ -24,14 +24,11 @@ import json
 import shutil
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.request import RawPostDataException
@@ -52,6 +49,7 @@ from .http import FHIR_JSON, FhirError, fhir_view, respond
 from .mapping.common import unchecked
 from .registry import SPECS
 from .resources import Spec
+from .sqlplan import in_written_order
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -254,42 +252,6 @@ def _rows(spec: Spec, user: User, *, since: datetime | None, program: Program | 
     return visible.order_by(*spec.order), held
 
 
-# How PostgreSQL plans one type's reads (set_config(..., is_local: true), undone with the
-# transaction). join_collapse_limit = 1: join in the query's own order, the type's table
-# first and then its to-one relations, work linear in the clinic's size. The querysets of
-# Appointment and Encounter restrict both the participant's and the session program's
-# organization to the same constant, and the planner considers joining relations restricted
-# by one constant with no join clause between them (equivclass.c,
-# have_relevant_eclass_joinclause); at 1,000 participants it joined every participant to
-# every session (6.3 million rows) before finding the 41,000 bookings, with or without
-# statistics (issue #16). jit = off: the large cost estimates of a whole type's query call
-# for JIT compilation, which took 2-3 s a query that then ran in 0.5 s; JIT pays only for
-# long CPU-bound queries (https://www.postgresql.org/docs/current/jit-decision.html).
-_PLANNER = {"join_collapse_limit": "1", "jit": "off"}
-
-
-@contextmanager
-def _reading() -> Iterator[None]:
-    """One type's reads. On PostgreSQL in a transaction (or savepoint) of their own, planned
-    as _PLANNER says; the settings the connection had are back afterwards even when the
-    job runs inside a request's transaction. SQLite plans these joins well and would take
-    its write lock for the transaction (transaction_mode IMMEDIATE): no transaction there."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    names = list(_PLANNER)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
-        before = cursor.fetchone()
-        cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [v for name in names for v in (name, _PLANNER[name])])
-        yield
-        cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [v for name, value in zip(names, before, strict=True) for v in (name, value)])
-
-
 def _cancelled(job: Job) -> bool:
     return Job.objects.filter(pk=job.pk, error=CANCELLED).exists()
 
@@ -326,13 +288,13 @@ def run_export(*, user_id: int, types: list[str], level: str, program_id: int | 
                               token=token)
         count = 0
         # One query a type, read CHUNK rows at a time (a server-side cursor on PostgreSQL,
-        # planned as _reading says),
+        # planned as sqlplan.in_written_order says),
         # each resource written as it is made: memory holds one chunk whatever the clinic's
         # size (and a count a participant whose Part 2 records left under a consent). The
         # resources are the search's, written without rebuilding the fhir.resources models
         # (mapping.common.unchecked).
         with (folder / f"{name}.ndjson").open("w", encoding="utf-8") as out, unchecked(), \
-                _reading():
+                in_written_order():
             for row in visible.iterator(chunk_size=CHUNK):
                 out.write(_dumps(engine.render(spec, row)) + "\n")
                 count += 1

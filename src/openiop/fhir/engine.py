@@ -14,6 +14,7 @@ does not reveal that the person has Part 2 records.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ from .registry import SPECS
 from .resources import Ctx, Spec
 from .search import SearchError, int_value
 from .smart import PATIENT, coverage
+from .sqlplan import in_written_order
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
@@ -268,12 +270,13 @@ def search(request: HttpRequest, spec: Spec) -> HttpResponse:
     who = party(request)
     visible, held = gated(spec, qs, who)
     count, offset = options["count"], options["offset"]
-    total = visible.count() if options["total"] != "none" else None
-    rows = list(visible.order_by(*spec.order)[offset:offset + count + 1]) if count else []
+    with in_written_order() if spec.plan_in_written_order else nullcontext():
+        total = visible.count() if options["total"] != "none" else None
+        rows = list(visible.order_by(*spec.order)[offset:offset + count + 1]) if count else []
+        withheld = held.count() if held is not None else 0
     has_next = len(rows) > count
     events: list[dict[str, Any]] = []  # the answer's audit, written together below
     rows = release(request, spec, rows[:count], who, pending=events)
-    withheld = held.count() if held is not None else 0
     included = _included(request, spec, rows, options, who)
     included = [(ispec, row) for ispec in {s.name: s for s, _ in included}.values()
                 for row in release(request, ispec, [r for s, r in included if s is ispec], who,

@@ -202,6 +202,7 @@ APPOINTMENT = Spec(
     links={"patient": Link("Patient", "participant"),
            "practitioner": Link("Practitioner", "session__facilitator"),
            "location": Link("Location", "session__site")},
+    plan_in_written_order=True,
 )
 
 
@@ -222,6 +223,7 @@ ENCOUNTER = Spec(
            "practitioner": Link("Practitioner", "session__facilitator"),
            "location": Link("Location", "session__site")},
     profile=US_CORE + "us-core-encounter",
+    plan_in_written_order=True,
 )
 
 

@@ -67,6 +67,10 @@ class Spec:
     params: dict[str, Param] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)  # search param -> reference
     profile: str = ""
+    # Its searches are planned in the query's written order (sqlplan.in_written_order): its
+    # queryset restricts two joined tables to the same constant, which PostgreSQL may
+    # otherwise join as a cross product (Appointment, Encounter).
+    plan_in_written_order: bool = False
 
     @property
     def perm(self) -> Perm | tuple[Perm, ...]:
