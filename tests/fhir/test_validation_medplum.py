@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,9 @@ def test_medplum_rejects_what_only_us_core_6_1_forbids(medplum, profile, resourc
 def test_every_resource_type_passes_medplum(medplum, populated, world, as_director):
     """Every type the server serves passes base R4, and exactly the types the
     CapabilityStatement names a US Core profile for are checked against US Core 6.1.0
-    (every resource of those types, each against the profile its meta.profile names)."""
+    (every resource of those types, each against the profile its meta.profile names),
+    with the mappings' other branches present: a self-pay coverage, every instrument's
+    score, a partial one, a diagnosis entered in error, an outside prescription."""
     Participant.objects.filter(pk=world.participant.pk).update(
         sex_at_birth="ASKU", gender_identity="33791000087105", administrative_sex="other")
     # a self-pay coverage has no member id (US Core 6.1 us-core-15: subscriberId's
@@ -130,6 +133,29 @@ def test_every_resource_type_passes_medplum(medplum, populated, world, as_direct
                                     rule_set="per_diem", per_diem_code="S9480")
     Coverage.objects.create(participant=world.participant, payer=self_pay, member_id="",
                             relationship="18", order=2, effective_on=date(2026, 1, 5))
+    # the other branches of the mappings: every instrument's score (a partial one without
+    # a total), a diagnosis entered in error, an outside prescription, stopped
+    from openiop.billing.models import Diagnosis
+    from openiop.intake.models import MeasureResponse
+    from openiop.medications.models import MedicationOrder
+
+    when = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
+    for instrument in ("phq9", "gad7", "auditc", "dast10", "cssrs"):
+        MeasureResponse.objects.create(participant=world.participant, instrument=instrument,
+                                       answers={"q1": 1}, total=1, band="low",
+                                       completed_at=when)
+    MeasureResponse.objects.create(participant=world.participant, instrument="phq9",
+                                   answers={"q9": 2}, total=None, band="partial",
+                                   status="preliminary", completed_at=when)
+    Diagnosis.objects.create(participant=world.participant, icd_code="F41.1", billable=True,
+                             description="Generalized anxiety disorder",
+                             code_set_version="ICD-10-CM FY2026", recorded_by=world.clinician,
+                             status="entered-in-error")
+    MedicationOrder.objects.create(
+        participant=world.participant, name="Bupropion", dose=Decimal("150"), unit="mg",
+        route="oral", frequency="daily", start_date=date(2026, 1, 5),
+        stop_date=date(2026, 1, 20), status="stopped", source="outside",
+        outside_prescriber="Dr. Rivera")
     resources = []
     for rtype in SPECS:
         bundle = as_director.get(f"/fhir/R4/{rtype}?_count=1000").json()
@@ -142,7 +168,11 @@ def test_every_resource_type_passes_medplum(medplum, populated, world, as_direct
     history = as_director.get(f"/fhir/R4/Patient/{world.participant.code}/_history").json()
     resources.append(history)
     resources += [e["resource"] for e in history["entry"] if "resource" in e]
-    assert any("_subscriberId" in r for r in resources if r["resourceType"] == "Coverage")
+    served = {(r["resourceType"], k) for r in resources for k in r}
+    assert {("Coverage", "_subscriberId"), ("MedicationRequest", "reportedBoolean"),
+            ("Observation", "valueString")} <= served
+    assert any(r.get("verificationStatus", {}).get("coding", [{}])[0].get("code")
+               == "entered-in-error" for r in resources if r["resourceType"] == "Condition")
     results = validate(medplum, resources)
     failures = [(r["resourceType"], r["id"], r["issues"][:3]) for r in results if r["issues"]]
     assert not failures, failures[:5]
