@@ -113,3 +113,26 @@ def test_dates_and_decimals_take_the_library_form():
         Observation.model_validate(data).model_dump(mode="json", exclude_none=True)
     )
     assert out["effectiveDateTime"] == "2026-01-05T23:00:00Z"
+
+
+def test_a_coverage_without_member_id_is_written_as_validation_writes_it(world):
+    """A self-pay coverage has no member id: subscriberId carries a data-absent-reason
+    (US Core 6.1 us-core-15), a primitive's `_` sibling the writer leaves to the full
+    validation; the export's text is still exactly the validated one."""
+    from datetime import date
+
+    from openiop.billing.models import Coverage, Payer
+
+    payer = Payer.objects.create(organization=world.org, name="Self-pay", kind="self_pay",
+                                 rule_set="per_diem", per_diem_code="S9480")
+    row = Coverage.objects.create(participant=world.participant, payer=payer, member_id="",
+                                  relationship="18", effective_on=date(2026, 1, 5))
+    spec = SPECS["Coverage"]
+    rows = engine.rows_for(None, spec, "s", User.objects.get(pk=world.director.pk))
+    visible, _ = engine.gated(spec, rows, (dis.Recipient(dis.PROGRAM_STAFF, "staff"), ""))
+    row = visible.get(pk=row.pk)
+    checked = rendered(spec, row)
+    with unchecked():
+        assert rendered(spec, row) == checked
+    assert json.loads(checked)["_subscriberId"]["extension"][0]["valueCode"] == "unknown"
+    assert "subscriberId" not in json.loads(checked)

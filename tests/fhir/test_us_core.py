@@ -69,14 +69,17 @@ def test_screening_scores_carry_their_loinc_code_or_text_only(mh, world, as_clin
 
 def test_the_capability_statement_says_which_profiles_are_validated(db, client):
     """The profiles are declared (US Core canonical URLs, no version) with a statement of
-    what is validated: base R4, and US Core 5.0.1 for Patient and MedicationRequest only
-    (the types test_validation_medplum checks against a US Core profile), not 6.1.0."""
+    what is validated: base R4, and US Core 6.1.0 for every type with a supportedProfile
+    (test_validation_medplum checks exactly those types against the 6.1.0 package), and
+    what is not (terminology bindings)."""
     statement = client.get("/fhir/R4/metadata").json()
     rest = statement["rest"][0]
     note = rest["documentation"]
     assert "mapped to US Core 6.1.0" in note
-    assert "not validated against the US Core 6.1.0 StructureDefinitions" in note
-    assert "US Core 5.0.1 Patient and MedicationRequest profiles" in note
+    assert ("every resource type with a supportedProfile against that profile's "
+            "StructureDefinition in the US Core 6.1.0 package (hl7.fhir.us.core#6.1.0)") in note
+    assert "Not checked: terminology bindings" in note
+    assert "5.0.1" not in note
     profiles = {p for r in rest["resource"] for p in r.get("supportedProfile", [])}
     assert US_CORE + "us-core-patient" in profiles
     assert all(p.startswith(US_CORE) and "|" not in p for p in profiles)

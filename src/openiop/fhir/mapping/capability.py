@@ -31,15 +31,18 @@ EXPORT_OPERATIONS = {
 
 
 # What the profiles named in meta.profile and supportedProfile promise, and what is checked
-# (docs/FHIR.md, "Not yet"): the US Core 6.1.0 StructureDefinitions are not on a registry
-# this project installs from, so no test validates against them.
+# (docs/FHIR.md, "US Core 6.1 validation"): tests/fhir/test_validation_medplum.py validates
+# every type that names a profile here against that profile's StructureDefinition from
+# HL7's hl7.fhir.us.core 6.1.0 package (tools/fhir-validate/us-core-6.1.0/).
 PROFILES_NOTE = (
     "Profiles: resources are mapped to US Core 6.1.0 "
     "(https://hl7.org/fhir/us/core/STU6.1/) and name its profiles (canonical URLs without "
-    "a version) in meta.profile and supportedProfile. They are validated against base FHIR "
-    "R4 (4.0.1) for every type, and against the US Core 5.0.1 Patient and "
-    "MedicationRequest profiles; they are not validated against the US Core 6.1.0 "
-    "StructureDefinitions.")
+    "a version) in meta.profile and supportedProfile. Every resource is validated against "
+    "base FHIR R4 (4.0.1), and every resource type with a supportedProfile against that "
+    "profile's StructureDefinition in the US Core 6.1.0 package (hl7.fhir.us.core#6.1.0), "
+    "with the US Core birth sex and gender identity extensions against theirs: "
+    "cardinality, fixed and pattern values, slices and invariants. Not checked: "
+    "terminology bindings to value sets, and the profiles of referenced resources.")
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:

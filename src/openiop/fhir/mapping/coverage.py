@@ -7,7 +7,13 @@
   1 Medicare, 2 Medicaid, 5 private health insurance, 81 self-pay.
 - identifier: the member id with identifier type MB "Member Number"
   (http://terminology.hl7.org/CodeSystem/v2-0203, US Core's memberid slice), also in
-  subscriberId.
+  subscriberId. Without a member id (self-pay, or not recorded) subscriberId carries the
+  data-absent-reason extension with `unknown` instead: US Core 6.1 us-core-coverage
+  invariant us-core-15 ("Member Id in Coverage.identifier or Coverage.subscriberId SHALL
+  be present") makes it required, and US Core 6.1's General Requirements, Missing Data
+  (https://hl7.org/fhir/us/core/STU6.1/general-requirements.html#missing-data) say how a
+  required non-coded element without data is sent: the DataAbsentReason extension
+  (http://hl7.org/fhir/StructureDefinition/data-absent-reason) with code `unknown`.
 - subscriber: the participant when the relationship is self; otherwise the subscriber's
   name as display only (no RelatedPerson is kept for them).
 - relationship: the X12 individual relationship code mapped to
@@ -38,6 +44,7 @@ PAYMENT_TYPES = {PayerKind.MEDICARE: ("1", "MEDICARE"), PayerKind.MEDICAID: ("2"
 RELATIONSHIPS = {"18": ("self", "Self"), "01": ("spouse", "Spouse"), "19": ("child", "Child"),
                  "G8": ("other", "Other")}
 COVERAGE_STATUSES = ("active", "cancelled")
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
 def coverage_status(cov: Coverage) -> str:
@@ -86,6 +93,8 @@ def coverage(cov: Coverage) -> dict[str, Any]:
             "system": f"{OPENIOP_SYSTEM}:payer:{payer.code}:member",
             "value": cov.member_id}]
         data["subscriberId"] = cov.member_id
+    else:
+        data["_subscriberId"] = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}
     if cov.group_number:
         data["class"] = [{
             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class",
