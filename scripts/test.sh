@@ -15,6 +15,10 @@ unset PYTHONDONTWRITEBYTECODE
 PY=.venv/bin/python
 PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
 WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
+# Browser tests spend about half their time waiting (for chromium to draw, for a page's
+# requests, for the idle sign-out) rather than computing: twice as many workers as cores
+# keep the cores busy through those waits (PYTEST_BROWSER_WORKERS overrides).
+BROWSER_WORKERS="${PYTEST_BROWSER_WORKERS:-$(( WORKERS * 2 ))}"
 SEED="${PYTEST_SEED:-$($PY -c 'import random; print(random.randrange(1, 2**31))')}"
 SKIP_BROWSER="${SKIP_BROWSER:-0}"
 mkdir -p var/screenshots
@@ -35,9 +39,9 @@ if [ "$SKIP_BROWSER" != "1" ]; then
   # Collect only tests/browser (where the marker is given) unless paths were passed.
   where=(tests/browser)
   for arg in "$@"; do case "$arg" in tests/*|./tests/*) where=() ;; esac; done
-  echo "==> browser tests on SQLite ($WORKERS workers, database files in $shm)"
+  echo "==> browser tests on SQLite ($BROWSER_WORKERS workers, database files in $shm)"
   env -u DATABASE_URL OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" $PY -m pytest \
-    -p no:cacheprovider -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$SEED" -m browser "${where[@]}" "$@" \
+    -p no:cacheprovider -n "$BROWSER_WORKERS" --dist worksteal -p randomly --randomly-seed="$SEED" -m browser "${where[@]}" "$@" \
     || status=$?
   rm -rf "$shm"
   echo "==> browser run done after $(( $(date +%s) - started )) s"

@@ -26,6 +26,8 @@ unset PYTHONDONTWRITEBYTECODE
 PY=.venv/bin/python
 PG_URL="${PG_URL:-postgres://root@127.0.0.1:5432/test}"
 WORKERS="${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
+# Browser tests wait about half the time: twice the workers (as in scripts/test.sh).
+BROWSER_WORKERS="${PYTEST_BROWSER_WORKERS:-$(( WORKERS * 2 ))}"
 started=$(date +%s)
 status=0
 failed=()
@@ -61,7 +63,7 @@ run() {  # run <instant> <sqlite|postgres|browser> [extra pytest args...]
     shm="$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)"
     OPENIOP_TEST_NOW="$when" OPENIOP_TEST_SQLITE_FILE="$shm/openiop-test.sqlite3" \
       env -u DATABASE_URL $PY -m pytest -p no:cacheprovider -q \
-      -n "$WORKERS" --dist worksteal -p randomly --randomly-seed="$seed" "$@" || rc=$?
+      -n "$BROWSER_WORKERS" --dist worksteal -p randomly --randomly-seed="$seed" "$@" || rc=$?
     rm -rf "$shm"
   elif [ -n "$url" ]; then
     OPENIOP_TEST_NOW="$when" DATABASE_URL="$url" $PY -m pytest -p no:cacheprovider -q \

@@ -174,7 +174,10 @@ def _audit_key_and_checkpoints(settings, tmp_path):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """PostgreSQL: let the suite's database flush (transactional tests) truncate the audit
-    table, which its trigger refuses otherwise (audit migration 0005)."""
+    table, which its trigger refuses otherwise (audit migration 0005); and commit without
+    waiting for the disk (synchronous_commit off: what is committed is seen by every other
+    connection at once, only a crash of the server could lose it - a throwaway test
+    database's commits, flushes and live-server requests need not wait for fsync)."""
     from django.db import connection
 
     with django_db_blocker.unblock():
@@ -183,6 +186,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER DATABASE {name} SET openiop.allow_audit_truncate = 'on'")
                 cursor.execute("SET openiop.allow_audit_truncate = 'on'")
+                cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = 'off'")
+                cursor.execute("SET synchronous_commit = 'off'")
 
 
 @pytest.fixture(scope="session")

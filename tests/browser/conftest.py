@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """Every browser test signs in through the sign-in form, some several times; Argon2's
+    deliberately slow check was seconds of CPU a run. The demo clinic is built under the
+    same setting, so its password hashes use it too. (Argon2 itself: tests/accounts.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
@@ -46,11 +55,55 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+class Traffic:
+    """The page's requests in flight and when the last one started or ended, from
+    Playwright's request events (delivered whenever the test makes a Playwright call)."""
+
+    def __init__(self, page: object) -> None:
+        self.pending: set[object] = set()
+        self.last = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: object) -> None:
+        self.pending.add(request)
+        self.last = time.monotonic()
+
+    def _ended(self, request: object) -> None:
+        self.pending.discard(request)
+        self.last = time.monotonic()
+
+
+# How long the network must stay quiet for a page to count as settled. Playwright's
+# "networkidle" waits 500 ms of quiet after every navigation, which was a third of the
+# browser tests' time; the pages' own delayed requests (htmx `delay:300ms` searches while
+# typing, polls every few seconds) are waited for where a test types or polls.
+QUIET_MS = 150
+
+
+def settle(page: object, *, timeout_ms: float = 30_000) -> None:
+    """Wait for the page's load event, then until no request has been in flight for
+    QUIET_MS: what `wait_for_load_state("networkidle")` waits for, with a shorter quiet."""
+    page.wait_for_load_state("load", timeout=timeout_ms)
+    traffic: Traffic = page.traffic
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        page.wait_for_timeout(20)  # lets Playwright deliver the request events so far
+        now = time.monotonic()
+        if not traffic.pending and (now - traffic.last) * 1000 >= QUIET_MS:
+            return
+        if now > deadline:
+            raise TimeoutError(f"the page never settled: {len(traffic.pending)} requests "
+                               f"in flight, e.g. {[r.url for r in list(traffic.pending)[:3]]}")
+
+
 @pytest.fixture
 def page(browser: object, live_server: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1366, "height": 900},
                                   base_url=live_server.url)
     pg = context.new_page()
+    pg.traffic = Traffic(pg)
     errors: list[str] = []
     page_errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -66,6 +119,7 @@ def phone_page(browser: object, live_server: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True, base_url=live_server.url)
     pg = context.new_page()
+    pg.traffic = Traffic(pg)
     yield pg
     context.close()
 
@@ -128,4 +182,4 @@ def sign_in(page: object, username: str, password: str | None = None) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password or DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)

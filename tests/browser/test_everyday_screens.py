@@ -12,7 +12,7 @@ from openiop.clinical.selectors import treatment_plan_for
 from openiop.intake.models import Referral
 from openiop.participants.models import Participant
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def test_plan_error_referral_confirmation_and_audit_filters(demo, page):
@@ -55,7 +55,7 @@ def test_plan_error_referral_confirmation_and_audit_filters(demo, page):
     page.get_by_label("Staff member").select_option(label=clinician.get_full_name())
     page.get_by_label("Channel").select_option("page")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     rows = page.locator("table tbody tr")
     assert rows.count() > 0
     assert rows.first.get_by_role("cell", name=clinician.get_full_name()).is_visible()

@@ -15,7 +15,7 @@ from pathlib import Path
 from openiop.finder.models import ContactRequest
 from openiop.intake.models import Referral
 
-from .conftest import screenshot
+from .conftest import screenshot, settle
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
@@ -49,7 +49,7 @@ def search_near_demo_clinic(page: object) -> None:
     page.get_by_label("Medicaid").check()
     page.get_by_role("button", name="Search").click()
     page.wait_for_selector("#results-heading")
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
 
 def test_search_compare_and_contact_on_a_desktop(demo, page):

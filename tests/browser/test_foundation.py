@@ -6,7 +6,7 @@ import re
 
 from openiop.participants.models import Participant
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def test_clinician_searches_and_opens_a_chart(demo, page):
@@ -25,7 +25,7 @@ def test_clinician_searches_and_opens_a_chart(demo, page):
     page.wait_for_selector(f"text={target.display_name}")
     screenshot(page, "participant-list")
     page.get_by_role("link", name=target.display_name).first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name=target.display_name).is_visible()
     assert page.get_by_text(f"MRN {target.mrn}").is_visible() or page.get_by_text(target.mrn).first.is_visible()
     screenshot(page, "participant-chart")
@@ -72,7 +72,7 @@ def test_sign_in_two_factor_and_form_validation_look_finished(demo, page, settin
     page.locator("#id_new_password2").fill("a-long-and-unusual-passphrase")
     screenshot(page, "account-set-up")
     page.get_by_role("button", name="Set password").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "/accounts/mfa/" in page.url
     assert page.locator(".qr svg").is_visible()
     # Until the second step is done, no navigation to pages that would only bounce back.
@@ -85,7 +85,7 @@ def test_sign_in_two_factor_and_form_validation_look_finished(demo, page, settin
     page.get_by_label("Legal first name").fill("Robin")
     page.get_by_label("Date of birth").fill("2099-01-01")
     page.get_by_role("button", name="Add participant").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("MRN: MRN RB100001 is already used in this organization.").is_visible()
     assert page.get_by_text("Date of birth: Date of birth cannot be in the future.").is_visible()
     assert page.get_by_text("Legal last name: This field is required.").is_visible()

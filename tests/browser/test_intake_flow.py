@@ -11,12 +11,12 @@ from openiop.care.models import EpisodeOfCare
 from openiop.intake.models import Referral
 from openiop.participants.models import Participant
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
 
 def answer_all(page, n_items, choice):
@@ -75,7 +75,7 @@ def test_referral_to_discharge(demo, page):
     page.get_by_label("Payer-authorized level").select_option("IOP")
     page.get_by_label("Primary therapist").select_option(label="Maya Reyes")
     page.get_by_role("button", name="Admit", exact=True).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("was admitted to Adult Mental Health IOP").is_visible()
     person = Participant.objects.get(legal_last_name="Browsertest")
     episode = EpisodeOfCare.objects.get(participant=person)

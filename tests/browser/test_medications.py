@@ -8,7 +8,7 @@ import re
 from openiop.accounts.models import User
 from openiop.medications.models import InteractionAcknowledgement, MedicationOrder, Reconciliation
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 SEROTONERGIC = ["sertraline", "escitalopram", "fluoxetine", "venlafaxine"]
 
@@ -31,7 +31,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     page.get_by_role("link", name="Reconcile").click()
     page.get_by_label("Transition").select_option("step_down")
     page.get_by_role("button", name="Record reconciliation").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_text("Medication reconciliation recorded.").wait_for(timeout=20_000)
     assert page.get_by_text("Medication reconciliation recorded.").is_visible()
     assert Reconciliation.objects.filter(participant=person, point="step_down",
@@ -48,7 +48,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     page.locator("#id_reason").select_option("dose_titration")
     page.locator("#id_note").fill("Partial response at 8 weeks")
     page.get_by_role("button", name="Save change").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     # The demo's chart may raise a warning on the new dose too (which depends on the day it
     # was built: on a Monday it found one); like any warning it is acknowledged with a reason.
     going_ahead = page.get_by_label(re.compile("Reason for going ahead"))
@@ -56,7 +56,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
         for i in range(going_ahead.count()):
             going_ahead.nth(i).fill("Titration reviewed with the participant")
         page.get_by_role("button", name="Acknowledge and save").click()
-        page.wait_for_load_state("networkidle")
+        settle(page)
     page.get_by_text(re.compile("was changed")).wait_for(timeout=20_000)
     order.refresh_from_db()
     assert str(order.dose.normalize()) == new_dose
@@ -69,7 +69,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     page.locator("#id_frequency").select_option("qhs")
     page.get_by_label("Indication").fill("Insomnia")
     page.get_by_role("button", name="Save medication").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     warning = page.get_by_role("heading", name=re.compile("Warnings? to acknowledge"))
     assert warning.is_visible()
     screenshot(page, "medication-interaction-warning")
@@ -80,7 +80,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
     for i in range(reasons.count()):
         reasons.nth(i).fill("Low-dose trazodone for sleep; counseled on serotonin syndrome signs")
     page.get_by_role("button", name="Acknowledge and save").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text(re.compile("was added to the medication list")).is_visible()
     assert InteractionAcknowledgement.objects.filter(
         order__participant=person, rule_id="serotonergic_combination",
@@ -99,7 +99,7 @@ def test_prescriber_reconciles_adjusts_and_acknowledges_a_warning(demo, page):
 def test_medication_dashboard_lists_what_needs_attention(demo, page):
     sign_in(page, "prescriber")
     page.get_by_role("link", name="Medications").first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name="Overdue medication reviews").is_visible()
     assert page.get_by_role("heading", name="Naloxone gaps").is_visible()
     screenshot(page, "medication-dashboard")
@@ -113,7 +113,7 @@ def test_participant_sends_an_adherence_check_in_on_a_phone(demo, phone_page):
     assert phone_page.get_by_role("heading", name="My medications").is_visible()
     phone_page.get_by_label("How many doses did you miss in the past 7 days?").fill("1")
     phone_page.get_by_role("button", name="Send check-in").click()
-    phone_page.wait_for_load_state("networkidle")
+    settle(phone_page)
     assert phone_page.get_by_text("Your care team will see your check-in").is_visible()
     assert AdherenceCheck.objects.filter(reporter="participant",
                                          participant__user__username="participant",

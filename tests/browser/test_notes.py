@@ -12,7 +12,7 @@ from openiop.accounts.models import User
 from openiop.clinical.models import Note, TreatmentPlan
 from openiop.scheduling.models import Attendance, Session
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def _group_without_note() -> Session:
@@ -49,14 +49,14 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
 
     # The facilitator finds the group under "Sessions to document" (or on the chart).
     page.get_by_role("link", name="Notes").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     screenshot(page, "notes-dashboard")
     row = page.locator(f"#to-document tr[data-session='{session.code}'] button")
     if row.count() == 0:
         page.goto(f"/notes/participants/{person.code}/")
         row = page.locator(f"tr[data-session='{session.code}'] button")
     row.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name="Group session note").is_visible()
     entries = page.locator("fieldset.entry")
     assert entries.count() == len(attendees)
@@ -92,7 +92,7 @@ def test_clinician_writes_signs_and_amends_a_group_note(demo, page):
     page.get_by_role("textbox", name="Addendum").fill(
         "After group, the sponsor confirmed the meeting plan.")
     page.get_by_role("button", name="Sign and add addendum").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Addendum signed and added.").is_visible()
     assert note.addenda.get().participant == person
     assert page.get_by_text(f"to {person.display_name}'s entry only").is_visible()
@@ -134,7 +134,7 @@ def test_an_autosave_whose_answer_is_lost_is_continued_not_a_conflict(demo, page
     sign_in(page, session.facilitator.username)
     page.goto(f"/notes/participants/{person.code}/")
     page.locator(f"tr[data-session='{session.code}'] button").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
     lost: list[str] = []
 

@@ -10,7 +10,7 @@ from openiop.intake.models import MeasureResponse
 from openiop.participants.models import Consent
 from openiop.skills.models import CravingLog, SkillPractice
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def _crisis_link_visible(page) -> None:
@@ -27,12 +27,12 @@ def test_participant_checks_in_logs_and_opens_the_safety_plan_on_a_phone(demo, p
     screenshot(page, "portal-week")
 
     page.get_by_role("link", name="Weekly check-in: PHQ-9").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     for i in range(1, 10):
         page.locator(f"input[name=q{i}][value='1']").check()
     screenshot(page, "portal-checkin-form", full_page=False)
     page.get_by_role("button", name="Send my answers").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name="Thank you").is_visible()
     # The demo has a score history; the check-in just sent is the latest response.
     response = MeasureResponse.objects.filter(
@@ -42,12 +42,12 @@ def test_participant_checks_in_logs_and_opens_the_safety_plan_on_a_phone(demo, p
 
     cravings_before = CravingLog.objects.filter(participant__user__username="participant").count()
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="Cravings").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.locator("input[name=intensity][value='6']").check()
     page.get_by_label("Trigger").fill("Walked past the old bar")
     page.get_by_label("What helped?").fill("Called my sister")
     page.get_by_role("button", name="Save").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Craving logged").is_visible()
     assert CravingLog.objects.filter(participant__user__username="participant").count() == cravings_before + 1
     page.wait_for_selector("canvas#craving-trend")
@@ -56,22 +56,22 @@ def test_participant_checks_in_logs_and_opens_the_safety_plan_on_a_phone(demo, p
     screenshot(page, "portal-cravings")
 
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="Skills").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("Skill").select_option(label="Paced breathing")
     page.locator("input[name=helpfulness][value='8']").check()
     page.get_by_label("Note").fill("Before my shift")
     page.get_by_role("button", name="Save practice").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Logged: Paced breathing").is_visible()
     assert SkillPractice.objects.filter(participant__user__username="participant", note="Before my shift",
                                         helpfulness=8).exists()
     screenshot(page, "portal-skills")
 
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="My plans").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     screenshot(page, "portal-plans")
     page.get_by_role("link", name="Open").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name="My safety plan").is_visible()
     assert page.get_by_role("heading", name="1. Warning signs").is_visible()
     _crisis_link_visible(page)
@@ -94,12 +94,12 @@ def test_family_member_sees_only_the_consented_parts(demo, phone_page):
     screenshot(page, "portal-family-home")
 
     nav.get_by_role("link", name="Family education").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("link", name=re.compile("For families")).first.is_visible()
     screenshot(page, "portal-family-education")
     nav = page.get_by_role("navigation", name="Portal")
     nav.get_by_role("link", name="Notes from the team").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     screenshot(page, "portal-family-notes")
 
     for url in ("/portal/cravings/", "/portal/plans/safety/", "/portal/messages/"):
@@ -119,11 +119,11 @@ def test_clinician_sees_curriculum_progress_and_the_skills_tab(demo, page):
 
     sign_in(page, "clinician")
     page.get_by_role("link", name="Curriculum").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name="Module library").is_visible()
     screenshot(page, "skills-curriculum")
     page.get_by_role("link", name="Who has covered which module in Adult Substance Use IOP").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("td.cell-covered").count() > 0
     screenshot(page, "skills-cohort")
     person = Participant.objects.get(user__username="participant")

@@ -15,7 +15,7 @@ from openiop.intake.safety import safety_task_open, safety_tasks_escalate
 from openiop.notifications.models import Notification
 from tests.intake.safety_helpers import phq9_item9
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def test_a_risk_answer_in_the_portal_reaches_the_clinician_who_acknowledges_and_resolves(
@@ -23,11 +23,11 @@ def test_a_risk_answer_in_the_portal_reaches_the_clinician_who_acknowledges_and_
     phone = phone_page
     sign_in(phone, "participant")
     phone.get_by_role("link", name="Weekly check-in: PHQ-9").click()
-    phone.wait_for_load_state("networkidle")
+    settle(phone)
     for i in range(1, 10):
         phone.locator(f"input[name=q{i}][value='{3 if i == 9 else 0}']").check()
     phone.get_by_role("button", name="Send my answers").click()
-    phone.wait_for_load_state("networkidle")
+    settle(phone)
     banner = phone.locator(".crisis-banner")
     assert banner.is_visible()
     assert re.search(r"has been told and will reach out to you by", banner.inner_text())
@@ -48,17 +48,17 @@ def test_a_risk_answer_in_the_portal_reaches_the_clinician_who_acknowledges_and_
     assert row.is_visible()
     screenshot(page, "safety-my-work-with-task")
     row.get_by_role("link", name="Acknowledge").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_role("heading", name=f"Safety task: {person}").is_visible()
     page.get_by_role("button", name="Acknowledge").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Acknowledged. Escalation stopped").is_visible()
     page.get_by_label("Safety plan reviewed with the participant").check()
     page.get_by_label("Note").fill("Called; reviewed warning signs and coping steps; "
                                    "next contact tomorrow at group.")
     screenshot(page, "safety-task-resolving")
     page.get_by_role("button", name="Resolve").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Safety task resolved.").is_visible()
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("resolved", "safety_plan_reviewed")
@@ -88,14 +88,14 @@ def test_an_unacknowledged_task_escalates_and_every_role_has_its_my_work(demo, p
     assert page.get_by_text("A task for a participant of").first.is_visible()
     note = Notification.objects.get(user=supervisor, url__contains=str(task.code))
     page.locator(f"form[action='/dashboard/notifications/{note.pk}/open/'] button").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.url.endswith(f"/dashboard/safety-tasks/{task.code}/")
     note.refresh_from_db()
     assert note.read_at is not None
     assert page.get_by_text(f"to supervisor: {supervisor}").is_visible()
     screenshot(page, "safety-task-escalated")
     page.goto("/dashboard/")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     screenshot(page, f"my-work-{supervisor.role}")
     page.context.clear_cookies()
 

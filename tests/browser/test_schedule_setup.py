@@ -12,7 +12,7 @@ from openiop.accounts.models import User
 from openiop.participants.models import Participant
 from openiop.scheduling.models import SiteClosure, StaffHours
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def test_director_manages_templates_closures_and_staff_hours(demo, page):
@@ -24,7 +24,7 @@ def test_director_manages_templates_closures_and_staff_hours(demo, page):
     page.get_by_label("Date").fill(day.isoformat())
     page.get_by_label("Reason").fill("Building maintenance")
     page.get_by_role("button", name="Add closure").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert SiteClosure.objects.filter(date=day, reason="Building maintenance").exists()
     assert page.get_by_text("Building maintenance").first.is_visible()
     screenshot(page, "schedule-templates")
@@ -36,7 +36,7 @@ def test_director_manages_templates_closures_and_staff_hours(demo, page):
     screenshot(page, "schedule-staff-edit")
     page.get_by_label("Most hours a week").fill("24")
     page.get_by_role("button", name="Save limit").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     lmft.staff_profile.refresh_from_db()
     assert lmft.staff_profile.max_weekly_hours == 24
     page.goto("/schedule/staff/")

@@ -11,7 +11,7 @@ from openiop.accounts.models import User
 from openiop.participants.models import Participant
 from openiop.scheduling.models import Attendance, Booking, PlanRun, Session
 
-from .conftest import screenshot, sign_in
+from .conftest import screenshot, settle, sign_in
 
 
 def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker):
@@ -20,7 +20,7 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     page.get_by_role("button", name="Plan next week").click()
     # Planning is a background job: the page shows its progress while a worker (the one
     # `make run` starts beside the server; here, this test) plans the week.
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert run_worker() == 1
     page.wait_for_selector("text=Who cannot reach the minimum", timeout=90_000)
     run = PlanRun.objects.get()
@@ -28,7 +28,7 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     assert page.get_by_text("Meeting the minimum").is_visible()
     screenshot(page, "plan-review")
     page.get_by_role("button", name=re.compile(r"^Apply \d+ addition")).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     run.refresh_from_db()
     assert run.status == "applied"
     assert page.get_by_text("Plan applied").is_visible()
@@ -37,10 +37,10 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     # A clinician's week: the groups they lead and the appointments the plan gave them.
     page.get_by_label("Show").select_option("clinician")
     page.get_by_role("button", name="Show", exact=True).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("Which").select_option(str(User.objects.get(username="clinician").pk))
     page.get_by_role("button", name="Show", exact=True).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(".wg-event.kind-individual").count() >= 1
     screenshot(page, "week-grid")
     assert Session.objects.filter(kind="individual", starts_at__date__gte=run.week_start,

@@ -8,7 +8,7 @@ from openiop.access.decisions import is_care_team as is_on_care_team
 from openiop.accounts.models import User
 from openiop.participants.models import Participant
 
-from .conftest import sign_in
+from .conftest import settle, sign_in
 from .test_finder import axe_violations
 
 
@@ -33,7 +33,7 @@ def _check_grid(page) -> None:
 def test_the_week_grid_passes_axe_on_the_schedule_and_a_chart_tab(demo, page):
     sign_in(page, "clinician")
     page.goto("/schedule/")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     _check_grid(page)
     assert page.locator(".weekgrid .wg-event").count() >= 1
 
@@ -41,5 +41,5 @@ def test_the_week_grid_passes_axe_on_the_schedule_and_a_chart_tab(demo, page):
     person = next(p for p in Participant.objects.filter(episodes__status="active").order_by("mrn")
                   if is_on_care_team(clinician, p))
     page.goto(f"/schedule/participants/{person.code}/")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     _check_grid(page)
