@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema_rs
+import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from openiop.fhir.registry import SPECS
@@ -85,3 +86,24 @@ def test_metadata_history_and_outcomes_are_valid_r4(mh, world, as_clinician, cli
     assert_valid(as_clinician.get(f"/fhir/R4/Patient/{world.participant.code}/_history").json())
     assert_valid(as_clinician.get("/fhir/R4/Patient?foo=1").json())
     assert_valid(client.get("/fhir/R4/Patient").json())
+
+
+@pytest.mark.parametrize(("first", "last"), [("", ""), ("Sam", ""), ("", "Rivera")])
+def test_a_practitioner_without_a_name_part_is_still_valid_us_core(first, last):
+    """US Core 6.1 Practitioner: name.family 1..1, and FHIR forbids empty strings. A staff
+    account made outside the staff form may lack a first or last name: the family name is
+    then marked absent (data-absent-reason), and an absent given name is left out."""
+    from openiop.accounts.models import User
+    from openiop.fhir.mapping.practitioner import practitioner
+
+    user = User(username="no-name", first_name=first, last_name=last, role="clinician")
+    resource = practitioner(user)
+    assert_valid(resource)
+    (name,) = resource["name"]
+    if last:
+        assert name["family"] == last
+    else:
+        assert "family" not in name
+        assert name["_family"]["extension"][0]["valueCode"] == "unknown"
+    assert ("given" in name) == bool(first)
+    assert name["text"]
