@@ -175,3 +175,21 @@ def test_the_plan_page_lists_track_moves_and_applies_the_accepted_ones(full):
                            follow=True)
     assert "1 track move approved: enrollment changed." in response.content.decode()
     assert Enrollment.objects.get(episode=full.episode, status="active").track == full.morning
+
+
+def test_the_api_lists_track_moves_and_its_apply_declines_them(full):
+    import json
+
+    _allow_morning(full)
+    run = _plan(full)
+    client = login(full.director)
+    plan = client.get(f"/api/scheduling/plans/{run.code}").json()
+    assert plan["track_moves"] == [{
+        "participant": str(full.participant.code), "name": full.participant.display_name,
+        "from_track": "Evening", "to_track": "Morning",
+        "reason": "no seat in the Evening track: 6 of the 6 sessions they can attend are full",
+        "sessions": 6}]
+    applied = client.post(f"/api/scheduling/plans/{run.code}/apply", json.dumps({}),
+                          content_type="application/json").json()
+    assert applied["counts"]["track_moves_declined"] == 1
+    assert not _booked(full.participant, full.morning).exists()
