@@ -8,10 +8,13 @@ import re
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.care.models import Enrollment
 from openiop.participants.models import Participant
 from openiop.scheduling.models import Attendance, Booking, PlanRun, Session
 
 from .conftest import screenshot, settle, sign_in
+from .test_finder import axe_violations
+from .test_gallery import AXE_RULES
 
 
 def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker):
@@ -27,6 +30,10 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     assert run.result["metrics"]["participants"] > 20
     assert page.get_by_text("Meeting the minimum").is_visible()
     screenshot(page, "plan-review")
+    # Track moves are their own section of the diff (proposals the director accepts or
+    # declines), and the page, with its checkboxes when there are moves, stays axe-clean.
+    assert page.get_by_role("heading", name="Track moves").is_visible()
+    assert axe_violations(page, AXE_RULES) == []
     page.get_by_role("button", name=re.compile(r"^Apply \d+ addition")).click()
     settle(page)
     run.refresh_from_db()
@@ -88,3 +95,19 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     assert page.evaluate("document.getElementById('hours-chart')._openiopSpec.threshold.value") == 9
     screenshot(page, "hours-chart")
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
+    # The director records the other track this person can attend (the planner may then
+    # propose a move to it): labelled checkboxes in a fieldset, axe-clean.
+    page.context.clear_cookies()
+    sign_in(page, "director")
+    enrollment = next(e for e in Enrollment.objects.filter(status="active", episode__status="active")
+                      .select_related("track__program", "episode__participant").order_by("pk")
+                      if e.track.program.tracks.filter(is_active=True).count() > 1)
+    page.goto(f"/schedule/participants/{enrollment.episode.participant.code}/")
+    box = page.get_by_role("group", name="Other tracks they can attend").get_by_role("checkbox").first
+    box.check()
+    page.get_by_role("button", name="Save other tracks").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Other tracks they can attend:").first.is_visible()
+    assert axe_violations(page, AXE_RULES) == []
+    assert enrollment.acceptable_tracks.count() == 1

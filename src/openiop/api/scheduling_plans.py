@@ -69,6 +69,15 @@ class CadenceGapOut(Schema):
     proven: bool = Field(..., description="The solver proved no plan books it this week.")
 
 
+class TrackMoveOut(Schema):
+    participant: UUID
+    name: str
+    from_track: str
+    to_track: str
+    reason: str
+    sessions: int = Field(..., description="Group sessions of the other track the plan books.")
+
+
 class PlanOut(Schema):
     code: UUID
     week_start: date
@@ -81,6 +90,10 @@ class PlanOut(Schema):
     cadence_gaps: list[CadenceGapOut] = Field(
         ..., description="Due appointments (cadence rules are hard) that no plan can book "
         "this week, each with the reason; every other due appointment is booked.")
+    track_moves: list[TrackMoveOut] = Field(
+        ..., description="People the plan seats in an acceptable other track of their program. "
+        "Moves are proposals the director accepts on the plan page; applying through the API "
+        "accepts none (each person stays in their track and gets no session of the other one).")
 
 
 class ApplyOut(Schema):
@@ -117,6 +130,9 @@ def _plan_out(run: PlanRun) -> dict[str, Any]:
         "cadence_gaps": [{"participant": g.code, "name": g.name, "kind": g.kind,
                           "rule": g.rule, "reason": g.reason, "suggestion": g.suggestion,
                           "proven": g.proven} for g in proposal.cadence_gaps],
+        "track_moves": [{"participant": t.code, "name": t.name, "from_track": t.from_track,
+                         "to_track": t.to_track, "reason": t.reason, "sessions": t.sessions}
+                        for t in proposal.track_moves],
     }
 
 
@@ -191,7 +207,8 @@ def get_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
 @router.post("/plans/{code}/apply", response=ApplyOut)
 def apply_plan(request: StaffRequest, code: UUID) -> dict[str, Any]:
     """Apply a proposed plan, all of it or nothing. 409 when the week's bookings changed
-    since the plan was made (plan again) or the plan is no longer the proposed one."""
+    since the plan was made (plan again) or the plan is no longer the proposed one. Track
+    moves are declined here (accept them on the plan page)."""
     run = _run(request, code)
     try:
         counts = services.plan_apply(actor=request.user, run=run, request=request)

@@ -285,6 +285,13 @@ class Enrollment(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="enrollments")
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="enrollments")
+    # Other tracks of the same program the person can attend (agreed with them): the weekly
+    # planner may propose a move to one when this track has no seat for them; the director
+    # accepts or declines each move when applying the plan. Same program means the same
+    # level of care and age group (Program.level_of_care, Program.population).
+    acceptable_tracks = models.ManyToManyField(
+        Track, blank=True, related_name="acceptable_in",
+        help_text="Other tracks of the program this person can attend if theirs has no seat.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)

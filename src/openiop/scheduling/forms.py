@@ -176,3 +176,21 @@ class TrackMoveForm(forms.Form):
         elif not data.get("track") and "track" not in self.errors:
             self.add_error("track", "Pick the track to move to.")
         return data
+
+
+class AlternativeTracksForm(forms.Form):
+    """The other tracks of the program this person can attend when theirs has no seat."""
+
+    tracks = forms.ModelMultipleChoiceField(
+        queryset=Track.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label="Other tracks they can attend",
+        help_text="The weekly plan may propose a move to one of these when their track has no "
+                  "seat for them; you accept or decline each move when applying the plan.")
+
+    def __init__(self, *args: Any, enrollment: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tracks"].queryset = (
+            Track.objects.filter(program_id=enrollment.track.program_id, is_active=True)
+            .exclude(pk=enrollment.track_id).order_by("start_time"))
+        if not self.is_bound:
+            self.initial["tracks"] = [t.pk for t in enrollment.acceptable_tracks.all()]

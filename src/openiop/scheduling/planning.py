@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import Prefetch
+
 from openiop.accounts.models import StaffProfile
 from openiop.care.models import Enrollment, EpisodeOfCare, Program, Track
 from openiop.finder.geo import haversine_miles
@@ -71,6 +73,8 @@ class WeekContext:
     fingerprint: str = ""
     staff_names: dict[str, str] = field(default_factory=dict)
     room_names: dict[str, str] = field(default_factory=dict)
+    enrollments: dict[str, Enrollment] = field(default_factory=dict)  # engine id -> enrollment
+    tracks: dict[str, Track] = field(default_factory=dict)  # engine track id -> Track
 
     def to_minutes(self, moment: datetime) -> int:
         start, _ = week_bounds(self.week_start, self.tz)
@@ -105,6 +109,8 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
             episode__status=EpisodeOfCare.Status.ACTIVE,
         ).exclude(end_date__lt=week_start)
         .select_related("episode__participant", "episode__program", "track")
+        .prefetch_related(Prefetch("acceptable_tracks",
+                                   queryset=Track.objects.filter(is_active=True).order_by("start_time")))
         .order_by("episode__participant__mrn")
     )
     participant_ids = [e.episode.participant_id for e in enrollments]
@@ -242,13 +248,20 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
                           w.get_kind_display().lower())
             for w in availability[person.pk]
         )
+        # The enrolled track first, then the other tracks of the program the person can
+        # attend (Enrollment.acceptable_tracks): the engine may seat them in one of those,
+        # which the plan shows as a move for the director to accept or decline.
+        alternatives = tuple(str(t.code) for t in enr.acceptable_tracks.all()
+                             if t.program_id == enr.track.program_id and t.pk != enr.track_id)
         people.append(engine.Participant(
-            pid, f"{person.display_name} ({person.mrn})", str(program.code), (str(enr.track.code),),
+            pid, f"{person.display_name} ({person.mrn})", str(program.code),
+            (str(enr.track.code), *alternatives),
             str(program.site_id), minimum_minutes(program.weekly_hour_minimum), busy, tuple(needs),
             tuple(pinned_groups[person.pk]), tuple(fixed[person.pk]),
         ))
         ctx.participants[pid] = person
         ctx.episodes[pid] = ep
+        ctx.enrollments[pid] = enr
 
     staff = list(StaffProfile.objects.filter(organization=organization, is_active=True,
                                              user__is_active=True).select_related("user"))
@@ -268,6 +281,7 @@ def build_week(organization: Organization, week_start: date) -> WeekContext:
     for r in Room.objects.filter(site__organization=organization, is_active=True):
         rooms.append(engine.Room(str(r.pk), str(r.site_id), r.capacity, room_kind(r)))
         ctx.room_names[str(r.pk)] = r.name
+    ctx.tracks = {str(t.code): t for t in tracks}
     engine_tracks = tuple(
         engine.Track(str(t.code), str(programs[t.program_id].code),
                      f"{t.name} track ({t.days_label} {t.start_time:%H:%M}-{t.end_time:%H:%M})")
@@ -322,3 +336,51 @@ def therapist_change_rows(ctx: WeekContext, plan: engine.Plan) -> list[dict]:
             "reason": change.reason,
         })
     return sorted(rows, key=lambda r: (r["name"], r["when"]))
+
+
+def track_move_rows(ctx: WeekContext, plan: engine.Plan) -> list[dict]:
+    """The plan's proposed track moves as rows for the diff: each person the plan seats in
+    an acceptable other track rather than their own, and why their own track does not serve
+    them this week. Sorted by participant name. Linear in the week: seats taken are counted
+    in one pass over the plan's group bookings."""
+    moves = plan.track_moves(ctx.instance)
+    if not moves:
+        return []
+    taken: dict[str, int] = defaultdict(int)
+    for sids in plan.group_bookings.values():
+        for sid in sids:
+            taken[sid] += 1
+    by_track: dict[str, list[engine.GroupSession]] = defaultdict(list)
+    for g in ctx.instance.groups:
+        by_track[g.track].append(g)
+    track_of = {g.id: g.track for g in ctx.instance.groups}
+    people = {p.id: p for p in ctx.instance.participants}
+    rows = []
+    for pid, own, other in moves:
+        p, person = people[pid], ctx.participants[pid]
+        own_name, other_name = ctx.tracks[own].name, ctx.tracks[other].name
+        attendable = [g for g in by_track[own]
+                      if not any(w.overlaps(g.start, g.end) for w in p.busy)]
+        full = [g for g in attendable if taken[g.id] >= g.capacity]
+        if not by_track[own]:
+            reason = f"the {own_name} track has no sessions this week"
+        elif not attendable:
+            kept = sorted({w.label for w in p.busy if w.label
+                           and any(w.overlaps(g.start, g.end) for g in by_track[own])})
+            reason = (f"cannot attend the {own_name} track's sessions this week"
+                      + (f" ({', '.join(kept)})" if kept else ""))
+        elif full:
+            reason = (f"no seat in the {own_name} track: {len(full)} of the {len(attendable)} "
+                      f"session{'s' if len(attendable) != 1 else ''} they can attend "
+                      f"{'are' if len(full) != 1 else 'is'} full")
+        else:
+            reason = (f"the {other_name} track brings them closer to the weekly minimum "
+                      f"than the {own_name} sessions they can attend")
+        rows.append({
+            "participant": pid, "name": person.display_name, "code": str(person.code),
+            "enrollment": str(ctx.enrollments[pid].code), "from_track": own_name,
+            "to_track": other_name, "from_code": own, "to_code": other, "reason": reason,
+            "sessions": sum(1 for sid in plan.group_bookings.get(pid, ())
+                            if track_of.get(sid) == other),
+        })
+    return sorted(rows, key=lambda r: (r["name"], r["participant"]))

@@ -144,6 +144,24 @@ class TherapistChange:
 
 
 @dataclass(frozen=True)
+class TrackMove:
+    """A person the plan seats in an acceptable other track of their program (listed on
+    their enrollment) because their own does not serve them this week: a proposal the
+    director accepts or declines when applying the plan."""
+
+    participant: str  # engine id (the participant's pk)
+    name: str
+    code: str  # the participant's code (links to the chart)
+    enrollment: str  # the enrollment's code when the plan was made
+    from_track: str
+    to_track: str
+    from_code: str  # track codes
+    to_code: str
+    reason: str
+    sessions: int  # group sessions of the other track the plan books for them
+
+
+@dataclass(frozen=True)
 class PlanProposal:
     fingerprint: str
     metrics: PlanMetrics
@@ -155,6 +173,7 @@ class PlanProposal:
     explanations: list[Explanation] = field(default_factory=list)
     diff: list[DiffRow] = field(default_factory=list)
     therapist_changes: list[TherapistChange] = field(default_factory=list)
+    track_moves: list[TrackMove] = field(default_factory=list)
 
     @property
     def adds(self) -> int:
@@ -181,4 +200,5 @@ class PlanProposal:
             diff=[DiffRow(**r) for r in data.get("diff", [])],
             therapist_changes=[TherapistChange(**t)
                                for t in data.get("therapist_changes", [])],
+            track_moves=[TrackMove(**t) for t in data.get("track_moves", [])],
         )

@@ -37,6 +37,8 @@ urlpatterns = [
     path("participants/<uuid:code>/bookings/<uuid:booking>/pin/", views_manage.booking_pin,
          name="booking_pin"),
     path("participants/<uuid:code>/track/", views_manage.track_move, name="track_move"),
+    path("participants/<uuid:code>/track/alternatives/", views_manage.track_alternatives,
+         name="track_alternatives"),
     path("participants/<uuid:code>/calendar-link/", views.participant_feed_create,
          name="participant_feed_create"),
     path("participants/<uuid:code>/calendar-link/<int:feed_id>/revoke/", views.participant_feed_revoke,

@@ -25,7 +25,7 @@ from openiop.participants.selectors import get_participant_for_user
 from openiop.participants.views import chart_context
 
 from . import selectors, services
-from .forms import TrackMoveForm
+from .forms import AlternativeTracksForm, TrackMoveForm
 from .hours import minimum_minutes, monday_of
 from .ical import build_calendar, feed_window
 from .models import (
@@ -164,6 +164,7 @@ def plan_detail(request: HttpRequest, code: UUID) -> HttpResponse:
         "explanations": proposal.explanations, "cadence_gaps": proposal.cadence_gaps,
         "adds": proposal.adds, "removes": proposal.removes,
         "therapist_changes": proposal.therapist_changes,
+        "track_moves": proposal.track_moves,
     })
 
 
@@ -179,18 +180,28 @@ def _run(request: HttpRequest, code: UUID | str) -> PlanRun:
 def plan_apply(request: HttpRequest, code: UUID) -> HttpResponse:
     run = _run(request, code)
     try:
-        counts = services.plan_apply(actor=request.user, run=run, request=request)
+        counts = services.plan_apply(actor=request.user, run=run, request=request,
+                                     accepted_moves=request.POST.getlist("accept_move"))
     except (ValidationError, DomainError) as exc:
         messages.error(request, f"Nothing was applied. {_error_text(exc)}")
         return redirect("scheduling:plan_detail", code=run.code)
-    # Therapist changes are part of the appointments added: said next to them.
+    # Therapist changes are part of the appointments added: said next to them; track moves
+    # (accepted or declined) in a sentence of their own.
     stand_ins = counts.pop("therapist_changes", 0)
+    moved, declined = counts.pop("track_moves", 0), counts.pop("track_moves_declined", 0)
+    dropped, rebooked = counts.pop("declined_sessions_dropped", 0), counts.pop("declined_rebooked", 0)
     changed = {k: v for k, v in counts.items() if v}
     parts = [f"{v} {k.replace('_', ' ')}" + (
         f" ({stand_ins} as approved therapist changes)"
         if k == "appointments_added" and stand_ins else "") for k, v in sorted(changed.items())]
-    messages.success(request, "Plan applied: " + ", ".join(parts) + "." if changed
-                     else "Plan applied: no changes.")
+    text = ("Plan applied: " + ", ".join(parts) + "." if changed else "Plan applied: no changes.")
+    if moved:
+        text += f" {moved} track move{'s' if moved != 1 else ''} approved: enrollment changed."
+    if declined:
+        text += (f" {declined} track move{'s' if declined != 1 else ''} declined: "
+                 f"{dropped} session{'s' if dropped != 1 else ''} of the other track not booked, "
+                 f"{rebooked} seat{'s' if rebooked != 1 else ''} of their own track booked instead.")
+    messages.success(request, text)
     return redirect(f"{reverse('scheduling:index')}?week={run.week_start.isoformat()}")
 
 
@@ -392,10 +403,15 @@ def participant_schedule(request: HttpRequest, code: UUID) -> HttpResponse:
     move_form = (TrackMoveForm(episode=episode, current=enrollment,
                                initial={"start_date": timezone.localtime(timezone.now(), tz).date()})
                  if episode and can_plan else None)
+    alt_form = (AlternativeTracksForm(enrollment=enrollment)
+                if enrollment is not None and can_plan else None)
+    if alt_form is not None and not alt_form.fields["tracks"].choices:
+        alt_form = None  # no other active track in the program
     return render(request, "scheduling/participant_schedule.html", ctx | {
         "bookings": selectors.participant_week_bookings(participant, week, tz),
         "now": timezone.now(),
         "can_plan": can_plan, "enrollment": enrollment, "move_form": move_form,
+        "alt_form": alt_form,
         "grid": selectors.week_grid(sessions, week, tz, booked), "week": week,
         "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
         "spec": spec, "hours": hours, "minimum": minimum,

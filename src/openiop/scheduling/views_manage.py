@@ -27,7 +27,14 @@ from openiop.core.forms import submit
 from openiop.participants.selectors import current_episode, get_participant_for_user
 
 from . import services
-from .forms import ClosureForm, MaxHoursForm, SessionTemplateForm, StaffHoursForm, TrackMoveForm
+from .forms import (
+    AlternativeTracksForm,
+    ClosureForm,
+    MaxHoursForm,
+    SessionTemplateForm,
+    StaffHoursForm,
+    TrackMoveForm,
+)
 from .models import Booking, SessionTemplate, SiteClosure, StaffHours
 
 if TYPE_CHECKING:
@@ -441,4 +448,30 @@ def track_move(request: HttpRequest, code: UUID) -> HttpResponse:
     else:
         messages.error(request, "Nothing was changed. " + " ".join(
             f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("scheduling:participant_schedule", code=participant.code)
+
+
+@staff_required(Perm.SCHEDULE_VIEW)
+@plan_to_change
+@require_POST
+def track_alternatives(request: HttpRequest, code: UUID) -> HttpResponse:
+    """Set the acceptable other tracks of the participant's current track membership."""
+    participant = get_participant_for_user(request.user, code, request=request,
+                                           perm=Perm.SCHEDULE_VIEW, audit_action=None)
+    _require_plan(request)
+    current = active_enrollment(current_episode(participant))
+    if current is None:
+        messages.error(request, "Nothing was changed: not in a track.")
+        return redirect("scheduling:participant_schedule", code=participant.code)
+    form = AlternativeTracksForm(request.POST, enrollment=current)
+    saved = submit(form, lambda data: services.membership_set_alternatives(
+        actor=request.user, enrollment=current, tracks=data["tracks"], request=request))
+    if saved is not None:
+        names = ", ".join(t.name for t in saved.result)
+        messages.success(request, f"Other tracks they can attend: {names}. The next plan may "
+                                  "propose a move to one." if names else
+                                  "No other track saved: the planner keeps them in their track.")
+    else:
+        messages.error(request, "Nothing was changed. " + " ".join(
+            " ".join(v) for v in form.errors.values()))
     return redirect("scheduling:participant_schedule", code=participant.code)

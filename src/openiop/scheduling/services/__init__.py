@@ -7,6 +7,7 @@ an audit event (DEVELOPING.md, write path).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -376,6 +377,31 @@ def membership_move(*, actor: User, enrollment: Enrollment, track: Track | None,
     return new, cancelled, booked
 
 
+def membership_set_alternatives(*, actor: User, enrollment: Enrollment, tracks: Iterable[Track],
+                                request: HttpRequest | None = None) -> list[Track]:
+    """Set the other tracks this person can attend (the planner may propose a move to one
+    when their own track has no seat). Only active tracks of the enrollment's program, which
+    share its level of care and age group; never the enrolled track itself."""
+    require_perm(actor, Perm.SCHEDULE_PLAN)
+    program = enrollment.track.program
+    same_org(actor, program.organization_id)
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise InvalidTransition("That track membership has ended.")
+    chosen = sorted(set(tracks), key=lambda t: (t.start_time, t.pk))
+    wrong = [t for t in chosen
+             if t.program_id != program.pk or not t.is_active or t.pk == enrollment.track_id]
+    if wrong:
+        raise ValidationError({"tracks": "Pick only other active tracks of the participant's "
+                                         f"program ({', '.join(t.name for t in wrong)} is not one)."})
+    with transaction.atomic():
+        enrollment.acceptable_tracks.set(chosen)
+        audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ENROLLMENT,
+                     object_id=enrollment.code, participant=enrollment.episode.participant,
+                     request=request, reason="acceptable other tracks: "
+                     + (", ".join(t.name for t in chosen) or "none"))
+    return chosen
+
+
 # --- calendars ----------------------------------------------------------------------------
 
 def feed_create(*, actor: User, participant: Participant | None = None, user: User | None = None,
@@ -425,6 +451,7 @@ __all__ = [
     "membership_join",
     "membership_leave",
     "membership_move",
+    "membership_set_alternatives",
     "minutes_between",
     "plan_apply",
     "plan_week",

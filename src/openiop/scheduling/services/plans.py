@@ -10,11 +10,12 @@ from __future__ import annotations
 import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from openiop.core.exceptions import Conflict, InvalidTransition
 from .. import engine
 from ..hours import week_bounds
 from ..models import Booking, PlanRun, Session
-from ..planning import build_week, therapist_change_rows
+from ..planning import build_week, therapist_change_rows, track_move_rows
 from ..proposal import (
     CadenceGap,
     DiffRow,
@@ -36,6 +37,7 @@ from ..proposal import (
     PlanProposal,
     ProposedAppointment,
     TherapistChange,
+    TrackMove,
 )
 from .common import same_org
 
@@ -169,6 +171,7 @@ def plan_week(*, actor: User, organization: Any, week_start: date, seed: int = 2
                       for e in plan.explanations],
         diff=_diff(ctx, plan, names),
         therapist_changes=[TherapistChange(**row) for row in therapist_change_rows(ctx, plan)],
+        track_moves=[TrackMove(**row) for row in track_move_rows(ctx, plan)],
     )
     with transaction.atomic():
         PlanRun.objects.filter(organization=organization, week_start=week_start,
@@ -224,7 +227,8 @@ def _diff(ctx: Any, plan: engine.Plan, names: dict[str, str]) -> list[DiffRow]:
     return rows
 
 
-def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None) -> dict[str, int]:
+def plan_apply(*, actor: User, run: PlanRun, accepted_moves: Iterable[str] = (),
+               request: HttpRequest | None = None) -> dict[str, int]:
     """Apply a proposed plan in one transaction: all of it or nothing.
 
     Pinned bookings and anything with attendance stay; other bookings of the week are
@@ -233,11 +237,22 @@ def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None)
     the rows actually changed, which are the diff the director approved;
     `therapist_changes` counts the added appointments that are rows of the approved
     "therapist changes" section (booked with someone other than the usual clinician).
+
+    Track moves are proposals: `accepted_moves` names the participants (engine ids, as in
+    `TrackMove.participant`) whose move the director accepted; nobody else's enrollment
+    changes. An accepted move ends the enrollment the day before the week and starts one in
+    the other track (audited, like a move on the Schedule tab). A declined move books none
+    of the other track's sessions: the person stays in their track and gets the seats it has
+    left after the plan (their appointments stand as planned). `track_moves` and
+    `track_moves_declined` count them; `declined_sessions_dropped` the other track's
+    sessions not booked, `declined_rebooked` the own-track seats booked instead.
     """
     require_perm(actor, Perm.SCHEDULE_PLAN)
     same_org(actor, run.organization_id)
     counts = {"group_added": 0, "group_removed": 0, "appointments_added": 0,
-              "appointments_removed": 0, "therapist_changes": 0}
+              "appointments_removed": 0, "therapist_changes": 0, "track_moves": 0,
+              "track_moves_declined": 0, "declined_sessions_dropped": 0, "declined_rebooked": 0}
+    accepted = set(accepted_moves)
     with transaction.atomic():
         # Lock the run: two clicks (or two nodes) applying the same plan apply it once.
         locked = PlanRun.objects.select_for_update().get(pk=run.pk)
@@ -249,7 +264,21 @@ def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None)
         proposal = PlanProposal.from_json(locked.result)
         if ctx.fingerprint != proposal.fingerprint:
             raise Conflict("The week's bookings changed since this plan was made; plan again.")
-        _apply(ctx, proposal, run, counts)
+        moves = {m.participant: m for m in proposal.track_moves}
+        if accepted - moves.keys():
+            raise ValidationError({"moves": "Only the track moves this plan proposes can be accepted."})
+        for pid, m in moves.items():
+            enr = ctx.enrollments.get(pid)
+            if enr is None or str(enr.code) != m.enrollment:
+                raise Conflict(f"{m.name}'s track membership changed since this plan was made; "
+                               "plan again.")
+        declined = {pid: m for pid, m in moves.items() if pid not in accepted}
+        _apply(ctx, proposal, run, counts, declined)
+        _seat_in_own_track(ctx, sorted(declined), counts)
+        for pid in sorted(accepted):
+            _move_enrollment(actor, ctx, moves[pid], request)
+        counts["track_moves"] = len(accepted)
+        counts["track_moves_declined"] = len(declined)
         _refuse_overlaps(ctx)
         run.status = PlanRun.Status.APPLIED
         run.applied_by = actor
@@ -261,7 +290,8 @@ def plan_apply(*, actor: User, run: PlanRun, request: HttpRequest | None = None)
     return counts
 
 
-def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int]) -> None:
+def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int],
+           declined: dict[str, TrackMove]) -> None:
     from openiop.accounts.models import User
     from openiop.organizations.models import Room
 
@@ -272,6 +302,10 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
     proposed_appointments = _by_participant(proposal.appointments)
     for pid, person in ctx.participants.items():
         proposed = set(proposal.groups.get(pid, []))
+        if pid in declined:  # the move was declined: nothing in the other track
+            other = {sid for sid in proposed if _track_code(ctx, sid) == declined[pid].to_code}
+            proposed -= other
+            counts["declined_sessions_dropped"] += len(other)
         current = ctx.current_groups.get(pid, set())
         # Pinned (or attended) bookings are already there and not part of the diff.
         for sid in proposed - current - pinned.get(pid, set()):
@@ -313,6 +347,100 @@ def _apply(ctx: Any, proposal: PlanProposal, run: PlanRun, counts: dict[str, int
             Booking.objects.create(session=session, participant=person)
             counts["appointments_added"] += 1
             counts["therapist_changes"] += (pid, a.start) in approved_changes
+
+
+def _track_code(ctx: Any, sid: str) -> str:
+    track = ctx.sessions[sid].track
+    return str(track.code) if track is not None else ""
+
+
+def _seat_in_own_track(ctx: Any, pids: list[str], counts: dict[str, int]) -> None:
+    """After the plan is written, give each person whose move was declined the sessions of
+    their own track that still have a seat, that they are free for (availability) and that
+    do not overlap what they are booked for. Reads the week's seats and bookings once."""
+    if not pids:
+        return
+    start, end = week_bounds(ctx.week_start, ctx.tz)
+    own = {ctx.enrollments[pid].track_id for pid in pids}
+    sessions = sorted((s for s in ctx.sessions.values() if s.track_id in own),
+                      key=lambda s: s.starts_at)
+    taken: dict[int, int] = defaultdict(int)
+    for sid in Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED
+                                      ).values_list("session_id", flat=True):
+        taken[sid] += 1
+    held: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+    for person_id, s, e, sid in (
+        Booking.objects.filter(participant_id__in=[int(p) for p in pids],
+                               status=Booking.Status.BOOKED, session__starts_at__gte=start,
+                               session__starts_at__lt=end)
+        .exclude(session__status=Session.Status.CANCELLED)
+        .values_list("participant_id", "session__starts_at", "session__ends_at", "session_id")
+    ):
+        held[person_id].append((s, e, sid))
+    people = {p.id: p for p in ctx.instance.participants}
+    for pid in pids:
+        person = ctx.participants[pid]
+        track_id = ctx.enrollments[pid].track_id
+        mine = held[person.pk]
+        for s in sessions:
+            if s.track_id != track_id or taken[s.pk] >= s.capacity:
+                continue
+            if any(sid == s.pk or (a < s.ends_at and s.starts_at < b) for a, b, sid in mine):
+                continue
+            lo, hi = ctx.to_minutes(s.starts_at), ctx.to_minutes(s.ends_at)
+            if any(w.overlaps(lo, hi) for w in people[pid].busy):
+                continue
+            b, created = Booking.objects.get_or_create(session=s, participant=person)
+            if not created:
+                b.status = Booking.Status.BOOKED
+                b.save(update_fields=["status"])
+            taken[s.pk] += 1
+            mine.append((s.starts_at, s.ends_at, s.pk))
+            counts["declined_rebooked"] += 1
+
+
+def _move_enrollment(actor: User, ctx: Any, move: TrackMove,
+                     request: HttpRequest | None) -> None:
+    """An accepted track move: the enrollment ends the day before the planned week and one
+    in the other track starts with it (the old track becomes an acceptable other track).
+    The planned week is as the plan booked it; later bookings of the old track without
+    attendance are cancelled and the new track's later sessions with a seat are booked,
+    as a move on the Schedule tab does."""
+    from openiop.care.models import Enrollment
+
+    old = ctx.enrollments[move.participant]
+    person = ctx.participants[move.participant]
+    to_track = ctx.tracks[move.to_code]
+    _, week_end = week_bounds(ctx.week_start, ctx.tz)
+    alternatives = [t for t in old.acceptable_tracks.all() if t.pk != to_track.pk]
+    old.end_date = max(ctx.week_start - timedelta(days=1), old.start_date)
+    old.status = Enrollment.Status.ENDED
+    old.save(update_fields=["end_date", "status"])
+    new = Enrollment.objects.create(episode=old.episode, track=to_track, start_date=ctx.week_start)
+    new.acceptable_tracks.set([*alternatives, old.track] if old.track.is_active else alternatives)
+    cancelled = (Booking.objects.filter(participant=person, session__track=old.track,
+                                        session__starts_at__gte=week_end,
+                                        status=Booking.Status.BOOKED, attendance__isnull=True)
+                 .update(status=Booking.Status.CANCELLED))
+    booked = 0
+    for s in (Session.objects.filter(track=to_track, starts_at__gte=week_end,
+                                     status=Session.Status.SCHEDULED)
+              .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)))):
+        if s.n >= s.capacity:
+            continue
+        b, created = Booking.objects.get_or_create(session=s, participant=person)
+        if not created and b.status != Booking.Status.BOOKED:
+            b.status = Booking.Status.BOOKED
+            b.save(update_fields=["status"])
+        booked += 1
+    why = f"track move accepted with the plan for the week of {ctx.week_start:%Y-%m-%d}"
+    audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ENROLLMENT,
+                 object_id=old.code, participant=person, request=request,
+                 reason=f"left track ({why}: {move.from_track} to {move.to_track}); "
+                        f"{cancelled} later bookings cancelled")
+    audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ENROLLMENT,
+                 object_id=new.code, participant=person, request=request,
+                 reason=f"joined track ({why}: {move.reason}); {booked} later bookings")
 
 
 def _refuse_overlaps(ctx: Any) -> None:
