@@ -107,7 +107,7 @@ def test_director_plans_a_week_and_staff_take_attendance(demo, page, run_worker)
     box = page.get_by_role("group", name="Other tracks they can attend").get_by_role("checkbox").first
     box.check()
     page.get_by_role("button", name="Save other tracks").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("Other tracks they can attend:").first.is_visible()
     assert axe_violations(page, AXE_RULES) == []
     assert enrollment.acceptable_tracks.count() == 1

@@ -472,7 +472,10 @@ def test_the_school_week_brings_more_adolescents_to_the_minimum_than_greedy():
     # people: six hours for some and nothing for others is what greedy does.
     inst = generate_hard(44, "school", seed=1)
     greedy = solve_greedy(inst)
-    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=5, deterministic_limit=0.5))
+    # The search stops on deterministic work (0.5), not on the wall clock: with a 5 s wall
+    # limit a loaded machine (the suite's other worker, CI) cut a stage short and the plan
+    # came out at greedy's share (27 against 27 + 3). Quiet, it ends in about a second.
+    plan = solve(inst, SolveSettings(seed=1, time_limit_seconds=60, deterministic_limit=0.5))
     assert check_plan(inst, plan) == [] and avoidable_changes(inst, plan) == []
     assert plan.objective <= greedy.objective
     assert len(plan.appointments) >= len(greedy.appointments)
