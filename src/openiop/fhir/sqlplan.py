@@ -16,7 +16,7 @@ from django.db import connection, transaction
 # by one constant with no join clause between them (equivclass.c,
 # have_relevant_eclass_joinclause); at 1,000 participants it joined every participant to
 # every session (6.3 million rows) before finding the 41,000 bookings, with or without
-# statistics (issue #16). jit = off: the large cost estimates of a whole type's query call
+# statistics. jit = off: the large cost estimates of a whole type's query call
 # for JIT compilation, which took 2-3 s a query that then ran in 0.5 s; JIT pays only for
 # long CPU-bound queries (https://www.postgresql.org/docs/current/jit-decision.html).
 _PLANNER = {"join_collapse_limit": "1", "jit": "off"}
