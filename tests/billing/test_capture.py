@@ -134,3 +134,20 @@ def test_capture_refuses_future_dates_long_ranges_and_other_roles(clinic):
         services.capture_charges(actor=clinic.billing, organization=w.outsider_org, start=TODAY,
                                  end=TODAY)
     assert not Authorization.objects.exists() and Charge.objects.count() == 0
+
+
+def test_of_two_coverages_with_the_same_order_the_first_recorded_is_billed(clinic):
+    """The charges' coverage must not depend on the order the database returns rows in:
+    CI once billed the other of two overlapping primary coverages on PostgreSQL, so the
+    first coverage's authorization was not seen as used up."""
+    from openiop.billing.services.charges import primary_coverage_on
+
+    w = clinic.world
+    first = coverage(w.participant, clinic.medicare)
+    second = coverage(w.participant, clinic.medicare)
+    day = TODAY - timedelta(days=7)
+    assert primary_coverage_on([second, first], day) == first
+    assert primary_coverage_on([first, second], day) == first
+    attended(w, w.participant, day)
+    services.capture_charges(actor=clinic.billing, organization=w.org, start=day, end=day)
+    assert set(Charge.objects.values_list("coverage_id", flat=True)) == {first.pk}

@@ -77,7 +77,10 @@ def note_covers(notes: dict[int, tuple[int, int | None]], entries: set[tuple[int
 
 
 def primary_coverage_on(coverages: list[Coverage], day: date) -> Coverage | None:
-    for cov in sorted(coverages, key=lambda c: c.order):
+    """The coverage billed first on the day: the lowest order, and of two with the same
+    order (which the coverage form refuses when they overlap, but older or imported rows
+    may hold) the one recorded first, whatever order the rows were read in."""
+    for cov in sorted(coverages, key=lambda c: (c.order, c.pk)):
         if cov.active_on(day):
             return cov
     return None
@@ -121,7 +124,7 @@ def capture_charges(*, actor: User, organization: Any, start: date, end: date,
         by_day[(r["booking__participant_id"], day)].append(r)
     coverages: dict[int, list[Coverage]] = defaultdict(list)
     for cov in Coverage.objects.filter(participant_id__in={p for p, _ in by_day}).select_related(
-            "payer"):
+            "payer").order_by("participant_id", "order", "pk"):
         coverages[cov.participant_id].append(cov)
     profile = BillingProfile.objects.filter(organization=organization).first()
     clinic_rates = profile.standard_rates if profile else {}
