@@ -35,7 +35,7 @@ from ..models import (
     SessionTemplate,
     SiteClosure,
 )
-from .common import same_org
+from .common import book_open_seats, same_org
 from .plans import (
     APPOINTMENT_TITLES,
     plan_apply,
@@ -323,18 +323,7 @@ def membership_join(*, actor: User, episode: EpisodeOfCare, track: Track, start_
     participant = episode.participant
     with transaction.atomic():
         enr = Enrollment.objects.create(episode=episode, track=track, start_date=start_date)
-        sessions = list(Session.objects.filter(track=track, starts_at__gte=start,
-                                               status=Session.Status.SCHEDULED)
-                        .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED))))
-        made = 0
-        for s in sessions:
-            if s.n >= s.capacity:
-                continue
-            b, created = Booking.objects.get_or_create(session=s, participant=participant)
-            if not created and b.status != Booking.Status.BOOKED:
-                b.status = Booking.Status.BOOKED
-                b.save(update_fields=["status"])
-            made += 1
+        made = book_open_seats(participant, track, start)
         audit_record(actor=actor, action=Action.CREATE, object_type=ObjectType.ENROLLMENT, object_id=enr.code,
                      participant=participant, request=request, reason=f"joined track; {made} bookings")
     return enr, made

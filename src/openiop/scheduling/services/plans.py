@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -39,7 +38,7 @@ from ..proposal import (
     TherapistChange,
     TrackMove,
 )
-from .common import same_org
+from .common import book_open_seats, same_org
 
 APPOINTMENT_TITLES = {"individual": "Individual therapy", "family": "Family session",
                       "medication": "Medication review"}
@@ -422,17 +421,7 @@ def _move_enrollment(actor: User, ctx: Any, move: TrackMove,
                                         session__starts_at__gte=week_end,
                                         status=Booking.Status.BOOKED, attendance__isnull=True)
                  .update(status=Booking.Status.CANCELLED))
-    booked = 0
-    for s in (Session.objects.filter(track=to_track, starts_at__gte=week_end,
-                                     status=Session.Status.SCHEDULED)
-              .annotate(n=Count("bookings", filter=Q(bookings__status=Booking.Status.BOOKED)))):
-        if s.n >= s.capacity:
-            continue
-        b, created = Booking.objects.get_or_create(session=s, participant=person)
-        if not created and b.status != Booking.Status.BOOKED:
-            b.status = Booking.Status.BOOKED
-            b.save(update_fields=["status"])
-        booked += 1
+    booked = book_open_seats(person, to_track, week_end)
     why = f"track move accepted with the plan for the week of {ctx.week_start:%Y-%m-%d}"
     audit_record(actor=actor, action=Action.CHANGE, object_type=ObjectType.ENROLLMENT,
                  object_id=old.code, participant=person, request=request,
